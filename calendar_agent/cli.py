@@ -1,0 +1,110 @@
+"""`calendar-agent`: the command line of the service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from calendar_agent.migrate import upgrade
+from calendar_agent.settings import Settings, SettingsError, load_settings
+from domain.database import create_database
+from domain.demo import is_empty, seed_demo
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"calendar-agent: {error}", file=sys.stderr)
+        return 2
+    result: int = args.run(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calendar-agent", description="The clinic's calendar AI agent.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply the migrations").set_defaults(run=_db_upgrade)
+    seed = commands.add_parser("seed-demo", help="fill the calendar with deterministic demo data")
+    seed.add_argument("--customers", type=int, default=300)
+    seed.add_argument("--days", type=int, default=60)
+    seed.add_argument("--force", action="store_true", help="seed even when customers exist")
+    seed.set_defaults(run=_seed)
+    serve = commands.add_parser("serve", help="run the chat bridge with the MCP server at /mcp")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--seed-demo-if-empty", action="store_true")
+    serve.set_defaults(run=_serve)
+    _add_mcp(commands)
+    return parser
+
+
+def _add_mcp(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mcp = commands.add_parser("mcp", help="serve the system agent's MCP tools (stdio by default)")
+    mcp.add_argument("--http", action="store_true", help="serve streamable HTTP at /mcp instead of stdio")
+    mcp.add_argument("--host", default="127.0.0.1")
+    mcp.add_argument("--port", type=int, default=8765)
+    mcp.set_defaults(run=_mcp)
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create the SQLite file's folder and apply the migrations."""
+    if settings.database_url.startswith("sqlite") and ":///" in settings.database_url:
+        path = settings.database_url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    prepare_database(settings)
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    prepare_database(settings)
+    created = asyncio.run(_seed_async(settings, args.customers, args.days, args.force))
+    print(json.dumps(created))
+    return 0
+
+
+async def _seed_async(settings: Settings, customers: int, days: int, force: bool) -> dict[str, int]:
+    db = create_database(settings.database_url)
+    try:
+        if not force and not await is_empty(db):
+            return {"customers": 0, "reservations": 0}
+        return await seed_demo(db, settings.clinic_config(), customers=customers, days=days)
+    finally:
+        await db.dispose()
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from chat_bridge.app import build_app
+
+    prepare_database(settings)
+    if args.seed_demo_if_empty:
+        print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
+    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _mcp(settings: Settings, args: argparse.Namespace) -> int:
+    from mcp_server.runner import run_mcp
+
+    prepare_database(settings)
+    run_mcp(settings, http=args.http, host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The composition root: every service of a process, built from one settings object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calendar_agent.settings import Settings
+from domain.availability import AvailabilityService
+from domain.clock import Clock, system_clock
+from domain.config import ClinicConfig
+from domain.conversations import ConversationService
+from domain.customers import CustomerService
+from domain.database import Database, create_database
+from domain.phone_search import PhoneSearchService
+from domain.reservations import ReservationService
+from domain.vacations import VacationService
+
+
+@dataclass(frozen=True)
+class Services:
+    """The domain services over one database."""
+
+    config: ClinicConfig
+    db: Database
+    clock: Clock
+    customers: CustomerService
+    search: PhoneSearchService
+    reservations: ReservationService
+    availability: AvailabilityService
+    conversations: ConversationService
+    vacations: VacationService
+
+
+def build_services(config: ClinicConfig, db: Database, clock: Clock = system_clock) -> Services:
+    customers = CustomerService(db, config)
+    search = PhoneSearchService(db, config)
+    customers.listeners.append(search.remember)
+    return Services(
+        config=config,
+        db=db,
+        clock=clock,
+        customers=customers,
+        search=search,
+        reservations=ReservationService(db, config, clock),
+        availability=AvailabilityService(db, config, clock),
+        conversations=ConversationService(db, config, clock),
+        vacations=VacationService(db),
+    )
+
+
+def build_services_from_settings(settings: Settings, clock: Clock = system_clock) -> Services:
+    return build_services(settings.clinic_config(), create_database(settings.database_url), clock)

@@ -1,0 +1,146 @@
+"""Settings: one frozen object read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable."""
+
+
+def parse_hours(value: str) -> OpeningHours | None:
+    """'11:00-17:00' -> OpeningHours; 'closed' or '' -> None."""
+    text = value.strip().lower()
+    if text in ("", "closed", "off", "none"):
+        return None
+    opens, sep, closes = text.partition("-")
+    if not sep:
+        raise ValueError(f"expected HH:MM-HH:MM or 'closed', got {value!r}")
+    hours = OpeningHours(opens=time.fromisoformat(opens.strip()), closes=time.fromisoformat(closes.strip()))
+    if hours.closes <= hours.opens:
+        raise ValueError(f"closing time must be after opening time in {value!r}")
+    return hours
+
+
+def parse_pairs(value: str) -> dict[int, str]:
+    """'0:Check-up,1:Follow-up' -> {0: 'Check-up', 1: 'Follow-up'}."""
+    pairs: dict[int, str] = {}
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        key, sep, name = item.partition(":")
+        if not sep or not key.strip().isdigit() or not name.strip():
+            raise ValueError(f"expected id:value pairs separated by commas, got {item!r}")
+        pairs[int(key)] = name.strip()
+    return pairs
+
+
+class Settings(BaseSettings):
+    """Every variable of `.env.example`, with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///./var/calendar.db"
+    timezone: str = "Asia/Riyadh"
+    system_agent_wa_id: str = "12125550123"
+    system_agent_name: str = "Calendar AI Assistant"
+    system_agent_prompt: str = ""
+    customer_agent_prompt: str = ""
+
+    hours_sunday: str = "11:00-17:00"
+    hours_monday: str = "11:00-17:00"
+    hours_tuesday: str = "11:00-17:00"
+    hours_wednesday: str = "11:00-17:00"
+    hours_thursday: str = "11:00-17:00"
+    hours_friday: str = "closed"
+    hours_saturday: str = "16:00-22:00"
+    ramadan_hours: str = "10:00-16:00"
+    slot_minutes: int = Field(default=120, gt=0, le=1440)
+    capacity_agent: int = Field(default=5, ge=0)
+    capacity_operator: int = Field(default=6, ge=0)
+    type_capacity: str = ""
+    reservation_types: str = "0:Check-up,1:Follow-up"
+    history_limit: int = Field(default=30, gt=0)
+
+    llm_provider: Literal["anthropic", "openai"] = "anthropic"
+    llm_model: str = ""
+    anthropic_api_key: str = ""
+    anthropic_base_url: str = ""
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    llm_max_rounds: int = Field(default=10, gt=0)
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    system_agent_mcp_url: str = ""
+    system_agent_mcp_token: str = ""
+    mcp_auth_token: str = ""
+    operator_token: str = ""
+    confirmation_threshold: int = Field(default=20, ge=0)
+    confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
+
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+
+    @field_validator(*(f"hours_{day}" for day in WEEKDAY_NAMES), "ramadan_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
+    @field_validator("type_capacity", "reservation_types")
+    @classmethod
+    def _pairs(cls, value: str) -> str:
+        parse_pairs(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        ClinicConfig(timezone=value)
+        return value
+
+    def clinic_config(self) -> ClinicConfig:
+        """The domain's view of these settings."""
+        week = {day: parse_hours(getattr(self, f"hours_{day}")) for day in WEEKDAY_NAMES}
+        return ClinicConfig(
+            timezone=self.timezone,
+            week=week,
+            slot_minutes=self.slot_minutes,
+            ramadan_hours=parse_hours(self.ramadan_hours),
+            capacity={BookingSource.AGENT: self.capacity_agent, BookingSource.OPERATOR: self.capacity_operator},
+            type_capacity={k: int(v) for k, v in parse_pairs(self.type_capacity).items()},
+            reservation_types=tuple(
+                ReservationType(id=k, name=v) for k, v in parse_pairs(self.reservation_types).items()
+            ),
+            history_limit=self.history_limit,
+            system_agent_wa_id=self.system_agent_wa_id,
+            system_agent_name=self.system_agent_name,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; a bad value raises `SettingsError` naming the variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings.clinic_config()
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+    except ValueError as error:
+        raise SettingsError(f"Invalid setting: {error}") from None
+    return settings
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        variable = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        lines.append(f"Invalid setting {variable}: {item['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The chat bridge: operators' chat with the system agent, customers' WhatsApp with their assistant."""

@@ -1,0 +1,1 @@
+"""The clinic calendar: customers, reservations, availability, conversations and fuzzy search."""

@@ -1,0 +1,109 @@
+"""AvailabilityService: open slots with their remaining room, for a day or a range."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from domain.capacity import SlotOccupancy, slot_capacity
+from domain.clock import Clock, system_clock
+from domain.config import BookingSource, ClinicConfig
+from domain.database import Database
+from domain.errors import DomainError
+from domain.models import Reservation
+from domain.schedule import (
+    hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label, vacation_on, clinic_today,
+)
+from domain.store import load_vacations
+
+MAX_RANGE_DAYS = 366
+
+
+class AvailabilityService:
+    """Which slots can still be booked, and how many places each has left."""
+
+    def __init__(self, db: Database, config: ClinicConfig, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+
+    async def search(
+        self,
+        start_date: str | date,
+        end_date: str | date | None = None,
+        *,
+        near_time: str | None = None,
+        source: BookingSource = BookingSource.AGENT,
+        hijri: bool = False,
+        only_available: bool = True,
+    ) -> list[dict[str, Any]]:
+        """One entry per day from start to end (inclusive); with `near_time`, the nearest open slot per day."""
+        first = parse_date(start_date, hijri)
+        last = parse_date(end_date, hijri) if end_date is not None else first
+        if last < first:
+            raise DomainError("invalid_range", start=first.isoformat(), end=last.isoformat())
+        if (last - first).days >= MAX_RANGE_DAYS:
+            raise DomainError("range_too_long", max_days=MAX_RANGE_DAYS)
+        wanted = parse_time(near_time) if near_time is not None else None
+        counts, vacations = await self._load(first, last)
+        now = self.clock()
+        days = []
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            entry = self._day(day, counts, vacations, now, source)
+            if wanted is not None:
+                entry["slots"] = _nearest(entry["slots"], wanted)
+            if only_available:
+                entry["slots"] = [s for s in entry["slots"] if s["available"]]
+            days.append(entry)
+        return days
+
+    async def _load(self, first: date, last: date) -> tuple[dict[tuple[date, str], SlotOccupancy], list[Any]]:
+        query = (
+            select(Reservation.date, Reservation.time_slot, Reservation.type, func.count())
+            .where(Reservation.status == "active", Reservation.date >= first, Reservation.date <= last)
+            .group_by(Reservation.date, Reservation.time_slot, Reservation.type)
+        )
+        async with self.db.unit_of_work() as session:
+            rows = (await session.execute(query)).all()
+            vacations = await load_vacations(session)
+        counts: dict[tuple[date, str], SlotOccupancy] = defaultdict(SlotOccupancy)
+        for day, slot, type_id, count in rows:
+            counts[(day, slot)].add(type_id, count)
+        return counts, vacations
+
+    def _day(self, day: date, counts: Any, vacations: Any, now: Any, source: BookingSource) -> dict[str, Any]:
+        capacity = slot_capacity(self.config, source)
+        slots = []
+        for slot in open_slots(self.config, day, vacations, now):
+            booked = counts[(day, slot)].total if (day, slot) in counts else 0
+            slots.append({"time_slot": slot, "time_label": slot_label(slot), "booked": booked,
+                          "remaining": max(0, capacity - booked), "available": booked < capacity})
+        return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
+                "status": self._status(day, vacations, now), "ramadan_hours": is_ramadan(day) and hours_for(self.config, day) is not None,
+                "timezone": self.config.timezone, "slots": slots}
+
+    def _status(self, day: date, vacations: Any, now: Any) -> str:
+        if day < clinic_today(self.config, now):
+            return "past"
+        if hours_for(self.config, day) is None:
+            return "closed"
+        if vacation := vacation_on(vacations, day):
+            return f"vacation: {vacation.title}"
+        return "open"
+
+
+def _nearest(slots: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """The open slot closest to `wanted` (earlier wins a tie), or none."""
+    target = _minutes(wanted)
+    open_ones = [s for s in slots if s["available"]]
+    best = min(open_ones, key=lambda s: (abs(_minutes(s["time_slot"]) - target), s["time_slot"]), default=None)
+    return [best] if best else []
+
+
+def _minutes(slot: str) -> int:
+    moment = time.fromisoformat(slot)
+    return moment.hour * 60 + moment.minute

@@ -1,0 +1,57 @@
+"""Pure capacity rules: how many active reservations a slot may hold for a given booking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.config import BookingSource, ClinicConfig
+from domain.errors import DomainError
+
+
+@dataclass
+class SlotOccupancy:
+    """Active reservations in one slot, in total and per type."""
+
+    total: int = 0
+    by_type: dict[int, int] = field(default_factory=dict)
+
+    def add(self, type_id: int, count: int = 1) -> None:
+        self.total += count
+        self.by_type[type_id] = self.by_type.get(type_id, 0) + count
+
+
+def slot_capacity(config: ClinicConfig, source: BookingSource, max_reservations: int | None = None) -> int:
+    """The cap for `source`; a caller may lower it with `max_reservations`, never raise it."""
+    limit = config.capacity[source]
+    if max_reservations is None:
+        return limit
+    if max_reservations > limit:
+        raise DomainError("capacity_above_limit", limit=limit)
+    return max(0, max_reservations)
+
+
+def check_fits(
+    config: ClinicConfig,
+    occupancy: SlotOccupancy,
+    type_id: int,
+    source: BookingSource,
+    max_reservations: int | None = None,
+) -> None:
+    """Raise `slot_full` or `type_full` unless one more `type_id` booking fits in `occupancy`."""
+    if occupancy.total >= slot_capacity(config, source, max_reservations):
+        raise DomainError("slot_full")
+    type_limit = config.type_capacity.get(type_id)
+    if type_limit is not None and occupancy.by_type.get(type_id, 0) >= type_limit:
+        raise DomainError("type_full", type_name=config.type_name(type_id))
+
+
+def check_type(config: ClinicConfig, type_id: int | str) -> int:
+    """Return the type id, or raise `invalid_type` naming the valid ones."""
+    valid = ", ".join(f"{t.id} ({t.name})" for t in config.reservation_types)
+    try:
+        value = int(type_id)
+    except (TypeError, ValueError):
+        raise DomainError("invalid_type", value=type_id, valid=valid) from None
+    if value not in config.type_ids():
+        raise DomainError("invalid_type", value=type_id, valid=valid)
+    return value

@@ -1,0 +1,109 @@
+"""ConversationService: the stored chat of each contact and the history a model sees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from domain.clock import Clock, system_clock
+from domain.config import ClinicConfig
+from domain.database import Database
+from domain.models import ConversationMessage
+from domain.views import message_view
+
+ROLES = ("user", "assistant", "secretary", "tool")
+
+
+class ConversationService:
+    """Append, page and replay conversation messages."""
+
+    def __init__(self, db: Database, config: ClinicConfig, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+
+    async def append(
+        self,
+        wa_id: str,
+        role: str,
+        text: str,
+        *,
+        delivery_status: str | None = None,
+        external_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Store a message; returns None when `external_id` was stored before (a redelivery)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        message = ConversationMessage(wa_id=wa_id, role=role, text=text, timestamp=self.clock(),
+                                      delivery_status=delivery_status, external_id=external_id, meta=meta)
+        try:
+            async with self.db.unit_of_work() as session:
+                session.add(message)
+                await session.flush()
+        except IntegrityError:
+            if external_id is None:
+                raise
+            return None
+        return message_view(self.config, message)
+
+    async def set_delivery(self, message_id: int, status: str, external_id: str | None = None) -> dict[str, Any]:
+        async with self.db.unit_of_work() as session:
+            message = await session.get(ConversationMessage, message_id)
+            if message is None:
+                raise LookupError(f"no message {message_id}")
+            message.delivery_status = status
+            if external_id is not None:
+                message.external_id = external_id
+            return message_view(self.config, message)
+
+    async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
+        query = select(ConversationMessage).where(ConversationMessage.wa_id == wa_id)
+        if before_id is not None:
+            query = query.where(ConversationMessage.id < before_id)
+        query = query.order_by(ConversationMessage.id.desc()).limit(max(1, min(limit, 500)))
+        async with self.db.unit_of_work() as session:
+            rows = list(await session.scalars(query))
+        return [message_view(self.config, m) for m in reversed(rows)]
+
+    async def history_for_model(self, wa_id: str) -> list[dict[str, str]]:
+        """The last messages as model turns, oldest first, `tool` rows skipped, same roles merged."""
+        system_chat = wa_id == self.config.system_agent_wa_id
+        query = (
+            select(ConversationMessage.role, ConversationMessage.text)
+            .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != "tool")
+            .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
+        )
+        async with self.db.unit_of_work() as session:
+            rows = list((await session.execute(query)))
+        turns: list[dict[str, str]] = []
+        for role, text in reversed(rows):
+            mapped = model_role(role, system_chat)
+            if mapped is None:
+                continue
+            if turns and turns[-1]["role"] == mapped:
+                turns[-1]["content"] += "\n\n" + text
+            else:
+                turns.append({"role": mapped, "content": text})
+        return turns
+
+    async def messages_between(self, start: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
+        """(wa_id, role, timestamp) of every message in [start, end), for conversation analysis."""
+        query = select(ConversationMessage.wa_id, ConversationMessage.role, ConversationMessage.timestamp).where(
+            ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end
+        )
+        async with self.db.unit_of_work() as session:
+            return list((await session.execute(query)))
+
+
+def model_role(role: str, system_chat: bool) -> str | None:
+    """Customer chat: `user` is the user, the rest the assistant. System chat: the operator is the user."""
+    if role == "tool":
+        return None
+    if system_chat:
+        return {"secretary": "user", "assistant": "assistant"}.get(role)
+    return "user" if role == "user" else "assistant"

@@ -1,0 +1,119 @@
+"""CustomerService and the customer-level writes other services share (rename, new wa_id)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import ClinicConfig
+from domain.database import Database
+from domain.errors import DomainError
+from domain.identities import display_wa_id, normalize_wa_id
+from domain.models import ConversationMessage, Customer, Reservation
+from domain.store import ensure_customers
+from domain.views import local_iso
+
+CustomerListener = Callable[[str, str | None], None]
+
+
+async def customer_names(session: AsyncSession, wa_ids: Iterable[str]) -> dict[str, str | None]:
+    wanted = sorted(set(wa_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Customer.wa_id, Customer.name).where(Customer.wa_id.in_(wanted)))
+    return {wa_id: name for wa_id, name in rows}
+
+
+async def rename_customer(session: AsyncSession, wa_id: str, name: str) -> None:
+    customer = await session.get(Customer, wa_id)
+    if customer is None:
+        raise DomainError("customer_not_found")
+    customer.name = name.strip()
+
+
+async def change_wa_id(session: AsyncSession, old: str, new: str) -> None:
+    """Move a customer, their reservations and their conversation to a new number."""
+    customer = await session.get(Customer, old)
+    if customer is None:
+        raise DomainError("customer_not_found")
+    if await session.get(Customer, new) is not None:
+        raise DomainError("wa_id_taken", value=new)
+    session.add(Customer(wa_id=new, name=customer.name, is_blocked=customer.is_blocked,
+                         is_favorite=customer.is_favorite, created_at=customer.created_at))
+    await session.flush()
+    await session.execute(update(Reservation).where(Reservation.wa_id == old).values(wa_id=new))
+    await session.execute(update(ConversationMessage).where(ConversationMessage.wa_id == old).values(wa_id=new))
+    await session.execute(delete(Customer).where(Customer.wa_id == old))
+
+
+class CustomerService:
+    """Customers and the contact list; tells listeners (the search index) about new names."""
+
+    def __init__(self, db: Database, config: ClinicConfig) -> None:
+        self.db = db
+        self.config = config
+        self.listeners: list[CustomerListener] = []
+
+    async def get(self, wa_id: str) -> dict[str, Any] | None:
+        wa_id = normalize_wa_id(wa_id)
+        async with self.db.unit_of_work() as session:
+            customer = await session.get(Customer, wa_id)
+            return None if customer is None else self._view(customer)
+
+    async def ensure(self, wa_id: str, name: str | None = None) -> dict[str, Any]:
+        """The customer with this number, created if new; a given name replaces the old one."""
+        wa_id = normalize_wa_id(wa_id)
+        async with self.db.unit_of_work() as session:
+            await ensure_customers(session, {wa_id: name})
+            customer = await session.get(Customer, wa_id)
+            assert customer is not None
+            view = self._view(customer)
+        self._notify(wa_id, view["name"])
+        return view
+
+    async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> dict[str, Any]:
+        wa_id = normalize_wa_id(wa_id)
+        async with self.db.unit_of_work() as session:
+            customer = await session.get(Customer, wa_id)
+            if customer is None:
+                raise DomainError("customer_not_found")
+            if blocked is not None:
+                customer.is_blocked = blocked
+            if favorite is not None:
+                customer.is_favorite = favorite
+            return self._view(customer)
+
+    async def is_blocked(self, wa_id: str) -> bool:
+        async with self.db.unit_of_work() as session:
+            customer = await session.get(Customer, wa_id)
+            return bool(customer and customer.is_blocked)
+
+    async def contacts(self) -> list[dict[str, Any]]:
+        """Every contact, the system agent pinned first (even on an empty database), then newest talk first."""
+        last = (
+            select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp).label("last"))
+            .group_by(ConversationMessage.wa_id).subquery()
+        )
+        query = select(Customer, last.c.last).outerjoin(last, last.c.wa_id == Customer.wa_id)
+        async with self.db.unit_of_work() as session:
+            rows = (await session.execute(query)).all()
+        others = [self._view(c, at) for c, at in rows if c.wa_id != self.config.system_agent_wa_id]
+        others.sort(key=lambda c: (c["last_message_at"] or "", c["wa_id"]), reverse=True)
+        return [self.system_agent_contact()] + others
+
+    def system_agent_contact(self) -> dict[str, Any]:
+        wa_id = self.config.system_agent_wa_id
+        return {"wa_id": wa_id, "name": self.config.system_agent_name, "display": display_wa_id(wa_id),
+                "is_system_agent": True, "is_blocked": False, "is_favorite": True, "last_message_at": None}
+
+    def _view(self, customer: Customer, last_message: Any = None) -> dict[str, Any]:
+        return {"wa_id": customer.wa_id, "name": customer.name, "display": display_wa_id(customer.wa_id),
+                "is_system_agent": False, "is_blocked": customer.is_blocked, "is_favorite": customer.is_favorite,
+                "last_message_at": local_iso(self.config, last_message)}
+
+    def _notify(self, wa_id: str, name: str | None) -> None:
+        for listener in self.listeners:
+            listener(wa_id, name)

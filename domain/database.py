@@ -1,0 +1,79 @@
+"""Engines and units of work. How concurrent writers are kept within a slot's capacity lives here.
+
+SQLite: every transaction starts with BEGIN IMMEDIATE, so writers are serialised by the database
+file's write lock and a count read inside a transaction cannot go stale before its insert commits.
+PostgreSQL: a writer takes transaction-scoped advisory locks on every slot and customer it touches
+(in sorted order, so two batches never deadlock) before it counts; competing writers of the same
+slot queue on the lock and count again after the first one commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+class Database:
+    """One engine and its session factory; `unit_of_work()` is one transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block ends cleanly, else rolled back."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def create_database(url: str, **engine_options: Any) -> Database:
+    """Create the engine for `url` with the locking the capacity guarantee relies on."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 60}, **engine_options)
+        _serialise_sqlite_writers(engine)
+    else:
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, **engine_options)
+    return Database(engine)
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit BEGIN is DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_key(*parts: object) -> int:
+    """A stable signed 64-bit key for an advisory lock."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> None:
+    """Serialise writers of the same slots/customers (SQLite already is, by BEGIN IMMEDIATE)."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

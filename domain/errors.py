@@ -1,0 +1,107 @@
+"""Expected failures: a stable code and a sentence a person or a model can act on, in English or Arabic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (English, Arabic). Placeholders are filled from the error's details.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "invalid_wa_id": (
+        "The phone number '{value}' is not a valid WhatsApp number.",
+        "رقم الهاتف '{value}' ليس رقم واتساب صالحًا.",
+    ),
+    "invalid_date": (
+        "The date '{value}' is not valid; use YYYY-MM-DD.",
+        "التاريخ '{value}' غير صالح؛ استخدم الصيغة YYYY-MM-DD.",
+    ),
+    "invalid_time": (
+        "The time '{value}' is not valid; use 13:00 or 1:00 PM.",
+        "الوقت '{value}' غير صالح؛ استخدم 13:00 أو 1:00 PM.",
+    ),
+    "invalid_type": (
+        "Unknown reservation type '{value}'. Valid types: {valid}.",
+        "نوع الحجز '{value}' غير معروف. الأنواع المتاحة: {valid}.",
+    ),
+    "invalid_range": (
+        "The start date {start} is after the end date {end}.",
+        "تاريخ البداية {start} بعد تاريخ النهاية {end}.",
+    ),
+    "range_too_long": (
+        "The date range is too long; at most {max_days} days.",
+        "نطاق التواريخ طويل جدًا؛ الحد الأقصى {max_days} يومًا.",
+    ),
+    "clinic_closed": (
+        "The clinic is closed on this day ({date}).",
+        "العيادة مغلقة في هذا اليوم ({date}).",
+    ),
+    "vacation": (
+        "The clinic is closed for {title} from {start} to {end} ({start_hijri} to {end_hijri} AH).",
+        "العيادة مغلقة بسبب {title} من {start} إلى {end} ({start_hijri} إلى {end_hijri} هـ).",
+    ),
+    "slot_unavailable": (
+        "{time} is not a bookable time on {date}. Available times: {valid}.",
+        "الساعة {time} ليست موعدًا متاحًا يوم {date}. المواعيد المتاحة: {valid}.",
+    ),
+    "past_date": ("Cannot reserve in the past.", "لا يمكن الحجز في وقت مضى."),
+    "past_reservation": (
+        "This reservation is in the past and cannot be changed or cancelled.",
+        "هذا الحجز في الماضي ولا يمكن تعديله أو إلغاؤه.",
+    ),
+    "slot_full": ("This time slot is fully booked.", "هذا الموعد محجوز بالكامل."),
+    "type_full": (
+        "This time slot has no room left for {type_name} appointments.",
+        "لا يوجد مكان متبقٍ لمواعيد {type_name} في هذا الموعد.",
+    ),
+    "capacity_above_limit": (
+        "max_reservations cannot be above {limit}.",
+        "لا يمكن أن يتجاوز max_reservations القيمة {limit}.",
+    ),
+    "reservation_not_found": ("Reservation not found.", "لم يتم العثور على الحجز."),
+    "no_future_reservation": (
+        "This customer has no upcoming reservation.",
+        "لا يوجد لدى هذا العميل حجز قادم.",
+    ),
+    "already_cancelled": ("This reservation is already cancelled.", "هذا الحجز ملغى بالفعل."),
+    "not_cancelled": ("This reservation is not cancelled.", "هذا الحجز غير ملغى."),
+    "customer_not_found": ("No customer with that number.", "لا يوجد عميل بهذا الرقم."),
+    "wa_id_taken": (
+        "The number {value} already belongs to another customer.",
+        "الرقم {value} مسجل لعميل آخر.",
+    ),
+    "nothing_to_change": (
+        "Nothing to change: give a new date, time, type, name or number.",
+        "لا يوجد ما يتم تغييره: حدد تاريخًا أو وقتًا أو نوعًا أو اسمًا أو رقمًا جديدًا.",
+    ),
+    "reservation_cancelled": (
+        "This reservation is cancelled; reserve again or undo the cancellation.",
+        "هذا الحجز ملغى؛ احجز من جديد أو تراجع عن الإلغاء.",
+    ),
+    "has_future_reservation": (
+        "This customer already has an upcoming reservation (#{id}); modify it instead.",
+        "لدى هذا العميل حجز قادم بالفعل (#{id})؛ عدّله بدلًا من ذلك.",
+    ),
+    "customer_blocked": ("This customer is blocked.", "هذا العميل محظور."),
+}
+
+
+class DomainError(Exception):
+    """An expected failure with a stable `code`; `message(ar=True)` gives the Arabic sentence."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        if code not in MESSAGES:
+            raise KeyError(f"unknown domain error code {code!r}")
+        self.code = code
+        self.details = details
+        super().__init__(self.message())
+
+    def message(self, ar: bool = False) -> str:
+        template = MESSAGES[self.code][1 if ar else 0]
+        return template.format_map(_Missing(self.details))
+
+    def to_dict(self, ar: bool = False) -> dict[str, str]:
+        return {"code": self.code, "message": self.message(ar)}
+
+
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"

@@ -1,0 +1,190 @@
+"""Pure planning of reservation changes over an in-memory calendar state.
+
+The single-item services and the batch service both load a `CalendarState` for what they touch,
+plan every item with these functions (each plan updates the state, so later items of a batch see
+earlier ones), and write the resulting changes. The rules are written once, here and in
+`schedule` and `capacity`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from domain.capacity import SlotOccupancy, check_fits, check_type
+from domain.config import BookingSource, ClinicConfig
+from domain.errors import DomainError
+from domain.schedule import Vacation, check_slot_bookable, clinic_today, is_future_slot
+
+ACTIVE = "active"
+CANCELLED = "cancelled"
+SlotKey = tuple[date, str]
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A reservation row as the rules see it; a negative id is a row not written yet."""
+
+    id: int
+    wa_id: str
+    date: date
+    time_slot: str
+    type: int
+    status: str = ACTIVE
+
+    @property
+    def slot(self) -> SlotKey:
+        return (self.date, self.time_slot)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one planned operation does: `before` is None for a new row."""
+
+    action: str  # created, moved, reinstated, modified, cancelled, restored, unchanged
+    before: Booking | None
+    after: Booking
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything the rules need besides the state: configuration, clock, vacations, who books."""
+
+    config: ClinicConfig
+    now: datetime
+    vacations: list[Vacation]
+    source: BookingSource = BookingSource.AGENT
+    max_reservations: int | None = None
+
+    @property
+    def today(self) -> date:
+        return clinic_today(self.config, self.now)
+
+
+@dataclass
+class CalendarState:
+    """The bookings a plan touches: every row of the affected slots and of the affected customers."""
+
+    bookings: dict[int, Booking] = field(default_factory=dict)
+    _new_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(-1, -1))
+
+    @classmethod
+    def of(cls, bookings: Iterable[Booking]) -> CalendarState:
+        return cls(bookings={b.id: b for b in bookings})
+
+    def occupancy(self, slot: SlotKey, excluding: int | None = None) -> SlotOccupancy:
+        counts = SlotOccupancy()
+        for booking in self.bookings.values():
+            if booking.slot == slot and booking.status == ACTIVE and booking.id != excluding:
+                counts.add(booking.type)
+        return counts
+
+    def upcoming_for(self, ctx: RuleContext, wa_id: str) -> Booking | None:
+        """The customer's nearest upcoming active reservation."""
+        upcoming = [
+            b for b in self.bookings.values()
+            if b.wa_id == wa_id and b.status == ACTIVE
+            and is_future_slot(ctx.config, b.date, b.time_slot, ctx.now)
+        ]
+        return min(upcoming, key=lambda b: (b.date, b.time_slot, b.id), default=None)
+
+    def cancelled_at(self, wa_id: str, slot: SlotKey) -> Booking | None:
+        return next(
+            (b for b in self.bookings.values() if b.wa_id == wa_id and b.slot == slot and b.status == CANCELLED),
+            None,
+        )
+
+    def apply(self, change: Change) -> Change:
+        if change.action != "unchanged":
+            self.bookings[change.after.id] = change.after
+        return change
+
+    def new_id(self) -> int:
+        return next(self._new_ids)
+
+
+def _check_room(ctx: RuleContext, state: CalendarState, slot: SlotKey, type_id: int, excluding: int | None) -> None:
+    check_slot_bookable(ctx.config, slot[0], slot[1], ctx.vacations, ctx.now)
+    check_fits(ctx.config, state.occupancy(slot, excluding), type_id, ctx.source, ctx.max_reservations)
+
+
+def plan_reserve(
+    ctx: RuleContext, state: CalendarState, wa_id: str, day: date, slot: str, type_id: int | str = 0
+) -> Change:
+    """Book `slot`: moves the customer's upcoming reservation, reinstates a cancelled one, or creates."""
+    type_id = check_type(ctx.config, type_id)
+    key = (day, slot)
+    upcoming = state.upcoming_for(ctx, wa_id)
+    if upcoming is not None:
+        if upcoming.slot == key and upcoming.type == type_id:
+            return Change("unchanged", upcoming, upcoming)
+        return state.apply(_move(ctx, state, upcoming, key, type_id))
+    cancelled = state.cancelled_at(wa_id, key)
+    _check_room(ctx, state, key, type_id, excluding=None)
+    if cancelled is not None:
+        return state.apply(Change("reinstated", cancelled, replace(cancelled, status=ACTIVE, type=type_id)))
+    booking = Booking(state.new_id(), wa_id, day, slot, type_id)
+    return state.apply(Change("created", None, booking))
+
+
+def _move(ctx: RuleContext, state: CalendarState, booking: Booking, key: SlotKey, type_id: int) -> Change:
+    _check_room(ctx, state, key, type_id, excluding=booking.id)
+    after = replace(booking, date=key[0], time_slot=key[1], type=type_id)
+    return Change("moved" if key != booking.slot else "modified", booking, after)
+
+
+def find_target(ctx: RuleContext, state: CalendarState, wa_id: str | None, reservation_id: int | None) -> Booking:
+    """The reservation an id names (hidden when it is another customer's), else the nearest upcoming."""
+    if reservation_id is not None:
+        booking = state.bookings.get(reservation_id)
+        if booking is None or (wa_id is not None and booking.wa_id != wa_id):
+            raise DomainError("reservation_not_found")
+        return booking
+    if wa_id is None:
+        raise DomainError("reservation_not_found")
+    upcoming = state.upcoming_for(ctx, wa_id)
+    if upcoming is None:
+        raise DomainError("no_future_reservation")
+    return upcoming
+
+
+def plan_modify(
+    ctx: RuleContext,
+    state: CalendarState,
+    target: Booking,
+    new_date: date | None = None,
+    new_time: str | None = None,
+    new_type: int | str | None = None,
+) -> Change:
+    """Change the date, time and/or type of an active, not past reservation; capacity excludes itself."""
+    if target.status != ACTIVE:
+        raise DomainError("reservation_cancelled")
+    if target.date < ctx.today:
+        raise DomainError("past_reservation")
+    type_id = target.type if new_type is None else check_type(ctx.config, new_type)
+    key = (new_date or target.date, new_time or target.time_slot)
+    if key == target.slot and type_id == target.type:
+        return Change("unchanged", target, target)
+    return state.apply(_move(ctx, state, target, key, type_id))
+
+
+def plan_cancel(ctx: RuleContext, state: CalendarState, target: Booking) -> Change:
+    """Soft-cancel an active reservation that is not in the past."""
+    if target.status != ACTIVE:
+        raise DomainError("already_cancelled")
+    if target.date < ctx.today:
+        raise DomainError("past_reservation")
+    return state.apply(Change("cancelled", target, replace(target, status=CANCELLED)))
+
+
+def plan_restore(ctx: RuleContext, state: CalendarState, target: Booking) -> Change:
+    """Undo a cancellation when hours, capacity and the one-upcoming rule still allow it."""
+    if target.status != CANCELLED:
+        raise DomainError("not_cancelled")
+    upcoming = state.upcoming_for(ctx, target.wa_id)
+    if upcoming is not None:
+        raise DomainError("has_future_reservation", id=upcoming.id)
+    _check_room(ctx, state, target.slot, target.type, excluding=target.id)
+    return state.apply(Change("restored", target, replace(target, status=ACTIVE)))

@@ -1,0 +1,183 @@
+"""Pure schedule rules: parsing, opening hours, Ramadan, vacations, slots and the today rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from hijridate import Gregorian, Hijri
+
+from domain.config import WEEKDAY_NAMES, ClinicConfig, OpeningHours
+from domain.errors import DomainError
+
+RAMADAN = 9
+_TIME_24 = re.compile(r"^(\d{1,2}):(\d{2})$")
+_TIME_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s*[Mm]\.?$")
+
+
+@dataclass(frozen=True)
+class Vacation:
+    """A closed period, both ends inclusive."""
+
+    start: date
+    end: date
+    title: str
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def parse_date(text: str | date, hijri: bool = False) -> date:
+    """Accept YYYY-MM-DD or DD-MM-YYYY (Gregorian, or Hijri when `hijri`)."""
+    if isinstance(text, date):
+        return text
+    parts = re.split(r"[-/.]", str(text).strip())
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise DomainError("invalid_date", value=text)
+    year, month, day = _ymd(parts)
+    try:
+        if hijri:
+            return Hijri(year, month, day).to_gregorian()
+        return date(year, month, day)
+    except (ValueError, OverflowError):
+        raise DomainError("invalid_date", value=text) from None
+
+
+def _ymd(parts: list[str]) -> tuple[int, int, int]:
+    if len(parts[0]) == 4:
+        return int(parts[0]), int(parts[1]), int(parts[2])
+    return int(parts[2]), int(parts[1]), int(parts[0])
+
+
+def parse_time(text: str | time) -> str:
+    """Accept 13:00, 1:00 PM or 01:00 PM; return 24-hour 'HH:MM'."""
+    if isinstance(text, time):
+        return text.strftime("%H:%M")
+    raw = str(text).strip()
+    hour, minute = _clock(raw)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DomainError("invalid_time", value=text)
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _clock(raw: str) -> tuple[int, int]:
+    if match := _TIME_24.match(raw):
+        return int(match[1]), int(match[2])
+    if match := _TIME_12.match(raw):
+        hour = int(match[1])
+        if not 1 <= hour <= 12:
+            raise DomainError("invalid_time", value=raw)
+        return hour % 12 + (12 if match[3].lower() == "p" else 0), int(match[2] or 0)
+    raise DomainError("invalid_time", value=raw)
+
+
+def slot_label(slot: str) -> str:
+    """'13:00' -> '1:00 PM'."""
+    hour, minute = (int(p) for p in slot.split(":"))
+    return f"{hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def hijri_date(day: date) -> str:
+    try:
+        return Gregorian(day.year, day.month, day.day).to_hijri().isoformat()
+    except OverflowError:
+        return "?"
+
+
+def is_ramadan(day: date) -> bool:
+    try:
+        return Gregorian(day.year, day.month, day.day).to_hijri().month == RAMADAN
+    except OverflowError:
+        return False
+
+
+def hours_for(config: ClinicConfig, day: date) -> OpeningHours | None:
+    """Opening hours of `day`, None when closed; Ramadan replaces the hours of an open weekday."""
+    regular = config.week.get(WEEKDAY_NAMES[day.weekday()])
+    if regular is None:
+        return None
+    if config.ramadan_hours is not None and is_ramadan(day):
+        return config.ramadan_hours
+    return regular
+
+
+def slots_for(config: ClinicConfig, day: date) -> list[str]:
+    """Slot start times of `day` ('HH:MM'), ignoring vacations and the clock."""
+    hours = hours_for(config, day)
+    if hours is None:
+        return []
+    step = timedelta(minutes=config.slot_minutes)
+    cursor = datetime.combine(day, hours.opens)
+    closing = datetime.combine(day, hours.closes)
+    slots = []
+    while cursor < closing:
+        slots.append(cursor.strftime("%H:%M"))
+        cursor += step
+    return slots
+
+
+def vacation_on(vacations: list[Vacation], day: date) -> Vacation | None:
+    return next((v for v in vacations if v.covers(day)), None)
+
+
+def vacation_error(vacation: Vacation) -> DomainError:
+    return DomainError(
+        "vacation",
+        title=vacation.title,
+        start=vacation.start.isoformat(),
+        end=vacation.end.isoformat(),
+        start_hijri=hijri_date(vacation.start),
+        end_hijri=hijri_date(vacation.end),
+    )
+
+
+def slot_end(config: ClinicConfig, day: date, slot: str) -> datetime:
+    start = datetime.combine(day, time.fromisoformat(slot), tzinfo=config.zone)
+    return start + timedelta(minutes=config.slot_minutes)
+
+
+def slot_has_ended(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:
+    """A slot stays bookable until it has ended, so one in progress can still be booked."""
+    return slot_end(config, day, slot) <= now
+
+
+def clinic_today(config: ClinicConfig, now: datetime) -> date:
+    return now.astimezone(config.zone).date()
+
+
+def check_day_open(config: ClinicConfig, day: date, vacations: list[Vacation], now: datetime) -> None:
+    """Raise when `day` is in the past, closed, or in a vacation."""
+    if day < clinic_today(config, now):
+        raise DomainError("past_date")
+    if hours_for(config, day) is None:
+        raise DomainError("clinic_closed", date=day.isoformat())
+    if vacation := vacation_on(vacations, day):
+        raise vacation_error(vacation)
+
+
+def check_slot_bookable(
+    config: ClinicConfig, day: date, slot: str, vacations: list[Vacation], now: datetime
+) -> None:
+    """Raise unless `slot` on `day` is a slot of an open day that has not ended yet."""
+    check_day_open(config, day, vacations, now)
+    slots = slots_for(config, day)
+    if slot not in slots:
+        valid = ", ".join(f"{s} ({slot_label(s)})" for s in slots)
+        raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), valid=valid)
+    if slot_has_ended(config, day, slot, now):
+        raise DomainError("past_date")
+
+
+def open_slots(
+    config: ClinicConfig, day: date, vacations: list[Vacation], now: datetime
+) -> list[str]:
+    """The slots of `day` that can still be booked (capacity aside)."""
+    if day < clinic_today(config, now) or vacation_on(vacations, day):
+        return []
+    return [s for s in slots_for(config, day) if not slot_has_ended(config, day, s, now)]
+
+
+def is_future_slot(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:
+    """A reservation counts as upcoming until its slot has ended."""
+    return not slot_has_ended(config, day, slot, now)

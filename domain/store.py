@@ -1,0 +1,112 @@
+"""Bulk reads and writes of reservations for the planners. Never commits: the service does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.database import lock_for_write, lock_key
+from domain.models import Customer, Reservation, Vacation, utcnow
+from domain.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
+from domain.schedule import Vacation as VacationPeriod
+
+_CHUNK = 500
+T = TypeVar("T")
+
+
+def booking_of(row: Reservation) -> Booking:
+    return Booking(row.id, row.wa_id, row.date, row.time_slot, row.type, row.status)
+
+
+async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> None:
+    """Take the write locks of these customers and slots (see `domain.database`)."""
+    keys = [lock_key("customer", w) for w in wa_ids] + [lock_key("slot", d, s) for d, s in slots]
+    await lock_for_write(session, keys)
+
+
+async def load_state(
+    session: AsyncSession,
+    today: date,
+    wa_ids: Iterable[str] = (),
+    dates: Iterable[date] = (),
+    reservation_ids: Iterable[int] = (),
+) -> CalendarState:
+    """Every row of these customers from yesterday on, every row on these dates, and these ids."""
+    conditions = []
+    for chunk in _chunks(sorted(set(wa_ids))):
+        conditions.append(and_(Reservation.wa_id.in_(chunk), Reservation.date >= today - timedelta(days=1)))
+    for chunk in _chunks(sorted(set(dates))):
+        conditions.append(Reservation.date.in_(chunk))
+    for chunk in _chunks(sorted(set(reservation_ids))):
+        conditions.append(Reservation.id.in_(chunk))
+    if not conditions:
+        return CalendarState()
+    rows = await session.scalars(select(Reservation).where(or_(*conditions)))
+    return CalendarState.of(booking_of(row) for row in rows)
+
+
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+async def load_vacations(session: AsyncSession) -> list[VacationPeriod]:
+    rows = await session.scalars(select(Vacation).order_by(Vacation.start_date))
+    return [VacationPeriod(r.start_date, r.end_date, r.title) for r in rows]
+
+
+async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) -> None:
+    """Create the customers that do not exist yet; set a name where one is given."""
+    existing = {}
+    for chunk in _chunks(sorted(names)):
+        rows = await session.scalars(select(Customer).where(Customer.wa_id.in_(chunk)))
+        existing.update({row.wa_id: row for row in rows})
+    now = utcnow()
+    new = [{"wa_id": w, "name": n, "is_blocked": False, "is_favorite": False, "created_at": now}
+           for w, n in names.items() if w not in existing]
+    if new:
+        await session.execute(insert(Customer), new)
+    for wa_id, row in existing.items():
+        if names[wa_id] and row.name != names[wa_id]:
+            row.name = names[wa_id]
+
+
+async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dict[int, int]:
+    """Write planned changes in bulk; returns the real id of each new (negative) id."""
+    now = utcnow()
+    # A row may change several times in one batch: only its last state is written.
+    final = {c.after.id: c.after for c in changes if c.action != "unchanged"}
+    created = [b for b in final.values() if b.id < 0]
+    updated = [b for b in final.values() if b.id > 0]
+    ids = await _insert(session, created, now) if created else {}
+    if updated:
+        await session.execute(update(Reservation), [_update_values(b, now) for b in updated])
+    return ids
+
+
+def _update_values(booking: Booking, now: datetime) -> dict[str, object]:
+    return {
+        "id": booking.id,
+        "date": booking.date,
+        "time_slot": booking.time_slot,
+        "type": booking.type,
+        "status": booking.status,
+        "cancelled_at": now if booking.status == CANCELLED else None,
+        "updated_at": now,
+    }
+
+
+async def _insert(session: AsyncSession, bookings: list[Booking], now: datetime) -> dict[int, int]:
+    values = [
+        {"wa_id": b.wa_id, "date": b.date, "time_slot": b.time_slot, "type": b.type,
+         "status": b.status, "cancelled_at": now if b.status == CANCELLED else None,
+         "created_at": now, "updated_at": now}
+        for b in bookings
+    ]
+    statement = insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True)
+    result = await session.execute(statement, values)
+    return {b.id: real for b, real in zip(bookings, result.scalars(), strict=True)}

@@ -1,0 +1,43 @@
+"""Vacation periods: stored closures of the clinic."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+
+from domain.database import Database
+from domain.errors import DomainError
+from domain.models import Vacation
+from domain.schedule import hijri_date, parse_date
+from domain.store import load_vacations
+
+
+class VacationService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, start: str | date, end: str | date, title: str) -> dict[str, Any]:
+        first, last = parse_date(start), parse_date(end)
+        if last < first:
+            raise DomainError("invalid_range", start=first.isoformat(), end=last.isoformat())
+        async with self.db.unit_of_work() as session:
+            row = Vacation(start_date=first, end_date=last, title=title.strip() or "Vacation")
+            session.add(row)
+            await session.flush()
+            return _view(row.id, first, last, row.title)
+
+    async def remove(self, vacation_id: int) -> None:
+        async with self.db.unit_of_work() as session:
+            await session.execute(delete(Vacation).where(Vacation.id == vacation_id))
+
+    async def list(self) -> list[dict[str, Any]]:
+        async with self.db.unit_of_work() as session:
+            periods = await load_vacations(session)
+        return [_view(None, v.start, v.end, v.title) for v in periods]
+
+
+def _view(vacation_id: int | None, start: date, end: date, title: str) -> dict[str, Any]:
+    return {"id": vacation_id, "title": title, "start_date": start.isoformat(), "end_date": end.isoformat(),
+            "start_hijri": hijri_date(start), "end_hijri": hijri_date(end)}

@@ -1,0 +1,1 @@
+"""The agents' system prompts and their loader."""

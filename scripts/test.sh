@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export DATABASE_URL_POSTGRES=${DATABASE_URL_POSTGRES:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}
+if [ "${CI:-}" = "true" ]; then
+  # In CI the PostgreSQL tests must run: start the local server when it is down.
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+bash scripts/browser.sh || echo "test: no Chromium; the browser tests will say so" >&2
+exec .venv/bin/python -m pytest "$@"

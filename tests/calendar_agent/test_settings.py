@@ -1,0 +1,39 @@
+"""Settings are read once, with documented defaults, and bad values name their variable."""
+
+from datetime import time
+
+import pytest
+
+from calendar_agent.settings import SettingsError, load_settings
+from domain.config import BookingSource
+
+
+def test_defaults_are_the_clinics_rules() -> None:
+    config = load_settings().clinic_config()
+    assert config.timezone == "Asia/Riyadh"
+    assert config.week["friday"] is None
+    assert config.week["saturday"] is not None and config.week["saturday"].opens == time(16)
+    assert config.capacity == {BookingSource.AGENT: 5, BookingSource.OPERATOR: 6}
+    assert [t.name for t in config.reservation_types] == ["Check-up", "Follow-up"]
+    assert config.system_agent_wa_id == "12125550123"
+
+
+def test_the_environment_overrides_the_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOURS_FRIDAY", "09:00-12:00")
+    monkeypatch.setenv("SLOT_MINUTES", "60")
+    monkeypatch.setenv("TYPE_CAPACITY", "1:2")
+    config = load_settings().clinic_config()
+    assert config.week["friday"] is not None and config.week["friday"].closes == time(12)
+    assert config.slot_minutes == 60 and config.type_capacity == {1: 2}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("HOURS_SUNDAY", "17:00-11:00"), ("TIMEZONE", "Mars/Base"), ("SLOT_MINUTES", "zero"),
+     ("RESERVATION_TYPES", "check-up"), ("CAPACITY_AGENT", "-1")],
+)
+def test_a_bad_value_fails_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert variable in str(error.value)

@@ -1,0 +1,100 @@
+"""Shared fixtures: the clinic's default configuration, a fixed clock, and real databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from calendar_agent.composition import Services, build_services
+from calendar_agent.migrate import upgrade
+from domain.config import ClinicConfig
+from domain.database import Database, create_database
+
+# Tuesday 2026-12-01 10:00 in Riyadh: far from Ramadan, before the first slot of the day.
+NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+TABLES = ("batches", "vacations", "conversation_messages", "reservations", "customers")
+
+
+class FixedClock:
+    """A clock tests can move."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def config() -> ClinicConfig:
+    return ClinicConfig()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "calendar.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL_POSTGRES", "")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("DATABASE_URL_POSTGRES is not set: in CI the PostgreSQL tests must run")
+        pytest.skip("DATABASE_URL_POSTGRES is not set; PostgreSQL tests skipped")
+    try:
+        upgrade(url)
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server means the same thing here
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {url} is not reachable: {error}")
+        pytest.skip(f"PostgreSQL at {url} is not reachable: {error}")
+    return url
+
+
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "calendar.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: a SQLite file, then the PostgreSQL server."""
+    database = create_database(database_url(request, tmp_path))
+    if not database.is_sqlite:
+        async with database.engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def services(db: Database, config: ClinicConfig, clock: FixedClock) -> Services:
+    return build_services(config, db, clock)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_env_file(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.chdir(Path(__file__).parent)
+    yield

@@ -1,0 +1,95 @@
+"""Customers, the contact list and conversations on real databases."""
+
+from calendar_agent.composition import Services
+
+
+async def test_contacts_list_the_system_agent_first_on_an_empty_database(services: Services) -> None:
+    contacts = await services.customers.contacts()
+    assert contacts == [services.customers.system_agent_contact()]
+    assert contacts[0]["wa_id"] == "12125550123"
+    assert contacts[0]["name"] == "Calendar AI Assistant"
+
+
+async def test_contacts_put_the_latest_conversation_first(services: Services) -> None:
+    await services.customers.ensure("966501111111", "Old")
+    await services.customers.ensure("966502222222", "New")
+    await services.conversations.append("966501111111", "user", "hi")
+    services.clock.now = services.clock.now.replace(hour=8)  # type: ignore[attr-defined]
+    await services.conversations.append("966502222222", "user", "hi")
+    contacts = await services.customers.contacts()
+    assert [c["name"] for c in contacts] == ["Calendar AI Assistant", "New", "Old"]
+
+
+async def test_the_system_agent_is_never_listed_twice(services: Services) -> None:
+    await services.conversations.append("12125550123", "secretary", "hello agent")
+    await services.customers.ensure("12125550123")
+    contacts = await services.customers.contacts()
+    assert [c["wa_id"] for c in contacts].count("12125550123") == 1
+
+
+async def test_customer_history_maps_user_to_user_and_the_rest_to_assistant(services: Services) -> None:
+    wa_id = "966501234567"
+    for role, text in [("user", "hi"), ("assistant", "hello"), ("tool", "{...}"), ("secretary", "from the desk"),
+                       ("user", "book me")]:
+        await services.conversations.append(wa_id, role, text)
+    assert await services.conversations.history_for_model(wa_id) == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello\n\nfrom the desk"},
+        {"role": "user", "content": "book me"},
+    ]
+
+
+async def test_system_agent_history_treats_the_operator_as_the_user(services: Services) -> None:
+    agent = "12125550123"
+    for role, text in [("secretary", "move day"), ("tool", "{...}"), ("assistant", "done")]:
+        await services.conversations.append(agent, role, text)
+    assert await services.conversations.history_for_model(agent) == [
+        {"role": "user", "content": "move day"},
+        {"role": "assistant", "content": "done"},
+    ]
+
+
+async def test_history_for_a_model_keeps_the_last_thirty(services: Services) -> None:
+    wa_id = "966501234567"
+    for n in range(40):
+        await services.conversations.append(wa_id, "user" if n % 2 == 0 else "assistant", f"m{n}")
+    history = await services.conversations.history_for_model(wa_id)
+    assert len(history) == 30
+    assert history[0]["content"] == "m10" and history[-1]["content"] == "m39"
+
+
+async def test_a_redelivered_message_id_is_stored_once(services: Services) -> None:
+    first = await services.conversations.append("966501234567", "user", "hi", external_id="wamid.1")
+    again = await services.conversations.append("966501234567", "user", "hi", external_id="wamid.1")
+    assert first is not None and again is None
+    assert len(await services.conversations.page("966501234567")) == 1
+
+
+async def test_conversation_pages_go_back_in_time(services: Services) -> None:
+    for n in range(5):
+        await services.conversations.append("966501234567", "user", f"m{n}")
+    newest = await services.conversations.page("966501234567", limit=2)
+    older = await services.conversations.page("966501234567", limit=2, before_id=newest[0]["id"])
+    assert [m["text"] for m in newest] == ["m3", "m4"]
+    assert [m["text"] for m in older] == ["m1", "m2"]
+
+
+async def test_phone_search_finds_arabic_english_and_digits(services: Services) -> None:
+    await services.customers.ensure("966501234567", "محمد العتيبي")
+    await services.customers.ensure("966509876543", "Sarah Johnson")
+    await services.conversations.append("966509876543", "user", "hi")
+    arabic = await services.search.search("محمد")
+    english = await services.search.search("sara")
+    digits = await services.search.search("98765")
+    assert arabic[0]["wa_id"] == "966501234567"
+    assert english[0]["wa_id"] == "966509876543" and english[0]["last_message_at"] is not None
+    assert digits[0]["wa_id"] == "966509876543" and digits[0]["similarity"] == 0.9
+
+
+async def test_phone_search_sees_customers_created_after_the_index(services: Services) -> None:
+    await services.customers.ensure("966501234567", "Khalid")
+    assert await services.search.search("Layla") == []
+    await services.reservations.reserve("966507654321", "2026-12-06", "11:00", customer_name="Layla Hassan")
+    hits = await services.search.search("Layla")
+    assert hits[0]["wa_id"] == "966507654321"
+    assert hits[0]["last_reservation"] == "2026-12-06 11:00"

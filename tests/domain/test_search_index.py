@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import pytest
+
+from domain.search_index import CustomerSearchIndex, SearchHit, normalize_text
+
+CUSTOMERS: list[tuple[str, str | None]] = [
+    ("966501234567", "Ahmed Ali Hassan"),
+    ("966501111111", "Ahmed Khalid"),
+    ("966502222222", "Mohammed Saleh"),
+    ("966503333333", "Fatima Zahra"),
+    ("966504444444", "محمد العتيبي"),
+    ("966505555555", "أحمد الحربي"),
+    ("966506666666", "عبد الرحمن القحطاني"),
+    ("966507777777", "Sarah Al-Harbi"),
+    ("966508888888", None),
+]
+
+
+def search(query: str, limit: int = 50, min_score: float = 0.3) -> list[SearchHit]:
+    return CustomerSearchIndex(CUSTOMERS).search(query, limit=limit, min_score=min_score)
+
+
+def wa_ids(hits: list[SearchHit]) -> list[str]:
+    return [hit.wa_id for hit in hits]
+
+
+def test_normalize_text_folds_hamza_forms_to_bare_alef() -> None:
+    assert normalize_text("أحمد إبراهيم آمنة ٱلله") == "احمد ابراهيم امنه الله"
+
+
+def test_normalize_text_folds_ta_marbuta_to_ha() -> None:
+    assert normalize_text("فاطمة") == "فاطمه"
+
+
+def test_normalize_text_folds_alef_maqsura_to_ya() -> None:
+    assert normalize_text("مصطفى") == "مصطفي"
+
+
+def test_normalize_text_strips_diacritics_and_tatweel() -> None:
+    assert normalize_text("مُحَمَّدٌ عـــلي") == "محمد علي"
+
+
+def test_normalize_text_turns_arabic_indic_digits_into_ascii() -> None:
+    assert normalize_text("٠١٢٣٤٥٦٧٨٩ ۰۱۲") == "0123456789 012"
+
+
+def test_normalize_text_casefolds_and_collapses_punctuation_and_spaces() -> None:
+    assert normalize_text("  Sarah   AL-Harbi!! (José) ") == "sarah al harbi jose"
+
+
+def test_arabic_name_with_hamza_matches_query_without_it() -> None:
+    assert search("احمد")[0] == SearchHit("966505555555", 0.925)
+
+
+def test_arabic_name_differing_by_one_letter_is_not_matched() -> None:
+    assert "966505555555" not in wa_ids(search("محمد"))
+
+
+def test_arabic_family_name_finds_customer() -> None:
+    assert wa_ids(search("العتيبي")) == ["966504444444"]
+
+
+def test_arabic_compound_name_matches_when_written_joined() -> None:
+    assert wa_ids(search("عبدالرحمن")) == ["966506666666"]
+
+
+def test_english_full_name_scores_one() -> None:
+    assert search("fatima zahra") == [SearchHit("966503333333", 1.0)]
+
+
+def test_english_name_is_case_insensitive() -> None:
+    assert wa_ids(search("MOHAMMED")) == ["966502222222"]
+
+
+def test_partial_name_matches_token_prefix() -> None:
+    assert wa_ids(search("moh")) == ["966502222222"]
+
+
+def test_partial_last_word_of_multi_word_query_matches() -> None:
+    assert search("ahmed ali ha")[0].wa_id == "966501234567"
+
+
+def test_typo_with_missing_letter_still_matches() -> None:
+    assert wa_ids(search("mohamed")) == ["966502222222"]
+
+
+def test_typo_fatma_matches_fatima() -> None:
+    assert wa_ids(search("Fatma")) == ["966503333333"]
+
+
+def test_multi_token_query_ranks_customer_with_every_word_first() -> None:
+    assert wa_ids(search("ahmed ali")) == ["966501234567", "966501111111"]
+
+
+def test_particle_written_apart_or_joined_finds_same_customer() -> None:
+    assert wa_ids(search("sarah alharbi")) == wa_ids(search("Sarah Al Harbi")) == ["966507777777"]
+
+
+def test_exact_first_name_ranks_shorter_name_first() -> None:
+    assert wa_ids(search("ahmed")) == ["966501111111", "966501234567"]
+
+
+def test_digit_fragment_scores_point_nine() -> None:
+    assert search("1234") == [SearchHit("966501234567", 0.9)]
+
+
+def test_digit_fragment_with_arabic_indic_digits_matches() -> None:
+    assert search("٢٢٢٢") == [SearchHit("966502222222", 0.9)]
+
+
+def test_digit_fragment_hits_are_ordered_by_wa_id() -> None:
+    assert wa_ids(search("9665", limit=3)) == ["966501111111", "966501234567", "966502222222"]
+
+
+def test_full_number_with_plus_and_spaces_scores_one() -> None:
+    assert search("+966 50-123 4567") == [SearchHit("966501234567", 1.0)]
+
+
+def test_local_number_with_trunk_zero_matches_wa_id() -> None:
+    assert search("050 123 4567") == [SearchHit("966501234567", 0.9)]
+
+
+def test_customer_without_name_is_found_by_number() -> None:
+    assert search("8888") == [SearchHit("966508888888", 0.9)]
+
+
+def test_digit_query_shorter_than_three_digits_returns_nothing() -> None:
+    assert search("96") == []
+
+
+def test_threshold_drops_weak_matches() -> None:
+    assert wa_ids(search("ahmed ali", min_score=0.5)) == ["966501234567"]
+
+
+def test_unrelated_query_returns_nothing() -> None:
+    assert search("zzzz") == []
+
+
+def test_limit_caps_number_of_hits() -> None:
+    assert len(search("9665", limit=2)) == 2
+
+
+def test_hits_are_ordered_by_score_descending() -> None:
+    scores = [hit.score for hit in search("ahmed")]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_empty_query_returns_nothing() -> None:
+    assert search("") == []
+
+
+def test_punctuation_only_query_returns_nothing() -> None:
+    assert search(" - + ") == []
+
+
+def test_upsert_renames_customer() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    index.upsert("966503333333", "Noura Saad")
+    assert wa_ids(index.search("noura")) == ["966503333333"]
+    assert index.search("fatima") == []
+
+
+def test_upsert_adds_new_customer() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    index.upsert("966509999999", "Yousef Omar")
+    assert (len(index), wa_ids(index.search("yousef"))) == (10, ["966509999999"])
+
+
+def test_remove_drops_customer_from_name_and_number_search() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    index.remove("966502222222")
+    assert (index.search("mohammed"), index.search("2222"), len(index)) == ([], [], 8)
+
+
+def test_remove_of_unknown_customer_is_a_no_op() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    index.remove("966500000000")
+    assert len(index) == 9
+
+
+def test_add_rejects_already_indexed_customer() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    with pytest.raises(ValueError):
+        index.add("966501234567", "Someone Else")
+
+
+def test_new_token_added_after_build_is_found_by_prefix() -> None:
+    index = CustomerSearchIndex(CUSTOMERS)
+    index.add("966509999999", "Zainab Qasim")
+    assert wa_ids(index.search("zai")) == ["966509999999"]

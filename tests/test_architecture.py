@@ -1,0 +1,27 @@
+"""The domain imports nothing from the web, MCP, or the entry points."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("mcp", "starlette", "uvicorn", "chat_bridge", "mcp_server", "calendar_agent", "anthropic", "openai",
+             "httpx", "httpx2", "os")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_domain_imports_no_adapter_and_reads_no_environment() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_modules(path) & set(FORBIDDEN))
+        for path in (ROOT / "domain").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
