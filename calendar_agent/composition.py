@@ -11,8 +11,10 @@ from domain.config import ClinicConfig
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
 from domain.database import Database, create_database
+from domain.events import CalendarEvents
 from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
+from domain.system_agent.batch import SystemAgentBatchService
 from domain.vacations import VacationService
 
 
@@ -29,9 +31,14 @@ class Services:
     availability: AvailabilityService
     conversations: ConversationService
     vacations: VacationService
+    events: CalendarEvents
+    batch: SystemAgentBatchService
 
 
-def build_services(config: ClinicConfig, db: Database, clock: Clock = system_clock) -> Services:
+def build_services(
+    config: ClinicConfig, db: Database, clock: Clock = system_clock, *, confirmation_threshold: int = 20
+) -> Services:
+    events = CalendarEvents()
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
     customers.listeners.append(search.remember)
@@ -41,12 +48,17 @@ def build_services(config: ClinicConfig, db: Database, clock: Clock = system_clo
         clock=clock,
         customers=customers,
         search=search,
-        reservations=ReservationService(db, config, clock),
+        reservations=ReservationService(db, config, clock, events),
         availability=AvailabilityService(db, config, clock),
         conversations=ConversationService(db, config, clock),
         vacations=VacationService(db),
+        events=events,
+        batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events),
     )
 
 
 def build_services_from_settings(settings: Settings, clock: Clock = system_clock) -> Services:
-    return build_services(settings.clinic_config(), create_database(settings.database_url), clock)
+    return build_services(
+        settings.clinic_config(), create_database(settings.database_url), clock,
+        confirmation_threshold=settings.confirmation_threshold,
+    )

@@ -71,9 +71,19 @@ def lock_key(*parts: object) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> None:
-    """Serialise writers of the same slots/customers (SQLite already is, by BEGIN IMMEDIATE)."""
+async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> bool:
+    """Serialise writers of the same slots/customers (SQLite already is, by BEGIN IMMEDIATE).
+
+    Keys are taken in the order given: callers pass customers first, then slots, each sorted, so
+    every writer acquires locks in one global order and none waits in a cycle.
+    """
     if session.bind.dialect.name != "postgresql":
-        return
-    for key in sorted(set(keys)):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return False
+    ordered = list(dict.fromkeys(keys))
+    if ordered:
+        # One round trip: unnest yields the keys in array order, so they are locked in that order.
+        await session.execute(_LOCK_MANY, {"keys": ordered})
+    return True
+
+
+_LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")

@@ -80,6 +80,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This customer already has an upcoming reservation (#{id}); modify it instead.",
         "لدى هذا العميل حجز قادم بالفعل (#{id})؛ عدّله بدلًا من ذلك.",
     ),
+    "invalid_batch": ("The batch is invalid: {reason}", "الدفعة غير صالحة: {reason}"),
+    "invalid_request": ("The request is invalid: {reason}", "الطلب غير صالح: {reason}"),
+    "batch_not_found": ("No batch with id {batch_id}.", "لا توجد دفعة بالمعرّف {batch_id}."),
+    "batch_already_undone": ("Batch {batch_id} was already undone.", "تم التراجع عن الدفعة {batch_id} مسبقًا."),
+    "changed_since": (
+        "This reservation changed after the batch; it was left as it is.",
+        "تغيّر هذا الحجز بعد الدفعة؛ تُرك كما هو.",
+    ),
+    "confirmation_invalid": (
+        "The confirmation token is invalid, expired, used, or for a different change; ask the user again.",
+        "رمز التأكيد غير صالح أو منتهي أو مستخدم أو لتغيير مختلف؛ اسأل المستخدم مرة أخرى.",
+    ),
+    "atomic_rolled_back": (
+        "Not applied: another item of this atomic batch failed.",
+        "لم يُنفّذ: فشل عنصر آخر في هذه الدفعة الذرية.",
+    ),
     "customer_blocked": ("This customer is blocked.", "هذا العميل محظور."),
 }
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from domain.capacity import SlotOccupancy, check_fits, check_type
@@ -63,42 +64,61 @@ class RuleContext:
         return clinic_today(self.config, self.now)
 
 
-@dataclass
 class CalendarState:
-    """The bookings a plan touches: every row of the affected slots and of the affected customers."""
+    """The bookings a plan touches: every row of the affected slots and of the affected customers.
 
-    bookings: dict[int, Booking] = field(default_factory=dict)
-    _new_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(-1, -1))
+    Indexed by slot and by customer, so a batch of thousands of items plans in linear time.
+    """
+
+    def __init__(self) -> None:
+        self.bookings: dict[int, Booking] = {}
+        self._by_slot: dict[SlotKey, set[int]] = defaultdict(set)
+        self._by_customer: dict[str, set[int]] = defaultdict(set)
+        self._new_ids = itertools.count(-1, -1)
 
     @classmethod
     def of(cls, bookings: Iterable[Booking]) -> CalendarState:
-        return cls(bookings={b.id: b for b in bookings})
+        state = cls()
+        for booking in bookings:
+            state._put(booking)
+        return state
+
+    def _put(self, booking: Booking) -> None:
+        old = self.bookings.get(booking.id)
+        if old is not None:
+            self._by_slot[old.slot].discard(old.id)
+            self._by_customer[old.wa_id].discard(old.id)
+        self.bookings[booking.id] = booking
+        self._by_slot[booking.slot].add(booking.id)
+        self._by_customer[booking.wa_id].add(booking.id)
+
+    def in_slot(self, slot: SlotKey) -> list[Booking]:
+        return [self.bookings[i] for i in self._by_slot.get(slot, ())]
+
+    def of_customer(self, wa_id: str) -> list[Booking]:
+        return [self.bookings[i] for i in self._by_customer.get(wa_id, ())]
 
     def occupancy(self, slot: SlotKey, excluding: int | None = None) -> SlotOccupancy:
         counts = SlotOccupancy()
-        for booking in self.bookings.values():
-            if booking.slot == slot and booking.status == ACTIVE and booking.id != excluding:
+        for booking in self.in_slot(slot):
+            if booking.status == ACTIVE and booking.id != excluding:
                 counts.add(booking.type)
         return counts
 
     def upcoming_for(self, ctx: RuleContext, wa_id: str) -> Booking | None:
         """The customer's nearest upcoming active reservation."""
         upcoming = [
-            b for b in self.bookings.values()
-            if b.wa_id == wa_id and b.status == ACTIVE
-            and is_future_slot(ctx.config, b.date, b.time_slot, ctx.now)
+            b for b in self.of_customer(wa_id)
+            if b.status == ACTIVE and is_future_slot(ctx.config, b.date, b.time_slot, ctx.now)
         ]
         return min(upcoming, key=lambda b: (b.date, b.time_slot, b.id), default=None)
 
     def cancelled_at(self, wa_id: str, slot: SlotKey) -> Booking | None:
-        return next(
-            (b for b in self.bookings.values() if b.wa_id == wa_id and b.slot == slot and b.status == CANCELLED),
-            None,
-        )
+        return next((b for b in self.of_customer(wa_id) if b.slot == slot and b.status == CANCELLED), None)
 
     def apply(self, change: Change) -> Change:
         if change.action != "unchanged":
-            self.bookings[change.after.id] = change.after
+            self._put(change.after)
         return change
 
     def new_id(self) -> int:

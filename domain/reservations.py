@@ -14,6 +14,7 @@ from domain.config import BookingSource, ClinicConfig
 from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database
 from domain.errors import DomainError
+from domain.events import CalendarEvents
 from domain.identities import normalize_wa_id
 from domain.models import Reservation
 from domain.planning import Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve, plan_restore
@@ -37,10 +38,13 @@ class ReservationResult:
 class ReservationService:
     """The single-item reservation verbs; the batch service plans with the same rules in bulk."""
 
-    def __init__(self, db: Database, config: ClinicConfig, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, db: Database, config: ClinicConfig, clock: Clock = system_clock, events: CalendarEvents | None = None
+    ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
+        self.events = events or CalendarEvents()
 
     async def rule_context(
         self, session: AsyncSession, source: BookingSource, max_reservations: int | None = None
@@ -68,7 +72,8 @@ class ReservationService:
             state = await load_state(session, ctx.today, wa_ids=[wa_id], dates=[when])
             change = plan_reserve(ctx, state, wa_id, when, slot, reservation_type)
             await ensure_customers(session, {wa_id: customer_name})
-            return await self._finish(session, change)
+            result = await self._finish(session, change)
+        return await self._published(result)
 
     async def modify(
         self,
@@ -104,7 +109,7 @@ class ReservationService:
             if owner is None:
                 raise DomainError("reservation_not_found")
             await self._change_customer(session, owner, new_name, target_wa)
-            return _with_customer(result, new_name, target_wa)
+        return await self._published(_with_customer(result, new_name, target_wa))
 
     async def _change_customer(
         self, session: AsyncSession, owner: str, new_name: str | None, new_wa_id: str | None
@@ -151,7 +156,8 @@ class ReservationService:
             target = await self._locate(session, ctx, wa_id, reservation_id)
             await lock_calendar(session, [target.wa_id], [])
             state = await load_state(session, ctx.today, reservation_ids=[target.id])
-            return await self._finish(session, plan_cancel(ctx, state, state.bookings[target.id]))
+            result = await self._finish(session, plan_cancel(ctx, state, state.bookings[target.id]))
+        return await self._published(result)
 
     async def undo_cancel(
         self, reservation_id: int, wa_id: str | None = None, *, source: BookingSource = BookingSource.AGENT
@@ -163,7 +169,8 @@ class ReservationService:
             target = await self._locate(session, ctx, wa_id, reservation_id)
             await lock_calendar(session, [target.wa_id], [target.slot])
             state = await load_state(session, ctx.today, [target.wa_id], [target.date], [target.id])
-            return await self._finish(session, plan_restore(ctx, state, state.bookings[target.id]))
+            result = await self._finish(session, plan_restore(ctx, state, state.bookings[target.id]))
+        return await self._published(result)
 
     async def customer_reservations(
         self, wa_id: str, *, include_past: bool = False, include_cancelled: bool = False
@@ -181,6 +188,12 @@ class ReservationService:
             names = await customer_names(session, [wa_id])
         bookings = [Booking(r.id, r.wa_id, r.date, r.time_slot, r.type, r.status) for r in rows]
         return [reservation_view(self.config, b, names.get(wa_id)) for b in bookings]
+
+    async def _published(self, result: ReservationResult) -> ReservationResult:
+        """Tell the calendar's listeners, once the change is committed."""
+        if result.reservation is not None and result.action != "unchanged":
+            await self.events.publish(result.action, result.reservation)
+        return result
 
     async def _finish(self, session: AsyncSession, change: Change) -> ReservationResult:
         ids = await write_changes(session, [change])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from hijridate import Gregorian, Hijri
 
@@ -78,6 +79,7 @@ def slot_label(slot: str) -> str:
     return f"{hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
+@lru_cache(maxsize=8192)
 def hijri_date(day: date) -> str:
     try:
         return Gregorian(day.year, day.month, day.day).to_hijri().isoformat()
@@ -85,6 +87,7 @@ def hijri_date(day: date) -> str:
         return "?"
 
 
+@lru_cache(maxsize=8192)
 def is_ramadan(day: date) -> bool:
     try:
         return Gregorian(day.year, day.month, day.day).to_hijri().month == RAMADAN
@@ -107,14 +110,19 @@ def slots_for(config: ClinicConfig, day: date) -> list[str]:
     hours = hours_for(config, day)
     if hours is None:
         return []
-    step = timedelta(minutes=config.slot_minutes)
-    cursor = datetime.combine(day, hours.opens)
-    closing = datetime.combine(day, hours.closes)
+    return list(_slot_starts(hours.opens, hours.closes, config.slot_minutes))
+
+
+@lru_cache(maxsize=256)
+def _slot_starts(opens: time, closes: time, minutes: int) -> tuple[str, ...]:
+    step = timedelta(minutes=minutes)
+    cursor = datetime.combine(date.min, opens)
+    closing = datetime.combine(date.min, closes)
     slots = []
     while cursor < closing:
         slots.append(cursor.strftime("%H:%M"))
         cursor += step
-    return slots
+    return tuple(slots)
 
 
 def vacation_on(vacations: list[Vacation], day: date) -> Vacation | None:

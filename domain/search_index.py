@@ -17,17 +17,17 @@ WA_ID_EXACT_SCORE = 1.0
 WA_ID_FRAGMENT_SCORE = 0.9
 MIN_DIGITS = 3
 
-# A prefix of a name token is worth at least this much, rising towards 1.0 as it covers more
-# of the token: "moh" -> "mohammed" ranks below "mohamme" -> "mohammed".
-_PREFIX_FLOOR = 0.6
+# A prefix is what a name looks like while it is being typed, so it stays close to an exact
+# word ("maryam al" must find Maryam Al-Harbi before Ali Maram), rising as it covers more of it.
+_PREFIX_FLOOR = 0.9
+# A typo is never as good as the word itself: ratio 0.91 ("fatma" / "fatima") becomes 0.82.
+_TYPO_WEIGHT = 0.9
 # One changed letter in a four-letter name is another name in Arabic (محمد / احمد), so short
 # tokens need a near match; long transliterations vary more (muhammad / mohammed).
 _SHORT_TOKEN_LENGTH = 5
 _SHORT_TOKEN_CUTOFF = 80.0
 _LONG_TOKEN_CUTOFF = 72.0
 _MAX_TYPO_TOKENS = 30
-# A name with words the query did not mention is a slightly weaker match than the exact name.
-_UNMENTIONED_WORDS_WEIGHT = 0.15
 # Written both joined and apart ("عبد الرحمن" / "عبدالرحمن", "Al Harbi" / "Alharbi"), so a
 # particle and the word after it are also indexed and queried as one token.
 _PARTICLES = frozenset({"عبد", "ابو", "ال", "abd", "abdul", "abdel", "abu", "al", "el"})
@@ -78,11 +78,21 @@ def _query_terms(normalized: str) -> list[str]:
 
 
 def _prefix_similarity(term: str, token: str) -> float:
-    return _PREFIX_FLOOR + (1.0 - _PREFIX_FLOOR) * len(term) / len(token)
+    # Similarities are rounded like scores, so equal-looking scores tie and fall back to wa_id.
+    return round(_PREFIX_FLOOR + (1.0 - _PREFIX_FLOOR) * len(term) / len(token), 4)
 
 
 def _typo_cutoff(term: str) -> float:
     return _SHORT_TOKEN_CUTOFF if len(term) <= _SHORT_TOKEN_LENGTH else _LONG_TOKEN_CUTOFF
+
+
+def _is_arabic(token: str) -> bool:
+    return "\u0600" <= token[0] <= "\u06ff"
+
+
+def _shape(token: str) -> tuple[bool, int]:
+    """Typo buckets: an Arabic word is never a typo of a Latin one, nor far from it in length."""
+    return _is_arabic(token), len(token)
 
 
 def _reachable_lengths(length: int, cutoff: float) -> range:
@@ -94,7 +104,7 @@ def _reachable_lengths(length: int, cutoff: float) -> range:
 
 
 class _TokenIndex:
-    """Name tokens -> customers, with a sorted vocabulary for prefixes and length buckets for typos.
+    """Name tokens -> customers, with a sorted vocabulary for prefixes and shape buckets for typos.
 
     Searching the vocabulary instead of every name keeps a query near-constant in the number
     of customers: 100,000 customers share a few thousand distinct name words.
@@ -102,7 +112,7 @@ class _TokenIndex:
 
     def __init__(self) -> None:
         self._holders: dict[str, set[str]] = {}
-        self._by_length: dict[int, set[str]] = {}
+        self._by_shape: dict[tuple[bool, int], set[str]] = {}
         # Sorted on first use, then kept sorted: a bulk load must not pay insort per new token.
         self._sorted: list[str] | None = None
 
@@ -113,7 +123,7 @@ class _TokenIndex:
         holders = self._holders.get(token)
         if holders is None:
             holders = self._holders[token] = set()
-            self._by_length.setdefault(len(token), set()).add(token)
+            self._by_shape.setdefault(_shape(token), set()).add(token)
             if self._sorted is not None:
                 bisect.insort(self._sorted, token)
         holders.add(wa_id)
@@ -126,17 +136,34 @@ class _TokenIndex:
         if holders:
             return
         del self._holders[token]
-        self._by_length[len(token)].discard(token)
+        self._by_shape[_shape(token)].discard(token)
         if self._sorted is not None:
             del self._sorted[bisect.bisect_left(self._sorted, token)]
 
     def best_per_customer(self, term: str) -> dict[str, float]:
         """Each customer with a token like `term`, mapped to the best token similarity."""
         best: dict[str, float] = {}
-        # Ascending, so a customer's better token overwrites a worse one in C, not in a loop.
-        for token, similarity in sorted(self._similar_tokens(term).items(), key=lambda item: item[1]):
+        ascending = sorted(self._similar_tokens(term).items(), key=lambda item: item[1])
+        # A customer's better token overwrites a worse one in C rather than in a Python loop.
+        for token, similarity in ascending:
             best.update(dict.fromkeys(self._holders[token], similarity))
         return best
+
+    def best_holders(self, term: str, limit: int, min_score: float) -> list[tuple[float, str]]:
+        """The `limit` customers with a token most like `term`: (similarity, wa_id), ties by wa_id.
+
+        Works a similarity at a time on whole token sets, so "ال" (half the customers) stays cheap.
+        """
+        ranked = sorted(self._similar_tokens(term).items(), key=lambda item: -item[1])
+        found: list[tuple[float, str]] = []
+        seen: set[str] = set()
+        for similarity, group in itertools.groupby(ranked, key=lambda item: item[1]):
+            if similarity < min_score or len(found) >= limit:
+                break
+            holders = set().union(*(self._holders[token] for token, _ in group)) - seen
+            seen |= holders
+            found += [(similarity, wa_id) for wa_id in sorted(holders)[: limit - len(found)]]
+        return found
 
     def _similar_tokens(self, term: str) -> dict[str, float]:
         similar = self._typo_tokens(term)
@@ -151,12 +178,14 @@ class _TokenIndex:
 
     def _typo_tokens(self, term: str) -> dict[str, float]:
         cutoff = _typo_cutoff(term)
+        arabic = _is_arabic(term)
         lengths = _reachable_lengths(len(term), cutoff)
-        choices = [token for size in lengths for token in self._by_length.get(size, ())]
+        buckets = (self._by_shape.get((arabic, size), ()) for size in lengths)
+        choices = list(itertools.chain.from_iterable(buckets))
         found = process.extract(
             term, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=_MAX_TYPO_TOKENS
         )
-        return {token: score / 100.0 for token, score, _ in found}
+        return {token: round(_TYPO_WEIGHT * score / 100.0, 4) for token, score, _ in found}
 
     def sorted_vocabulary(self) -> list[str]:
         if self._sorted is None:
@@ -194,25 +223,20 @@ class _NumberIndex:
         # Rebuilt lazily: renames do not touch it, and a new customer costs one join on next search.
         if self._haystack is None:
             self._ordered = sorted(self._wa_ids)
-            self._starts = [0, *itertools.accumulate(len(wa_id) + 1 for wa_id in self._ordered)][:-1]
+            lengths = (len(wa_id) + 1 for wa_id in self._ordered)
+            self._starts = [0, *itertools.accumulate(lengths)][:-1]
             self._haystack = "\n".join(self._ordered)
         return self._haystack
 
 
-@dataclass(frozen=True)
-class _IndexedName:
-    tokens: frozenset[str]
-    term_count: int
-
-
-def _index_name(name: str | None) -> _IndexedName:
-    """Tokens to index for `name`: its words, with each particle only as joined to the next word."""
+def _name_tokens(name: str | None) -> tuple[str, ...]:
+    """Tokens to index for `name`: its words, and each particle joined to the word after it."""
     normalized = normalize_text(name or "")
     terms = _query_terms(normalized)
     # A bare "al" would match "ali" as a typo; a query for the particle alone still finds it as
     # a prefix of the joined token.
-    words = frozenset(word for word in normalized.split() if word not in _PARTICLES)
-    return _IndexedName(words | frozenset(terms), len(terms))
+    words = {word for word in normalized.split() if word not in _PARTICLES}
+    return tuple(words.union(terms))
 
 
 def _dialled_digits(query: str) -> str | None:
@@ -228,11 +252,6 @@ def _dialled_forms(digits: str) -> list[str]:
     return [digits, bare] if bare != digits and long_enough else [digits]
 
 
-def _best_hits(hits: Iterable[SearchHit], limit: int, min_score: float) -> list[SearchHit]:
-    kept = (hit for hit in hits if hit.score >= min_score)
-    return heapq.nsmallest(limit, kept, key=lambda hit: (-hit.score, hit.wa_id))
-
-
 class CustomerSearchIndex:
     """Fuzzy search over customers' names (Arabic and English) and wa_id digits, in memory.
 
@@ -240,7 +259,7 @@ class CustomerSearchIndex:
     """
 
     def __init__(self, customers: Iterable[tuple[str, str | None]] = ()) -> None:
-        self._names: dict[str, _IndexedName] = {}
+        self._tokens_of: dict[str, tuple[str, ...]] = {}  # every indexed wa_id, named or not
         self._tokens = _TokenIndex()
         self._numbers = _NumberIndex()
         for wa_id, name in customers:
@@ -248,14 +267,14 @@ class CustomerSearchIndex:
         self._tokens.sorted_vocabulary()
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._tokens_of)
 
     def add(self, wa_id: str, name: str | None) -> None:
         """Index a new customer; raises ValueError if `wa_id` is already indexed."""
-        if wa_id in self._names:
+        if wa_id in self._tokens_of:
             raise ValueError(f"customer {wa_id} is already in the search index")
-        indexed = self._names[wa_id] = _index_name(name)
-        for token in indexed.tokens:
+        tokens = self._tokens_of[wa_id] = _name_tokens(name)
+        for token in tokens:
             self._tokens.add(token, wa_id)
         self._numbers.add(wa_id)
 
@@ -266,10 +285,7 @@ class CustomerSearchIndex:
 
     def remove(self, wa_id: str) -> None:
         """Forget a customer; does nothing if `wa_id` is not indexed."""
-        indexed = self._names.pop(wa_id, None)
-        if indexed is None:
-            return
-        for token in indexed.tokens:
+        for token in self._tokens_of.pop(wa_id, ()):
             self._tokens.discard(token, wa_id)
         self._numbers.discard(wa_id)
 
@@ -287,25 +303,56 @@ class CustomerSearchIndex:
 
     def _number_hits(self, digits: str, limit: int, min_score: float) -> list[SearchHit]:
         forms = _dialled_forms(digits) if len(digits) >= MIN_DIGITS else []
-        hits = {wa_id: WA_ID_EXACT_SCORE for wa_id in forms if wa_id in self._names}
+        hits = {wa_id: WA_ID_EXACT_SCORE for wa_id in forms if wa_id in self._tokens_of}
         for form in forms:
             # wa_ids come in ascending order, so the first `limit` are the tie-break winners.
             for wa_id in itertools.islice(self._numbers.containing(form), limit + 1):
                 hits.setdefault(wa_id, WA_ID_FRAGMENT_SCORE)
-        return _best_hits(itertools.starmap(SearchHit, hits.items()), limit, min_score)
+        ranked = sorted((-score, wa_id) for wa_id, score in hits.items() if score >= min_score)
+        return [SearchHit(wa_id, -negated) for negated, wa_id in ranked[:limit]]
 
     def _name_hits(self, terms: list[str], limit: int, min_score: float) -> list[SearchHit]:
+        """A name scores the mean, over the query's terms, of its best token similarity to each."""
         if not terms:
             return []
+        if len(terms) == 1:
+            ranked = self._tokens.best_holders(terms[0], limit, min_score)
+            return [SearchHit(wa_id, similarity) for similarity, wa_id in ranked]
         per_term = [self._tokens.best_per_customer(term) for term in terms]
-        candidates: set[str] = set().union(*per_term)
-        hits = (SearchHit(wa_id, self._name_score(wa_id, per_term)) for wa_id in candidates)
-        return _best_hits(hits, limit, min_score)
+        everywhere = set(per_term[0]).intersection(*per_term[1:])
+        hits = _ranked(_summed(per_term, everywhere), len(terms), limit, min_score)
+        # A customer missing a term scores at most (n - 1) / n: when a page of customers
+        # matching every term beats that, the large partial sets are never summed.
+        if len(hits) == limit and hits[-1].score > (len(terms) - 1) / len(terms):
+            return hits
+        return _ranked(_summed(per_term), len(terms), limit, min_score)
 
-    def _name_score(self, wa_id: str, per_term: list[dict[str, float]]) -> float:
-        """Mean best similarity over the query's terms, lowered for name words left unmentioned."""
-        similarities = [best[wa_id] for best in per_term if wa_id in best]
-        term_count = self._names[wa_id].term_count
-        mentioned = min(len(similarities), term_count) / term_count
-        weight = 1.0 - _UNMENTIONED_WORDS_WEIGHT * (1.0 - mentioned)
-        return round(sum(similarities) / len(per_term) * weight, 4)
+
+def _summed(per_term: list[dict[str, float]], among: set[str] | None = None) -> dict[str, float]:
+    """Each candidate's similarities summed over the query's terms (all candidates, or `among`)."""
+    if among is not None:
+        return {wa_id: sum(best[wa_id] for best in per_term) for wa_id in among}
+    # Copying the largest map is done in C; only the smaller ones are added in a Python loop.
+    largest, *others = sorted(per_term, key=len, reverse=True)
+    totals = dict(largest)
+    for best in others:
+        for wa_id, similarity in best.items():
+            totals[wa_id] = totals.get(wa_id, 0.0) + similarity
+    return totals
+
+
+def _ranked(
+    totals: dict[str, float], term_count: int, limit: int, min_score: float
+) -> list[SearchHit]:
+    """The `limit` best customers by mean similarity, ties by wa_id, sorting only the best few.
+
+    A common prefix ("al", "ال") reaches tens of thousands of customers.
+    """
+    floor = min_score * term_count
+    if len(totals) > limit:
+        floor = max(floor, heapq.nlargest(limit, totals.values())[-1])
+    # Totals a little under the floor may still round to the floor's score and win on wa_id.
+    near_top = (item for item in totals.items() if item[1] >= floor - 1e-4 * term_count)
+    scored = ((round(total / term_count, 4), wa_id) for wa_id, total in near_top)
+    ranked = sorted((-score, wa_id) for score, wa_id in scored if score >= min_score)
+    return [SearchHit(wa_id, -negated) for negated, wa_id in ranked[:limit]]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.database import lock_for_write, lock_key
@@ -18,14 +18,11 @@ _CHUNK = 500
 T = TypeVar("T")
 
 
-def booking_of(row: Reservation) -> Booking:
-    return Booking(row.id, row.wa_id, row.date, row.time_slot, row.type, row.status)
-
-
-async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> None:
-    """Take the write locks of these customers and slots (see `domain.database`)."""
-    keys = [lock_key("customer", w) for w in wa_ids] + [lock_key("slot", d, s) for d, s in slots]
-    await lock_for_write(session, keys)
+async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> bool:
+    """Take the write locks of these customers and slots (see `domain.database`); False when the
+    database needs none because its transactions are serialised already."""
+    customers = sorted(lock_key("customer", w) for w in set(wa_ids))
+    return await lock_for_write(session, customers + sorted(lock_key("slot", d, s) for d, s in set(slots)))
 
 
 async def load_state(
@@ -45,8 +42,10 @@ async def load_state(
         conditions.append(Reservation.id.in_(chunk))
     if not conditions:
         return CalendarState()
-    rows = await session.scalars(select(Reservation).where(or_(*conditions)))
-    return CalendarState.of(booking_of(row) for row in rows)
+    columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+               Reservation.status)
+    rows = await session.execute(select(*columns).where(or_(*conditions)))
+    return CalendarState.of(Booking(*row) for row in rows)
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -84,13 +83,21 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     updated = [b for b in final.values() if b.id > 0]
     ids = await _insert(session, created, now) if created else {}
     if updated:
-        await session.execute(update(Reservation), [_update_values(b, now) for b in updated])
+        await session.execute(_UPDATE, [_update_values(b, now) for b in updated])
     return ids
+
+
+_TABLE = Reservation.__table__
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values({c: bindparam(c) for c in ("date", "time_slot", "type", "status", "cancelled_at", "updated_at")})
+)
 
 
 def _update_values(booking: Booking, now: datetime) -> dict[str, object]:
     return {
-        "id": booking.id,
+        "row_id": booking.id,
         "date": booking.date,
         "time_slot": booking.time_slot,
         "type": booking.type,

@@ -1,0 +1,20 @@
+"""Calendar events: who is told when reservations change (the bridge broadcasts them)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+# (action, reservation view): action is created, moved, modified, reinstated, cancelled or restored.
+CalendarListener = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class CalendarEvents:
+    """Listeners told after a change has been committed."""
+
+    def __init__(self) -> None:
+        self.listeners: list[CalendarListener] = []
+
+    async def publish(self, action: str, reservation: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            await listener(action, reservation)

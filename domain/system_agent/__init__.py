@@ -1,0 +1,1 @@
+"""The system agent's batch layer: set-based batches and reports over the calendar rules."""

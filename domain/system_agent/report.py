@@ -1,0 +1,105 @@
+"""What a batch did, item by item, and its compact and detailed shapes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from domain.config import ClinicConfig
+from domain.errors import DomainError
+from domain.planning import Booking
+from domain.views import reservation_view
+
+SAMPLE_ROWS = 50
+Verbosity = Literal["summary", "detailed"]
+
+
+@dataclass
+class ItemResult:
+    """One item of a batch: ok, failed (with a code and sentence) or skipped."""
+
+    index: int
+    status: Literal["ok", "failed", "skipped"]
+    wa_id: str | None = None
+    reservation_id: int | None = None
+    action: str | None = None
+    before: Booking | None = None
+    after: Booking | None = None
+    error: DomainError | None = None
+
+    def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:
+        row: dict[str, Any] = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
+                               "reservation_id": self.reservation_id, "action": self.action}
+        if self.error is not None:
+            row["error"] = self.error.to_dict(report.ar)
+        if detailed:
+            row["before"] = report.view(self.before)
+            row["after"] = report.view(self.after)
+        elif self.after is not None:
+            row["date"], row["time_slot"] = self.after.date.isoformat(), self.after.time_slot
+        return row
+
+
+@dataclass
+class BatchReport:
+    """The outcome of one batch call."""
+
+    tool: str
+    mode: str
+    config: ClinicConfig
+    status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "cancelled"] = "applied"
+    items: list[ItemResult] = field(default_factory=list)
+    batch_id: str | None = None
+    confirmation: dict[str, Any] | None = None
+    names: dict[str, str | None] = field(default_factory=dict)
+    ar: bool = False
+    stored: dict[str, Any] | None = None  # a replayed batch's stored answer
+    undone_batch_id: str | None = None
+
+    def view(self, booking: Booking | None) -> dict[str, Any] | None:
+        return None if booking is None else reservation_view(self.config, booking, self.names.get(booking.wa_id))
+
+    def counts(self) -> Counter[str]:
+        return Counter(item.status for item in self.items)
+
+    def changed_items(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == "ok" and i.action not in (None, "unchanged")]
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.counts()
+        days = Counter(d for i in self.changed_items() for d in _days(i))
+        return {
+            "requested": len(self.items), "ok": counts["ok"], "failed": counts["failed"], "skipped": counts["skipped"],
+            "by_action": dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
+            "by_error": dict(Counter(i.error.code for i in self.items if i.error is not None)),
+            "days": dict(sorted(days.items())), "timezone": self.config.timezone,
+        }
+
+    def message(self) -> str:
+        counts = self.counts()
+        verb = {"applied": "Applied", "dry_run": "Dry run, nothing written", "replayed": "Already applied (replayed)",
+                "needs_confirmation": "Needs confirmation, nothing written", "rolled_back": "Rolled back, nothing written",
+                "cancelled": "Cancelled by the user, nothing written"}[self.status]
+        return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
+
+    def to_dict(self, verbosity: Verbosity = "summary") -> dict[str, Any]:
+        """Summary: totals plus at most 50 sample rows, failures first. Detailed: every item in full."""
+        if self.stored is not None:
+            return dict(self.stored, status="replayed", message="Already applied (replayed): " + self.stored["message"])
+        detailed = verbosity == "detailed"
+        rows = self.items if detailed else sorted(self.items, key=lambda i: (i.status == "ok", i.index))[:SAMPLE_ROWS]
+        return {
+            "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
+            "message": self.message(), "summary": self.summary(), "items": [i.row(self, detailed) for i in rows],
+            "items_truncated": len(rows) < len(self.items), "confirmation": self.confirmation,
+            **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
+        }
+
+    def changed(self) -> list[tuple[str, dict[str, Any]]]:
+        """(action, reservation view) of every change, for the calendar's listeners."""
+        return [(i.action or "", self.view(i.after) or {}) for i in self.changed_items() if i.after is not None]
+
+
+def _days(item: ItemResult) -> set[str]:
+    return {b.date.isoformat() for b in (item.before, item.after) if b is not None}

@@ -1,0 +1,70 @@
+"""Finding the reservations a batch acts on: explicit requests, or filters over upcoming bookings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.capacity import check_type
+from domain.config import ClinicConfig
+from domain.errors import DomainError
+from domain.identities import normalize_wa_id
+from domain.models import Reservation
+from domain.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
+from domain.schedule import parse_date, parse_time
+from domain.system_agent.requests import Filters
+
+
+def listed(value: list[str] | str | list[int] | int | None) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def has_filter(filters: Filters) -> bool:
+    return any([filters.wa_ids, filters.dates, filters.start_date, filters.end_date, filters.time_slots,
+                filters.reservation_types is not None, filters.search_query])
+
+
+def filter_query(config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None) -> Select[tuple[int]]:
+    """Upcoming active reservations matching every given filter, in calendar order."""
+    query = select(Reservation.id).where(Reservation.status == ACTIVE, Reservation.date >= today)
+    wa_ids = [normalize_wa_id(w) for w in listed(filters.wa_ids)]
+    if matched is not None:
+        wa_ids = [w for w in matched if not wa_ids or w in wa_ids]
+        query = query.where(Reservation.wa_id.in_(wa_ids))
+    elif wa_ids:
+        query = query.where(Reservation.wa_id.in_(wa_ids))
+    if dates := [parse_date(d, filters.hijri) for d in listed(filters.dates)]:
+        query = query.where(Reservation.date.in_(dates))
+    if filters.start_date:
+        query = query.where(Reservation.date >= parse_date(filters.start_date, filters.hijri))
+    if filters.end_date:
+        query = query.where(Reservation.date <= parse_date(filters.end_date, filters.hijri))
+    if slots := [parse_time(t) for t in listed(filters.time_slots)]:
+        query = query.where(Reservation.time_slot.in_(slots))
+    if types := [check_type(config, t) for t in listed(filters.reservation_types)]:
+        query = query.where(Reservation.type.in_(types))
+    return query.order_by(Reservation.date, Reservation.time_slot, Reservation.id)
+
+
+async def find_by_filters(
+    session: AsyncSession, ctx: RuleContext, filters: Filters, matched: list[str] | None
+) -> list[int]:
+    if not has_filter(filters):
+        raise DomainError("invalid_batch", reason="filters must name at least one of wa_ids, dates, "
+                          "start_date, end_date, time_slots, reservation_types or search_query.")
+    return list(await session.scalars(filter_query(ctx.config, ctx.today, filters, matched)))
+
+
+def locate(ctx: RuleContext, state: CalendarState, wa_id: str | None, reservation_id: int | None,
+           on_date: date | None = None) -> Booking:
+    """By id, by the customer's active reservation on a date, or the customer's nearest upcoming."""
+    if on_date is None or reservation_id is not None:
+        return find_target(ctx, state, wa_id, reservation_id)
+    found = [b for b in state.of_customer(wa_id or "") if b.date == on_date and b.status == ACTIVE]
+    if not found:
+        raise DomainError("reservation_not_found")
+    return min(found, key=lambda b: (b.time_slot, b.id))
