@@ -22,18 +22,18 @@ TYPO_SHARE = 0.05  # WhatsApp profile names are typed by hand: some are misspelt
 NAMELESS_SHARE = 0.03
 
 ARABIC_FIRST = """
-محمد أحمد عبدالله عبدالرحمن عبدالعزيز خالد فهد سعود سلطان فيصل تركي نايف بندر ماجد سعد عمر علي
-حسن حسين إبراهيم يوسف يعقوب إسماعيل إسحاق موسى عيسى هارون داود سليمان زكريا يحيى صالح ناصر منصور
-مشعل متعب طلال وليد هشام هاني رامي سامي سامر ماهر باسم بسام جمال كمال عادل عامر عمار ياسر ياسين
-طارق زياد رياض مازن معاذ أنس أيمن أسامة حمزة عثمان مصطفى محمود مراد نبيل نادر نواف راكان ريان سلمان
-سالم حمد حامد راشد رشيد مبارك مساعد مشاري مهند مؤيد نزار وائل وسام أسعد أمين أكرم بدر بكر ثامر جابر
-جاسم جعفر حاتم حازم حمود خليل رائد زايد زيد سعيد شادي شريف صقر ضياء عاصم عبدالإله عبدالمجيد
-عبدالكريم عبداللطيف عبدالملك عزام عصام غازي غسان فارس فراس فواز قاسم لؤي مالك مجدي مروان معتز منير
-مهدي هادي هيثم فاطمة عائشة خديجة مريم زينب نورة سارة هند لمى ريم رنا ليلى سلمى منى هدى نوف أمل
-جواهر العنود الجوهرة حصة لطيفة موضي شهد غادة دانة رغد روان رهف ريما لينا ميار ميساء نجلاء نجود هيا
-هيفاء وفاء أسماء آمنة آلاء إيمان بشرى تهاني جميلة حنان خلود دلال رحاب رقية زهراء سمية سعاد سهى شيماء
-صفية عبير عفاف غدير فدوى كوثر لبنى مها ملاك منيرة نادية نسرين نهى هالة وعد ياسمين أروى بيان تسنيم
-جنى ديما رؤى سديم شذى عهود لجين مرام مشاعل نوال
+محمد أحمد عبدالله عبدالرحمن عبدالعزيز خالد فهد سعود سلطان فيصل تركي نايف بندر ماجد سعد عمر علي حسن
+حسين إبراهيم يوسف يعقوب إسماعيل إسحاق موسى عيسى هارون داود سليمان زكريا يحيى صالح ناصر منصور مشعل
+متعب طلال وليد هشام هاني رامي سامي سامر ماهر باسم بسام جمال كمال عادل عامر عمار ياسر ياسين طارق زياد
+رياض مازن معاذ أنس أيمن أسامة حمزة عثمان مصطفى محمود مراد نبيل نادر نواف راكان ريان سلمان سالم حمد
+حامد راشد رشيد مبارك مساعد مشاري مهند مؤيد نزار وائل وسام أسعد أمين أكرم بدر بكر ثامر جابر جاسم جعفر
+حاتم حازم حمود خليل رائد زايد زيد سعيد شادي شريف صقر ضياء عاصم عبدالإله عبدالمجيد عبدالكريم
+عبداللطيف عبدالملك عزام عصام غازي غسان فارس فراس فواز قاسم لؤي مالك مجدي مروان معتز منير مهدي هادي
+هيثم فاطمة عائشة خديجة مريم زينب نورة سارة هند لمى ريم رنا ليلى سلمى منى هدى نوف أمل جواهر العنود
+الجوهرة حصة لطيفة موضي شهد غادة دانة رغد روان رهف ريما لينا ميار ميساء نجلاء نجود هيا هيفاء وفاء
+أسماء آمنة آلاء إيمان بشرى تهاني جميلة حنان خلود دلال رحاب رقية زهراء سمية سعاد سهى شيماء صفية عبير
+عفاف غدير فدوى كوثر لبنى مها ملاك منيرة نادية نسرين نهى هالة وعد ياسمين أروى بيان تسنيم جنى ديما رؤى
+سديم شذى عهود لجين مرام مشاعل نوال
 """
 ARABIC_FAMILY = """
 العتيبي الحربي القحطاني الغامدي الزهراني الشهري الدوسري المطيري الشمري العنزي السبيعي البقمي الرشيدي
@@ -48,45 +48,46 @@ ARABIC_FAMILY = """
 السويدي المزروعي المنصوري الظاهري الشامسي النقبي الحمادي البلوشي الزعابي الكتبي المهيري الفلاسي
 القبيسي العامري البوسعيدي الهنائي الرواحي البطاشي الكندي الصيعري المهري الحضرمي الكلدي باحاذق
 بادحمان العوضي الشطي الرفاعي الصقر الدخيل الفوزان العقيل البسام السعدون المشعل الطريقي الثنيان
-الجريسي المقرن السيف الضبيب الهذلول العساف التويجري الحقيل الخضيري السحيباني العبيكان الدغيثر
-الماجد البراك القاضي الدريس الحمدان الشثري المنيف الرشود الوابل الخميس آل_سعود آل_الشيخ آل_ثاني
-آل_نهيان بن_لادن بن_محفوظ عبد_الجبار أبو_زيد أبو_طالب
+الجريسي المقرن السيف الضبيب الهذلول العساف التويجري الحقيل الخضيري السحيباني العبيكان الدغيثر الماجد
+البراك القاضي الدريس الحمدان الشثري المنيف الرشود الوابل الخميس آل_سعود آل_الشيخ آل_ثاني آل_نهيان
+بن_لادن بن_محفوظ عبد_الجبار أبو_زيد أبو_طالب الشمراني العصيمي الحازمي النفيعي الخثعمي الأسمري البارقي
+الشلوي المحيسن الجبرين الحميد الزير الشبل العجلان الفريح القرشي الصبحي اللحياني
 """
 ENGLISH_FIRST = """
 Mohammed Mohamed Muhammad Ahmed Ahmad Abdullah Abdulrahman Abdulaziz Khalid Fahad Saud Sultan Faisal
-Turki Nayef Bandar Majed Saad Omar Ali Hassan Hussein Ibrahim Yousef Yusuf Ismail Musa Suleiman Yahya
-Saleh Nasser Mansour Mishal Talal Waleed Hisham Hani Rami Sami Samer Maher Basem Jamal Kamal Adel Amer
-Ammar Yasser Yaseen Tariq Ziad Riyadh Mazen Muath Anas Ayman Osama Hamza Othman Mustafa Mahmoud Murad
-Nabil Nader Nawaf Rakan Rayan Salman Salem Hamad Rashed Mubarak Mishari Mohannad Nizar Wael Amin Akram
-Badr Thamer Jaber Jassim Hatem Hazem Khalil Raed Zayed Saeed Shadi Sharif Essam Ghazi Ghassan Fares
-Firas Fawaz Qasim Malik Marwan Mahdi Haitham Fatima Fatma Aisha Khadija Maryam Zainab Noura Sara Sarah
-Hind Lama Reem Rana Layla Salma Mona Huda Nouf Amal Jawaher Hessa Latifa Shahad Ghada Dana Raghad Rawan
-Rahaf Rima Lina Najla Haya Haifa Wafa Asma Amna Iman Bushra Hanan Dalal Zahra Sumaya Abeer Maha Munira
-Nadia Nisreen Noha Hala Yasmin Arwa Tasneem Jana Dima Lujain Maram Nawal John James Michael David
-Robert William Richard Thomas Daniel Matthew Anthony Mark Paul Steven Andrew Kevin Brian George Edward
-Peter Jason Ryan Jacob Nicholas Emily Emma Olivia Sophia Isabella Mia Charlotte Amelia Evelyn Abigail
-Elizabeth Victoria Grace Chloe Hannah Natalie Jessica Jennifer Linda Patricia Susan Karen Lisa
-Margaret Sandra Ashley Michelle Laura Rachel Rebecca Julia Anna Maria Priya Raj Arjun Rohan Anil Ravi
-Imran Bilal Usman Zubair Jose Carlos Juan Luis Miguel
+Turki Nayef Bandar Majed Saad Omar Ali Hassan Hussein Ibrahim Yousef Yusuf Ismail Musa Suleiman
+Yahya Saleh Nasser Mansour Mishal Talal Waleed Hisham Hani Rami Sami Samer Maher Basem Jamal Kamal
+Adel Amer Ammar Yasser Yaseen Tariq Ziad Riyadh Mazen Muath Anas Ayman Osama Hamza Othman Mustafa
+Mahmoud Murad Nabil Nader Nawaf Rakan Rayan Salman Salem Hamad Rashed Mubarak Mishari Mohannad Nizar
+Wael Amin Akram Badr Thamer Jaber Jassim Hatem Hazem Khalil Raed Zayed Saeed Shadi Sharif Essam
+Ghazi Ghassan Fares Firas Fawaz Qasim Malik Marwan Mahdi Haitham Fatima Fatma Aisha Khadija Maryam
+Zainab Noura Sara Sarah Hind Lama Reem Rana Layla Salma Mona Huda Nouf Amal Jawaher Hessa Latifa
+Shahad Ghada Dana Raghad Rawan Rahaf Rima Lina Najla Haya Haifa Wafa Asma Amna Iman Bushra Hanan
+Dalal Zahra Sumaya Abeer Maha Munira Nadia Nisreen Noha Hala Yasmin Arwa Tasneem Jana Dima Lujain
+Maram Nawal John James Michael David Robert William Richard Thomas Daniel Matthew Anthony Mark Paul
+Steven Andrew Kevin Brian George Edward Peter Jason Ryan Jacob Nicholas Emily Emma Olivia Sophia
+Isabella Mia Charlotte Amelia Evelyn Abigail Elizabeth Victoria Grace Chloe Hannah Natalie Jessica
+Jennifer Linda Patricia Susan Karen Lisa Margaret Sandra Ashley Michelle Laura Rachel Rebecca Julia
+Anna Maria Priya Raj Arjun Rohan Anil Ravi Imran Bilal Usman Zubair Jose Carlos Juan Luis Miguel
 """
 ENGLISH_FAMILY = """
-Al-Harbi Al-Otaibi Al-Qahtani Al-Ghamdi Al-Zahrani Al-Shehri Al-Dosari Al-Mutairi Al-Shammari Al-Anazi
-Al-Subaie Al-Rashidi Al-Juhani Al-Harthi Al-Malki Al-Omari Al-Ahmadi Al-Sahli Al-Khalidi Al-Tamimi
-Al-Shahrani Al-Qarni Al-Asiri Al-Yami Al-Marri Al-Hajri Al-Ajmi Al-Dhafiri Al-Ruwaili Al-Balawi
-Al-Atawi Al-Huwaiti Al-Sulami Al-Zubaidi Al-Ansari Al-Jaberi Al-Sudairi Alharbi Alotaibi Alqahtani
-Alghamdi Alzahrani Alshehri Aldosari Almutairi Bin_Laden Bin_Mahfouz Bakhashab Bawazir Al-Amoudi
-Al-Kathiri Al-Saqqaf Al-Hashimi Al-Husseini Al-Najjar Al-Haddad Al-Khayyat Al-Attar Al-Halabi Al-Shami
-Al-Masri Al-Baghdadi Al-Maghribi Al-Tunisi Al-Yamani Hassan Hussein Ibrahim Mahmoud Mustafa Saleh
-Abdullah Abdelrahman Abdulaziz Othman Youssef Salem Nasser Mansour Rashid Khalil Haddad Nasr Farouk
-Kamel Fawzi Hamdan Hamdi Sabri Shukri Zaki Qureshi Siddiqui Khan Malik Chaudhry Sheikh Ansari Rahman
-Hussain Akhtar Iqbal Butt Mirza Patel Sharma Singh Kumar Gupta Reddy Nair Menon Iyer Das Smith Johnson
-Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson Anderson
-Taylor Moore Jackson Martin Lee Thompson White Harris Clark Lewis Robinson Walker Young Allen King
-Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter
-Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart Morris Morales
-Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward
-Richardson Watson Brooks Wood Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Santos
-Abdel_Fattah Abu_Bakr El_Sayed
+Al-Harbi Al-Otaibi Al-Qahtani Al-Ghamdi Al-Zahrani Al-Shehri Al-Dosari Al-Mutairi Al-Shammari
+Al-Anazi Al-Subaie Al-Rashidi Al-Juhani Al-Harthi Al-Malki Al-Omari Al-Ahmadi Al-Sahli Al-Khalidi
+Al-Tamimi Al-Shahrani Al-Qarni Al-Asiri Al-Yami Al-Marri Al-Hajri Al-Ajmi Al-Dhafiri Al-Ruwaili
+Al-Balawi Al-Atawi Al-Huwaiti Al-Sulami Al-Zubaidi Al-Ansari Al-Jaberi Al-Sudairi Alharbi Alotaibi
+Alqahtani Alghamdi Alzahrani Alshehri Aldosari Almutairi Bin_Laden Bin_Mahfouz Bakhashab Bawazir
+Al-Amoudi Al-Kathiri Al-Saqqaf Al-Hashimi Al-Husseini Al-Najjar Al-Haddad Al-Khayyat Al-Attar
+Al-Halabi Al-Shami Al-Masri Al-Baghdadi Al-Maghribi Al-Tunisi Al-Yamani Hassan Hussein Ibrahim
+Mahmoud Mustafa Saleh Abdullah Abdelrahman Abdulaziz Othman Youssef Salem Nasser Mansour Rashid
+Khalil Haddad Nasr Farouk Kamel Fawzi Hamdan Hamdi Sabri Shukri Zaki Qureshi Siddiqui Khan Malik
+Chaudhry Sheikh Ansari Rahman Hussain Akhtar Iqbal Butt Mirza Patel Sharma Singh Kumar Gupta Reddy
+Nair Menon Iyer Das Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez
+Hernandez Lopez Gonzalez Wilson Anderson Taylor Moore Jackson Martin Lee Thompson White Harris Clark
+Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson
+Baker Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz
+Edwards Collins Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper
+Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward Richardson Watson Brooks Wood Bennett Gray
+Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Santos Abdel_Fattah Abu_Bakr El_Sayed
 """
 # Spelling variants and joined/apart particles a receptionist actually types.
 VARIANT_QUERIES = [
@@ -132,8 +133,10 @@ def build_customers(rng: random.Random) -> list[tuple[str, str | None]]:
     wa_ids: set[str] = set()
     while len(wa_ids) < CUSTOMERS:
         wa_ids.add(f"9665{rng.randrange(10**8):08d}")
+    shuffled = sorted(wa_ids)  # sorted first: set order changes with the process's hash seed
+    rng.shuffle(shuffled)
     customers: list[tuple[str, str | None]] = []
-    for wa_id in sorted(wa_ids, key=lambda _: rng.random()):
+    for wa_id in shuffled:
         first, family = arabic if rng.random() < 0.5 else english
         name = None if rng.random() < NAMELESS_SHARE else person_name(rng, first, family)
         customers.append((wa_id, name))
@@ -148,7 +151,8 @@ def build_queries(rng: random.Random, customers: list[tuple[str, str | None]]) -
     queries = rng.sample(named, 30) + rng.sample(arabic, 30)
     queries += [parts[0][: rng.randint(3, 5)] for parts in words[:30]]
     queries += [f"{parts[0]} {parts[-1][:3]}" for parts in words[30:]]
-    queries += [" ".join(misspell(word, rng) for word in name.split()[:2]) for name in rng.sample(named, 30)]
+    typed = [name.split()[:2] for name in rng.sample(named, 30)]
+    queries += [" ".join(misspell(word, rng) for word in words) for words in typed]
     queries += VARIANT_QUERIES
     numbers = [wa_id for wa_id, _ in rng.sample(customers, 30)]
     queries += [wa_id[(at := rng.randint(3, 7)) : at + rng.randint(4, 7)] for wa_id in numbers[:15]]

@@ -77,7 +77,7 @@ async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> bool:
     Keys are taken in the order given: callers pass customers first, then slots, each sorted, so
     every writer acquires locks in one global order and none waits in a cycle.
     """
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return False
     ordered = list(dict.fromkeys(keys))
     if ordered:

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from domain.database import lock_for_write, lock_key
 from domain.models import Customer, Reservation, Vacation, utcnow
@@ -33,13 +34,11 @@ async def load_state(
     reservation_ids: Iterable[int] = (),
 ) -> CalendarState:
     """Every row of these customers from yesterday on, every row on these dates, and these ids."""
-    conditions = []
-    for chunk in _chunks(sorted(set(wa_ids))):
-        conditions.append(and_(Reservation.wa_id.in_(chunk), Reservation.date >= today - timedelta(days=1)))
-    for chunk in _chunks(sorted(set(dates))):
-        conditions.append(Reservation.date.in_(chunk))
-    for chunk in _chunks(sorted(set(reservation_ids))):
-        conditions.append(Reservation.id.in_(chunk))
+    since = today - timedelta(days=1)
+    conditions: list[ColumnElement[bool]] = []
+    conditions += [and_(Reservation.wa_id.in_(c), Reservation.date >= since) for c in _chunks(sorted(set(wa_ids)))]
+    conditions += [Reservation.date.in_(c) for c in _chunks(sorted(set(dates)))]
+    conditions += [Reservation.id.in_(c) for c in _chunks(sorted(set(reservation_ids)))]
     if not conditions:
         return CalendarState()
     columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
@@ -88,6 +87,7 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
 
 
 _TABLE = Reservation.__table__
+assert isinstance(_TABLE, Table)
 _UPDATE = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))

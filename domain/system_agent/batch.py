@@ -8,7 +8,7 @@ writes every change in bulk in one transaction: a cancelled call leaves nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -349,13 +349,15 @@ class _ModifyPlanner:
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
-        items = [(i, m, _Parsed.of(m, plan, i)) for i, m in await self._items(session, ctx, plan)]
-        items = [(i, m, p) for i, m, p in items if p is not None]
+        items = []
+        for index, item in await self._items(session, ctx, plan):
+            if (parsed := _Parsed.of(item, plan, index)) is not None:
+                items.append((index, item, parsed))
+        new_numbers = [p.new_wa_id for _, _, p in items if p.new_wa_id]
         state = await _prepare(session, ctx, [(m.reservation_id, p.wa_id, p.destination) for _, m, p in items],
-                               [p.new_wa_id for _, _, p in items if p and p.new_wa_id])
-        taken = await _existing_customers(session, [p.new_wa_id for _, _, p in items if p and p.new_wa_id])
+                               new_numbers)
+        taken = await _existing_customers(session, new_numbers)
         for done, (index, item, parsed) in enumerate(items, 1):
-            assert parsed is not None
             try:
                 await _modify_one(ctx, state, plan, index, item, parsed, taken)
             except DomainError as error:
@@ -388,9 +390,12 @@ class _Parsed:
         return cls(wa_id, new_wa_id, (day, slot))
 
 
+Target = tuple[int | None, str | None, tuple[date | None, str | None]]
+
+
 async def _prepare(
     session: AsyncSession, ctx: RuleContext,
-    targets: list[tuple[int | None, str | None, tuple[date | None, str | None]]],
+    targets: Sequence[Target],
     extra_customers: list[str] | None = None,
 ) -> CalendarState:
     """Lock the customers, then the destination slots, then load every row the items touch."""
@@ -467,7 +472,7 @@ class _CancelPlanner:
                 parsed.append((index, item, wa_id, day))
             except DomainError as error:
                 plan.fail(index, error, item.wa_id, item.reservation_id)
-        targets = [(item.reservation_id, wa_id, (None, None)) for _, item, wa_id, _ in parsed]
+        targets: list[Target] = [(item.reservation_id, wa_id, (None, None)) for _, item, wa_id, _ in parsed]
         state = await _prepare(session, ctx, targets)
         for done, (index, item, wa_id, day) in enumerate(parsed, 1):
             try:
@@ -490,8 +495,9 @@ class _UndoPlanner:
                 await revert_customer(session, change)
                 plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
                 continue
+            result: Change | DomainError
             try:
-                result: Change | DomainError = revert(ctx, state, change)
+                result = revert(ctx, state, change)
                 plan.changes.append(result)
             except DomainError as error:
                 result = error

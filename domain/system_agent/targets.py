@@ -28,7 +28,7 @@ def has_filter(filters: Filters) -> bool:
                 filters.reservation_types is not None, filters.search_query])
 
 
-def filter_query(config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None) -> Select[tuple[int]]:
+def filter_query(config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None) -> Select[int]:
     """Upcoming active reservations matching every given filter, in calendar order."""
     query = select(Reservation.id).where(Reservation.status == ACTIVE, Reservation.date >= today)
     wa_ids = [normalize_wa_id(w) for w in listed(filters.wa_ids)]
