@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,20 +51,40 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _admin(url: str, statement: str) -> None:
+    """Run one statement on the server's given database, outside a transaction."""
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
+    """A database of this test session's own on the server, so parallel runs never share tables."""
     url = os.environ.get("DATABASE_URL_POSTGRES", "")
     if not url:
         if os.environ.get("CI") == "true":
             pytest.fail("DATABASE_URL_POSTGRES is not set: in CI the PostgreSQL tests must run")
         pytest.skip("DATABASE_URL_POSTGRES is not set; PostgreSQL tests skipped")
+    name = f"calendar_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        upgrade(url)
+        _admin(url, f"CREATE DATABASE {name}")
     except Exception as error:  # noqa: BLE001 - any failure to reach the server means the same thing here
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL at {url} is not reachable: {error}")
         pytest.skip(f"PostgreSQL at {url} is not reachable: {error}")
-    return url
+    own = url.rsplit("/", 1)[0] + "/" + name
+    upgrade(own)
+    yield own
+    _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
