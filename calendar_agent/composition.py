@@ -15,6 +15,7 @@ from domain.events import CalendarEvents
 from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
+from domain.system_agent.queries import SystemAgentQueryService
 from domain.vacations import VacationService
 
 
@@ -33,6 +34,7 @@ class Services:
     vacations: VacationService
     events: CalendarEvents
     batch: SystemAgentBatchService
+    queries: SystemAgentQueryService
 
 
 def build_services(
@@ -54,6 +56,7 @@ def build_services(
         vacations=VacationService(db),
         events=events,
         batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events),
+        queries=SystemAgentQueryService(db, config, clock, search),
     )
 
 
