@@ -1,0 +1,142 @@
+"""The system agent's batch tools: reserve, modify, cancel and undo many reservations in one call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import Field
+
+from domain.config import ClinicConfig
+from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
+from mcp_server import batch_schemas
+from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, batch_line, declined_answer, with_next_step
+from mcp_server.clinic_tools import ArabicArg
+from mcp_server.confirmation import Declined, Run, run_confirmed
+from mcp_server.toolkit import WRITES, answer, declare, domain_errors
+
+PROGRESS_FROM = 100  # batches larger than this report progress
+
+Requests = dict[str, Any] | list[Any] | None
+Filters = dict[str, Any] | None
+ModeArg = Annotated[Literal["best_effort", "atomic"], Field(
+    description="best_effort: valid items apply, failures are reported; atomic: all or nothing")]
+DryRunArg = Annotated[bool, Field(description="Preview only, write nothing")]
+KeyArg = Annotated[str | None, Field(
+    max_length=128, description="A retry with the same key returns the first result")]
+TokenArg = Annotated[str | None, Field(
+    description="From a needs_confirmation answer, once the user said yes")]
+VerbosityArg = Annotated[Verbosity, Field(
+    description="summary: totals, at most 50 sample rows; detailed: every item")]
+BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
+
+
+class BatchTools:
+    """Thin adapters over `SystemAgentBatchService`; each answer reports item by item."""
+
+    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig) -> None:
+        self.batch = batch
+        self.config = config
+
+    def tools(self) -> list[Tool]:
+        config = self.config
+        return [
+            declare(self.system_batch_reserve, title="Reserve many", annotations=WRITES,
+                    properties={"requests": batch_schemas.reserve_requests(config)}),
+            declare(self.system_batch_modify, title="Modify many", annotations=WRITES,
+                    properties={"requests": batch_schemas.modify_requests(config),
+                                "filters": batch_schemas.filters_schema(config),
+                                "updates": batch_schemas.updates_schema(config)}),
+            declare(self.system_batch_cancel, title="Cancel many", annotations=WRITES,
+                    properties={"requests": batch_schemas.cancel_requests(),
+                                "filters": batch_schemas.filters_schema(config)}),
+            declare(self.system_undo_batch, title="Undo a batch", annotations=WRITES),
+        ]
+
+    async def system_batch_reserve(
+        self, ctx: Context, requests: Requests = None, mode: ModeArg = "best_effort", dry_run: DryRunArg = False,
+        idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary",
+        ar: ArabicArg = False,
+    ) -> BatchResult:
+        """Book one or many reservations (wa_id, date, time_slot, optional reservation_type and
+        customer_name). A customer who already has an upcoming reservation is moved to the new slot
+        (one upcoming reservation per customer); a cancelled booking of that slot is reinstated.
+        Hours and slot capacity are checked; each item succeeds or fails on its own, with a reason.
+        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.reserve(requests, opts, _progress(ctx))
+        return await _respond(ctx, "system_batch_reserve", run, options, verbosity)
+
+    async def system_batch_modify(
+        self, ctx: Context, requests: Requests = None, filters: Filters = None, updates: Filters = None,
+        mode: ModeArg = "best_effort", dry_run: DryRunArg = False, idempotency_key: KeyArg = None,
+        confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+    ) -> BatchResult:
+        """Change reservations: date, time, type, the customer's name, or move a customer to a new
+        number (new_wa_id). Either explicit requests, or filters plus updates to move everything
+        matching, e.g. filters {"dates": ["2026-12-03"]} with updates {"new_date": "2026-12-05"}
+        moves that whole day, keeping each time. Capacity and opening hours are checked per item.
+        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.modify(requests, filters, updates, opts, _progress(ctx))
+        return await _respond(ctx, "system_batch_modify", run, options, verbosity)
+
+    async def system_batch_cancel(
+        self, ctx: Context, requests: Requests = None, filters: Filters = None, mode: ModeArg = "best_effort",
+        dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
+        verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+    ) -> BatchResult:
+        """Cancel (soft delete) reservations: explicit requests, or every upcoming reservation the
+        filters match, e.g. {"start_date": "2026-12-20", "end_date": "2026-12-31"} for a vacation.
+        Past reservations cannot be cancelled. Undo with system_undo_batch.
+        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.cancel(requests, filters, opts, _progress(ctx))
+        return await _respond(ctx, "system_batch_cancel", run, options, verbosity)
+
+    async def system_undo_batch(
+        self,
+        batch_id: Annotated[str, Field(description="The batch_id of an applied batch")],
+        verbosity: VerbosityArg = "summary",
+        ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, BatchAnswer]:
+        """Revert an applied batch: moved reservations go back, cancelled ones are restored, created
+        ones are cancelled, customer renames and number changes are reverted. Items the calendar no
+        longer allows (changed since, slot now full, in the past) are reported as failed and left."""
+        with domain_errors(ar):
+            report = await self.batch.undo(batch_id)
+        report.ar = ar  # the service's undo takes no language; the sentences are chosen when shown
+        data = batch_answer(report, verbosity)
+        return answer(batch_line(data), data)
+
+
+def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:
+    return BatchOptions.model_validate(
+        {"mode": mode, "dry_run": dry_run, "idempotency_key": key, "confirmation_token": token, "ar": ar})
+
+
+def _progress(ctx: Context) -> ProgressCallback:
+    async def report(done: int, total: int) -> None:
+        if total > PROGRESS_FROM:
+            await ctx.report_progress(done, total, f"{done} of {total} items planned")
+    return report
+
+
+async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, verbosity: Verbosity) -> BatchResult:
+    with domain_errors(options.ar):
+        outcome = await run_confirmed(ctx, run, options)
+    if isinstance(outcome, InputRequiredResult):
+        return outcome
+    if isinstance(outcome, Declined):
+        data = declined_answer(tool, options.mode, options.ar)
+    else:
+        data = with_next_step(batch_answer(outcome, verbosity), tool)
+    return answer(batch_line(data), data)

@@ -1,0 +1,47 @@
+"""Keeping default answers small: long lists and maps are cut, and the answer says what was cut."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ANSWER_BUDGET = 5_000  # bytes of structured content; with the one-line text an answer stays under 6 KB
+CAPS = (50, 20, 10, 5, 2, 1, 0)
+MAP_MIN = 16  # a dict with more keys than this is data (a day -> count map), not a record
+
+
+def size(data: Any) -> int:
+    """Bytes of `data` as compact UTF-8 JSON, as it travels."""
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+
+
+def fit(data: dict[str, Any], budget: int = ANSWER_BUDGET) -> dict[str, Any]:
+    """`data` unchanged within the budget; otherwise every long list and map cut to the largest cap
+    that fits, with `truncated` naming each cut (path: original length)."""
+    if size(data) <= budget:
+        return data
+    trimmed: dict[str, Any] = {}
+    for cap in CAPS:
+        cuts: dict[str, int] = {}
+        trimmed = _cut(data, cap, "", cuts)
+        trimmed["truncated"] = cuts
+        if size(trimmed) <= budget:
+            break
+    return trimmed
+
+
+def _cut(node: Any, cap: int, path: str, cuts: dict[str, int]) -> Any:
+    """Cut `node`; a table's `columns` and each of its rows (a list inside a list) stay whole."""
+    if isinstance(node, list):
+        if path.endswith("columns"):
+            return node
+        if len(node) > cap:
+            cuts[path] = cuts.get(path, 0) + len(node)
+        return [item if isinstance(item, list) else _cut(item, cap, path + "[]", cuts) for item in node[:cap]]
+    if not isinstance(node, dict):
+        return node
+    keys = list(node)
+    if len(keys) > MAP_MIN and len(keys) > cap:
+        cuts[path] = cuts.get(path, 0) + len(keys)
+        keys = keys[:cap]
+    return {k: _cut(node[k], cap, f"{path}.{k}" if path else k, cuts) for k in keys}

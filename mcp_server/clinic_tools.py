@@ -1,0 +1,109 @@
+"""The tools both servers share: the clinic's clock and its open slots."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult
+from pydantic import BaseModel, Field
+
+from calendar_agent.composition import Services
+from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
+from mcp_server.budget import fit
+from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
+
+DateArg = Annotated[str, Field(description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
+TimeArg = Annotated[str | None, Field(description="A time like 13:00, 1:00 PM or 01:00 PM")]
+HijriArg = Annotated[bool, Field(description="The dates given are Hijri (Umm al-Qura)")]
+ArabicArg = Annotated[bool, Field(description="Arabic error messages")]
+
+
+class CurrentTime(BaseModel):
+    now: str
+    date: str
+    weekday: str
+    time: str
+    time_label: str
+    hijri_date: str
+    timezone: str
+    is_ramadan: bool
+    hours_today: str | None = None
+
+
+class Availability(BaseModel):
+    timezone: str
+    start_date: str
+    end_date: str
+    near_time: str | None = None
+    days: list[dict[str, Any]]
+    summary: dict[str, int]
+    truncated: dict[str, int] | None = None
+
+
+class ClinicTools:
+    """The clinic's clock and availability, as tools."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def tools(self) -> list[Tool]:
+        return [
+            declare(self.get_current_datetime, title="Current date and time", annotations=READ_ONLY),
+            declare(self.search_available_appointments, title="Find open slots", annotations=READ_ONLY),
+        ]
+
+    async def get_current_datetime(self) -> Annotated[CallToolResult, CurrentTime]:
+        """The clinic's current date and time (Asia/Riyadh unless configured otherwise), with weekday,
+        Hijri date, whether it is Ramadan and today's opening hours. Call it before reasoning about
+        'today', 'tomorrow' or 'next week'; never guess the date."""
+        config = self.services.config
+        now = self.services.clock().astimezone(config.zone)
+        today = clinic_today(config, now)
+        hours = hours_for(config, today)
+        data = CurrentTime(
+            now=now.isoformat(timespec="seconds"), date=today.isoformat(), weekday=today.strftime("%A"),
+            time=now.strftime("%H:%M"), time_label=slot_label(now.strftime("%H:%M")), hijri_date=hijri_date(today),
+            timezone=config.timezone, is_ramadan=is_ramadan(today),
+            hours_today=None if hours is None else f"{hours.opens:%H:%M}-{hours.closes:%H:%M}")
+        text = f"{data.weekday} {data.date} {data.time} ({data.time_label}) {data.timezone}; Hijri {data.hijri_date}."
+        return answer(text, data.model_dump())
+
+    async def search_available_appointments(
+        self,
+        start_date: DateArg,
+        end_date: Annotated[str | None, Field(description="Last day of a range (inclusive); omit for one day")] = None,
+        near_time: TimeArg = None,
+        hijri: HijriArg = False,
+        ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, Availability]:
+        """Open appointment slots with the places left, for one day or a date range (at most 366 days).
+        With near_time, only the open slot nearest to that time on each day. Days that are past,
+        closed (e.g. Friday), in a vacation or full have no slots and say why in `status`.
+        Times are the clinic's local time (Asia/Riyadh), 24-hour with a 12-hour label."""
+        with domain_errors(ar):
+            days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
+        shaped = [_day(d) for d in days]
+        data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],
+                "end_date": days[-1]["date"], "near_time": near_time, "days": shaped, "summary": _totals(shaped)}
+        return answer(_availability_line(data), fit(data))
+
+
+def _day(day: dict[str, Any]) -> dict[str, Any]:
+    slots = [{"time_slot": s["time_slot"], "time_label": s["time_label"], "remaining": s["remaining"]}
+             for s in day["slots"]]
+    status = "full" if day["status"] == "open" and not slots else day["status"]
+    return {"date": day["date"], "weekday": day["weekday"], "hijri_date": day["hijri_date"], "status": status,
+            "slots": slots}
+
+
+def _totals(days: list[dict[str, Any]]) -> dict[str, int]:
+    return {"days": len(days), "days_with_slots": sum(1 for d in days if d["slots"]),
+            "available_slots": sum(len(d["slots"]) for d in days)}
+
+
+def _availability_line(data: dict[str, Any]) -> str:
+    totals = data["summary"]
+    span = data["start_date"] if totals["days"] == 1 else f"{data['start_date']} to {data['end_date']}"
+    return (f"{totals['available_slots']} available slot(s) on {totals['days_with_slots']} of {totals['days']} "
+            f"day(s), {span} ({data['timezone']}).")

@@ -1,0 +1,126 @@
+"""Asking the user before a large destructive batch writes.
+
+The batch service answers `needs_confirmation` (nothing written) with a one-time token bound to exactly
+that change. Then, by what the client can do:
+- elicitation over a back-channel (protocol up to 2025-11-25): ask now; on yes, run again `confirmed`;
+- elicitation on 2026-07-28 and later: return an `InputRequiredResult` whose sealed, request-bound
+  state carries the token; the client asks the user and retries; on yes the token is redeemed, so
+  exactly the previewed change is applied (a changed calendar needs a new answer);
+- no elicitation: the preview and token go back to the model, told to ask the user first.
+No tool argument can say "confirmed": only the user's answer or the token of this very change can.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
+from mcp.server.mcpserver import Context
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from domain.system_agent.batch import BatchOptions, BatchReport
+
+Run = Callable[[BatchOptions], Awaitable[BatchReport]]
+QUESTION = "confirm_batch"
+_INPUT_REQUIRED_VERSION = "2026-07-28"
+
+
+class Confirm(BaseModel):
+    confirm: bool = Field(default=True, description="Apply this change")
+
+
+@dataclass(frozen=True)
+class Declined:
+    """The user said no, or dismissed the question: nothing was written."""
+
+
+Outcome = BatchReport | InputRequiredResult | Declined
+
+
+async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcome:
+    """Run the batch, asking the user first when the service says it needs confirmation."""
+    if (retry := _answer_to_our_question(ctx)) is not None:
+        token, accepted = retry
+        return await run(options.model_copy(update={"confirmation_token": token})) if accepted else Declined()
+    report = await run(options)
+    if report.status != "needs_confirmation" or not _can_elicit(ctx):
+        return report
+    if _asks_by_input_required(ctx):
+        return _input_required(report, options.ar)
+    outcome = await _elicit_now(ctx, question(report, options.ar), _form(report))
+    return await run(options.model_copy(update={"confirmed": True})) if outcome else Declined()
+
+
+def _can_elicit(ctx: Context) -> bool:
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return False
+    return _asks_by_input_required(ctx) or bool(ctx.session.can_send_request)
+
+
+def _asks_by_input_required(ctx: Context) -> bool:
+    version = ctx.protocol_version
+    return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
+
+
+def _form(report: BatchReport) -> type[Confirm]:
+    """The yes/no form, its description the preview as JSON so a client can show it as a card."""
+    preview = (report.confirmation or {}).get("preview", {})
+    form: type[Confirm] = create_model("Confirm", __base__=Confirm, __doc__=json.dumps(preview))
+    return form
+
+
+async def _elicit_now(ctx: Context, message: str, form: type[Confirm]) -> bool:
+    try:
+        outcome = await ctx.elicit(message, form)
+    except ValueError:  # accepted without (valid) content: not a clear yes
+        return False
+    return isinstance(outcome, AcceptedElicitation) and outcome.data.confirm
+
+
+def _input_required(report: BatchReport, ar: bool) -> InputRequiredResult:
+    assert report.confirmation is not None
+    schema = render_elicitation_schema(_form(report))
+    params = ElicitRequestFormParams(message=question(report, ar), requested_schema=schema)
+    state = json.dumps({"question": QUESTION, "token": report.confirmation["token"]})
+    return InputRequiredResult(input_requests={QUESTION: ElicitRequest(params=params)}, request_state=state)
+
+
+def _answer_to_our_question(ctx: Context) -> tuple[str, bool] | None:
+    """(token, accepted) when this call retries our question; the sealed state proves we asked it."""
+    if not _asks_by_input_required(ctx) or not ctx.request_state:
+        return None
+    try:
+        state = json.loads(ctx.request_state)
+    except ValueError:
+        return None
+    answer = (ctx.input_responses or {}).get(QUESTION)
+    if not isinstance(state, dict) or state.get("question") != QUESTION or not isinstance(answer, ElicitResult):
+        return None
+    return str(state["token"]), answer.action == "accept" and _says_yes(answer.content)
+
+
+def _says_yes(content: dict[str, Any] | None) -> bool:
+    try:
+        return Confirm.model_validate(content or {}).confirm
+    except ValidationError:
+        return False
+
+
+def question(report: BatchReport, ar: bool) -> str:
+    """What the user is asked: how many reservations, which actions, on which days."""
+    preview = (report.confirmation or {}).get("preview", {})
+    count, days = preview.get("reservations", 0), preview.get("days", {})
+    actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items())
+    shown = ", ".join(f"{d} ({n})" for d, n in list(days.items())[:10]) + (" …" if len(days) > 10 else "")
+    if ar:
+        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}. "
+                "لم يُكتب شيء بعد. هل تريد التنفيذ؟")
+    return (f"{report.tool} would change {count} existing reservations ({actions}) on {len(days)} day(s): "
+            f"{shown}. Nothing has been written yet. Apply it?")

@@ -1,0 +1,100 @@
+"""Streamable HTTP for an MCP server: bearer token, Host/Origin checks, and a lifespan a host app can enter.
+
+Standalone, serve the app with uvicorn (it answers the ASGI lifespan itself). Mounted in another
+Starlette app, route `/mcp` to it and enter `lifespan()` from the host's own lifespan:
+
+    mcp = build_mcp_http_app(server, auth_token=token)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        async with mcp.lifespan():
+            yield
+
+    Starlette(routes=[Route("/mcp", endpoint=mcp)], lifespan=lifespan)   # or Mount("/mcp", app=mcp)
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Router
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
+LOOPBACK_ORIGINS = tuple(f"http://{h}" for h in LOOPBACK_HOSTS)
+
+
+class MCPHttpApp:
+    """The MCP endpoint as an ASGI app: callers are authorised first, then the SDK's session manager
+    validates Host and Origin (DNS-rebinding protection) and serves the protocol."""
+
+    def __init__(self, manager: StreamableHTTPSessionManager, auth_token: str | None, path: str) -> None:
+        self.manager = manager
+        self.auth_token = auth_token or None
+        self.path = path.rstrip("/")
+        self._lifespan_router = Router(lifespan=lambda _app: self.lifespan())
+
+    def lifespan(self) -> AbstractAsyncContextManager[None]:
+        """Runs the session manager; enter it once, for as long as the app serves requests."""
+        return self.manager.run()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan_router(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await WebSocketClose(code=1008)(scope, receive, send)
+        elif not str(scope["path"]).rstrip("/").endswith(self.path):
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+        elif not self.authorized(scope):
+            await _unauthorized(scope, receive, send)
+        else:
+            await self.manager.handle_request(scope, receive, send)
+
+    def authorized(self, scope: Scope) -> bool:
+        """With a token, only `Authorization: Bearer <token>`; without one, only loopback callers."""
+        if self.auth_token is None:
+            return is_loopback(scope.get("client"))
+        given = Headers(scope=scope).get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {self.auth_token}".encode())
+
+
+def build_mcp_http_app(
+    server: MCPServer,
+    *,
+    auth_token: str | None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    allowed_origins: Sequence[str] = LOOPBACK_ORIGINS,
+    path: str = "/mcp",
+) -> MCPHttpApp:
+    """Streamable HTTP for `server` at `path`; Host and Origin must be in the allowed lists."""
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=list(allowed_hosts), allowed_origins=list(allowed_origins))
+    server.streamable_http_app(streamable_http_path=path, transport_security=security)
+    return MCPHttpApp(server.session_manager, auth_token, path)
+
+
+def is_loopback(client: Any) -> bool:
+    """Whether the peer (an ASGI `client` pair) is this machine."""
+    if not client:
+        return False
+    try:
+        return ipaddress.ip_address(str(client[0])).is_loopback
+    except ValueError:
+        return False
+
+
+async def _unauthorized(scope: Scope, receive: Receive, send: Send) -> None:
+    body = {"error": "unauthorized", "error_description": "A valid bearer token (MCP_AUTH_TOKEN) is required."}
+    response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="mcp"'})
+    await response(scope, receive, send)

@@ -1,0 +1,183 @@
+"""The system agent's read tools: reservations in pages, wa_ids by dates, chat statistics, day snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.config import ClinicConfig
+from domain.system_agent.queries import SystemAgentQueryService
+from mcp_server.batch_answers import Verbosity
+from mcp_server.batch_schemas import type_schema
+from mcp_server.budget import ANSWER_BUDGET, fit, size
+from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg
+from mcp_server.schemas import listed
+from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
+
+RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
+CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
+Section = Literal["reservations", "wa_ids", "customers"]
+OptionalDate = Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY")]
+TypesArg = Annotated[list[int] | None, Field(description="Reservation type ids")]
+ListVerbosity = Annotated[Verbosity, Field(description="summary: long lists cut to fit a small answer; detailed: all")]
+
+
+class ReservationsAnswer(BaseModel):
+    summary: dict[str, Any]
+    reservations: dict[str, Any] | None = None
+    wa_ids: list[str] | None = None
+    customers: dict[str, Any] | None = None
+    next_cursor: str | None = None
+
+
+class Report(BaseModel):
+    """A read-only report; `truncated` names the lists a summary cut (path: full length)."""
+
+    model_config = ConfigDict(extra="allow")
+    start_date: str
+    end_date: str
+    timezone: str
+    truncated: dict[str, int] | None = None
+
+
+class QueryTools:
+    """Thin adapters over `SystemAgentQueryService`."""
+
+    def __init__(self, queries: SystemAgentQueryService, config: ClinicConfig) -> None:
+        self.queries = queries
+        self.config = config
+
+    def tools(self) -> list[Tool]:
+        strings = {"type": "string"}
+        return [
+            declare(self.system_get_reservations, title="Find reservations and customers", annotations=READ_ONLY,
+                    properties={"wa_ids": listed(strings, "Customers' numbers"),
+                                "dates": listed(strings, "Exact dates, YYYY-MM-DD or DD-MM-YYYY"),
+                                "reservation_types": listed(type_schema(self.config), "Types")}),
+            declare(self.system_get_wa_ids_by_date_range, title="Customers booked in a date range",
+                    annotations=READ_ONLY),
+            declare(self.system_analyze_conversations, title="Chat statistics", annotations=READ_ONLY),
+            declare(self.system_get_reservation_snapshot, title="Day-by-day calendar snapshot",
+                    annotations=READ_ONLY),
+        ]
+
+    async def system_get_reservations(
+        self,
+        search_query: Annotated[str | None, Field(description="Fuzzy name or number, Arabic or English")] = None,
+        wa_ids: list[str] | str | None = None,
+        dates: list[str] | str | None = None,
+        start_date: OptionalDate = None,
+        end_date: OptionalDate = None,
+        include_cancelled: bool = False,
+        reservation_types: TypesArg = None,
+        include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
+        limit: Annotated[int, Field(description="Most fuzzy matches of search_query, 1-200")] = 50,
+        max_results: Annotated[int, Field(description="Rows per section, 1-500")] = 200,
+        cursor: Annotated[str | None, Field(description="next_cursor of the previous answer, same filters")] = None,
+        hijri: HijriArg = False,
+        ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, ReservationsAnswer]:
+        """Find reservations, wa_ids and customers. Every filter given narrows the result: a fuzzy
+        search_query (names or numbers), wa_ids, exact dates, a start_date/end_date range,
+        reservation_types, include_cancelled. `summary` always has the totals and what was returned;
+        rows are tables (columns + rows) in the clinic's timezone. When the answer has a next_cursor
+        there are more rows: call again with the same filters and that cursor; never conclude "none"."""
+        with domain_errors(ar):
+            page = await self.queries.get_reservations(
+                search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
+                include_cancelled=include_cancelled, reservation_types=reservation_types,
+                include=list(include) if include else None, limit=limit, max_results=max_results, cursor=cursor,
+                hijri=hijri)
+        data = _tables(page)
+        return answer(_reservations_line(data), data)
+
+    async def system_get_wa_ids_by_date_range(
+        self, start_date: DateArg, end_date: DateArg, include_cancelled: bool = False,
+        reservation_types: TypesArg = None, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, Report]:
+        """The distinct customers (wa_ids) holding a reservation between two dates (inclusive), and how
+        many per date. Use it to list whom to contact about a day or a period."""
+        with domain_errors(ar):
+            data = await self.queries.wa_ids_by_date_range(
+                start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
+        text = f"{data['count']} customer(s) with reservations from {data['start_date']} to {data['end_date']}."
+        return answer(text, _sized(data, verbosity))
+
+    async def system_analyze_conversations(
+        self, start_date: DateArg, end_date: DateArg, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, Report]:
+        """Statistics of the customers' WhatsApp chats over a period (at most 366 days): messages by
+        role and per day, busiest hours, active customers, and customers who wrote but have no
+        upcoming reservation (people to follow up)."""
+        with domain_errors(ar):
+            data = await self.queries.conversation_analysis(start_date, end_date)
+        without = data["customers_without_upcoming_reservation"]["count"]
+        text = (f"{data['total_messages']} message(s), {data['active_customers']} active customer(s), {without} "
+                f"without an upcoming reservation, {data['start_date']} to {data['end_date']}.")
+        return answer(text, _sized(data, verbosity))
+
+    async def system_get_reservation_snapshot(
+        self, start_date: DateArg,
+        end_date: Annotated[str | None, Field(description="Last day (inclusive, at most 92); omit for one")] = None,
+        verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, Report]:
+        """The calendar day by day: each day's status (open, closed, vacation, past) and, per slot, who
+        is booked, by type, and the places left. Use it before moving or cancelling a day."""
+        with domain_errors(ar):
+            data = await self.queries.reservation_snapshot(start_date, end_date)
+        totals = data["totals"]
+        text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {data['start_date']} to "
+                f"{data['end_date']}; {totals['cancelled']} cancelled.")
+        return answer(text, _sized(data, verbosity, _overview))
+
+
+def _overview(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A long snapshot as an overview: per day its status and how many are booked in each slot."""
+    days = [_day_overview(day) for day in snapshot["days"]]
+    note = "Bookings per slot only; for names use verbosity detailed or a shorter range."
+    return {**snapshot, "days": days, "detail": note}
+
+
+def _day_overview(day: dict[str, Any]) -> dict[str, Any]:
+    overview = {k: day[k] for k in ("date", "weekday", "status", "booked")}
+    overview["slots"] = {slot["time_slot"]: slot["booked"] for slot in day["slots"]}
+    return overview | ({"vacation": day["vacation"]} if day["vacation"] else {})
+
+
+def _sized(data: dict[str, Any], verbosity: Verbosity,
+           compact: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Detailed: everything. Summary: within the answer budget, compacted first when a compact form exists."""
+    if verbosity == "detailed" or size(data) <= ANSWER_BUDGET:
+        return data
+    return fit(compact(data) if compact else data)
+
+
+def _tables(page: dict[str, Any]) -> dict[str, Any]:
+    """The page with reservations and customers as tables (a header once, then rows)."""
+    data = {"summary": page["summary"], "next_cursor": page["next_cursor"]}
+    if "reservations" in page:
+        data["reservations"] = {"columns": RESERVATION_COLUMNS,
+                                "rows": [[r[c] for c in RESERVATION_COLUMNS] for r in page["reservations"]]}
+    if "wa_ids" in page:
+        data["wa_ids"] = page["wa_ids"]
+    if "customers" in page:
+        data["customers"] = {"columns": CUSTOMER_COLUMNS, "rows": [_customer_row(c) for c in page["customers"]]}
+    return data
+
+
+def _customer_row(customer: dict[str, Any]) -> list[Any]:
+    upcoming = customer.get("next_reservation")
+    when = f"{upcoming['date']} {upcoming['time_slot']}" if upcoming else None
+    return [when if c == "next_reservation" else customer[c] for c in CUSTOMER_COLUMNS]
+
+
+def _reservations_line(data: dict[str, Any]) -> str:
+    summary = data["summary"]
+    returned = ", ".join(f"{n} {section}" for section, n in summary["returned"].items())
+    more = " More rows: call again with next_cursor." if data["next_cursor"] else ""
+    return (f"{summary['total_reservations']} reservation(s) and {summary['total_customers']} customer(s) match; "
+            f"returned {returned}.{more}")

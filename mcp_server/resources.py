@@ -1,0 +1,44 @@
+"""Read-only resources: a day's reservations and the schedule configuration, as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from calendar_agent.composition import Services
+from domain.errors import DomainError
+from domain.system_agent.queries import SystemAgentQueryService
+
+JSON = "application/json"
+
+
+def add_calendar_resources(server: MCPServer, services: Services, queries: SystemAgentQueryService) -> None:
+    """Register `calendar://day/{date}` and `calendar://config/schedule` on `server`."""
+
+    @server.resource("calendar://day/{date}", name="day", title="A day's reservations", mime_type=JSON,
+                     description="One day (YYYY-MM-DD): its status and, per slot, who is booked and the room left.")
+    async def day(date: str) -> str:
+        try:
+            snapshot = await queries.reservation_snapshot(date)
+        except DomainError as error:
+            raise ResourceError(error.message()) from error
+        return _json({"timezone": snapshot["timezone"], "types": snapshot["types"], **snapshot["days"][0]})
+
+    @server.resource("calendar://config/schedule", name="schedule", title="Schedule configuration", mime_type=JSON,
+                     description="Opening hours per weekday, slot length, Ramadan hours, capacities, types, "
+                                 "vacations and the timezone.")
+    async def schedule() -> str:
+        return _json(await schedule_view(services))
+
+
+async def schedule_view(services: Services) -> dict[str, Any]:
+    """The clinic's configuration and its stored vacations."""
+    config = services.config.model_dump(mode="json", exclude={"history_limit"})
+    return {**config, "vacations": await services.vacations.list()}
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)

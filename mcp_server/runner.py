@@ -1,0 +1,71 @@
+"""`calendar-agent mcp`: the system agent's MCP server over stdio (Claude Desktop) or streamable HTTP."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+
+import anyio
+import uvicorn
+from mcp.server import MCPServer
+
+from calendar_agent.composition import Services, build_services_from_settings
+from calendar_agent.settings import Settings
+from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, build_mcp_http_app
+from mcp_server.system_server import build_system_server
+
+
+def run_mcp(settings: Settings, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve until stopped. Listening beyond loopback without MCP_AUTH_TOKEN is refused."""
+    if http and not is_loopback_address(host) and not settings.mcp_auth_token:
+        raise SystemExit(f"calendar-agent mcp: refusing to listen on {host} without MCP_AUTH_TOKEN; "
+                         "set it, or listen on 127.0.0.1.")
+    anyio.run(_serve, settings, http, host, port)
+
+
+def system_server_for(services: Services, settings: Settings) -> MCPServer:
+    """The system agent's server over `services`, with its query and batch services."""
+    return build_system_server(services, services.batch, services.queries,
+                               confirmation_threshold=settings.confirmation_threshold)
+
+
+async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:
+    services = build_services_from_settings(settings)
+    try:
+        server = system_server_for(services, settings)
+        if http:
+            await _serve_http(server, settings, host, port)
+        else:
+            await server.run_stdio_async()
+    finally:
+        await services.db.dispose()
+
+
+async def _serve_http(server: MCPServer, settings: Settings, host: str, port: int) -> None:
+    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
+    app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
+    print(f"MCP streamable HTTP on http://{host}:{port}/mcp", file=sys.stderr)
+    await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).serve()
+
+
+def allowed_for(host: str, configured: str = "") -> tuple[list[str], list[str]]:
+    """Host and Origin values to accept: loopback, MCP_ALLOWED_HOSTS, and the address (or this machine's
+    names) listened on."""
+    names = {n.strip() for n in configured.split(",") if n.strip()}
+    if not is_loopback_address(host):
+        names |= {socket.gethostname(), socket.getfqdn()} if host in ("0.0.0.0", "::", "") else {host}
+    if not names:
+        return list(LOOPBACK_HOSTS), list(LOOPBACK_ORIGINS)
+    extra = [h for name in sorted(names) for h in (name, f"{name}:*")]
+    origins = [f"{scheme}://{h}" for h in extra for scheme in ("http", "https")]
+    return list(LOOPBACK_HOSTS) + extra, list(LOOPBACK_ORIGINS) + origins
+
+
+def is_loopback_address(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,101 @@
+"""JSON schemas as MCP clients read them: inline (no `$ref`/`$defs`, which several clients fail on),
+without pydantic's titles, and without the `anyOf [X, null]` noise of optional arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JsonSchema = dict[str, Any]
+_DEFS = "#/$defs/"
+
+
+def input_schema(schema: JsonSchema) -> JsonSchema:
+    """A tool's arguments: inline, untitled, optional arguments shown as their plain type, no extras."""
+    cleaned: JsonSchema = _without_nulls(strip_titles(inline_refs(schema)))
+    cleaned["additionalProperties"] = False
+    return cleaned
+
+
+def output_schema(schema: JsonSchema) -> JsonSchema:
+    """A tool's structured result: inline and untitled. A top-level field that may be null is optional
+    instead, and answers leave it out (see `toolkit.answer`), so clients that validate still agree."""
+    cleaned: JsonSchema = _open_by_default(strip_titles(inline_refs(schema)))
+    cleaned.pop("description", None)
+    nullable = {name for name, sub in cleaned.get("properties", {}).items() if {"type": "null"} in sub.get("anyOf", [])}
+    if "required" in cleaned:
+        cleaned["required"] = [name for name in cleaned["required"] if name not in nullable]
+    result: JsonSchema = _without_nulls(cleaned)
+    return result
+
+
+def inline_refs(schema: JsonSchema) -> JsonSchema:
+    """Replace every local `$ref` with the definition it names and drop `$defs`."""
+    definitions = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_DEFS):
+                siblings = {k: v for k, v in node.items() if k != "$ref"}
+                return resolve({**definitions[ref.removeprefix(_DEFS)], **siblings})
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: JsonSchema = resolve(schema)
+    return resolved
+
+
+def _open_by_default(node: Any) -> Any:
+    """Drop `additionalProperties: true`, which is what JSON Schema assumes anyway."""
+    if isinstance(node, list):
+        return [_open_by_default(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: _open_by_default(v) for k, v in node.items() if not (k == "additionalProperties" and v is True)}
+
+
+def strip_titles(node: Any) -> Any:
+    """Drop the `title` keyword everywhere (a property *named* title is kept)."""
+    if isinstance(node, list):
+        return [strip_titles(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: strip_titles(v) for k, v in node.items() if k not in ("title", "properties")}
+    if "properties" in node:
+        result["properties"] = {name: strip_titles(sub) for name, sub in node["properties"].items()}
+    return result
+
+
+def _without_nulls(node: Any) -> Any:
+    """`anyOf [X, null]` with a null default becomes X: an omitted argument already means 'none'."""
+    if isinstance(node, list):
+        return [_without_nulls(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: _without_nulls(v) for k, v in node.items()}
+    options = result.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        result.pop("anyOf")
+        result.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+    if "default" in result and result["default"] is None:
+        result.pop("default")
+    return result
+
+
+def string(description: str) -> JsonSchema:
+    return {"type": "string", "description": description}
+
+
+def obj(properties: dict[str, JsonSchema], required: tuple[str, ...] = ()) -> JsonSchema:
+    schema: JsonSchema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def listed(item: JsonSchema, description: str) -> JsonSchema:
+    """A list; the tools accept a single value in its place too (shown once, to keep tools/list small)."""
+    return {"type": "array", "items": item, "description": description}

@@ -1,0 +1,47 @@
+"""The system agent's MCP server: privileged batch calendar tools, resources and workflow prompts."""
+
+from __future__ import annotations
+
+from mcp.server import MCPServer
+
+from calendar_agent.composition import Services
+from domain.capacity import slot_capacity
+from domain.config import BookingSource, ClinicConfig
+from domain.system_agent.batch import SystemAgentBatchService
+from domain.system_agent.queries import SystemAgentQueryService
+from mcp_server.batch_tools import BatchTools
+from mcp_server.clinic_tools import ClinicTools
+from mcp_server.operator_prompts import add_operator_prompts
+from mcp_server.query_tools import QueryTools
+from mcp_server.resources import add_calendar_resources
+
+
+def build_system_server(
+    services: Services,
+    batch: SystemAgentBatchService,
+    queries: SystemAgentQueryService,
+    *,
+    confirmation_threshold: int,
+) -> MCPServer:
+    """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
+    config = services.config
+    query_tools = QueryTools(queries, config).tools()
+    tools = ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config).tools() + query_tools[1:]
+    server = MCPServer("clinic-calendar-system", title="Clinic calendar (system agent)",
+                       instructions=instructions(config, confirmation_threshold), tools=tools)
+    add_calendar_resources(server, services, queries)
+    add_operator_prompts(server)
+    return server
+
+
+def instructions(config: ClinicConfig, confirmation_threshold: int) -> str:
+    """What a model should know before using the tools."""
+    capacity = slot_capacity(config, BookingSource.AGENT)
+    return (
+        f"Privileged calendar tools of a clinic. Dates and times are local to {config.timezone}; call "
+        f"get_current_datetime before reasoning about relative dates. A slot holds at most {capacity} "
+        "reservations booked by an agent. Look before you write: "
+        "system_get_reservations or system_get_reservation_snapshot, then a batch tool with dry_run. A batch "
+        f"that would change more than {confirmation_threshold} existing reservations needs the user's "
+        "confirmation: follow the answer's next_step. Every applied batch has a batch_id that "
+        "system_undo_batch reverts.")

@@ -1,0 +1,66 @@
+"""How a tool is declared here: strict arguments, clean schemas, honest annotations, one-line answers."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import ConfigDict
+
+from domain.errors import DomainError
+from mcp_server.schemas import JsonSchema, input_schema, output_schema
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# Writing tools can move or cancel existing reservations. Repeating a call has no further effect: the
+# same booking again is "unchanged", a cancelled one is "already cancelled", moved rows no longer match.
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+def declare(
+    fn: Callable[..., Any],
+    *,
+    title: str,
+    annotations: ToolAnnotations,
+    properties: dict[str, JsonSchema] | None = None,
+) -> Tool:
+    """A Tool from `fn` (its docstring is the description) that refuses unknown arguments and publishes
+    inline schemas; `properties` replaces the advertised schema of the named arguments."""
+    tool = Tool.from_function(fn, title=title, description=inspect.cleandoc(fn.__doc__ or ""),
+                              annotations=annotations, structured_output=True)
+    metadata = tool.fn_metadata
+    metadata.arg_model = _strict(metadata.arg_model)
+    advertised = input_schema(metadata.arg_model.model_json_schema(by_alias=True))
+    for name, schema in (properties or {}).items():
+        advertised["properties"][name] = schema
+    tool.parameters = advertised
+    if metadata.output_schema is not None:
+        metadata.output_schema = output_schema(metadata.output_schema)
+    return tool
+
+
+def _strict(model: type[ArgModelBase]) -> type[ArgModelBase]:
+    """The same argument model, refusing names the tool does not take."""
+    config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
+
+
+@contextmanager
+def domain_errors(ar: bool = False) -> Iterator[None]:
+    """An expected failure becomes a ToolError carrying its sentence (Arabic when `ar`)."""
+    try:
+        yield
+    except DomainError as error:
+        raise ToolError(error.message(ar)) from error
+
+
+def answer(text: str, data: dict[str, Any]) -> CallToolResult:
+    """A result with a one-line summary for people and the structured data for programs; a top-level
+    field without a value is left out (the output schemas mark such fields optional)."""
+    structured = {key: value for key, value in data.items() if value is not None}
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)

@@ -1,0 +1,72 @@
+"""Shared test vocabulary: customers, dates of the fixed clock's week, elicitation answers."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import anyio
+import uvicorn
+
+from mcp.client.session import ClientRequestContext
+from mcp_types import ElicitRequestParams, ElicitResult
+from starlette.types import ASGIApp
+
+from domain.schedule import is_ramadan
+
+THRESHOLD = 20
+ALICE = "966501234567"
+BOB = "966507654321"
+SLOTS = ("11:00", "13:00", "15:00")
+# The fixed clock is Tuesday 2026-12-01 10:00 in Riyadh.
+WEDNESDAY, THURSDAY, FRIDAY, SUNDAY = "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-06"
+
+Seed = Callable[..., Awaitable[list[int]]]
+Elicitation = Callable[[ClientRequestContext, ElicitRequestParams], Awaitable[ElicitResult]]
+
+
+def wa_id(n: int) -> str:
+    """A valid Saudi mobile number, distinct for each n."""
+    return f"96650{n:07d}"
+
+
+def weekdays(start: str, count: int) -> list[str]:
+    """`count` dates from `start` on with slots 11:00, 13:00 and 15:00 (no Friday, Saturday or Ramadan)."""
+    days: list[str] = []
+    day = date.fromisoformat(start)
+    while len(days) < count:
+        if day.weekday() not in (4, 5) and not is_ramadan(day):
+            days.append(day.isoformat())
+        day += timedelta(days=1)
+    return days
+
+
+def answering(action: str, content: dict[str, Any] | None = None) -> tuple[Elicitation, list[str]]:
+    """An elicitation callback giving `action`, and the list of messages it was asked."""
+    asked: list[str] = []
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action=action, content=content if action == "accept" else None)  # type: ignore[arg-type]
+
+    return callback, asked
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """`app` under uvicorn on 127.0.0.1 (a free port); yields its base URL. The socket listens before
+    uvicorn starts, so requests made right away queue instead of failing."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    config = uvicorn.Config(app, lifespan="on", ws="none", http="h11", log_level="warning", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(server.serve, [sock])
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        finally:
+            server.should_exit = True

@@ -1,0 +1,271 @@
+"""The batch tools through an in-memory MCP client: items reported one by one, bad input refused clearly."""
+
+import json
+import logging
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+from mcp_types import CallToolResult
+
+from calendar_agent.composition import Services
+from domain.system_agent.batch import SystemAgentBatchService
+from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays
+
+
+async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async with Client(server) as client:
+        return await client.call_tool(tool, arguments)
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    structured: dict[str, Any] = result.structured_content
+    assert structured is not None
+    return structured
+
+
+def rows(result: CallToolResult) -> list[dict[str, Any]]:
+    table = data(result)["sample"]
+    return [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
+
+
+def text(result: CallToolResult) -> str:
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+async def active_on(services: Services, wa: str) -> list[str]:
+    return [r["date"] for r in await services.reservations.customer_reservations(wa)]
+
+
+async def test_batch_reserve_books_every_request(system_server: MCPServer, services: Services) -> None:
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "1:00 PM"},
+                {"wa_id": "+966 50 765 4321", "date": THURSDAY, "time_slot": "11:00", "reservation_type": 1}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert data(result)["summary"]["by_action"] == {"created": 2}
+    assert await active_on(services, BOB) == [THURSDAY]
+    assert text(result).startswith("Applied: 2 ok, 0 failed")
+
+
+async def test_a_single_request_object_is_accepted(system_server: MCPServer, services: Services) -> None:
+    await call(system_server, "system_batch_reserve",
+               {"requests": {"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}})
+    assert await active_on(services, ALICE) == [WEDNESDAY]
+
+
+async def test_a_malformed_phone_number_fails_its_item_and_the_rest_is_booked(
+    system_server: MCPServer, services: Services
+) -> None:
+    requests = [{"wa_id": "12-ab", "date": WEDNESDAY, "time_slot": "13:00"},
+                {"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    failed = rows(result)[0]
+    assert (failed["index"], failed["status"], failed["error"]) == (0, "failed", "invalid_wa_id")
+    assert data(result)["errors"]["invalid_wa_id"] == "The phone number '12-ab' is not a valid WhatsApp number."
+    assert await active_on(services, ALICE) == [WEDNESDAY]
+
+
+async def test_an_unknown_field_fails_its_item_with_the_field_named(
+    system_server: MCPServer, services: Services
+) -> None:
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00", "room": "B"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert rows(result)[0]["error"] == "invalid_request"
+    assert "Unknown field 'room'" in data(result)["errors"]["invalid_request"]
+    assert await active_on(services, ALICE) == []
+
+
+async def test_per_item_errors_are_in_arabic_when_asked(system_server: MCPServer) -> None:
+    requests = [{"wa_id": ALICE, "date": "2026-11-01", "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests, "ar": True})
+    assert data(result)["errors"] == {"past_date": "لا يمكن الحجز في وقت مضى."}
+
+
+async def test_an_invalid_date_fails_its_item(system_server: MCPServer) -> None:
+    requests = [{"wa_id": ALICE, "date": "31-02-2026", "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert rows(result)[0]["error"] == "invalid_date"
+
+
+async def test_an_empty_batch_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_batch_reserve", {"requests": []})
+    assert result.is_error
+    assert "The batch is invalid: it is empty" in text(result)
+
+
+async def test_a_batch_of_more_than_10000_items_is_a_tool_error(system_server: MCPServer, services: Services) -> None:
+    requests = [{"wa_id": wa_id(n), "date": WEDNESDAY, "time_slot": "13:00"} for n in range(10_001)]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert result.is_error
+    assert "at most 10000 per call" in text(result)
+    assert await active_on(services, wa_id(0)) == []
+
+
+async def test_an_unknown_argument_is_a_tool_error_and_nothing_runs(
+    system_server: MCPServer, services: Services
+) -> None:
+    arguments = {"requests": [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}], "force": True}
+    result = await call(system_server, "system_batch_reserve", arguments)
+    assert result.is_error and "force" in text(result)
+    assert await active_on(services, ALICE) == []
+
+
+async def test_dry_run_reports_what_would_happen_and_writes_nothing(
+    system_server: MCPServer, services: Services
+) -> None:
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests, "dry_run": True})
+    assert data(result)["status"] == "dry_run"
+    assert data(result)["summary"]["ok"] == 1
+    assert await active_on(services, ALICE) == []
+
+
+async def test_an_atomic_batch_with_a_bad_item_writes_nothing(system_server: MCPServer, services: Services) -> None:
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"},
+                {"wa_id": BOB, "date": "2026-11-01", "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests, "mode": "atomic"})
+    assert data(result)["status"] == "rolled_back"
+    assert await active_on(services, ALICE) == []
+
+
+async def test_a_retry_with_the_same_idempotency_key_changes_nothing(
+    system_server: MCPServer, services: Services
+) -> None:
+    first = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
+    retry = [{"wa_id": ALICE, "date": THURSDAY, "time_slot": "13:00"}]
+    applied = await call(system_server, "system_batch_reserve", {"requests": first, "idempotency_key": "k-1"})
+    replayed = await call(system_server, "system_batch_reserve", {"requests": retry, "idempotency_key": "k-1"})
+    assert data(replayed)["status"] == "replayed"
+    assert data(replayed)["batch_id"] == data(applied)["batch_id"]
+    assert await active_on(services, ALICE) == [WEDNESDAY]
+
+
+async def test_modify_with_filters_and_updates_moves_a_whole_day(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 6)
+    result = await call(system_server, "system_batch_modify",
+                        {"filters": {"dates": [WEDNESDAY]}, "updates": {"new_date": SUNDAY}})
+    assert data(result)["summary"]["by_action"] == {"moved": 6}
+    assert await active_on(services, wa_id(5)) == [SUNDAY]
+
+
+async def test_modify_new_wa_id_moves_the_customer_to_the_new_number(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 1)
+    result = await call(system_server, "system_batch_modify", {"requests": [{"wa_id": wa_id(0), "new_wa_id": BOB}]})
+    assert data(result)["summary"]["ok"] == 1
+    assert await active_on(services, BOB) == [WEDNESDAY]
+    assert await active_on(services, wa_id(0)) == []
+
+
+async def test_modify_of_an_unknown_reservation_fails_its_item(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_batch_modify",
+                        {"requests": [{"reservation_id": 999_999, "new_time": "15:00"}]})
+    assert rows(result)[0]["error"] == "reservation_not_found"
+
+
+async def test_modify_filters_with_an_unknown_field_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_batch_modify",
+                        {"filters": {"day": WEDNESDAY}, "updates": {"new_date": SUNDAY}})
+    assert result.is_error
+    assert "filters: Unknown field 'day'" in text(result)
+
+
+async def test_cancel_with_filters_cancels_the_range(system_server: MCPServer, services: Services, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY], 20)
+    result = await call(system_server, "system_batch_cancel",
+                        {"filters": {"start_date": WEDNESDAY, "end_date": THURSDAY}})
+    assert data(result)["summary"]["by_action"] == {"cancelled": 20}
+    assert await active_on(services, wa_id(19)) == []
+
+
+async def test_cancel_for_an_unknown_wa_id_fails_its_item_and_changes_nothing(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 1)
+    result = await call(system_server, "system_batch_cancel", {"requests": [{"wa_id": BOB}]})
+    assert rows(result)[0]["error"] == "no_future_reservation"
+    assert await active_on(services, wa_id(0)) == [WEDNESDAY]
+
+
+async def test_undo_restores_what_a_batch_cancelled(system_server: MCPServer, services: Services, seed: Seed) -> None:
+    await seed([WEDNESDAY], 3)
+    cancelled = await call(system_server, "system_batch_cancel", {"filters": {"dates": [WEDNESDAY]}})
+    undone = await call(system_server, "system_undo_batch", {"batch_id": data(cancelled)["batch_id"]})
+    assert data(undone)["summary"]["by_action"] == {"restored": 3}
+    assert await active_on(services, wa_id(2)) == [WEDNESDAY]
+
+
+async def test_undo_of_an_unknown_batch_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_undo_batch", {"batch_id": "no-such-batch"})
+    assert result.is_error
+    assert "No batch with id no-such-batch." in text(result)
+
+
+async def test_detailed_verbosity_returns_every_item_with_before_and_after(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 2)
+    result = await call(system_server, "system_batch_modify", {
+        "filters": {"dates": [WEDNESDAY]}, "updates": {"new_time": "15:00"}, "verbosity": "detailed"})
+    items = data(result)["items"]
+    assert [(i["before"]["time_slot"], i["after"]["time_slot"]) for i in items] == [("11:00", "15:00")] * 2
+    assert items[0]["after"]["timezone"] == "Asia/Riyadh"
+
+
+async def test_a_batch_over_100_items_reports_progress(system_server: MCPServer) -> None:
+    requests = [{"wa_id": wa_id(n), "date": day, "time_slot": "13:00"}
+                for n, day in enumerate(d for d in weekdays(WEDNESDAY, 30) for _ in range(5))]
+    seen: list[tuple[float, float | None]] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    async with Client(system_server) as client:
+        await client.call_tool("system_batch_reserve", {"requests": requests}, progress_callback=progress)
+    assert seen == [(100, 150), (150, 150)]
+
+
+async def test_the_default_answer_stays_under_6_kb_for_a_thousand_moves(system_server: MCPServer, seed: Seed) -> None:
+    days = weekdays(WEDNESDAY, 67)
+    await seed(days, 1_000)
+    result = await call(system_server, "system_batch_modify", {
+        "filters": {"start_date": days[0], "end_date": days[-1]}, "updates": {"new_time": "13:00"}, "dry_run": True})
+    size = len(json.dumps(result.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False))
+    assert data(result)["summary"]["requested"] == 1_000
+    assert size < 6_000
+
+
+async def test_an_unexpected_failure_is_opaque_to_the_model_and_logged(
+    system_server: MCPServer, batch: SystemAgentBatchService, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("password=hunter2")
+
+    monkeypatch.setattr(batch, "reserve", broken)
+    result = await call(system_server, "system_batch_reserve",
+                        {"requests": [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]})
+    assert result.is_error
+    assert "hunter2" not in text(result)
+    assert "hunter2" in caplog.text
+    assert any(record.levelno == logging.ERROR for record in caplog.records)
+
+
+async def test_a_call_cancelled_mid_batch_writes_nothing(system_server: MCPServer, services: Services) -> None:
+    requests = [{"wa_id": wa_id(n), "date": day, "time_slot": "13:00"}
+                for n, day in enumerate(d for d in weekdays(WEDNESDAY, 30) for _ in range(5))]
+    async with Client(system_server) as client:
+        with anyio.CancelScope() as scope:
+
+            async def cancel_at_first_progress(progress: float, total: float | None, message: str | None) -> None:
+                scope.cancel()
+
+            await client.call_tool("system_batch_reserve", {"requests": requests},
+                                   progress_callback=cancel_at_first_progress)
+    assert scope.cancelled_caught
+    assert await active_on(services, wa_id(0)) == []

@@ -1,0 +1,138 @@
+"""A destructive batch over the threshold asks the user first; nothing a model can set skips that."""
+
+from typing import Any
+
+from mcp import Client
+from mcp.server import MCPServer
+from mcp_types import CallToolResult
+
+from calendar_agent.composition import Services
+from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id
+
+CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations
+CANCEL_BOTH_DAYS = {"filters": {"dates": [WEDNESDAY, THURSDAY]}}  # 30 reservations: over the threshold of 20
+
+
+async def cancel(server: MCPServer, arguments: dict[str, Any], elicitation: Elicitation | None = None,
+                 mode: str = "auto") -> CallToolResult:
+    async with Client(server, elicitation_callback=elicitation, mode=mode) as client:
+        return await client.call_tool("system_batch_cancel", arguments)
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    structured: dict[str, Any] = result.structured_content
+    assert structured is not None
+    return structured
+
+
+async def active(services: Services) -> int:
+    return sum([len(await services.reservations.customer_reservations(wa_id(n))) for n in range(30)])
+
+
+async def test_a_large_cancel_asks_the_user_and_applies_on_yes(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, asked = answering("accept", {"confirm": True})
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
+    assert data(result)["status"] == "applied"
+    assert asked and "would change 30 existing reservations (cancelled: 30) on 2 day(s)" in asked[0]
+    assert await active(services) == 0
+
+
+async def test_a_legacy_connection_asks_over_its_back_channel_and_applies_on_yes(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, asked = answering("accept", {"confirm": True})
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode="legacy")
+    assert data(result)["status"] == "applied"
+    assert len(asked) == 1
+    assert await active(services) == 0
+
+
+async def test_a_declined_question_changes_nothing_and_hands_out_no_token(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, _ = answering("decline")
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
+    assert data(result)["status"] == "cancelled"
+    assert "confirmation" not in data(result)
+    assert result.content[0].text == "Cancelled by the user; nothing was changed."  # type: ignore[union-attr]
+    assert await active(services) == 30
+
+
+async def test_a_dismissed_question_on_a_legacy_connection_changes_nothing(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, _ = answering("cancel")
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode="legacy")
+    assert data(result)["status"] == "cancelled"
+    assert await active(services) == 30
+
+
+async def test_an_accepted_form_that_unticks_confirm_changes_nothing(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, _ = answering("accept", {"confirm": False})
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
+    assert data(result)["status"] == "cancelled"
+    assert await active(services) == 30
+
+
+async def test_without_elicitation_the_answer_is_a_preview_and_a_token_and_nothing_changes(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    result = await cancel(system_server, CANCEL_BOTH_DAYS)
+    answer = data(result)
+    assert answer["status"] == "needs_confirmation"
+    assert answer["confirmation"]["preview"]["reservations"] == 30
+    assert "Show this preview to the user and wait for their answer" in answer["next_step"]
+    assert answer["confirmation"]["token"] in result.content[0].text  # type: ignore[union-attr]
+    assert await active(services) == 30
+
+
+async def test_the_token_applies_the_previewed_change(system_server: MCPServer, services: Services, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    token = data(await cancel(system_server, CANCEL_BOTH_DAYS))["confirmation"]["token"]
+    result = await cancel(system_server, CANCEL_BOTH_DAYS | {"confirmation_token": token})
+    assert data(result)["status"] == "applied"
+    assert await active(services) == 0
+
+
+async def test_a_token_for_another_change_is_refused(system_server: MCPServer, services: Services, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY, "2026-12-06"], 45)
+    token = data(await cancel(system_server, CANCEL_BOTH_DAYS))["confirmation"]["token"]
+    other = {"filters": {"dates": [THURSDAY, "2026-12-06"]}, "confirmation_token": token}
+    result = await cancel(system_server, other)
+    assert result.is_error
+    assert await active(services) == 30
+
+
+async def test_a_model_cannot_mark_a_batch_confirmed(system_server: MCPServer, services: Services, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    result = await cancel(system_server, CANCEL_BOTH_DAYS | {"confirmed": True})
+    assert result.is_error and "confirmed" in result.content[0].text  # type: ignore[union-attr]
+    assert await active(services) == 30
+
+
+async def test_a_batch_within_the_threshold_applies_without_asking(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 15)
+    callback, asked = answering("decline")
+    result = await cancel(system_server, CANCEL_WEDNESDAY, callback)
+    assert data(result)["status"] == "applied"
+    assert asked == []
+
+
+async def test_the_question_is_in_arabic_when_asked_in_arabic(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+    callback, asked = answering("decline")
+    await cancel(system_server, CANCEL_BOTH_DAYS | {"ar": True}, callback)
+    assert "سيتغير 30 حجزًا" in asked[0]

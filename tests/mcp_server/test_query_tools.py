@@ -1,0 +1,116 @@
+"""The read tools: paged reservations, wa_ids by dates, chat statistics, day snapshots."""
+
+import json
+from typing import Any
+
+from mcp import Client
+from mcp.server import MCPServer
+from mcp_types import CallToolResult
+
+from calendar_agent.composition import Services
+from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays
+
+
+async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async with Client(server) as client:
+        return await client.call_tool(tool, arguments)
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    structured: dict[str, Any] = result.structured_content
+    assert structured is not None
+    return structured
+
+
+def text(result: CallToolResult) -> str:
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+def span(start: str, end: str) -> dict[str, str]:
+    return {"start_date": start, "end_date": end}
+
+
+def records(table: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
+
+
+async def test_reservations_come_as_a_table_with_the_totals(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY], 3)
+    answer = data(await call(system_server, "system_get_reservations", {"dates": [WEDNESDAY]}))
+    assert answer["summary"]["total_reservations"] == 3
+    first = records(answer["reservations"])[0]
+    assert (first["wa_id"], first["date"], first["weekday"]) == (wa_id(0), WEDNESDAY, "Wednesday")
+    assert first["time_slot"] == "11:00"
+    assert answer["summary"]["timezone"] == "Asia/Riyadh"
+
+
+async def test_a_truncated_page_says_so_and_hands_back_a_cursor(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY], 12)
+    result = await call(system_server, "system_get_reservations", {"include": ["reservations"], "max_results": 5})
+    assert data(result)["summary"]["truncated"] == {"reservations": True}
+    assert data(result)["next_cursor"]
+    assert "More rows: call again with next_cursor." in text(result)
+
+
+async def test_following_the_cursor_returns_every_row_once(system_server: MCPServer, seed: Seed) -> None:
+    await seed(weekdays(WEDNESDAY, 2), 30)
+    arguments: dict[str, Any] = {"include": ["reservations"], "max_results": 7}
+    seen: list[int] = []
+    while True:
+        answer = data(await call(system_server, "system_get_reservations", arguments))
+        seen += [row["id"] for row in records(answer["reservations"])]
+        if "next_cursor" not in answer:
+            break
+        arguments["cursor"] = answer["next_cursor"]
+    assert len(seen) == len(set(seen)) == 30
+
+
+async def test_a_fuzzy_search_finds_a_customer_by_name(system_server: MCPServer, services: Services) -> None:
+    await services.reservations.reserve(ALICE, WEDNESDAY, "13:00", customer_name="محمد العتيبي")
+    arguments = {"search_query": "محمد", "include": ["customers"]}
+    answer = data(await call(system_server, "system_get_reservations", arguments))
+    assert records(answer["customers"])[0]["next_reservation"] == f"{WEDNESDAY} 13:00"
+
+
+async def test_a_malformed_wa_id_filter_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_get_reservations", {"wa_ids": ["0000"]})
+    assert result.is_error
+    assert "The phone number '0000' is not a valid WhatsApp number." in text(result)
+
+
+async def test_wa_ids_by_date_range_lists_each_customer_once(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY, THURSDAY], 20)
+    result = await call(system_server, "system_get_wa_ids_by_date_range", span(WEDNESDAY, THURSDAY))
+    assert data(result)["count"] == 20
+    assert data(result)["by_date"] == {WEDNESDAY: 15, THURSDAY: 5}
+
+
+async def test_a_reversed_range_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_get_wa_ids_by_date_range", span(THURSDAY, WEDNESDAY))
+    assert result.is_error
+    assert "is after the end date" in text(result)
+
+
+async def test_conversation_analysis_counts_messages_by_role(system_server: MCPServer, services: Services) -> None:
+    await services.conversations.append(ALICE, "user", "مرحبا")
+    await services.conversations.append(ALICE, "assistant", "أهلًا")
+    result = await call(system_server, "system_analyze_conversations", span("2026-12-01", "2026-12-01"))
+    assert data(result)["messages_by_role"] == {"assistant": 1, "user": 1}
+    assert data(result)["customers_without_upcoming_reservation"]["count"] == 1
+
+
+async def test_a_snapshot_shows_who_is_booked_in_each_slot(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY], 6)
+    day = data(await call(system_server, "system_get_reservation_snapshot", {"start_date": WEDNESDAY}))["days"][0]
+    assert [slot["booked"] for slot in day["slots"]] == [5, 1, 0]
+    assert day["slots"][1]["reservations"][0]["wa_id"] == wa_id(5)
+
+
+async def test_a_long_snapshot_summary_stays_small_and_says_what_it_cut(system_server: MCPServer, seed: Seed) -> None:
+    await seed(weekdays(WEDNESDAY, 20), 300)
+    result = await call(system_server, "system_get_reservation_snapshot", span(WEDNESDAY, "2027-02-28"))
+    answer = data(result)
+    assert len(json.dumps(answer, ensure_ascii=False).encode()) < 5_500
+    assert answer["truncated"]["days"] == 89
+    assert answer["totals"]["reservations"] == 300

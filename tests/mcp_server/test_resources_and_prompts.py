@@ -1,0 +1,54 @@
+"""The calendar resources and the operators' workflow prompts."""
+
+import json
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+from mcp.shared.exceptions import MCPError
+
+from calendar_agent.composition import Services
+from mcp_scenario import SUNDAY, WEDNESDAY, Seed, wa_id
+
+
+async def read(server: MCPServer, uri: str) -> dict[str, object]:
+    async with Client(server) as client:
+        result = await client.read_resource(uri)
+    return json.loads(result.contents[0].text)  # type: ignore[union-attr, no-any-return]
+
+
+async def test_the_day_resource_lists_the_days_reservations(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY], 2)
+    day = await read(system_server, f"calendar://day/{WEDNESDAY}")
+    assert day["timezone"] == "Asia/Riyadh" and day["status"] == "open"
+    assert [r["wa_id"] for r in day["slots"][0]["reservations"]] == [wa_id(0), wa_id(1)]  # type: ignore[index]
+
+
+async def test_the_day_resource_of_an_invalid_date_is_an_error_naming_the_format(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        with pytest.raises(MCPError, match="use YYYY-MM-DD"):
+            await client.read_resource("calendar://day/someday")
+
+
+async def test_the_schedule_resource_shows_hours_capacities_and_vacations(
+    system_server: MCPServer, services: Services
+) -> None:
+    await services.vacations.add("2026-12-20", "2026-12-31", "Winter break")
+    schedule = await read(system_server, "calendar://config/schedule")
+    assert schedule["week"]["friday"] is None  # type: ignore[index]
+    assert schedule["capacity"] == {"agent": 5, "operator": 6}
+    assert schedule["vacations"][0]["title"] == "Winter break"  # type: ignore[index]
+
+
+async def test_the_prompts_cover_the_operator_workflows(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        names = {prompt.name for prompt in (await client.list_prompts()).prompts}
+    assert names == {"move_day", "cancel_vacation_range", "find_and_message_customers"}
+
+
+async def test_the_move_day_prompt_plans_a_dry_run_with_the_dates(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        result = await client.get_prompt("move_day", {"from_date": WEDNESDAY, "to_date": SUNDAY})
+    text = result.messages[0].content.text  # type: ignore[union-attr]
+    assert f'{{"dates": ["{WEDNESDAY}"]}}' in text and f'{{"new_date": "{SUNDAY}"}}' in text
+    assert "dry_run true" in text

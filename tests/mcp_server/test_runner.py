@@ -1,0 +1,27 @@
+"""How `calendar-agent mcp` decides where it may listen and which Host/Origin values it accepts."""
+
+import pytest
+
+from calendar_agent.settings import load_settings
+from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
+from mcp_server.runner import allowed_for, is_loopback_address, run_mcp
+
+
+def test_listening_beyond_loopback_without_a_token_is_refused() -> None:
+    with pytest.raises(SystemExit, match="refusing to listen on 0.0.0.0 without MCP_AUTH_TOKEN"):
+        run_mcp(load_settings(mcp_auth_token=""), http=True, host="0.0.0.0", port=0)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
+def test_loopback_addresses_are_recognised(host: str) -> None:
+    assert is_loopback_address(host)
+
+
+def test_a_named_address_is_accepted_as_host_and_origin_besides_loopback() -> None:
+    hosts, origins = allowed_for("10.0.0.7")
+    assert {"10.0.0.7:*", "127.0.0.1:*"} <= set(hosts)
+    assert "https://10.0.0.7:*" in origins
+
+
+def test_loopback_accepts_only_loopback_names() -> None:
+    assert allowed_for("127.0.0.1") == (list(LOOPBACK_HOSTS), list(LOOPBACK_ORIGINS))

@@ -1,0 +1,82 @@
+"""What any MCP client sees in tools/list: the plan's tools, inline schemas, honest annotations."""
+
+import json
+
+from mcp import Client
+from mcp.server import MCPServer
+from mcp_types import ListToolsResult, Tool
+
+SYSTEM_TOOLS = {
+    "get_current_datetime", "search_available_appointments", "system_get_reservations", "system_batch_reserve",
+    "system_batch_modify", "system_batch_cancel", "system_undo_batch", "system_get_wa_ids_by_date_range",
+    "system_analyze_conversations", "system_get_reservation_snapshot",
+}
+READ_TOOLS = {"get_current_datetime", "search_available_appointments", "system_get_reservations",
+              "system_get_wa_ids_by_date_range", "system_analyze_conversations", "system_get_reservation_snapshot"}
+
+
+async def listed(server: MCPServer) -> ListToolsResult:
+    async with Client(server) as client:
+        return await client.list_tools()
+
+
+def wire(value: ListToolsResult | Tool) -> str:
+    return json.dumps(value.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+async def test_the_system_server_lists_the_plans_tools(system_server: MCPServer) -> None:
+    assert {tool.name for tool in (await listed(system_server)).tools} == SYSTEM_TOOLS
+
+
+async def test_tools_list_has_no_ref_or_defs_anywhere(system_server: MCPServer) -> None:
+    text = wire(await listed(system_server))
+    assert "$ref" not in text and "$defs" not in text
+
+
+async def test_tools_list_is_under_20_kb(system_server: MCPServer) -> None:
+    assert len(wire(await listed(system_server)).encode()) < 20_000
+
+
+async def test_read_tools_are_annotated_read_only_and_closed_world(system_server: MCPServer) -> None:
+    for tool in (await listed(system_server)).tools:
+        if tool.name in READ_TOOLS:
+            assert tool.annotations is not None and tool.annotations.read_only_hint is True, tool.name
+            assert tool.annotations.open_world_hint is False, tool.name
+
+
+async def test_write_tools_are_annotated_destructive_idempotent_and_closed_world(system_server: MCPServer) -> None:
+    for tool in (await listed(system_server)).tools:
+        if tool.name not in READ_TOOLS:
+            annotations = tool.annotations
+            assert annotations is not None and annotations.read_only_hint is False, tool.name
+            assert annotations.destructive_hint is True and annotations.idempotent_hint is True, tool.name
+            assert annotations.open_world_hint is False, tool.name
+
+
+async def test_every_tool_publishes_an_object_output_schema(system_server: MCPServer) -> None:
+    for tool in (await listed(system_server)).tools:
+        assert tool.output_schema is not None and tool.output_schema["type"] == "object", tool.name
+
+
+async def test_every_input_schema_refuses_unknown_arguments(system_server: MCPServer) -> None:
+    for tool in (await listed(system_server)).tools:
+        assert tool.input_schema["additionalProperties"] is False, tool.name
+
+
+async def test_batch_request_items_are_described_inline(system_server: MCPServer) -> None:
+    tools = {tool.name: tool for tool in (await listed(system_server)).tools}
+    item = tools["system_batch_reserve"].input_schema["properties"]["requests"]["items"]
+    assert item["required"] == ["wa_id", "date", "time_slot"]
+    assert "0 Check-up, 1 Follow-up" in item["properties"]["reservation_type"]["description"]
+
+
+async def test_descriptions_tell_the_model_the_date_time_and_zone_formats(system_server: MCPServer) -> None:
+    tools = {tool.name: tool for tool in (await listed(system_server)).tools}
+    text = wire(tools["search_available_appointments"])
+    for expected in ("YYYY-MM-DD", "DD-MM-YYYY", "Hijri", "13:00", "1:00 PM", "Asia/Riyadh"):
+        assert expected in text
+
+
+async def test_the_server_instructions_state_the_confirmation_threshold(system_server: MCPServer) -> None:
+    assert "more than 20 existing reservations" in (system_server.instructions or "")
