@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from domain.models import ConversationMessage
 from domain.views import message_view
 
 ROLES = ("user", "assistant", "secretary", "tool")
+Audience = Literal["system", "customer"]
 
 
 class ConversationService:
@@ -70,19 +71,31 @@ class ConversationService:
             rows = list(await session.scalars(query))
         return [message_view(self.config, m) for m in reversed(rows)]
 
-    async def history_for_model(self, wa_id: str) -> list[dict[str, str]]:
-        """The last messages as model turns, oldest first, `tool` rows skipped, same roles merged."""
-        system_chat = wa_id == self.config.system_agent_wa_id
+    async def history_for_model(self, wa_id: str, audience: Audience | None = None) -> list[dict[str, str]]:
+        """The last messages as model turns, oldest first, `tool` rows skipped, same roles merged.
+
+        `audience` is the agent that reads them: by default the system agent for its own contact and
+        the customer assistant for everyone else.
+        """
+        if audience is None:
+            audience = "system" if wa_id == self.config.system_agent_wa_id else "customer"
+        shared = audience == "customer" and wa_id == self.config.system_agent_wa_id
         query = (
-            select(ConversationMessage.role, ConversationMessage.text)
+            select(ConversationMessage.role, ConversationMessage.text, ConversationMessage.delivery_status)
             .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != "tool")
             .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
         )
         async with self.db.unit_of_work() as session:
             rows = list((await session.execute(query)))
         turns: list[dict[str, str]] = []
-        for role, text in reversed(rows):
-            mapped = model_role(role, system_chat)
+        for role, text, delivery in reversed(rows):
+            # Someone writing on WhatsApp from the agent's own number shares its contact: that customer's
+            # assistant sees only their messages and its own WhatsApp replies, never the operators' chat.
+            if shared and role != "user" and not (role == "assistant" and delivery is not None):
+                continue
+            if audience == "system" and delivery is not None:
+                continue  # sent to WhatsApp: a customer assistant's reply, not the system agent's
+            mapped = model_role(role, audience == "system")
             if mapped is None:
                 continue
             if turns and turns[-1]["role"] == mapped:
@@ -101,7 +114,8 @@ class ConversationService:
 
 
 def model_role(role: str, system_chat: bool) -> str | None:
-    """Customer chat: `user` is the user, the rest the assistant. System chat: the operator is the user."""
+    """Customer chat: `user` is the user, the rest the assistant. System chat: the operator is the user,
+    and a customer's WhatsApp message from the agent's number is none of the system agent's business."""
     if role == "tool":
         return None
     if system_chat:

@@ -93,3 +93,23 @@ async def test_phone_search_sees_customers_created_after_the_index(services: Ser
     hits = await services.search.search("Layla")
     assert hits[0]["wa_id"] == "966507654321"
     assert hits[0]["last_reservation"] == "2026-12-06 11:00"
+
+
+async def test_whatsapp_from_the_agents_number_reaches_its_assistant_without_the_operators_chat(
+    services: Services,
+) -> None:
+    agent = "12125550123"
+    await services.conversations.append(agent, "secretary", "cancel every booking of Ahmed")
+    await services.conversations.append(agent, "assistant", "Done: 1 cancelled.")
+    await services.conversations.append(agent, "user", "hi, I want an appointment")
+    await services.conversations.append(agent, "assistant", "Welcome!", delivery_status="sent")
+    await services.conversations.append(agent, "user", "tomorrow please")
+    assert await services.conversations.history_for_model(agent, audience="customer") == [
+        {"role": "user", "content": "hi, I want an appointment"},
+        {"role": "assistant", "content": "Welcome!"},
+        {"role": "user", "content": "tomorrow please"},
+    ]
+    assert await services.conversations.history_for_model(agent) == [
+        {"role": "user", "content": "cancel every booking of Ahmed"},
+        {"role": "assistant", "content": "Done: 1 cancelled."},
+    ]

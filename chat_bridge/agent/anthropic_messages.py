@@ -1,0 +1,91 @@
+"""The Anthropic Messages API as an `LLMProvider`: tool_use and tool_result content blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import anthropic
+from anthropic.types import Message
+from mcp.types import Tool
+
+from calendar_agent.settings import Settings
+from chat_bridge.agent.messages import Completion, ToolCall, Turn
+from chat_bridge.agent.providers import (
+    ProviderError, ToolSpec, connection_failure, status_failure, timeout_failure,
+)
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# A self-hosted endpoint may need no key, but the SDK insists on one.
+PLACEHOLDER_KEY = "not-needed"
+
+
+class AnthropicProvider:
+    """Claude through `AsyncAnthropic`; retries are left to `RetryingProvider`."""
+
+    def __init__(
+        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0,
+        max_tokens: int = 4096,
+    ) -> None:
+        self.base_url = base_url or DEFAULT_BASE_URL
+        self.client = anthropic.AsyncAnthropic(
+            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=0, timeout=timeout
+        )
+        self.model = model or DEFAULT_MODEL
+        self.timeout = timeout
+        self.max_tokens = max_tokens
+        self.label = f"Anthropic {self.model}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnthropicProvider:
+        return cls(settings.anthropic_api_key, settings.llm_model, base_url=settings.anthropic_base_url,
+                   timeout=settings.llm_timeout_seconds)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    def tool_specs(self, tools: Sequence[Tool]) -> list[ToolSpec]:
+        return [{"name": t.name, "description": t.description or "", "input_schema": t.input_schema} for t in tools]
+
+    async def complete(self, system: str, messages: Sequence[Turn], tools: Sequence[ToolSpec]) -> Completion:
+        try:
+            response = await self.client.messages.create(
+                model=self.model, max_tokens=self.max_tokens, system=system,
+                messages=cast(Any, wire_messages(messages)), tools=cast(Any, list(tools)) if tools else anthropic.omit,
+            )
+        except anthropic.APITimeoutError:
+            raise timeout_failure(self.label, self.timeout) from None
+        except anthropic.APIConnectionError:
+            raise connection_failure(self.label, self.base_url) from None
+        except anthropic.APIStatusError as error:
+            raise status_failure(self.label, error.status_code, error.api_message or error.message,
+                                 "ANTHROPIC_API_KEY") from None
+        except anthropic.AnthropicError as error:
+            raise ProviderError(f"The language model ({self.label}) failed: {error}") from None
+        return completion(response)
+
+
+def wire_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """Turns as Messages API messages; the API wants the conversation to open with the user."""
+    start = next((i for i, turn in enumerate(turns) if turn.role == "user"), len(turns))
+    return [wire_message(turn) for turn in turns[start:]]
+
+
+def wire_message(turn: Turn) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "tool_result", "tool_use_id": r.call.id, "content": r.text, "is_error": r.is_error}
+        for r in turn.tool_results
+    ]
+    if turn.text:
+        blocks.append({"type": "text", "text": turn.text})
+    blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in turn.tool_calls]
+    return {"role": turn.role, "content": blocks}
+
+
+def completion(response: Message) -> Completion:
+    text = "".join(block.text for block in response.content if block.type == "text")
+    calls = tuple(
+        ToolCall(block.id, block.name, dict(block.input)) for block in response.content if block.type == "tool_use"
+    )
+    return Completion(text, calls)

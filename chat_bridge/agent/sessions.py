@@ -1,0 +1,39 @@
+"""MCP session factories for `AgentLoop`: the in-process server, or a remote one over streamable HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp import Client
+from mcp.client.session import ElicitationFnT
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server import MCPServer
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from chat_bridge.agent.loop import SessionFactory
+
+
+# "legacy" (the initialize handshake) keeps a back-channel open, so a tool's `ctx.elicit` reaches the
+# elicitation callback in the middle of its call, in memory and over HTTP alike.
+def in_memory_sessions(server: MCPServer, elicitation: ElicitationFnT | None = None) -> SessionFactory:
+    """Sessions with an MCP server running in this process."""
+
+    def open_session() -> Client:
+        return Client(server, elicitation_callback=elicitation, mode="legacy")
+
+    return open_session
+
+
+def remote_sessions(url: str, token: str = "", elicitation: ElicitationFnT | None = None) -> SessionFactory:
+    """Sessions with a remote MCP server at `url` (its /mcp endpoint), with a bearer token when given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+
+    @asynccontextmanager
+    async def open_session() -> AsyncIterator[Client]:
+        async with create_mcp_http_client(headers=headers) as http:
+            transport = streamable_http_client(url, http_client=http)
+            async with Client(transport, elicitation_callback=elicitation, mode="legacy") as client:
+                yield client
+
+    return open_session

@@ -1,0 +1,74 @@
+"""ConversationTurn: one agent answering the newest messages of a conversation (a `chat_bridge.ports.AgentTurn`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from chat_bridge.agent.conversation import answering
+from chat_bridge.agent.loop import AgentLoop
+from chat_bridge.agent.messages import ToolResult, turns_from_history
+from chat_bridge.agent.providers import ProviderError
+from chat_bridge.events import new_message_event, system_agent_error_event
+from chat_bridge.ports import EventSink
+from domain.conversations import Audience, ConversationService
+
+ReplyDelivery = Callable[[str, str], Awaitable[object]]
+"""Stores, broadcasts and sends a reply (wa_id, text): the customer assistant's is WhatsApp's outbox."""
+
+TOOL_ROW_PREVIEW = 200
+
+
+class ConversationTurn:
+    """Reads the history, runs the loop, stores tool rows and the reply, and tells the sidebars.
+
+    The bridge's turn runner shows typing around the whole turn; this class does not repeat it.
+
+    A `ProviderError` is told to the sidebars (`system_agent_error`) and nothing is stored for it; any
+    other failure propagates to the caller (the conversation queue logs it and tells the operator).
+    """
+
+    def __init__(self, loop: AgentLoop, conversations: ConversationService, events: EventSink,
+                 deliver: ReplyDelivery | None = None, audience: Audience | None = None) -> None:
+        self.loop = loop
+        self.audience = audience
+        self.conversations = conversations
+        self.events = events
+        self.deliver = deliver or self._keep_reply
+
+    async def __call__(self, wa_id: str) -> None:
+        """Answer `wa_id`'s newest message, if it is the agent's to answer."""
+        try:
+            await self._answer(wa_id)
+        except ProviderError as error:
+            await self.events.publish(system_agent_error_event(wa_id, str(error)))
+
+    async def _answer(self, wa_id: str) -> None:
+        turns = turns_from_history(await self.conversations.history_for_model(wa_id, self.audience))
+        if not turns or turns[-1].role != "user":
+            return  # the newest message is not the agent's user's
+        with answering(wa_id):
+            reply = await self.loop.run(turns, partial(self._record_tool, wa_id))
+        if reply.text:
+            await self.deliver(wa_id, reply.text)
+
+    async def _record_tool(self, wa_id: str, result: ToolResult) -> None:
+        meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.text,
+                "is_error": result.is_error}
+        await self._store(wa_id, "tool", tool_row_text(result), meta)
+
+    async def _keep_reply(self, wa_id: str, text: str) -> dict[str, Any]:
+        return await self._store(wa_id, "assistant", text)
+
+    async def _store(self, wa_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+        stored = await self.conversations.append(wa_id, role, text, meta=meta)
+        assert stored is not None  # only a redelivered external_id returns None
+        await self.events.publish(new_message_event(stored))
+        return stored
+
+
+def tool_row_text(result: ToolResult) -> str:
+    """The line the sidebar shows for a tool call; arguments and the whole result are in its meta."""
+    outcome = result.text if len(result.text) <= TOOL_ROW_PREVIEW else result.text[:TOOL_ROW_PREVIEW] + "…"
+    return f"{result.call.name} → {'error: ' if result.is_error else ''}{outcome}"

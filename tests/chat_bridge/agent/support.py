@@ -1,0 +1,74 @@
+"""What the agent runtime's tests share: a small MCP server standing in for the real tools, settings helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
+
+from calendar_agent.settings import Settings, load_settings
+from chat_bridge.agent.providers import LLMProvider, RetryPolicy, build_provider
+from tests.fakes.llm import ScriptedLLM
+
+OPERATOR = "12125550123"  # the system agent's chat: the operator writes as `secretary`
+NO_WAIT = RetryPolicy(attempts=3, first_delay=0)
+
+
+class ConfirmCancel(BaseModel):
+    """{"reservations": 3, "days": {"2026-12-03": 3}}"""
+
+    confirm: bool = False
+
+
+def build_toolbox() -> MCPServer:
+    """A small MCP server standing in for the real tools: plain, failing, oversized and eliciting ones."""
+    server = MCPServer("toolbox", instructions="Look customers up before adding numbers.")
+
+    @server.tool()
+    def lookup(name: str) -> str:
+        """Find a customer by name."""
+        return f"{name} is customer 966501234567."
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    @server.tool()
+    def report(size: int) -> str:
+        """A report of `size` characters."""
+        return "r" * size
+
+    @server.tool()
+    def book_full_slot() -> str:
+        """Always refused."""
+        raise ToolError("This time slot is fully booked.")
+
+    @server.tool()
+    async def cancel_day(date: str, ctx: Context) -> str:
+        """Cancel every reservation of a day once the operator confirms."""
+        answer = await ctx.elicit(f"Cancel the 3 reservations of {date}?", ConfirmCancel)
+        if answer.action == "accept" and answer.data.confirm:
+            return f"Cancelled 3 reservations on {date}."
+        return f"Nothing cancelled: the operator's answer was {answer.action}."
+
+    return server
+
+
+def settings_for(llm: ScriptedLLM, **overrides: Any) -> Settings:
+    return load_settings(**{**llm.settings_overrides(), "llm_timeout_seconds": 5.0, **overrides})
+
+
+@asynccontextmanager
+async def provider_for(llm: ScriptedLLM, **overrides: Any) -> AsyncIterator[LLMProvider]:
+    """A provider on the fake `llm` with these settings, closed after the block."""
+    provider = build_provider(settings_for(llm, **overrides), NO_WAIT)
+    try:
+        yield provider
+    finally:
+        await provider.aclose()
