@@ -1,0 +1,113 @@
+"""Operators' messages (`POST /whatsapp/message`): to the system agent in-house, to customers over WhatsApp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from chat_bridge.events import new_message_event
+from chat_bridge.ports import EventSink
+from chat_bridge.queue import AgentKind, AgentTurns
+from chat_bridge.routes import RequestError, error_body, read_json, resolve_wa_id
+from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
+from domain.conversations import ConversationService
+from domain.customers import CustomerService
+
+if TYPE_CHECKING:
+    from chat_bridge.app import State
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message sent to WhatsApp as stored after the attempt; `error` says why it failed, if it did."""
+
+    message: dict[str, Any]
+    error: str | None = None
+
+
+class Outbox:
+    """Sends to a customer on WhatsApp and keeps the message with its delivery state: never dropped, never
+    marked sent unless WhatsApp took it."""
+
+    def __init__(self, conversations: ConversationService, whatsapp: WhatsAppClient, events: EventSink) -> None:
+        self.conversations = conversations
+        self.whatsapp = whatsapp
+        self.events = events
+
+    async def send(self, wa_id: str, text: str, role: str = "secretary", meta: dict[str, Any] | None = None) -> Delivery:
+        """Store `text` as pending, send it, record sent (with WhatsApp's id) or failed, then broadcast it."""
+        stored = await self.conversations.append(wa_id, role, text, delivery_status="pending", meta=meta)
+        assert stored is not None  # only a redelivered external id is refused
+        delivery = await self._deliver(stored)
+        await self.events.publish(new_message_event(delivery.message))
+        return delivery
+
+    async def _deliver(self, stored: dict[str, Any]) -> Delivery:
+        try:
+            ids = await self.whatsapp.send_text(stored["wa_id"], stored["text"])
+        except WhatsAppError as error:
+            return Delivery(await self.conversations.set_delivery(stored["id"], "failed"), str(error))
+        return Delivery(await self.conversations.set_delivery(stored["id"], "sent", external_id=ids[0]))
+
+
+@dataclass(frozen=True)
+class OperatorMessage:
+    wa_id: str
+    text: str
+    meta: dict[str, Any] | None
+
+
+def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:
+    """`{wa_id, message, _call_source}`; other fields are ignored."""
+    text = body.get("message")
+    if not isinstance(text, str) or not text.strip():
+        raise RequestError("empty_message", "The message is empty: type something to send.")
+    source = body.get("_call_source")
+    meta = {"call_source": str(source)} if source else None
+    return OperatorMessage(resolve_wa_id(body.get("wa_id"), system_wa_id), text.strip(), meta)
+
+
+class OperatorDesk:
+    """Where an operator's message goes: the system agent's turn, or a customer's WhatsApp."""
+
+    def __init__(self, customers: CustomerService, conversations: ConversationService, outbox: Outbox,
+                 turns: AgentTurns, events: EventSink) -> None:
+        self.customers = customers
+        self.conversations = conversations
+        self.outbox = outbox
+        self.turns = turns
+        self.events = events
+
+    @property
+    def system_wa_id(self) -> str:
+        return self.conversations.config.system_agent_wa_id
+
+    async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
+        """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
+        stored = await self.conversations.append(self.system_wa_id, "secretary", message.text, meta=message.meta)
+        assert stored is not None
+        await self.events.publish(new_message_event(stored))
+        self.turns.request(self.system_wa_id, AgentKind.SYSTEM)
+        return stored
+
+    async def message_customer(self, message: OperatorMessage) -> Delivery:
+        await self.customers.ensure(message.wa_id)
+        return await self.outbox.send(message.wa_id, message.text, meta=message.meta)
+
+
+async def send_message(request: Request[State]) -> JSONResponse:
+    """To the system agent: 202 with the stored message at once. To a customer: 200 once WhatsApp took it,
+    502 with the stored (failed) message when it did not."""
+    desk = request.state["desk"]
+    message = parse_operator_message(await read_json(request), desk.system_wa_id)
+    if message.wa_id == desk.system_wa_id:
+        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
+    delivery = await desk.message_customer(message)
+    if delivery.error is not None:
+        body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
+                          message=delivery.message)
+        return JSONResponse(body, status_code=502)
+    return JSONResponse({"message": delivery.message})

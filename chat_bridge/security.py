@@ -1,0 +1,81 @@
+"""Who may use the operator API and the realtime channel: the operator token, required beyond loopback."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from calendar_agent.settings import Settings, SettingsError
+
+# Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
+OPEN_PATHS = ("/health", "/webhook", "/mcp")
+POLICY_VIOLATION = 1008
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a service bound to `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def operator_token(settings: Settings, public: bool) -> str | None:
+    """The token operators must present, None when none is set on a loopback service.
+
+    A public service without `OPERATOR_TOKEN` refuses to start."""
+    if public and not settings.operator_token:
+        raise SettingsError("Invalid setting OPERATOR_TOKEN: it must be set when the service listens beyond "
+                            "loopback, or anyone who can reach it could act as an operator.")
+    return settings.operator_token or None
+
+
+def is_open_path(path: str, extra: Sequence[str] = ()) -> bool:
+    """`path` is one of the open paths or under one (`/` opens the root page only)."""
+    return any(path == open_path or (open_path != "/" and path.startswith(open_path.rstrip("/") + "/"))
+               for open_path in (*OPEN_PATHS, *extra))
+
+
+def presented_token(scope: Scope) -> str:
+    """`Authorization: Bearer <token>`; a WebSocket may pass `?token=` (browsers cannot set its headers)."""
+    scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if scope["type"] == "websocket":
+        return QueryParams(scope.get("query_string", b"").decode("latin-1")).get("token", "")
+    return ""
+
+
+class OperatorGuard:
+    """ASGI middleware: everything but the open paths needs the operator token."""
+
+    def __init__(self, app: ASGIApp, token: str, open_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.token = token.encode()
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._open(scope) or self._authorised(scope):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": "operator token required"})
+        else:
+            await self._refuse(scope, receive, send)
+
+    def _open(self, scope: Scope) -> bool:
+        return is_open_path(scope["path"], self.open_paths)
+
+    def _authorised(self, scope: Scope) -> bool:
+        return hmac.compare_digest(presented_token(scope).encode(), self.token)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {"error": {"code": "unauthorized", "message": "This endpoint needs the operator token: "
+                          "send Authorization: Bearer <OPERATOR_TOKEN>."}}
+        await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)

@@ -1,0 +1,207 @@
+"""The WhatsApp webhook: the subscription check, signed deliveries, customers' inbound messages.
+
+Every inbound message is a customer's, whatever number it comes from: the system agent is reachable
+only through the operator API. A message is stored with WhatsApp's id, so a redelivery (also after a
+restart) is recognised by the database and handled once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from calendar_agent.composition import Services
+from chat_bridge.events import new_message_event
+from chat_bridge.messages import Outbox
+from chat_bridge.ports import ConversationQueue, EventSink
+from chat_bridge.queue import AgentKind, AgentTurns
+from chat_bridge.routes import error_body
+from domain.errors import DomainError
+from domain.identities import normalize_wa_id
+from domain.models import ConversationMessage
+
+if TYPE_CHECKING:
+    from chat_bridge.app import State
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+TEXT_ONLY_REPLY = (
+    "I can only read text messages. Please write your request as text.\n"
+    "أستطيع قراءة الرسائل النصية فقط. من فضلك اكتب طلبك نصًا."
+)
+IGNORED_TYPES = {"reaction"}
+# Delivery states only move forward (callbacks can arrive out of order); failed always wins.
+DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer's WhatsApp message: its WhatsApp id, sender, type, text (for text messages) and profile name."""
+
+    id: str
+    sender: str
+    kind: str
+    text: str | None
+    profile_name: str | None
+
+    @property
+    def stored_text(self) -> str:
+        return self.text if self.kind == "text" and self.text else f"[{self.kind}]"
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    message_id: str
+    status: str
+
+
+def valid_signature(body: bytes, header: str | None, app_secret: str) -> bool:
+    """`X-Hub-Signature-256` is `sha256=` + the HMAC-SHA256 of the raw body keyed with the app secret."""
+    if not app_secret or not header:
+        return False
+    expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
+
+
+def read_delivery(payload: Any) -> tuple[list[InboundMessage], list[StatusUpdate]]:
+    """The messages and status callbacks of a webhook payload; a malformed payload is logged and skipped."""
+    try:
+        return messages_and_statuses(payload)
+    except (AttributeError, KeyError, TypeError):
+        logger.warning("a signed webhook delivery has an unexpected shape; acknowledged and ignored")
+        return [], []
+
+
+def messages_and_statuses(payload: Any) -> tuple[list[InboundMessage], list[StatusUpdate]]:
+    messages: list[InboundMessage] = []
+    statuses: list[StatusUpdate] = []
+    for value in change_values(payload):
+        names = {c.get("wa_id"): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
+        messages += [inbound_message(m, names) for m in value.get("messages") or [] if m.get("id") and m.get("from")]
+        statuses += [StatusUpdate(str(s["id"]), str(s["status"])) for s in value.get("statuses") or []
+                     if s.get("id") and s.get("status")]
+    return messages, statuses
+
+
+def change_values(payload: Any) -> list[dict[str, Any]]:
+    if not isinstance(payload, dict):
+        return []
+    changes = [c for e in payload.get("entry") or [] if isinstance(e, dict) for c in e.get("changes") or []]
+    return [c["value"] for c in changes if isinstance(c, dict) and isinstance(c.get("value"), dict)]
+
+
+def inbound_message(message: dict[str, Any], names: dict[Any, Any]) -> InboundMessage:
+    kind = str(message.get("type") or "unsupported")
+    text = (message.get("text") or {}).get("body") if kind == "text" else None
+    sender = str(message["from"])
+    return InboundMessage(str(message["id"]), sender, kind, text, names.get(sender))
+
+
+class Inbox:
+    """Inbound WhatsApp traffic: customer messages stored once and answered in order; delivery updates."""
+
+    def __init__(self, services: Services, turns: AgentTurns, outbox: Outbox, queue: ConversationQueue,
+                 events: EventSink) -> None:
+        self.services = services
+        self.turns = turns
+        self.outbox = outbox
+        self.queue = queue
+        self.events = events
+
+    async def receive(self, message: InboundMessage) -> None:
+        """Store a customer's message and queue its answer; blocked customers and redeliveries are ignored."""
+        if message.kind in IGNORED_TYPES:
+            return
+        wa_id = await self._customer(message)
+        if wa_id is None:
+            return
+        stored = await self.services.conversations.append(
+            wa_id, "user", message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
+        if stored is None:
+            logger.info("WhatsApp message %s was delivered again; handled once", message.id)
+            return
+        await self.events.publish(new_message_event(stored))
+        self._answer(wa_id, message.kind)
+
+    async def _customer(self, message: InboundMessage) -> str | None:
+        """The sender's wa_id, the customer created (named after the profile) if new; None when blocked."""
+        try:
+            wa_id = normalize_wa_id(message.sender)
+        except DomainError:
+            logger.warning("WhatsApp message %s from an invalid number %r ignored", message.id, message.sender)
+            return None
+        customer = await self.services.customers.get(wa_id)
+        if customer is not None and customer["is_blocked"]:
+            logger.info("message %s from blocked customer %s ignored", message.id, wa_id)
+            return None
+        if customer is None or (message.profile_name and not customer["name"]):
+            await self.services.customers.ensure(wa_id, message.profile_name)
+        return wa_id
+
+    def _answer(self, wa_id: str, kind: str) -> None:
+        if kind == "text":
+            self.turns.request(wa_id, AgentKind.CUSTOMER)
+        else:
+            self.queue.submit(wa_id, lambda: self._reply_text_only(wa_id))
+
+    async def _reply_text_only(self, wa_id: str) -> None:
+        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role="assistant", meta={"auto_reply": "text_only"})
+
+    async def update_status(self, update: StatusUpdate) -> None:
+        """Record WhatsApp's delivery state on the message it sent, if this service sent it."""
+        # A domain verb (ConversationService.set_delivery by external id) should own this write; until
+        # the domain has one, the bridge does it in one unit of work.
+        async with self.services.db.unit_of_work() as session:
+            found = await session.scalars(
+                select(ConversationMessage).where(ConversationMessage.external_id == update.message_id))
+            message = found.first()
+            if message is not None and moves_forward(message.delivery_status, update.status):
+                message.delivery_status = update.status
+
+
+def moves_forward(current: str | None, new: str) -> bool:
+    if new == "failed" or current is None:
+        return True
+    return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)
+
+
+async def verify_subscription(request: Request[State]) -> Response:
+    """`GET /webhook`: Meta's subscription check; the challenge back when the verify token matches."""
+    params = request.query_params
+    token = request.state["settings"].whatsapp_verify_token
+    given = params.get("hub.verify_token", "")
+    if params.get("hub.mode") == "subscribe" and token and hmac.compare_digest(given.encode(), token.encode()):
+        return PlainTextResponse(params.get("hub.challenge", ""))
+    return PlainTextResponse("Verification failed.", status_code=403)
+
+
+async def receive_webhook(request: Request[State]) -> Response:
+    """`POST /webhook`: the signature first (403 and nothing read when it is wrong), then every message."""
+    body = await request.body()
+    if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), request.state["settings"].whatsapp_app_secret):
+        return JSONResponse(error_body("invalid_signature", "The X-Hub-Signature-256 header is missing or wrong."),
+                            status_code=403)
+    inbox = request.state["inbox"]
+    messages, statuses = read_delivery(parse_body(body))
+    for message in messages:
+        await inbox.receive(message)
+    for update in statuses:
+        await inbox.update_status(update)
+    return JSONResponse({"status": "received"})
+
+
+def parse_body(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        logger.warning("a signed webhook delivery is not JSON; acknowledged and ignored")
+        return None

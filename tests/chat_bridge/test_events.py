@@ -1,0 +1,134 @@
+"""The realtime hub: fan-out to every socket, slow or closed sockets never hold up the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from starlette.types import Message
+
+from chat_bridge.events import GOING_AWAY, TRY_AGAIN_LATER, Hub, reservation_event
+from domain.events import CalendarEvents
+
+
+class FakeSocket:
+    """A WebSocket as the hub sees it; `stall` never finishes a send, `broken` fails every send."""
+
+    def __init__(self, stall: bool = False, broken: bool = False) -> None:
+        self.stall, self.broken = stall, broken
+        self.frames: list[dict[str, Any]] = []
+        self.incoming: asyncio.Queue[Message] = asyncio.Queue()
+        self.accepted = asyncio.Event()
+        self.closed_with: int | None = None
+        self.changed = asyncio.Condition()
+
+    async def accept(self) -> None:
+        self.accepted.set()
+
+    async def send_text(self, data: str) -> None:
+        if self.broken:
+            raise RuntimeError("socket is closed")
+        if self.stall:
+            await asyncio.Event().wait()
+        async with self.changed:
+            self.frames.append(json.loads(data))
+            self.changed.notify_all()
+
+    async def receive(self) -> Message:
+        return await self.incoming.get()
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.closed_with = code
+
+    def leave(self) -> None:
+        self.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
+
+    async def wait_for_frames(self, count: int) -> None:
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(lambda: len(self.frames) >= count)
+
+
+async def connect(hub: Hub, socket: FakeSocket) -> asyncio.Task[None]:
+    task = asyncio.create_task(hub.serve(socket))
+    await socket.accepted.wait()
+    return task
+
+
+async def test_every_socket_receives_every_event_in_order() -> None:
+    hub, first, second = Hub(), FakeSocket(), FakeSocket()
+    tasks = [await connect(hub, first), await connect(hub, second)]
+    for n in range(5):
+        await hub.publish({"type": "conversation_typing", "n": n})
+    for socket in (first, second):
+        await socket.wait_for_frames(5)
+        assert [frame["n"] for frame in socket.frames] == [0, 1, 2, 3, 4]
+        socket.leave()
+    await asyncio.gather(*tasks)
+    assert len(hub) == 0
+
+
+async def test_a_stalled_socket_is_dropped_and_the_others_get_everything() -> None:
+    hub, fast, stalled = Hub(buffer=10), FakeSocket(), FakeSocket(stall=True)
+    tasks = [await connect(hub, fast), await connect(hub, stalled)]
+    for n in range(100):
+        await hub.publish({"type": "conversation_new_message", "n": n})
+        await fast.wait_for_frames(n + 1)
+    await tasks[1]
+    assert stalled.closed_with == TRY_AGAIN_LATER
+    assert [frame["n"] for frame in fast.frames] == list(range(100))
+    assert len(hub) == 1
+    fast.leave()
+    await tasks[0]
+
+
+async def test_a_broken_socket_does_not_stop_the_others() -> None:
+    hub, broken, healthy = Hub(), FakeSocket(broken=True), FakeSocket()
+    tasks = [await connect(hub, broken), await connect(hub, healthy)]
+    await hub.publish({"type": "system_agent_error", "error": "x"})
+    await tasks[0]
+    await hub.publish({"type": "system_agent_error", "error": "y"})
+    await healthy.wait_for_frames(2)
+    assert len(hub) == 1
+    healthy.leave()
+    await tasks[1]
+
+
+async def test_closing_the_hub_closes_every_socket_as_going_away() -> None:
+    hub, socket = Hub(), FakeSocket()
+    task = await connect(hub, socket)
+    await hub.close()
+    await task
+    assert socket.closed_with == GOING_AWAY
+
+
+async def test_arabic_text_is_sent_as_is() -> None:
+    hub, socket = Hub(), FakeSocket()
+    task = await connect(hub, socket)
+    await hub.publish({"type": "conversation_new_message", "text": "مرحبا"})
+    await socket.wait_for_frames(1)
+    assert socket.frames == [{"type": "conversation_new_message", "text": "مرحبا"}]
+    socket.leave()
+    await task
+
+
+@pytest.mark.parametrize(("action", "event_type"), [
+    ("created", "reservation_created"), ("moved", "reservation_updated"), ("modified", "reservation_updated"),
+    ("cancelled", "reservation_cancelled"), ("reinstated", "reservation_reinstated"),
+    ("restored", "reservation_reinstated"),
+])
+def test_calendar_actions_map_to_the_sidebar_events(action: str, event_type: str) -> None:
+    assert reservation_event(action, {"id": 1}) == {"type": event_type, "action": action, "reservation": {"id": 1}}
+
+
+async def test_calendar_changes_reach_the_sockets() -> None:
+    hub, socket, calendar = Hub(), FakeSocket(), CalendarEvents()
+    calendar.listeners.append(hub.on_calendar_change)
+    task = await connect(hub, socket)
+    await calendar.publish("moved", {"id": 7, "date": "2026-12-03"})
+    await socket.wait_for_frames(1)
+    assert socket.frames == [{"type": "reservation_updated", "action": "moved",
+                              "reservation": {"id": 7, "date": "2026-12-03"}}]
+    socket.leave()
+    await task

@@ -1,0 +1,112 @@
+"""The operator token: required beyond loopback for the operator API and /ws, never for the webhook."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from calendar_agent.composition import Services
+from calendar_agent.settings import SettingsError
+from chat_bridge.app import build_app
+from chat_bridge.security import is_loopback, is_open_path
+from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, bridge_settings,  # noqa: F401
+                                   graph_api, inbound, running_bridge, signed)
+
+TOKEN = "operator-secret"
+CUSTOMER = "966501234567"
+OPERATOR_CALLS = [("GET", "/customers/names"), ("GET", "/customers/search?q=sara"),
+                  ("GET", f"/conversations/{CUSTOMER}"), ("POST", "/whatsapp/message"), ("POST", "/confirmations/c-1")]
+
+
+@pytest.fixture
+async def public_bridge(services: Services, graph_api: FakeGraphApi) -> AsyncIterator[RunningBridge]:
+    settings = bridge_settings(graph_api, operator_token=TOKEN)
+    async with running_bridge(services, graph_api, settings=settings, public=True) as running:
+        yield running
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                                ("[::1]", True), ("0.0.0.0", False), ("192.168.1.5", False),
+                                                ("clinic.example", False)])
+def test_only_loopback_hosts_count_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(("path", "extra", "is_open"), [
+    ("/webhook", (), True), ("/mcp", (), True), ("/mcp/", (), True), ("/health", (), True),
+    ("/webhooks", (), False), ("/customers/names", (), False), ("/ws", (), False),
+    ("/", ("/",), True), ("/customers/names", ("/",), False), ("/static/app.js", ("/static",), True),
+])
+def test_open_paths_are_the_listed_ones_and_what_is_under_them(path: str, extra: tuple[str, ...],
+                                                               is_open: bool) -> None:
+    assert is_open_path(path, extra) is is_open
+
+
+def test_a_public_service_without_a_token_refuses_to_start(graph_api: FakeGraphApi) -> None:
+    with pytest.raises(SettingsError, match="OPERATOR_TOKEN"):
+        build_app(bridge_settings(graph_api), public=True)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATOR_CALLS)
+async def test_operator_calls_without_the_token_are_unauthorised(public_bridge: RunningBridge, method: str,
+                                                                 path: str) -> None:
+    response = await public_bridge.http.request(method, path, json={"wa_id": CUSTOMER, "message": "hi"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_wrong_token_is_unauthorised(public_bridge: RunningBridge) -> None:
+    response = await public_bridge.http.get("/customers/names", headers={"Authorization": "Bearer guess"})
+    assert response.status_code == 401
+
+
+async def test_the_token_in_a_query_string_does_not_open_http_endpoints(public_bridge: RunningBridge) -> None:
+    assert (await public_bridge.http.get("/customers/names", params={"token": TOKEN})).status_code == 401
+
+
+async def test_the_bearer_token_opens_the_operator_api(public_bridge: RunningBridge) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert (await public_bridge.http.get("/customers/names", headers=headers)).status_code == 200
+    sent = await public_bridge.http.post("/whatsapp/message", headers=headers, json={"wa_id": CUSTOMER, "message": "hi"})
+    assert sent.status_code == 200
+
+
+async def test_the_realtime_channel_without_the_token_is_refused(public_bridge: RunningBridge) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(public_bridge.ws_url):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_the_realtime_channel_opens_with_the_token_in_the_query(public_bridge: RunningBridge) -> None:
+    async with connect(f"{public_bridge.ws_url}?token={TOKEN}") as sidebar:
+        await sidebar.ping()
+
+
+async def test_the_realtime_channel_opens_with_a_bearer_header(public_bridge: RunningBridge) -> None:
+    async with connect(public_bridge.ws_url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as sidebar:
+        await sidebar.ping()
+
+
+async def test_the_webhook_and_health_need_no_operator_token(public_bridge: RunningBridge) -> None:
+    verification = await public_bridge.http.get("/webhook", params={
+        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"})
+    body, headers = signed(inbound(CUSTOMER, "wamid.A1"))
+    delivery = await public_bridge.http.post("/webhook", content=body, headers=headers)
+    health = await public_bridge.http.get("/health")
+    assert (verification.text, delivery.status_code, health.status_code) == ("42", 200, 200)
+
+
+async def test_a_token_set_on_loopback_is_enforced(services: Services, graph_api: FakeGraphApi) -> None:
+    settings = bridge_settings(graph_api, operator_token=TOKEN)
+    async with running_bridge(services, graph_api, settings=settings) as bridge:
+        assert (await bridge.http.get("/customers/names")).status_code == 401
+
+
+async def test_loopback_without_a_token_is_open(services: Services, graph_api: FakeGraphApi) -> None:
+    async with running_bridge(services, graph_api) as bridge:
+        assert (await bridge.http.get("/customers/names")).status_code == 200

@@ -1,0 +1,312 @@
+"""A fake WhatsApp Graph API: a real HTTP server on 127.0.0.1 that records sends and can be told to fail.
+
+Also Meta's side of the webhook (signed deliveries), `serve_on_loopback` (any ASGI app on a loopback
+port, uvicorn in the test's event loop), and the bridge run against the fake with scripted agent turns.
+Fixtures: `from tests.fakes.graph_api import bridge, graph_api  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+from websockets.asyncio.client import ClientConnection
+
+from calendar_agent.composition import Services
+from calendar_agent.settings import Settings, load_settings
+from chat_bridge.app import BridgeContext, build_app
+from chat_bridge.events import new_message_event
+from chat_bridge.ports import AgentTurn
+from chat_bridge.queue import AgentKind
+
+ACCESS_TOKEN = "graph-test-token"
+PHONE_NUMBER_ID = "105550001"
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One text message the bridge sent, as the Graph API received it."""
+
+    phone_number_id: str
+    to: str
+    text: str
+    id: str
+
+
+class FakeGraphApi:
+    """`POST /{phone_number_id}/messages` as the Cloud API answers it; scripted failures are answered first."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.sent: list[SentMessage] = []
+        self.failures: deque[int] = deque()
+        self.ids = itertools.count(1)
+        self.changed = asyncio.Condition()
+
+    def fail_next(self, status: int = 500, times: int = 1) -> None:
+        self.failures.extend([status] * times)
+
+    def texts_to(self, wa_id: str) -> list[str]:
+        return [message.text for message in self.sent if message.to == wa_id]
+
+    async def wait_for_sends(self, count: int, timeout: float = 10.0) -> None:
+        """Until `count` messages have been sent (a bound, not a pause: it returns as soon as they are)."""
+        async with asyncio.timeout(timeout), self.changed:
+            await self.changed.wait_for(lambda: len(self.sent) >= count)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/{phone_number_id}/messages", self.messages, methods=["POST"])])
+
+    async def messages(self, request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return graph_error(401, "Invalid OAuth access token.", 190)
+        if self.failures:
+            return graph_error(self.failures.popleft(), "Service temporarily unavailable", 2)
+        payload = await request.json()
+        message = SentMessage(request.path_params["phone_number_id"], payload["to"], payload["text"]["body"],
+                              f"wamid.fake{next(self.ids)}")
+        await self._record(message)
+        return JSONResponse({"messaging_product": "whatsapp", "contacts": [{"input": message.to, "wa_id": message.to}],
+                             "messages": [{"id": message.id}]})
+
+    async def _record(self, message: SentMessage) -> None:
+        async with self.changed:
+            self.sent.append(message)
+            self.changed.notify_all()
+
+
+def graph_error(status: int, message: str, code: int) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "OAuthException", "code": code}}, status_code=status)
+
+
+class LoopbackServer(uvicorn.Server):
+    """uvicorn that says when it is listening, and leaves the test runner's signal handlers alone."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        except SystemExit:  # uvicorn exits when the app's lifespan fails: report it, don't end the tests
+            self.should_exit = True
+            return
+        self.ready.set()
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[str]:
+    """Run `app` (with its lifespan) on 127.0.0.1 on a free port; yields its base URL, shuts it down after."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", ws="websockets-sansio")
+    server = LoopbackServer(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    ready = asyncio.create_task(server.ready.wait())
+    await asyncio.wait([serving, ready], return_when=asyncio.FIRST_COMPLETED)
+    if not server.ready.is_set():
+        ready.cancel()
+        await serving
+        raise RuntimeError("the app did not start: its lifespan failed (see the log)")
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+def sign(body: bytes, secret: str = APP_SECRET) -> str:
+    """The `X-Hub-Signature-256` Meta sends with `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed(payload: dict[str, Any], secret: str = APP_SECRET) -> tuple[bytes, dict[str, str]]:
+    """A webhook delivery as Meta posts it: the body and its headers."""
+    body = json.dumps(payload).encode()
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)}
+
+
+def delivery(value: dict[str, Any]) -> dict[str, Any]:
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]}
+
+
+def inbound(wa_id: str, message_id: str, kind: str = "text", text: str = "hello",
+            profile_name: str = "Test Customer") -> dict[str, Any]:
+    """A customer's message; `kind` other than text carries a media object instead of a body."""
+    message: dict[str, Any] = {"from": wa_id, "id": message_id, "timestamp": "1764566400", "type": kind}
+    message[kind] = {"body": text} if kind == "text" else {"id": "media-1", "mime_type": "image/jpeg"}
+    return delivery({"messaging_product": "whatsapp",
+                     "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},
+                     "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}], "messages": [message]})
+
+
+def status_callback(message_id: str, status: str, wa_id: str) -> dict[str, Any]:
+    return delivery({"messaging_product": "whatsapp",
+                     "statuses": [{"id": message_id, "status": status, "recipient_id": wa_id,
+                                   "timestamp": "1764566400"}]})
+
+
+@pytest.fixture
+async def graph_api() -> AsyncIterator[FakeGraphApi]:
+    """The fake Graph API, listening on loopback for the length of a test."""
+    fake = FakeGraphApi()
+    async with serve_on_loopback(fake.app()) as base_url:
+        fake.base_url = base_url
+        yield fake
+
+
+# --- The bridge under test -------------------------------------------------------------------------
+
+PROMPT_ROLE = {AgentKind.SYSTEM: "secretary", AgentKind.CUSTOMER: "user"}
+
+
+class ScriptedAgents:
+    """The fake agent runtime: a turn records the prompts it has not seen yet, in order, and answers them.
+
+    The system agent stores its reply and broadcasts it; the customer assistant replies over WhatsApp.
+    `gate`, when given, holds every system turn until it is set."""
+
+    def __init__(self, gate: asyncio.Event | None = None) -> None:
+        self.gate = gate
+        self.seen: dict[tuple[AgentKind, str], list[str]] = defaultdict(list)
+        self.last_id: dict[tuple[AgentKind, str], int] = {}
+        self.running: set[str] = set()
+        self.overlaps = 0
+        self.most_at_once = 0
+        self.changed = asyncio.Condition()
+
+    def turn_for(self, kind: AgentKind, context: BridgeContext) -> AgentTurn:
+        return ScriptedTurn(self, kind, context)
+
+    def texts(self, kind: AgentKind, wa_id: str) -> list[str]:
+        return self.seen[(kind, wa_id)]
+
+    async def wait_for_seen(self, kind: AgentKind, wa_id: str, count: int) -> None:
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(lambda: len(self.seen[(kind, wa_id)]) >= count)
+
+    def enter(self, wa_id: str) -> None:
+        self.overlaps += wa_id in self.running
+        self.running.add(wa_id)
+        self.most_at_once = max(self.most_at_once, len(self.running))
+
+    async def record(self, kind: AgentKind, messages: list[dict[str, Any]]) -> None:
+        async with self.changed:
+            for message in messages:
+                key = (kind, message["wa_id"])
+                self.seen[key].append(message["text"])
+                self.last_id[key] = message["id"]
+            self.changed.notify_all()
+
+
+class ScriptedTurn:
+    def __init__(self, agents: ScriptedAgents, kind: AgentKind, context: BridgeContext) -> None:
+        self.agents, self.kind, self.context = agents, kind, context
+
+    async def __call__(self, wa_id: str) -> None:
+        self.agents.enter(wa_id)
+        try:
+            if self.kind is AgentKind.SYSTEM and self.agents.gate is not None:
+                await self.agents.gate.wait()
+            new = await self.unseen(wa_id)
+            await self.agents.record(self.kind, new)
+            if new:
+                await self.reply(wa_id, "Noted: " + " | ".join(m["text"] for m in new))
+        finally:
+            self.agents.running.discard(wa_id)
+
+    async def unseen(self, wa_id: str) -> list[dict[str, Any]]:
+        after = self.agents.last_id.get((self.kind, wa_id), 0)
+        page = await self.context.services.conversations.page(wa_id, limit=500)
+        return [m for m in page if m["role"] == PROMPT_ROLE[self.kind] and m["id"] > after]
+
+    async def reply(self, wa_id: str, text: str) -> None:
+        if self.kind is AgentKind.CUSTOMER:
+            await self.context.outbox.send(wa_id, text, role="assistant")
+            return
+        stored = await self.context.services.conversations.append(wa_id, "assistant", text)
+        assert stored is not None
+        await self.context.events.publish(new_message_event(stored))
+
+
+def bridge_settings(graph: FakeGraphApi, **overrides: Any) -> Settings:
+    """Settings that point WhatsApp at the fake Graph API."""
+    return load_settings(whatsapp_api_base_url=graph.base_url, whatsapp_phone_number_id=PHONE_NUMBER_ID,
+                         whatsapp_access_token=ACCESS_TOKEN, whatsapp_app_secret=APP_SECRET,
+                         whatsapp_verify_token=VERIFY_TOKEN, **overrides)
+
+
+@dataclass
+class RunningBridge:
+    """The bridge on a loopback port, an HTTP client for it, and what it talks to."""
+
+    url: str
+    http: httpx2.AsyncClient
+    services: Services
+    graph: FakeGraphApi
+    agents: ScriptedAgents
+    stack: contextlib.AsyncExitStack
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http") + "/ws"
+
+    async def stop(self) -> None:
+        """Shut the bridge down; its lifespan drains every queued turn first."""
+        await self.stack.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(services: Services, graph: FakeGraphApi, agents: ScriptedAgents | None = None,
+                         settings: Settings | None = None, **options: Any) -> AsyncIterator[RunningBridge]:
+    """`build_app` over `services` and the fake Graph API, with scripted agents; `options` go to `build_app`."""
+    agents = agents or ScriptedAgents()
+    app = build_app(settings or bridge_settings(graph), services=services, agent_turn_factory=agents.turn_for,
+                    **options)
+    async with contextlib.AsyncExitStack() as stack:
+        url = await stack.enter_async_context(serve_on_loopback(app))
+        http = await stack.enter_async_context(httpx2.AsyncClient(base_url=url, timeout=30))
+        yield RunningBridge(url, http, services, graph, agents, stack)
+
+
+async def next_event(sidebar: ClientConnection, event_type: str) -> dict[str, Any]:
+    """The next event of `event_type` a sidebar's WebSocket receives (other events are skipped)."""
+    async with asyncio.timeout(10):
+        while True:
+            event: dict[str, Any] = json.loads(await sidebar.recv())
+            if event["type"] == event_type:
+                return event
+
+
+@pytest.fixture
+async def bridge(services: Services, graph_api: FakeGraphApi) -> AsyncIterator[RunningBridge]:
+    """The bridge over the test database (SQLite, then PostgreSQL) and the fake Graph API."""
+    async with running_bridge(services, graph_api) as running:
+        yield running
