@@ -1,0 +1,303 @@
+// The operator console: wires the API, the realtime channel, the picker, the conversation and the calendar.
+
+import { api, operatorToken, realtimeUrl, unauthorized } from "./api.js";
+import { CalendarStrip } from "./calendar.js";
+import { ContactCombobox, contactLabel } from "./combobox.js";
+import { Composer } from "./composer.js";
+import { ConversationView } from "./conversation.js";
+import { ConversationDays } from "./days.js";
+import { debounce, h, icon, useTimeZone } from "./dom.js";
+import { renderAgentNotice, renderHeader, renderRecent, renderTyping } from "./panels.js";
+import { Realtime } from "./realtime.js";
+import { SignIn } from "./signin.js";
+
+const PAGE_SIZE = 50;
+const RECENT_SHOWN = 8;
+const CONNECTION_TEXT = { open: "Live", connecting: "Connecting…", offline: "Offline · reconnecting" };
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  config: null,
+  agentStatus: null,
+  contacts: [],
+  selected: null,
+  generation: 0, // which conversation the answers in flight are for
+  olderBefore: null,
+  unread: new Map(),
+  typing: new Set(),
+};
+
+const days = new ConversationDays();
+const realtime = new Realtime(realtimeUrl);
+const signIn = new SignIn($("login"));
+const view = new ConversationView($("messages"), { onAnswer: answerConfirmation });
+const strip = new CalendarStrip($("calendar-days"), {
+  fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
+  onError: (message) => { $("calendar-error").textContent = message; },
+});
+const picker = new ContactCombobox({
+  input: $("contact-input"),
+  listbox: $("contact-listbox"),
+  status: $("contact-status"),
+  loadAll: () => api("/customers/names"),
+  search: (query) => api(`/customers/search?q=${encodeURIComponent(query)}&limit=20`),
+  onSelect: (contact) => openConversation(contact),
+  unread: (waId) => state.unread.get(waId) || 0,
+});
+const composer = new Composer({
+  form: $("composer"),
+  input: $("composer-input"),
+  button: $("composer-send"),
+  error: $("composer-error"),
+  send: async (text) => (await api("/whatsapp/message", {
+    method: "POST", body: { wa_id: state.selected.wa_id, message: text, _call_source: "console" },
+  })).message,
+  stored: (message) => received(message, { scroll: "bottom" }),
+});
+
+// --- start and sign-in ---------------------------------------------------------------------------------
+
+async function boot() {
+  try {
+    state.config = await api("/config");
+  } catch (error) {
+    return fatal(error.message);
+  }
+  $("sign-out").hidden = !state.config.token_required;
+  useTimeZone(state.config.timezone);
+  picker.systemAgent = state.config.system_agent;
+  if (state.config.token_required && !operatorToken.get()) await signIn.ask();
+  await start();
+}
+
+/** Load what the page needs, connect, and open the conversation in the address (else the agent's). */
+async function start() {
+  let contacts;
+  try {
+    [contacts, state.agentStatus] = await Promise.all([api("/customers/names"), api("/agent/status")]);
+  } catch (error) {
+    if (error.status !== 401) fatal(error.message); // a 401 has brought the sign-in prompt up
+    return;
+  }
+  state.contacts = contacts;
+  realtime.start();
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
+  await openConversation(contacts.find((c) => c.wa_id === wanted) || contacts[0]);
+}
+
+function fatal(message) {
+  $("messages").replaceChildren(h("div", { class: "log-error", role: "alert" }, icon("alert"), message));
+}
+
+unauthorized.addEventListener("unauthorized", async () => {
+  if (signIn.asking) return;
+  operatorToken.clear();
+  realtime.stop();
+  await signIn.ask("Your session ended: enter the operator token again.");
+  if (!state.selected) return start();
+  realtime.start();
+  openConversation(state.selected);
+});
+
+$("sign-out").addEventListener("click", () => {
+  operatorToken.clear();
+  location.reload();
+});
+
+// --- the conversation ----------------------------------------------------------------------------------
+
+async function openConversation(contact) {
+  const generation = ++state.generation;
+  state.selected = contact;
+  state.unread.delete(contact.wa_id);
+  days.reset();
+  picker.select(contact);
+  showRecent();
+  history.replaceState(null, "", `#c=${contact.wa_id}`);
+  document.title = `${contactLabel(contact)} · Operator console`;
+  renderHeader(contact);
+  const blocked = renderAgentNotice(contact, state.agentStatus);
+  composer.enable(!blocked, placeholder(contact, blocked));
+  renderTyping(contact, state.typing.has(contact.wa_id));
+  view.reset(contact, state.config.system_agent.name);
+  $("load-older").hidden = true;
+  const page = await loadPage(contact, generation);
+  if (page && generation === state.generation) {
+    state.olderBefore = page.next_before_id;
+    $("load-older").hidden = !state.olderBefore;
+    if (!page.messages.length) view.empty(emptyText(contact));
+  }
+  updateCalendar();
+}
+
+/** The newest page of `contact`'s conversation, shown; null when it failed or another was chosen meanwhile. */
+async function loadPage(contact, generation, beforeId = null) {
+  const log = $("messages");
+  log.setAttribute("aria-busy", "true");
+  try {
+    const before = beforeId ? `&before_id=${beforeId}` : "";
+    const page = await api(`/conversations/${contact.wa_id}?limit=${PAGE_SIZE}${before}`);
+    if (generation !== state.generation) return null;
+    view.show(page.messages, { scroll: beforeId ? "keep" : "bottom" });
+    days.touchMessages(page.messages);
+    return page;
+  } catch (error) {
+    if (generation === state.generation) view.error(error.message);
+    return null;
+  } finally {
+    if (generation === state.generation) log.removeAttribute("aria-busy");
+  }
+}
+
+$("load-older").addEventListener("click", async () => {
+  const log = $("messages");
+  const fromBottom = log.scrollHeight - log.scrollTop;
+  const page = await loadPage(state.selected, state.generation, state.olderBefore);
+  if (!page) return;
+  log.scrollTop = log.scrollHeight - fromBottom;
+  state.olderBefore = page.next_before_id;
+  $("load-older").hidden = !state.olderBefore;
+});
+
+function placeholder(contact, blocked) {
+  if (blocked) return "The agent needs a language model before it can answer";
+  return contact.is_system_agent ? `Ask ${contact.name}…` : "Message on WhatsApp…";
+}
+
+function emptyText(contact) {
+  return contact.is_system_agent
+    ? `Ask ${contact.name} to find, book, move or cancel appointments, e.g. “move all users from next Sunday to Tuesday”.`
+    : "No messages with this customer yet.";
+}
+
+/** A stored message of the open conversation: shown (once), and its days followed by the calendar. */
+function received(message, options) {
+  if (!state.selected || message.wa_id !== state.selected.wa_id) return;
+  view.show([message], options);
+  days.touchMessages([message]);
+  updateCalendar();
+}
+
+async function answerConfirmation(confirmationId, accept) {
+  view.resolve(confirmationId, "sending");
+  try {
+    await api(`/confirmations/${encodeURIComponent(confirmationId)}`, { method: "POST", body: { accept } });
+    view.resolve(confirmationId, accept ? "accepted" : "declined");
+  } catch (error) {
+    const gone = error.status === 404;
+    view.resolve(confirmationId, gone ? "expired" : "pending", gone ? error.message : `Your answer was not sent: ${error.message}`);
+  }
+}
+
+// --- recent conversations ------------------------------------------------------------------------------
+
+function showRecent() {
+  renderRecent(state.contacts.slice(0, RECENT_SHOWN), {
+    selected: state.selected?.wa_id, unread: (waId) => state.unread.get(waId) || 0, open: openConversation,
+  });
+}
+
+/** The contact list again (a new customer, a new last message), once activity settles. */
+const reloadRecent = debounce(async () => {
+  try {
+    state.contacts = await api("/customers/names");
+  } catch {
+    return;
+  }
+  showRecent();
+}, 400);
+
+// --- realtime ------------------------------------------------------------------------------------------
+
+const HANDLERS = {
+  conversation_new_message: ({ message }) => {
+    reloadRecent();
+    if (state.selected && message.wa_id === state.selected.wa_id) return received(message);
+    state.unread.set(message.wa_id, (state.unread.get(message.wa_id) || 0) + 1);
+  },
+  conversation_typing: ({ wa_id: waId, typing }) => {
+    if (typing) state.typing.add(waId);
+    else state.typing.delete(waId);
+    if (waId === state.selected?.wa_id) renderTyping(state.selected, typing);
+  },
+  system_agent_error: (event) => {
+    state.typing.delete(event.wa_id);
+    if (event.wa_id !== state.selected?.wa_id) return;
+    renderTyping(state.selected, false);
+    view.error(event.error || event.message || "The agent could not answer.");
+  },
+  confirmation_request: (event) => {
+    if (event.wa_id !== state.selected?.wa_id) return;
+    view.showRequest(event);
+    days.touch(Object.keys(event.preview?.days || {}));
+    updateCalendar();
+  },
+  confirmation_resolved: (event) => {
+    view.resolve(event.confirmation_id, event.state || (event.accepted ? "accepted" : "declined"));
+  },
+};
+
+/** A reservation changed: the strip reloads; the day joins it when this conversation caused the change. */
+function calendarChanged({ reservation = {} }) {
+  const contact = state.selected;
+  const ours = contact && (contact.is_system_agent ? state.typing.has(contact.wa_id) : reservation.wa_id === contact.wa_id);
+  if (ours && reservation.date) days.touch([reservation.date]);
+  refreshCalendarSoon();
+}
+
+realtime.addEventListener("event", ({ detail: event }) => {
+  if (event.type.startsWith("reservation_")) return calendarChanged(event);
+  HANDLERS[event.type]?.(event);
+});
+
+realtime.addEventListener("status", ({ detail }) => {
+  $("connection").dataset.state = detail;
+  $("connection-text").textContent = CONNECTION_TEXT[detail];
+});
+
+/** After a reconnection, events may have been missed: the newest page and the calendar again. */
+realtime.addEventListener("resync", async () => {
+  if (!state.selected) return;
+  await loadPage(state.selected, state.generation);
+  updateCalendar();
+  strip.refresh();
+});
+
+// --- the calendar strip --------------------------------------------------------------------------------
+
+/** Show the days the conversation touches (or the picked week); returns undefined when they did not change. */
+function updateCalendar() {
+  const shown = days.shown(state.config.today);
+  $("calendar-caption").textContent = days.caption();
+  $("calendar-reset").hidden = !days.from;
+  $("calendar-error").textContent = "";
+  const highlight = state.selected && !state.selected.is_system_agent ? state.selected.wa_id : null;
+  const same = shown.join() === strip.days.join() && highlight === strip.highlight;
+  return same ? undefined : strip.show(shown, highlight);
+}
+
+const refreshCalendarSoon = debounce(() => {
+  if (updateCalendar() === undefined) strip.refresh();
+}, 120);
+
+$("day-picker").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!$("day-input").value) return;
+  days.from = $("day-input").value;
+  updateCalendar();
+});
+
+$("calendar-reset").addEventListener("click", () => {
+  days.from = null;
+  $("day-input").value = "";
+  updateCalendar();
+});
+
+window.addEventListener("hashchange", () => {
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
+  const contact = state.contacts.find((c) => c.wa_id === wanted);
+  if (contact && wanted !== state.selected?.wa_id) openConversation(contact);
+});
+
+boot();

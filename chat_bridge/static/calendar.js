@@ -1,0 +1,125 @@
+// The calendar strip: the days a conversation touches, each slot with who is booked; refreshed live.
+
+import { h, icon } from "./dom.js";
+
+const MERGE_GAP_DAYS = 7;
+const MAX_FETCH_DAYS = 92;
+const NAMES_SHOWN = 4;
+const DAY_MS = 86_400_000;
+
+const headerFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const weekdayFormat = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" });
+
+export function addDays(iso, count) {
+  return new Date(Date.parse(`${iso}T00:00:00Z`) + count * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Sorted days cut into ranges the server can answer in one request each. */
+export function fetchRanges(days) {
+  const ranges = [];
+  for (const day of [...days].sort()) {
+    const last = ranges[ranges.length - 1];
+    if (last && day <= addDays(last.end, MERGE_GAP_DAYS) && day < addDays(last.start, MAX_FETCH_DAYS)) last.end = day;
+    else ranges.push({ start: day, end: day });
+  }
+  return ranges;
+}
+
+export class CalendarStrip {
+  /** fetchRange(start, end): the `/calendar` snapshot; onError(message): a refresh failed. */
+  constructor(root, { fetchRange, onError }) {
+    this.root = root;
+    this.fetchRange = fetchRange;
+    this.onError = onError;
+    this.days = [];
+    this.highlight = null;
+    this.booked = new Map();
+    this.generation = 0;
+  }
+
+  /** Show these days (ISO dates, any order) and load them. */
+  async show(days, highlight = this.highlight) {
+    this.days = [...new Set(days)].sort();
+    this.highlight = highlight;
+    await this.refresh();
+  }
+
+  /** Reload the shown days; an answer overtaken by a newer refresh is dropped. */
+  async refresh() {
+    const generation = ++this.generation;
+    this.root.setAttribute("aria-busy", "true");
+    try {
+      const snapshots = await Promise.all(fetchRanges(this.days).map((r) => this.fetchRange(r.start, r.end)));
+      if (generation !== this.generation) return;
+      this.render(snapshots);
+    } catch (error) {
+      if (generation === this.generation) this.onError(error.message);
+    } finally {
+      if (generation === this.generation) this.root.removeAttribute("aria-busy");
+    }
+  }
+
+  render(snapshots) {
+    const wanted = new Set(this.days);
+    const types = Object.assign({}, ...snapshots.map((s) => s.types || {}));
+    const days = snapshots.flatMap((s) => s.days).filter((day) => wanted.has(day.date));
+    this.root.replaceChildren(...days.map((day) => this.day(day, types)));
+  }
+
+  day(day, types) {
+    const label = `${day.weekday} ${headerFormat.format(new Date(`${day.date}T00:00:00Z`))}`;
+    const slots = day.slots.filter((slot) => slot.in_hours || slot.booked);
+    return h("article", { class: `day day-${day.status}`, dataset: { date: day.date, status: day.status }, "aria-label": label },
+      h("header", { class: "day-head" },
+        h("div", { class: "day-when" },
+          h("span", { class: "day-weekday" }, weekdayFormat.format(new Date(`${day.date}T00:00:00Z`))),
+          h("span", { class: "day-date" }, headerFormat.format(new Date(`${day.date}T00:00:00Z`))),
+          h("span", { class: "day-hijri", title: "Hijri (Umm al-Qura)" }, day.hijri_date)),
+        h("div", { class: "day-summary" },
+          statusChip(day),
+          h("span", { class: "day-total", dataset: { total: day.booked } }, `${day.booked} booked`))),
+      slots.length
+        ? h("ul", { class: "slots", "aria-label": `Slots on ${label}` }, slots.map((slot) => this.slot(day.date, slot, types)))
+        : h("p", { class: "day-empty" }, day.status === "closed" ? "Closed" : day.vacation || "No slots"));
+  }
+
+  slot(date, slot, types) {
+    const key = `${date} ${slot.time_slot}`;
+    const before = this.booked.get(key);
+    this.booked.set(key, slot.booked);
+    const capacity = slot.capacity.operator;
+    const full = slot.booked >= slot.capacity.agent;
+    const mine = slot.reservations.some((r) => r.wa_id === this.highlight);
+    return h("li", {
+      class: `slot${full ? " slot-full" : ""}${mine ? " slot-mine" : ""}${before !== undefined && before !== slot.booked ? " slot-changed" : ""}`,
+      dataset: { slot: slot.time_slot, booked: slot.booked },
+    },
+      h("div", { class: "slot-head" },
+        h("span", { class: "slot-time" }, slot.time_label),
+        h("span", { class: "slot-count", title: `AI agents book up to ${slot.capacity.agent}, operators up to ${capacity}` },
+          `${slot.booked} / ${capacity}`)),
+      h("div", { class: "meter", role: "meter", "aria-valuemin": "0", "aria-valuemax": String(capacity), "aria-valuenow": String(slot.booked),
+        "aria-label": `${slot.time_label}: ${slot.booked} of ${capacity} booked` },
+        h("span", { style: `width:${Math.min(100, (100 * slot.booked) / Math.max(1, capacity))}%` })),
+      this.people(slot.reservations, types));
+  }
+
+  people(reservations, types) {
+    if (!reservations.length) return null;
+    const chip = (r) => h("li", {
+      class: `person${r.wa_id === this.highlight ? " person-mine" : ""}`, dir: "auto", dataset: { reservationId: r.id, waId: r.wa_id },
+      title: `${r.customer_name || `+${r.wa_id}`} · +${r.wa_id} · ${types[String(r.type)] || `type ${r.type}`}`,
+    }, r.customer_name || `+${r.wa_id}`);
+    const shown = reservations.slice(0, NAMES_SHOWN).map(chip);
+    const rest = reservations.slice(NAMES_SHOWN);
+    return h("ul", { class: "people" }, shown,
+      rest.length ? h("li", { class: "person-more" },
+        h("details", {}, h("summary", {}, `+${rest.length} more`), h("ul", { class: "people" }, rest.map(chip)))) : null);
+  }
+}
+
+function statusChip(day) {
+  const text = { open: "Open", past: "Past", closed: "Closed", vacation: "Vacation" }[day.status] || day.status;
+  const kind = { open: "chip-ok", past: "chip-muted", closed: "chip-muted", vacation: "chip-warn" }[day.status] || "chip-muted";
+  return h("span", { class: `chip ${kind}`, title: day.vacation || "" }, day.status === "vacation" ? icon("sun") : null, text);
+}

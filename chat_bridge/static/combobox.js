@@ -1,0 +1,176 @@
+// The conversation picker: an ARIA combobox over the contacts, filtered by the server's fuzzy search.
+
+import { debounce, h, icon, initials } from "./dom.js";
+
+const SEARCH_DELAY_MS = 150;
+
+/** A contact's label: its name, else its number. */
+export function contactLabel(contact) {
+  return contact.name || contact.display || `+${contact.wa_id}`;
+}
+
+export class ContactCombobox {
+  /**
+   * input/listbox: the elements; loadAll(): every contact (system agent first); search(q): hits;
+   * onSelect(contact): a conversation was chosen; unread(wa_id): messages waiting in it.
+   */
+  constructor({ input, listbox, status, loadAll, search, onSelect, unread }) {
+    Object.assign(this, { input, listbox, status, loadAll, search, onSelect, unread });
+    this.options = [];
+    this.active = -1;
+    this.selected = null;
+    this.query = "";
+    this.generation = 0;
+    this.systemAgent = null;
+    this.filter = debounce(() => this.refresh(), SEARCH_DELAY_MS);
+    input.addEventListener("input", () => this.typed());
+    input.addEventListener("keydown", (event) => this.key(event));
+    input.addEventListener("focus", () => input.select());
+    input.addEventListener("click", () => this.open());
+    input.addEventListener("blur", () => setTimeout(() => this.blurred(), 120));
+    listbox.addEventListener("mousedown", (event) => event.preventDefault());
+  }
+
+  typed() {
+    this.query = this.input.value.trim();
+    this.generation += 1; // answers to earlier queries are now stale
+    this.listbox.setAttribute("aria-busy", "true");
+    this.filter();
+    if (this.listbox.hidden) this.show();
+  }
+
+  async open() {
+    if (this.listbox.hidden) {
+      this.query = this.selected && this.input.value === contactLabel(this.selected) ? "" : this.input.value.trim();
+      await this.refresh();
+      this.show();
+    }
+  }
+
+  blurred() {
+    if (document.activeElement === this.input) return;
+    this.close();
+    if (this.selected) this.input.value = contactLabel(this.selected);
+  }
+
+  async refresh() {
+    const generation = ++this.generation;
+    const query = this.query;
+    let contacts;
+    try {
+      contacts = query ? await this.matching(query) : await this.loadAll();
+    } catch (error) {
+      contacts = [];
+      this.status.textContent = error.message;
+    }
+    if (generation !== this.generation) return; // a newer query is on its way
+    this.render(contacts, query);
+  }
+
+  /** The server's fuzzy hits, the system agent first when its name or number matches too. */
+  async matching(query) {
+    const hits = await this.search(query);
+    const agent = this.systemAgent;
+    const folded = query.toLowerCase();
+    const digits = query.replace(/\D/g, "");
+    const agentMatches = agent && (agent.name.toLowerCase().includes(folded) || (digits && agent.wa_id.includes(digits)));
+    const customers = hits.filter((hit) => !agent || hit.wa_id !== agent.wa_id);
+    return agentMatches ? [{ ...agent, is_system_agent: true }, ...customers] : customers;
+  }
+
+  render(contacts, query) {
+    this.listbox.removeAttribute("aria-busy");
+    this.options = contacts;
+    this.active = contacts.length ? 0 : -1;
+    this.listbox.replaceChildren(...contacts.map((contact, index) => this.option(contact, index)));
+    if (!contacts.length) {
+      this.listbox.append(h("li", { class: "option-empty", role: "presentation" }, query ? `No contact matches “${query}”.` : "No contacts yet."));
+    }
+    const count = contacts.length;
+    this.status.textContent = query ? `${count} ${count === 1 ? "match" : "matches"}` : `${count} conversations`;
+    this.highlight();
+  }
+
+  option(contact, index) {
+    const agent = Boolean(contact.is_system_agent);
+    const unread = this.unread(contact.wa_id);
+    const selected = this.selected && this.selected.wa_id === contact.wa_id;
+    return h("li", {
+      id: `contact-option-${index}`, role: "option", class: `option${agent ? " option-agent" : ""}`,
+      "aria-selected": selected ? "true" : "false", dataset: { waId: contact.wa_id },
+      onclick: () => this.choose(contact),
+    },
+      h("span", { class: `avatar${agent ? " avatar-agent" : ""}`, "aria-hidden": "true" },
+        agent ? icon("spark") : initials(contact.name, contact.wa_id)),
+      h("span", { class: "option-text" },
+        h("span", { class: "option-name", dir: "auto" }, contactLabel(contact)),
+        h("span", { class: "option-sub" }, agent ? "AI calendar agent · internal" : contact.display || `+${contact.wa_id}`)),
+      contact.is_favorite && !agent ? icon("star", "Favourite") : null,
+      contact.is_blocked ? h("span", { class: "chip chip-muted" }, "Blocked") : null,
+      unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, String(unread)) : null,
+    );
+  }
+
+  key(event) {
+    const open = !this.listbox.hidden;
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: 5, PageUp: -5 };
+    if (event.key in moves) {
+      event.preventDefault();
+      if (!open) return void this.open();
+      this.move(moves[event.key]);
+    } else if (open && (event.key === "Home" || event.key === "End") && event.ctrlKey) {
+      event.preventDefault();
+      this.active = event.key === "Home" ? 0 : this.options.length - 1;
+      this.highlight();
+    } else if (event.key === "Enter" && open && this.active >= 0) {
+      event.preventDefault();
+      this.choose(this.options[this.active]);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      this.close();
+      if (this.selected) this.input.value = contactLabel(this.selected);
+    }
+  }
+
+  move(step) {
+    if (!this.options.length) return;
+    this.active = Math.max(0, Math.min(this.options.length - 1, this.active + step));
+    this.highlight();
+  }
+
+  highlight() {
+    const items = this.listbox.querySelectorAll('[role="option"]');
+    items.forEach((item, index) => item.classList.toggle("is-active", index === this.active));
+    const current = items[this.active];
+    if (current) {
+      this.input.setAttribute("aria-activedescendant", current.id);
+      current.scrollIntoView({ block: "nearest" });
+    } else {
+      this.input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  choose(contact) {
+    this.close();
+    this.select(contact);
+    this.onSelect(contact);
+  }
+
+  /** Show `contact` as the current conversation (without telling onSelect). */
+  select(contact) {
+    this.selected = contact;
+    this.input.value = contactLabel(contact);
+    this.query = "";
+  }
+
+  show() {
+    this.listbox.hidden = false;
+    this.input.setAttribute("aria-expanded", "true");
+  }
+
+  close() {
+    this.listbox.hidden = true;
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
+  }
+}

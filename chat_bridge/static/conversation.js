@@ -1,0 +1,229 @@
+// The conversation log: customer, operator, assistant and tool rows, confirmation cards, inline errors.
+
+import { h, icon, prettyJson, shortTime } from "./dom.js";
+
+const ROLE_LABELS = { user: "Customer", secretary: "Operator", assistant: "Assistant", tool: "Tool call" };
+const DELIVERY_LABELS = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
+const NEAR_BOTTOM_PX = 80;
+
+export class ConversationView {
+  /** root: the log element; onAnswer(confirmationId, accept): the operator answered a confirmation card. */
+  constructor(root, { onAnswer }) {
+    this.root = root;
+    this.onAnswer = onAnswer;
+    this.rows = new Map();
+    this.contact = null;
+  }
+
+  /** Empty the log for `contact` (the system agent's rows are labelled with its name). */
+  reset(contact, agentName) {
+    this.contact = contact;
+    this.agentName = agentName;
+    this.rows.clear();
+    this.root.replaceChildren();
+  }
+
+  empty(text) {
+    this.root.append(h("p", { class: "log-empty", dataset: { transient: "empty" } }, text));
+  }
+
+  /** Add stored messages (any order); a message already shown is replaced by its newer state. */
+  show(messages, { scroll = "auto" } = {}) {
+    const stick = scroll === "bottom" || this.nearBottom();
+    this.root.querySelector('[data-transient="empty"]')?.remove();
+    for (const message of messages) this.place(message);
+    if (stick) this.scrollToBottom();
+  }
+
+  has(id) {
+    return this.rows.has(id);
+  }
+
+  place(message) {
+    if (message.meta && message.meta.kind === "confirmation") {
+      const shownFromEvent = this.card(message.meta.confirmation_id);
+      if (shownFromEvent && !shownFromEvent.dataset.messageId) shownFromEvent.remove();
+    }
+    const row = this.row(message);
+    const existing = this.rows.get(message.id);
+    if (existing) {
+      existing.replaceWith(keepOpen(existing, row));
+    } else {
+      this.root.insertBefore(row, this.following(message.id));
+    }
+    this.rows.set(message.id, row);
+  }
+
+  /** The first stored row after `id`, or the first transient row (errors stay under the messages they follow). */
+  following(id) {
+    let best = null;
+    for (const [otherId, row] of this.rows) {
+      if (otherId > id && (!best || otherId < Number(best.dataset.messageId))) best = row;
+    }
+    return best;
+  }
+
+  row(message) {
+    if (message.meta && message.meta.kind === "confirmation") return this.confirmation(message);
+    if (message.role === "tool") return toolRow(message);
+    return this.bubble(message);
+  }
+
+  bubble(message) {
+    const role = ROLE_LABELS[message.role] ? message.role : "assistant";
+    const status = message.role === "secretary" ? deliveryChip(message.delivery_status) : null;
+    return h("article", { class: `msg msg-${role}`, dataset: { role, messageId: message.id } },
+      h("header", { class: "msg-meta" },
+        h("span", { class: "msg-author", dir: "auto" }, this.author(message)),
+        h("time", { datetime: message.timestamp || "" }, shortTime(message.timestamp)),
+        status),
+      h("p", { class: "msg-text", dir: "auto" }, message.text));
+  }
+
+  author(message) {
+    const agent = this.contact && this.contact.is_system_agent;
+    if (message.role === "assistant") return agent ? this.agentName : "Assistant";
+    if (message.role === "user") return this.contact?.name || "Customer";
+    const source = message.meta && message.meta.call_source;
+    return source === "console" || !source ? "Operator" : `Operator · ${source}`;
+  }
+
+  /** A confirmation card for a stored confirmation message or a `confirmation_request` event. */
+  confirmation(message) {
+    const meta = message.meta || {};
+    return confirmationCard({
+      id: meta.confirmation_id, text: message.text, preview: meta.preview, state: meta.state || "pending",
+      messageId: message.id, timestamp: message.timestamp, onAnswer: this.onAnswer,
+    });
+  }
+
+  /** Show a confirmation that arrived as an event, unless a stored message already shows it. */
+  showRequest(request) {
+    if (this.card(request.confirmation_id)) return;
+    const stick = this.nearBottom();
+    this.root.append(confirmationCard({ ...request, id: request.confirmation_id, text: request.message,
+      state: "pending", onAnswer: this.onAnswer }));
+    if (stick) this.scrollToBottom();
+  }
+
+  card(confirmationId) {
+    return confirmationId ? this.root.querySelector(`[data-confirmation-id="${CSS.escape(confirmationId)}"]`) : null;
+  }
+
+  /** Mark a card answered: accepted, cancelled, expired (or in flight: "sending"). */
+  resolve(confirmationId, state, detail) {
+    const card = this.card(confirmationId);
+    if (card) setCardState(card, state, detail);
+  }
+
+  /** An inline, announced error under the newest message; the operator's message stays where it was. */
+  error(text) {
+    const stick = this.nearBottom();
+    this.root.append(h("div", { class: "log-error", role: "alert", dataset: { transient: "error" } },
+      icon("alert"), h("span", { dir: "auto" }, text)));
+    if (stick) this.scrollToBottom();
+  }
+
+  nearBottom() {
+    const { scrollTop, scrollHeight, clientHeight } = this.root;
+    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToBottom() {
+    this.root.scrollTop = this.root.scrollHeight;
+  }
+}
+
+function deliveryChip(status) {
+  if (!status) return null;
+  return h("span", { class: `delivery delivery-${status}`, dataset: { delivery: status } }, DELIVERY_LABELS[status] || status);
+}
+
+/** A tool call, collapsed: the tool and its outcome; open it for the arguments and the result. */
+export function toolRow(message) {
+  const meta = message.meta || {};
+  const name = meta.tool || "tool";
+  const failed = Boolean(meta.is_error);
+  return h("details", { class: `tool${failed ? " tool-error" : ""}`, dataset: { role: "tool", messageId: message.id, tool: name } },
+    h("summary", {},
+      icon("wrench"),
+      h("span", { class: "tool-name" }, name),
+      h("span", { class: `chip ${failed ? "chip-danger" : "chip-ok"}` }, failed ? "error" : "ok"),
+      h("span", { class: "tool-preview" }, argumentPreview(meta.arguments)),
+      h("time", { datetime: message.timestamp || "" }, shortTime(message.timestamp))),
+    h("div", { class: "tool-body" },
+      h("h4", {}, "Arguments"),
+      h("pre", { class: "tool-arguments", dir: "ltr", tabindex: "0" }, prettyJson(meta.arguments ?? {})),
+      h("h4", {}, failed ? "Error" : "Result"),
+      h("pre", { class: "tool-result", dir: "auto", tabindex: "0" }, prettyJson(meta.result ?? message.text))));
+}
+
+function argumentPreview(args) {
+  if (!args || typeof args !== "object") return "";
+  const text = JSON.stringify(args);
+  return text.length > 90 ? `${text.slice(0, 89)}…` : text;
+}
+
+/** A tool row re-rendered keeps the operator's expansion. */
+function keepOpen(before, after) {
+  if (before.tagName === "DETAILS" && after.tagName === "DETAILS") after.open = before.open;
+  return after;
+}
+
+function confirmationCard({ id, text, preview, state, messageId, timestamp, onAnswer }) {
+  const titleId = `confirmation-title-${id}`;
+  const buttons = h("div", { class: "confirm-actions" },
+    h("button", { type: "button", class: "button button-primary", "data-action": "confirm", onclick: () => onAnswer(id, true) },
+      icon("check"), "Confirm"),
+    h("button", { type: "button", class: "button", "data-action": "cancel", onclick: () => onAnswer(id, false) }, "Cancel"));
+  const card = h("section", {
+    class: "confirm-card", role: "group", "aria-labelledby": titleId,
+    dataset: { confirmationId: id, ...(messageId !== undefined ? { messageId } : {}) },
+  },
+    h("header", {},
+      icon("shield"),
+      h("h3", { id: titleId }, "Confirmation needed"),
+      h("time", { datetime: timestamp || "" }, shortTime(timestamp))),
+    text ? h("p", { class: "confirm-text", dir: "auto" }, text) : null,
+    previewList(preview),
+    buttons,
+    h("p", { class: "confirm-state", role: "status" }));
+  setCardState(card, state);
+  return card;
+}
+
+function previewList(preview) {
+  if (!preview || typeof preview !== "object") return null;
+  const days = Object.entries(preview.days || {});
+  const actions = Object.entries(preview.actions || {});
+  return h("dl", { class: "confirm-preview" },
+    h("div", {}, h("dt", {}, "Reservations"), h("dd", { "data-preview": "reservations" }, String(preview.reservations ?? "—"))),
+    days.length ? h("div", {}, h("dt", {}, "Days"), h("dd", { "data-preview": "days" },
+      h("ul", {}, days.map(([day, count]) => h("li", {}, `${formatDay(day)} · ${count}`))))) : null,
+    actions.length ? h("div", {}, h("dt", {}, "Changes"), h("dd", { "data-preview": "actions" },
+      h("ul", {}, actions.map(([action, count]) => h("li", {}, `${action}: ${count}`))))) : null);
+}
+
+const STATE_TEXT = {
+  pending: "",
+  sending: "Sending your answer…",
+  accepted: "Confirmed: the agent is applying the change.",
+  declined: "Cancelled: nothing was changed.",
+  expired: "No answer in time: nothing was changed.",
+};
+
+function setCardState(card, state, detail) {
+  const normal = { confirmed: "accepted", accept: "accepted", cancelled: "declined", cancel: "declined", decline: "declined",
+    timeout: "expired", timed_out: "expired" }[state] || state;
+  card.dataset.state = normal;
+  card.querySelectorAll("button").forEach((button) => { button.disabled = normal !== "pending"; });
+  card.querySelector(".confirm-state").textContent = detail || STATE_TEXT[normal] || "";
+}
+
+const dayFormat = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+
+/** "Wed, 2 Dec 2026" for "2026-12-02" (a calendar date, whatever the browser's zone). */
+export function formatDay(iso) {
+  const moment = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(moment.getTime()) ? iso : dayFormat.format(moment);
+}

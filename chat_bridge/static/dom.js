@@ -1,0 +1,90 @@
+// Tiny DOM helpers: elements are built with textContent only, never from HTML strings.
+
+/** An element: h("p", {class: "x", dir: "auto", onclick: fn}, "text", child, ...). */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
+    else if (value === true) element.setAttribute(name, "");
+    else element.setAttribute(name, String(value));
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** An inline SVG icon from the sprite in index.html. */
+export function icon(name, label) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", `icon icon-${name}`);
+  if (label) {
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+  } else {
+    svg.setAttribute("aria-hidden", "true");
+  }
+  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+  use.setAttribute("href", `#i-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+/** Initials for an avatar: two letters of a name, else the last two digits of a number. */
+export function initials(name, fallback = "") {
+  const words = (name || "").trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return fallback.slice(-2);
+  return words.slice(0, 2).map((word) => Array.from(word)[0]).join("").toUpperCase();
+}
+
+let timeFormat = null;
+let dayTimeFormat = null;
+let dayKey = null;
+
+/** Show times in the clinic's zone (the operator may sit elsewhere). */
+export function useTimeZone(timeZone) {
+  timeFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
+  dayTimeFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
+  dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone });
+}
+
+useTimeZone(undefined);
+
+/** "14:05" for today, "3 Dec, 14:05" for another day, in the clinic's zone. */
+export function shortTime(iso) {
+  if (!iso) return "";
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return "";
+  const sameDay = dayKey.format(moment) === dayKey.format(new Date());
+  return (sameDay ? timeFormat : dayTimeFormat).format(moment);
+}
+
+/** Pretty JSON for a value that may be JSON text; other text as it is. */
+export function prettyJson(value) {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") {
+    try {
+      return JSON.stringify(JSON.parse(value), null, 2);
+    } catch {
+      return value;
+    }
+  }
+  return JSON.stringify(value, null, 2);
+}
+
+/** Call `fn` once `wait` ms have passed without another call. */
+export function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
