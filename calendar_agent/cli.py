@@ -89,12 +89,19 @@ async def _seed_async(settings: Settings, customers: int, days: int, force: bool
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from chat_bridge.app import build_app
+    from calendar_agent.service import build_service_app
+    from chat_bridge.security import is_loopback
 
     prepare_database(settings)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
-    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level="info")
+    try:
+        app = build_service_app(settings, host=args.host, public=not is_loopback(args.host))
+    except SettingsError as error:
+        print(f"calendar-agent: {error}", file=sys.stderr)
+        return 2
+    print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 

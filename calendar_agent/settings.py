@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     system_agent_mcp_url: str = ""
     system_agent_mcp_token: str = ""
     mcp_auth_token: str = ""
+    mcp_allowed_hosts: str = ""
     operator_token: str = ""
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)

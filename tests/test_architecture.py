@@ -10,7 +10,7 @@ FORBIDDEN = ("mcp", "starlette", "uvicorn", "chat_bridge", "mcp_server", "calend
 
 def imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
