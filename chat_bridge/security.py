@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from collections.abc import Sequence
 
 from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from calendar_agent.network import is_loopback_host
 from calendar_agent.settings import Settings, SettingsError
 
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
@@ -17,14 +17,7 @@ OPEN_PATHS = ("/health", "/webhook", "/mcp")
 POLICY_VIOLATION = 1008
 
 
-def is_loopback(host: str) -> bool:
-    """Whether a service bound to `host` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
 
 
 def operator_token(settings: Settings, public: bool) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import sys
 
@@ -10,6 +9,7 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
+from calendar_agent.network import is_loopback_host
 from calendar_agent.composition import Services, build_services_from_settings
 from calendar_agent.settings import Settings
 from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, build_mcp_http_app
@@ -62,10 +62,4 @@ def allowed_for(host: str, configured: str = "") -> tuple[list[str], list[str]]:
     return list(LOOPBACK_HOSTS) + extra, list(LOOPBACK_ORIGINS) + origins
 
 
-def is_loopback_address(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback_address = is_loopback_host

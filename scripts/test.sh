@@ -12,4 +12,8 @@ if [ "${CI:-}" = "true" ]; then
   fi
 fi
 bash scripts/browser.sh || echo "test: no Chromium; the browser tests will say so" >&2
+if [ "$#" -eq 0 ]; then
+  # The whole suite: the packages, the tests and the benches are type-checked strictly first.
+  .venv/bin/python -m mypy --strict domain calendar_agent chat_bridge mcp_server prompts tests bench
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -11,8 +11,10 @@ from typing import Any
 import anyio
 import uvicorn
 
+from mcp import Client
 from mcp.client.session import ClientRequestContext
-from mcp_types import ElicitRequestParams, ElicitResult
+from mcp.server import MCPServer
+from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 from starlette.types import ASGIApp
 
 from domain.schedule import is_ramadan
@@ -70,3 +72,22 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
             yield f"http://127.0.0.1:{sock.getsockname()[1]}"
         finally:
             server.should_exit = True
+
+
+# --- Calling tools in memory ---------------------------------------------------------------------
+
+
+async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async with Client(server) as client:
+        return await client.call_tool(tool, arguments)
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    structured: dict[str, Any] = result.structured_content
+    assert structured is not None
+    return structured
+
+
+def text(result: CallToolResult) -> str:
+    return result.content[0].text  # type: ignore[union-attr]

@@ -12,28 +12,12 @@ from mcp_types import CallToolResult
 
 from calendar_agent.composition import Services
 from domain.system_agent.batch import SystemAgentBatchService
-from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays
-
-
-async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(tool, arguments)
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, result.content
-    structured: dict[str, Any] = result.structured_content
-    assert structured is not None
-    return structured
+from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 
 
 def rows(result: CallToolResult) -> list[dict[str, Any]]:
     table = data(result)["sample"]
     return [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
-
-
-def text(result: CallToolResult) -> str:
-    return result.content[0].text  # type: ignore[union-attr]
 
 
 async def active_on(services: Services, wa: str) -> list[str]:

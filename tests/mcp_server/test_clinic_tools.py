@@ -6,12 +6,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
-from mcp_scenario import FRIDAY, WEDNESDAY, Seed
-
-
-async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(tool, arguments)
+from mcp_scenario import FRIDAY, WEDNESDAY, Seed, call, text
 
 
 async def test_current_datetime_is_the_clinic_time_with_its_zone(system_server: MCPServer) -> None:
@@ -20,7 +15,7 @@ async def test_current_datetime_is_the_clinic_time_with_its_zone(system_server: 
     assert result.structured_content["now"] == "2026-12-01T10:00:00+03:00"
     assert result.structured_content["weekday"] == "Tuesday"
     line = "Tuesday 2026-12-01 10:00 (10:00 AM) Asia/Riyadh; Hijri 1448-06-21."
-    assert result.content[0].text == line  # type: ignore[union-attr]
+    assert text(result) == line
 
 
 async def test_one_day_lists_the_open_slots_with_the_places_left(system_server: MCPServer, seed: Seed) -> None:
@@ -54,10 +49,10 @@ async def test_a_full_day_says_full(system_server: MCPServer, seed: Seed) -> Non
 async def test_an_invalid_date_is_a_tool_error_naming_the_format(system_server: MCPServer) -> None:
     result = await call(system_server, "search_available_appointments", {"start_date": "2026-13-45"})
     assert result.is_error
-    assert "The date '2026-13-45' is not valid; use YYYY-MM-DD." in result.content[0].text  # type: ignore[union-attr]
+    assert "The date '2026-13-45' is not valid; use YYYY-MM-DD." in text(result)
 
 
 async def test_an_invalid_date_in_arabic_gives_the_arabic_sentence(system_server: MCPServer) -> None:
     result = await call(system_server, "search_available_appointments", {"start_date": "tomorrow", "ar": True})
     assert result.is_error
-    assert "التاريخ 'tomorrow' غير صالح" in result.content[0].text  # type: ignore[union-attr]
+    assert "التاريخ 'tomorrow' غير صالح" in text(result)

@@ -7,7 +7,7 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
 from calendar_agent.composition import Services
-from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id
+from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
 
 CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations
 CANCEL_BOTH_DAYS = {"filters": {"dates": [WEDNESDAY, THURSDAY]}}  # 30 reservations: over the threshold of 20
@@ -17,13 +17,6 @@ async def cancel(server: MCPServer, arguments: dict[str, Any], elicitation: Elic
                  mode: str = "auto") -> CallToolResult:
     async with Client(server, elicitation_callback=elicitation, mode=mode) as client:
         return await client.call_tool("system_batch_cancel", arguments)
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, result.content
-    structured: dict[str, Any] = result.structured_content
-    assert structured is not None
-    return structured
 
 
 async def active(services: Services) -> int:

@@ -8,26 +8,10 @@ from mcp_types import CallToolResult
 
 from calendar_agent.composition import Services
 from domain.config import BookingSource
-from mcp_scenario import ALICE, BOB, FRIDAY, THURSDAY, WEDNESDAY, Seed
+from mcp_scenario import ALICE, BOB, FRIDAY, THURSDAY, WEDNESDAY, Seed, call, data, text
 
 CUSTOMER_TOOLS = {"get_current_datetime", "get_customer_reservations", "get_available_time_slots",
                   "search_available_appointments", "reserve_time_slot", "modify_reservation", "cancel_reservation"}
-
-
-async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(tool, arguments)
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, result.content
-    structured: dict[str, Any] = result.structured_content
-    assert structured is not None
-    return structured
-
-
-def text(result: CallToolResult) -> str:
-    return result.content[0].text  # type: ignore[union-attr]
 
 
 async def test_the_customer_server_lists_only_the_customer_tools(customer_server: MCPServer) -> None:

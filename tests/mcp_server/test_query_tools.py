@@ -8,23 +8,7 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
 from calendar_agent.composition import Services
-from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays
-
-
-async def call(server: MCPServer, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-    async with Client(server) as client:
-        return await client.call_tool(tool, arguments)
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, result.content
-    structured: dict[str, Any] = result.structured_content
-    assert structured is not None
-    return structured
-
-
-def text(result: CallToolResult) -> str:
-    return result.content[0].text  # type: ignore[union-attr]
+from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 
 
 def span(start: str, end: str) -> dict[str, str]:
