@@ -73,6 +73,8 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
 async def browser() -> AsyncIterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser)."""
     if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: in CI the browser tests must run (scripts/browser.sh installs it)")
         pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/browser.sh`")
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
