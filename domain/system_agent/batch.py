@@ -8,9 +8,8 @@ writes every change in bulk in one transaction: a cancelled call leaves nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -24,22 +23,16 @@ from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.identities import normalize_wa_id
-from domain.models import BatchRecord, Customer
+from domain.models import BatchRecord
 from domain.phone_search import PhoneSearchService
-from domain.planning import Booking, CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_reserve
-from domain.schedule import parse_date, parse_time
-from domain.store import ensure_customers, load_state, load_vacations, lock_calendar, write_changes
+from domain.planning import Booking, RuleContext
+from domain.store import ensure_customers, load_vacations, write_changes
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint
-from domain.system_agent.report import BatchReport, ItemResult
-from domain.system_agent.requests import (
-    CancelItem, Filters, ModifyItem, ReserveItem, Updates, as_list, parse_item, parse_whole,
+from domain.system_agent.planners import (
+    CancelPlanner, CustomerEdit, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
-from domain.system_agent.targets import find_by_filters, listed, locate
-from domain.system_agent.undo import load_record, mark_undone, revert, revert_customer, undo_item, undo_state
-
-ProgressCallback = Callable[[int, int], Awaitable[None]]
-PROGRESS_STEP = 100
+from domain.system_agent.report import BatchReport, ItemResult
+from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
 
 
 class BatchOptions(BaseModel):
@@ -56,39 +49,6 @@ class BatchOptions(BaseModel):
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
     ar: bool = False
-
-
-@dataclass
-class CustomerEdit:
-    index: int
-    wa_id: str
-    new_name: str | None
-    new_wa_id: str | None
-    old_name: str | None = None
-
-
-@dataclass
-class Plan:
-    """Everything a batch decided inside its transaction, before writing."""
-
-    report: BatchReport
-    changes: list[Change] = field(default_factory=list)
-    edits: list[CustomerEdit] = field(default_factory=list)
-    new_customers: dict[str, str | None] = field(default_factory=dict)
-
-    def ok(self, index: int, change: Change) -> None:
-        after = change.after
-        self.changes.append(change)
-        self.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, change.action, change.before, after))
-
-    def fail(self, index: int, error: DomainError, wa_id: str | None = None, reservation_id: int | None = None) -> None:
-        self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, error=error))
-
-    def destructive_count(self) -> int:
-        return sum(1 for c in self.changes if c.before is not None and c.action != "unchanged") + len(self.edits)
-
-
-Planner = Callable[[AsyncSession, RuleContext, Plan, "ProgressCallback | None"], Awaitable[None]]
 
 
 class SystemAgentBatchService:
@@ -115,7 +75,7 @@ class SystemAgentBatchService:
     ) -> BatchReport:
         """Book each request; a customer's upcoming reservation moves instead of doubling."""
         items = as_list(requests)
-        planner = _ReservePlanner(items)
+        planner = ReservePlanner(items)
         return await self._run("system_batch_reserve", {"requests": items}, options, progress, planner)
 
     async def modify(
@@ -132,9 +92,9 @@ class SystemAgentBatchService:
             change = parse_whole(Updates, updates, "updates")
             if change.new_date is None and change.new_time is None and change.new_type is None:
                 raise DomainError("invalid_batch", reason="updates must set new_date, new_time or new_type.")
-            planner: Planner = _ModifyPlanner([], await self._filtered(filters), change)
+            planner: Planner = ModifyPlanner([], await self._filtered(filters), change)
         else:
-            planner = _ModifyPlanner(as_list(requests))
+            planner = ModifyPlanner(as_list(requests))
         return await self._run("system_batch_modify", arguments, options, progress, planner)
 
     async def cancel(
@@ -147,13 +107,13 @@ class SystemAgentBatchService:
         """Soft-cancel explicit reservations, or every upcoming one the filters find."""
         arguments = {"requests": requests, "filters": filters}
         found = await self._filtered(filters) if filters is not None else None
-        planner = _CancelPlanner([] if found else as_list(requests), found)
+        planner = CancelPlanner([] if found else as_list(requests), found)
         return await self._run("system_batch_cancel", arguments, options, progress, planner)
 
     async def undo(self, batch_id: str, actor: str = "system_agent") -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be."""
         options = BatchOptions(actor=actor, source=BookingSource.OPERATOR)
-        planner = _UndoPlanner(batch_id)
+        planner = UndoPlanner(batch_id)
         report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, None, planner)
         report.undone_batch_id = batch_id
         return report
@@ -299,210 +259,4 @@ async def _apply_edit(session: AsyncSession, edit: CustomerEdit) -> None:
         await change_wa_id(session, edit.wa_id, edit.new_wa_id)
 
 
-async def _tick(progress: ProgressCallback | None, done: int, total: int) -> None:
-    if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
-        await progress(done, total)
-
-
-class _ReservePlanner:
-    def __init__(self, raw: list[Any]) -> None:
-        self.raw = raw
-
-    async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
-                       progress: ProgressCallback | None) -> None:
-        parsed: list[tuple[int, str, date, str, ReserveItem]] = []
-        for index, raw in enumerate(self.raw):
-            try:
-                item = parse_item(ReserveItem, raw)
-                parsed.append((index, normalize_wa_id(item.wa_id), parse_date(item.date, item.hijri),
-                               parse_time(item.time_slot), item))
-            except DomainError as error:
-                plan.fail(index, error, raw.get("wa_id") if isinstance(raw, dict) else None)
-        await lock_calendar(session, [p[1] for p in parsed], [(p[2], p[3]) for p in parsed])
-        state = await load_state(session, ctx.today, [p[1] for p in parsed], [p[2] for p in parsed])
-        for done, (index, wa_id, day, slot, item) in enumerate(parsed, 1):
-            try:
-                plan.ok(index, plan_reserve(ctx, state, wa_id, day, slot, item.reservation_type))
-                plan.new_customers[wa_id] = item.customer_name or plan.new_customers.get(wa_id)
-            except DomainError as error:
-                plan.fail(index, error, wa_id)
-            await _tick(progress, done, len(parsed))
-
-
-class _ModifyPlanner:
-    def __init__(self, raw: list[Any], filtered: tuple[Filters, list[str] | None] | None = None,
-                 updates: Updates | None = None) -> None:
-        self.raw, self.filtered, self.updates = raw, filtered, updates
-
-    async def _items(self, session: AsyncSession, ctx: RuleContext, plan: Plan) -> list[tuple[int, ModifyItem]]:
-        if self.filtered is not None and self.updates is not None:
-            ids = await find_by_filters(session, ctx, *self.filtered)
-            fields = self.updates.model_dump(exclude_none=True)
-            return [(n, ModifyItem(reservation_id=i, **fields)) for n, i in enumerate(ids)]
-        items = []
-        for index, raw in enumerate(self.raw):
-            try:
-                items.append((index, parse_item(ModifyItem, raw)))
-            except DomainError as error:
-                plan.fail(index, error)
-        return items
-
-    async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
-                       progress: ProgressCallback | None) -> None:
-        items = []
-        for index, item in await self._items(session, ctx, plan):
-            if (parsed := _Parsed.of(item, plan, index)) is not None:
-                items.append((index, item, parsed))
-        new_numbers = [p.new_wa_id for _, _, p in items if p.new_wa_id]
-        state = await _prepare(session, ctx, [(m.reservation_id, p.wa_id, p.destination) for _, m, p in items],
-                               new_numbers)
-        taken = await _existing_customers(session, new_numbers)
-        for done, (index, item, parsed) in enumerate(items, 1):
-            try:
-                await _modify_one(ctx, state, plan, index, item, parsed, taken)
-            except DomainError as error:
-                plan.fail(index, error, parsed.wa_id, item.reservation_id)
-            await _tick(progress, done, len(items))
-
-
-@dataclass
-class _Parsed:
-    """A modify item's values, normalised."""
-
-    wa_id: str | None
-    new_wa_id: str | None
-    destination: tuple[date | None, str | None]
-
-    @classmethod
-    def of(cls, item: ModifyItem, plan: Plan, index: int) -> _Parsed | None:
-        try:
-            wa_id = normalize_wa_id(item.wa_id) if item.wa_id else None
-            new_wa_id = normalize_wa_id(item.new_wa_id) if item.new_wa_id else None
-            day = parse_date(item.new_date, item.hijri) if item.new_date else None
-            slot = parse_time(item.new_time) if item.new_time else None
-            if not item.moves and not item.new_name and not new_wa_id:
-                raise DomainError("nothing_to_change")
-            if item.reservation_id is None and wa_id is None:
-                raise DomainError("invalid_request", reason="give reservation_id or wa_id.")
-        except DomainError as error:
-            plan.fail(index, error, item.wa_id, item.reservation_id)
-            return None
-        return cls(wa_id, new_wa_id, (day, slot))
-
-
-Target = tuple[int | None, str | None, tuple[date | None, str | None]]
-
-
-async def _prepare(
-    session: AsyncSession, ctx: RuleContext,
-    targets: Sequence[Target],
-    extra_customers: list[str] | None = None,
-) -> CalendarState:
-    """Lock the customers, then the destination slots, then load every row the items touch."""
-    ids = [t[0] for t in targets if t[0] is not None]
-    known = {t[1] for t in targets if t[1]}
-    current = await load_state(session, ctx.today, known, reservation_ids=ids)
-    owners = {b.wa_id for b in current.bookings.values()} | known
-    if await lock_calendar(session, list(owners) + (extra_customers or []), []):
-        current = await load_state(session, ctx.today, owners, reservation_ids=ids)  # as of holding the locks
-    slots = set()
-    for reservation_id, wa_id, (day, slot) in targets:
-        booking = current.bookings.get(reservation_id) if reservation_id else current.upcoming_for(ctx, wa_id or "")
-        if booking is not None:
-            slots.add((day or booking.date, slot or booking.time_slot))
-    await lock_calendar(session, [], slots)
-    destinations = await load_state(session, ctx.today, dates={d for d, _ in slots})
-    return CalendarState.of([*current.bookings.values(), *destinations.bookings.values()])
-
-
-async def _existing_customers(session: AsyncSession, wa_ids: list[str]) -> set[str]:
-    if not wa_ids:
-        return set()
-    return set(await session.scalars(select(Customer.wa_id).where(Customer.wa_id.in_(wa_ids))))
-
-
-async def _modify_one(ctx: RuleContext, state: CalendarState, plan: Plan, index: int, item: ModifyItem,
-                      parsed: _Parsed, taken: set[str]) -> None:
-    owner = parsed.wa_id
-    change = None
-    if item.moves or item.reservation_id is not None:
-        target = locate(ctx, state, parsed.wa_id, item.reservation_id)
-        owner = target.wa_id
-        if item.moves:
-            change = plan_modify(ctx, state, target, parsed.destination[0], parsed.destination[1], item.new_type)
-    assert owner is not None
-    if parsed.new_wa_id and parsed.new_wa_id != owner:
-        if parsed.new_wa_id in taken:
-            raise DomainError("wa_id_taken", value=parsed.new_wa_id)
-        taken.add(parsed.new_wa_id)
-    if item.new_name or parsed.new_wa_id:
-        plan.edits.append(CustomerEdit(index, owner, item.new_name, parsed.new_wa_id))
-    if change is not None:
-        plan.ok(index, change)
-    else:
-        plan.report.items.append(ItemResult(index, "ok", owner, item.reservation_id, "customer"))
-
-
-class _CancelPlanner:
-    def __init__(self, raw: list[Any], filtered: tuple[Filters, list[str] | None] | None) -> None:
-        self.raw, self.filtered = raw, filtered
-
-    async def _items(self, session: AsyncSession, ctx: RuleContext, plan: Plan) -> list[tuple[int, CancelItem]]:
-        if self.filtered is not None:
-            ids = await find_by_filters(session, ctx, *self.filtered)
-            return [(n, CancelItem(reservation_id=i)) for n, i in enumerate(ids)]
-        items = []
-        for index, raw in enumerate(self.raw):
-            try:
-                item = parse_item(CancelItem, raw)
-                if item.reservation_id is None and item.wa_id is None:
-                    raise DomainError("invalid_request", reason="give reservation_id or wa_id.")
-                items.append((index, item))
-            except DomainError as error:
-                plan.fail(index, error)
-        return items
-
-    async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
-                       progress: ProgressCallback | None) -> None:
-        parsed = []
-        for index, item in await self._items(session, ctx, plan):
-            try:
-                wa_id = normalize_wa_id(item.wa_id) if item.wa_id else None
-                day = parse_date(item.date, item.hijri) if item.date else None
-                parsed.append((index, item, wa_id, day))
-            except DomainError as error:
-                plan.fail(index, error, item.wa_id, item.reservation_id)
-        targets: list[Target] = [(item.reservation_id, wa_id, (None, None)) for _, item, wa_id, _ in parsed]
-        state = await _prepare(session, ctx, targets)
-        for done, (index, item, wa_id, day) in enumerate(parsed, 1):
-            try:
-                plan.ok(index, plan_cancel(ctx, state, locate(ctx, state, wa_id, item.reservation_id, day)))
-            except DomainError as error:
-                plan.fail(index, error, wa_id, item.reservation_id)
-            await _tick(progress, done, len(parsed))
-
-
-class _UndoPlanner:
-    def __init__(self, batch_id: str) -> None:
-        self.batch_id = batch_id
-
-    async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
-                       progress: ProgressCallback | None) -> None:
-        record = await load_record(session, self.batch_id)
-        state = await undo_state(session, ctx, record)
-        for index, change in reversed(list(enumerate(record.changes))):
-            if change["action"] == "customer":
-                await revert_customer(session, change)
-                plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
-                continue
-            result: Change | DomainError
-            try:
-                result = revert(ctx, state, change)
-                plan.changes.append(result)
-            except DomainError as error:
-                result = error
-            plan.report.items.append(undo_item(index, change, result))
-        mark_undone(record)
-
-
-__all__ = ["BatchOptions", "BatchReport", "ItemResult", "ProgressCallback", "SystemAgentBatchService", "listed"]
+__all__ = ["BatchOptions", "BatchReport", "ItemResult", "ProgressCallback", "SystemAgentBatchService"]

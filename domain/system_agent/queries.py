@@ -9,39 +9,34 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.capacity import check_type, slot_capacity
+from domain.capacity import check_type
 from domain.clock import Clock
-from domain.config import BookingSource, ClinicConfig
+from domain.config import ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
-from domain.models import ConversationMessage, Customer, Reservation
+from domain.models import Customer, Reservation
 from domain.phone_search import PhoneSearchService
-from domain.planning import ACTIVE, CANCELLED, Booking
+from domain.planning import ACTIVE, Booking
 from domain.schedule import (
-    Vacation, clinic_today, hijri_date, hours_for, parse_date, slot_label, slots_for, vacation_on,
+    parse_date,
 )
-from domain.store import load_vacations
-from domain.views import local_iso, reservation_view
+from domain.system_agent.statistics import CalendarStatistics, date_range, upcoming_condition
+from domain.views import reservation_view
 
 SECTIONS = ("reservations", "wa_ids", "customers")
 # wa_ids and customers list the same people in wa_id order, so they page together.
 KEYSETS = {"reservations": "reservations", "wa_ids": "people", "customers": "people"}
 DEFAULT_MAX_RESULTS, MAX_RESULTS = 200, 500
 DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT = 50, 200
-MAX_SNAPSHOT_DAYS = 92
-MAX_ANALYSIS_DAYS = 366
-MAX_LISTED_CUSTOMERS = 200
-BUSIEST_HOURS = 5
 CURSOR_VERSION = 1
 
 
@@ -200,13 +195,6 @@ def reservation_conditions(query: ReservationQuery, customers: Sequence[str] | N
     return conditions
 
 
-def upcoming_condition(config: ClinicConfig, now: datetime) -> ColumnElement[bool]:
-    """Active reservations whose slot has not ended: it started after now minus a slot's length."""
-    threshold = now.astimezone(config.zone) - timedelta(minutes=config.slot_minutes)
-    later = and_(Reservation.date == threshold.date(), Reservation.time_slot > threshold.strftime("%H:%M"))
-    return and_(Reservation.status == ACTIVE, or_(Reservation.date > threshold.date(), later))
-
-
 def _after_slot(after: Any) -> ColumnElement[bool] | None:
     """Keyset condition: reservations ordered after (date, time_slot, id)."""
     if after is None:
@@ -318,6 +306,7 @@ class SystemAgentQueryService:
         self.config = config
         self.clock = clock
         self.search = search
+        self.statistics = CalendarStatistics(db, config, clock)
 
     async def get_reservations(
         self, *, search_query: str | None = None, wa_ids: list[str] | str | None = None,
@@ -373,7 +362,7 @@ class SystemAgentQueryService:
         reservation_types: list[int] | None = None,
     ) -> dict[str, Any]:
         """The distinct wa_ids holding a reservation from start to end (inclusive), and how many per date."""
-        first, last = _date_range(start_date, end_date)
+        first, last = date_range(start_date, end_date)
         types = tuple(sorted({check_type(self.config, t) for t in reservation_types or ()})) or None
         query = ReservationQuery(start=first, end=last, include_cancelled=include_cancelled, types=types)
         conditions = reservation_conditions(query, None)
@@ -387,135 +376,9 @@ class SystemAgentQueryService:
                 "wa_ids": wa_ids, "count": len(wa_ids), "by_date": by_date}
 
     async def conversation_analysis(self, start_date: str, end_date: str) -> dict[str, Any]:
-        """Message statistics of the customers' chats over clinic days start to end (inclusive).
-
-        The system agent's own chat is left out and only counted apart.
-        """
-        first, last = _date_range(start_date, end_date, MAX_ANALYSIS_DAYS)
-        start, end = _midnight(self.config, first), _midnight(self.config, last + timedelta(days=1))
-        period = [ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end]
-        customer_chats = [*period, ConversationMessage.wa_id != self.config.system_agent_wa_id]
-        system_chat = select(func.count()).select_from(ConversationMessage).where(
-            *period, ConversationMessage.wa_id == self.config.system_agent_wa_id)
-        async with self.db.unit_of_work() as session:
-            # Clinic days and hours depend on the zone's rules, so the timestamps are bucketed here, not in SQL.
-            messages = (await session.execute(
-                select(ConversationMessage.role, ConversationMessage.timestamp).where(*customer_chats))).all()
-            writers = await self._writers(session, customer_chats)
-            system_messages = int(await session.scalar(system_chat) or 0)
-        stats = message_stats(self.config, messages, first, last)
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                **stats, **writers, "system_agent_messages": system_messages}
-
-    async def _writers(self, session: AsyncSession, customer_chats: list[ColumnElement[bool]]) -> dict[str, Any]:
-        """Customers who wrote in the period, and those of them with no upcoming reservation."""
-        writers = (select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp).label("last"))
-                   .where(*customer_chats, ConversationMessage.role == "user")
-                   .group_by(ConversationMessage.wa_id).subquery())
-        upcoming = select(Reservation.wa_id).where(upcoming_condition(self.config, self.clock()))
-        without = select(writers.c.wa_id, writers.c.last, Customer.name).outerjoin(
-            Customer, Customer.wa_id == writers.c.wa_id).where(writers.c.wa_id.not_in(upcoming))
-        count_without = select(func.count()).select_from(without.subquery())
-        listed = (await session.execute(
-            without.order_by(writers.c.last.desc(), writers.c.wa_id).limit(MAX_LISTED_CUSTOMERS))).all()
-        total = int(await session.scalar(count_without) or 0)
-        return {
-            "active_customers": int(await session.scalar(select(func.count()).select_from(writers)) or 0),
-            "customers_without_upcoming_reservation": {
-                "count": total, "truncated": total > len(listed),
-                "customers": [{"wa_id": w, "name": n, "last_message_at": local_iso(self.config, at)}
-                              for w, at, n in listed],
-            },
-        }
+        """Message statistics of the customers' chats over clinic days start to end (inclusive)."""
+        return await self.statistics.conversation_analysis(start_date, end_date)
 
     async def reservation_snapshot(self, start_date: str, end_date: str | None = None) -> dict[str, Any]:
         """Each day from start to end (at most 92): its status and, per slot, who is booked and the room left."""
-        first, last = _date_range(start_date, end_date or start_date, MAX_SNAPSHOT_DAYS)
-        rows, cancelled_count, vacations = await self._snapshot_data(first, last)
-        booked: dict[date, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for row in rows:
-            booked[row.date][row.time_slot].append(row)
-        days = [self._snapshot_day(first + timedelta(days=n), booked[first + timedelta(days=n)], vacations)
-                for n in range((last - first).days + 1)]
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                "types": {str(t.id): t.name for t in self.config.reservation_types},
-                "days": days, "totals": self._snapshot_totals(days, rows, cancelled_count)}
-
-    async def _snapshot_data(self, first: date, last: date) -> tuple[list[Any], int, list[Vacation]]:
-        """Active rows of the range with customer names, the number cancelled, and the vacations."""
-        in_range = [Reservation.date >= first, Reservation.date <= last]
-        statement = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot,
-                            Reservation.type, Customer.name)
-                     .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
-                     .where(*in_range, Reservation.status == ACTIVE).order_by(Reservation.id))
-        cancelled = select(func.count()).select_from(Reservation).where(*in_range, Reservation.status == CANCELLED)
-        async with self.db.unit_of_work() as session:
-            rows = list((await session.execute(statement)).all())
-            return rows, int(await session.scalar(cancelled) or 0), await load_vacations(session)
-
-    def _snapshot_day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> dict[str, Any]:
-        status, vacation = self._day_status(day, vacations)
-        in_hours = slots_for(self.config, day)
-        times = sorted(set(booked) | set(in_hours if status in ("open", "past") else ()))
-        slots = [self._snapshot_slot(t, booked.get(t, []), t in in_hours) for t in times]
-        return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
-                "status": status, "vacation": vacation, "booked": sum(s["booked"] for s in slots), "slots": slots}
-
-    def _day_status(self, day: date, vacations: list[Vacation]) -> tuple[str, str | None]:
-        """past, closed, vacation or open (the order the availability search uses), and the vacation's title."""
-        vacation = vacation_on(vacations, day)
-        if day < clinic_today(self.config, self.clock()):
-            return "past", None
-        if hours_for(self.config, day) is None:
-            return "closed", None
-        return ("vacation", vacation.title) if vacation else ("open", None)
-
-    def _snapshot_slot(self, slot: str, rows: list[Any], in_hours: bool) -> dict[str, Any]:
-        capacity = {source.value: slot_capacity(self.config, source) for source in BookingSource}
-        return {
-            "time_slot": slot, "time_label": slot_label(slot), "in_hours": in_hours, "booked": len(rows),
-            "capacity": capacity, "remaining": {k: max(0, c - len(rows)) for k, c in capacity.items()},
-            "by_type": dict(sorted(Counter(str(r.type) for r in rows).items())),
-            "reservations": [{"id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "type": r.type} for r in rows],
-        }
-
-    def _snapshot_totals(self, days: list[dict[str, Any]], rows: Sequence[Any], cancelled: int) -> dict[str, Any]:
-        open_slots = [s for d in days if d["status"] == "open" for s in d["slots"] if s["in_hours"]]
-        return {
-            "days": len(days), "days_by_status": dict(Counter(d["status"] for d in days)),
-            "reservations": len(rows), "cancelled": cancelled, "customers": len({r.wa_id for r in rows}),
-            "by_type": dict(sorted(Counter(str(r.type) for r in rows).items())),
-            "open_days_capacity": {k: sum(s["capacity"][k] for s in open_slots) for k in ("agent", "operator")},
-            "open_days_booked": sum(s["booked"] for s in open_slots),
-        }
-
-
-def message_stats(
-    config: ClinicConfig, messages: Iterable[tuple[str, datetime]], first: date, last: date
-) -> dict[str, Any]:
-    """Counts by role, per clinic day (every day of the range) and the busiest local hours of customers' messages."""
-    local = [(role, at.astimezone(config.zone)) for role, at in messages]
-    per_day = Counter(moment.date() for _, moment in local)
-    hours = Counter(moment.hour for role, moment in local if role == "user")
-    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return {
-        "total_messages": len(local),
-        "messages_by_role": dict(sorted(Counter(role for role, _ in local).items())),
-        "messages_per_day": {day.isoformat(): per_day.get(day, 0) for day in days},
-        "busiest_hours": [{"hour": f"{h:02d}:00", "label": slot_label(f"{h:02d}:00"), "customer_messages": n}
-                          for h, n in sorted(hours.items(), key=lambda item: (-item[1], item[0]))[:BUSIEST_HOURS]],
-    }
-
-
-def _date_range(start_date: str, end_date: str, max_days: int | None = None) -> tuple[date, date]:
-    """Parse an inclusive range; raises `invalid_range`, or `range_too_long` past `max_days` days."""
-    first, last = parse_date(start_date), parse_date(end_date)
-    if last < first:
-        raise DomainError("invalid_range", start=first.isoformat(), end=last.isoformat())
-    if max_days is not None and (last - first).days + 1 > max_days:
-        raise DomainError("range_too_long", max_days=max_days)
-    return first, last
-
-
-def _midnight(config: ClinicConfig, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=config.zone)
+        return await self.statistics.reservation_snapshot(start_date, end_date)
