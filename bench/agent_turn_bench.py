@@ -10,6 +10,7 @@ four stored rows and their broadcasts.
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 import statistics
 import sys
@@ -33,6 +34,7 @@ from tests.fakes.llm import Call, FakeAnthropic, Reply  # noqa: E402
 from tests.fakes.loopback import serving  # noqa: E402
 
 TURNS = 40
+logging.disable(logging.INFO)
 AGENT = "12125550123"
 
 
