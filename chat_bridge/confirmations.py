@@ -20,8 +20,6 @@ from chat_bridge.agent.conversation import current_wa_id
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
-from domain.models import ConversationMessage
-from domain.views import message_view
 
 Outcome = Literal["accepted", "declined", "expired"]
 
@@ -91,7 +89,7 @@ class ConfirmationBroker:
 
     async def _resolve(self, stored: dict[str, Any], outcome: Outcome) -> None:
         meta = dict(stored["meta"], state=outcome)
-        await set_meta(self.conversations, stored["id"], meta)
+        await self.conversations.set_meta(stored["id"], meta)
         await self.events.publish({"type": "confirmation_resolved", "wa_id": stored["wa_id"],
                                    "confirmation_id": meta["confirmation_id"], "state": outcome,
                                    "accepted": outcome == "accepted", "message_id": stored["id"]})
@@ -117,14 +115,3 @@ def accepted_content(requested_schema: dict[str, Any]) -> dict[str, str | int | 
         elif "default" in field:
             content[name] = field["default"]
     return content
-
-
-async def set_meta(conversations: ConversationService, message_id: int, meta: dict[str, Any]) -> dict[str, Any]:
-    """Replace a stored message's meta (the confirmation's state)."""
-    # Belongs in ConversationService (it has no such verb yet); kept here as one small unit of work.
-    async with conversations.db.unit_of_work() as session:
-        message = await session.get(ConversationMessage, message_id)
-        if message is None:
-            raise LookupError(f"no message {message_id}")
-        message.meta = meta
-        return message_view(conversations.config, message)

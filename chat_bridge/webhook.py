@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
@@ -26,7 +25,6 @@ from chat_bridge.queue import AgentKind, AgentTurns
 from chat_bridge.routes import error_body
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
-from domain.models import ConversationMessage
 
 if TYPE_CHECKING:
     from chat_bridge.app import State
@@ -40,7 +38,6 @@ TEXT_ONLY_REPLY = (
 )
 IGNORED_TYPES = {"reaction"}
 # Delivery states only move forward (callbacks can arrive out of order); failed always wins.
-DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
 @dataclass(frozen=True)
@@ -158,20 +155,7 @@ class Inbox:
 
     async def update_status(self, update: StatusUpdate) -> None:
         """Record WhatsApp's delivery state on the message it sent, if this service sent it."""
-        # A domain verb (ConversationService.set_delivery by external id) should own this write; until
-        # the domain has one, the bridge does it in one unit of work.
-        async with self.services.db.unit_of_work() as session:
-            found = await session.scalars(
-                select(ConversationMessage).where(ConversationMessage.external_id == update.message_id))
-            message = found.first()
-            if message is not None and moves_forward(message.delivery_status, update.status):
-                message.delivery_status = update.status
-
-
-def moves_forward(current: str | None, new: str) -> bool:
-    if new == "failed" or current is None:
-        return True
-    return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)
+        await self.services.conversations.record_delivery(update.message_id, update.status)
 
 
 async def verify_subscription(request: Request[State]) -> Response:

@@ -15,6 +15,8 @@ from domain.models import ConversationMessage
 from domain.views import message_view
 
 ROLES = ("user", "assistant", "secretary", "tool")
+# WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
+DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 Audience = Literal["system", "customer"]
 
 
@@ -60,6 +62,23 @@ class ConversationService:
             if external_id is not None:
                 message.external_id = external_id
             return message_view(self.config, message)
+
+    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> dict[str, Any]:
+        """Replace a stored message's meta (a confirmation's state, for example)."""
+        async with self.db.unit_of_work() as session:
+            message = await session.get(ConversationMessage, message_id)
+            if message is None:
+                raise LookupError(f"no message {message_id}")
+            message.meta = meta
+            return message_view(self.config, message)
+
+    async def record_delivery(self, external_id: str, status: str) -> None:
+        """WhatsApp's delivery report for the message it knows as `external_id`, if we sent it."""
+        query = select(ConversationMessage).where(ConversationMessage.external_id == external_id)
+        async with self.db.unit_of_work() as session:
+            message = (await session.scalars(query)).first()
+            if message is not None and delivery_moves_forward(message.delivery_status, status):
+                message.delivery_status = status
 
     async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
@@ -121,3 +140,9 @@ def model_role(role: str, system_chat: bool) -> str | None:
     if system_chat:
         return {"secretary": "user", "assistant": "assistant"}.get(role)
     return "user" if role == "user" else "assistant"
+
+
+def delivery_moves_forward(current: str | None, new: str) -> bool:
+    if new == "failed" or current is None:
+        return True
+    return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)

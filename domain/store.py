@@ -12,7 +12,7 @@ from sqlalchemy.sql import ColumnElement
 
 from domain.database import lock_for_write, lock_key
 from domain.models import Customer, Reservation, Vacation, utcnow
-from domain.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
+from domain.planning import CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.schedule import Vacation as VacationPeriod
 
 _CHUNK = 500

@@ -113,3 +113,13 @@ async def test_whatsapp_from_the_agents_number_reaches_its_assistant_without_the
         {"role": "user", "content": "cancel every booking of Ahmed"},
         {"role": "assistant", "content": "Done: 1 cancelled."},
     ]
+
+
+async def test_a_late_delivery_report_never_moves_a_message_back(services: Services) -> None:
+    sent = await services.conversations.append("966501234567", "secretary", "see you", delivery_status="sent",
+                                               external_id="wamid.out-1")
+    assert sent is not None
+    await services.conversations.record_delivery("wamid.out-1", "read")
+    await services.conversations.record_delivery("wamid.out-1", "delivered")
+    [message] = await services.conversations.page("966501234567")
+    assert message["delivery_status"] == "read"
