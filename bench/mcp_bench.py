@@ -44,7 +44,7 @@ NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 10:00 in Riyadh
 FIRST_DAY = date(2026, 12, 2)
 PER_SLOT = 5  # the agents' capacity
 THRESHOLD = 20
-ROUND_TRIPS = 200
+ROUND_TRIPS = 400
 RUNS = 5
 Slot = tuple[date, str]
 
@@ -187,16 +187,25 @@ async def round_trip_figures(url: str, config: ClinicConfig) -> dict[str, Any]:
 async def round_trips(url: str, mode: str) -> dict[str, float]:
     async with Client(url, mode=mode) as client:
         small = {"wa_ids": [wa_id(0)], "include": ["reservations"]}
-        query = await medians(lambda: client.call_tool("system_get_reservations", small))
-        baseline = await medians(lambda: client.call_tool("noop", {}))
+        query, baseline = await interleaved_medians(lambda: client.call_tool("system_get_reservations", small),
+                                                    lambda: client.call_tool("noop", {}))
     return {"get_reservations_ms": query, "noop_ms": baseline, "ratio": round(query / baseline, 2)}
 
 
-async def medians(call: Callable[[], Awaitable[Any]]) -> float:
+async def interleaved_medians(call: Callable[[], Awaitable[Any]], baseline: Callable[[], Awaitable[Any]]
+                              ) -> tuple[float, float]:
+    """Median times of `call` and `baseline`, taken in turns so that a busy moment of the machine
+    weighs on both alike."""
     for _ in range(20):
         await call()
-    times = [(await timed(call))[0] for _ in range(ROUND_TRIPS)]
-    return round(statistics.median(times), 2)
+        await baseline()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(ROUND_TRIPS):
+        for work, spent in ((call, times[0]), (baseline, times[1])):
+            started = time.perf_counter()
+            await work()
+            spent.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times[0]), 2), round(statistics.median(times[1]), 2)
 
 
 def day_after(days: int) -> str:

@@ -5,25 +5,31 @@ file's write lock and a count read inside a transaction cannot go stale before i
 PostgreSQL: a writer takes transaction-scoped advisory locks on every slot and customer it touches
 (in sorted order, so two batches never deadlock) before it counts; competing writers of the same
 slot queue on the lock and count again after the first one commits.
+
+Short reads of several statements go through `read()`: on an SQLite file they run on a synchronous
+connection, because aiosqlite hops between threads several times per statement.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+T = TypeVar("T")
 
 
 class Database:
-    """One engine and its session factory; `unit_of_work()` is one transaction."""
+    """One engine and its session factory; `unit_of_work()` is one transaction, `read()` one short read."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: Engine | None = None) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.reader = reader
 
     @property
     def is_sqlite(self) -> bool:
@@ -35,8 +41,21 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in one transaction that only reads, on a plain (synchronous) connection:
+        one consistent snapshot however many statements it runs. Keep it short, and never write in it."""
+        if self.reader is None:
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(work)
+        # Right here, not in a thread: a WAL reader never waits for a writer, and a worker thread
+        # would wait for the event loop's GIL at every statement.
+        with self.reader.connect() as reading, reading.begin():
+            return work(reading)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.reader is not None:
+            self.reader.dispose()
 
 
 def create_database(url: str, **engine_options: Any) -> Database:
@@ -44,9 +63,32 @@ def create_database(url: str, **engine_options: Any) -> Database:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 60}, **engine_options)
         _serialise_sqlite_writers(engine)
-    else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, **engine_options)
+        return Database(engine, _sqlite_reader(url, **engine_options))
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, **engine_options)
     return Database(engine)
+
+
+def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
+    """A synchronous engine over the same SQLite file whose connections refuse to write; None for an
+    in-memory database, which another engine would not see."""
+    parsed = make_url(url)
+    if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    # A short busy timeout: a reader runs on the event loop, and in WAL mode it only waits in rare recoveries.
+    reader = create_engine(parsed.set(drivername="sqlite"), connect_args={"timeout": 5, "check_same_thread": False},
+                           **engine_options)
+
+    @event.listens_for(reader, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA query_only=ON")
+
+    @event.listens_for(reader, "begin")
+    def _on_begin(connection: Any) -> None:
+        # DEFERRED: a reader takes no write lock; in WAL mode it reads one snapshot until it ends.
+        connection.exec_driver_sql("BEGIN")
+
+    return reader
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -18,15 +19,18 @@ def normalize_wa_id(raw: str | int) -> str:
     if text.startswith("00"):
         text = text[2:]
     digits = text.removeprefix("+")
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
-        raise DomainError("invalid_wa_id", value=raw)
-    try:
-        number = phonenumbers.parse("+" + digits)
-    except phonenumbers.NumberParseException:
-        raise DomainError("invalid_wa_id", value=raw) from None
-    if not phonenumbers.is_valid_number(number):
+    if not digits.isdigit() or not 8 <= len(digits) <= 15 or not _is_valid_number(digits):
         raise DomainError("invalid_wa_id", value=raw)
     return digits
+
+
+@lru_cache(maxsize=65_536)
+def _is_valid_number(digits: str) -> bool:
+    """Whether `digits` is a valid international number; remembered, as the same numbers come back."""
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse("+" + digits)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def display_wa_id(wa_id: str) -> str:

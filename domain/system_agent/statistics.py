@@ -140,10 +140,21 @@ class CalendarStatistics:
 
 
 def upcoming_condition(config: ClinicConfig, now: datetime) -> ColumnElement[bool]:
-    """Active reservations whose slot has not ended: it started after now minus a slot's length."""
+    """Active reservations whose slot has not ended."""
+    return started_after(*upcoming_threshold(config, now))
+
+
+def upcoming_threshold(config: ClinicConfig, now: datetime) -> tuple[date, str]:
+    """The clinic date and time a reservation must start after for its slot not to have ended:
+    now minus a slot's length."""
     threshold = now.astimezone(config.zone) - timedelta(minutes=config.slot_minutes)
-    later = and_(Reservation.date == threshold.date(), Reservation.time_slot > threshold.strftime("%H:%M"))
-    return and_(Reservation.status == ACTIVE, or_(Reservation.date > threshold.date(), later))
+    return threshold.date(), threshold.strftime("%H:%M")
+
+
+def started_after(day: date | ColumnElement[Any], slot: str | ColumnElement[Any]) -> ColumnElement[bool]:
+    """Active reservations starting after `slot` on `day` (values or bound parameters)."""
+    later = and_(Reservation.date == day, Reservation.time_slot > slot)
+    return and_(Reservation.status == ACTIVE, or_(Reservation.date > day, later))
 
 
 def message_stats(

@@ -1,0 +1,213 @@
+"""Reservation listings: counts, keyset pages and section rows, read with prepared statements.
+
+Each combination of filters gets its statements built once, with bound parameters: building a
+SQLAlchemy statement and hashing it for the compiled cache costs more than SQLite takes to run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Unpack
+
+from sqlalchemy import ColumnElement, Connection, Date, Integer, Select, String, and_, bindparam, func, or_, select
+
+from domain.config import ClinicConfig
+from domain.models import Customer, Reservation
+from domain.planning import ACTIVE, Booking
+from domain.system_agent.paging import KEYSETS, PagePosition, ReservationQuery, reservation_key
+from domain.system_agent.statistics import started_after, upcoming_threshold
+from domain.views import reservation_view
+
+Pages = dict[str, tuple[list[Any], bool]]
+Statement = Select[Unpack[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Which filters a listing has, so which statements it runs; the values are bound at execution."""
+
+    active_only: bool
+    customers: bool
+    dates: bool
+    start: bool
+    end: bool
+    types: bool
+    by_customer_only: bool
+
+    @classmethod
+    def of(cls, query: ReservationQuery, customers: list[str] | None) -> Shape:
+        return cls(not query.include_cancelled, customers is not None, bool(query.dates), query.start is not None,
+                   query.end is not None, bool(query.types), query.by_customer_only)
+
+
+def parameters(query: ReservationQuery, customers: list[str] | None) -> dict[str, Any]:
+    """The values of a listing's bound parameters."""
+    return {"customers": customers or [], "dates": list(query.dates or ()), "start": query.start, "end": query.end,
+            "types": list(query.types or ())}
+
+
+def matching(shape: Shape) -> list[ColumnElement[bool]]:
+    """The conditions selecting the reservations a listing of this shape matches."""
+    conditions = [Reservation.status == ACTIVE] if shape.active_only else []
+    if shape.customers:
+        conditions.append(Reservation.wa_id.in_(bindparam("customers", expanding=True)))
+    if shape.dates:
+        conditions.append(Reservation.date.in_(bindparam("dates", expanding=True)))
+    if shape.start:
+        conditions.append(Reservation.date >= bindparam("start"))
+    if shape.end:
+        conditions.append(Reservation.date <= bindparam("end"))
+    if shape.types:
+        conditions.append(Reservation.type.in_(bindparam("types", expanding=True)))
+    return conditions
+
+
+@cache
+def reservation_page(shape: Shape, after: bool) -> Statement:
+    """Reservations in (date, time_slot, id) order, `count` of them, after a key when `after`."""
+    statement = (
+        select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+               Reservation.status, Customer.name)
+        .outerjoin(Customer, Customer.wa_id == Reservation.wa_id).where(*matching(shape))
+        .order_by(Reservation.date, Reservation.time_slot, Reservation.id).limit(bindparam("count"))
+    )
+    if not after:
+        return statement
+    day, slot = bindparam("after_date", type_=Date), bindparam("after_slot", type_=String)
+    row_id = bindparam("after_id", type_=Integer)
+    same_day = and_(Reservation.date == day, or_(Reservation.time_slot > slot,
+                                                 and_(Reservation.time_slot == slot, Reservation.id > row_id)))
+    return statement.where(or_(Reservation.date > day, same_day))
+
+
+def _people(shape: Shape) -> Statement:
+    """The wa_ids a listing is about: the customers asked for, or those holding a matching reservation."""
+    if shape.by_customer_only:
+        return select(Customer.wa_id).where(Customer.wa_id.in_(bindparam("customers", expanding=True)))
+    return select(Reservation.wa_id).where(*matching(shape)).distinct()
+
+
+@cache
+def people_page(shape: Shape, after: bool) -> Statement:
+    """`count` wa_ids in order, after a wa_id when `after`."""
+    people = _people(shape).subquery()
+    statement = select(people.c.wa_id).order_by(people.c.wa_id).limit(bindparam("count"))
+    return statement.where(people.c.wa_id > bindparam("after_wa_id")) if after else statement
+
+
+@cache
+def totals(shape: Shape) -> Statement:
+    """Every matching reservation and person, counted in one statement."""
+    reservations = select(func.count()).select_from(Reservation).where(*matching(shape)).scalar_subquery()
+    people = select(func.count()).select_from(_people(shape).subquery()).scalar_subquery()
+    return select(reservations, people)
+
+
+@cache
+def customer_rows() -> Statement:
+    return select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked).where(
+        Customer.wa_id.in_(bindparam("page", expanding=True)))
+
+
+@cache
+def matching_counts(shape: Shape) -> Statement:
+    """How many matching reservations each wa_id of a page has."""
+    return (select(Reservation.wa_id, func.count())
+            .where(*matching(shape), Reservation.wa_id.in_(bindparam("page", expanding=True)))
+            .group_by(Reservation.wa_id))
+
+
+@cache
+def upcoming_rows() -> Statement:
+    """The upcoming reservations of a page's wa_ids, nearest first."""
+    return (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+                   Reservation.status)
+            .where(Reservation.wa_id.in_(bindparam("page", expanding=True)),
+                                      started_after(bindparam("from_date"), bindparam("from_slot")))
+            .order_by(Reservation.date, Reservation.time_slot, Reservation.id))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of a listing: the totals, each keyset's rows (and whether more follow), the sections."""
+
+    totals: dict[str, int]
+    pages: Pages
+    sections: dict[str, list[Any]]
+
+
+class ReservationListing:
+    """One `ReservationQuery` over the reservations of `customers` (None: everyone), read on one connection."""
+
+    def __init__(self, connection: Connection, config: ClinicConfig, now: datetime, query: ReservationQuery,
+                 customers: list[str] | None) -> None:
+        self.connection, self.config, self.now, self.query = connection, config, now, query
+        self.shape = Shape.of(query, customers)
+        self.values = parameters(query, customers)
+
+    def read(self, position: PagePosition, size: int) -> Listed:
+        """Up to `size` rows per section after `position`, and the totals."""
+        pages = {k: self.page(k, position, size) for k in dict.fromkeys(KEYSETS[s] for s in self.query.include)}
+        sections = {s: self.section(s, pages[KEYSETS[s]][0]) for s in self.query.include}
+        return Listed(self.totals(), pages, sections)
+
+    def totals(self) -> dict[str, int]:
+        """Every match, counted by the database whatever the page."""
+        reservations, people = self.connection.execute(totals(self.shape), self.values).one()
+        return {"total_reservations": int(reservations), "total_wa_ids": int(people), "total_customers": int(people)}
+
+    def page(self, keyset: str, position: PagePosition, size: int) -> tuple[list[Any], bool]:
+        """Up to `size` rows after the position, and whether more follow."""
+        if keyset in position.done:
+            return [], False
+        after = position.after.get(keyset)
+        values = {**self.values, "count": size + 1}
+        if keyset == "reservations":
+            if after is not None:
+                values |= dict(zip(("after_date", "after_slot", "after_id"), reservation_key(after), strict=True))
+            rows = list(self.connection.execute(reservation_page(self.shape, after is not None), values))
+        else:
+            rows = list(self.connection.scalars(people_page(self.shape, after is not None),
+                                             values | {"after_wa_id": after}))
+        return rows[:size], len(rows) > size
+
+    def section(self, section: str, rows: list[Any]) -> list[Any]:
+        """The rows of a page as the caller sees them."""
+        if section == "reservations":
+            return [reservation_view(self.config, _booking(row), row.name) for row in rows]
+        return list(rows) if section == "wa_ids" else self._customers(rows)
+
+    def _customers(self, wa_ids: list[str]) -> list[dict[str, Any]]:
+        """Each customer's flags, matching reservation count and nearest upcoming reservation."""
+        page = {"page": wa_ids}
+        customers = {row.wa_id: row for row in self.connection.execute(customer_rows(), page)}
+        counted = self.connection.execute(matching_counts(self.shape), self.values | page)
+        matching = {wa_id: int(n) for wa_id, n in counted}
+        upcoming = self._next_reservations(page)
+        return [{"wa_id": w, "name": c.name, "is_favorite": c.is_favorite, "is_blocked": c.is_blocked,
+                 "reservation_count": matching.get(w, 0), "next_reservation": upcoming.get(w)}
+                for w in wa_ids if (c := customers.get(w)) is not None]
+
+    def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+        day, slot = upcoming_threshold(self.config, self.now)
+        nearest: dict[str, dict[str, Any]] = {}
+        for row in self.connection.execute(upcoming_rows(), page | {"from_date": day, "from_slot": slot}):
+            nearest.setdefault(row.wa_id, reservation_view(self.config, _booking(row)))
+        return nearest
+
+
+def page_summary(query: ReservationQuery, listed: Listed, position: PagePosition) -> dict[str, Any]:
+    """Per section: rows returned, whether more exist, and how many earlier pages returned."""
+    more = any(truncated for _, truncated in listed.pages.values())
+    summary = {"returned": {s: len(listed.sections[s]) for s in query.include},
+               "truncated": {s: listed.pages[KEYSETS[s]][1] for s in query.include},
+               "offset": {s: position.seen.get(KEYSETS[s], 0) for s in query.include}, "has_more": more}
+    if more:
+        summary["how_to_continue"] = "Call again with the same filters and cursor=next_cursor for the next page."
+    return summary
+
+
+def _booking(row: Any) -> Booking:
+    return Booking(row.id, row.wa_id, row.date, row.time_slot, row.type, row.status)

@@ -1,0 +1,186 @@
+"""What a reservation listing asks for and where its pages stop: parsed filters and cursors.
+
+A cursor carries the keyset position of every section and a fingerprint of the filters, so a page
+is never continued with other filters than the ones that produced it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.capacity import check_type
+from domain.config import ClinicConfig
+from domain.errors import DomainError
+from domain.identities import normalize_wa_id
+from domain.schedule import parse_date
+
+SECTIONS = ("reservations", "wa_ids", "customers")
+# wa_ids and customers list the same people in wa_id order, so they page together.
+KEYSETS = {"reservations": "reservations", "wa_ids": "people", "customers": "people"}
+DEFAULT_MAX_RESULTS, MAX_RESULTS = 200, 500
+DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT = 50, 200
+CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReservationQuery:
+    """The parsed filters of `get_reservations`; every filter given narrows the result."""
+
+    search_query: str | None = None
+    fuzzy_limit: int = DEFAULT_FUZZY_LIMIT
+    wa_ids: tuple[str, ...] | None = None
+    dates: tuple[date, ...] | None = None
+    start: date | None = None
+    end: date | None = None
+    include_cancelled: bool = False
+    types: tuple[int, ...] | None = None
+    include: tuple[str, ...] = SECTIONS
+
+    @property
+    def by_customer_only(self) -> bool:
+        """A customer filter without date or type filters lists customers even with no reservation."""
+        by_customer = self.search_query is not None or self.wa_ids is not None
+        return by_customer and not (self.dates or self.start or self.end or self.types)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "search_query": self.search_query, "fuzzy_limit": self.fuzzy_limit,
+            "wa_ids": list(self.wa_ids) if self.wa_ids else None,
+            "dates": [d.isoformat() for d in self.dates] if self.dates else None,
+            "start_date": _iso(self.start), "end_date": _iso(self.end),
+            "include_cancelled": self.include_cancelled,
+            "reservation_types": list(self.types) if self.types else None, "include": list(self.include),
+        }
+
+    def given(self) -> dict[str, Any]:
+        """The filters the caller set (the sections always): what a summary repeats back."""
+        view = self.view()
+        given = {k: v for k, v in view.items() if v not in (None, False) and k not in ("fuzzy_limit", "include")}
+        fuzzy = {"fuzzy_limit": self.fuzzy_limit} if self.search_query is not None else {}
+        return given | fuzzy | {"include": view["include"]}
+
+    def fingerprint(self) -> str:
+        """A short hash of the filters: a cursor is only valid for the query that produced it."""
+        return hashlib.sha256(json.dumps(self.view(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class PagePosition:
+    """Where the previous pages stopped, per keyset; `next_cursor` is this, encoded."""
+
+    after: dict[str, Any] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+
+    def encode(self, fingerprint: str) -> str:
+        data = {"v": CURSOR_VERSION, "f": fingerprint, "after": self.after, "seen": self.seen,
+                "done": sorted(self.done)}
+        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+    def following(self, pages: dict[str, tuple[list[Any], bool]]) -> PagePosition | None:
+        """The position after these pages (keyset -> rows, more follow), or None when nothing is left.
+        A reservation row's key is (date, time_slot, id); a person's is the wa_id."""
+        if not any(more for _, more in pages.values()):
+            return None
+        position = PagePosition(dict(self.after), dict(self.seen), set(self.done))
+        for keyset, (rows, more) in pages.items():
+            position.seen[keyset] = self.seen.get(keyset, 0) + len(rows)
+            if more:
+                position.after[keyset] = _last_key(keyset, rows[-1])
+            else:
+                position.done.add(keyset)
+        return position
+
+    @classmethod
+    def decode(cls, cursor: str, fingerprint: str) -> PagePosition:
+        """The position in `cursor`; refused when unreadable or made for other filters."""
+        try:
+            data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            if data["v"] != CURSOR_VERSION:
+                raise ValueError("cursor version")
+            position = cls(dict(data["after"]), {k: int(v) for k, v in data["seen"].items()}, set(data["done"]))
+            if "reservations" in position.after:
+                reservation_key(position.after["reservations"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise _cursor_error("unreadable") from None
+        if data.get("f") != fingerprint:
+            raise _cursor_error("filters_changed")
+        return position
+
+
+def _cursor_error(reason: str) -> DomainError:
+    why = "it was made for other filters" if reason == "filters_changed" else "it is not a cursor this tool returned"
+    return DomainError("invalid_request", field="cursor", problem=reason, reason=(
+        f"the cursor cannot be used: {why}. Pass next_cursor back with exactly the same filters, or no cursor."))
+
+
+def parse_reservation_query(
+    config: ClinicConfig, *, search_query: str | None, wa_ids: list[str] | str | None, dates: list[str] | str | None,
+    start_date: str | None, end_date: str | None, include_cancelled: bool, reservation_types: list[int] | None,
+    include: list[str] | str | None, limit: int, hijri: bool,
+) -> ReservationQuery:
+    """Validate and normalise the filters; raises `invalid_wa_id`, `invalid_date`, `invalid_range`, `invalid_type`."""
+    start = parse_date(start_date, hijri) if start_date else None
+    end = parse_date(end_date, hijri) if end_date else None
+    if start and end and end < start:
+        raise DomainError("invalid_range", start=start.isoformat(), end=end.isoformat())
+    return ReservationQuery(
+        search_query=(search_query or "").strip() or None,
+        fuzzy_limit=clamp(limit, 1, MAX_FUZZY_LIMIT),
+        wa_ids=tuple(dict.fromkeys(normalize_wa_id(w) for w in _as_list(wa_ids))) or None,
+        dates=tuple(sorted({parse_date(d, hijri) for d in _as_list(dates)})) or None,
+        start=start, end=end, include_cancelled=include_cancelled,
+        types=tuple(sorted({check_type(config, t) for t in reservation_types or ()})) or None,
+        include=_sections(include),
+    )
+
+
+def _sections(include: list[str] | str | None) -> tuple[str, ...]:
+    wanted = {s.strip().lower() for s in _as_list(include)}
+    unknown = sorted(wanted - set(SECTIONS))
+    if unknown:
+        raise DomainError("invalid_request", field="include", value=unknown,
+                          reason=f"include takes {', '.join(SECTIONS)} (none means all); got {', '.join(unknown)}.")
+    return tuple(s for s in SECTIONS if s in wanted) or SECTIONS
+
+
+def _as_list(value: Iterable[Any] | str | None) -> list[Any]:
+    """One value or many; a string may hold several, separated by commas."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    return [v for v in value if v is not None and str(v).strip()]
+
+
+def clamp(value: int, lowest: int, highest: int) -> int:
+    return max(lowest, min(int(value), highest))
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def customer_scope(query: ReservationQuery, hits: Sequence[dict[str, Any]]) -> list[str] | None:
+    """The wa_ids the query is restricted to (fuzzy matches and given wa_ids), or None for everyone."""
+    if query.search_query is None:
+        return list(query.wa_ids) if query.wa_ids else None
+    matched = [str(h["wa_id"]) for h in hits]
+    given = set(query.wa_ids or ())
+    return [w for w in matched if w in given] if given else matched
+
+
+def reservation_key(after: Any) -> tuple[date, str, int]:
+    """The (date, time_slot, id) a reservations page continues after; raises ValueError when malformed."""
+    day, slot, row_id = after
+    return date.fromisoformat(day), str(slot), int(row_id)
+
+
+def _last_key(keyset: str, row: Any) -> Any:
+    return [row.date.isoformat(), row.time_slot, row.id] if keyset == "reservations" else row
