@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 ANSWER_BUDGET = 5_000  # bytes of structured content; with the one-line text an answer stays under 6 KB
+CURSOR_ROOM = 400  # bytes kept for a next_cursor and the note saying a page was shortened
 CAPS = (50, 20, 10, 5, 2, 1, 0)
 MAP_MIN = 16  # a dict with more keys than this is data (a day -> count map), not a record
 
@@ -45,3 +46,28 @@ def _cut(node: Any, cap: int, path: str, cuts: dict[str, int]) -> Any:
         cuts[path] = cuts.get(path, 0) + len(keys)
         keys = keys[:cap]
     return {k: _cut(node[k], cap, f"{path}.{k}" if path else k, cuts) for k in keys}
+
+
+def rows_within(data: dict[str, Any], budget: int = ANSWER_BUDGET) -> int:
+    """The most rows per section (a table's rows or a plain list) that keep `data` within `budget`,
+    with room for a cursor; at least 1."""
+    low, high = 1, max([len(_rows(value)) for value in data.values()] + [1])
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size({key: _head(value, middle) for key, value in data.items()}) + CURSOR_ROOM <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _rows(value: Any) -> list[Any]:
+    if isinstance(value, dict) and "columns" in value and "rows" in value:
+        return list(value["rows"])
+    return value if isinstance(value, list) else []
+
+
+def _head(value: Any, count: int) -> Any:
+    if isinstance(value, dict) and "columns" in value and "rows" in value:
+        return {**value, "rows": value["rows"][:count]}
+    return value[:count] if isinstance(value, list) else value

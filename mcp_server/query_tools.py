@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.tools import Tool
@@ -10,10 +11,11 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
+from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.batch_answers import Verbosity
 from mcp_server.batch_schemas import type_schema
-from mcp_server.budget import ANSWER_BUDGET, fit, size
+from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
 from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg
 from mcp_server.schemas import listed
 from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
@@ -23,6 +25,10 @@ CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_c
 Section = Literal["reservations", "wa_ids", "customers"]
 OptionalDate = Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY")]
 TypesArg = Annotated[list[int] | None, Field(description="Reservation type ids")]
+MAX_RESULTS_HELP = (f"Rows per section, 1-500. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
+                    "the rest come with next_cursor")
+SHORTENED = ("Page shortened to {rows} rows per section to keep the answer small; the rest come with next_cursor, "
+             "or pass max_results (up to 500) for longer pages.")
 ListVerbosity = Annotated[Verbosity, Field(description="summary: long lists cut to fit a small answer; detailed: all")]
 
 
@@ -76,7 +82,7 @@ class QueryTools:
         reservation_types: TypesArg = None,
         include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
         limit: Annotated[int, Field(description="Most fuzzy matches of search_query, 1-200")] = 50,
-        max_results: Annotated[int, Field(description="Rows per section, 1-500")] = 200,
+        max_results: Annotated[int | None, Field(description=MAX_RESULTS_HELP)] = None,
         cursor: Annotated[str | None, Field(description="next_cursor of the previous answer, same filters")] = None,
         hijri: HijriArg = False,
         ar: ArabicArg = False,
@@ -86,13 +92,17 @@ class QueryTools:
         reservation_types, include_cancelled. `summary` always has the totals and what was returned;
         rows are tables (columns + rows) in the clinic's timezone. When the answer has a next_cursor
         there are more rows: call again with the same filters and that cursor; never conclude "none"."""
+        page = partial(
+            self.queries.get_reservations, search_query=search_query, wa_ids=wa_ids, dates=dates,
+            start_date=start_date, end_date=end_date, include_cancelled=include_cancelled,
+            reservation_types=reservation_types, include=list(include) if include else None, limit=limit,
+            cursor=cursor, hijri=hijri)
         with domain_errors(ar):
-            page = await self.queries.get_reservations(
-                search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
-                include_cancelled=include_cancelled, reservation_types=reservation_types,
-                include=list(include) if include else None, limit=limit, max_results=max_results, cursor=cursor,
-                hijri=hijri)
-        data = _tables(page)
+            data = _tables(await page(max_results=max_results or PAGE_ROWS))
+            if max_results is None and size(data) > ANSWER_BUDGET:
+                rows = rows_within(data)
+                data = _tables(await page(max_results=rows))
+                data["summary"]["notes"] = [*data["summary"].get("notes", []), SHORTENED.format(rows=rows)]
         return answer(_reservations_line(data), data)
 
     async def system_get_wa_ids_by_date_range(

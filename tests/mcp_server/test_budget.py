@@ -1,6 +1,8 @@
 """Default answers stay small, and say what they left out."""
 
-from mcp_server.budget import fit, size
+from typing import Any
+
+from mcp_server.budget import CURSOR_ROOM, fit, rows_within, size
 
 
 def test_fit_returns_small_data_unchanged() -> None:
@@ -23,3 +25,23 @@ def test_fit_cuts_a_long_map_of_days() -> None:
     fitted = fit({"summary": {"ok": 3, "days": days}}, budget=1_000)
     assert fitted["truncated"] == {"summary.days": len(days)}
     assert fitted["summary"]["ok"] == 3
+
+
+def test_rows_within_is_the_most_rows_per_section_that_fit_with_room_for_a_cursor() -> None:
+    rows_of_table = [[n, "x" * 40] for n in range(500)]
+    wa_ids = [f"9665{n:08d}" for n in range(500)]
+
+    def answer(count: int) -> dict[str, Any]:
+        table = {"columns": ["id", "name"], "rows": rows_of_table[:count]}
+        return {"summary": {"total": 500}, "reservations": table, "wa_ids": wa_ids[:count]}
+
+    rows = rows_within(answer(500), budget=3_000)
+
+    def first(count: int) -> int:
+        return size(answer(count)) + CURSOR_ROOM
+    assert first(rows) <= 3_000 < first(rows + 1)
+
+
+def test_rows_within_keeps_one_row_when_even_one_is_too_big() -> None:
+    data = {"summary": {"note": "x" * 5_000}, "wa_ids": ["966500000001", "966500000002"]}
+    assert rows_within(data, budget=1_000) == 1

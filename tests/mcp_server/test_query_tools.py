@@ -8,7 +8,7 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
 from calendar_agent.composition import Services
-from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
+from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, call, data, text, wa_id, weekdays
 
 
 def span(start: str, end: str) -> dict[str, str]:
@@ -48,6 +48,48 @@ async def test_following_the_cursor_returns_every_row_once(system_server: MCPSer
             break
         arguments["cursor"] = answer["next_cursor"]
     assert len(seen) == len(set(seen)) == 30
+
+
+def wire_bytes(result: CallToolResult) -> int:
+    dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return len(json.dumps(dumped, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+async def test_a_long_default_answer_is_shortened_to_under_6_kb_and_says_so(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed(weekdays(WEDNESDAY, 6), 90)
+    result = await call(system_server, "system_get_reservations", {})
+    answer = data(result)
+    assert wire_bytes(result) < 6_000
+    assert answer["summary"]["total_reservations"] == 90
+    assert 0 < answer["summary"]["returned"]["reservations"] < 90
+    assert answer["summary"]["truncated"] == {"reservations": True, "wa_ids": True, "customers": True}
+    assert any(note.startswith("Page shortened to") for note in answer["summary"]["notes"])
+    assert answer["next_cursor"]
+
+
+async def test_following_shortened_pages_returns_every_row_once(system_server: MCPServer, seed: Seed) -> None:
+    await seed(weekdays(WEDNESDAY, 6), 90)
+    arguments: dict[str, Any] = {"include": ["reservations"]}
+    seen: list[int] = []
+    while True:
+        answer = data(await call(system_server, "system_get_reservations", arguments))
+        seen += [row["id"] for row in records(answer["reservations"])]
+        if "next_cursor" not in answer:
+            break
+        arguments["cursor"] = answer["next_cursor"]
+    assert len(seen) == len(set(seen)) == 90
+
+
+async def test_an_explicit_max_results_is_honoured_past_the_size_budget(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed(weekdays(WEDNESDAY, 6), 90)
+    answer = data(await call(system_server, "system_get_reservations", {"max_results": 90}))
+    assert answer["summary"]["returned"] == {"reservations": 90, "wa_ids": 90, "customers": 90}
+    assert "notes" not in answer["summary"]
+    assert "next_cursor" not in answer
 
 
 async def test_a_fuzzy_search_finds_a_customer_by_name(system_server: MCPServer, services: Services) -> None:
