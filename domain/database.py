@@ -46,6 +46,8 @@ class Database:
         one consistent snapshot however many statements it runs. Keep it short, and never write in it."""
         if self.reader is None:
             async with self.engine.connect() as connection:
+                if self.engine.dialect.name == "postgresql":
+                    await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 return await connection.run_sync(work)
         # Right here, not in a thread: a WAL reader never waits for a writer, and a worker thread
         # would wait for the event loop's GIL at every statement.
