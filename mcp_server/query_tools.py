@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.tools import Tool
@@ -92,17 +91,17 @@ class QueryTools:
         reservation_types, include_cancelled. `summary` always has the totals and what was returned;
         rows are tables (columns + rows) in the clinic's timezone. When the answer has a next_cursor
         there are more rows: call again with the same filters and that cursor; never conclude "none"."""
-        page = partial(
-            self.queries.get_reservations, search_query=search_query, wa_ids=wa_ids, dates=dates,
-            start_date=start_date, end_date=end_date, include_cancelled=include_cancelled,
-            reservation_types=reservation_types, include=list(include) if include else None, limit=limit,
-            cursor=cursor, hijri=hijri)
         with domain_errors(ar):
-            data = _tables(await page(max_results=max_results or PAGE_ROWS))
-            if max_results is None and size(data) > ANSWER_BUDGET:
-                rows = rows_within(data)
-                data = _tables(await page(max_results=rows))
-                data["summary"]["notes"] = [*data["summary"].get("notes", []), SHORTENED.format(rows=rows)]
+            page = await self.queries.reservation_page(
+                search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
+                include_cancelled=include_cancelled, reservation_types=reservation_types,
+                include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
+                cursor=cursor, hijri=hijri)
+        data = _tables(page.view())
+        if max_results is None and size(data) > ANSWER_BUDGET:
+            rows = rows_within(data)
+            data = _tables(page.first(rows).view())
+            data["summary"]["notes"] = [*data["summary"].get("notes", []), SHORTENED.format(rows=rows)]
         return answer(_reservations_line(data), data)
 
     async def system_get_wa_ids_by_date_range(

@@ -125,7 +125,7 @@ def upcoming_rows() -> Statement:
     return (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                    Reservation.status)
             .where(Reservation.wa_id.in_(bindparam("page", expanding=True)),
-                                      started_after(bindparam("from_date"), bindparam("from_slot")))
+                   started_after(bindparam("from_date"), bindparam("from_slot")))
             .order_by(Reservation.date, Reservation.time_slot, Reservation.id))
 
 
@@ -136,6 +136,14 @@ class Listed:
     totals: dict[str, int]
     pages: Pages
     sections: dict[str, list[Any]]
+
+    def first(self, count: int) -> Listed:
+        """The same page cut to its first `count` rows per section; what is cut off comes next."""
+        pages = {k: (rows[:count], more or len(rows) > count) for k, (rows, more) in self.pages.items()}
+        people = set(pages["people"][0]) if "people" in pages else set()
+        sections = {s: [c for c in rows if c["wa_id"] in people] if s == "customers" else rows[:count]
+                    for s, rows in self.sections.items()}
+        return Listed(self.totals, pages, sections)
 
 
 class ReservationListing:

@@ -6,6 +6,7 @@ counted. Every date is a clinic date and every timestamp is shown in the clinic'
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
@@ -31,6 +32,29 @@ from domain.system_agent.paging import (
 from domain.system_agent.statistics import CalendarStatistics, date_range
 
 
+@dataclass(frozen=True)
+class ReservationPage:
+    """One page of `get_reservations`: `view()` is what callers see; `first(n)` is a shorter page
+    of the same read, with its own cursor, for callers that keep answers small."""
+
+    query: ReservationQuery
+    position: PagePosition
+    listed: Listed
+    size: int
+    context: dict[str, Any]
+
+    def first(self, count: int) -> ReservationPage:
+        return replace(self, listed=self.listed.first(count), size=min(count, self.size))
+
+    def view(self) -> dict[str, Any]:
+        """The summary (totals, what was returned, the query), the sections, and `next_cursor`."""
+        summary = {**self.listed.totals, **page_summary(self.query, self.listed, self.position),
+                   "max_results": self.size, **self.context}
+        following = self.position.following(self.listed.pages)
+        next_cursor = following.encode(self.query.fingerprint()) if following else None
+        return {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
+
+
 class SystemAgentQueryService:
     """Read-only queries over the whole calendar for the privileged system agent."""
 
@@ -41,13 +65,17 @@ class SystemAgentQueryService:
         self.search = search
         self.statistics = CalendarStatistics(db, config, clock)
 
-    async def get_reservations(
+    async def get_reservations(self, **filters: Any) -> dict[str, Any]:
+        """Reservations, wa_ids and customers matching every filter given (see `reservation_page`), as shown."""
+        return (await self.reservation_page(**filters)).view()
+
+    async def reservation_page(
         self, *, search_query: str | None = None, wa_ids: list[str] | str | None = None,
         dates: list[str] | str | None = None, start_date: str | None = None, end_date: str | None = None,
         include_cancelled: bool = False, reservation_types: list[int] | None = None, include: list[str] | None = None,
         limit: int = DEFAULT_FUZZY_LIMIT, max_results: int = DEFAULT_MAX_RESULTS, cursor: str | None = None,
         hijri: bool = False,
-    ) -> dict[str, Any]:
+    ) -> ReservationPage:
         """Reservations, wa_ids and customers matching every filter given, `max_results` per section.
 
         The summary always holds the totals; while `next_cursor` is not None, pass it back for the next page.
@@ -65,11 +93,7 @@ class SystemAgentQueryService:
             return ReservationListing(connection, self.config, now, query, customers).read(position, size)
         listed = await self.db.read(read)
         clamped = {"max_results": (max_results, size), "limit": (limit, query.fuzzy_limit)}
-        summary = {**listed.totals, **page_summary(query, listed, position),
-                   **self._query_context(query, hits, clamped)}
-        following = position.following(listed.pages)
-        next_cursor = following.encode(query.fingerprint()) if following else None
-        return {"summary": summary, **listed.sections, "next_cursor": next_cursor}
+        return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))
 
     def _query_context(
         self, query: ReservationQuery, hits: list[dict[str, Any]], clamped: dict[str, tuple[int, int]]
@@ -81,8 +105,7 @@ class SystemAgentQueryService:
         if len(hits) >= query.fuzzy_limit:
             notes.append(f"search_query reached its limit of {query.fuzzy_limit} customers; more may match "
                          f"(raise limit up to {MAX_FUZZY_LIMIT} or refine the query).")
-        context: dict[str, Any] = {"max_results": clamped["max_results"][1], "filters": query.given(),
-                                   "timezone": self.config.timezone}
+        context: dict[str, Any] = {"filters": query.given(), "timezone": self.config.timezone}
         if query.search_query is not None:
             context["fuzzy_matches"] = [{k: h.get(k) for k in ("wa_id", "name", "similarity")} for h in hits]
         if {"wa_ids", "customers"} & set(query.include):

@@ -37,16 +37,20 @@ async def test_a_truncated_page_says_so_and_hands_back_a_cursor(system_server: M
     assert "More rows: call again with next_cursor." in text(result)
 
 
-async def test_following_the_cursor_returns_every_row_once(system_server: MCPServer, seed: Seed) -> None:
-    await seed(weekdays(WEDNESDAY, 2), 30)
-    arguments: dict[str, Any] = {"include": ["reservations"], "max_results": 7}
+async def reservation_ids_page_by_page(server: MCPServer, arguments: dict[str, Any]) -> list[int]:
+    """Every reservation id, following next_cursor until the last page."""
     seen: list[int] = []
     while True:
-        answer = data(await call(system_server, "system_get_reservations", arguments))
+        answer = data(await call(server, "system_get_reservations", arguments))
         seen += [row["id"] for row in records(answer["reservations"])]
         if "next_cursor" not in answer:
-            break
-        arguments["cursor"] = answer["next_cursor"]
+            return seen
+        arguments = arguments | {"cursor": answer["next_cursor"]}
+
+
+async def test_following_the_cursor_returns_every_row_once(system_server: MCPServer, seed: Seed) -> None:
+    await seed(weekdays(WEDNESDAY, 2), 30)
+    seen = await reservation_ids_page_by_page(system_server, {"include": ["reservations"], "max_results": 7})
     assert len(seen) == len(set(seen)) == 30
 
 
@@ -71,14 +75,7 @@ async def test_a_long_default_answer_is_shortened_to_under_6_kb_and_says_so(
 
 async def test_following_shortened_pages_returns_every_row_once(system_server: MCPServer, seed: Seed) -> None:
     await seed(weekdays(WEDNESDAY, 6), 90)
-    arguments: dict[str, Any] = {"include": ["reservations"]}
-    seen: list[int] = []
-    while True:
-        answer = data(await call(system_server, "system_get_reservations", arguments))
-        seen += [row["id"] for row in records(answer["reservations"])]
-        if "next_cursor" not in answer:
-            break
-        arguments["cursor"] = answer["next_cursor"]
+    seen = await reservation_ids_page_by_page(system_server, {"include": ["reservations"]})
     assert len(seen) == len(set(seen)) == 90
 
 

@@ -175,6 +175,15 @@ async def test_summary_counts_every_match_when_the_page_is_truncated(services: S
     assert summary["has_more"] is True and result["next_cursor"] is not None
 
 
+async def test_a_page_cut_shorter_reads_as_the_page_of_that_size(services: Services) -> None:
+    await insert_reservations(services, 60, customers=30)
+    service = queries(services)
+    cut = (await service.reservation_page(max_results=200)).first(7).view()
+    assert cut == (await service.reservation_page(max_results=7)).view()
+    following = await service.get_reservations(max_results=7, cursor=cut["next_cursor"])
+    assert following["summary"]["offset"] == {"reservations": 7, "wa_ids": 7, "customers": 7}
+
+
 async def test_cursor_pages_walk_every_reservation_exactly_once(services: Services) -> None:
     await insert_reservations(services, 450)
     service = queries(services)
