@@ -1,20 +1,27 @@
-"""A batch report as a tool answer: totals, a sample table of at most 50 rows, and one line of text."""
+"""A batch report as a tool answer: structured totals and a sample table for programs, and a text a model
+can act on: the outcome, counts by action and day, every failure grouped by reason, the changes."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
+from mcp_server.rendering import TEXT_BUDGET, Text, cell, day_label, row, time_label
+from mcp_server.toolkit import answer
+
+UNBOUNDED = 1 << 30  # verbosity "detailed": every item, in the text too
 
 Verbosity = Literal["summary", "detailed"]
 COLUMNS = ["index", "status", "reservation_id", "wa_id", "action", "date", "time_slot", "error"]
 
 
 class BatchAnswer(BaseModel):
-    """Also: tool, mode, items_truncated, errors (code: sentence), undone_batch_id, truncated."""
+    """Also: tool, mode, items_truncated, errors (code: sentence), undone_batch_id, truncated. `failures`:
+    every failed or skipped item grouped by reason (code, sentence, count, items)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -28,11 +35,21 @@ class BatchAnswer(BaseModel):
     next_step: str | None = None
 
 
-def batch_answer(report: BatchReport, verbosity: Verbosity) -> dict[str, Any]:
-    """The structured answer: every item when detailed, else a compact sample within the size budget."""
+def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = None) -> CallToolResult:
+    """The text a model acts on, and the structured answer: every item when detailed, else a compact
+    sample within the size budget."""
     data = report.to_dict(verbosity)
+    if tool is not None:
+        data = with_next_step(data, tool)
+    budget = TEXT_BUDGET if verbosity == "summary" else UNBOUNDED
+    return answer(batch_text(data, report.ar, budget), structured(data, verbosity))
+
+
+def structured(data: dict[str, Any], verbosity: Verbosity) -> dict[str, Any]:
+    """Detailed: as it is. Summary: the sample rows as a table, the errors' sentences once, within budget."""
     if verbosity == "detailed":
         return data
+    data = dict(data)
     rows = data.pop("items")
     data["sample"] = {"columns": COLUMNS, "rows": [_row(r) for r in rows]}
     errors = {r["error"]["code"]: r["error"]["message"] for r in rows if r.get("error")}
@@ -58,16 +75,166 @@ def with_next_step(data: dict[str, Any], tool: str) -> dict[str, Any]:
 
 def declined_answer(tool: str, mode: str, ar: bool) -> dict[str, Any]:
     """The user said no (or dismissed the question): nothing changed, and no token is handed out."""
-    message = "ألغى المستخدم العملية؛ لم يتغير شيء." if ar else "Cancelled by the user; nothing was changed."
-    return {"batch_id": None, "tool": tool, "status": "cancelled", "mode": mode, "message": message,
+    message = "رفض المستخدم العملية؛ لم يتغير شيء." if ar else "Declined by the user; nothing was changed."
+    return {"batch_id": None, "tool": tool, "status": "declined", "mode": mode, "message": message,
             "summary": {}, "confirmation": None}
 
 
-def batch_line(data: dict[str, Any]) -> str:
-    """One line for people: the outcome, the batch id, and the next step when one is needed."""
-    parts = [data["message"]]
-    if data.get("batch_id"):
-        parts.append(f"batch_id={data['batch_id']}.")
+EN = {
+    "applied": "Applied: {changed} changed{actions}, {failed} failed, {skipped} skipped of {requested} item(s).",
+    "dry_run": "Dry run, nothing written: {changed} would change{actions}, {failed} would fail, {skipped} skipped "
+               "of {requested} item(s).",
+    "needs_confirmation": "Needs confirmation, nothing written: {changed} would change{actions}, {failed} would "
+                          "fail of {requested} item(s).",
+    "rolled_back": "Rolled back (atomic), nothing written: {failed} failed, so the other {skipped} item(s) were "
+                   "not applied either, of {requested}.",
+    "replayed": "Already applied earlier (replayed, nothing written now): {changed} changed{actions}, {failed} "
+                "failed, {skipped} skipped of {requested} item(s).",
+    "batch_id": "batch_id={batch_id} (undo it with system_undo_batch).",
+    "undone": "This undoes batch {batch_id}.",
+    "days": "Days: {days}. Times are {zone}.",
+    "failures": "Not applied, by reason (#id | customer | wa_id | day | time):",
+    "group": "{code}: {message} ({count} {status})",
+    "changes": "Changed (#id | customer | wa_id | action | from | to):",
+    "more": "{count} more {what} not listed here.",
+    "rest_applied": "The full list: system_get_batch with batch_id={batch_id}.",
+    "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
+    "no_name": "(no name)",
+    "recorded": "Recorded at {created_at}.",
+    "undone_at": "Undone at {undone_at}.",
+    "page": "Items {first}-{last} of {total} (failures first, then changes).",
+    "next_page": "More items: call system_get_batch again with offset={offset}.",
+}
+AR = {
+    "applied": "تم التنفيذ: تغيّر {changed}{actions}، وفشل {failed}، وتخطي {skipped} من أصل {requested}.",
+    "dry_run": "تجربة دون كتابة: سيتغير {changed}{actions}، وسيفشل {failed}، وتخطي {skipped} من أصل {requested}.",
+    "needs_confirmation": "يلزم التأكيد، لم يُكتب شيء: سيتغير {changed}{actions}، وسيفشل {failed} من أصل {requested}.",
+    "rolled_back": "أُلغيت العملية كلها (ذرية)، لم يُكتب شيء: فشل {failed}، فلم يُطبق {skipped} غيرها، من أصل {requested}.",
+    "replayed": "نُفذت سابقًا (إعادة، لم يُكتب شيء الآن): تغيّر {changed}{actions}، وفشل {failed}، وتخطي {skipped} "
+                "من أصل {requested}.",
+    "batch_id": "batch_id={batch_id} (للتراجع استخدم system_undo_batch).",
+    "undone": "هذه العملية تتراجع عن الدفعة {batch_id}.",
+    "days": "الأيام: {days}. الأوقات بتوقيت {zone}.",
+    "failures": "ما لم يُطبق، حسب السبب (#id | العميل | wa_id | اليوم | الوقت):",
+    "group": "{code}: {message} ({count} {status})",
+    "changes": "ما تغيّر (#id | العميل | wa_id | الإجراء | من | إلى):",
+    "more": "{count} أخرى من {what} غير معروضة هنا.",
+    "rest_applied": "القائمة الكاملة: system_get_batch مع batch_id={batch_id}.",
+    "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
+    "no_name": "(بلا اسم)",
+    "recorded": "سُجلت في {created_at}.",
+    "undone_at": "تم التراجع عنها في {undone_at}.",
+    "page": "العناصر {first}-{last} من {total} (ما فشل أولًا ثم ما تغيّر).",
+    "next_page": "عناصر أخرى: استدعِ system_get_batch مرة أخرى مع offset={offset}.",
+}
+
+
+def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET, paging: str | None = None) -> str:
+    """The whole outcome for a model: headline with counts, batch id, days, every failure grouped by reason
+    (as many as the budget holds, then how many more and where to get them), the changes, the next step."""
+    say = AR if ar else EN
+    if data["status"] == "declined":
+        return str(data["message"])
+    text = Text(budget)
+    text.add(_headline(data, say))
     if data.get("next_step"):
-        parts.append(data["next_step"])
-    return " ".join(parts)
+        text.add(data["next_step"])
+    summary = data.get("summary") or {}
+    if summary.get("days"):
+        days = ", ".join(f"{day_label(day)}: {n}" for day, n in summary["days"].items())
+        text.add(say["days"].format(days=days, zone=summary.get("timezone", "")))
+    reserve = 600  # room for the changes' header and the closing lines
+    hidden = _failures(text, data.get("failures") or [], say, reserve)
+    hidden += _changes(text, data, say)
+    if paging is not None:
+        text.add(paging)
+    elif hidden:
+        more = ", ".join(f"{n} {what}" for what, n in hidden)
+        text.add(say["more"].format(count=sum(n for _, n in hidden), what=more))
+        rest = "rest_applied" if data.get("batch_id") else "rest_preview"
+        text.add(say[rest].format(batch_id=data.get("batch_id")))
+    return str(text)
+
+
+def recorded_answer(data: dict[str, Any], offset: int, limit: int, ar: bool = False) -> CallToolResult:
+    """An applied batch as recorded, its items (failures grouped by reason, then the changes) from `offset`."""
+    say = AR if ar else EN
+    flat = [(g, item) for g in data.get("failures") or [] for item in g["items"]]
+    flat += [(None, change) for change in data["changes"]]
+    window = flat[offset:offset + limit]
+    groups: dict[str, dict[str, Any]] = {}
+    for group, item in window:
+        if group is not None:
+            groups.setdefault(group["code"], {**group, "items": []})["items"].append(item)
+    shown = dict(data, failures=list(groups.values()), items=[item for group, item in window if group is None])
+    paging = [say["recorded"].format(created_at=data["created_at"])]
+    if data.get("undone_at"):
+        paging.append(say["undone_at"].format(undone_at=data["undone_at"]))
+    paging.append(say["page"].format(first=offset + 1 if window else 0, last=offset + len(window), total=len(flat)))
+    if offset + len(window) < len(flat):
+        paging.append(say["next_page"].format(offset=offset + len(window)))
+    structured = dict(shown, offset=offset, total_items=len(flat))
+    return answer(batch_text(shown, ar, UNBOUNDED, " ".join(paging)), structured)
+
+
+def _headline(data: dict[str, Any], say: dict[str, str]) -> str:
+    summary = data.get("summary") or {}
+    actions = ", ".join(f"{action} {n}" for action, n in (summary.get("by_action") or {}).items())
+    counts = {k: summary.get(k, 0) for k in ("failed", "skipped", "requested")}
+    line = say[data["status"]].format(changed=summary.get("ok", 0), actions=f" ({actions})" if actions else "",
+                                      **counts)
+    if data.get("batch_id"):
+        line += " " + say["batch_id"].format(batch_id=data["batch_id"])
+    if data.get("undone_batch_id"):
+        line += " " + say["undone"].format(batch_id=data["undone_batch_id"])
+    return line
+
+
+def _failures(text: Text, groups: list[dict[str, Any]], say: dict[str, str], reserve: int) -> list[tuple[str, int]]:
+    """Each reason with its sentence, then its items while they fit; (what, how many) of those left out."""
+    if not groups:
+        return []
+    text.add(say["failures"])
+    hidden = []
+    for group in groups:
+        text.add(say["group"].format(code=group["code"], message=group["message"], count=group["count"],
+                                     status=group["status"]))
+        lines = [_failure_line(item, say) for item in group["items"]]
+        shown = text.rows(lines, reserve)
+        if shown < group["count"]:
+            hidden.append((group["code"], group["count"] - shown))
+    return hidden
+
+
+def _failure_line(item: dict[str, Any], say: dict[str, str]) -> str:
+    line = _who(item, say) + " | " + row([day_label(item.get("date")), time_label(item.get("time_slot"))])
+    return line + (f" | {cell(item['message'])}" if item.get("message") else "")
+
+
+def _who(item: dict[str, Any], say: dict[str, str]) -> str:
+    ident = f"#{item['reservation_id']}" if item.get("reservation_id") is not None else f"item {item.get('index')}"
+    return f"{ident} | " + row([item.get("customer_name") or say["no_name"], item.get("wa_id")])
+
+
+def _changes(text: Text, data: dict[str, Any], say: dict[str, str]) -> list[tuple[str, int]]:
+    changed = [item for item in data.get("items") or [] if item.get("status") == "ok"]
+    total = (data.get("summary") or {}).get("ok", len(changed))
+    if not total:
+        return []
+    text.add(say["changes"])
+    shown = text.rows([_change_line(item, say) for item in changed], 300)
+    return [("changed", total - shown)] if shown < total else []
+
+
+def _change_line(item: dict[str, Any], say: dict[str, str]) -> str:
+    before, after = item.get("before"), item.get("after")
+    if isinstance(after, dict) or isinstance(before, dict):  # detailed: full reservation views
+        start = _when((before or {}).get("date"), (before or {}).get("time_slot"))
+        end = _when((after or {}).get("date"), (after or {}).get("time_slot"))
+    else:
+        start, end = _when(item.get("from_date"), item.get("from_time")), _when(item.get("date"), item.get("time_slot"))
+    return _who(item, say) + " | " + row([item.get("action"), start, end])
+
+
+def _when(day: str | None, slot: str | None) -> str:
+    return f"{day_label(day)} {time_label(slot)}" if day else "-"

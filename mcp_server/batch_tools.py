@@ -12,12 +12,13 @@ from pydantic import Field
 from domain.config import ClinicConfig
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
 from mcp_server import batch_schemas
-from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, batch_line, declined_answer, with_next_step
+from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
 from mcp_server.clinic_tools import ArabicArg
 from mcp_server.confirmation import Declined, Run, run_confirmed
-from mcp_server.toolkit import WRITES, answer, declare, domain_errors
+from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare, domain_errors
 
 PROGRESS_FROM = 100  # batches larger than this report progress
+RECORDED_PAGE = 100  # items of a recorded batch per system_get_batch answer
 
 Requests = dict[str, Any] | list[Any] | None
 Filters = dict[str, Any] | None
@@ -29,7 +30,7 @@ KeyArg = Annotated[str | None, Field(
 TokenArg = Annotated[str | None, Field(
     description="From a needs_confirmation answer, once the user said yes")]
 VerbosityArg = Annotated[Verbosity, Field(
-    description="summary: totals, at most 50 sample rows; detailed: every item")]
+    description="summary: totals, every failure, a sample; detailed: every item")]
 BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
 
 
@@ -53,6 +54,7 @@ class BatchTools:
                     properties={"requests": batch_schemas.cancel_requests(),
                                 "filters": batch_schemas.filters_schema(config)}),
             declare(self.system_undo_batch, title="Undo a batch", annotations=WRITES),
+            declare(self.system_get_batch, title="What a batch did", annotations=READ_ONLY),
         ]
 
     async def system_batch_reserve(
@@ -114,8 +116,20 @@ class BatchTools:
         with domain_errors(ar):
             report = await self.batch.undo(batch_id)
         report.ar = ar  # the service's undo takes no language; the sentences are chosen when shown
-        data = batch_answer(report, verbosity)
-        return answer(batch_line(data), data)
+        return batch_answer(report, verbosity)
+
+
+    async def system_get_batch(
+        self,
+        batch_id: Annotated[str, Field(max_length=64, description="The batch_id of an applied batch")],
+        offset: Annotated[int, Field(ge=0, description="Items to skip: the offset the previous answer gave")] = 0,
+        ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, BatchAnswer]:
+        """An applied batch as recorded: counts, the items that did not apply (by reason), then every
+        reservation it changed, 100 items per call."""
+        with domain_errors(ar):
+            data = await self.batch.recorded(batch_id)
+        return recorded_answer(data, offset, RECORDED_PAGE, ar)
 
 
 def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:
@@ -137,6 +151,5 @@ async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, ver
         return outcome
     if isinstance(outcome, Declined):
         data = declined_answer(tool, options.mode, options.ar)
-    else:
-        data = with_next_step(batch_answer(outcome, verbosity), tool)
-    return answer(batch_line(data), data)
+        return answer(data["message"], data)
+    return batch_answer(outcome, verbosity, tool)

@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from calendar_agent.composition import Services
 from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
+from mcp_server.rendering import day_label, time_label
 from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
 
 DateArg = Annotated[str, Field(description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
 TimeArg = Annotated[str | None, Field(description="A time like 13:00, 1:00 PM or 01:00 PM")]
 HijriArg = Annotated[bool, Field(description="The dates given are Hijri (Umm al-Qura)")]
-ArabicArg = Annotated[bool, Field(description="Arabic error messages")]
+ArabicArg = Annotated[bool, Field(description="Answer in Arabic")]
 
 
 class CurrentTime(BaseModel):
@@ -86,7 +87,8 @@ class ClinicTools:
         shaped = [_day(d) for d in days]
         data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],
                 "end_date": days[-1]["date"], "near_time": near_time, "days": shaped, "summary": _totals(shaped)}
-        return answer(_availability_line(data), fit(data))
+        shown = fit(data)
+        return answer(_availability_text(shown), shown)
 
 
 def _day(day: dict[str, Any]) -> dict[str, Any]:
@@ -102,8 +104,15 @@ def _totals(days: list[dict[str, Any]]) -> dict[str, int]:
             "available_slots": sum(len(d["slots"]) for d in days)}
 
 
-def _availability_line(data: dict[str, Any]) -> str:
+def _availability_text(data: dict[str, Any]) -> str:
+    """The totals, then one line per day: its status and each open slot with the places left."""
     totals = data["summary"]
     span = data["start_date"] if totals["days"] == 1 else f"{data['start_date']} to {data['end_date']}"
-    return (f"{totals['available_slots']} available slot(s) on {totals['days_with_slots']} of {totals['days']} "
-            f"day(s), {span} ({data['timezone']}).")
+    lines = [f"{totals['available_slots']} available slot(s) on {totals['days_with_slots']} of {totals['days']} "
+             f"day(s), {span} ({data['timezone']}). Per day: slot (places left)."]
+    for day in data["days"]:
+        slots = ", ".join(f"{time_label(s['time_slot'])} {s['remaining']} left" for s in day["slots"])
+        lines.append(f"{day_label(day['date'])} {day['status']}" + (f": {slots}" if slots else ""))
+    if len(data["days"]) < totals["days"]:
+        lines.append(f"{totals['days'] - len(data['days'])} more day(s) not shown: ask for a shorter range.")
+    return "\n".join(lines)

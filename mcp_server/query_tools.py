@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
-from domain.system_agent.queries import SystemAgentQueryService
+from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
 from mcp_server.batch_answers import Verbosity
 from mcp_server.batch_schemas import type_schema
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
 from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg
+from mcp_server.rendering import TEXT_BUDGET, listing_text, record_text
 from mcp_server.schemas import listed
 from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
 
@@ -28,6 +29,7 @@ MAX_RESULTS_HELP = (f"Rows per section, 1-500. Omitted: up to {PAGE_ROWS}, fewer
                     "the rest come with next_cursor")
 SHORTENED = ("Page shortened to {rows} rows per section to keep the answer small; the rest come with next_cursor, "
              "or pass max_results (up to 500) for longer pages.")
+LISTING_TOOL = "system_get_reservations"
 ListVerbosity = Annotated[Verbosity, Field(description="summary: long lists cut to fit a small answer; detailed: all")]
 
 
@@ -97,12 +99,11 @@ class QueryTools:
                 include_cancelled=include_cancelled, reservation_types=reservation_types,
                 include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
                 cursor=cursor, hijri=hijri)
-        data = _tables(page.view())
-        if max_results is None and size(data) > ANSWER_BUDGET:
-            rows = rows_within(data)
-            data = _tables(page.first(rows).view())
-            data["summary"]["notes"] = [*data["summary"].get("notes", []), SHORTENED.format(rows=rows)]
-        return answer(_reservations_line(data), data)
+        view = page.view()
+        text = listing_text(view, LISTING_TOOL, ar)
+        if max_results is None:
+            view, text = _within_budget(page, view, text, ar)
+        return answer(text, _tables(view))
 
     async def system_get_wa_ids_by_date_range(
         self, start_date: DateArg, end_date: DateArg, include_cancelled: bool = False,
@@ -114,7 +115,7 @@ class QueryTools:
             data = await self.queries.wa_ids_by_date_range(
                 start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
         text = f"{data['count']} customer(s) with reservations from {data['start_date']} to {data['end_date']}."
-        return answer(text, _sized(data, verbosity))
+        return _report(text, _sized(data, verbosity))
 
     async def system_analyze_conversations(
         self, start_date: DateArg, end_date: DateArg, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
@@ -127,7 +128,7 @@ class QueryTools:
         without = data["customers_without_upcoming_reservation"]["count"]
         text = (f"{data['total_messages']} message(s), {data['active_customers']} active customer(s), {without} "
                 f"without an upcoming reservation, {data['start_date']} to {data['end_date']}.")
-        return answer(text, _sized(data, verbosity))
+        return _report(text, _sized(data, verbosity))
 
     async def system_get_reservation_snapshot(
         self, start_date: DateArg,
@@ -141,7 +142,7 @@ class QueryTools:
         totals = data["totals"]
         text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {data['start_date']} to "
                 f"{data['end_date']}; {totals['cancelled']} cancelled.")
-        return answer(text, _sized(data, verbosity, _overview))
+        return _report(text, _sized(data, verbosity, _overview))
 
 
 def _overview(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +156,21 @@ def _day_overview(day: dict[str, Any]) -> dict[str, Any]:
     overview = {k: day[k] for k in ("date", "weekday", "status", "booked")}
     overview["slots"] = {slot["time_slot"]: slot["booked"] for slot in day["slots"]}
     return overview | ({"vacation": day["vacation"]} if day["vacation"] else {})
+
+
+def _within_budget(page: ReservationPage, view: dict[str, Any], text: str,
+                   ar: bool) -> tuple[dict[str, Any], str]:
+    """The page shortened until both its text and its structured content fit their budgets, saying so."""
+    rows = None
+    while (over := max(size(_tables(view)) / ANSWER_BUDGET, len(text.encode()) / TEXT_BUDGET)) > 1:
+        shown = max([len(v) for v in view.values() if isinstance(v, list)] + [1])
+        rows = max(1, min(rows_within(_tables(view)), int(shown / over), shown - 1))
+        view = page.first(rows).view()
+        view["summary"]["notes"] = [*view["summary"].get("notes", []), SHORTENED.format(rows=rows)]
+        text = listing_text(view, LISTING_TOOL, ar)
+        if rows == 1:
+            break
+    return view, text
 
 
 def _sized(data: dict[str, Any], verbosity: Verbosity,
@@ -184,9 +200,5 @@ def _customer_row(customer: dict[str, Any]) -> list[Any]:
     return [when if c == "next_reservation" else customer[c] for c in CUSTOMER_COLUMNS]
 
 
-def _reservations_line(data: dict[str, Any]) -> str:
-    summary = data["summary"]
-    returned = ", ".join(f"{n} {section}" for section, n in summary["returned"].items())
-    more = " More rows: call again with next_cursor." if data["next_cursor"] else ""
-    return (f"{summary['total_reservations']} reservation(s) and {summary['total_customers']} customer(s) match; "
-            f"returned {returned}.{more}")
+def _report(headline: str, data: dict[str, Any]) -> CallToolResult:
+    return answer(record_text(headline, data), data)

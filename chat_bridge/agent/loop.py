@@ -110,7 +110,8 @@ class _Rounds:
             result = await self.client.call_tool(call.name, call.arguments)
         except MCPError as error:
             return ToolResult(call, f"The tool {call.name} failed: {error}", True)
-        return ToolResult(call, clip(result_text(result), self.loop.result_char_limit), result.is_error)
+        return ToolResult(call, clip(result_text(result), self.loop.result_char_limit), result.is_error,
+                          batch_outcome(result))
 
 
 def stopped_notice(max_rounds: int, last: Completion) -> str:
@@ -138,8 +139,29 @@ def result_text(result: CallToolResult) -> str:
     return "\n".join(b.text if isinstance(b, TextContent) else f"[{b.type} content omitted]" for b in result.content)
 
 
+def batch_outcome(result: CallToolResult) -> dict[str, int] | None:
+    """A batch answer's counts, when the result is one."""
+    summary = (result.structured_content or {}).get("summary")
+    if not isinstance(summary, dict) or not isinstance(summary.get("failed"), int):
+        return None
+    return {key: int(summary.get(key) or 0) for key in ("ok", "failed", "skipped")}
+
+
+TAIL = 600  # the end of a long result (its next_cursor and next step) is kept when the middle is cut
+
+
 def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters with a visible marker saying how much was left out."""
+    """`text` within `limit` characters: the head and the tail (where cursors and next steps are), and
+    between them a marker saying how much was left out and how to ask for less."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}…[truncated {len(text) - limit} characters]"
+    tail = text[-TAIL:] if limit > 4 * TAIL else ""
+    if tail and "\n" in tail:
+        tail = tail[tail.index("\n") + 1:]
+    head = text[:limit - len(tail)]
+    if "\n" in head[len(head) // 2:]:
+        head = head[:head.rindex("\n")]
+    left = len(text) - len(head) - len(tail)
+    marker = (f"…[cut: {left} characters of this tool result are not shown (the limit is {limit}); "
+              "ask for less (a shorter range, a smaller max_results, verbosity summary) or follow next_cursor]")
+    return f"{head}{marker}\n{tail}" if tail else f"{head}{marker}"

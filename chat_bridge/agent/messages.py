@@ -23,6 +23,7 @@ class ToolResult:
     call: ToolCall
     text: str
     is_error: bool = False
+    outcome: dict[str, int] | None = None  # a batch's counts (ok, failed, skipped), for the sidebar's tool row
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ class ConversationTurn:
     async def _record_tool(self, wa_id: str, result: ToolResult) -> None:
         meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.text,
                 "is_error": result.is_error}
+        if result.outcome is not None:
+            meta["outcome"] = result.outcome
         await self._store(wa_id, "tool", tool_row_text(result), meta)
 
     async def _keep_reply(self, wa_id: str, text: str) -> dict[str, Any]:
@@ -69,6 +71,8 @@ class ConversationTurn:
 
 
 def tool_row_text(result: ToolResult) -> str:
-    """The line the sidebar shows for a tool call; arguments and the whole result are in its meta."""
-    outcome = result.text if len(result.text) <= TOOL_ROW_PREVIEW else result.text[:TOOL_ROW_PREVIEW] + "…"
+    """The line the sidebar shows for a tool call (the result's first line); arguments and the whole result
+    are in its meta."""
+    first = result.text.split("\n", 1)[0]
+    outcome = first if len(first) <= TOOL_ROW_PREVIEW else first[:TOOL_ROW_PREVIEW] + "…"
     return f"{result.call.name} → {'error: ' if result.is_error else ''}{outcome}"

@@ -149,6 +149,7 @@ export function toolRow(message) {
       icon("wrench"),
       h("span", { class: "tool-name" }, name),
       h("span", { class: `chip ${failed ? "chip-danger" : "chip-ok"}` }, failed ? "error" : "ok"),
+      outcomeChip(meta.outcome),
       h("span", { class: "tool-preview" }, argumentPreview(meta.arguments)),
       h("time", { datetime: message.timestamp || "" }, shortTime(message.timestamp))),
     h("div", { class: "tool-body" },
@@ -156,6 +157,14 @@ export function toolRow(message) {
       h("pre", { class: "tool-arguments", dir: "ltr", tabindex: "0" }, prettyJson(meta.arguments ?? {})),
       h("h4", {}, failed ? "Error" : "Result"),
       h("pre", { class: "tool-result", dir: "auto", tabindex: "0" }, prettyJson(meta.result ?? message.text))));
+}
+
+/** A batch's items that did not apply, as a chip the operator sees before opening the row. */
+function outcomeChip(outcome) {
+  const missed = outcome ? (outcome.failed || 0) + (outcome.skipped || 0) : 0;
+  if (!missed) return null;
+  const parts = [outcome.failed ? `${outcome.failed} failed` : "", outcome.skipped ? `${outcome.skipped} skipped` : ""];
+  return h("span", { class: "chip chip-danger tool-outcome" }, parts.filter(Boolean).join(", "));
 }
 
 function argumentPreview(args) {

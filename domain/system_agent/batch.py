@@ -118,6 +118,20 @@ class SystemAgentBatchService:
         report.undone_batch_id = batch_id
         return report
 
+    async def recorded(self, batch_id: str) -> dict[str, Any]:
+        """An applied batch as recorded: its answer (counts, failures by reason), when it ran and whether it
+        was undone, and every reservation it changed, with the customers' names."""
+        async with self.db.unit_of_work() as session:
+            record = await session.get(BatchRecord, batch_id)
+            if record is None:
+                raise DomainError("batch_not_found", batch_id=batch_id)
+            changed = [c for c in record.changes if c["action"] != "customer"]
+            names = await customer_names(session, {(c["after"] or c["before"])["wa_id"] for c in changed})
+        zone = self.config.zone
+        return dict(record.result, status="applied", created_at=record.created_at.astimezone(zone).isoformat(),
+                    undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
+                    changes=[_change_row(c, names) for c in changed])
+
     async def _filtered(self, raw: dict[str, Any]) -> tuple[Filters, list[str] | None]:
         """Parse filters and resolve a fuzzy `search_query` to wa_ids before the write transaction."""
         filters = parse_whole(Filters, raw, "filters")
@@ -241,6 +255,16 @@ def _booking(booking: Booking | None) -> dict[str, Any] | None:
         return None
     return {"id": booking.id, "wa_id": booking.wa_id, "date": booking.date.isoformat(),
             "time_slot": booking.time_slot, "type": booking.type, "status": booking.status}
+
+
+def _change_row(change: dict[str, Any], names: dict[str, str | None]) -> dict[str, Any]:
+    """A recorded change as a batch answer's item row."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    wa_id = after.get("wa_id") or before.get("wa_id")
+    return {"index": change["index"], "status": "ok", "reservation_id": after.get("id") or before.get("id"),
+            "wa_id": wa_id, "customer_name": names.get(wa_id or ""), "action": change["action"],
+            "from_date": before.get("date"), "from_time": before.get("time_slot"),
+            "date": after.get("date"), "time_slot": after.get("time_slot")}
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
 from domain.models import Customer
-from domain.planning import CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_reserve
+from domain.planning import Booking, CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_reserve
 from domain.schedule import parse_date, parse_time
 from domain.store import load_state, lock_calendar
 from domain.system_agent.report import BatchReport, ItemResult
@@ -48,8 +48,14 @@ class Plan:
         self.changes.append(change)
         self.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, change.action, change.before, after))
 
-    def fail(self, index: int, error: DomainError, wa_id: str | None = None, reservation_id: int | None = None) -> None:
-        self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, error=error))
+    def fail(self, index: int, error: DomainError, wa_id: str | None = None, reservation_id: int | None = None,
+             current: Booking | None = None) -> None:
+        """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given)."""
+        if current is not None and wa_id in (None, current.wa_id):
+            wa_id, reservation_id = current.wa_id, current.id
+        else:
+            current = None
+        self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, before=current, error=error))
 
     def destructive_count(self) -> int:
         return sum(1 for c in self.changes if c.before is not None and c.action != "unchanged") + len(self.edits)
@@ -120,7 +126,7 @@ class ModifyPlanner:
             try:
                 await _modify_one(ctx, state, plan, index, item, parsed, taken)
             except DomainError as error:
-                plan.fail(index, error, parsed.wa_id, item.reservation_id)
+                plan.fail(index, error, parsed.wa_id, item.reservation_id, _current(state, item.reservation_id))
             await _tick(progress, done, len(items))
 
 
@@ -150,6 +156,10 @@ class _Parsed:
 
 
 Target = tuple[int | None, str | None, tuple[date | None, str | None]]
+
+
+def _current(state: CalendarState, reservation_id: int | None) -> Booking | None:
+    return state.bookings.get(reservation_id) if reservation_id is not None else None
 
 
 async def _prepare(
@@ -237,7 +247,7 @@ class CancelPlanner:
             try:
                 plan.ok(index, plan_cancel(ctx, state, locate(ctx, state, wa_id, item.reservation_id, day)))
             except DomainError as error:
-                plan.fail(index, error, wa_id, item.reservation_id)
+                plan.fail(index, error, wa_id, item.reservation_id, _current(state, item.reservation_id))
             await _tick(progress, done, len(parsed))
 
 

@@ -30,15 +30,26 @@ class ItemResult:
 
     def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:
         row: dict[str, Any] = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
+                               "customer_name": report.names.get(self.wa_id or ""),
                                "reservation_id": self.reservation_id, "action": self.action}
         if self.error is not None:
             row["error"] = self.error.to_dict(report.ar)
         if detailed:
             row["before"] = report.view(self.before)
             row["after"] = report.view(self.after)
-        elif self.after is not None:
-            row["date"], row["time_slot"] = self.after.date.isoformat(), self.after.time_slot
+            return row
+        if self.before is not None and self.after is not None:
+            row["from_date"], row["from_time"] = self.before.date.isoformat(), self.before.time_slot
+        if (shown := self.after or self.before) is not None:
+            row["date"], row["time_slot"] = shown.date.isoformat(), shown.time_slot
         return row
+
+    def brief(self, report: BatchReport) -> dict[str, Any]:
+        """The item as a failure list names it: which reservation, whose, and when it stands."""
+        shown = self.after or self.before
+        return {"index": self.index, "reservation_id": self.reservation_id, "wa_id": self.wa_id,
+                "customer_name": report.names.get(self.wa_id or ""),
+                "date": shown.date.isoformat() if shown else None, "time_slot": shown.time_slot if shown else None}
 
 
 @dataclass
@@ -48,7 +59,7 @@ class BatchReport:
     tool: str
     mode: str
     config: ClinicConfig
-    status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "cancelled"] = "applied"
+    status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "declined"] = "applied"
     items: list[ItemResult] = field(default_factory=list)
     batch_id: str | None = None
     confirmation: dict[str, Any] | None = None
@@ -80,19 +91,35 @@ class BatchReport:
         counts = self.counts()
         verb = {"applied": "Applied", "dry_run": "Dry run, nothing written", "replayed": "Already applied (replayed)",
                 "needs_confirmation": "Needs confirmation, nothing written", "rolled_back": "Rolled back, nothing written",
-                "cancelled": "Cancelled by the user, nothing written"}[self.status]
+                "declined": "Declined by the user, nothing written"}[self.status]
         return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
 
+    def failures(self) -> list[dict[str, Any]]:
+        """Every failed and skipped item, grouped by reason (code), each group with its sentence and count."""
+        groups: dict[str, dict[str, Any]] = {}
+        for item in self.items:
+            if item.error is None:
+                continue
+            message = item.error.message(self.ar)
+            group = groups.setdefault(item.error.code, {"code": item.error.code, "status": item.status,
+                                                        "message": message, "count": 0, "items": []})
+            group["count"] += 1
+            brief = item.brief(self)
+            group["items"].append(brief if message == group["message"] else brief | {"message": message})
+        return list(groups.values())
+
     def to_dict(self, verbosity: Verbosity = "summary") -> dict[str, Any]:
-        """Summary: totals plus at most 50 sample rows, failures first. Detailed: every item in full."""
+        """Every failure grouped by reason, and the items: at most 50 sample rows (failures first) when
+        summary, every item in full when detailed."""
         if self.stored is not None:
             return dict(self.stored, status="replayed", message="Already applied (replayed): " + self.stored["message"])
         detailed = verbosity == "detailed"
         rows = self.items if detailed else sorted(self.items, key=lambda i: (i.status == "ok", i.index))[:SAMPLE_ROWS]
         return {
             "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
-            "message": self.message(), "summary": self.summary(), "items": [i.row(self, detailed) for i in rows],
-            "items_truncated": len(rows) < len(self.items), "confirmation": self.confirmation,
+            "message": self.message(), "summary": self.summary(), "failures": self.failures(),
+            "items": [i.row(self, detailed) for i in rows], "items_truncated": len(rows) < len(self.items),
+            "confirmation": self.confirmation,
             **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
         }
 

@@ -63,7 +63,8 @@ async def revert_customer(session: AsyncSession, change: dict[str, Any]) -> None
 def undo_item(index: int, change: dict[str, Any], result: Change | DomainError) -> ItemResult:
     after = change.get("after") or {}
     if isinstance(result, DomainError):
-        return ItemResult(index, "failed", after.get("wa_id") or change.get("wa_id"), after.get("id"), error=result)
+        return ItemResult(index, "failed", after.get("wa_id") or change.get("wa_id"), after.get("id"),
+                          before=booking_from(after) if after else None, error=result)
     return ItemResult(index, "ok", result.after.wa_id, result.after.id, result.action, result.before, result.after)
 
 

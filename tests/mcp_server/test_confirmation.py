@@ -51,9 +51,9 @@ async def test_a_declined_question_changes_nothing_and_hands_out_no_token(
     await seed([WEDNESDAY, THURSDAY], 30)
     callback, _ = answering("decline")
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
-    assert data(result)["status"] == "cancelled"
+    assert data(result)["status"] == "declined"
     assert "confirmation" not in data(result)
-    assert result.content[0].text == "Cancelled by the user; nothing was changed."  # type: ignore[union-attr]
+    assert result.content[0].text == "Declined by the user; nothing was changed."  # type: ignore[union-attr]
     assert await active(services) == 30
 
 
@@ -63,7 +63,7 @@ async def test_a_dismissed_question_on_a_legacy_connection_changes_nothing(
     await seed([WEDNESDAY, THURSDAY], 30)
     callback, _ = answering("cancel")
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode="legacy")
-    assert data(result)["status"] == "cancelled"
+    assert data(result)["status"] == "declined"
     assert await active(services) == 30
 
 
@@ -73,7 +73,7 @@ async def test_an_accepted_form_that_unticks_confirm_changes_nothing(
     await seed([WEDNESDAY, THURSDAY], 30)
     callback, _ = answering("accept", {"confirm": False})
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
-    assert data(result)["status"] == "cancelled"
+    assert data(result)["status"] == "declined"
     assert await active(services) == 30
 
 

@@ -34,7 +34,8 @@ async def test_a_truncated_page_says_so_and_hands_back_a_cursor(system_server: M
     result = await call(system_server, "system_get_reservations", {"include": ["reservations"], "max_results": 5})
     assert data(result)["summary"]["truncated"] == {"reservations": True}
     assert data(result)["next_cursor"]
-    assert "More rows: call again with next_cursor." in text(result)
+    assert f"next_cursor: {data(result)['next_cursor']}" in text(result).splitlines()
+    assert "More rows exist: call system_get_reservations again with the same filters" in text(result)
 
 
 async def reservation_ids_page_by_page(server: MCPServer, arguments: dict[str, Any]) -> list[int]:
@@ -54,9 +55,10 @@ async def test_following_the_cursor_returns_every_row_once(system_server: MCPSer
     assert len(seen) == len(set(seen)) == 30
 
 
-def wire_bytes(result: CallToolResult) -> int:
-    dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return len(json.dumps(dumped, ensure_ascii=False, separators=(",", ":")).encode())
+def sizes(result: CallToolResult) -> tuple[int, int]:
+    """Bytes of the text content (what a model reads) and of the structured content (what programs read)."""
+    structured = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
+    return len(text(result).encode()), len(structured.encode())
 
 
 async def test_a_long_default_answer_is_shortened_to_under_6_kb_and_says_so(
@@ -65,7 +67,7 @@ async def test_a_long_default_answer_is_shortened_to_under_6_kb_and_says_so(
     await seed(weekdays(WEDNESDAY, 6), 90)
     result = await call(system_server, "system_get_reservations", {})
     answer = data(result)
-    assert wire_bytes(result) < 6_000
+    assert max(sizes(result)) < 6_000
     assert answer["summary"]["total_reservations"] == 90
     assert 0 < answer["summary"]["returned"]["reservations"] < 90
     assert answer["summary"]["truncated"] == {"reservations": True, "wa_ids": True, "customers": True}

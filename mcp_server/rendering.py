@@ -1,0 +1,207 @@
+"""Tool answers as a model reads them: the text content holds everything needed to act.
+
+Rows are compact lines, one record a line, cells separated by " | " under a header naming the
+columns (measured against compact JSON in `bench/answer_bench.py`: about half the tokens per row).
+A cell that could be misread (a separator, a quote, a line break or another control character, or
+padding spaces) is written as a JSON string, so no value can forge a row or a line of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.schedule import slot_label
+
+TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget
+SEPARATOR = " | "
+_UNSAFE = ("|", '"', "#")
+
+
+def cell(value: Any) -> str:
+    """One value as a table cell: plain when it cannot be misread, else a JSON string."""
+    if value is None:
+        return "-"
+    text = str(value)
+    if text and text.strip() == text and not text.startswith(_UNSAFE) and "|" not in text and _printable(text):
+        return text
+    return _quoted(text)
+
+
+def _printable(text: str) -> bool:
+    return all(unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") for c in text)
+
+
+def _quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(c if _printable(c) else f"\\u{ord(c):04x}" for c in quoted)
+
+
+def row(values: Iterable[Any]) -> str:
+    return SEPARATOR.join(cell(v) for v in values)
+
+
+def day_label(iso: str | None) -> str:
+    """'2026-12-07' -> 'Mon 2026-12-07'."""
+    if not iso:
+        return "-"
+    try:
+        return f"{date.fromisoformat(iso):%a} {iso}"
+    except ValueError:
+        return iso
+
+
+def time_label(slot: str | None) -> str:
+    """'13:00' -> '13:00 (1:00 PM)'."""
+    if not slot:
+        return "-"
+    try:
+        return f"{slot} ({slot_label(slot)})"
+    except ValueError:
+        return slot
+
+
+def compact_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass
+class Text:
+    """Lines of an answer within a byte budget; what does not fit is counted, never silently lost."""
+
+    budget: int = TEXT_BUDGET
+    lines: list[str] = field(default_factory=list)
+    used: int = 0
+
+    def add(self, line: str) -> None:
+        """A line that must be shown whatever the budget (headlines, totals, next steps)."""
+        self.lines.append(line)
+        self.used += len(line.encode()) + 1
+
+    def fits(self, line: str) -> bool:
+        return self.used + len(line.encode()) + 1 <= self.budget
+
+    def rows(self, lines: Sequence[str], reserve: int = 0) -> int:
+        """As many of `lines` as fit, keeping `reserve` bytes free for what must follow; how many were added."""
+        for count, line in enumerate(lines):
+            if self.used + len(line.encode()) + 1 + reserve > self.budget:
+                return count
+            self.add(line)
+        return len(lines)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+class Phrases:
+    """The sentences of the answers, in English or Arabic (`ar`)."""
+
+    EN = {
+        "match": "{reservations} reservation(s) and {customers} customer(s) match.",
+        "page": "This page: {parts}.",
+        "timezone": "Dates and times are in {zone}.",
+        "filters": "Filters: {filters}",
+        "fuzzy": "Customers matching {query} ({count}; name | wa_id | similarity):",
+        "fuzzy_none": "No customer matches {query}.",
+        "reservations": "Reservations (#id | customer | wa_id | day | time | type | status):",
+        "customers": "Customers (wa_id | name | matching reservations | next reservation | flags):",
+        "wa_ids": "wa_ids: {ids}",
+        "none": "No row on this page.",
+        "more": ("More rows exist: call {tool} again with the same filters and cursor set to the next_cursor below; "
+                 "do not conclude from this page alone."),
+        "cut": "{count} more {what} of this answer are not shown to keep it small.",
+        "no_name": "(no name)",
+        "favorite": "favorite",
+        "blocked": "blocked",
+    }
+    AR = {
+        "match": "عدد الحجوزات المطابقة: {reservations}، وعدد العملاء المطابقين: {customers}.",
+        "page": "هذه الصفحة: {parts}.",
+        "timezone": "التواريخ والأوقات بتوقيت {zone}.",
+        "filters": "عوامل التصفية: {filters}",
+        "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم | wa_id | درجة التشابه):",
+        "fuzzy_none": "لا يوجد عميل يطابق {query}.",
+        "reservations": "الحجوزات (#id | العميل | wa_id | اليوم | الوقت | النوع | الحالة):",
+        "customers": "العملاء (wa_id | الاسم | الحجوزات المطابقة | الحجز القادم | ملاحظات):",
+        "wa_ids": "أرقام wa_id: {ids}",
+        "none": "لا توجد صفوف في هذه الصفحة.",
+        "more": ("توجد صفوف أخرى: استدعِ {tool} مرة أخرى بنفس عوامل التصفية مع cursor يساوي next_cursor أدناه؛ "
+                 "لا تستنتج من هذه الصفحة وحدها."),
+        "cut": "لم يُعرض {count} من {what} في هذه الإجابة لإبقائها قصيرة.",
+        "no_name": "(بلا اسم)",
+        "favorite": "مفضل",
+        "blocked": "محظور",
+    }
+
+    def __init__(self, ar: bool = False) -> None:
+        self.table = self.AR if ar else self.EN
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self.table[key].format(**values)
+
+
+def listing_text(view: dict[str, Any], tool: str, ar: bool = False) -> str:
+    """A reservations page: totals, the filters, fuzzy candidates, every row of the page, how to go on."""
+    say, summary = Phrases(ar), view["summary"]
+    text = Text(budget=1 << 30)  # the page itself is what is sized; every row of it is shown
+    text.add(say("match", reservations=summary["total_reservations"], customers=summary["total_customers"]) + " "
+             + say("page", parts=_page_parts(summary)) + " " + say("timezone", zone=summary["timezone"]))
+    text.add(say("filters", filters=compact_json(summary.get("filters", {}))))
+    if "fuzzy_matches" in summary:
+        _fuzzy(text, say, summary)
+    if "reservations" in view:
+        text.add(say("reservations"))
+        text.rows([_reservation_line(r, say) for r in view["reservations"]] or [say("none")])
+    if "customers" in view:
+        text.add(say("customers"))
+        text.rows([_customer_line(c, say) for c in view["customers"]] or [say("none")])
+    elif "wa_ids" in view:
+        text.add(say("wa_ids", ids=", ".join(view["wa_ids"]) or "-"))
+    for note in summary.get("notes", []):
+        text.add(note)
+    if view.get("next_cursor"):
+        text.add(say("more", tool=tool))
+        text.add(f"next_cursor: {view['next_cursor']}")
+    return str(text)
+
+
+def _page_parts(summary: dict[str, Any]) -> str:
+    parts = []
+    for section, count in summary["returned"].items():
+        first = summary["offset"][section] + 1
+        parts.append(f"{section} {first}-{first + count - 1}" if count else f"{section} 0")
+    return ", ".join(parts)
+
+
+def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
+    query, matches = _quoted(summary["filters"].get("search_query", "")), summary["fuzzy_matches"]
+    if not matches:
+        text.add(say("fuzzy_none", query=query))
+        return
+    text.add(say("fuzzy", query=query, count=len(matches)))
+    text.rows([row([m.get("name") or say("no_name"), m["wa_id"], m.get("similarity")]) for m in matches])
+
+
+def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:
+    kind = f"{reservation['type']} {reservation.get('type_name', '')}".strip()
+    return f"#{reservation['id']} | " + row([
+        reservation.get("customer_name") or say("no_name"), reservation["wa_id"], day_label(reservation["date"]),
+        time_label(reservation["time_slot"]), kind, reservation["status"]])
+
+
+def _customer_line(customer: dict[str, Any], say: Phrases) -> str:
+    upcoming = customer.get("next_reservation")
+    when = f"{day_label(upcoming['date'])} {time_label(upcoming['time_slot'])}" if upcoming else "-"
+    flags = [say(flag) for flag in ("favorite", "blocked") if customer.get(f"is_{flag}")]
+    return row([customer["wa_id"], customer.get("name") or say("no_name"), customer.get("reservation_count", 0),
+                when, ", ".join(flags) or "-"])
+
+
+def record_text(headline: str, data: dict[str, Any]) -> str:
+    """A record-like answer (nested statistics, a day's slots): the headline, then the data as compact JSON,
+    which for nested shapes with few repeated rows costs little more than lines and cannot be misread."""
+    return f"{headline}\n{compact_json(data)}"
