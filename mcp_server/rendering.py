@@ -3,7 +3,8 @@
 Rows are compact lines, one record a line, cells separated by " | " under a header naming the
 columns (measured against compact JSON in `bench/answer_bench.py`: about half the tokens per row).
 A cell that could be misread (a separator, a quote, a line break or another control character, or
-padding spaces) is written as a JSON string, so no value can forge a row or a line of its own.
+padding spaces) is written as a JSON string with those characters escaped, so no value can forge a
+row or a line of its own, and splitting a line at " | " gives its cells exactly.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ def _printable(text: str) -> bool:
 
 
 def _quoted(text: str) -> str:
+    """A JSON string with no separator and no invisible or line-breaking character left in it."""
     quoted = json.dumps(text, ensure_ascii=False)
-    return "".join(c if _printable(c) else f"\\u{ord(c):04x}" for c in quoted)
+    return "".join(c if _printable(c) and c != "|" else f"\\u{ord(c):04x}" for c in quoted)
 
 
 def row(values: Iterable[Any]) -> str:

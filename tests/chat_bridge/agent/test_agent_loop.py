@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server import MCPServer
 
-from chat_bridge.agent.loop import AgentLoop
+from chat_bridge.agent.loop import AgentLoop, clip
 from chat_bridge.agent.messages import ToolResult, Turn
 from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
@@ -115,3 +115,15 @@ async def test_tool_arguments_that_are_not_json_are_reported_without_running_the
         await agent(provider, toolbox).run(QUESTION)
 
     assert "The arguments of add were not valid JSON" in openai_api.seen[1].tool_results[0][1]
+
+
+def test_a_clipped_result_keeps_its_last_lines_where_the_cursor_and_next_step_are() -> None:
+    rows = "\n".join(f"#{n} | customer {n} | 966500000000 | Mon 2026-12-07 | 11:00 (11:00 AM)" for n in range(500))
+    result = f"500 reservation(s) match.\n{rows}\nMore rows exist: follow next_cursor.\nnext_cursor: abc123"
+
+    clipped = clip(result, 5_000)
+
+    assert len(clipped) <= 5_000 + 200 and clipped.startswith("500 reservation(s) match.\n#0 | ")
+    assert clipped.endswith("More rows exist: follow next_cursor.\nnext_cursor: abc123")
+    left = len(result) - len(clipped.replace(clipped[clipped.index("…[cut"):clipped.index("]\n") + 2], ""))
+    assert f"…[cut: {left} characters of this tool result are not shown (the limit is 5000)" in clipped
