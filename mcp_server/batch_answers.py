@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
-from mcp_server.rendering import TEXT_BUDGET, Text, cell, day_label, row, time_label
+from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, row, time_label
 from mcp_server.toolkit import answer
 
 UNBOUNDED = 1 << 30  # verbosity "detailed": every item, in the text too
@@ -35,7 +35,7 @@ class BatchAnswer(BaseModel):
     next_step: str | None = None
 
 
-def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = None) -> CallToolResult:
+def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str|None = None) -> CallToolResult:
     """The text a model acts on, and the structured answer: every item when detailed, else a compact
     sample within the size budget."""
     data = report.to_dict(verbosity)
@@ -81,21 +81,21 @@ def declined_answer(tool: str, mode: str, ar: bool) -> dict[str, Any]:
 
 
 EN = {
-    "applied": "Applied: {changed} changed{actions}, {failed} failed, {skipped} skipped of {requested} item(s).",
-    "dry_run": "Dry run, nothing written: {changed} would change{actions}, {failed} would fail, {skipped} skipped "
+    "applied": "Applied: {ok} ok{actions}, {failed} failed, {skipped} skipped of {requested} item(s).",
+    "dry_run": "Dry run, nothing written: {ok} would be ok{actions}, {failed} would fail, {skipped} skipped "
                "of {requested} item(s).",
-    "needs_confirmation": "Needs confirmation, nothing written: {changed} would change{actions}, {failed} would "
+    "needs_confirmation": "Needs confirmation, nothing written: {ok} would be ok{actions}, {failed} would "
                           "fail of {requested} item(s).",
     "rolled_back": "Rolled back (atomic), nothing written: {failed} failed, so the other {skipped} item(s) were "
                    "not applied either, of {requested}.",
-    "replayed": "Already applied earlier (replayed, nothing written now): {changed} changed{actions}, {failed} "
+    "replayed": "Already applied earlier (replayed, nothing written now): {ok} ok{actions}, {failed} "
                 "failed, {skipped} skipped of {requested} item(s).",
     "batch_id": "batch_id={batch_id} (undo it with system_undo_batch).",
     "undone": "This undoes batch {batch_id}.",
     "days": "Days: {days}. Times are {zone}.",
-    "failures": "Not applied, by reason (#id | customer | wa_id | day | time):",
+    "failures": "Not applied, by reason (#id|customer|wa_id|day|time):",
     "group": "{code}: {message} ({count} {status})",
-    "changes": "Changed (#id | customer | wa_id | action | from | to):",
+    "changes": "Changed (#id|customer|wa_id|action|from|to):",
     "more": "Not listed here: {what} ({count} item(s)).",
     "rest_applied": "The full list: system_get_batch with batch_id={batch_id}.",
     "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
@@ -106,18 +106,18 @@ EN = {
     "next_page": "More items: call system_get_batch again with offset={offset}.",
 }
 AR = {
-    "applied": "تم التنفيذ: تغيّر {changed}{actions}، وفشل {failed}، وتخطي {skipped} من أصل {requested}.",
-    "dry_run": "تجربة دون كتابة: سيتغير {changed}{actions}، وسيفشل {failed}، وتخطي {skipped} من أصل {requested}.",
-    "needs_confirmation": "يلزم التأكيد، لم يُكتب شيء: سيتغير {changed}{actions}، وسيفشل {failed} من أصل {requested}.",
+    "applied": "تم التنفيذ: نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} من أصل {requested}.",
+    "dry_run": "تجربة دون كتابة: سينجح {ok}{actions}، وسيفشل {failed}، وتخطي {skipped} من أصل {requested}.",
+    "needs_confirmation": "يلزم التأكيد، لم يُكتب شيء: سينجح {ok}{actions}، وسيفشل {failed} من أصل {requested}.",
     "rolled_back": "أُلغيت العملية كلها (ذرية)، لم يُكتب شيء: فشل {failed}، فلم يُطبق {skipped} غيرها، من أصل {requested}.",
-    "replayed": "نُفذت سابقًا (إعادة، لم يُكتب شيء الآن): تغيّر {changed}{actions}، وفشل {failed}، وتخطي {skipped} "
+    "replayed": "نُفذت سابقًا (إعادة، لم يُكتب شيء الآن): نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} "
                 "من أصل {requested}.",
     "batch_id": "batch_id={batch_id} (للتراجع استخدم system_undo_batch).",
     "undone": "هذه العملية تتراجع عن الدفعة {batch_id}.",
     "days": "الأيام: {days}. الأوقات بتوقيت {zone}.",
-    "failures": "ما لم يُطبق، حسب السبب (#id | العميل | wa_id | اليوم | الوقت):",
+    "failures": "ما لم يُطبق، حسب السبب (#id|العميل|wa_id|اليوم|الوقت):",
     "group": "{code}: {message} ({count} {status})",
-    "changes": "ما تغيّر (#id | العميل | wa_id | الإجراء | من | إلى):",
+    "changes": "ما تغيّر (#id|العميل|wa_id|الإجراء|من|إلى):",
     "more": "غير معروض هنا: {what} ({count} عنصرًا).",
     "rest_applied": "القائمة الكاملة: system_get_batch مع batch_id={batch_id}.",
     "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
@@ -129,7 +129,7 @@ AR = {
 }
 
 
-def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET, paging: str | None = None) -> str:
+def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET, paging: str|None = None) -> str:
     """The whole outcome for a model: headline with counts, batch id, days, every failure grouped by reason
     (as many as the budget holds, then how many more and where to get them), the changes, the next step."""
     say = AR if ar else EN
@@ -181,7 +181,7 @@ def _headline(data: dict[str, Any], say: dict[str, str]) -> str:
     summary = data.get("summary") or {}
     actions = ", ".join(f"{action} {n}" for action, n in (summary.get("by_action") or {}).items())
     counts = {k: summary.get(k, 0) for k in ("failed", "skipped", "requested")}
-    line = say[data["status"]].format(changed=summary.get("ok", 0), actions=f" ({actions})" if actions else "",
+    line = say[data["status"]].format(ok=summary.get("ok", 0), actions=f" ({actions})" if actions else "",
                                       **counts)
     if data.get("batch_id"):
         line += " " + say["batch_id"].format(batch_id=data["batch_id"])
@@ -207,13 +207,13 @@ def _failures(text: Text, groups: list[dict[str, Any]], say: dict[str, str], res
 
 
 def _failure_line(item: dict[str, Any], say: dict[str, str]) -> str:
-    line = _who(item, say) + " | " + row([day_label(item.get("date")), time_label(item.get("time_slot"))])
-    return line + (f" | {cell(item['message'])}" if item.get("message") else "")
+    line = _who(item, say) + SEPARATOR + row([day_label(item.get("date")), time_label(item.get("time_slot"))])
+    return line + (SEPARATOR + cell(item["message"]) if item.get("message") else "")
 
 
 def _who(item: dict[str, Any], say: dict[str, str]) -> str:
     ident = f"#{item['reservation_id']}" if item.get("reservation_id") is not None else f"item {item.get('index')}"
-    return f"{ident} | " + row([item.get("customer_name") or say["no_name"], item.get("wa_id")])
+    return row([ident, item.get("customer_name") or say["no_name"], item.get("wa_id")])
 
 
 def _changes(text: Text, data: dict[str, Any], say: dict[str, str]) -> list[tuple[str, int]]:
@@ -233,8 +233,8 @@ def _change_line(item: dict[str, Any], say: dict[str, str]) -> str:
         end = _when((after or {}).get("date"), (after or {}).get("time_slot"))
     else:
         start, end = _when(item.get("from_date"), item.get("from_time")), _when(item.get("date"), item.get("time_slot"))
-    return _who(item, say) + " | " + row([item.get("action"), start, end])
+    return _who(item, say) + SEPARATOR + row([item.get("action"), start, end])
 
 
-def _when(day: str | None, slot: str | None) -> str:
+def _when(day: str|None, slot: str|None) -> str:
     return f"{day_label(day)} {time_label(slot)}" if day else "-"

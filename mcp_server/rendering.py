@@ -1,10 +1,11 @@
 """Tool answers as a model reads them: the text content holds everything needed to act.
 
-Rows are compact lines, one record a line, cells separated by " | " under a header naming the
-columns (measured against compact JSON in `bench/answer_bench.py`: about half the tokens per row).
+Rows are compact lines, one record a line, cells separated by "|" under a header naming the columns.
+Measured in `bench/answer_bench.py` on the same values: about 40 tokens a reservation row, against 41
+as compact JSON arrays, 43 with " | " between cells and 56 as JSON objects.
 A cell that could be misread (a separator, a quote, a line break or another control character, or
 padding spaces) is written as a JSON string with those characters escaped, so no value can forge a
-row or a line of its own, and splitting a line at " | " gives its cells exactly.
+row or a line of its own, and splitting a line at "|" gives its cells exactly.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 from domain.schedule import slot_label
 
 TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget
-SEPARATOR = " | "
-_UNSAFE = ("|", '"', "#")
+SEPARATOR = "|"
+_UNSAFE = ('"',)
 
 
 def cell(value: Any) -> str:
@@ -47,7 +48,7 @@ def row(values: Iterable[Any]) -> str:
     return SEPARATOR.join(cell(v) for v in values)
 
 
-def day_label(iso: str | None) -> str:
+def day_label(iso: str|None) -> str:
     """'2026-12-07' -> 'Mon 2026-12-07'."""
     if not iso:
         return "-"
@@ -57,7 +58,7 @@ def day_label(iso: str | None) -> str:
         return iso
 
 
-def time_label(slot: str | None) -> str:
+def time_label(slot: str|None) -> str:
     """'13:00' -> '13:00 (1:00 PM)'."""
     if not slot:
         return "-"
@@ -107,10 +108,10 @@ class Phrases:
         "page": "This page: {parts}.",
         "timezone": "Dates and times are in {zone}.",
         "filters": "Filters: {filters}",
-        "fuzzy": "Customers matching {query} ({count}; name | wa_id | similarity):",
+        "fuzzy": "Customers matching {query} ({count}; name|wa_id|similarity):",
         "fuzzy_none": "No customer matches {query}.",
-        "reservations": "Reservations (#id | customer | wa_id | day | time | type | status):",
-        "customers": "Customers (wa_id | name | matching reservations | next reservation | flags):",
+        "reservations": "Reservations (#id|customer|wa_id|day|time|type|status):",
+        "customers": "Customers (wa_id|name|matching reservations|next reservation|flags):",
         "wa_ids": "wa_ids: {ids}",
         "none": "No row on this page.",
         "more": ("More rows exist: call {tool} again with the same filters and cursor set to the next_cursor below; "
@@ -125,10 +126,10 @@ class Phrases:
         "page": "هذه الصفحة: {parts}.",
         "timezone": "التواريخ والأوقات بتوقيت {zone}.",
         "filters": "عوامل التصفية: {filters}",
-        "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم | wa_id | درجة التشابه):",
+        "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم|wa_id|درجة التشابه):",
         "fuzzy_none": "لا يوجد عميل يطابق {query}.",
-        "reservations": "الحجوزات (#id | العميل | wa_id | اليوم | الوقت | النوع | الحالة):",
-        "customers": "العملاء (wa_id | الاسم | الحجوزات المطابقة | الحجز القادم | ملاحظات):",
+        "reservations": "الحجوزات (#id|العميل|wa_id|اليوم|الوقت|النوع|الحالة):",
+        "customers": "العملاء (wa_id|الاسم|الحجوزات المطابقة|الحجز القادم|ملاحظات):",
         "wa_ids": "أرقام wa_id: {ids}",
         "none": "لا توجد صفوف في هذه الصفحة.",
         "more": ("توجد صفوف أخرى: استدعِ {tool} مرة أخرى بنفس عوامل التصفية مع cursor يساوي next_cursor أدناه؛ "
@@ -190,8 +191,8 @@ def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
 
 def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:
     kind = f"{reservation['type']} {reservation.get('type_name', '')}".strip()
-    return f"#{reservation['id']} | " + row([
-        reservation.get("customer_name") or say("no_name"), reservation["wa_id"], day_label(reservation["date"]),
+    return row([
+        f"#{reservation['id']}", reservation.get("customer_name") or say("no_name"), reservation["wa_id"], day_label(reservation["date"]),
         time_label(reservation["time_slot"]), kind, reservation["status"]])
 
 

@@ -30,7 +30,7 @@ async def test_batch_reserve_books_every_request(system_server: MCPServer, servi
     result = await call(system_server, "system_batch_reserve", {"requests": requests})
     assert data(result)["summary"]["by_action"] == {"created": 2}
     assert await active_on(services, BOB) == [THURSDAY]
-    assert text(result).startswith("Applied: 2 changed (created 2), 0 failed, 0 skipped of 2 item(s).")
+    assert text(result).startswith("Applied: 2 ok (created 2), 0 failed, 0 skipped of 2 item(s).")
 
 
 async def test_a_single_request_object_is_accepted(system_server: MCPServer, services: Services) -> None:

@@ -29,8 +29,8 @@ def test_a_name_cannot_forge_a_row_of_its_own() -> None:
                         "offset": {"reservations": 0}, "timezone": "Asia/Riyadh", "filters": {}},
             "reservations": rows, "next_cursor": None}
     lines = listing_text(view, "system_get_reservations").splitlines()
-    assert [line.split(" | ")[0] for line in lines if line.startswith("#")] == [f"#{n}" for n in range(1, 11)]
-    assert all(line.count(" | ") == 6 for line in lines if line.startswith("#"))
+    assert [line.split("|")[0] for line in lines if line.startswith("#")] == [f"#{n}" for n in range(1, 11)]
+    assert all(line.count("|") == 6 for line in lines if line.startswith("#"))
 
 
 def test_days_and_times_are_written_both_ways() -> None:
