@@ -126,7 +126,7 @@ def _splits(line: str, row: dict[str, Any]) -> bool:
         return False
     name = line.split(SEPARATOR)[1]
     read: str = json.loads(name) if name.startswith('"') else name
-    return read == row["customer_name"]
+    return bool(read == row["customer_name"])
 
 
 def system_server(services: Services) -> MCPServer:

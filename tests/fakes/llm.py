@@ -1,8 +1,9 @@
 """Fake LLM APIs speaking the real wire formats: Anthropic Messages and OpenAI Chat Completions.
 
 Each is a Starlette app served on loopback (see `loopback.serving`). A test scripts what the model
-answers, one step per request (a reply, an HTTP error, or a stall that outlasts the client's timeout),
-and reads every request back, both raw (`bodies`) and as `SeenRequest`, the same for both formats.
+answers, one step per request (a reply, an HTTP error, a stall that outlasts the client's timeout, or a
+`Respond` that reads the request and decides the reply), and reads every request back, both raw
+(`bodies`) and as `SeenRequest`, the same for both formats.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,9 +49,6 @@ class Stall:
     seconds: float
 
 
-Step = Reply | Failure | Stall
-
-
 @dataclass
 class SeenRequest:
     """What the model was shown, whatever the wire format."""
@@ -59,6 +58,26 @@ class SeenRequest:
     texts: list[tuple[str, str]]  # (role, text) of user and assistant messages
     tool_calls: list[tuple[str, str]]  # (call id, tool name) the assistant made
     tool_results: list[tuple[str, str]]  # (call id, result text) sent back
+
+    @property
+    def last_result(self) -> str:
+        """The text of the newest tool result: what a model reads before deciding its next step."""
+        if not self.tool_results:
+            raise LookupError("the model was sent no tool result yet")
+        return self.tool_results[-1][1]
+
+
+@dataclass(frozen=True)
+class Respond:
+    """A reply decided when its request arrives: `decide` reads what the model was sent, as a model would.
+
+    When `decide` raises, the fake answers HTTP 400 with the reason (a 400 is not retried), and keeps the
+    reason in `ScriptedLLM.mistakes`, so the test fails saying why instead of waiting."""
+
+    decide: Callable[[SeenRequest], Reply]
+
+
+Step = Reply | Failure | Stall | Respond
 
 
 class ScriptedLLM:
@@ -72,6 +91,7 @@ class ScriptedLLM:
         self.generation = 0  # a new test: stalls of the previous one give up
         self.steps: deque[Step] = deque()
         self.bodies: list[dict[str, Any]] = []
+        self.mistakes: list[str] = []  # why a `Respond` step could not decide
         self._ids = itertools.count(1)
         self.app = Starlette(routes=[Route(self.path, self._endpoint, methods=["POST"])])
 
@@ -83,6 +103,7 @@ class ScriptedLLM:
         self.generation += 1
         self.steps.clear()
         self.bodies.clear()
+        self.mistakes.clear()
 
     @property
     def seen(self) -> list[SeenRequest]:
@@ -115,8 +136,18 @@ class ScriptedLLM:
             return JSONResponse(self.render(Reply("(too late)"), body["model"]))
         if isinstance(step, Failure):
             return JSONResponse(self.error(step.status, f"scripted failure {step.status}"), status_code=step.status)
+        if isinstance(step, Respond):
+            return self._respond(step, body)
         return JSONResponse(self.render(step, body["model"]))
 
+    def _respond(self, step: Respond, body: dict[str, Any]) -> JSONResponse:
+        try:
+            reply = step.decide(self.read(body))
+        except Exception as error:  # noqa: BLE001 - any reason the script could not decide is reported
+            mistake = f"the scripted model could not decide: {type(error).__name__}: {error}"
+            self.mistakes.append(mistake)
+            return JSONResponse(self.error(400, mistake), status_code=400)
+        return JSONResponse(self.render(reply, body["model"]))
 
     async def _stall(self, seconds: float) -> None:
         """Wait `seconds`, or less when the test that scripted the stall is over."""
