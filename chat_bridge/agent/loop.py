@@ -110,8 +110,9 @@ class _Rounds:
             result = await self.client.call_tool(call.name, call.arguments)
         except MCPError as error:
             return ToolResult(call, f"The tool {call.name} failed: {error}", True)
-        return ToolResult(call, clip(result_text(result), self.loop.result_char_limit), result.is_error,
-                          batch_outcome(result))
+        whole = result_text(result)
+        shown = clip(whole, self.loop.result_char_limit)
+        return ToolResult(call, shown, result.is_error, batch_outcome(result), whole if shown != whole else None)
 
 
 def stopped_notice(max_rounds: int, last: Completion) -> str:

@@ -24,6 +24,7 @@ class ToolResult:
     text: str
     is_error: bool = False
     outcome: dict[str, int] | None = None  # a batch's counts (ok, failed, skipped), for the sidebar's tool row
+    whole: str | None = None  # the result before `text` was clipped for the model, for the sidebar
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class ConversationTurn:
             await self.deliver(wa_id, reply.text)
 
     async def _record_tool(self, wa_id: str, result: ToolResult) -> None:
-        meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.text,
+        meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.whole or result.text,
                 "is_error": result.is_error}
         if result.outcome is not None:
             meta["outcome"] = result.outcome

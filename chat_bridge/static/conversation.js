@@ -164,7 +164,7 @@ function outcomeChip(outcome) {
   const missed = outcome ? (outcome.failed || 0) + (outcome.skipped || 0) : 0;
   if (!missed) return null;
   const parts = [outcome.failed ? `${outcome.failed} failed` : "", outcome.skipped ? `${outcome.skipped} skipped` : ""];
-  return h("span", { class: "chip chip-danger tool-outcome" }, parts.filter(Boolean).join(", "));
+  return h("span", { class: "chip chip-warn tool-outcome" }, parts.filter(Boolean).join(", "));
 }
 
 function argumentPreview(args) {
