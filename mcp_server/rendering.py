@@ -207,4 +207,7 @@ def _customer_line(customer: dict[str, Any], say: Phrases) -> str:
 def record_text(headline: str, data: dict[str, Any]) -> str:
     """A record-like answer (nested statistics, a day's slots): the headline, then the data as compact JSON,
     which for nested shapes with few repeated rows costs little more than lines and cannot be misread."""
-    return f"{headline}\n{compact_json(data)}"
+    cut = data.get("truncated") or {}
+    note = ("\nCut to keep this answer small: " + ", ".join(f"{path} (of {n})" for path, n in cut.items())
+            + '. For everything, call again with verbosity "detailed" or a shorter range.') if cut else ""
+    return f"{headline}{note}\n{compact_json(data)}"

@@ -139,3 +139,14 @@ async def test_a_long_snapshot_summary_stays_small_and_says_what_it_cut(system_s
     assert len(json.dumps(answer, ensure_ascii=False).encode()) < 5_500
     assert answer["truncated"]["days"] == 89
     assert answer["totals"]["reservations"] == 300
+
+
+async def test_a_cut_report_tells_a_text_reader_what_was_cut_and_how_to_get_it(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed(weekdays(WEDNESDAY, 20), 300)
+    result = await call(system_server, "system_get_reservation_snapshot", span(WEDNESDAY, "2027-02-28"))
+    headline, note, body = text(result).split("\n", 2)
+    assert headline.startswith("300 reservation(s) on 89 day(s)")
+    assert note.startswith("Cut to keep this answer small: days (of 89)")
+    assert 'verbosity "detailed"' in note and json.loads(body) == data(result)
