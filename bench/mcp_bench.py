@@ -217,6 +217,14 @@ def wire_size(result: Any) -> int:
     return len(json.dumps(dumped, ensure_ascii=False, separators=(",", ":")).encode())
 
 
+def answer_size(result: Any) -> dict[str, int]:
+    """Bytes of the text content (what a model reads), of the structured content, and of the whole message."""
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    structured = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
+    return {"text_bytes": len(text.encode()), "structured_bytes": len(structured.encode()),
+            "bytes": wire_size(result)}
+
+
 async def size_figures(url: str, config: ClinicConfig, requests: list[dict[str, Any]]) -> dict[str, Any]:
     """Each tool's default answer (bytes) when 10,000 reservations are concerned, and tools/list."""
     services = build_services(config, create_database(url), lambda: NOW)
@@ -239,10 +247,10 @@ async def size_figures(url: str, config: ClinicConfig, requests: list[dict[str, 
     async with Client(system_server(services)) as client:
         for name, arguments in calls:
             result = await client.call_tool(name, arguments)
-            sizes[name] = {"bytes": wire_size(result), "status": (result.structured_content or {}).get("status")}
+            sizes[name] = {**answer_size(result), "status": (result.structured_content or {}).get("status")}
         sizes["system_undo_batch"] = await undo_size(client, first, booked_last)
-        sizes["system_get_reservations(max_results=25)"] = {
-            "bytes": wire_size(await client.call_tool("system_get_reservations", {"max_results": 25}))}
+        sizes["system_get_reservations(max_results=25)"] = answer_size(
+            await client.call_tool("system_get_reservations", {"max_results": 25}))
         listed = await client.list_tools()
     await services.db.dispose()
     tools_bytes = wire_size(listed)
@@ -256,7 +264,7 @@ async def undo_size(client: Client, first: str, last: str) -> dict[str, Any]:
     token = preview.structured_content["confirmation"]["token"]
     applied = await client.call_tool("system_batch_cancel", arguments | {"confirmation_token": token})
     undone = await client.call_tool("system_undo_batch", {"batch_id": applied.structured_content["batch_id"]})
-    return {"bytes": wire_size(undone), "status": undone.structured_content["status"],
+    return {**answer_size(undone), "status": undone.structured_content["status"],
             "restored": undone.structured_content["summary"]["ok"]}
 
 

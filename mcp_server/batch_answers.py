@@ -101,6 +101,7 @@ EN = {
     "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
     "no_name": "(no name)",
     "recorded": "Recorded at {created_at}.",
+    "more_days": "and {count} more day(s) up to {last}",
     "undone_at": "Undone at {undone_at}.",
     "page": "Items {first}-{last} of {total} (failures first, then changes).",
     "next_page": "More items: call system_get_batch again with offset={offset}.",
@@ -123,6 +124,7 @@ AR = {
     "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
     "no_name": "(بلا اسم)",
     "recorded": "سُجلت في {created_at}.",
+    "more_days": "و{count} يومًا آخر حتى {last}",
     "undone_at": "تم التراجع عنها في {undone_at}.",
     "page": "العناصر {first}-{last} من {total} (ما فشل أولًا ثم ما تغيّر).",
     "next_page": "عناصر أخرى: استدعِ system_get_batch مرة أخرى مع offset={offset}.",
@@ -141,8 +143,7 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
         text.add(data["next_step"])
     summary = data.get("summary") or {}
     if summary.get("days"):
-        days = ", ".join(f"{day_label(day)}: {n}" for day, n in summary["days"].items())
-        text.add(say["days"].format(days=days, zone=summary.get("timezone", "")))
+        text.add(say["days"].format(days=_days(summary["days"], say), zone=summary.get("timezone", "")))
     reserve = 600  # room for the changes' header and the closing lines
     hidden = _failures(text, data.get("failures") or [], say, reserve)
     hidden += _changes(text, data, say)
@@ -175,6 +176,21 @@ def recorded_answer(data: dict[str, Any], offset: int, limit: int, ar: bool = Fa
         paging.append(say["next_page"].format(offset=offset + len(window)))
     structured = dict(shown, offset=offset, total_items=len(flat))
     return answer(batch_text(shown, ar, UNBOUNDED, " ".join(paging)), structured)
+
+
+DAYS_ROOM = 800  # bytes of the days line; the rest of a long span is counted
+
+
+def _days(days: dict[str, int], say: dict[str, str]) -> str:
+    """'Sun 2026-12-06: 8, Mon 2026-12-07: 8', cut to DAYS_ROOM with the days left out counted."""
+    shown: list[str] = []
+    for day, count in days.items():
+        part = f"{day_label(day)}: {count}"
+        if sum(len(p) + 2 for p in shown) + len(part) > DAYS_ROOM:
+            return ", ".join(shown) + " " + say["more_days"].format(count=len(days) - len(shown),
+                                                                     last=day_label(list(days)[-1]))
+        shown.append(part)
+    return ", ".join(shown)
 
 
 def _headline(data: dict[str, Any], say: dict[str, str]) -> str:

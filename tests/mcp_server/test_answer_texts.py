@@ -125,3 +125,15 @@ async def test_availability_lists_each_open_slot_with_the_places_left(system_ser
     await seed([WEDNESDAY], 7)
     answer = text(await call(system_server, "search_available_appointments", {"start_date": WEDNESDAY}))
     assert f"Wed {WEDNESDAY} open: 13:00 (1:00 PM) 3 left, 15:00 (3:00 PM) 5 left" in answer.splitlines()
+
+
+async def test_a_batch_over_many_days_keeps_its_text_small_and_counts_the_days_it_does_not_name(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    days = weekdays(WEDNESDAY, 80)
+    await seed(days, 1_200)
+    result = await call(system_server, "system_batch_modify", {
+        "filters": {"start_date": days[0], "end_date": days[-1]}, "updates": {"new_type": 1}, "dry_run": True})
+    answer = text(result)
+    assert len(answer.encode()) < 6_000
+    assert re.search(r"and \d+ more day\(s\) up to \w{3} \d{4}-\d{2}-\d{2}\. Times are Asia/Riyadh\.", answer)
