@@ -2,7 +2,7 @@
 
 The batch service answers `needs_confirmation` (nothing written) with a one-time token bound to exactly
 that change. Then, by what the client can do:
-- elicitation over a back-channel (protocol up to 2025-11-25): ask now; on yes, run again `confirmed`;
+- elicitation over a back-channel (protocol up to 2025-11-25): ask now; on yes, redeem the token;
 - elicitation on 2026-07-28 and later: return an `InputRequiredResult` whose sealed, request-bound
   state carries the token; the client asks the user and retries; on yes the token is redeemed, so
   exactly the previewed change is applied (a changed calendar needs a new answer);
@@ -21,8 +21,9 @@ from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schem
 from mcp.server.mcpserver import Context
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, create_model
 
+from domain.errors import DomainError
 from domain.system_agent.batch import BatchOptions, BatchReport
 
 Run = Callable[[BatchOptions], Awaitable[BatchReport]]
@@ -31,7 +32,9 @@ _INPUT_REQUIRED_VERSION = "2026-07-28"
 
 
 class Confirm(BaseModel):
-    confirm: bool = Field(default=True, description="Apply this change")
+    """Only an explicit `confirm: true` is a yes: an empty or missing answer is not."""
+
+    confirm: bool = Field(default=False, strict=True, description="Apply this change")
 
 
 @dataclass(frozen=True)
@@ -42,18 +45,42 @@ class Declined:
 Outcome = BatchReport | InputRequiredResult | Declined
 
 
+ASKS = 3  # how often the user is asked again when the calendar changes while they answer
+
+
 async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcome:
-    """Run the batch, asking the user first when the service says it needs confirmation."""
+    """Run the batch, asking the user first when the service says it needs confirmation. A yes redeems
+    the token of the change the user saw, so exactly that change is applied; when the calendar changed
+    meanwhile, the token no longer matches and the user is shown a fresh preview."""
     if (retry := _answer_to_our_question(ctx)) is not None:
         token, accepted = retry
-        return await run(options.model_copy(update={"confirmation_token": token})) if accepted else Declined()
+        if not accepted:
+            return Declined()
+        report = await _redeemed(run, options, token)
+        if report is not None:
+            return report
     report = await run(options)
-    if report.status != "needs_confirmation" or not _can_elicit(ctx):
-        return report
-    if _asks_by_input_required(ctx):
-        return _input_required(report, options.ar)
-    outcome = await _elicit_now(ctx, question(report, options.ar), _form(report))
-    return await run(options.model_copy(update={"confirmed": True})) if outcome else Declined()
+    for _ in range(ASKS):
+        if report.status != "needs_confirmation" or not _can_elicit(ctx):
+            return report
+        if _asks_by_input_required(ctx):
+            return _input_required(report, options.ar)
+        if not await _elicit_now(ctx, question(report, options.ar), _form(report)):
+            return Declined()
+        assert report.confirmation is not None
+        report = await _redeemed(run, options, report.confirmation["token"]) or await run(options)
+    return report
+
+
+async def _redeemed(run: Run, options: BatchOptions, token: str) -> BatchReport | None:
+    """The batch run with the user's token; None when the token no longer fits (the calendar changed, or
+    it expired), so a fresh preview must be asked for."""
+    try:
+        return await run(options.model_copy(update={"confirmation_token": token}))
+    except DomainError as error:
+        if error.code != "confirmation_invalid":
+            raise
+        return None
 
 
 def _can_elicit(ctx: Context) -> bool:
@@ -81,7 +108,7 @@ async def _elicit_now(ctx: Context, message: str, form: type[Confirm]) -> bool:
         outcome = await ctx.elicit(message, form)
     except ValueError:  # accepted without (valid) content: not a clear yes
         return False
-    return isinstance(outcome, AcceptedElicitation) and outcome.data.confirm
+    return isinstance(outcome, AcceptedElicitation) and outcome.data.confirm is True
 
 
 def _input_required(report: BatchReport, ar: bool) -> InputRequiredResult:
@@ -107,10 +134,7 @@ def _answer_to_our_question(ctx: Context) -> tuple[str, bool] | None:
 
 
 def _says_yes(content: dict[str, Any] | None) -> bool:
-    try:
-        return Confirm.model_validate(content or {}).confirm
-    except ValidationError:
-        return False
+    return isinstance(content, dict) and content.get("confirm") is True
 
 
 def question(report: BatchReport, ar: bool) -> str:
@@ -119,8 +143,12 @@ def question(report: BatchReport, ar: bool) -> str:
     count, days = preview.get("reservations", 0), preview.get("days", {})
     actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items())
     shown = ", ".join(f"{d} ({n})" for d, n in list(days.items())[:10]) + (" …" if len(days) > 10 else "")
+    failures = ", ".join(f"{code}: {n}" for code, n in preview.get("failures", {}).items())
     if ar:
-        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}. "
+        failing = f" وسيفشل {preview['failed']} ({failures})." if preview.get("failed") else ""
+        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}.{failing} "
                 "لم يُكتب شيء بعد. هل تريد التنفيذ؟")
+    failing = f" {preview['failed']} item(s) would fail ({failures}) and stay as they are." if preview.get(
+        "failed") else ""
     return (f"{report.tool} would change {count} existing reservations ({actions}) on {len(days)} day(s): "
-            f"{shown}. Nothing has been written yet. Apply it?")
+            f"{shown}.{failing} Nothing has been written yet. Apply it?")

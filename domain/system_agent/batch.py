@@ -208,7 +208,8 @@ class SystemAgentBatchService:
         plan.report.confirmation = {
             "token": token, "expires_at": expires.astimezone(self.config.zone).isoformat(timespec="seconds"),
             "threshold": self.confirmation_threshold,
-            "preview": {"reservations": count, "days": summary["days"], "actions": summary["by_action"]},
+            "preview": {"reservations": count, "days": summary["days"], "actions": summary["by_action"],
+                        "failed": summary["failed"], "failures": summary["by_error"]},
             "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "
                             "the same tool again with the same arguments and this confirmation_token.",
         }

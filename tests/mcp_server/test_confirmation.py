@@ -2,12 +2,14 @@
 
 from typing import Any
 
+import pytest
 from mcp import Client
+from mcp.client.session import ClientRequestContext
 from mcp.server import MCPServer
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from calendar_agent.composition import Services
-from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
+from mcp_scenario import SUNDAY, THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
 
 CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations
 CANCEL_BOTH_DAYS = {"filters": {"dates": [WEDNESDAY, THURSDAY]}}  # 30 reservations: over the threshold of 20
@@ -129,3 +131,49 @@ async def test_the_question_is_in_arabic_when_asked_in_arabic(system_server: MCP
     callback, asked = answering("decline")
     await cancel(system_server, CANCEL_BOTH_DAYS | {"ar": True}, callback)
     assert "سيتغير 30 حجزًا" in asked[0]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize("content", [{}, None, {"confirm": "yes"}, {"confirm": 1}])
+async def test_an_accept_without_an_explicit_confirm_true_applies_nothing(
+    system_server: MCPServer, services: Services, seed: Seed, mode: str, content: dict[str, Any] | None
+) -> None:
+    await seed([WEDNESDAY, THURSDAY], 30)
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content=content)  # type: ignore[arg-type]
+
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode=mode)
+    assert result.is_error or data(result)["status"] == "declined"
+    assert await active(services) == 30
+
+
+async def test_a_calendar_changed_while_the_user_decides_is_asked_again_with_the_fresh_preview(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    ids = await seed([WEDNESDAY, THURSDAY], 30)
+    asked: list[str] = []
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        if len(asked) == 1:  # someone else cancels one of them before the operator answers
+            await services.reservations.cancel(wa_id(0), ids[0])
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode="legacy")
+    assert data(result)["status"] == "applied" and data(result)["summary"]["ok"] == 29
+    assert len(asked) == 2 and "would change 29 existing reservations" in asked[1]
+    assert await active(services) == 0
+
+
+async def test_the_preview_says_what_would_fail_and_why(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    ids = await seed([WEDNESDAY, THURSDAY], 30)
+    callback, asked = answering("decline")
+    requests = [{"reservation_id": i} for i in ids[:25]] + [{"reservation_id": 99_999}, {"reservation_id": 99_998}]
+    result = await cancel(system_server, {"requests": requests}, callback)
+    assert data(result)["status"] == "declined"
+    assert "would change 25 existing reservations" in asked[0]
+    assert "2 item(s) would fail (reservation_not_found: 2) and stay as they are" in asked[0]
+    assert await active(services) == 30
