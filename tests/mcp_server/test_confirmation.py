@@ -141,7 +141,7 @@ async def test_an_accept_without_an_explicit_confirm_true_applies_nothing(
     await seed([WEDNESDAY, THURSDAY], 30)
 
     async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        return ElicitResult(action="accept", content=content)  # type: ignore[arg-type]
+        return ElicitResult(action="accept", content=content)
 
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode=mode)
     assert result.is_error or data(result)["status"] == "declined"
