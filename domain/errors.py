@@ -97,6 +97,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "لم يُنفّذ: فشل عنصر آخر في هذه الدفعة الذرية.",
     ),
     "customer_blocked": ("This customer is blocked.", "هذا العميل محظور."),
+    "idempotency_key_reused": (
+        "The idempotency_key '{key}' was already used by another call ({tool} with other arguments); "
+        "use a new key for a new change, or repeat the first call exactly to get its result.",
+        "مفتاح idempotency_key '{key}' استُخدم في استدعاء آخر ({tool} بوسائط مختلفة)؛ "
+        "استخدم مفتاحًا جديدًا لتغيير جديد، أو كرر الاستدعاء الأول كما هو للحصول على نتيجته.",
+    ),
 }
 
 

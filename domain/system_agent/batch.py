@@ -144,13 +144,13 @@ class SystemAgentBatchService:
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner,
     ) -> BatchReport:
-        if options.idempotency_key and (stored := await self._stored(tool, options)):
-            return stored
         arguments = dict(arguments, mode=options.mode)
+        if options.idempotency_key and (stored := await self._stored(tool, arguments, options)):
+            return stored
         try:
             report = await self._transaction(tool, arguments, options, progress, planner)
         except IntegrityError:
-            stored = await self._stored(tool, options) if options.idempotency_key else None
+            stored = await self._stored(tool, arguments, options) if options.idempotency_key else None
             if stored is None:
                 raise
             return stored
@@ -242,11 +242,15 @@ class SystemAgentBatchService:
                                 changes=changes, idempotency_key=options.idempotency_key))
         await session.flush()
 
-    async def _stored(self, tool: str, options: BatchOptions) -> BatchReport | None:
+    async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:
+        """The first result of this key; a key is bound to its tool and arguments, so another call with it
+        is refused rather than answered with a result that is not its own."""
         async with self.db.unit_of_work() as session:
             record = await session.scalar(select(BatchRecord).where(BatchRecord.idempotency_key == options.idempotency_key))
         if record is None:
             return None
+        if record.tool != tool or record.arguments != _jsonable(arguments):
+            raise DomainError("idempotency_key_reused", key=options.idempotency_key, tool=record.tool)
         return BatchReport(record.tool, options.mode, self.config, status="replayed", batch_id=record.id,
                            stored=record.result)
 

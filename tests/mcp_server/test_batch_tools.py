@@ -117,12 +117,27 @@ async def test_an_atomic_batch_with_a_bad_item_writes_nothing(system_server: MCP
 async def test_a_retry_with_the_same_idempotency_key_changes_nothing(
     system_server: MCPServer, services: Services
 ) -> None:
-    first = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
-    retry = [{"wa_id": ALICE, "date": THURSDAY, "time_slot": "13:00"}]
-    applied = await call(system_server, "system_batch_reserve", {"requests": first, "idempotency_key": "k-1"})
-    replayed = await call(system_server, "system_batch_reserve", {"requests": retry, "idempotency_key": "k-1"})
+    first = {"requests": [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}], "idempotency_key": "k-1"}
+    applied = await call(system_server, "system_batch_reserve", first)
+    replayed = await call(system_server, "system_batch_reserve", first)
     assert data(replayed)["status"] == "replayed"
     assert data(replayed)["batch_id"] == data(applied)["batch_id"]
+    assert text(replayed).startswith("Already applied earlier (replayed, nothing written now): 1 ok (created 1)")
+    assert await active_on(services, ALICE) == [WEDNESDAY]
+
+
+async def test_an_idempotency_key_reused_with_other_arguments_or_another_tool_is_refused(
+    system_server: MCPServer, services: Services
+) -> None:
+    first = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
+    await call(system_server, "system_batch_reserve", {"requests": first, "idempotency_key": "k-1"})
+    other_day = await call(system_server, "system_batch_reserve", {
+        "requests": [{"wa_id": ALICE, "date": THURSDAY, "time_slot": "13:00"}], "idempotency_key": "k-1"})
+    other_tool = await call(system_server, "system_batch_cancel", {
+        "requests": [{"wa_id": ALICE}], "idempotency_key": "k-1"})
+    for refused in (other_day, other_tool):
+        assert refused.is_error
+        assert "The idempotency_key 'k-1' was already used by another call (system_batch_reserve" in text(refused)
     assert await active_on(services, ALICE) == [WEDNESDAY]
 
 

@@ -95,10 +95,21 @@ async def test_dry_run_reports_and_writes_nothing(services: Services) -> None:
 
 async def test_a_retry_with_the_same_idempotency_key_changes_nothing(services: Services) -> None:
     options = BatchOptions(idempotency_key="move-1")
-    first = await services.batch.reserve([{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}], options)
-    again = await services.batch.reserve([{"wa_id": wa(1), "date": MONDAY, "time_slot": "11:00"}], options)
+    request = [{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}]
+    first = await services.batch.reserve(request, options)
+    again = await services.batch.reserve(request, options)
     assert again.status == "replayed" and again.batch_id == first.batch_id
     assert again.to_dict()["summary"] == first.to_dict()["summary"]
+    [kept] = await services.reservations.customer_reservations(wa(1))
+    assert kept["date"] == SUNDAY
+
+
+async def test_an_idempotency_key_is_bound_to_its_arguments(services: Services) -> None:
+    options = BatchOptions(idempotency_key="move-1")
+    await services.batch.reserve([{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}], options)
+    with pytest.raises(DomainError) as refused:
+        await services.batch.reserve([{"wa_id": wa(1), "date": MONDAY, "time_slot": "11:00"}], options)
+    assert refused.value.code == "idempotency_key_reused"
     [kept] = await services.reservations.customer_reservations(wa(1))
     assert kept["date"] == SUNDAY
 
