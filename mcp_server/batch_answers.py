@@ -90,6 +90,7 @@ EN = {
                    "not applied either, of {requested}.",
     "replayed": "Already applied earlier (replayed, nothing written now): {ok} ok{actions}, {failed} "
                 "failed, {skipped} skipped of {requested} item(s).",
+    "failed": "Every item failed, nothing written: {failed} failed, {skipped} skipped of {requested} item(s).",
     "batch_id": "batch_id={batch_id} (undo it with system_undo_batch).",
     "undone": "This undoes batch {batch_id}.",
     "days": "Days: {days}. Times are {zone}.",
@@ -113,6 +114,7 @@ AR = {
     "rolled_back": "أُلغيت العملية كلها (ذرية)، لم يُكتب شيء: فشل {failed}، فلم يُطبق {skipped} غيرها، من أصل {requested}.",
     "replayed": "نُفذت سابقًا (إعادة، لم يُكتب شيء الآن): نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} "
                 "من أصل {requested}.",
+    "failed": "فشلت كل العناصر، لم يُكتب شيء: فشل {failed}، وتخطي {skipped} من أصل {requested}.",
     "batch_id": "batch_id={batch_id} (للتراجع استخدم system_undo_batch).",
     "undone": "هذه العملية تتراجع عن الدفعة {batch_id}.",
     "days": "الأيام: {days}. الأوقات بتوقيت {zone}.",

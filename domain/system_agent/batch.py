@@ -190,6 +190,9 @@ class SystemAgentBatchService:
         if options.dry_run:
             report.status = "dry_run"
             return False
+        if report.items and not report.counts()["ok"]:
+            report.status = "failed"  # every item failed: nothing to write, record or undo
+            return False
         return self._confirmed(plan, options, tool, arguments, ctx)
 
     def _confirmed(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],

@@ -59,7 +59,8 @@ class BatchReport:
     tool: str
     mode: str
     config: ClinicConfig
-    status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "declined"] = "applied"
+    status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "declined",
+                    "failed"] = "applied"
     items: list[ItemResult] = field(default_factory=list)
     batch_id: str | None = None
     confirmation: dict[str, Any] | None = None
@@ -91,7 +92,8 @@ class BatchReport:
         counts = self.counts()
         verb = {"applied": "Applied", "dry_run": "Dry run, nothing written", "replayed": "Already applied (replayed)",
                 "needs_confirmation": "Needs confirmation, nothing written", "rolled_back": "Rolled back, nothing written",
-                "declined": "Declined by the user, nothing written"}[self.status]
+                "declined": "Declined by the user, nothing written",
+                "failed": "Every item failed, nothing written"}[self.status]
         return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
 
     def failures(self) -> list[dict[str, Any]]:
@@ -109,12 +111,13 @@ class BatchReport:
         return list(groups.values())
 
     def to_dict(self, verbosity: Verbosity = "summary") -> dict[str, Any]:
-        """Every failure grouped by reason, and the items: at most 50 sample rows (failures first) when
-        summary, every item in full when detailed."""
+        """Every failure grouped by reason, and the items: when summary, a sample of at most 50 items that
+        did not apply, then at most 50 that did; every item in full when detailed."""
         if self.stored is not None:
             return dict(self.stored, status="replayed", message="Already applied (replayed): " + self.stored["message"])
         detailed = verbosity == "detailed"
-        rows = self.items if detailed else sorted(self.items, key=lambda i: (i.status == "ok", i.index))[:SAMPLE_ROWS]
+        rows = self.items if detailed else (
+            [i for i in self.items if i.status != "ok"][:SAMPLE_ROWS] + [i for i in self.items if i.status == "ok"][:SAMPLE_ROWS])
         return {
             "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
             "message": self.message(), "summary": self.summary(), "failures": self.failures(),

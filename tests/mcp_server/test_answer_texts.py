@@ -82,13 +82,16 @@ async def test_failures_past_the_budget_are_counted_and_every_one_is_in_the_batc
 ) -> None:
     days = weekdays(WEDNESDAY, 21)
     await seed(days[:20], 300)
-    await seed([days[20]], 15, first=300)
-    result = await call(system_server, "system_batch_modify", {  # 300 moves into a day that is already full
-        "filters": {"start_date": days[0], "end_date": days[19]}, "updates": {"new_date": days[20]}})
+    await seed([days[20]], 14, first=300)
+    result = await call(system_server, "system_batch_modify", {  # 300 moves into a day with one place left
+        "filters": {"start_date": days[0], "end_date": days[19]}, "updates": {"new_date": days[20]},
+        "confirmation_token": None})
     answer, batch_id = text(result), data(result)["batch_id"]
     shown = len(reservation_ids(answer))
-    assert len(answer.encode()) < 6_000 and 0 < shown < 300
-    assert f"Not listed here: {300 - shown} slot_full ({300 - shown} item(s))." in answer
+    assert answer.startswith("Applied: 1 ok (moved 1), 299 failed")
+    assert len(answer.encode()) < 6_000 and 1 < shown < 300
+    failed_shown = shown - 1  # the one moved is listed under "Changed"
+    assert f"Not listed here: {299 - failed_shown} slot_full ({299 - failed_shown} item(s))." in answer
     assert f"system_get_batch with batch_id={batch_id}" in answer
     listed: list[int] = []
     offset: str|None = "0"
@@ -96,7 +99,7 @@ async def test_failures_past_the_budget_are_counted_and_every_one_is_in_the_batc
         page = text(await call(system_server, "system_get_batch", {"batch_id": batch_id, "offset": int(offset)}))
         listed += reservation_ids(page)
         offset = next(iter(re.findall(r"offset=(\d+)\.$", page, flags=re.MULTILINE)), None)
-    assert len(listed) == len(set(listed)) == 300
+    assert len(listed) == len(set(listed)) == 300  # 299 failed, then the one moved
 
 
 async def test_arabic_is_asked_and_the_sentences_come_back_in_arabic(system_server: MCPServer, seed: Seed) -> None:
@@ -137,3 +140,14 @@ async def test_a_batch_over_many_days_keeps_its_text_small_and_counts_the_days_i
     answer = text(result)
     assert len(answer.encode()) < 6_000
     assert re.search(r"and \d+ more day\(s\) up to \w{3} \d{4}-\d{2}-\d{2}\. Times are Asia/Riyadh\.", answer)
+
+
+async def test_a_batch_in_which_every_item_failed_is_not_applied_and_leaves_no_record(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed([MONDAY], 15)
+    await seed([SUNDAY], 3, first=20)
+    result = await call(system_server, "system_batch_modify",
+                        {"filters": {"dates": [SUNDAY]}, "updates": {"new_date": MONDAY}})
+    assert data(result)["status"] == "failed" and "batch_id" not in data(result)
+    assert text(result).startswith("Every item failed, nothing written: 3 failed, 0 skipped of 3 item(s).")
