@@ -102,6 +102,8 @@ EN = {
     "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
     "no_name": "(no name)",
     "recorded": "Recorded at {created_at}.",
+    "matched": "The targets were found by search_query: {count} customer(s) matched (name|wa_id|similarity):",
+    "matched_what": "matched customers",
     "more_days": "and {count} more day(s) up to {last}",
     "undone_at": "Undone at {undone_at}.",
     "page": "Items {first}-{last} of {total} (failures first, then changes).",
@@ -126,6 +128,8 @@ AR = {
     "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
     "no_name": "(بلا اسم)",
     "recorded": "سُجلت في {created_at}.",
+    "matched": "حُددت الأهداف بالبحث search_query: طابق {count} عميلًا (الاسم|wa_id|درجة التشابه):",
+    "matched_what": "العملاء المطابقين",
     "more_days": "و{count} يومًا آخر حتى {last}",
     "undone_at": "تم التراجع عنها في {undone_at}.",
     "page": "العناصر {first}-{last} من {total} (ما فشل أولًا ثم ما تغيّر).",
@@ -146,6 +150,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     summary = data.get("summary") or {}
     if summary.get("days"):
         text.add(say["days"].format(days=_days(summary["days"], say), zone=summary.get("timezone", "")))
+    if data.get("matched_customers") is not None:
+        _matched(text, data["matched_customers"], say)
     reserve = 600  # room for the changes' header and the closing lines
     hidden = _failures(text, data.get("failures") or [], say, reserve)
     hidden += _changes(text, data, say)
@@ -206,6 +212,15 @@ def _headline(data: dict[str, Any], say: dict[str, str]) -> str:
     if data.get("undone_batch_id"):
         line += " " + say["undone"].format(batch_id=data["undone_batch_id"])
     return line
+
+
+def _matched(text: Text, matched: list[dict[str, Any]], say: dict[str, str]) -> None:
+    """The customers a fuzzy search_query chose: the person confirming must see whom it reaches."""
+    text.add(say["matched"].format(count=len(matched)))
+    shown = text.rows([row([m.get("name") or say["no_name"], m["wa_id"], m.get("similarity")]) for m in matched],
+                      1_500)
+    if shown < len(matched):
+        text.add(say["more"].format(what=say["matched_what"], count=len(matched) - shown))
 
 
 def _failures(text: Text, groups: list[dict[str, Any]], say: dict[str, str], reserve: int) -> list[tuple[str, int]]:

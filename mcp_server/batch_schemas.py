@@ -49,7 +49,7 @@ def filters_schema(config: ClinicConfig) -> JsonSchema:
         "wa_ids": listed(TEXT, "Numbers"), "dates": listed(TEXT, DATE),
         "start_date": string("From, inclusive"), "end_date": string("To, inclusive"),
         "time_slots": listed(TEXT, TIME), "reservation_types": listed(type_schema(config), "Types"),
-        "search_query": string("Fuzzy name or number"), "hijri": HIJRI,
+        "search_query": string("Fuzzy name or number; always asks the user, listing whom it matched"), "hijri": HIJRI,
     }) | {"description": "Selects every upcoming active reservation matching all given filters"}
 
 

@@ -16,7 +16,7 @@ from mcp_server.batch_answers import Verbosity
 from mcp_server.batch_schemas import type_schema
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
 from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg
-from mcp_server.rendering import TEXT_BUDGET, listing_text, record_text
+from mcp_server.rendering import TEXT_BUDGET, TEXT_CEILING, listing_text, record_text
 from mcp_server.schemas import listed
 from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
 
@@ -27,6 +27,8 @@ OptionalDate = Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY
 TypesArg = Annotated[list[int] | None, Field(description="Reservation type ids")]
 MAX_RESULTS_HELP = (f"Rows per section, 1-500. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
                     "the rest come with next_cursor")
+CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
+           "can read whole; the rest come with next_cursor.")
 SHORTENED = ("Page shortened to {rows} rows per section to keep the answer small; the rest come with next_cursor, "
              "or pass max_results (up to 500) for longer pages.")
 LISTING_TOOL = "system_get_reservations"
@@ -90,9 +92,8 @@ class QueryTools:
     ) -> Annotated[CallToolResult, ReservationsAnswer]:
         """Find reservations, wa_ids and customers. Every filter given narrows the result: a fuzzy
         search_query (names or numbers), wa_ids, exact dates, a start_date/end_date range,
-        reservation_types, include_cancelled. `summary` always has the totals and what was returned;
-        rows are tables (columns + rows) in the clinic's timezone. When the answer has a next_cursor
-        there are more rows: call again with the same filters and that cursor; never conclude "none"."""
+        reservation_types, include_cancelled. The totals come first, then one line per row. With a
+        next_cursor there are more rows: call again with the same filters and that cursor."""
         with domain_errors(ar):
             page = await self.queries.reservation_page(
                 search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
@@ -102,7 +103,9 @@ class QueryTools:
         view = page.view()
         text = listing_text(view, LISTING_TOOL, ar)
         if max_results is None:
-            view, text = _within_budget(page, view, text, ar)
+            view, text = _within_budget(page, view, text, ar, ANSWER_BUDGET, TEXT_BUDGET, SHORTENED)
+        else:  # honoured, up to what one answer can carry to a model: rows cut later would be skipped
+            view, text = _within_budget(page, view, text, ar, None, TEXT_CEILING, CEILING)
         return answer(text, _tables(view))
 
     async def system_get_wa_ids_by_date_range(
@@ -158,15 +161,20 @@ def _day_overview(day: dict[str, Any]) -> dict[str, Any]:
     return overview | ({"vacation": day["vacation"]} if day["vacation"] else {})
 
 
-def _within_budget(page: ReservationPage, view: dict[str, Any], text: str,
-                   ar: bool) -> tuple[dict[str, Any], str]:
-    """The page shortened until both its text and its structured content fit their budgets, saying so."""
+def _within_budget(page: ReservationPage, view: dict[str, Any], text: str, ar: bool, structured: int | None,
+                   budget: int, note: str) -> tuple[dict[str, Any], str]:
+    """The page shortened until its text (and its structured content, when `structured` is a budget)
+    fits, the summary saying so; the cursor then starts right after the last row shown."""
+    def over() -> float:
+        shares = [len(text.encode()) / budget] + ([size(_tables(view)) / structured] if structured else [])
+        return max(shares)
     rows = None
-    while (over := max(size(_tables(view)) / ANSWER_BUDGET, len(text.encode()) / TEXT_BUDGET)) > 1:
+    while (ratio := over()) > 1:
         shown = max([len(v) for v in view.values() if isinstance(v, list)] + [1])
-        rows = max(1, min(rows_within(_tables(view)), int(shown / over), shown - 1))
+        fitting = rows_within(_tables(view)) if structured else shown
+        rows = max(1, min(fitting, int(shown / ratio), shown - 1))
         view = page.first(rows).view()
-        view["summary"]["notes"] = [*view["summary"].get("notes", []), SHORTENED.format(rows=rows)]
+        view["summary"]["notes"] = [*view["summary"].get("notes", []), note.format(rows=rows)]
         text = listing_text(view, LISTING_TOOL, ar)
         if rows == 1:
             break

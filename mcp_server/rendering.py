@@ -20,6 +20,7 @@ from typing import Any
 from domain.schedule import slot_label
 
 TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget
+TEXT_CEILING = 16_000  # bytes of text in any listing page: within the agent loop's 20,000-character clip
 SEPARATOR = "|"
 _UNSAFE = ('"',)
 

@@ -156,7 +156,15 @@ export function toolRow(message) {
       h("h4", {}, "Arguments"),
       h("pre", { class: "tool-arguments", dir: "ltr", tabindex: "0" }, prettyJson(meta.arguments ?? {})),
       h("h4", {}, failed ? "Error" : "Result"),
-      h("pre", { class: "tool-result", dir: "auto", tabindex: "0" }, prettyJson(meta.result ?? message.text))));
+      h("pre", { class: "tool-result", dir: "ltr", tabindex: "0" }, isolatedCells(prettyJson(meta.result ?? message.text)))));
+}
+
+/** A result's table lines with each "|" cell isolated, so an Arabic name never reorders its neighbours. */
+function isolatedCells(text) {
+  return text.split("\n").flatMap((line, index) => [
+    index ? "\n" : "",
+    ...line.split("|").flatMap((cell, at) => (at ? ["|", h("bdi", {}, cell)] : [h("bdi", {}, cell)])),
+  ]);
 }
 
 /** A batch's items that did not apply, as a chip the operator sees before opening the row. */

@@ -92,10 +92,11 @@ class SystemAgentBatchService:
             change = parse_whole(Updates, updates, "updates")
             if change.new_date is None and change.new_time is None and change.new_type is None:
                 raise DomainError("invalid_batch", reason="updates must set new_date, new_time or new_type.")
-            planner: Planner = ModifyPlanner([], await self._filtered(filters), change)
+            found, matched = await self._filtered(filters)
+            planner: Planner = ModifyPlanner([], found, change)
         else:
-            planner = ModifyPlanner(as_list(requests))
-        return await self._run("system_batch_modify", arguments, options, progress, planner)
+            planner, matched = ModifyPlanner(as_list(requests)), None
+        return await self._run("system_batch_modify", arguments, options, progress, planner, matched)
 
     async def cancel(
         self,
@@ -106,9 +107,9 @@ class SystemAgentBatchService:
     ) -> BatchReport:
         """Soft-cancel explicit reservations, or every upcoming one the filters find."""
         arguments = {"requests": requests, "filters": filters}
-        found = await self._filtered(filters) if filters is not None else None
+        found, matched = await self._filtered(filters) if filters is not None else (None, None)
         planner = CancelPlanner([] if found else as_list(requests), found)
-        return await self._run("system_batch_cancel", arguments, options, progress, planner)
+        return await self._run("system_batch_cancel", arguments, options, progress, planner, matched)
 
     async def undo(self, batch_id: str, actor: str = "system_agent") -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be."""
@@ -132,23 +133,27 @@ class SystemAgentBatchService:
                     undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
                     changes=[_change_row(c, names) for c in changed])
 
-    async def _filtered(self, raw: dict[str, Any]) -> tuple[Filters, list[str] | None]:
-        """Parse filters and resolve a fuzzy `search_query` to wa_ids before the write transaction."""
+    async def _filtered(
+        self, raw: dict[str, Any]
+    ) -> tuple[tuple[Filters, list[str] | None], list[dict[str, Any]] | None]:
+        """Parse filters and resolve a fuzzy `search_query` to wa_ids before the write transaction; the
+        customers it matched (wa_id, name, similarity), or None without a search_query."""
         filters = parse_whole(Filters, raw, "filters")
         if not filters.search_query:
-            return filters, None
+            return (filters, None), None
         hits = await self.search.search(filters.search_query, limit=200)
-        return filters, [h["wa_id"] for h in hits]
+        matched = [{"wa_id": h["wa_id"], "name": h.get("name"), "similarity": h.get("similarity")} for h in hits]
+        return (filters, [h["wa_id"] for h in hits]), matched
 
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
-        progress: ProgressCallback | None, planner: Planner,
+        progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None = None,
     ) -> BatchReport:
         arguments = dict(arguments, mode=options.mode)
         if options.idempotency_key and (stored := await self._stored(tool, arguments, options)):
             return stored
         try:
-            report = await self._transaction(tool, arguments, options, progress, planner)
+            report = await self._transaction(tool, arguments, options, progress, planner, matched)
         except IntegrityError:
             stored = await self._stored(tool, arguments, options) if options.idempotency_key else None
             if stored is None:
@@ -161,12 +166,12 @@ class SystemAgentBatchService:
 
     async def _transaction(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
-        progress: ProgressCallback | None, planner: Planner,
+        progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None,
     ) -> BatchReport:
         async with self.db.unit_of_work() as session:
             ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
                               options.max_reservations)
-            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar))
+            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched))
             await planner(session, ctx, plan, progress)
             plan.report.items.sort(key=lambda i: i.index)
             wa_ids = {i.wa_id for i in plan.report.items if i.wa_id}
@@ -198,7 +203,10 @@ class SystemAgentBatchService:
     def _confirmed(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
                    ctx: RuleContext) -> bool:
         count = plan.destructive_count()
-        if options.confirmed or count <= self.confirmation_threshold or tool == "system_undo_batch":
+        # Targets found by a fuzzy search_query are asked about whatever their number: a loose query
+        # ("a", a common first name) can reach people nobody meant.
+        guessed = plan.report.matched is not None and count > 0
+        if options.confirmed or (count <= self.confirmation_threshold and not guessed) or tool == "system_undo_batch":
             return True
         change = fingerprint(tool, arguments, [(c.after.id, c.after.slot, c.after.type, c.after.status)
                                                for c in plan.changes])
@@ -212,7 +220,8 @@ class SystemAgentBatchService:
             "token": token, "expires_at": expires.astimezone(self.config.zone).isoformat(timespec="seconds"),
             "threshold": self.confirmation_threshold,
             "preview": {"reservations": count, "days": summary["days"], "actions": summary["by_action"],
-                        "failed": summary["failed"], "failures": summary["by_error"]},
+                        "failed": summary["failed"], "failures": summary["by_error"],
+                        **({"matched_customers": plan.report.matched} if plan.report.matched is not None else {})},
             "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "
                             "the same tool again with the same arguments and this confirmation_token.",
         }

@@ -68,6 +68,7 @@ class BatchReport:
     ar: bool = False
     stored: dict[str, Any] | None = None  # a replayed batch's stored answer
     undone_batch_id: str | None = None
+    matched: list[dict[str, Any]] | None = None  # the customers a fuzzy search_query chose as targets
 
     def view(self, booking: Booking | None) -> dict[str, Any] | None:
         return None if booking is None else reservation_view(self.config, booking, self.names.get(booking.wa_id))
@@ -124,6 +125,7 @@ class BatchReport:
             "items": [i.row(self, detailed) for i in rows], "items_truncated": len(rows) < len(self.items),
             "confirmation": self.confirmation,
             **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
+            **({"matched_customers": self.matched} if self.matched is not None else {}),
         }
 
     def changed(self) -> list[tuple[str, dict[str, Any]]]:

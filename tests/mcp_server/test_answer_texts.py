@@ -151,3 +151,38 @@ async def test_a_batch_in_which_every_item_failed_is_not_applied_and_leaves_no_r
                         {"filters": {"dates": [SUNDAY]}, "updates": {"new_date": MONDAY}})
     assert data(result)["status"] == "failed" and "batch_id" not in data(result)
     assert text(result).startswith("Every item failed, nothing written: 3 failed, 0 skipped of 3 item(s).")
+
+
+async def test_a_page_too_long_for_one_answer_is_shortened_so_the_cursor_skips_no_row(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    days = weekdays(WEDNESDAY, 40)
+    await seed(days, 600)
+    arguments = {"start_date": days[0], "end_date": days[-1], "max_results": 200}
+    seen: list[int] = []
+    customers: set[str] = set()
+    cursor = ""
+    while True:
+        page = text(await call(system_server, "system_get_reservations", arguments | ({"cursor": cursor} if cursor else {})))
+        assert len(page.encode()) <= 16_000
+        seen += reservation_ids(page)
+        customers |= set(re.findall(r"^(96650\d{7})\|", page, flags=re.MULTILINE))
+        cursor = next(iter(re.findall(r"^next_cursor: (\S+)$", page, flags=re.MULTILINE)), "")
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 600 and len(customers) == 600
+
+
+async def test_a_fuzzy_cancel_lists_whom_it_matched_and_waits_for_the_user(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 3)
+    await name(services, 0, "Mohammed Ali")
+    await name(services, 1, "Mohammed Saleh")
+    result = await call(system_server, "system_batch_cancel", {"filters": {"search_query": "Mohammed"}})
+    answer = text(result)
+    assert data(result)["status"] == "needs_confirmation"
+    assert answer.startswith("Needs confirmation, nothing written: 2 would be ok (cancelled 2)")
+    assert "The targets were found by search_query: 2 customer(s) matched" in answer
+    assert re.search(rf"^Mohammed Ali\|{wa_id(0)}\|[0-9.]+$", answer, flags=re.MULTILINE)
+    assert len(await services.reservations.customer_reservations(wa_id(0))) == 1

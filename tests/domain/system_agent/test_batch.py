@@ -158,11 +158,19 @@ async def test_cancel_by_filters_cancels_every_match(services: Services) -> None
     assert [s["booked"] for s in await active_on(services, MONDAY)][0] == 2
 
 
-async def test_cancel_by_fuzzy_name(services: Services) -> None:
+async def test_a_cancel_by_fuzzy_name_is_asked_about_whatever_its_size(services: Services) -> None:
     await services.reservations.reserve(wa(1), SUNDAY, "11:00", customer_name="Layla Hassan")
     await services.reservations.reserve(wa(2), SUNDAY, "11:00", customer_name="Khalid Omar")
     report = await services.batch.cancel(filters={"search_query": "layla"})
     assert [i.wa_id for i in report.items] == [wa(1)]
+    assert report.status == "needs_confirmation" and report.confirmation is not None
+    assert report.confirmation["preview"]["matched_customers"][0]["name"] == "Layla Hassan"
+    assert len(await services.reservations.customer_reservations(wa(1))) == 1
+    token = report.confirmation["token"]
+    applied = await services.batch.cancel(filters={"search_query": "layla"},
+                                          options=BatchOptions(confirmation_token=token))
+    assert applied.status == "applied" and applied.matched is not None
+    assert await services.reservations.customer_reservations(wa(1)) == []
 
 
 async def test_large_destructive_batch_asks_for_confirmation(services: Services) -> None:
