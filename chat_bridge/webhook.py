@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,10 +114,16 @@ class Inbox:
         self.outbox = outbox
         self.queue = queue
         self.events = events
+        self.refused: Counter[str] = Counter()  # inbound messages refused, by reason
 
     async def receive(self, message: InboundMessage) -> None:
         """Store a customer's message and queue its answer; blocked customers and redeliveries are ignored."""
         if message.kind in IGNORED_TYPES:
+            return
+        if self._claims_the_agent(message.sender):
+            self.refused["system_agent_sender"] += 1
+            logger.warning("WhatsApp message %s claims the system agent's number %r as its sender: refused, "
+                           "nothing stored or sent", message.id, message.sender)
             return
         wa_id = await self._customer(message)
         if wa_id is None:
@@ -128,6 +135,13 @@ class Inbox:
             return
         await self.events.publish(new_message_event(stored))
         self._answer(wa_id, message.kind)
+
+    def _claims_the_agent(self, sender: str) -> bool:
+        """Whether the sender is the system agent's contact, however it is written: nobody speaks as it."""
+        try:
+            return normalize_wa_id(sender) == self.services.config.system_agent_wa_id
+        except DomainError:
+            return False
 
     async def _customer(self, message: InboundMessage) -> str | None:
         """The sender's wa_id, the customer created (named after the profile) if new; None when blocked."""
