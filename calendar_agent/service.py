@@ -23,7 +23,8 @@ from chat_bridge.ports import AgentTurn, EventSink
 from chat_bridge.queue import AgentKind
 from mcp_server.customer_server import build_customer_server
 from mcp_server.http import build_mcp_http_app
-from mcp_server.runner import allowed_for, system_server_for
+from calendar_agent.network import allowed_for
+from mcp_server.runner import system_server_for
 
 
 def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bool = False,
@@ -39,7 +40,8 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
     agents = Agents(settings, services, server, broker)
     return build_app(
         settings, services=services, agent_turn_factory=agents.turn, mcp_app=mcp, confirmations=broker, hub=hub,
-        public=public, extra_routes=console_routes(settings), open_paths=PUBLIC_PATHS,
+        public=public, extra_routes=console_routes(settings), open_paths=PUBLIC_PATHS, allowed_hosts=hosts,
+        allowed_origins=origins,
         on_close=[agents.close] + ([services.db.dispose] if owned else []),
     )
 

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from calendar_agent.composition import Services, build_services_from_settings
+from calendar_agent.network import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 from calendar_agent.settings import Settings
 from chat_bridge.events import Hub, system_agent_error_event
 from chat_bridge.messages import OperatorDesk, Outbox, send_message
@@ -21,7 +22,7 @@ from chat_bridge.ports import AgentTurn, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns, InProcessQueue
 from chat_bridge.routes import (ConfirmationAnswers, RequestError, answer_confirmation, conversation, customer_names,
                                 domain_error, health, realtime, request_error, search_customers)
-from chat_bridge.security import OperatorGuard, operator_token
+from chat_bridge.security import OperatorGuard, SameSiteGuard, operator_token
 from chat_bridge.webhook import Inbox, receive_webhook, verify_subscription
 from chat_bridge.whatsapp import WhatsAppAccount, WhatsAppClient
 from domain.errors import DomainError
@@ -85,12 +86,15 @@ def build_app(
     extra_routes: Sequence[BaseRoute] = (),
     open_paths: Sequence[str] = (),
     on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    allowed_origins: Sequence[str] = LOOPBACK_ORIGINS,
 ) -> Starlette:
     """The bridge. `public`: it listens beyond loopback, so `OPERATOR_TOKEN` is required (else `SettingsError`).
 
     Given `services` stay the caller's to close; without them the app opens and closes its own. `hub`: share
     one with the confirmation broker. `extra_routes` (e.g. the console) are served too; `open_paths` among
-    them need no operator token. `on_close` runs last at shutdown (the caller's provider, database)."""
+    them need no operator token. `on_close` runs last at shutdown (the caller's provider, database).
+    `allowed_hosts` and `allowed_origins`: the Host and Origin values operators' browsers may use."""
     token = operator_token(settings, public)
     factory = unconfigured_agent if agent_turn_factory is None else agent_turn_factory
     options = BridgeOptions(settings, services, factory, mcp_app, confirmations, hub)
@@ -104,7 +108,8 @@ def build_app(
 
     return Starlette(
         routes=[*bridge_routes(), *extra_routes, *mcp_routes(mcp_app)],
-        middleware=[Middleware(OperatorGuard, token=token, open_paths=tuple(open_paths))] if token else [],
+        middleware=[Middleware(SameSiteGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
+                    *([Middleware(OperatorGuard, token=token, open_paths=tuple(open_paths))] if token else [])],
         exception_handlers={RequestError: request_error, DomainError: domain_error},
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,

@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from calendar_agent.network import is_loopback_host
+from calendar_agent.network import is_loopback_host, matches
 from calendar_agent.settings import Settings, SettingsError
 
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
@@ -72,3 +72,46 @@ class OperatorGuard:
         body = {"error": {"code": "unauthorized", "message": "This endpoint needs the operator token: "
                           "send Authorization: Bearer <OPERATOR_TOKEN>."}}
         await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+
+
+# Paths that answer other machines by design: Meta's webhook (its signature is the check) and the MCP
+# endpoint (it validates Host and Origin itself).
+FOREIGN_CALLERS = ("/webhook", "/mcp")
+JSON_TYPES = ("application/json",)
+
+
+class SameSiteGuard:
+    """ASGI middleware against other web pages in the operator's browser: the Host must be one this service
+    answers to (DNS rebinding), a browser's Origin must be this service's own, on HTTP and on the WebSocket,
+    and a request with a body must say it is JSON (a form or text/plain POST from any page is refused)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str], allowed_origins: Sequence[str]) -> None:
+        self.app = app
+        self.hosts = tuple(allowed_hosts)
+        self.origins = tuple(allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or is_open_path(scope["path"], FOREIGN_CALLERS):
+            await self.app(scope, receive, send)
+            return
+        refusal = self.refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": refusal[2]})
+        else:
+            status, code, sentence = refusal
+            await JSONResponse({"error": {"code": code, "message": sentence}}, status_code=status)(scope, receive, send)
+
+    def refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+        """(status, code, sentence) when the request must be refused, else None."""
+        headers = Headers(scope=scope)
+        if not matches(headers.get("host", ""), self.hosts):
+            return 421, "invalid_host", "This service does not answer to that Host name."
+        origin = headers.get("origin")
+        if origin is not None and not matches(origin, self.origins):
+            return 403, "invalid_origin", "Requests from other web pages are refused."
+        kind = headers.get("content-type", "").split(";")[0].strip().lower()
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH") and kind not in JSON_TYPES:
+            return 415, "unsupported_media_type", "Send the body as JSON, with Content-Type: application/json."
+        return None

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 import anyio
 import uvicorn
 from mcp.server import MCPServer
 
-from calendar_agent.network import is_loopback_host
+from calendar_agent.network import allowed_for, is_loopback_host
 from calendar_agent.composition import Services, build_services_from_settings
 from calendar_agent.settings import Settings
-from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, build_mcp_http_app
+from mcp_server.http import build_mcp_http_app
 from mcp_server.system_server import build_system_server
 
 
@@ -47,19 +46,6 @@ async def _serve_http(server: MCPServer, settings: Settings, host: str, port: in
     app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
     print(f"MCP streamable HTTP on http://{host}:{port}/mcp", file=sys.stderr)
     await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).serve()
-
-
-def allowed_for(host: str, configured: str = "") -> tuple[list[str], list[str]]:
-    """Host and Origin values to accept: loopback, MCP_ALLOWED_HOSTS, and the address (or this machine's
-    names) listened on."""
-    names = {n.strip() for n in configured.split(",") if n.strip()}
-    if not is_loopback_address(host):
-        names |= {socket.gethostname(), socket.getfqdn()} if host in ("0.0.0.0", "::", "") else {host}
-    if not names:
-        return list(LOOPBACK_HOSTS), list(LOOPBACK_ORIGINS)
-    extra = [h for name in sorted(names) for h in (name, f"{name}:*")]
-    origins = [f"{scheme}://{h}" for h in extra for scheme in ("http", "https")]
-    return list(LOOPBACK_HOSTS) + extra, list(LOOPBACK_ORIGINS) + origins
 
 
 is_loopback_address = is_loopback_host

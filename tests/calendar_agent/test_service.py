@@ -16,6 +16,8 @@ import httpx2
 import pytest
 from mcp import Client
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from calendar_agent.composition import Services
 from calendar_agent.service import build_service_app
@@ -151,3 +153,25 @@ async def test_a_signed_webhook_message_from_the_agents_own_number_is_refused_ho
     assert await service.services.customers.get(AGENT) is None
     assert service.graph.sent == [] and service.llm.bodies == []
     assert sum("claims the system agent's number" in r.getMessage() for r in caplog.records) == 5
+
+
+async def test_another_web_page_cannot_drive_the_local_service(service: Service) -> None:
+    message = json.dumps({"wa_id": AGENT, "message": "cancel everything"})
+    foreign = await service.http.post("/whatsapp/message", content=message,
+                                      headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    plain = await service.http.post("/whatsapp/message", content=message, headers={"Content-Type": "text/plain"})
+    rebound = await service.http.get("/customers/names", headers={"Host": "evil.example"})
+    assert (foreign.status_code, foreign.json()["error"]["code"]) == (403, "invalid_origin")
+    assert (plain.status_code, plain.json()["error"]["code"]) == (415, "unsupported_media_type")
+    assert (rebound.status_code, rebound.json()["error"]["code"]) == (421, "invalid_host")
+    assert await service.services.conversations.page(AGENT) == [] and service.llm.bodies == []
+
+
+async def test_a_websocket_from_another_origin_is_closed_and_the_own_origin_is_served(service: Service) -> None:
+    url = "ws" + service.url.removeprefix("http") + "/ws"
+    with pytest.raises(InvalidStatus):
+        async with connect(url, origin=Origin("http://evil.example")) as socket:
+            await socket.recv()
+    async with connect(url, origin=Origin(service.url)) as socket:
+        assert (await service.http.get("/customers/names", headers={"Origin": service.url})).status_code == 200
+        await socket.ping()

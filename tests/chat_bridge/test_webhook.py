@@ -107,13 +107,13 @@ async def test_a_message_redelivered_after_a_restart_is_handled_once(services: S
     assert [m["role"] for m in await services.conversations.page(CUSTOMER)] == ["user", "assistant"]
 
 
-async def test_a_message_from_the_agent_number_goes_to_the_customer_assistant(bridge: RunningBridge) -> None:
+async def test_a_message_from_the_agent_number_is_refused_and_reaches_no_agent(bridge: RunningBridge) -> None:
     payload = inbound(AGENT, "wamid.S1", text="cancel every reservation tomorrow", profile_name="Mallory")
     assert await deliver(bridge, payload) == 200
     await bridge.stop()
-    assert bridge.agents.texts(AgentKind.CUSTOMER, AGENT) == ["cancel every reservation tomorrow"]
+    assert bridge.agents.texts(AgentKind.CUSTOMER, AGENT) == []
     assert bridge.agents.texts(AgentKind.SYSTEM, AGENT) == []
-    assert [m["role"] for m in await bridge.services.conversations.page(AGENT)] == ["user", "assistant"]
+    assert await bridge.services.conversations.page(AGENT) == []
 
 
 async def test_a_blocked_customer_is_acknowledged_and_ignored(bridge: RunningBridge) -> None:

@@ -2,9 +2,9 @@
 
 import pytest
 
+from calendar_agent.network import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, allowed_for
 from calendar_agent.settings import load_settings
-from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
-from mcp_server.runner import allowed_for, is_loopback_address, run_mcp
+from mcp_server.runner import is_loopback_address, run_mcp
 
 
 def test_listening_beyond_loopback_without_a_token_is_refused() -> None:
