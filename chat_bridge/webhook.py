@@ -25,7 +25,7 @@ from chat_bridge.ports import ConversationQueue, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
 from chat_bridge.routes import error_body
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id
+from domain.identities import normalize_wa_id, readable_name
 
 if TYPE_CHECKING:
     from chat_bridge.app import State
@@ -155,7 +155,7 @@ class Inbox:
             logger.info("message %s from blocked customer %s ignored", message.id, wa_id)
             return None
         if customer is None or (message.profile_name and not customer["name"]):
-            await self.services.customers.ensure(wa_id, message.profile_name)
+            await self.services.customers.ensure(wa_id, readable_name(message.profile_name))
         return wa_id
 
     def _answer(self, wa_id: str, kind: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.config import ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
-from domain.identities import display_wa_id, normalize_wa_id
+from domain.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.store import ensure_customers
 from domain.views import local_iso
@@ -31,7 +31,7 @@ async def rename_customer(session: AsyncSession, wa_id: str, name: str) -> None:
     customer = await session.get(Customer, wa_id)
     if customer is None:
         raise DomainError("customer_not_found")
-    customer.name = name.strip()
+    customer.name = checked_name(name)
 
 
 async def change_wa_id(session: AsyncSession, old: str, new: str) -> None:

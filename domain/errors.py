@@ -97,6 +97,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "لم يُنفّذ: فشل عنصر آخر في هذه الدفعة الذرية.",
     ),
     "customer_blocked": ("This customer is blocked.", "هذا العميل محظور."),
+    "invalid_name": (
+        "The name is not valid: at most {max} characters, with no control characters.",
+        "الاسم غير صالح: {max} حرفًا على الأكثر، دون أحرف تحكم.",
+    ),
+    "query_too_long": (
+        "The search is too long: at most {max} characters.",
+        "نص البحث طويل جدًا: {max} حرفًا على الأكثر.",
+    ),
     "idempotency_key_reused": (
         "The idempotency_key '{key}' was already used by another call ({tool} with other arguments); "
         "use a new key for a new change, or repeat the first call exactly to get its result.",

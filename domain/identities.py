@@ -21,7 +21,7 @@ def normalize_wa_id(raw: str | int) -> str:
     Decimal digits of any script (Arabic-Indic, Persian, Devanagari, fullwidth, ...) are the same digits."""
     if isinstance(raw, bool) or not isinstance(raw, str | int) or len(str(raw)) > MAX_WA_ID_INPUT:
         raise DomainError("invalid_wa_id", value=_shown(raw))
-    text = _SEPARATORS.sub("", "".join(_ascii_digit(c) for c in str(raw)))
+    text = _SEPARATORS.sub("", ascii_digits(str(raw)))
     if text.startswith("00"):
         text = text[2:]
     digits = text.removeprefix("+")
@@ -30,8 +30,9 @@ def normalize_wa_id(raw: str | int) -> str:
     return digits
 
 
-def _ascii_digit(char: str) -> str:
-    return str(unicodedata.decimal(char)) if char.isdecimal() else "+" if char == "\uff0b" else char
+def ascii_digits(text: str) -> str:
+    """Decimal digits of any script as ASCII digits (and a fullwidth plus as '+'); the rest unchanged."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else "+" if c == "\uff0b" else c for c in text)
 
 
 def _shown(raw: object) -> str:
@@ -51,3 +52,24 @@ def _is_valid_number(digits: str) -> bool:
 
 def display_wa_id(wa_id: str) -> str:
     return "+" + wa_id
+
+
+MAX_NAME = 200  # characters of a customer's name (the customers table's limit)
+
+
+def checked_name(name: str | None) -> str | None:
+    """A customer's name as stored, stripped; `invalid_name` when too long or holding control characters."""
+    if name is None:
+        return None
+    cleaned = name.strip()
+    if len(cleaned) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cs") for c in cleaned):
+        raise DomainError("invalid_name", max=MAX_NAME)
+    return cleaned or None
+
+
+def readable_name(name: str | None) -> str | None:
+    """A name from outside (a WhatsApp profile) made storable: control characters dropped, length cut."""
+    if name is None:
+        return None
+    kept = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cs")).strip()
+    return kept[:MAX_NAME] or None

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 
 from domain.config import ClinicConfig
 from domain.database import Database
+from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.search_index import CustomerSearchIndex
 from domain.views import local_iso
 
 MAX_LIMIT = 200
+MAX_QUERY = 200  # characters of a search query
 
 
 class PhoneSearchService:
@@ -39,7 +41,10 @@ class PhoneSearchService:
         self.index = CustomerSearchIndex(rows)
 
     async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[dict[str, Any]]:
-        """Hits ordered by similarity, then by the customer's last message, newest first."""
+        """Hits ordered by similarity, then by the customer's last message, newest first; a query longer
+        than MAX_QUERY characters is `query_too_long` (its cost grows with its length)."""
+        if len(query) > MAX_QUERY:
+            raise DomainError("query_too_long", max=MAX_QUERY)
         index = await self._current_index()
         hits = index.search(query, limit=max(1, min(limit, MAX_LIMIT)), min_score=min_score)
         if not hits:

@@ -11,6 +11,7 @@ from hijridate import Gregorian, Hijri
 
 from domain.config import WEEKDAY_NAMES, ClinicConfig, OpeningHours
 from domain.errors import DomainError
+from domain.identities import ascii_digits
 
 RAMADAN = 9
 _TIME_24 = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -33,9 +34,9 @@ def parse_date(text: str | date, hijri: bool = False) -> date:
     """Accept YYYY-MM-DD or DD-MM-YYYY (Gregorian, or Hijri when `hijri`)."""
     if isinstance(text, date):
         return text
-    parts = re.split(r"[-/.]", str(text).strip())
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise DomainError("invalid_date", value=text)
+    parts = re.split(r"[-/.]", ascii_digits(str(text).strip()))
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
+        raise DomainError("invalid_date", value=str(text)[:40])
     year, month, day = _ymd(parts)
     try:
         if hijri:
@@ -55,7 +56,9 @@ def parse_time(text: str | time) -> str:
     """Accept 13:00, 1:00 PM or 01:00 PM; return 24-hour 'HH:MM'."""
     if isinstance(text, time):
         return text.strftime("%H:%M")
-    raw = str(text).strip()
+    raw = ascii_digits(str(text).strip())
+    if len(raw) > 20:
+        raise DomainError("invalid_time", value=str(text)[:40])
     hour, minute = _clock(raw)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise DomainError("invalid_time", value=text)

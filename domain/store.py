@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from domain.database import lock_for_write, lock_key
+from domain.identities import checked_name
 from domain.models import Customer, Reservation, Vacation, utcnow
 from domain.planning import CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.schedule import Vacation as VacationPeriod
@@ -59,6 +60,7 @@ async def load_vacations(session: AsyncSession) -> list[VacationPeriod]:
 
 async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) -> None:
     """Create the customers that do not exist yet; set a name where one is given."""
+    names = {wa_id: checked_name(name) for wa_id, name in names.items()}
     existing = {}
     for chunk in _chunks(sorted(names)):
         rows = await session.scalars(select(Customer).where(Customer.wa_id.in_(chunk)))

@@ -23,14 +23,14 @@ RECORDED_PAGE = 100  # items of a recorded batch per system_get_batch answer
 Requests = dict[str, Any] | list[Any] | None
 Filters = dict[str, Any] | None
 ModeArg = Annotated[Literal["best_effort", "atomic"], Field(
-    description="best_effort: valid items apply, failures are reported; atomic: all or nothing")]
+    description="best_effort: each item on its own; atomic: all or nothing")]
 DryRunArg = Annotated[bool, Field(description="Preview only, write nothing")]
 KeyArg = Annotated[str | None, Field(
     max_length=128, description="A retry with the same key returns the first result")]
 TokenArg = Annotated[str | None, Field(
     description="From a needs_confirmation answer, once the user said yes")]
 VerbosityArg = Annotated[Verbosity, Field(
-    description="summary: totals, every failure, a sample; detailed: every item")]
+    description="summary: totals, failures, a sample; detailed: all")]
 BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
 
 
@@ -110,9 +110,9 @@ class BatchTools:
         verbosity: VerbosityArg = "summary",
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, BatchAnswer]:
-        """Revert an applied batch: moved reservations go back, cancelled ones are restored, created
-        ones are cancelled, customer renames and number changes are reverted. Items the calendar no
-        longer allows (changed since, slot now full, in the past) are reported as failed and left."""
+        """Revert an applied batch: moves go back, cancellations are restored, bookings it made are
+        cancelled, renames and number changes reverted. What the calendar no longer allows (changed
+        since, slot full, past) is reported as failed and left."""
         with domain_errors(ar):
             report = await self.batch.undo(batch_id)
         report.ar = ar  # the service's undo takes no language; the sentences are chosen when shown

@@ -14,8 +14,8 @@ from mcp_server.budget import fit
 from mcp_server.rendering import day_label, time_label
 from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
 
-DateArg = Annotated[str, Field(description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
-TimeArg = Annotated[str | None, Field(description="A time like 13:00, 1:00 PM or 01:00 PM")]
+DateArg = Annotated[str, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
+TimeArg = Annotated[str | None, Field(max_length=40, description="A time like 13:00, 1:00 PM or 01:00 PM")]
 HijriArg = Annotated[bool, Field(description="The dates given are Hijri (Umm al-Qura)")]
 ArabicArg = Annotated[bool, Field(description="Answer in Arabic")]
 

@@ -18,12 +18,13 @@ from domain.config import BookingSource
 from domain.identities import normalize_wa_id
 from domain.reservations import ReservationResult
 from mcp_server.batch_schemas import type_schema
+from domain.system_agent.requests import MAX_ID, MAX_NAME
 from mcp_server.clinic_tools import ArabicArg, ClinicTools, DateArg, HijriArg
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare, domain_errors
 
-TimeSlotArg = Annotated[str, Field(description="Slot start, e.g. 13:00 or 1:00 PM")]
-TypeArg = Annotated[int, Field(description="Reservation type id")]
-IdArg = Annotated[int | None, Field(description="Which reservation; omit for the customer's next one")]
+TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
+TypeArg = Annotated[int, Field(ge=0, le=MAX_ID, description="Reservation type id")]
+IdArg = Annotated[int | None, Field(ge=1, le=MAX_ID, description="Which reservation; omit for the customer's next one")]
 
 
 class CustomerReservations(BaseModel):
@@ -99,7 +100,7 @@ class CustomerTools:
 
     async def reserve_time_slot(
         self, date: DateArg, time_slot: TimeSlotArg, reservation_type: TypeArg = 0,
-        customer_name: Annotated[str | None, Field(description="The customer's name, if they gave it")] = None,
+        customer_name: Annotated[str | None, Field(max_length=MAX_NAME, description="The customer's name, if they gave it")] = None,
         hijri: HijriArg = False, ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Book a slot for this customer. If they already have an upcoming reservation it is moved to

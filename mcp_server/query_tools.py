@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.config import ClinicConfig
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
+from domain.system_agent.requests import MAX_ID, MAX_QUERY
 from mcp_server.batch_answers import Verbosity
 from mcp_server.batch_schemas import type_schema
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
@@ -23,9 +24,9 @@ from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
 RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
 CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
 Section = Literal["reservations", "wa_ids", "customers"]
-OptionalDate = Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY")]
-TypesArg = Annotated[list[int] | None, Field(description="Reservation type ids")]
-MAX_RESULTS_HELP = (f"Rows per section, 1-500. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
+OptionalDate = Annotated[str | None, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
+TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Field(max_length=100, description="Reservation type ids")]
+MAX_RESULTS_HELP = (f"Rows per section. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
                     "the rest come with next_cursor")
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
            "can read whole; the rest come with next_cursor.")
@@ -76,17 +77,19 @@ class QueryTools:
 
     async def system_get_reservations(
         self,
-        search_query: Annotated[str | None, Field(description="Fuzzy name or number, Arabic or English")] = None,
-        wa_ids: list[str] | str | None = None,
-        dates: list[str] | str | None = None,
+        search_query: Annotated[str | None, Field(max_length=MAX_QUERY, description="Fuzzy name or number, Arabic or English")] = None,
+        wa_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=1_000)] | Annotated[
+            str, Field(max_length=20_000)] | None = None,
+        dates: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=366)] | Annotated[
+            str, Field(max_length=8_000)] | None = None,
         start_date: OptionalDate = None,
         end_date: OptionalDate = None,
         include_cancelled: bool = False,
         reservation_types: TypesArg = None,
         include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
-        limit: Annotated[int, Field(description="Most fuzzy matches of search_query, 1-200")] = 50,
-        max_results: Annotated[int | None, Field(description=MAX_RESULTS_HELP)] = None,
-        cursor: Annotated[str | None, Field(description="next_cursor of the previous answer, same filters")] = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="Most fuzzy matches of search_query")] = 50,
+        max_results: Annotated[int | None, Field(ge=1, le=500, description=MAX_RESULTS_HELP)] = None,
+        cursor: Annotated[str | None, Field(max_length=4_000, description="next_cursor of the previous answer, same filters")] = None,
         hijri: HijriArg = False,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationsAnswer]:

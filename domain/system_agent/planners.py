@@ -48,9 +48,12 @@ class Plan:
         self.changes.append(change)
         self.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, change.action, change.before, after))
 
-    def fail(self, index: int, error: DomainError, wa_id: str | None = None, reservation_id: int | None = None,
+    def fail(self, index: int, error: DomainError, wa_id: Any = None, reservation_id: Any = None,
              current: Booking | None = None) -> None:
-        """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given)."""
+        """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given).
+        What the caller sent is kept only when it is a plain number: anything else could be hostile."""
+        wa_id = wa_id if isinstance(wa_id, str) and wa_id.isascii() and wa_id.isdigit() and len(wa_id) <= 20 else None
+        reservation_id = reservation_id if isinstance(reservation_id, int) and 0 < reservation_id <= 2**31 else None
         if current is not None and wa_id in (None, current.wa_id):
             wa_id, reservation_id = current.wa_id, current.id
         else:

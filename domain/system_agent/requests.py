@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import unicodedata
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from domain.errors import DomainError
 
 MAX_ITEMS = 10_000
+MAX_NAME = 200  # the customers table's limit
+MAX_QUERY = 200
+MAX_ID = 2_147_483_647  # reservation ids are 32-bit integers on both databases
+
+
+def _number_as_text(value: Any) -> Any:
+    """A phone number sent as a JSON number (models do this) is the same number."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _printable(value: str) -> str:
+    """Text a person wrote: no control or invisible formatting characters (a NUL byte, a line break)."""
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValueError("it contains a control character")
+    return value
+
+
+Phone = Annotated[str, BeforeValidator(_number_as_text), Field(max_length=40), AfterValidator(_printable)]
+Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_printable)]
+Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time, a type's name
+Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_printable)]
+ReservationId = Annotated[int, Field(ge=1, le=MAX_ID)]
+TypeId = Annotated[int, Field(ge=0, le=MAX_ID)] | Short
 
 
 class BatchItem(BaseModel):
@@ -19,22 +43,22 @@ ItemT = TypeVar("ItemT", bound=BatchItem)
 
 
 class ReserveItem(BatchItem):
-    wa_id: str
-    date: str = Field(validation_alias=AliasChoices("date", "date_str"))
-    time_slot: str
-    reservation_type: int | str = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"))
-    customer_name: str | None = None
+    wa_id: Phone
+    date: Short = Field(validation_alias=AliasChoices("date", "date_str"))
+    time_slot: Short
+    reservation_type: TypeId = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"))
+    customer_name: Name | None = None
     hijri: bool = False
 
 
 class ModifyItem(BatchItem):
-    reservation_id: int | None = None
-    wa_id: str | None = None
-    new_date: str | None = None
-    new_time: str | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
-    new_type: int | str | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
-    new_name: str | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"))
-    new_wa_id: str | None = None
+    reservation_id: ReservationId | None = None
+    wa_id: Phone | None = None
+    new_date: Short | None = None
+    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
+    new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"))
+    new_wa_id: Phone | None = None
     hijri: bool = False
 
     @property
@@ -43,29 +67,30 @@ class ModifyItem(BatchItem):
 
 
 class CancelItem(BatchItem):
-    reservation_id: int | None = None
-    wa_id: str | None = None
-    date: str | None = Field(default=None, validation_alias=AliasChoices("date", "date_str"))
+    reservation_id: ReservationId | None = None
+    wa_id: Phone | None = None
+    date: Short | None = Field(default=None, validation_alias=AliasChoices("date", "date_str"))
     hijri: bool = False
 
 
 class Filters(BatchItem):
     """What discovers the targets of a filtered modify or cancel: upcoming active reservations only."""
 
-    wa_ids: list[str] | str | None = None
-    dates: list[str] | str | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    time_slots: list[str] | str | None = None
-    reservation_types: list[int] | int | None = None
-    search_query: str | None = None
+    wa_ids: Annotated[list[Phone], Field(max_length=MAX_ITEMS)] | Phone | None = None
+    dates: Annotated[list[Short], Field(max_length=366)] | Short | None = None
+    start_date: Short | None = None
+    end_date: Short | None = None
+    time_slots: Annotated[list[Short], Field(max_length=48)] | Short | None = None
+    reservation_types: Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]], Field(max_length=100)] | Annotated[
+        int, Field(ge=0, le=MAX_ID)] | None = None
+    search_query: Query | None = None
     hijri: bool = False
 
 
 class Updates(BatchItem):
-    new_date: str | None = None
-    new_time: str | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
-    new_type: int | str | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
+    new_date: Short | None = None
+    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
     hijri: bool = False
 
 
@@ -85,7 +110,7 @@ def _problem(error: Any) -> str:
         return f"Unknown field '{field}'."
     if error["type"] == "missing":
         return f"Missing field '{field}'."
-    return f"Field '{field}': {error['msg']}."
+    return f"Field '{field}': {error['msg'][:200]}."
 
 
 def as_list(requests: Any) -> list[Any]:

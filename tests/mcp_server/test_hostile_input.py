@@ -1,0 +1,75 @@
+"""Hostile or careless arguments: each bad item fails alone with its reason, bad arguments are refused
+before anything runs, and the database never sees them (on SQLite and on PostgreSQL)."""
+
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+
+from calendar_agent.composition import Services
+from mcp_scenario import ALICE, BOB, WEDNESDAY, call, data, text
+
+TOOL_LIMITS = {("system_get_reservations", "limit"): (1, 200), ("system_get_reservations", "max_results"): (1, 500)}
+
+
+async def test_a_number_sent_as_a_json_number_books_like_its_text(system_server: MCPServer, services: Services) -> None:
+    result = await call(system_server, "system_batch_reserve",
+                        {"requests": [{"wa_id": int(ALICE), "date": WEDNESDAY, "time_slot": "13:00"}]})
+    assert data(result)["summary"]["by_action"] == {"created": 1}
+    assert len(await services.reservations.customer_reservations(ALICE)) == 1
+
+
+@pytest.mark.parametrize("bad", [
+    {"customer_name": "Sara\x00Khan"}, {"customer_name": "x" * 201}, {"wa_id": "9665\x0001234567"},
+    {"wa_id": "9" * 100_000}, {"date": "2027-02-0¹"}, {"time_slot": "1" * 1_000}, {"reservation_type": 10**30},
+    {"wa_id": True}, {"date": None},
+])
+async def test_a_bad_field_fails_its_own_item_and_the_rest_is_booked(
+    system_server: MCPServer, services: Services, bad: dict[str, Any]
+) -> None:
+    hostile = {"wa_id": BOB, "date": WEDNESDAY, "time_slot": "13:00"} | bad
+    requests = [hostile, {"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    summary = data(result)["summary"]
+    assert (summary["ok"], summary["failed"]) == (1, 1), text(result)
+    assert len(text(result).encode()) < 6_000
+    assert len(await services.reservations.customer_reservations(ALICE)) == 1
+    assert await services.reservations.customer_reservations(BOB) == []
+
+
+@pytest.mark.parametrize("reservation_id", [10**30, -1, 0, 1.5, "1; drop table reservations"])
+async def test_an_impossible_reservation_id_fails_its_item_clearly(
+    system_server: MCPServer, reservation_id: Any
+) -> None:
+    result = await call(system_server, "system_batch_cancel", {"requests": [{"reservation_id": reservation_id}]})
+    assert data(result)["status"] == "failed"
+    assert "reservation_id" in text(result)
+
+
+@pytest.mark.parametrize("arguments", [{"limit": -1}, {"limit": 10**9}, {"max_results": 0}, {"max_results": 100_000},
+                                       {"search_query": "a" * 1_000_000}, {"cursor": "x" * 100_000}])
+async def test_out_of_range_arguments_are_refused_before_anything_runs(
+    system_server: MCPServer, arguments: dict[str, Any]
+) -> None:
+    result = await call(system_server, "system_get_reservations", arguments)
+    assert result.is_error
+    name = next(iter(arguments))
+    assert name in text(result) and len(text(result)) < 2_000
+
+
+async def test_the_bounds_are_published_in_the_tools_input_schema(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    for (tool, argument), (low, high) in TOOL_LIMITS.items():
+        schema = tools[tool].input_schema["properties"][argument]
+        assert (schema["minimum"], schema["maximum"]) == (low, high)
+    assert tools["system_get_reservations"].input_schema["properties"]["search_query"]["maxLength"] == 200
+
+
+async def test_a_huge_search_in_the_customer_search_is_a_clear_error(services: Services) -> None:
+    from domain.errors import DomainError
+
+    with pytest.raises(DomainError) as error:
+        await services.search.search("a" * 1_000_000)
+    assert error.value.code == "query_too_long"
