@@ -9,8 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from calendar_agent.migrate import upgrade
-from calendar_agent.settings import Settings, SettingsError, load_settings
+from calendar_agent.settings import (DEFAULT_DATABASE_URL, ENV_FILE_VARIABLE, Settings, SettingsError, load_settings,
+                                     settings_file)
 from domain.database import create_database
 from domain.demo import is_empty, seed_demo
 
@@ -19,16 +22,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        source = settings_file(args.env_file)
+        settings = load_settings(source)
+        print(f"calendar-agent: settings from {source or 'the environment only (no settings file)'}; "
+              f"database {shown_url(settings.database_url)}", file=sys.stderr)
+        result: int = args.run(settings, args)
     except SettingsError as error:
         print(f"calendar-agent: {error}", file=sys.stderr)
         return 2
-    result: int = args.run(settings, args)
     return result
+
+
+def shown_url(url: str) -> str:
+    """The database URL as logged: a SQLite path made absolute, a password hidden."""
+    if url.startswith("sqlite") and ":///" in url:
+        scheme, path = url.split(":///", 1)
+        return f"{scheme}:///{Path(path).resolve()}" if path and path != ":memory:" else url
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calendar-agent", description="The clinic's calendar AI agent.")
+    parser.add_argument("--env-file", help=f"the settings file (also {ENV_FILE_VARIABLE}); default: .env here, "
+                                           "else .env beside the project")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply the migrations").set_defaults(run=_db_upgrade)
@@ -54,12 +70,18 @@ def _add_mcp(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     mcp.set_defaults(run=_mcp)
 
 
-def prepare_database(settings: Settings) -> None:
-    """Create the SQLite file's folder and apply the migrations."""
+def prepare_database(settings: Settings, create_folder: bool = True) -> None:
+    """Apply the migrations. A SQLite file's missing folder is created when `create_folder` (the setup
+    commands) or for the default location; otherwise it is an error naming DATABASE_URL, since a mistyped
+    path would silently open a new, empty calendar."""
     if settings.database_url.startswith("sqlite") and ":///" in settings.database_url:
         path = settings.database_url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        if path and path != ":memory:" and not folder.is_dir():
+            if not (create_folder or settings.database_url == DEFAULT_DATABASE_URL):
+                raise SettingsError(f"Invalid setting DATABASE_URL: the folder {folder.resolve()} does not exist; "
+                                    "fix the path, or create the folder for a new calendar.")
+            folder.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
 
 
@@ -92,14 +114,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from calendar_agent.service import build_service_app
     from chat_bridge.security import is_loopback
 
-    prepare_database(settings)
+    prepare_database(settings, create_folder=False)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
-    try:
-        app = build_service_app(settings, host=args.host, public=not is_loopback(args.host))
-    except SettingsError as error:
-        print(f"calendar-agent: {error}", file=sys.stderr)
-        return 2
+    app = build_service_app(settings, host=args.host, public=not is_loopback(args.host))
     print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
@@ -108,7 +126,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _mcp(settings: Settings, args: argparse.Namespace) -> int:
     from mcp_server.runner import run_mcp
 
-    prepare_database(settings)
+    prepare_database(settings, create_folder=False)
     run_mcp(settings, http=args.http, host=args.host, port=args.port)
     return 0
 

@@ -1,8 +1,16 @@
-"""Settings: one frozen object read once from the environment and `.env`."""
+"""Settings: one frozen object read once from the environment and a settings file (`.env`).
+
+Which file: `--env-file` or `CALENDAR_AGENT_ENV_FILE` when given (it must exist), else `.env` in the
+working directory, else `.env` beside the project (so a client that starts the command from elsewhere,
+such as Claude Desktop, still reads the project's settings). Variables in the environment win.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import time
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -13,6 +21,26 @@ from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHou
 
 class SettingsError(Exception):
     """A setting has a bad value; the message names the variable."""
+
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/calendar.db"
+ENV_FILE_VARIABLE = "CALENDAR_AGENT_ENV_FILE"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def settings_file(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
+                  cwd: Path | None = None) -> Path | None:
+    """The settings file to read (see the module's docstring), or None when there is none."""
+    given = explicit or environ.get(ENV_FILE_VARIABLE, "")
+    if given:
+        path = Path(given).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"Invalid setting {ENV_FILE_VARIABLE} (or --env-file): {path} is not a file.")
+        return path.resolve()
+    for candidate in ((cwd or Path.cwd()) / ".env", PROJECT_ROOT / ".env"):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
 
 
 def parse_hours(value: str) -> OpeningHours | None:
@@ -43,9 +71,9 @@ def parse_pairs(value: str) -> dict[int, str]:
 class Settings(BaseSettings):
     """Every variable of `.env.example`, with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    database_url: str = "sqlite+aiosqlite:///./var/calendar.db"
+    database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Asia/Riyadh"
     system_agent_wa_id: str = "12125550123"
     system_agent_name: str = "Calendar AI Assistant"
@@ -127,10 +155,11 @@ class Settings(BaseSettings):
         )
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings once; a bad value raises `SettingsError` naming the variable."""
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Read the settings once, from the environment and `env_file` when given; a bad value raises
+    `SettingsError` naming the variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
         settings.clinic_config()
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None

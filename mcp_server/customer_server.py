@@ -17,10 +17,10 @@ from calendar_agent.composition import Services
 from domain.config import BookingSource
 from domain.identities import normalize_wa_id
 from domain.reservations import ReservationResult
-from mcp_server.batch_schemas import type_schema
 from domain.system_agent.requests import MAX_ID, MAX_NAME
+from mcp_server.batch_schemas import type_schema
 from mcp_server.clinic_tools import ArabicArg, ClinicTools, DateArg, HijriArg
-from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare, domain_errors
+from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare, domain_errors
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
 TypeArg = Annotated[int, Field(ge=0, le=MAX_ID, description="Reservation type id")]
@@ -50,7 +50,7 @@ class ReservationChange(BaseModel):
 def build_customer_server(services: Services, wa_id: str) -> MCPServer:
     """An MCPServer with the customer assistant's tools, every one acting for `wa_id` only."""
     customer = CustomerTools(services, normalize_wa_id(wa_id))
-    return MCPServer("clinic-calendar-customer", title="Clinic appointments",
+    return ClinicServer("clinic-calendar-customer", title="Clinic appointments",
                      instructions="Appointment tools for the customer in this chat; times are local to "
                                   f"{services.config.timezone}.", tools=customer.tools())
 

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
 
 from calendar_agent.composition import Services
 from domain.errors import DomainError
 from domain.system_agent.queries import SystemAgentQueryService
+from mcp_server.toolkit import invalid_params
 
 JSON = "application/json"
 
@@ -24,7 +24,7 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
         try:
             snapshot = await queries.reservation_snapshot(date)
         except DomainError as error:
-            raise ResourceError(error.message()) from error
+            raise invalid_params(error) from error
         return _json({"timezone": snapshot["timezone"], "types": snapshot["types"], **snapshot["days"][0]})
 
     @server.resource("calendar://config/schedule", name="schedule", title="Schedule configuration", mime_type=JSON,

@@ -14,6 +14,7 @@ from mcp_server.clinic_tools import ClinicTools
 from mcp_server.operator_prompts import add_operator_prompts
 from mcp_server.query_tools import QueryTools
 from mcp_server.resources import add_calendar_resources
+from mcp_server.toolkit import ClinicServer
 
 
 def build_system_server(
@@ -27,7 +28,7 @@ def build_system_server(
     config = services.config
     query_tools = QueryTools(queries, config).tools()
     tools = ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config).tools() + query_tools[1:]
-    server = MCPServer("clinic-calendar-system", title="Clinic calendar (system agent)",
+    server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
                        instructions=instructions(config, confirmation_threshold), tools=tools)
     add_calendar_resources(server, services, queries)
     add_operator_prompts(server)

@@ -7,10 +7,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from importlib.metadata import PackageNotFoundError, version
+
+from mcp import MCPError
+from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
 from pydantic import ConfigDict
 
 from domain.errors import DomainError
@@ -64,3 +68,32 @@ def answer(text: str, data: dict[str, Any]) -> CallToolResult:
     field without a value is left out (the output schemas mark such fields optional)."""
     structured = {key: value for key, value in data.items() if value is not None}
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def package_version() -> str:
+    """This package's version, as `serverInfo.version` reports it."""
+    try:
+        return version("calendar-agent")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class ClinicServer(MCPServer):
+    """The SDK's server, with a version, and with errors a client can rely on: an unknown prompt or bad
+    prompt arguments are invalid params (-32602) with a sentence, not an internal error."""
+
+    def __init__(self, name: str, **options: Any) -> None:
+        super().__init__(name, version=package_version(), **options)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Any = None) -> Any:
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as error:
+            known = ", ".join(sorted(p.name for p in await self.list_prompts()))
+            raise MCPError(code=INVALID_PARAMS, message=f"{error}. Prompts: {known}.") from error
+
+
+def invalid_params(error: DomainError) -> MCPError:
+    """An expected failure of a resource read, as the invalid-params error a client can act on."""
+    return MCPError(code=INVALID_PARAMS, message=error.message())

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/demo.db", "PATH": "/usr/bin:/bin"}
+def run(tmp_path: Path, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/demo.db", "PATH": "/usr/bin:/bin", **(extra or {})}
     return subprocess.run([sys.executable, "-m", "calendar_agent.cli", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
@@ -35,3 +35,35 @@ def test_a_bad_setting_stops_the_command_with_its_name(tmp_path: Path, bad: str)
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 2
     assert "HOURS_SATURDAY" in result.stderr
+
+
+def test_the_settings_file_is_found_by_option_or_variable_whatever_the_working_directory(tmp_path: Path) -> None:
+    settings = tmp_path / "clinic" / "calendar.env"
+    settings.parent.mkdir()
+    settings.write_text("HOURS_SATURDAY=late\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    by_option = run(elsewhere, "--env-file", str(settings), "db", "upgrade")
+    by_variable = run(elsewhere, "db", "upgrade", extra={"CALENDAR_AGENT_ENV_FILE": str(settings)})
+    for result in (by_option, by_variable):
+        assert result.returncode == 2 and "HOURS_SATURDAY" in result.stderr
+
+
+def test_a_missing_settings_file_is_an_error_naming_the_variable(tmp_path: Path) -> None:
+    result = run(tmp_path, "db", "upgrade", extra={"CALENDAR_AGENT_ENV_FILE": str(tmp_path / "nope.env")})
+    assert result.returncode == 2 and "CALENDAR_AGENT_ENV_FILE" in result.stderr and "nope.env" in result.stderr
+
+
+def test_the_start_says_which_settings_file_and_database_are_used(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TIMEZONE=Asia/Riyadh\n")
+    result = run(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert f"settings from {tmp_path.resolve() / '.env'}; database sqlite+aiosqlite:///{tmp_path}/var/demo.db" in (
+        result.stderr)
+
+
+def test_the_mcp_server_refuses_a_database_folder_that_does_not_exist(tmp_path: Path) -> None:
+    result = run(tmp_path, "mcp", extra={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/typo/calendar.db"})
+    assert result.returncode == 2
+    assert "Invalid setting DATABASE_URL" in result.stderr and f"{tmp_path}/typo does not exist" in result.stderr
+    assert not (tmp_path / "typo").exists()

@@ -1,11 +1,13 @@
 """The calendar resources and the operators' workflow prompts."""
 
 import json
+from importlib.metadata import version
 
 import pytest
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from calendar_agent.composition import Services
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed, wa_id
@@ -52,3 +54,25 @@ async def test_the_move_day_prompt_plans_a_dry_run_with_the_dates(system_server:
     text = result.messages[0].content.text  # type: ignore[union-attr]
     assert f'{{"dates": ["{WEDNESDAY}"]}}' in text and f'{{"new_date": "{SUNDAY}"}}' in text
     assert "dry_run true" in text
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_an_unknown_prompt_is_invalid_params_naming_the_prompts(system_server: MCPServer, mode: str) -> None:
+    async with Client(system_server, mode=mode) as client:
+        with pytest.raises(MCPError) as error:
+            await client.get_prompt("delete_everything")
+    assert error.value.error.code == INVALID_PARAMS
+    assert "Unknown prompt: delete_everything" in error.value.error.message and "move_day" in error.value.error.message
+
+
+async def test_a_bad_day_uri_is_invalid_params(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        with pytest.raises(MCPError) as error:
+            await client.read_resource("calendar://day/2026-13-45")
+    assert error.value.error.code == INVALID_PARAMS
+
+
+async def test_the_server_reports_the_package_version(system_server: MCPServer) -> None:
+    async with Client(system_server, mode="legacy") as client:
+        info = client.server_info
+    assert info is not None and info.version == version("calendar-agent") and info.version
