@@ -65,7 +65,6 @@ class BatchTools:
         """Book one or many reservations (wa_id, date, time_slot, optional reservation_type and
         customer_name). A customer who already has an upcoming reservation is moved to the new slot
         (one upcoming reservation per customer); a cancelled booking of that slot is reinstated.
-        Hours and slot capacity are checked; each item succeeds or fails on its own, with a reason.
         Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
@@ -81,8 +80,7 @@ class BatchTools:
         """Change reservations: date, time, type, the customer's name, or move a customer to a new
         number (new_wa_id). Either explicit requests, or filters plus updates to move everything
         matching, e.g. filters {"dates": ["2026-12-03"]} with updates {"new_date": "2026-12-05"}
-        moves that whole day, keeping each time. Capacity and opening hours are checked per item.
-        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        moves that whole day, keeping each time. Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
@@ -106,18 +104,20 @@ class BatchTools:
 
     async def system_undo_batch(
         self,
-        batch_id: Annotated[str, Field(description="The batch_id of an applied batch")],
+        ctx: Context,
+        batch_id: Annotated[str, Field(max_length=64, description="The batch_id of an applied batch")],
+        confirmation_token: TokenArg = None,
         verbosity: VerbosityArg = "summary",
         ar: ArabicArg = False,
-    ) -> Annotated[CallToolResult, BatchAnswer]:
+    ) -> BatchResult:
         """Revert an applied batch: moves go back, cancellations are restored, bookings it made are
-        cancelled, renames and number changes reverted. What the calendar no longer allows (changed
-        since, slot full, past) is reported as failed and left."""
-        with domain_errors(ar):
-            report = await self.batch.undo(batch_id)
-        report.ar = ar  # the service's undo takes no language; the sentences are chosen when shown
-        return batch_answer(report, verbosity)
+        cancelled, renames and number changes reverted. It is a batch too: same capacity and
+        confirmation, undoable. What the calendar no longer allows is reported as failed."""
+        options = _options("best_effort", False, None, confirmation_token, ar)
 
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.undo(batch_id, opts, _progress(ctx))
+        return await _respond(ctx, "system_undo_batch", run, options, verbosity)
 
     async def system_get_batch(
         self,

@@ -29,10 +29,11 @@ from domain.planning import Booking, RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint
 from domain.system_agent.planners import (
-    CancelPlanner, CustomerEdit, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
+    CancelPlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
+from domain.system_agent.undo import CustomerEdit, mark_undone
 
 
 class BatchOptions(BaseModel):
@@ -111,11 +112,12 @@ class SystemAgentBatchService:
         planner = CancelPlanner([] if found else as_list(requests), found)
         return await self._run("system_batch_cancel", arguments, options, progress, planner, matched)
 
-    async def undo(self, batch_id: str, actor: str = "system_agent") -> BatchReport:
-        """Revert an applied batch where the calendar still allows; report what could not be."""
-        options = BatchOptions(actor=actor, source=BookingSource.OPERATOR)
+    async def undo(self, batch_id: str, options: BatchOptions = BatchOptions(),
+                   progress: ProgressCallback | None = None) -> BatchReport:
+        """Revert an applied batch where the calendar still allows; report what could not be. An undo is a
+        batch like any other: the same capacity and confirmation rules, its own record, undoable itself."""
         planner = UndoPlanner(batch_id)
-        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, None, planner)
+        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner)
         report.undone_batch_id = batch_id
         return report
 
@@ -206,7 +208,7 @@ class SystemAgentBatchService:
         # Targets found by a fuzzy search_query are asked about whatever their number: a loose query
         # ("a", a common first name) can reach people nobody meant.
         guessed = plan.report.matched is not None and count > 0
-        if options.confirmed or (count <= self.confirmation_threshold and not guessed) or tool == "system_undo_batch":
+        if options.confirmed or (count <= self.confirmation_threshold and not guessed):
             return True
         change = fingerprint(tool, arguments, [(c.after.id, c.after.slot, c.after.type, c.after.status)
                                                for c in plan.changes])
@@ -236,6 +238,8 @@ class SystemAgentBatchService:
                 item.reservation_id = item.after.id
         for edit in plan.edits:
             await _apply_edit(session, edit)
+        if plan.undoes is not None:
+            mark_undone(plan.undoes)
         plan.report.batch_id = str(uuid.uuid4())
 
     def _audit(self, plan: Plan) -> list[dict[str, Any]]:

@@ -19,19 +19,13 @@ from domain.store import load_state, lock_calendar
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
 from domain.system_agent.targets import find_by_filters, locate
-from domain.system_agent.undo import load_record, mark_undone, revert, revert_customer, undo_item, undo_state
+from domain.models import BatchRecord
+from domain.system_agent.undo import (
+    CustomerEdit, load_record, renumbered, reverted_customer, revert, undo_item, undo_state,
+)
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 PROGRESS_STEP = 100
-
-
-@dataclass
-class CustomerEdit:
-    index: int
-    wa_id: str
-    new_name: str | None
-    new_wa_id: str | None
-    old_name: str | None = None
 
 
 @dataclass
@@ -42,6 +36,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     edits: list[CustomerEdit] = field(default_factory=list)
     new_customers: dict[str, str | None] = field(default_factory=dict)
+    undoes: BatchRecord | None = None  # the batch this plan undoes, marked undone when the plan is written
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -262,16 +257,20 @@ class UndoPlanner:
                        progress: ProgressCallback | None) -> None:
         record = await load_record(session, self.batch_id)
         state = await undo_state(session, ctx, record)
+        numbers = renumbered(record)
+        # Reservations first, as the batch left them; then the customers it renamed or renumbered.
         for index, change in reversed(list(enumerate(record.changes))):
             if change["action"] == "customer":
-                await revert_customer(session, change)
-                plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
                 continue
             result: Change | DomainError
             try:
-                result = revert(ctx, state, change)
+                result = revert(ctx, state, change, numbers)
                 plan.changes.append(result)
             except DomainError as error:
                 result = error
             plan.report.items.append(undo_item(index, change, result))
-        mark_undone(record)
+        for index, change in enumerate(record.changes):
+            if change["action"] == "customer":
+                plan.edits.append(reverted_customer(index, change))
+                plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
+        plan.undoes = record

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.customers import change_wa_id, rename_customer
 from domain.errors import DomainError
 from domain.models import BatchRecord
 from domain.planning import Booking, CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_restore
@@ -18,29 +19,51 @@ from domain.system_agent.report import ItemResult
 _CANCEL_AFTER = ("created", "reinstated", "restored")
 
 
+@dataclass
+class CustomerEdit:
+    """A customer's rename or new number, written after the reservations of a batch."""
+
+    index: int
+    wa_id: str
+    new_name: str | None
+    new_wa_id: str | None
+    old_name: str | None = None
+
+
 def booking_from(row: dict[str, Any]) -> Booking:
     return Booking(row["id"], row["wa_id"], parse_date(row["date"]), row["time_slot"], row["type"], row["status"])
 
 
 async def load_record(session: AsyncSession, batch_id: str) -> BatchRecord:
-    record = await session.get(BatchRecord, batch_id)
+    """The batch to undo, locked for this transaction: two undos of one batch run one after the other,
+    and the second finds it undone."""
+    record = await session.scalar(select(BatchRecord).where(BatchRecord.id == batch_id[:64]).with_for_update())
     if record is None:
-        raise DomainError("batch_not_found", batch_id=batch_id)
+        raise DomainError("batch_not_found", batch_id=batch_id[:64])
     if record.undone_at is not None:
         raise DomainError("batch_already_undone", batch_id=batch_id)
     return record
 
 
+def renumbered(record: BatchRecord) -> dict[str, str]:
+    """The customers the batch moved to a new number: old wa_id -> new wa_id."""
+    return {c["wa_id"]: c["new_wa_id"] for c in record.changes
+            if c["action"] == "customer" and c.get("new_wa_id") and c["new_wa_id"] != c["wa_id"]}
+
+
 async def undo_state(session: AsyncSession, ctx: RuleContext, record: BatchRecord) -> CalendarState:
-    """Lock and load every customer and slot the batch touched."""
+    """Lock and load every customer (under both numbers) and slot the batch touched."""
     rows = [booking_from(c[k]) for c in record.changes for k in ("before", "after") if c.get(k)]
-    await lock_calendar(session, {b.wa_id for b in rows}, {b.slot for b in rows})
-    return await load_state(session, ctx.today, {b.wa_id for b in rows}, {b.date for b in rows}, {b.id for b in rows})
+    customers = {b.wa_id for b in rows} | set(renumbered(record).values())
+    await lock_calendar(session, customers, {b.slot for b in rows})
+    return await load_state(session, ctx.today, customers, {b.date for b in rows}, {b.id for b in rows})
 
 
-def revert(ctx: RuleContext, state: CalendarState, change: dict[str, Any]) -> Change:
-    """The change that puts one reservation back as it was before the batch."""
+def revert(ctx: RuleContext, state: CalendarState, change: dict[str, Any], numbers: dict[str, str]) -> Change:
+    """The change that puts one reservation back as it was before the batch; `numbers` are the batch's
+    number changes, so a reservation whose customer it renumbered is still recognised."""
     after = booking_from(change["after"])
+    after = replace(after, wa_id=numbers.get(after.wa_id, after.wa_id))
     current = state.bookings.get(after.id)
     if current != after:
         raise DomainError("changed_since")
@@ -52,12 +75,12 @@ def revert(ctx: RuleContext, state: CalendarState, change: dict[str, Any]) -> Ch
     return plan_modify(ctx, state, current, before.date, before.time_slot, before.type)
 
 
-async def revert_customer(session: AsyncSession, change: dict[str, Any]) -> None:
-    wa_id = change["wa_id"]
-    if change.get("new_wa_id") and change["new_wa_id"] != wa_id:
-        await change_wa_id(session, change["new_wa_id"], wa_id)
-    if change.get("new_name") and change.get("old_name"):
-        await rename_customer(session, wa_id, change["old_name"])
+def reverted_customer(index: int, change: dict[str, Any]) -> CustomerEdit:
+    """The customer edit that takes back a rename and a number change (written with the rest)."""
+    current = change.get("new_wa_id") or change["wa_id"]
+    old_name = change.get("old_name") if change.get("new_name") else None
+    back = change["wa_id"] if current != change["wa_id"] else None
+    return CustomerEdit(index, current, old_name, back)
 
 
 def undo_item(index: int, change: dict[str, Any], result: Change | DomainError) -> ItemResult:

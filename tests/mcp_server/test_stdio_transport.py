@@ -9,6 +9,7 @@ from mcp.client.stdio import StdioServerParameters
 
 
 def command(tmp_path: Path) -> StdioServerParameters:
+    (tmp_path / "var").mkdir(exist_ok=True)  # a new calendar in an existing folder; a missing one is refused
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/var/calendar.db", "PATH": os.environ.get("PATH", "")}
     return StdioServerParameters(command=sys.executable, args=["-m", "calendar_agent.cli", "mcp"], env=env,
                                  cwd=tmp_path)

@@ -203,7 +203,7 @@ async def test_a_confirmation_token_works_once_and_only_for_its_change(services:
     assert other.value.code == "confirmation_invalid"
     applied = await services.batch.cancel(filters=filters, options=BatchOptions(confirmation_token=token))
     assert applied.batch_id is not None
-    await services.batch.undo(applied.batch_id)  # the same change is possible again, the token is not
+    await services.batch.undo(applied.batch_id, BatchOptions(confirmed=True))  # the change is possible again; the token is not
     with pytest.raises(DomainError) as reused:
         await services.batch.cancel(filters=filters, options=BatchOptions(confirmation_token=token))
     assert reused.value.code == "confirmation_invalid"

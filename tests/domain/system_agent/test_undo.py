@@ -1,0 +1,126 @@
+"""An undo is a batch like any other: capacity and confirmation, its own record, undoable, never half done."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from calendar_agent.composition import Services
+from domain.config import BookingSource
+from domain.errors import DomainError
+from domain.models import BatchRecord
+from domain.system_agent.batch import BatchOptions
+
+SUNDAY, MONDAY = "2026-12-06", "2026-12-07"
+YES = BatchOptions(confirmed=True)
+
+
+def wa(n: int) -> str:
+    return f"9665014{n:05d}"
+
+
+async def book(services: Services, count: int, day: str = SUNDAY, slot: str = "11:00", start: int = 0) -> list[int]:
+    report = await services.batch.reserve(
+        [{"wa_id": wa(n), "date": day, "time_slot": slot} for n in range(start, start + count)], YES)
+    return [i.reservation_id for i in report.items if i.reservation_id is not None]
+
+
+async def active(services: Services, day: str, slot: str = "11:00") -> int:
+    [entry] = await services.availability.search(day, only_available=False)
+    booked: int = next(s["booked"] for s in entry["slots"] if s["time_slot"] == slot)
+    return booked
+
+
+async def records(services: Services) -> int:
+    async with services.db.unit_of_work() as session:
+        return int(await session.scalar(select(func.count()).select_from(BatchRecord)) or 0)
+
+
+async def test_a_large_undo_asks_first_and_changes_nothing_until_confirmed(services: Services) -> None:
+    for day, first in ((SUNDAY, 0), (MONDAY, 20)):
+        for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
+            await book(services, 5, day=day, slot=slot, start=first + start)
+    cancelled = await services.batch.cancel(filters={"dates": [SUNDAY, MONDAY]}, options=YES)
+    assert cancelled.batch_id is not None
+    asked = await services.batch.undo(cancelled.batch_id)
+    assert asked.status == "needs_confirmation" and asked.confirmation is not None
+    assert await active(services, SUNDAY) == 0
+    token = asked.confirmation["token"]
+    undone = await services.batch.undo(cancelled.batch_id, BatchOptions(confirmation_token=token))
+    assert undone.status == "applied" and await active(services, SUNDAY) == 5
+
+
+async def test_an_undo_books_with_the_agents_capacity(services: Services) -> None:
+    ids = await book(services, 5)
+    cancelled = await services.batch.cancel([{"reservation_id": ids[0]}])
+    assert cancelled.batch_id is not None
+    await services.reservations.reserve(wa(50), SUNDAY, "11:00")  # the freed place is taken again
+    undone = await services.batch.undo(cancelled.batch_id)
+    assert undone.status == "failed" and undone.items[0].error is not None
+    assert undone.items[0].error.code == "slot_full" and await active(services, SUNDAY) == 5
+
+
+async def test_an_undo_whose_items_all_failed_leaves_the_batch_undoable(services: Services) -> None:
+    ids = await book(services, 5)
+    cancelled = await services.batch.cancel([{"reservation_id": ids[0]}])
+    assert cancelled.batch_id is not None
+    taken = await services.reservations.reserve(wa(50), SUNDAY, "11:00")
+    assert (await services.batch.undo(cancelled.batch_id)).status == "failed"
+    assert taken.reservation is not None
+    await services.reservations.cancel(wa(50), taken.reservation["id"])
+    again = await services.batch.undo(cancelled.batch_id)
+    assert again.status == "applied" and await active(services, SUNDAY) == 5
+
+
+async def test_an_undo_has_its_own_record_and_can_itself_be_undone(services: Services) -> None:
+    await book(services, 3)
+    cancelled = await services.batch.cancel(filters={"dates": [SUNDAY]})
+    assert cancelled.batch_id is not None
+    undone = await services.batch.undo(cancelled.batch_id)
+    assert undone.batch_id not in (None, cancelled.batch_id) and await active(services, SUNDAY) == 3
+    assert undone.batch_id is not None
+    redone = await services.batch.undo(undone.batch_id)
+    assert redone.status == "applied" and await active(services, SUNDAY) == 0
+    assert await records(services) == 1 + 3  # the booking, the cancel, the undo, the undo of the undo
+
+
+async def test_undoing_a_move_with_a_new_number_restores_day_and_number(services: Services) -> None:
+    [reservation] = await book(services, 1)
+    await services.customers.ensure(wa(0), "Sara Khan")
+    moved = await services.batch.modify(
+        [{"reservation_id": reservation, "new_date": MONDAY, "new_wa_id": wa(99), "new_name": "Sara K."}])
+    assert moved.status == "applied" and moved.batch_id is not None
+    undone = await services.batch.undo(moved.batch_id)
+    assert undone.counts() == {"ok": 2}
+    [back] = await services.reservations.customer_reservations(wa(0))
+    assert (back["id"], back["date"]) == (reservation, SUNDAY)
+    assert (await services.customers.get(wa(0)) or {}).get("name") == "Sara Khan"
+    assert await services.customers.get(wa(99)) is None
+
+
+async def test_concurrent_undos_of_one_batch_make_one_undo(services: Services) -> None:
+    await book(services, 4)
+    cancelled = await services.batch.cancel(filters={"dates": [SUNDAY]})
+    assert cancelled.batch_id is not None
+    batch_id = cancelled.batch_id
+    outcomes = await asyncio.gather(*(services.batch.undo(batch_id) for _ in range(4)), return_exceptions=True)
+    applied = [o for o in outcomes if not isinstance(o, BaseException) and o.status == "applied"]
+    refused = [o for o in outcomes if isinstance(o, DomainError) and o.code == "batch_already_undone"]
+    assert (len(applied), len(refused)) == (1, 3), outcomes
+    assert await active(services, SUNDAY) == 4 and await records(services) == 3
+
+
+async def test_an_undo_by_the_operator_ui_may_use_the_operators_capacity(services: Services) -> None:
+    ids = await book(services, 5)
+    cancelled = await services.batch.cancel([{"reservation_id": ids[0]}])
+    assert cancelled.batch_id is not None
+    await services.reservations.reserve(wa(50), SUNDAY, "11:00")
+    undone = await services.batch.undo(cancelled.batch_id, BatchOptions(source=BookingSource.OPERATOR))
+    assert undone.status == "applied" and await active(services, SUNDAY) == 6
+
+
+@pytest.mark.parametrize("batch_id", ["no-such-batch", "x" * 10_000])
+async def test_an_unknown_batch_is_a_clear_error(services: Services, batch_id: str) -> None:
+    with pytest.raises(DomainError) as error:
+        await services.batch.undo(batch_id)
+    assert error.value.code == "batch_not_found" and len(error.value.message()) < 120
