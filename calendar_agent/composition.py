@@ -38,7 +38,8 @@ class Services:
 
 
 def build_services(
-    config: ClinicConfig, db: Database, clock: Clock = system_clock, *, confirmation_threshold: int = 20
+    config: ClinicConfig, db: Database, clock: Clock = system_clock, *, confirmation_threshold: int = 20,
+    confirmation_secret: bytes | None = None,
 ) -> Services:
     events = CalendarEvents()
     customers = CustomerService(db, config)
@@ -55,7 +56,8 @@ def build_services(
         conversations=ConversationService(db, config, clock),
         vacations=VacationService(db),
         events=events,
-        batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events),
+        batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events,
+                                      token_secret=confirmation_secret),
         queries=SystemAgentQueryService(db, config, clock, search),
     )
 
@@ -64,4 +66,5 @@ def build_services_from_settings(settings: Settings, clock: Clock = system_clock
     return build_services(
         settings.clinic_config(), create_database(settings.database_url), clock,
         confirmation_threshold=settings.confirmation_threshold,
+        confirmation_secret=settings.confirmation_secret.encode() or None,
     )

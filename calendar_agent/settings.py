@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     operator_token: str = ""
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
+    confirmation_secret: str = ""
 
     whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
     whatsapp_access_token: str = ""

@@ -104,3 +104,21 @@ class BatchRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConfirmationUse(Base):
+    """A redeemed confirmation token (its nonce), kept until it expires: a token works once, on any instance."""
+
+    __tablename__ = "confirmation_uses"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ServiceSecret(Base):
+    """A secret the service generated once and shares through the database (the confirmation tokens' key)."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -27,7 +27,7 @@ from domain.models import BatchRecord
 from domain.phone_search import PhoneSearchService
 from domain.planning import Booking, RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
-from domain.system_agent.confirmation import ConfirmationTokens, fingerprint
+from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
     CancelPlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
@@ -68,7 +68,9 @@ class SystemAgentBatchService:
     ) -> None:
         self.db, self.config, self.clock, self.search = db, config, clock, search
         self.confirmation_threshold = confirmation_threshold
-        self.tokens = ConfirmationTokens(token_secret, timedelta(seconds=confirmation_ttl_seconds))
+        self.token_secret = token_secret  # None: generated once and kept in the database for every instance
+        self.token_ttl = timedelta(seconds=confirmation_ttl_seconds)
+        self._tokens: ConfirmationTokens | None = None
         self.events = events or CalendarEvents()
 
     async def reserve(
@@ -135,6 +137,13 @@ class SystemAgentBatchService:
                     undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
                     changes=[_change_row(c, names) for c in changed])
 
+    async def tokens(self) -> ConfirmationTokens:
+        """The confirmation tokens, signed with the configured secret or the one the database keeps."""
+        if self._tokens is None:
+            secret = self.token_secret or await shared_secret(self.db, "confirmation_tokens")
+            self._tokens = ConfirmationTokens(secret, self.token_ttl)
+        return self._tokens
+
     async def _filtered(
         self, raw: dict[str, Any]
     ) -> tuple[tuple[Filters, list[str] | None], list[dict[str, Any]] | None]:
@@ -170,6 +179,7 @@ class SystemAgentBatchService:
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None,
     ) -> BatchReport:
+        tokens = await self.tokens()
         async with self.db.unit_of_work() as session:
             ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
                               options.max_reservations)
@@ -178,14 +188,14 @@ class SystemAgentBatchService:
             plan.report.items.sort(key=lambda i: i.index)
             wa_ids = {i.wa_id for i in plan.report.items if i.wa_id}
             plan.report.names = {**await customer_names(session, wa_ids), **plan.new_customers}
-            if not self._settle(plan, options, tool, arguments, ctx):
+            if not self._settle(plan, options, tool, arguments, ctx, tokens):
                 return plan.report
             await self._write(session, plan)
             await self._record(session, plan.report, arguments, options, self._audit(plan))
             return plan.report
 
     def _settle(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
-                ctx: RuleContext) -> bool:
+                ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
         """Decide the report's status; True when the plan should be written."""
         report = plan.report
         if options.mode == "atomic" and report.counts()["failed"]:
@@ -200,10 +210,10 @@ class SystemAgentBatchService:
         if report.items and not report.counts()["ok"]:
             report.status = "failed"  # every item failed: nothing to write, record or undo
             return False
-        return self._confirmed(plan, options, tool, arguments, ctx)
+        return self._confirmed(plan, options, tool, arguments, ctx, tokens)
 
     def _confirmed(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
-                   ctx: RuleContext) -> bool:
+                   ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
         count = plan.destructive_count()
         # Targets found by a fuzzy search_query are asked about whatever their number: a loose query
         # ("a", a common first name) can reach people nobody meant.
@@ -213,9 +223,9 @@ class SystemAgentBatchService:
         change = fingerprint(tool, arguments, [(c.after.id, c.after.slot, c.after.type, c.after.status)
                                                for c in plan.changes])
         if options.confirmation_token:
-            self.tokens.redeem(options.confirmation_token, change, ctx.now)
+            plan.redeemed = (*tokens.check(options.confirmation_token, change, ctx.now), ctx.now)
             return True
-        token, expires = self.tokens.issue(change, ctx.now)
+        token, expires = tokens.issue(change, ctx.now)
         summary = plan.report.summary()
         plan.report.status = "needs_confirmation"
         plan.report.confirmation = {
@@ -230,6 +240,8 @@ class SystemAgentBatchService:
         return False
 
     async def _write(self, session: AsyncSession, plan: Plan) -> None:
+        if plan.redeemed is not None:
+            await redeem(session, *plan.redeemed)
         await ensure_customers(session, plan.new_customers)
         ids = await write_changes(session, plan.changes)
         for item in plan.report.items:

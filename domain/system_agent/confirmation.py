@@ -7,10 +7,16 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.database import Database
 from domain.errors import DomainError
+from domain.models import ConfirmationUse, ServiceSecret
 
 
 def fingerprint(tool: str, arguments: dict[str, Any], plan: list[tuple[Any, ...]]) -> str:
@@ -20,12 +26,12 @@ def fingerprint(tool: str, arguments: dict[str, Any], plan: list[tuple[Any, ...]
 
 
 class ConfirmationTokens:
-    """Issues and redeems tokens; a token works once, before it expires, for its own change only."""
+    """Issues and checks tokens signed with `secret`; that a token is used only once is the database's to
+    keep (`domain.models.ConfirmationUse`), so it holds across instances and restarts."""
 
-    def __init__(self, secret: bytes | None = None, ttl: timedelta = timedelta(minutes=10)) -> None:
-        self.secret = secret or secrets.token_bytes(32)
+    def __init__(self, secret: bytes, ttl: timedelta = timedelta(minutes=10)) -> None:
+        self.secret = secret
         self.ttl = ttl
-        self._used: dict[str, datetime] = {}
 
     def issue(self, change: str, now: datetime) -> tuple[str, datetime]:
         expires = now + self.ttl
@@ -34,22 +40,45 @@ class ConfirmationTokens:
         token = base64.urlsafe_b64encode(f"{body}.{self._sign(body, change)}".encode()).decode()
         return token, expires
 
-    def redeem(self, token: str, change: str, now: datetime) -> None:
-        """Accept the token for `change` once, or raise `confirmation_invalid`."""
+    def check(self, token: str, change: str, now: datetime) -> tuple[str, datetime]:
+        """(nonce, expiry) of a token signed for `change` and not expired, or `confirmation_invalid`."""
         try:
             expires, nonce, signature = base64.urlsafe_b64decode(token.encode()).decode().split(".")
-        except (ValueError, UnicodeDecodeError):
+            until = datetime.fromtimestamp(int(expires), UTC)
+        except (ValueError, UnicodeDecodeError, OverflowError, OSError):
             raise DomainError("confirmation_invalid") from None
         body = f"{expires}.{nonce}"
-        valid = hmac.compare_digest(signature, self._sign(body, change))
-        if not valid or int(expires) < now.timestamp() or nonce in self._used:
+        if not hmac.compare_digest(signature, self._sign(body, change)) or until < now or len(nonce) > 32:
             raise DomainError("confirmation_invalid")
-        self._forget_expired(now)
-        self._used[nonce] = now + self.ttl
+        return nonce, until
 
     def _sign(self, body: str, change: str) -> str:
         return hmac.new(self.secret, f"{body}.{change}".encode(), hashlib.sha256).hexdigest()
 
-    def _forget_expired(self, now: datetime) -> None:
-        for nonce in [n for n, until in self._used.items() if until < now]:
-            del self._used[nonce]
+
+async def redeem(session: AsyncSession, nonce: str, expires: datetime, now: datetime) -> None:
+    """Use a token up inside the batch's own transaction: a second use, on any instance, is refused.
+    Nonces of tokens expired by `now` are forgotten: such tokens are refused by their expiry anyway."""
+    await session.execute(delete(ConfirmationUse).where(ConfirmationUse.expires_at < now))
+    try:
+        async with session.begin_nested():
+            session.add(ConfirmationUse(nonce=nonce, expires_at=expires))
+            await session.flush()
+    except IntegrityError:
+        raise DomainError("confirmation_invalid") from None
+
+
+async def shared_secret(db: Database, name: str) -> bytes:
+    """A random secret generated once and kept in the database, the same for every instance on it."""
+    async with db.unit_of_work() as session:
+        stored = await session.get(ServiceSecret, name)
+        if stored is None:
+            stored = ServiceSecret(name=name, value=secrets.token_hex(32))
+            try:
+                async with session.begin_nested():
+                    session.add(stored)
+                    await session.flush()
+            except IntegrityError:  # another instance stored one first
+                stored = await session.get(ServiceSecret, name, populate_existing=True)
+                assert stored is not None
+        return bytes.fromhex(stored.value)

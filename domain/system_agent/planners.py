@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +37,7 @@ class Plan:
     edits: list[CustomerEdit] = field(default_factory=list)
     new_customers: dict[str, str | None] = field(default_factory=dict)
     undoes: BatchRecord | None = None  # the batch this plan undoes, marked undone when the plan is written
+    redeemed: tuple[str, datetime, datetime] | None = None  # a token's nonce, expiry and now: used up when written
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after

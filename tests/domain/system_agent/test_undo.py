@@ -1,15 +1,17 @@
-"""An undo is a batch like any other: capacity and confirmation, its own record, undoable, never half done."""
+"""An undo is a batch like any other (capacity and confirmation, its own record, undoable, never half done);
+confirmation tokens hold across instances and restarts."""
 
 import asyncio
 
 import pytest
 from sqlalchemy import func, select
 
-from calendar_agent.composition import Services
+from calendar_agent.composition import Services, build_services
 from domain.config import BookingSource
 from domain.errors import DomainError
 from domain.models import BatchRecord
 from domain.system_agent.batch import BatchOptions
+from tests.conftest import FixedClock
 
 SUNDAY, MONDAY = "2026-12-06", "2026-12-07"
 YES = BatchOptions(confirmed=True)
@@ -124,3 +126,40 @@ async def test_an_unknown_batch_is_a_clear_error(services: Services, batch_id: s
     with pytest.raises(DomainError) as error:
         await services.batch.undo(batch_id)
     assert error.value.code == "batch_not_found" and len(error.value.message()) < 120
+
+
+async def test_a_token_from_one_instance_works_once_on_another_and_stays_used_after_a_restart(
+    services: Services, clock: FixedClock
+) -> None:
+    for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
+        await book(services, 5, slot=slot, start=start)
+    await book(services, 5, day=MONDAY, slot="11:00", start=20)
+    await book(services, 5, day=MONDAY, slot="13:00", start=25)
+    filters = {"dates": [SUNDAY, MONDAY]}
+    first, second, restarted = (build_services(services.config, services.db, clock) for _ in range(3))
+    asked = await first.batch.cancel(filters=filters)
+    assert asked.status == "needs_confirmation" and asked.confirmation is not None
+    token = BatchOptions(confirmation_token=asked.confirmation["token"])
+    applied = await second.batch.cancel(filters=filters, options=token)
+    assert applied.status == "applied" and await active(services, SUNDAY) == 0
+    await first.batch.undo(applied.batch_id or "", YES)
+    with pytest.raises(DomainError) as reused:
+        await restarted.batch.cancel(filters=filters, options=token)
+    assert reused.value.code == "confirmation_invalid" and await active(services, SUNDAY) == 5
+
+
+async def test_instances_with_other_configured_secrets_refuse_each_others_tokens(
+    services: Services, clock: FixedClock
+) -> None:
+    for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
+        await book(services, 5, slot=slot, start=start)
+    await book(services, 5, day=MONDAY, slot="11:00", start=20)
+    await book(services, 5, day=MONDAY, slot="13:00", start=25)
+    ours = build_services(services.config, services.db, clock, confirmation_secret=b"ours")
+    theirs = build_services(services.config, services.db, clock, confirmation_secret=b"theirs")
+    asked = await ours.batch.cancel(filters={"dates": [SUNDAY, MONDAY]})
+    assert asked.confirmation is not None
+    with pytest.raises(DomainError) as refused:
+        await theirs.batch.cancel(filters={"dates": [SUNDAY, MONDAY]},
+                                  options=BatchOptions(confirmation_token=asked.confirmation["token"]))
+    assert refused.value.code == "confirmation_invalid"
