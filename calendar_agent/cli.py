@@ -111,6 +111,7 @@ async def _seed_async(settings: Settings, customers: int, days: int, force: bool
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from calendar_agent.http_server import server_config
     from calendar_agent.service import build_service_app
     from chat_bridge.security import is_loopback
 
@@ -119,7 +120,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
     app = build_service_app(settings, host=args.host, public=not is_loopback(args.host))
     print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="info")).run()
     return 0
 
 

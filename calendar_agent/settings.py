@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
     confirmation_secret: str = ""
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
 
     whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
     whatsapp_access_token: str = ""

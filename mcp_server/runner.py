@@ -8,6 +8,7 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
+from calendar_agent.http_server import server_config
 from calendar_agent.network import allowed_for, is_loopback_host
 from calendar_agent.composition import Services, build_services_from_settings
 from calendar_agent.settings import Settings
@@ -45,7 +46,7 @@ async def _serve_http(server: MCPServer, settings: Settings, host: str, port: in
     hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
     app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
     print(f"MCP streamable HTTP on http://{host}:{port}/mcp", file=sys.stderr)
-    await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).serve()
+    await uvicorn.Server(server_config(app, settings, host, port, log_level="info")).serve()
 
 
 is_loopback_address = is_loopback_host

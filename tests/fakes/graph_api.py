@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
 from calendar_agent.composition import Services
+from calendar_agent.http_server import server_config
 from calendar_agent.settings import Settings, load_settings
 from chat_bridge.app import BridgeContext, build_app
 from chat_bridge.events import new_message_event
@@ -120,12 +121,15 @@ class LoopbackServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[str]:
-    """Run `app` (with its lifespan) on 127.0.0.1 on a free port; yields its base URL, shuts it down after."""
+async def serve_on_loopback(app: ASGIApp, settings: Settings | None = None) -> AsyncIterator[str]:
+    """Run `app` (with its lifespan) on 127.0.0.1 on a free port; yields its base URL, shuts it down after.
+    With `settings`, the server is configured as `calendar-agent serve` configures it."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(1024)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", ws="websockets-sansio")
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "lifespan": "on", "ws": "websockets-sansio"}
+    config = (server_config(app, settings, "127.0.0.1", 0, **options) if settings is not None
+              else uvicorn.Config(app, **options))
     server = LoopbackServer(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     ready = asyncio.create_task(server.ready.wait())
