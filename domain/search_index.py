@@ -16,6 +16,10 @@ from rapidfuzz import fuzz, process
 WA_ID_EXACT_SCORE = 1.0
 WA_ID_FRAGMENT_SCORE = 0.9
 MIN_DIGITS = 3
+# The work a query costs grows with its words and digits: no name has more than this many words, no
+# number more digits. What is beyond is not searched (the search stays a few milliseconds, on the loop).
+MAX_TERMS = 6
+MAX_DIGITS = 17  # a 15-digit number typed with 00
 
 # A prefix is what a name looks like while it is being typed, so it stays close to an exact
 # word ("maryam al" must find Maryam Al-Harbi before Ali Maram), rising as it covers more of it.
@@ -239,6 +243,18 @@ def _name_tokens(name: str | None) -> tuple[str, ...]:
     return tuple(words.union(terms))
 
 
+def _bounded_terms(terms: list[str]) -> list[str]:
+    """At most MAX_TERMS words, of which at most two lone letters (as a prefix a letter matches nearly
+    everyone: each costs a pass over the whole vocabulary)."""
+    kept: list[str] = []
+    letters = 0
+    for term in terms:
+        letters += len(term) == 1
+        if len(term) > 1 or letters <= 2:
+            kept.append(term)
+    return kept[:MAX_TERMS]
+
+
 def _dialled_digits(query: str) -> str | None:
     """The digits of a phone-number-like query, or None when it holds anything else."""
     digits = _DIALLING_NOISE.sub("", query.translate(_FOLDING))
@@ -298,8 +314,8 @@ class CustomerSearchIndex:
             return []
         digits = _dialled_digits(query)
         if digits is not None:
-            return self._number_hits(digits, limit, min_score)
-        return self._name_hits(_query_terms(normalize_text(query)), limit, min_score)
+            return self._number_hits(digits[:MAX_DIGITS], limit, min_score)
+        return self._name_hits(_bounded_terms(_query_terms(normalize_text(query))), limit, min_score)
 
     def _number_hits(self, digits: str, limit: int, min_score: float) -> list[SearchHit]:
         forms = _dialled_forms(digits) if len(digits) >= MIN_DIGITS else []

@@ -204,3 +204,10 @@ def test_new_token_added_after_build_is_found_by_prefix() -> None:
     index = CustomerSearchIndex(CUSTOMERS)
     index.add("966509999999", "Zainab Qasim")
     assert wa_ids(index.search("zai")) == ["966509999999"]
+
+
+def test_a_query_of_many_words_is_searched_by_its_first_six_and_two_lone_letters_at_most() -> None:
+    index = CustomerSearchIndex([("966500000001", "Mohammed Ali Saleh"), ("966500000002", "Sara Khan")])
+    long_query = "Mohammed Ali " + "x y z " * 30 + "Saleh " * 20
+    assert index.search(long_query) == index.search("Mohammed Ali x y Saleh Saleh")
+    assert index.search("9" * 200) == index.search("9" * 17)
