@@ -20,8 +20,11 @@ COLUMNS = ["index", "status", "reservation_id", "wa_id", "action", "date", "time
 
 
 class BatchAnswer(BaseModel):
-    """Also: tool, mode, items_truncated, errors (code: sentence), undone_batch_id, truncated. `failures`:
-    every failed or skipped item grouped by reason (code, sentence, count, items)."""
+    """The fields every batch answer has. Also, when they apply: `failures` (every failed or skipped item
+    grouped by reason: code, sentence, count, items), `sample` (a table of items) or `items` (detailed),
+    `confirmation` and `next_step` (needs_confirmation), `matched_customers`, tool, mode, errors,
+    items_truncated, undone_batch_id, truncated. The output schema lists only the first four, to keep
+    tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -29,10 +32,6 @@ class BatchAnswer(BaseModel):
     status: str
     message: str
     summary: dict[str, Any]
-    sample: dict[str, Any] | None = None
-    items: list[dict[str, Any]] | None = None
-    confirmation: dict[str, Any] | None = None
-    next_step: str | None = None
 
 
 def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str|None = None) -> CallToolResult:

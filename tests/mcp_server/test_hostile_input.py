@@ -65,6 +65,10 @@ async def test_the_bounds_are_published_in_the_tools_input_schema(system_server:
         schema = tools[tool].input_schema["properties"][argument]
         assert (schema["minimum"], schema["maximum"]) == (low, high)
     assert tools["system_get_reservations"].input_schema["properties"]["search_query"]["maxLength"] == 200
+    cancel_item = tools["system_batch_cancel"].input_schema["properties"]["requests"]["items"]["properties"]
+    assert (cancel_item["reservation_id"]["minimum"], cancel_item["reservation_id"]["maximum"]) == (1, 2**31 - 1)
+    reserve_item = tools["system_batch_reserve"].input_schema["properties"]["requests"]["items"]["properties"]
+    assert reserve_item["customer_name"]["maxLength"] == 200
 
 
 async def test_a_huge_search_in_the_customer_search_is_a_clear_error(services: Services) -> None:
