@@ -213,12 +213,19 @@ function previewList(preview) {
   if (!preview || typeof preview !== "object") return null;
   const days = Object.entries(preview.days || {});
   const actions = Object.entries(preview.actions || {});
+  const failures = Object.entries(preview.failures || {});
+  const matched = Array.isArray(preview.matched_customers) ? preview.matched_customers.slice(0, 20) : [];
   return h("dl", { class: "confirm-preview" },
     h("div", {}, h("dt", {}, "Reservations"), h("dd", { "data-preview": "reservations" }, String(preview.reservations ?? "—"))),
     days.length ? h("div", {}, h("dt", {}, "Days"), h("dd", { "data-preview": "days" },
       h("ul", {}, days.map(([day, count]) => h("li", {}, `${formatDay(day)} · ${count}`))))) : null,
     actions.length ? h("div", {}, h("dt", {}, "Changes"), h("dd", { "data-preview": "actions" },
-      h("ul", {}, actions.map(([action, count]) => h("li", {}, `${action}: ${count}`))))) : null);
+      h("ul", {}, actions.map(([action, count]) => h("li", {}, `${action}: ${count}`))))) : null,
+    failures.length ? h("div", {}, h("dt", {}, "Would fail"), h("dd", { "data-preview": "failures" },
+      h("ul", {}, failures.map(([code, count]) => h("li", {}, `${code}: ${count}`))))) : null,
+    matched.length ? h("div", {}, h("dt", {}, "Matched by search"), h("dd", { "data-preview": "matched" },
+      h("ul", {}, matched.map((customer) => h("li", { dir: "auto" },
+        h("bdi", {}, customer.name || "(no name)"), ` · +${customer.wa_id}`))))) : null);
 }
 
 const STATE_TEXT = {

@@ -13,7 +13,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.acceptance.support import (
-    MONDAY, MONDAY_BOOKINGS, SLOT_FULL, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, Clinic, active_on, book, calendar, fill,
+    MOHAMMED_ALI, MOHAMMED_SALEH, MONDAY, MONDAY_BOOKINGS, SLOT_FULL, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, Clinic,
+    active_on, book, calendar, fill,
 )
 from tests.console.conftest import browser, db, send  # noqa: F401 (fixtures: Debian's Chromium, SQLite)
 from tests.fakes.llm import Call, Reply, ScriptedLLM
@@ -74,3 +75,21 @@ async def test_a_large_cancellation_confirmed_on_its_card_is_applied(clinic: Cli
     await expect(card).to_have_attribute("data-state", "accepted")
     await expect(page.locator('[data-role="assistant"]').last).to_contain_text("Cancelled the 25 reservations")
     assert {b.status for b in await calendar(clinic.services)} == {"cancelled"}
+
+
+async def test_a_cancel_by_a_fuzzy_name_shows_whom_it_matched_and_a_no_changes_nothing(
+        clinic: Clinic, page: Page) -> None:
+    await book(clinic.services, [(MOHAMMED_ALI, MONDAY, "11:00"), (MOHAMMED_SALEH, MONDAY, "13:00")])
+    clinic.llm.script(Reply(calls=(Call("system_batch_cancel", {"filters": {"search_query": "Mohammed"}}),)),
+                      Reply("Nothing was cancelled."))
+
+    await send(page, "Cancel Mohammed's appointment")
+    card = page.locator(".confirm-card")
+    matched = card.locator('[data-preview="matched"]')
+    await expect(matched).to_contain_text(MOHAMMED_ALI.name)
+    await expect(matched).to_contain_text(MOHAMMED_SALEH.name)
+    await card.get_by_role("button", name="Cancel").click()
+
+    await expect(card).to_have_attribute("data-state", "declined")
+    await expect(page.locator('[data-role="assistant"]').last).to_contain_text("Nothing was cancelled.")
+    assert len(await active_on(clinic.services, MONDAY)) == 2
