@@ -19,6 +19,13 @@ async def name(services: Services, n: int, full_name: str) -> None:
     await services.customers.ensure(wa_id(n), full_name)
 
 
+async def two_mohammeds(services: Services, seed: Seed) -> None:
+    """Three customers on Wednesday, two of them named Mohammed: wa_id(0) Ali, wa_id(1) Saleh."""
+    await seed([WEDNESDAY], 3)
+    await name(services, 0, "Mohammed Ali")
+    await name(services, 1, "Mohammed Saleh")
+
+
 async def test_a_listing_names_every_booked_customer_with_id_day_and_both_times(
     system_server: MCPServer, services: Services, seed: Seed
 ) -> None:
@@ -53,9 +60,7 @@ async def test_a_cut_page_tells_the_model_its_cursor_and_how_to_follow_it(
 async def test_fuzzy_candidates_are_listed_for_the_model_to_ask_about(
     system_server: MCPServer, services: Services, seed: Seed
 ) -> None:
-    await seed([WEDNESDAY], 3)
-    await name(services, 0, "Mohammed Ali")
-    await name(services, 1, "Mohammed Saleh")
+    await two_mohammeds(services, seed)
     answer = text(await call(system_server, "system_get_reservations", {"search_query": "Mohammed"}))
     assert re.search(rf"^Mohammed Ali\|{wa_id(0)}\|[0-9.]+$", answer, flags=re.MULTILINE)
     assert re.search(rf"^Mohammed Saleh\|{wa_id(1)}\|[0-9.]+$", answer, flags=re.MULTILINE)
@@ -176,9 +181,7 @@ async def test_a_page_too_long_for_one_answer_is_shortened_so_the_cursor_skips_n
 async def test_a_fuzzy_cancel_lists_whom_it_matched_and_waits_for_the_user(
     system_server: MCPServer, services: Services, seed: Seed
 ) -> None:
-    await seed([WEDNESDAY], 3)
-    await name(services, 0, "Mohammed Ali")
-    await name(services, 1, "Mohammed Saleh")
+    await two_mohammeds(services, seed)
     result = await call(system_server, "system_batch_cancel", {"filters": {"search_query": "Mohammed"}})
     answer = text(result)
     assert data(result)["status"] == "needs_confirmation"

@@ -27,6 +27,14 @@ async def book(services: Services, count: int, day: str = SUNDAY, slot: str = "1
     return [i.reservation_id for i in report.items if i.reservation_id is not None]
 
 
+async def book_25(services: Services) -> None:
+    """25 reservations on Sunday and Monday: a cancel of both days is over the threshold of 20."""
+    for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
+        await book(services, 5, slot=slot, start=start)
+    await book(services, 5, day=MONDAY, slot="11:00", start=20)
+    await book(services, 5, day=MONDAY, slot="13:00", start=25)
+
+
 async def active(services: Services, day: str, slot: str = "11:00") -> int:
     [entry] = await services.availability.search(day, only_available=False)
     booked: int = next(s["booked"] for s in entry["slots"] if s["time_slot"] == slot)
@@ -131,10 +139,7 @@ async def test_an_unknown_batch_is_a_clear_error(services: Services, batch_id: s
 async def test_a_token_from_one_instance_works_once_on_another_and_stays_used_after_a_restart(
     services: Services, clock: FixedClock
 ) -> None:
-    for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
-        await book(services, 5, slot=slot, start=start)
-    await book(services, 5, day=MONDAY, slot="11:00", start=20)
-    await book(services, 5, day=MONDAY, slot="13:00", start=25)
+    await book_25(services)
     filters = {"dates": [SUNDAY, MONDAY]}
     first, second, restarted = (build_services(services.config, services.db, clock) for _ in range(3))
     asked = await first.batch.cancel(filters=filters)
@@ -151,10 +156,7 @@ async def test_a_token_from_one_instance_works_once_on_another_and_stays_used_af
 async def test_instances_with_other_configured_secrets_refuse_each_others_tokens(
     services: Services, clock: FixedClock
 ) -> None:
-    for slot, start in (("11:00", 0), ("13:00", 5), ("15:00", 10)):
-        await book(services, 5, slot=slot, start=start)
-    await book(services, 5, day=MONDAY, slot="11:00", start=20)
-    await book(services, 5, day=MONDAY, slot="13:00", start=25)
+    await book_25(services)
     ours = build_services(services.config, services.db, clock, confirmation_secret=b"ours")
     theirs = build_services(services.config, services.db, clock, confirmation_secret=b"theirs")
     asked = await ours.batch.cancel(filters={"dates": [SUNDAY, MONDAY]})
