@@ -34,7 +34,7 @@ class BatchAnswer(BaseModel):
     summary: dict[str, Any]
 
 
-def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str|None = None) -> CallToolResult:
+def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = None) -> CallToolResult:
     """The text a model acts on, and the structured answer: every item when detailed, else a compact
     sample within the size budget."""
     data = report.to_dict(verbosity)
@@ -136,7 +136,8 @@ AR = {
 }
 
 
-def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET, paging: str|None = None) -> str:
+def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET,
+               paging: str | None = None) -> str:
     """The whole outcome for a model: headline with counts, batch id, days, every failure grouped by reason
     (as many as the budget holds, then how many more and where to get them), the changes, the next step."""
     say = AR if ar else EN
@@ -268,5 +269,5 @@ def _change_line(item: dict[str, Any], say: dict[str, str]) -> str:
     return _who(item, say) + SEPARATOR + row([item.get("action"), start, end])
 
 
-def _when(day: str|None, slot: str|None) -> str:
+def _when(day: str | None, slot: str | None) -> str:
     return f"{day_label(day)} {time_label(slot)}" if day else "-"

@@ -49,7 +49,7 @@ def row(values: Iterable[Any]) -> str:
     return SEPARATOR.join(cell(v) for v in values)
 
 
-def day_label(iso: str|None) -> str:
+def day_label(iso: str | None) -> str:
     """'2026-12-07' -> 'Mon 2026-12-07'."""
     if not iso:
         return "-"
@@ -59,7 +59,7 @@ def day_label(iso: str|None) -> str:
         return iso
 
 
-def time_label(slot: str|None) -> str:
+def time_label(slot: str | None) -> str:
     """'13:00' -> '13:00 (1:00 PM)'."""
     if not slot:
         return "-"
