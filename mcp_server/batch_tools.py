@@ -80,7 +80,8 @@ class BatchTools:
         """Change reservations: date, time, type, the customer's name, or move a customer to a new
         number (new_wa_id). Either explicit requests, or filters plus updates to move everything
         matching, e.g. filters {"dates": ["2026-12-03"]} with updates {"new_date": "2026-12-05"}
-        moves that whole day, keeping each time. Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        moves that whole day, keeping each time. Use dry_run to preview. If the answer is
+        needs_confirmation, follow its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:

@@ -100,7 +100,8 @@ class CustomerTools:
 
     async def reserve_time_slot(
         self, date: DateArg, time_slot: TimeSlotArg, reservation_type: TypeArg = 0,
-        customer_name: Annotated[str | None, Field(max_length=MAX_NAME, description="The customer's name, if they gave it")] = None,
+        customer_name: Annotated[str | None, Field(
+            max_length=MAX_NAME, description="The customer's name, if they gave it")] = None,
         hijri: HijriArg = False, ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Book a slot for this customer. If they already have an upcoming reservation it is moved to

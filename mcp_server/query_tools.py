@@ -25,7 +25,8 @@ RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_
 CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
 Section = Literal["reservations", "wa_ids", "customers"]
 OptionalDate = Annotated[str | None, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
-TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Field(max_length=100, description="Reservation type ids")]
+TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None,
+                     Field(max_length=100, description="Reservation type ids")]
 MAX_RESULTS_HELP = (f"Rows per section. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
                     "the rest come with next_cursor")
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
@@ -77,7 +78,8 @@ class QueryTools:
 
     async def system_get_reservations(
         self,
-        search_query: Annotated[str | None, Field(max_length=MAX_QUERY, description="Fuzzy name or number, Arabic or English")] = None,
+        search_query: Annotated[str | None, Field(
+            max_length=MAX_QUERY, description="Fuzzy name or number, Arabic or English")] = None,
         wa_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=1_000)] | Annotated[
             str, Field(max_length=20_000)] | None = None,
         dates: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=366)] | Annotated[
@@ -89,7 +91,8 @@ class QueryTools:
         include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
         limit: Annotated[int, Field(ge=1, le=200, description="Most fuzzy matches of search_query")] = 50,
         max_results: Annotated[int | None, Field(ge=1, le=500, description=MAX_RESULTS_HELP)] = None,
-        cursor: Annotated[str | None, Field(max_length=4_000, description="next_cursor of the previous answer, same filters")] = None,
+        cursor: Annotated[str | None, Field(
+            max_length=4_000, description="next_cursor of the previous answer, same filters")] = None,
         hijri: HijriArg = False,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationsAnswer]:

@@ -193,7 +193,8 @@ def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
 def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:
     kind = f"{reservation['type']} {reservation.get('type_name', '')}".strip()
     return row([
-        f"#{reservation['id']}", reservation.get("customer_name") or say("no_name"), reservation["wa_id"], day_label(reservation["date"]),
+        f"#{reservation['id']}", reservation.get("customer_name") or say("no_name"), reservation["wa_id"],
+        day_label(reservation["date"]),
         time_label(reservation["time_slot"]), kind, reservation["status"]])
 
 
