@@ -115,19 +115,32 @@ def lock_key(*parts: object) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+CALENDAR_KEY = lock_key("calendar")
+
+
+FINE_LOCKS = 500  # a writer needing more locks than this locks the whole calendar instead
+
+
 async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> bool:
     """Serialise writers of the same slots/customers (SQLite already is, by BEGIN IMMEDIATE).
 
-    Keys are taken in the order given: callers pass customers first, then slots, each sorted, so
-    every writer acquires locks in one global order and none waits in a cycle.
+    Every writer first holds the calendar's lock: shared, then its own keys, taken in the order given
+    (callers pass customers first, then slots, each sorted, so every writer acquires locks in one global
+    order and none waits in a cycle). A writer with more than FINE_LOCKS keys (a batch of thousands)
+    holds the calendar's lock exclusively instead: one lock, where thousands would exhaust the server's
+    lock table (`max_locks_per_transaction`).
     """
     if session.get_bind().dialect.name != "postgresql":
         return False
     ordered = list(dict.fromkeys(keys))
-    if ordered:
-        # One round trip: unnest yields the keys in array order, so they are locked in that order.
-        await session.execute(_LOCK_MANY, {"keys": ordered})
+    if len(ordered) > FINE_LOCKS:
+        await session.execute(_LOCK_CALENDAR, {"key": CALENDAR_KEY})
+    elif ordered:
+        # One round trip: the calendar's shared lock first, then unnest yields the keys in array order.
+        await session.execute(_LOCK_MANY, {"key": CALENDAR_KEY, "keys": ordered})
     return True
 
 
-_LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+_LOCK_CALENDAR = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT pg_advisory_xact_lock_shared(:key)) AS "
+                  "calendar, unnest(CAST(:keys AS bigint[])) AS k")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ARRAY, Table, and_, any_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 
 from domain.database import lock_for_write, lock_key
@@ -36,16 +37,28 @@ async def load_state(
 ) -> CalendarState:
     """Every row of these customers from yesterday on, every row on these dates, and these ids."""
     since = today - timedelta(days=1)
+    customers, days, ids = sorted(set(wa_ids)), sorted(set(dates)), sorted(set(reservation_ids))
     conditions: list[ColumnElement[bool]] = []
-    conditions += [and_(Reservation.wa_id.in_(c), Reservation.date >= since) for c in _chunks(sorted(set(wa_ids)))]
-    conditions += [Reservation.date.in_(c) for c in _chunks(sorted(set(dates)))]
-    conditions += [Reservation.id.in_(c) for c in _chunks(sorted(set(reservation_ids)))]
+    if customers:
+        conditions.append(and_(one_of(session, Reservation.wa_id, customers), Reservation.date >= since))
+    if days:
+        conditions.append(one_of(session, Reservation.date, days))
+    if ids:
+        conditions.append(one_of(session, Reservation.id, ids))
     if not conditions:
         return CalendarState()
     columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                Reservation.status)
     rows = await session.execute(select(*columns).where(or_(*conditions)))
     return CalendarState.of(Booking(*row) for row in rows)
+
+
+def one_of(session: AsyncSession, column: QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, for any number of values: on PostgreSQL one array parameter (`= ANY`), since a
+    statement takes at most 32,767 parameters; elsewhere IN lists of 500."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return or_(*(column.in_(chunk) for chunk in _chunks(values)))
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
