@@ -1,0 +1,61 @@
+"""One `system_batch_modify` moving a whole day whose three slots hold thousands (capacity raised), on SQLite.
+Prints JSON: items and seconds for 1,200 and 12,000 reservations, and the ratio (linear is about 10).
+
+    .venv/bin/python bench/dense_slot_bench.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert  # noqa: E402
+
+from calendar_agent.composition import build_services  # noqa: E402
+from calendar_agent.migrate import upgrade  # noqa: E402
+from domain.config import BookingSource, ClinicConfig  # noqa: E402
+from domain.database import create_database  # noqa: E402
+from domain.models import Customer, Reservation  # noqa: E402
+from domain.system_agent.batch import BatchOptions  # noqa: E402
+
+NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 10:00 in Riyadh
+DAY, NEXT_DAY = date(2026, 12, 2), "2026-12-03"
+SLOTS = ("11:00", "13:00", "15:00")
+
+
+async def move_day(folder: Path, count: int) -> dict[str, Any]:
+    url = f"sqlite+aiosqlite:///{folder / f'dense-{count}.db'}"
+    upgrade(url)
+    config = ClinicConfig().model_copy(update={"capacity": {BookingSource.AGENT: 10**6, BookingSource.OPERATOR: 10**6}})
+    services = build_services(config, create_database(url), lambda: NOW)
+    rows = [{"id": n + 1, "wa_id": f"9665{n:08d}", "date": DAY, "time_slot": SLOTS[n % 3], "type": 0,
+             "status": "active", "created_at": NOW, "updated_at": NOW} for n in range(count)]
+    async with services.db.unit_of_work() as session:
+        await session.execute(insert(Customer), [{"wa_id": r["wa_id"], "created_at": NOW} for r in rows])
+        await session.execute(insert(Reservation), rows)
+    started = time.perf_counter()
+    report = await services.batch.modify(filters={"dates": [DAY.isoformat()]}, updates={"new_date": NEXT_DAY},
+                                         options=BatchOptions(confirmed=True))
+    seconds = time.perf_counter() - started
+    await services.db.dispose()
+    assert report.counts()["ok"] == count, report.counts()
+    return {"reservations": count, "seconds": round(seconds, 2)}
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as name:
+        small, large = [await move_day(Path(name), n) for n in (1_200, 12_000)]
+    print(json.dumps({"bench": "dense slot move", "database": "sqlite", "runs": [small, large],
+                      "ratio": round(large["seconds"] / small["seconds"], 1)}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
