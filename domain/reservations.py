@@ -69,7 +69,7 @@ class ReservationService:
         async with self.db.unit_of_work() as session:
             await lock_calendar(session, [wa_id], [(when, slot)])
             ctx = await self.rule_context(session, source, max_reservations)
-            state = await load_state(session, ctx.today, wa_ids=[wa_id], dates=[when])
+            state = await load_state(session, ctx.today, wa_ids=[wa_id], slots=[(when, slot)])
             change = plan_reserve(ctx, state, wa_id, when, slot, reservation_type)
             await ensure_customers(session, {wa_id: customer_name})
             result = await self._finish(session, change)
@@ -135,7 +135,7 @@ class ReservationService:
         target = await self._locate(session, ctx, wa_id, reservation_id)
         key = (when or target.date, slot or target.time_slot)
         await lock_calendar(session, [target.wa_id], [key])
-        state = await load_state(session, ctx.today, [target.wa_id], [key[0]], [target.id])
+        state = await load_state(session, ctx.today, [target.wa_id], reservation_ids=[target.id], slots=[key])
         return plan_modify(ctx, state, state.bookings[target.id], key[0], key[1], new_type)
 
     async def _locate(
@@ -168,7 +168,8 @@ class ReservationService:
             ctx = await self.rule_context(session, source)
             target = await self._locate(session, ctx, wa_id, reservation_id)
             await lock_calendar(session, [target.wa_id], [target.slot])
-            state = await load_state(session, ctx.today, [target.wa_id], [target.date], [target.id])
+            state = await load_state(session, ctx.today, [target.wa_id], reservation_ids=[target.id],
+                                     slots=[target.slot])
             result = await self._finish(session, plan_restore(ctx, state, state.bookings[target.id]))
         return await self._published(result)
 

@@ -34,11 +34,14 @@ async def load_state(
     wa_ids: Iterable[str] = (),
     dates: Iterable[date] = (),
     reservation_ids: Iterable[int] = (),
+    slots: Iterable[SlotKey] = (),
 ) -> CalendarState:
-    """Every row of these customers from yesterday on, every row on these dates, and these ids."""
+    """Every row of these customers from yesterday on, every row on these dates and in these slots, and
+    these ids. A single booking needs its slot only, not the whole day."""
     since = today - timedelta(days=1)
     customers, days, ids = sorted(set(wa_ids)), sorted(set(dates)), sorted(set(reservation_ids))
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [
+        and_(Reservation.date == day, Reservation.time_slot == slot) for day, slot in sorted(set(slots))]
     if customers:
         conditions.append(and_(one_of(session, Reservation.wa_id, customers), Reservation.date >= since))
     if days:
