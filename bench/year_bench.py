@@ -1,7 +1,7 @@
 """Reads over a busy year: 100,000 reservations of 50,000 customers over 365 days (generated, deterministic).
 
 For each database (SQLite, and PostgreSQL when DATABASE_URL_POSTGRES is set; a database of its own is
-created and dropped): `system_get_reservations` over the whole year through the real tools server in memory,
+created and dropped), after ANALYZE: `system_get_reservations` over the whole year through the real tools server in memory,
 - the first page, 50 consecutive calls: p50, p95, and the slowest of calls 6-50 (a plan that flips after
   five executions shows there);
 - 50 consecutive pages by cursor: p50, p95;
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg  # noqa: E402
 from mcp import Client  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from calendar_agent.composition import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
@@ -66,6 +66,9 @@ async def fill(url: str) -> None:
             await session.execute(insert(Customer), customers[start:start + 10_000])
         for start in range(0, RESERVATIONS, 10_000):
             await session.execute(insert(Reservation), reservations[start:start + 10_000])
+    async with db.engine.connect() as connection:  # statistics, as a server that has run a while has them
+        await connection.execute(text("ANALYZE"))
+        await connection.commit()
     await db.dispose()
 
 

@@ -53,6 +53,7 @@ class Reservation(Base):
     __table_args__ = (
         Index("ix_reservations_slot", "date", "time_slot", "status"),
         Index("ix_reservations_customer", "wa_id", "status"),
+        Index("ix_reservations_status_date_customer", "status", "date", "wa_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
