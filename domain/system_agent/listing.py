@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Date, Integer, Select, String,
 from domain.config import ClinicConfig
 from domain.models import Customer, Reservation
 from domain.planning import ACTIVE, Booking
-from domain.system_agent.paging import KEYSETS, PagePosition, ReservationQuery, reservation_key
+from domain.system_agent.paging import KEYSETS, TOTALS, PagePosition, ReservationQuery, reservation_key
 from domain.system_agent.statistics import started_after, upcoming_threshold
 from domain.views import reservation_view
 
@@ -156,10 +156,11 @@ class ReservationListing:
         self.values = parameters(query, customers)
 
     def read(self, position: PagePosition, size: int) -> Listed:
-        """Up to `size` rows per section after `position`, and the totals."""
+        """Up to `size` rows per section after `position`, and the totals (counted by the first page, and
+        carried by the cursor after it)."""
         pages = {k: self.page(k, position, size) for k in dict.fromkeys(KEYSETS[s] for s in self.query.include)}
         sections = {s: self.section(s, pages[KEYSETS[s]][0]) for s in self.query.include}
-        return Listed(self.totals(), pages, sections)
+        return Listed(position.totals if set(position.totals) == set(TOTALS) else self.totals(), pages, sections)
 
     def totals(self) -> dict[str, int]:
         """Every match, counted by the database whatever the page."""

@@ -70,25 +70,30 @@ class ReservationQuery:
         return hashlib.sha256(json.dumps(self.view(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+TOTALS = ("total_reservations", "total_wa_ids", "total_customers")
+
+
 @dataclass
 class PagePosition:
-    """Where the previous pages stopped, per keyset; `next_cursor` is this, encoded."""
+    """Where the previous pages stopped, per keyset, and the listing's totals as its first page counted
+    them (so later pages do not count again); `next_cursor` is this, encoded."""
 
     after: dict[str, Any] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
+    totals: dict[str, int] = field(default_factory=dict)
 
     def encode(self, fingerprint: str) -> str:
         data = {"v": CURSOR_VERSION, "f": fingerprint, "after": self.after, "seen": self.seen,
-                "done": sorted(self.done)}
+                "done": sorted(self.done), "t": self.totals}
         return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
-    def following(self, pages: dict[str, tuple[list[Any], bool]]) -> PagePosition | None:
+    def following(self, pages: dict[str, tuple[list[Any], bool]], totals: dict[str, int]) -> PagePosition | None:
         """The position after these pages (keyset -> rows, more follow), or None when nothing is left.
         A reservation row's key is (date, time_slot, id); a person's is the wa_id."""
         if not any(more for _, more in pages.values()):
             return None
-        position = PagePosition(dict(self.after), dict(self.seen), set(self.done))
+        position = PagePosition(dict(self.after), dict(self.seen), set(self.done), dict(totals))
         for keyset, (rows, more) in pages.items():
             position.seen[keyset] = self.seen.get(keyset, 0) + len(rows)
             if more:
@@ -104,7 +109,11 @@ class PagePosition:
             data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
             if data["v"] != CURSOR_VERSION:
                 raise ValueError("cursor version")
-            position = cls(dict(data["after"]), {k: int(v) for k, v in data["seen"].items()}, set(data["done"]))
+            totals = {k: int(v) for k, v in data.get("t", {}).items()}
+            if set(totals) - set(TOTALS) or any(n < 0 for n in totals.values()):
+                raise ValueError("totals")
+            position = cls(dict(data["after"]), {k: int(v) for k, v in data["seen"].items()}, set(data["done"]),
+                           totals)
             if "reservations" in position.after:
                 reservation_key(position.after["reservations"])
         except (ValueError, KeyError, TypeError, AttributeError):

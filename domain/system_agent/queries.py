@@ -50,7 +50,7 @@ class ReservationPage:
         """The summary (totals, what was returned, the query), the sections, and `next_cursor`."""
         summary = {**self.listed.totals, **page_summary(self.query, self.listed, self.position),
                    "max_results": self.size, **self.context}
-        following = self.position.following(self.listed.pages)
+        following = self.position.following(self.listed.pages, self.listed.totals)
         next_cursor = following.encode(self.query.fingerprint()) if following else None
         return {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
 

@@ -1,5 +1,7 @@
 """The system agent's read-side queries on real SQLite and PostgreSQL."""
 
+import base64
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -409,3 +411,25 @@ async def test_snapshot_refuses_more_than_92_days(services: Services) -> None:
     with pytest.raises(DomainError) as error:
         await service.reservation_snapshot("2026-12-01", "2027-03-03")
     assert (error.value.code, error.value.details["max_days"]) == ("range_too_long", 92)
+
+
+async def test_later_pages_carry_the_totals_the_first_page_counted(services: Services) -> None:
+    await insert_reservations(services, 30)
+    service = queries(services)
+    first = await service.get_reservations(include=["reservations"], max_results=10)
+    await services.reservations.reserve("966501999999", "2026-12-20", "11:00")  # counted by a new listing only
+    second = await service.get_reservations(include=["reservations"], max_results=10, cursor=first["next_cursor"])
+    fresh = await service.get_reservations(include=["reservations"], max_results=10)
+    assert first["summary"]["total_reservations"] == second["summary"]["total_reservations"] == 30
+    assert fresh["summary"]["total_reservations"] == 31
+
+
+async def test_a_cursor_with_made_up_totals_is_refused(services: Services) -> None:
+    await insert_reservations(services, 30)
+    service = queries(services)
+    first = await service.get_reservations(include=["reservations"], max_results=10)
+    data = json.loads(base64.urlsafe_b64decode(first["next_cursor"]))
+    forged = base64.urlsafe_b64encode(json.dumps(data | {"t": {"rows_deleted": 1}}).encode()).decode()
+    with pytest.raises(DomainError) as error:
+        await service.get_reservations(include=["reservations"], max_results=10, cursor=forged)
+    assert error.value.code == "invalid_request" and error.value.details["problem"] == "unreadable"
