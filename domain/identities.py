@@ -57,12 +57,17 @@ def display_wa_id(wa_id: str) -> str:
 MAX_NAME = 200  # characters of a customer's name (the customers table's limit)
 
 
+def is_control(char: str) -> bool:
+    """A control character or a lone surrogate (a NUL byte, a line break): never part of a name or a value."""
+    return unicodedata.category(char) in ("Cc", "Cs")
+
+
 def checked_name(name: str | None) -> str | None:
     """A customer's name as stored, stripped; `invalid_name` when too long or holding control characters."""
     if name is None:
         return None
     cleaned = name.strip()
-    if len(cleaned) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cs") for c in cleaned):
+    if len(cleaned) > MAX_NAME or any(is_control(c) for c in cleaned):
         raise DomainError("invalid_name", max=MAX_NAME)
     return cleaned or None
 
@@ -71,5 +76,5 @@ def readable_name(name: str | None) -> str | None:
     """A name from outside (a WhatsApp profile) made storable: control characters dropped, length cut."""
     if name is None:
         return None
-    kept = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cs")).strip()
+    kept = "".join(c for c in name if not is_control(c)).strip()
     return kept[:MAX_NAME] or None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from domain.config import ClinicConfig
-from domain.system_agent.requests import MAX_ID, MAX_NAME, MAX_QUERY
+from domain.identities import MAX_NAME
+from domain.phone_search import MAX_QUERY
+from domain.system_agent.requests import MAX_ID
 from mcp_server.schemas import JsonSchema, listed, obj, string
 
 WA_ID = "WhatsApp number with country code, e.g. 966501234567"

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from calendar_agent.composition import Services
 from domain.config import BookingSource
-from domain.identities import normalize_wa_id
+from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult
-from domain.system_agent.requests import MAX_ID, MAX_NAME
+from domain.system_agent.requests import MAX_ID
 from mcp_server.batch_schemas import type_schema
 from mcp_server.clinic_tools import ArabicArg, ClinicTools, DateArg, HijriArg
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare, domain_errors

@@ -10,9 +10,10 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
+from domain.phone_search import MAX_QUERY
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
-from domain.system_agent.requests import MAX_ID, MAX_QUERY
+from domain.system_agent.requests import MAX_ID
 from mcp_server.batch_answers import Verbosity
 from mcp_server.batch_schemas import type_schema
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size

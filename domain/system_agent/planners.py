@@ -17,7 +17,7 @@ from domain.planning import Booking, CalendarState, Change, RuleContext, plan_ca
 from domain.schedule import parse_date, parse_time
 from domain.store import load_state, lock_calendar
 from domain.system_agent.report import BatchReport, ItemResult
-from domain.system_agent.requests import CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
+from domain.system_agent.requests import MAX_ID, CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
 from domain.system_agent.targets import find_by_filters, locate
 from domain.models import BatchRecord
 from domain.system_agent.undo import (
@@ -49,7 +49,7 @@ class Plan:
         """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given).
         What the caller sent is kept only when it is a plain number: anything else could be hostile."""
         wa_id = wa_id if isinstance(wa_id, str) and wa_id.isascii() and wa_id.isdigit() and len(wa_id) <= 20 else None
-        reservation_id = reservation_id if isinstance(reservation_id, int) and 0 < reservation_id <= 2**31 else None
+        reservation_id = reservation_id if isinstance(reservation_id, int) and 0 < reservation_id <= MAX_ID else None
         if current is not None and wa_id in (None, current.wa_id):
             wa_id, reservation_id = current.wa_id, current.id
         else:

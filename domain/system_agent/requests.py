@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from domain.errors import DomainError
+from domain.identities import MAX_NAME, is_control
+from domain.phone_search import MAX_QUERY
 
 MAX_ITEMS = 10_000
-MAX_NAME = 200  # the customers table's limit
-MAX_QUERY = 200
 MAX_ID = 2_147_483_647  # reservation ids are 32-bit integers on both databases
 
 
@@ -22,7 +21,7 @@ def _number_as_text(value: Any) -> Any:
 
 def _printable(value: str) -> str:
     """Text a person wrote: no control or invisible formatting characters (a NUL byte, a line break)."""
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+    if any(is_control(c) for c in value):
         raise ValueError("it contains a control character")
     return value
 
