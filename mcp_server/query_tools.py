@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.phone_search import MAX_QUERY
+from domain.system_agent.paging import DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT, MAX_RESULTS
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
 from domain.system_agent.requests import MAX_ID
@@ -90,8 +91,9 @@ class QueryTools:
         include_cancelled: bool = False,
         reservation_types: TypesArg = None,
         include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
-        limit: Annotated[int, Field(ge=1, le=200, description="Most fuzzy matches of search_query")] = 50,
-        max_results: Annotated[int | None, Field(ge=1, le=500, description=MAX_RESULTS_HELP)] = None,
+        limit: Annotated[int, Field(ge=1, le=MAX_FUZZY_LIMIT, description="Most fuzzy matches of search_query")
+                         ] = DEFAULT_FUZZY_LIMIT,
+        max_results: Annotated[int | None, Field(ge=1, le=MAX_RESULTS, description=MAX_RESULTS_HELP)] = None,
         cursor: Annotated[str | None, Field(
             max_length=4_000, description="next_cursor of the previous answer, same filters")] = None,
         hijri: HijriArg = False,
