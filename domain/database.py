@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import JSON, Connection, Engine, Text, bindparam, cast, create_engine, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import ColumnElement
 
 T = TypeVar("T")
 
@@ -138,13 +139,28 @@ async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> bool:
         return False
     ordered = list(dict.fromkeys(keys))
     if len(ordered) > FINE_LOCKS:
-        await session.execute(_LOCK_CALENDAR, {"key": CALENDAR_KEY})
-    elif ordered:
+        return await lock_whole_calendar(session)
+    if ordered:
         # One round trip: the calendar's shared lock first, then unnest yields the keys in array order.
         await session.execute(_LOCK_MANY, {"key": CALENDAR_KEY, "keys": ordered})
+    return True
+
+
+async def lock_whole_calendar(session: AsyncSession) -> bool:
+    """The calendar's lock, exclusively (PostgreSQL): no other writer runs until this transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    await session.execute(_LOCK_CALENDAR, {"key": CALENDAR_KEY})
     return True
 
 
 _LOCK_CALENDAR = text("SELECT pg_advisory_xact_lock(:key)")
 _LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT pg_advisory_xact_lock_shared(:key)) AS "
                   "calendar, unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def json_text(session: AsyncSession, document: str) -> ColumnElement[Any]:
+    """A JSON column's value from JSON text already written (no objects built to encode it): cast on
+    PostgreSQL; SQLite keeps JSON as text."""
+    value = bindparam(None, document, type_=Text)
+    return cast(value, JSON) if session.get_bind().dialect.name == "postgresql" else value

@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from domain.capacity import SlotOccupancy, check_fits, check_type
 from domain.config import BookingSource, ClinicConfig
@@ -24,7 +25,7 @@ CANCELLED = "cancelled"
 SlotKey = tuple[date, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
     """A reservation row as the rules see it; a negative id is a row not written yet."""
 
@@ -40,7 +41,7 @@ class Booking:
         return (self.date, self.time_slot)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one planned operation does: `before` is None for a new row."""
 
@@ -58,22 +59,35 @@ class RuleContext:
     vacations: list[Vacation]
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
+    # Whether a slot can be booked at all (hours, vacations, not over) depends on the slot alone: a batch
+    # asks once per slot, not once per item.
+    _bookable: dict[SlotKey, DomainError | None] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def today(self) -> date:
         return clinic_today(self.config, self.now)
+
+    def check_bookable(self, slot: SlotKey) -> None:
+        if slot not in self._bookable:
+            try:
+                check_slot_bookable(self.config, slot[0], slot[1], self.vacations, self.now)
+                self._bookable[slot] = None
+            except DomainError as refused:
+                self._bookable[slot] = refused
+        if (known := self._bookable[slot]) is not None:
+            raise DomainError(known.code, **known.details)
 
 
 class CalendarState:
     """The bookings a plan touches: every row of the affected slots and of the affected customers.
 
-    Indexed by slot and by customer, so a batch of thousands of items plans in linear time.
+    Counted by slot as bookings change, and indexed by customer once a rule asks for a customer's
+    bookings, so a batch of thousands of items plans in linear time.
     """
 
     def __init__(self) -> None:
         self.bookings: dict[int, Booking] = {}
-        self._by_slot: dict[SlotKey, set[int]] = defaultdict(set)
-        self._by_customer: dict[str, set[int]] = defaultdict(set)
+        self._by_customer: dict[str, set[int]] | None = None  # built when first asked for
         self._active: dict[SlotKey, SlotOccupancy] = defaultdict(SlotOccupancy)  # kept as bookings change
         self._new_ids = itertools.count(-1, -1)
 
@@ -87,30 +101,35 @@ class CalendarState:
     def _put(self, booking: Booking) -> None:
         old = self.bookings.get(booking.id)
         if old is not None:
-            self._by_slot[old.slot].discard(old.id)
-            self._by_customer[old.wa_id].discard(old.id)
+            if self._by_customer is not None:
+                self._by_customer[old.wa_id].discard(old.id)
             if old.status == ACTIVE:
                 self._active[old.slot].add(old.type, -1)
         if booking.status == ACTIVE:
             self._active[booking.slot].add(booking.type)
         self.bookings[booking.id] = booking
-        self._by_slot[booking.slot].add(booking.id)
-        self._by_customer[booking.wa_id].add(booking.id)
+        if self._by_customer is not None:
+            self._by_customer[booking.wa_id].add(booking.id)
 
     def in_slot(self, slot: SlotKey) -> list[Booking]:
-        return [self.bookings[i] for i in self._by_slot.get(slot, ())]
+        return [b for b in self.bookings.values() if b.slot == slot]
 
     def of_customer(self, wa_id: str) -> list[Booking]:
+        if self._by_customer is None:
+            self._by_customer = defaultdict(set)
+            for booking in self.bookings.values():
+                self._by_customer[booking.wa_id].add(booking.id)
         return [self.bookings[i] for i in self._by_customer.get(wa_id, ())]
 
     def occupancy(self, slot: SlotKey, excluding: int | None = None) -> SlotOccupancy:
         """The slot's active reservations (without `excluding`), from counters kept as bookings change:
         constant time however full the slot, so a batch stays linear in its items."""
-        kept = self._active.get(slot, SlotOccupancy())
-        counts = SlotOccupancy(kept.total, dict(kept.by_type))
+        kept = self._active.get(slot) or SlotOccupancy()
         left = self.bookings.get(excluding) if excluding is not None else None
-        if left is not None and left.slot == slot and left.status == ACTIVE:
-            counts.add(left.type, -1)
+        if left is None or left.slot != slot or left.status != ACTIVE:
+            return SlotOccupancy(kept.total, kept.by_type.copy())
+        counts = SlotOccupancy(kept.total, kept.by_type.copy())
+        counts.add(left.type, -1)
         return counts
 
     def upcoming_for(self, ctx: RuleContext, wa_id: str) -> Booking | None:
@@ -134,7 +153,7 @@ class CalendarState:
 
 
 def _check_room(ctx: RuleContext, state: CalendarState, slot: SlotKey, type_id: int, excluding: int | None) -> None:
-    check_slot_bookable(ctx.config, slot[0], slot[1], ctx.vacations, ctx.now)
+    ctx.check_bookable(slot)
     check_fits(ctx.config, state.occupancy(slot, excluding), type_id, ctx.source, ctx.max_reservations)
 
 
@@ -159,7 +178,7 @@ def plan_reserve(
 
 def _move(ctx: RuleContext, state: CalendarState, booking: Booking, key: SlotKey, type_id: int) -> Change:
     _check_room(ctx, state, key, type_id, excluding=booking.id)
-    after = replace(booking, date=key[0], time_slot=key[1], type=type_id)
+    after = Booking(booking.id, booking.wa_id, key[0], key[1], type_id, booking.status)
     return Change("moved" if key != booking.slot else "modified", booking, after)
 
 

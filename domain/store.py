@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, Table, and_, any_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY, Date, Integer, String, Update, and_, any_, bindparam, case, func, insert, literal_column, or_, select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 
-from domain.database import lock_for_write, lock_key
+from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar
 from domain.identities import checked_name
-from domain.models import Customer, Reservation, Vacation, utcnow
+from domain.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
 from domain.planning import CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.schedule import Vacation as VacationPeriod
 
@@ -24,8 +29,13 @@ T = TypeVar("T")
 async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> bool:
     """Take the write locks of these customers and slots (see `domain.database`); False when the
     database needs none because its transactions are serialised already."""
-    customers = sorted(lock_key("customer", w) for w in set(wa_ids))
-    return await lock_for_write(session, customers + sorted(lock_key("slot", d, s) for d, s in set(slots)))
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    customers, places = set(wa_ids), set(slots)
+    if len(customers) + len(places) > FINE_LOCKS:
+        return await lock_whole_calendar(session)
+    keys = sorted(lock_key("customer", w) for w in customers)
+    return await lock_for_write(session, keys + sorted(lock_key("slot", d, s) for d, s in places))
 
 
 async def load_state(
@@ -57,11 +67,13 @@ async def load_state(
 
 
 def one_of(session: AsyncSession, column: QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN values`, for any number of values: on PostgreSQL one array parameter (`= ANY`), since a
-    statement takes at most 32,767 parameters; elsewhere IN lists of 500."""
+    """`column IN values`, for any number of values as one parameter (a statement takes at most 32,767):
+    on PostgreSQL an array (`= ANY`), on SQLite a JSON array read by `json_each`. Values are numbers,
+    strings or dates."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return or_(*(column.in_(chunk) for chunk in _chunks(values)))
+    listed = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, listed))))
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -92,7 +104,8 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
 
 
 async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dict[int, int]:
-    """Write planned changes in bulk; returns the real id of each new (negative) id."""
+    """Write planned changes in bulk; returns the real id of each new (negative) id. Every changed row is
+    written by one statement, whatever the number (an UPDATE from an array of rows)."""
     now = utcnow()
     # A row may change several times in one batch: only its last state is written.
     final = {c.after.id: c.after for c in changes if c.action != "unchanged"}
@@ -100,29 +113,36 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     updated = [b for b in final.values() if b.id > 0]
     ids = await _insert(session, created, now) if created else {}
     if updated:
-        await session.execute(_UPDATE, [_update_values(b, now) for b in updated])
+        await session.execute(_update_from_rows(session, updated, now))
     return ids
 
 
-_TABLE = Reservation.__table__
-assert isinstance(_TABLE, Table)
-_UPDATE = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("row_id"))
-    .values({c: bindparam(c) for c in ("date", "time_slot", "type", "status", "cancelled_at", "updated_at")})
-)
-
-
-def _update_values(booking: Booking, now: datetime) -> dict[str, object]:
-    return {
-        "row_id": booking.id,
-        "date": booking.date,
-        "time_slot": booking.time_slot,
-        "type": booking.type,
-        "status": booking.status,
-        "cancelled_at": now if booking.status == CANCELLED else None,
-        "updated_at": now,
-    }
+def _update_from_rows(session: AsyncSession, bookings: list[Booking], now: datetime) -> Update:
+    """UPDATE reservations FROM the rows given as one parameter per column (PostgreSQL: arrays through
+    unnest) or one JSON array of rows (SQLite: json_each)."""
+    columns: dict[str, Any]
+    key: ColumnElement[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        rows = func.unnest(
+            bindparam(None, [b.id for b in bookings], ARRAY(Integer)),
+            bindparam(None, [b.date for b in bookings], ARRAY(Date)),
+            bindparam(None, [b.time_slot for b in bookings], ARRAY(String)),
+            bindparam(None, [b.type for b in bookings], ARRAY(Integer)),
+            bindparam(None, [b.status for b in bookings], ARRAY(String)),
+        ).table_valued("id", "date", "time_slot", "type", "status").render_derived()
+        key, columns = rows.c.id, {name: rows.c[name] for name in ("date", "time_slot", "type", "status")}
+    else:
+        days = {day: day.isoformat() for day in {b.date for b in bookings}}
+        listed = json.dumps([[b.id, days[b.date], b.time_slot, b.type, b.status] for b in bookings])
+        value = func.json_each(bindparam(None, listed)).table_valued("value").c.value
+        key = func.json_extract(value, "$[0]")
+        columns = {name: func.json_extract(value, f"$[{n}]")
+                   for n, name in enumerate(("date", "time_slot", "type", "status"), 1)}
+    status = columns["status"]
+    return (update(Reservation).where(Reservation.id == key)
+            .values(**columns, updated_at=now,
+                    cancelled_at=case((status == CANCELLED, bindparam(None, now, UTCDateTime())), else_=None))
+            .execution_options(synchronize_session=False))
 
 
 async def _insert(session: AsyncSession, bookings: list[Booking], now: datetime) -> dict[int, int]:

@@ -13,20 +13,22 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
 from domain.customers import change_wa_id, customer_names, rename_customer
-from domain.database import Database
+from domain.database import Database, json_text
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.models import BatchRecord
+from domain.models import BatchRecord, utcnow
 from domain.phone_search import PhoneSearchService
 from domain.planning import Booking, RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
+from domain.collector import collector_paused
+from domain.system_agent.audit import audit_text
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
     CancelPlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
@@ -170,7 +172,7 @@ class SystemAgentBatchService:
             if stored is None:
                 raise
             return stored
-        if report.status == "applied":
+        if report.status == "applied" and self.events.listeners:
             for action, view in report.changed():
                 await self.events.publish(action, view)
         return report
@@ -180,18 +182,27 @@ class SystemAgentBatchService:
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None,
     ) -> BatchReport:
         tokens = await self.tokens()
+        with collector_paused():
+            return await self._planned(tool, arguments, options, progress, planner, matched, tokens)
+
+    async def _planned(
+        self, tool: str, arguments: dict[str, Any], options: BatchOptions, progress: ProgressCallback | None,
+        planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens,
+    ) -> BatchReport:
         async with self.db.unit_of_work() as session:
             ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
                               options.max_reservations)
             plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched))
             await planner(session, ctx, plan, progress)
             plan.report.items.sort(key=lambda i: i.index)
-            wa_ids = {i.wa_id for i in plan.report.items if i.wa_id}
-            plan.report.names = {**await customer_names(session, wa_ids), **plan.new_customers}
+            names = plan.report.names  # a filtered batch read its customers' names with the reservations
+            names.update(await customer_names(session, {i.wa_id for i in plan.report.items
+                                                        if i.wa_id and i.wa_id not in names}))
+            names.update(plan.new_customers)
             if not self._settle(plan, options, tool, arguments, ctx, tokens):
                 return plan.report
             await self._write(session, plan)
-            await self._record(session, plan.report, arguments, options, self._audit(plan))
+            await self._record(session, plan.report, arguments, options, audit_text(plan))
             return plan.report
 
     def _settle(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
@@ -254,21 +265,12 @@ class SystemAgentBatchService:
             mark_undone(plan.undoes)
         plan.report.batch_id = str(uuid.uuid4())
 
-    def _audit(self, plan: Plan) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = [
-            {"index": i.index, "action": i.action, "before": _booking(i.before), "after": _booking(i.after)}
-            for i in plan.report.changed_items() if i.action != "customer"
-        ]
-        rows += [{"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
-                  "old_name": e.old_name, "new_name": e.new_name} for e in plan.edits]
-        return rows
-
     async def _record(self, session: AsyncSession, report: BatchReport, arguments: dict[str, Any],
-                      options: BatchOptions, changes: list[dict[str, Any]]) -> None:
-        session.add(BatchRecord(id=report.batch_id, tool=report.tool, actor=options.actor,
-                                arguments=_jsonable(arguments), result=report.to_dict("summary"),
-                                changes=changes, idempotency_key=options.idempotency_key))
-        await session.flush()
+                      options: BatchOptions, changes: str) -> None:
+        await session.execute(insert(BatchRecord).values(
+            id=report.batch_id, tool=report.tool, actor=options.actor, arguments=_jsonable(arguments),
+            result=report.to_dict("summary"), changes=json_text(session, changes),
+            idempotency_key=options.idempotency_key, created_at=utcnow()))
 
     async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:
         """The first result of this key; a key is bound to its tool and arguments, so another call with it
@@ -281,13 +283,6 @@ class SystemAgentBatchService:
             raise DomainError("idempotency_key_reused", key=options.idempotency_key, tool=record.tool)
         return BatchReport(record.tool, options.mode, self.config, status="replayed", batch_id=record.id,
                            stored=record.result)
-
-
-def _booking(booking: Booking | None) -> dict[str, Any] | None:
-    if booking is None:
-        return None
-    return {"id": booking.id, "wa_id": booking.wa_id, "date": booking.date.isoformat(),
-            "time_slot": booking.time_slot, "type": booking.type, "status": booking.status}
 
 
 def _change_row(change: dict[str, Any], names: dict[str, str | None]) -> dict[str, Any]:

@@ -10,10 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.database import FINE_LOCKS, lock_whole_calendar
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
 from domain.models import Customer
-from domain.planning import Booking, CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_reserve
+from domain.planning import (
+    Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_reserve,
+)
 from domain.schedule import parse_date, parse_time
 from domain.store import load_state, lock_calendar
 from domain.system_agent.report import BatchReport, ItemResult
@@ -98,11 +101,7 @@ class ModifyPlanner:
                  updates: Updates | None = None) -> None:
         self.raw, self.filtered, self.updates = raw, filtered, updates
 
-    async def _items(self, session: AsyncSession, ctx: RuleContext, plan: Plan) -> list[tuple[int, ModifyItem]]:
-        if self.filtered is not None and self.updates is not None:
-            ids = await find_by_filters(session, ctx, *self.filtered)
-            fields = self.updates.model_dump(exclude_none=True)
-            return [(n, ModifyItem(reservation_id=i, **fields)) for n, i in enumerate(ids)]
+    async def _items(self, plan: Plan) -> list[tuple[int, ModifyItem]]:
         items = []
         for index, raw in enumerate(self.raw):
             try:
@@ -113,8 +112,10 @@ class ModifyPlanner:
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
+        if self.filtered is not None and self.updates is not None:
+            return await self._filtered(session, ctx, plan, progress, self.filtered, self.updates)
         items = []
-        for index, item in await self._items(session, ctx, plan):
+        for index, item in await self._items(plan):
             if (parsed := _Parsed.of(item, plan, index)) is not None:
                 items.append((index, item, parsed))
         new_numbers = [p.new_wa_id for _, _, p in items if p.new_wa_id]
@@ -127,6 +128,59 @@ class ModifyPlanner:
             except DomainError as error:
                 plan.fail(index, error, parsed.wa_id, item.reservation_id, _current(state, item.reservation_id))
             await _tick(progress, done, len(items))
+
+    @staticmethod
+    async def _filtered(session: AsyncSession, ctx: RuleContext, plan: Plan, progress: ProgressCallback | None,
+                        filtered: tuple[Filters, list[str] | None], updates: Updates) -> None:
+        """Every found reservation gets the same updates: parsed once, no model per item."""
+        found = await _found(session, ctx, plan, filtered)
+        try:
+            day = parse_date(updates.new_date, updates.hijri) if updates.new_date else None
+            slot = parse_time(updates.new_time) if updates.new_time else None
+        except DomainError as error:
+            for index, booking in enumerate(found):
+                plan.fail(index, error, booking.wa_id, booking.id, booking)
+            return
+        state = await _found_state(session, ctx, found, lambda b: (day or b.date, slot or b.time_slot))
+        for index, booking in enumerate(found):
+            current = state.bookings[booking.id]
+            try:
+                plan.ok(index, plan_modify(ctx, state, current, day, slot, updates.new_type))
+            except DomainError as error:
+                plan.fail(index, error, current.wa_id, current.id, current)
+            await _tick(progress, index + 1, len(found))
+
+
+async def _found(session: AsyncSession, ctx: RuleContext, plan: Plan,
+                 filtered: tuple[Filters, list[str] | None]) -> list[Booking]:
+    """The reservations the filters find; their customers' names go to the report."""
+    found, names = await find_by_filters(session, ctx, *filtered)
+    plan.report.names.update(names)
+    return found
+
+
+async def _found_state(session: AsyncSession, ctx: RuleContext, found: list[Booking],
+                       destination: Callable[[Booking], SlotKey] | None = None) -> CalendarState:
+    """Lock the found reservations' customers, then their slots and the slots they go to; the state of the
+    found rows (as of holding the locks) and of every day they move to. Rows that stay where they are need
+    no day: leaving a slot never breaks its capacity."""
+    def places(bookings: list[Booking]) -> tuple[set[SlotKey], set[SlotKey]]:
+        return {b.slot for b in bookings}, {destination(b) for b in bookings} if destination else set()
+
+    customers, (sources, targets) = {b.wa_id for b in found}, places(found)
+    if len(customers) + len(sources | targets) > FINE_LOCKS:  # decided once: a shared lock is never upgraded
+        locked = await lock_whole_calendar(session)
+    else:
+        locked = await lock_calendar(session, customers, [])
+    current = found
+    if locked:  # as of holding the locks
+        current = list((await load_state(session, ctx.today, reservation_ids=[b.id for b in found])).bookings.values())
+        sources, targets = places(current)
+    await lock_calendar(session, [], sources | targets)
+    if not targets:
+        return CalendarState.of(current)
+    destinations = await load_state(session, ctx.today, dates={day for day, _ in targets})
+    return CalendarState.of([*current, *destinations.bookings.values()])
 
 
 @dataclass
@@ -215,10 +269,7 @@ class CancelPlanner:
     def __init__(self, raw: list[Any], filtered: tuple[Filters, list[str] | None] | None) -> None:
         self.raw, self.filtered = raw, filtered
 
-    async def _items(self, session: AsyncSession, ctx: RuleContext, plan: Plan) -> list[tuple[int, CancelItem]]:
-        if self.filtered is not None:
-            ids = await find_by_filters(session, ctx, *self.filtered)
-            return [(n, CancelItem(reservation_id=i)) for n, i in enumerate(ids)]
+    def _items(self, plan: Plan) -> list[tuple[int, CancelItem]]:
         items = []
         for index, raw in enumerate(self.raw):
             try:
@@ -232,8 +283,10 @@ class CancelPlanner:
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
+        if self.filtered is not None:
+            return await self._filtered(session, ctx, plan, progress, self.filtered)
         parsed = []
-        for index, item in await self._items(session, ctx, plan):
+        for index, item in self._items(plan):
             try:
                 wa_id = normalize_wa_id(item.wa_id) if item.wa_id else None
                 day = parse_date(item.date, item.hijri) if item.date else None
@@ -248,6 +301,19 @@ class CancelPlanner:
             except DomainError as error:
                 plan.fail(index, error, wa_id, item.reservation_id, _current(state, item.reservation_id))
             await _tick(progress, done, len(parsed))
+
+    @staticmethod
+    async def _filtered(session: AsyncSession, ctx: RuleContext, plan: Plan, progress: ProgressCallback | None,
+                        filtered: tuple[Filters, list[str] | None]) -> None:
+        found = await _found(session, ctx, plan, filtered)
+        state = await _found_state(session, ctx, found)
+        for index, booking in enumerate(found):
+            current = state.bookings[booking.id]
+            try:
+                plan.ok(index, plan_cancel(ctx, state, current))
+            except DomainError as error:
+                plan.fail(index, error, current.wa_id, current.id, current)
+            await _tick(progress, index + 1, len(found))
 
 
 class UndoPlanner:

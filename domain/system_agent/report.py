@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from domain.config import ClinicConfig
@@ -15,7 +17,7 @@ SAMPLE_ROWS = 50
 Verbosity = Literal["summary", "detailed"]
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemResult:
     """One item of a batch: ok, failed (with a code and sentence) or skipped."""
 
@@ -81,12 +83,18 @@ class BatchReport:
 
     def summary(self) -> dict[str, Any]:
         counts = self.counts()
-        days = Counter(d for i in self.changed_items() for d in _days(i))
+        days: Counter[date] = Counter()
+        for item in self.changed_items():
+            before, after = item.before, item.after
+            if before is not None:
+                days[before.date] += 1
+            if after is not None and (before is None or after.date != before.date):
+                days[after.date] += 1
         return {
             "requested": len(self.items), "ok": counts["ok"], "failed": counts["failed"], "skipped": counts["skipped"],
             "by_action": dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
             "by_error": dict(Counter(i.error.code for i in self.items if i.error is not None)),
-            "days": dict(sorted(days.items())), "timezone": self.config.timezone,
+            "days": {day.isoformat(): n for day, n in sorted(days.items())}, "timezone": self.config.timezone,
         }
 
     def message(self) -> str:
@@ -128,10 +136,8 @@ class BatchReport:
             **({"matched_customers": self.matched} if self.matched is not None else {}),
         }
 
-    def changed(self) -> list[tuple[str, dict[str, Any]]]:
-        """(action, reservation view) of every change, for the calendar's listeners."""
-        return [(i.action or "", self.view(i.after) or {}) for i in self.changed_items() if i.after is not None]
-
-
-def _days(item: ItemResult) -> set[str]:
-    return {b.date.isoformat() for b in (item.before, item.after) if b is not None}
+    def changed(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(action, reservation view) of every change, for the calendar's listeners, one at a time."""
+        for item in self.items:
+            if item.status == "ok" and item.action not in (None, "unchanged") and item.after is not None:
+                yield item.action or "", self.view(item.after) or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from domain.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
-from domain.models import Reservation
+from domain.models import Customer, Reservation
 from domain.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
 from domain.schedule import parse_date, parse_time
 from domain.system_agent.requests import Filters
@@ -28,9 +29,15 @@ def has_filter(filters: Filters) -> bool:
                 filters.reservation_types is not None, filters.search_query])
 
 
-def filter_query(config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None) -> Select[int]:
-    """Upcoming active reservations matching every given filter, in calendar order."""
-    query = select(Reservation.id).where(Reservation.status == ACTIVE, Reservation.date >= today)
+def filter_query(
+    config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None
+) -> Select[int, str, date, str, int, str, str | None]:
+    """Upcoming active reservations matching every given filter, in calendar order, with their customer's
+    name: (id, wa_id, date, time_slot, type, status, name)."""
+    query = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+                    Reservation.status, Customer.name)
+             .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
+             .where(Reservation.status == ACTIVE, Reservation.date >= today))
     wa_ids = [normalize_wa_id(w) for w in listed(filters.wa_ids)]
     if matched is not None:
         wa_ids = [w for w in matched if not wa_ids or w in wa_ids]
@@ -52,11 +59,19 @@ def filter_query(config: ClinicConfig, today: date, filters: Filters, matched: l
 
 async def find_by_filters(
     session: AsyncSession, ctx: RuleContext, filters: Filters, matched: list[str] | None
-) -> list[int]:
+) -> tuple[list[Booking], dict[str, str | None]]:
+    """The reservations the filters find, in calendar order, and their customers' names."""
     if not has_filter(filters):
         raise DomainError("invalid_batch", reason="filters must name at least one of wa_ids, dates, "
                           "start_date, end_date, time_slots, reservation_types or search_query.")
-    return list(await session.scalars(filter_query(ctx.config, ctx.today, filters, matched)))
+    found: list[Booking] = []
+    names: dict[str, str | None] = {}
+    shared: dict[Any, Any] = {}  # one object per distinct date, slot and status, not one per row
+    for row in await session.execute(filter_query(ctx.config, ctx.today, filters, matched)):
+        found.append(Booking(row[0], row[1], shared.setdefault(row[2], row[2]), shared.setdefault(row[3], row[3]),
+                             row[4], shared.setdefault(row[5], row[5])))
+        names[row[1]] = row[6]
+    return found, names
 
 
 def locate(ctx: RuleContext, state: CalendarState, wa_id: str | None, reservation_id: int | None,

@@ -37,3 +37,22 @@ async def test_a_batch_of_thirty_five_thousand_changes_applies_whole(services: S
     async with services.db.unit_of_work() as session:
         retyped = await session.scalar(select(func.count()).where(Reservation.type == 1))
     assert retyped == COUNT
+
+
+async def test_thirty_five_thousand_cancellations_by_filter_are_recorded_and_undone_whole(services: Services) -> None:
+    first, last = await booked(services, COUNT)
+    dates = {"start_date": first.isoformat(), "end_date": last.isoformat()}
+    report = await services.batch.cancel(filters=dates, options=BatchOptions(confirmed=True))
+    assert report.status == "applied" and report.counts() == {"ok": COUNT}
+    assert report.batch_id is not None
+    recorded = await services.batch.recorded(report.batch_id)
+    assert len(recorded["changes"]) == COUNT
+    assert recorded["changes"][0] == {
+        "index": 0, "status": "ok", "reservation_id": 1, "wa_id": "966500000000", "customer_name": None,
+        "action": "cancelled", "from_date": first.isoformat(), "from_time": "11:00", "date": first.isoformat(),
+        "time_slot": "11:00"}
+    undone = await services.batch.undo(report.batch_id, BatchOptions(confirmed=True))
+    assert undone.status == "applied" and undone.counts() == {"ok": COUNT}
+    async with services.db.unit_of_work() as session:
+        active = await session.scalar(select(func.count()).where(Reservation.status == "active"))
+    assert active == COUNT

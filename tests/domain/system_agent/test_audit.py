@@ -1,0 +1,49 @@
+"""The batch record's audit is written as JSON text directly: it must read back as the rows it describes,
+whatever the values hold."""
+
+import json
+from datetime import date
+
+from domain.config import ClinicConfig
+from domain.planning import Booking
+from domain.system_agent.audit import audit_text
+from domain.system_agent.planners import Plan
+from domain.system_agent.report import BatchReport, ItemResult
+from domain.system_agent.undo import CustomerEdit
+
+HOSTILE = ['9665"1\\2', "٩٦٦٥٠٠٠", "9665\n0001", "966500000001"]
+
+
+def plan_of(bookings: list[tuple[Booking | None, Booking]]) -> Plan:
+    plan = Plan(BatchReport("system_batch_modify", "best_effort", ClinicConfig()))
+    for index, (before, after) in enumerate(bookings):
+        plan.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, "moved", before, after))
+    return plan
+
+
+def as_dict(booking: Booking | None) -> dict[str, object] | None:
+    if booking is None:
+        return None
+    return {"id": booking.id, "wa_id": booking.wa_id, "date": booking.date.isoformat(),
+            "time_slot": booking.time_slot, "type": booking.type, "status": booking.status}
+
+
+def test_the_audit_reads_back_as_the_rows_for_hostile_values() -> None:
+    pairs: list[tuple[Booking | None, Booking]] = []
+    for n, wa_id in enumerate(HOSTILE, 1):
+        before = Booking(n, wa_id, date(2026, 12, 2), '11:00"', 0, "active")
+        pairs.append((before if n % 2 else None, Booking(n, wa_id, date(2026, 12, 3), "13:00\\", 1, "cancelled")))
+    plan = plan_of(pairs)
+    plan.edits.append(CustomerEdit(9, "966500000001", 'Sa"ra\n', "966500000002"))
+    rows = json.loads(audit_text(plan))
+    assert rows[:-1] == [{"index": n, "action": "moved", "before": as_dict(b), "after": as_dict(a)}
+                         for n, (b, a) in enumerate(pairs)]
+    assert rows[-1] == {"index": 9, "action": "customer", "wa_id": "966500000001", "new_wa_id": "966500000002",
+                        "old_name": None, "new_name": 'Sa"ra\n'}
+
+
+def test_an_unchanged_item_is_not_recorded() -> None:
+    booking = Booking(1, "966500000001", date(2026, 12, 2), "11:00", 0)
+    plan = plan_of([(booking, booking)])
+    plan.report.items[0].action = "unchanged"
+    assert json.loads(audit_text(plan)) == []
