@@ -13,7 +13,7 @@ from domain.database import Database
 from domain.errors import DomainError
 from domain.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
-from domain.store import ensure_customers, one_of
+from domain.store import Listed, ensure_customers
 from domain.views import local_iso
 
 CustomerListener = Callable[[str, str | None], None]
@@ -23,7 +23,9 @@ async def customer_names(session: AsyncSession, wa_ids: Iterable[str]) -> dict[s
     wanted = sorted(set(wa_ids))
     if not wanted:
         return {}
-    rows = await session.execute(select(Customer.wa_id, Customer.name).where(one_of(session, Customer.wa_id, wanted)))
+    listed = Listed(session)
+    rows = await session.execute(select(Customer.wa_id, Customer.name).where(listed.one_of(Customer.wa_id, wanted)),
+                                 listed.values)
     return {wa_id: name for wa_id, name in rows}
 
 

@@ -159,8 +159,8 @@ _LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT pg_adviso
                   "calendar, unnest(CAST(:keys AS bigint[])) AS k")
 
 
-def json_text(session: AsyncSession, document: str) -> ColumnElement[Any]:
-    """A JSON column's value from JSON text already written (no objects built to encode it): cast on
-    PostgreSQL; SQLite keeps JSON as text."""
-    value = bindparam(None, document, type_=Text)
+def json_text(session: AsyncSession, name: str) -> ColumnElement[Any]:
+    """A JSON column's value from the parameter `name`, JSON text already written (no objects built to
+    encode it): cast on PostgreSQL; SQLite keeps JSON as text."""
+    value = bindparam(name, type_=Text)
     return cast(value, JSON) if session.get_bind().dialect.name == "postgresql" else value

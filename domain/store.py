@@ -9,12 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY, Date, Integer, String, Update, and_, any_, bindparam, case, func, insert, literal_column, or_, select,
-    update,
+    ARRAY, Date, Integer, Select, String, Update, and_, any_, bindparam, case, func, insert, literal_column, or_,
+    select, update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar
 from domain.identities import checked_name
@@ -52,28 +53,45 @@ async def load_state(
     customers, days, ids = sorted(set(wa_ids)), sorted(set(dates)), sorted(set(reservation_ids))
     conditions: list[ColumnElement[bool]] = [
         and_(Reservation.date == day, Reservation.time_slot == slot) for day, slot in sorted(set(slots))]
+    listed = Listed(session)
     if customers:
-        conditions.append(and_(one_of(session, Reservation.wa_id, customers), Reservation.date >= since))
+        conditions.append(and_(listed.one_of(Reservation.wa_id, customers), Reservation.date >= since))
     if days:
-        conditions.append(one_of(session, Reservation.date, days))
+        conditions.append(listed.one_of(Reservation.date, days))
     if ids:
-        conditions.append(one_of(session, Reservation.id, ids))
+        conditions.append(listed.one_of(Reservation.id, ids))
     if not conditions:
         return CalendarState()
     columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                Reservation.status)
-    rows = await session.execute(select(*columns).where(or_(*conditions)))
+    rows = await session.execute(select(*columns).where(or_(*conditions)), listed.values)
     return CalendarState.of(Booking(*row) for row in rows)
 
 
-def one_of(session: AsyncSession, column: QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN values`, for any number of values as one parameter (a statement takes at most 32,767):
-    on PostgreSQL an array (`= ANY`), on SQLite a JSON array read by `json_each`. Values are numbers,
-    strings or dates."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    listed = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, listed))))
+class Listed:
+    """`column IN values` for any number of values, each list one parameter (a statement takes at most
+    32,767): on PostgreSQL an array (`= ANY`), on SQLite a JSON array read by `json_each`. The lists go
+    with the execution (`values`), not into the statement: SQLAlchemy keeps the first statement of each
+    shape in its cache, and with it whatever values it was built with."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.values: dict[str, Any] = {}
+
+    def one_of(self, column: QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+        """Numbers, strings or dates."""
+        return column.in_(self.rows(values)) if not self.postgres else (
+            column == any_(self.parameter(list(values), ARRAY(column.type))))
+
+    def parameter(self, value: Any, type_: Any = None) -> BindParameter[Any]:
+        name = f"listed_{len(self.values)}"
+        self.values[name] = value
+        return bindparam(name, type_=type_)
+
+    def rows(self, values: Sequence[Any]) -> Select[Any]:
+        """SQLite: the values as a one-column subquery."""
+        document = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+        return select(literal_column("value")).select_from(func.json_each(self.parameter(document)))
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -113,28 +131,29 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     updated = [b for b in final.values() if b.id > 0]
     ids = await _insert(session, created, now) if created else {}
     if updated:
-        await session.execute(_update_from_rows(session, updated, now))
+        listed = Listed(session)
+        await session.execute(_update_from_rows(listed, updated, now), listed.values)
     return ids
 
 
-def _update_from_rows(session: AsyncSession, bookings: list[Booking], now: datetime) -> Update:
+def _update_from_rows(listed: Listed, bookings: list[Booking], now: datetime) -> Update:
     """UPDATE reservations FROM the rows given as one parameter per column (PostgreSQL: arrays through
     unnest) or one JSON array of rows (SQLite: json_each)."""
     columns: dict[str, Any]
     key: ColumnElement[Any]
-    if session.get_bind().dialect.name == "postgresql":
+    if listed.postgres:
         rows = func.unnest(
-            bindparam(None, [b.id for b in bookings], ARRAY(Integer)),
-            bindparam(None, [b.date for b in bookings], ARRAY(Date)),
-            bindparam(None, [b.time_slot for b in bookings], ARRAY(String)),
-            bindparam(None, [b.type for b in bookings], ARRAY(Integer)),
-            bindparam(None, [b.status for b in bookings], ARRAY(String)),
+            listed.parameter([b.id for b in bookings], ARRAY(Integer)),
+            listed.parameter([b.date for b in bookings], ARRAY(Date)),
+            listed.parameter([b.time_slot for b in bookings], ARRAY(String)),
+            listed.parameter([b.type for b in bookings], ARRAY(Integer)),
+            listed.parameter([b.status for b in bookings], ARRAY(String)),
         ).table_valued("id", "date", "time_slot", "type", "status").render_derived()
         key, columns = rows.c.id, {name: rows.c[name] for name in ("date", "time_slot", "type", "status")}
     else:
         days = {day: day.isoformat() for day in {b.date for b in bookings}}
-        listed = json.dumps([[b.id, days[b.date], b.time_slot, b.type, b.status] for b in bookings])
-        value = func.json_each(bindparam(None, listed)).table_valued("value").c.value
+        document = json.dumps([[b.id, days[b.date], b.time_slot, b.type, b.status] for b in bookings])
+        value = func.json_each(listed.parameter(document)).table_valued("value").c.value
         key = func.json_extract(value, "$[0]")
         columns = {name: func.json_extract(value, f"$[{n}]")
                    for n, name in enumerate(("date", "time_slot", "type", "status"), 1)}

@@ -1,44 +1,63 @@
-"""The record an applied batch keeps of each item's before and after, written as JSON text directly."""
+"""The record an applied batch keeps of each item's before and after.
+
+Written as JSON text directly, one compact row per reservation change, `[index, action, before, after]`
+with each booking `[id, wa_id, date, time_slot, type, status]` or null: a batch of 100,000 held as
+dicts, or written with keys, would weigh more than the rest of the batch together. Customer edits, and
+every row of records written before this form, are objects; `recorded_changes` reads both as objects.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from domain.planning import Booking
-from domain.system_agent.planners import Plan
+
+if TYPE_CHECKING:
+    from domain.system_agent.planners import Plan
+
+_FIELDS = ("id", "wa_id", "date", "time_slot", "type", "status")
 
 
 def audit_text(plan: Plan) -> str:
-    """Each item's before and after, as the JSON text the record keeps: written row by row, since a
-    batch of 100,000 held as dicts would weigh more than the rest of the batch together."""
+    """Every change the plan made, as the JSON text the record keeps."""
     writer = _AuditText()
     rows = [writer.change(i.index, i.action or "", i.before, i.after)
             for i in plan.report.changed_items() if i.action != "customer"]
     rows += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
                          "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in plan.edits]
-    return "[" + ", ".join(rows) + "]"
+    return "[" + ",".join(rows) + "]"
+
+
+def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:
+    """A record's changes as objects: {index, action, before, after} or a customer edit."""
+    return [row if isinstance(row, dict) else _expanded(row) for row in changes]
+
+
+def _expanded(row: list[Any]) -> dict[str, Any]:
+    index, action, before, after = row
+    return {"index": index, "action": action, "before": dict(zip(_FIELDS, before, strict=True)) if before else None,
+            "after": dict(zip(_FIELDS, after, strict=True)) if after else None}
 
 
 class _AuditText:
-    """Writes the record's rows as JSON text; values that repeat across a batch (dates, times, statuses,
-    actions) are encoded once."""
+    """Writes the record's rows; values that repeat across a batch (dates, times, statuses, actions) are
+    encoded once."""
 
     def __init__(self) -> None:
         self.quoted: dict[object, str] = {}
 
     def change(self, index: int, action: str, before: Booking | None, after: Booking | None) -> str:
-        return (f'{{"index": {int(index)}, "action": {self.text(action)}, "before": {self.booking(before)}, '
-                f'"after": {self.booking(after)}}}')
+        return f"[{int(index)},{self.text(action)},{self.booking(before)},{self.booking(after)}]"
 
     def booking(self, booking: Booking | None) -> str:
         if booking is None:
             return "null"
         wa_id = booking.wa_id
         number = f'"{wa_id}"' if wa_id.isascii() and wa_id.isdigit() else json.dumps(wa_id)
-        return (f'{{"id": {int(booking.id)}, "wa_id": {number}, "date": {self.text(booking.date)}, '
-                f'"time_slot": {self.text(booking.time_slot)}, "type": {int(booking.type)}, '
-                f'"status": {self.text(booking.status)}}}')
+        return (f"[{int(booking.id)},{number},{self.text(booking.date)},{self.text(booking.time_slot)},"
+                f"{int(booking.type)},{self.text(booking.status)}]")
 
     def text(self, value: str | date) -> str:
         quoted = self.quoted.get(value)

@@ -28,7 +28,7 @@ from domain.phone_search import PhoneSearchService
 from domain.planning import Booking, RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
 from domain.collector import collector_paused
-from domain.system_agent.audit import audit_text
+from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
     CancelPlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
@@ -132,7 +132,7 @@ class SystemAgentBatchService:
             record = await session.get(BatchRecord, batch_id)
             if record is None:
                 raise DomainError("batch_not_found", batch_id=batch_id)
-            changed = [c for c in record.changes if c["action"] != "customer"]
+            changed = [c for c in recorded_changes(record.changes) if c["action"] != "customer"]
             names = await customer_names(session, {(c["after"] or c["before"])["wa_id"] for c in changed})
         zone = self.config.zone
         return dict(record.result, status="applied", created_at=record.created_at.astimezone(zone).isoformat(),
@@ -267,10 +267,12 @@ class SystemAgentBatchService:
 
     async def _record(self, session: AsyncSession, report: BatchReport, arguments: dict[str, Any],
                       options: BatchOptions, changes: str) -> None:
-        await session.execute(insert(BatchRecord).values(
-            id=report.batch_id, tool=report.tool, actor=options.actor, arguments=_jsonable(arguments),
-            result=report.to_dict("summary"), changes=json_text(session, changes),
-            idempotency_key=options.idempotency_key, created_at=utcnow()))
+        # Every value goes with the execution: a statement keeps the values it was built with in
+        # SQLAlchemy's cache, and these can weigh megabytes.
+        await session.execute(_RECORD.values(changes=json_text(session, "changes")), {
+            "id": report.batch_id, "tool": report.tool, "actor": options.actor, "arguments": _jsonable(arguments),
+            "result": report.to_dict("summary"), "changes": changes, "idempotency_key": options.idempotency_key,
+            "created_at": utcnow()})
 
     async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:
         """The first result of this key; a key is bound to its tool and arguments, so another call with it
@@ -283,6 +285,9 @@ class SystemAgentBatchService:
             raise DomainError("idempotency_key_reused", key=options.idempotency_key, tool=record.tool)
         return BatchReport(record.tool, options.mode, self.config, status="replayed", batch_id=record.id,
                            stored=record.result)
+
+
+_RECORD = insert(BatchRecord.__table__)  # type: ignore[arg-type]
 
 
 def _change_row(change: dict[str, Any], names: dict[str, str | None]) -> dict[str, Any]:

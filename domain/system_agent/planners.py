@@ -19,6 +19,7 @@ from domain.planning import (
 )
 from domain.schedule import parse_date, parse_time
 from domain.store import load_state, lock_calendar
+from domain.system_agent.audit import recorded_changes
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import MAX_ID, CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
 from domain.system_agent.targets import find_by_filters, locate
@@ -323,10 +324,11 @@ class UndoPlanner:
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
         record = await load_record(session, self.batch_id)
-        state = await undo_state(session, ctx, record)
-        numbers = renumbered(record)
+        changes = recorded_changes(record.changes)
+        state = await undo_state(session, ctx, changes)
+        numbers = renumbered(changes)
         # Reservations first, as the batch left them; then the customers it renamed or renumbered.
-        for index, change in reversed(list(enumerate(record.changes))):
+        for index, change in reversed(list(enumerate(changes))):
             if change["action"] == "customer":
                 continue
             result: Change | DomainError
@@ -336,7 +338,7 @@ class UndoPlanner:
             except DomainError as error:
                 result = error
             plan.report.items.append(undo_item(index, change, result))
-        for index, change in enumerate(record.changes):
+        for index, change in enumerate(changes):
             if change["action"] == "customer":
                 plan.edits.append(reverted_customer(index, change))
                 plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))

@@ -45,16 +45,16 @@ async def load_record(session: AsyncSession, batch_id: str) -> BatchRecord:
     return record
 
 
-def renumbered(record: BatchRecord) -> dict[str, str]:
+def renumbered(changes: list[dict[str, Any]]) -> dict[str, str]:
     """The customers the batch moved to a new number: old wa_id -> new wa_id."""
-    return {c["wa_id"]: c["new_wa_id"] for c in record.changes
+    return {c["wa_id"]: c["new_wa_id"] for c in changes
             if c["action"] == "customer" and c.get("new_wa_id") and c["new_wa_id"] != c["wa_id"]}
 
 
-async def undo_state(session: AsyncSession, ctx: RuleContext, record: BatchRecord) -> CalendarState:
+async def undo_state(session: AsyncSession, ctx: RuleContext, changes: list[dict[str, Any]]) -> CalendarState:
     """Lock and load every customer (under both numbers) and slot the batch touched."""
-    rows = [booking_from(c[k]) for c in record.changes for k in ("before", "after") if c.get(k)]
-    customers = {b.wa_id for b in rows} | set(renumbered(record).values())
+    rows = [booking_from(c[k]) for c in changes for k in ("before", "after") if c.get(k)]
+    customers = {b.wa_id for b in rows} | set(renumbered(changes).values())
     await lock_calendar(session, customers, {b.slot for b in rows})
     return await load_state(session, ctx.today, customers, {b.date for b in rows}, {b.id for b in rows})
 
