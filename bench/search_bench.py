@@ -1,19 +1,37 @@
-"""Time `CustomerSearchIndex.search` over 100,000 deterministic customers; prints one JSON line.
+"""Time the fuzzy customer search over 100,000 deterministic customers; prints one JSON line:
+- the index alone (`CustomerSearchIndex.search`);
+- through the service (`PhoneSearchService.search`, as the tools call it: the index, then each hit's
+  details from the database), on SQLite and, when DATABASE_URL_POSTGRES is set, on PostgreSQL (a
+  database of its own, created and dropped).
 
 Run from the repository root: `.venv/bin/python bench/search_bench.py`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
+import tempfile
+import uuid
+from datetime import UTC, datetime
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from calendar_agent.migrate import upgrade  # noqa: E402
+from domain.config import ClinicConfig  # noqa: E402
+from domain.database import create_database  # noqa: E402
+from domain.models import Customer  # noqa: E402
+from domain.phone_search import PhoneSearchService  # noqa: E402
 from domain.search_index import CustomerSearchIndex  # noqa: E402
 
 SEED = 20240601
@@ -172,6 +190,44 @@ def time_searches(index: CustomerSearchIndex, queries: list[str]) -> list[float]
     return durations
 
 
+async def through_service(url: str, customers: list[tuple[str, str | None]], queries: list[str]) -> dict[str, float]:
+    upgrade(url)
+    db = create_database(url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with db.unit_of_work() as session:
+        for start in range(0, len(customers), 10_000):
+            await session.execute(insert(Customer), [{"wa_id": w, "name": n, "created_at": now}
+                                                     for w, n in customers[start:start + 10_000]])
+    service = PhoneSearchService(db, ClinicConfig())
+    for query in queries:  # warm-up, the index built by the first
+        await service.search(query)
+    durations = []
+    for query in queries:
+        started = time.perf_counter()
+        await service.search(query)
+        durations.append((time.perf_counter() - started) * 1000)
+    await db.dispose()
+    return {"p50_ms": round(statistics.median(durations), 3),
+            "p95_ms": round(statistics.quantiles(durations, n=20)[18], 3)}
+
+
+async def service_figures(customers: list[tuple[str, str | None]], queries: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out["sqlite"] = await through_service(f"sqlite+aiosqlite:///{folder}/search.db", customers, queries)
+    if admin := os.environ.get("DATABASE_URL_POSTGRES"):
+        name = f"search_bench_{uuid.uuid4().hex[:8]}"
+        plain = admin.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(plain)
+        await connection.execute(f"CREATE DATABASE {name}")
+        try:
+            out["postgres"] = await through_service(admin.rsplit("/", 1)[0] + "/" + name, customers, queries)
+        finally:
+            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await connection.close()
+    return out
+
+
 def main() -> None:
     rng = random.Random(SEED)
     customers = build_customers(rng)
@@ -187,6 +243,7 @@ def main() -> None:
         "p95_ms": round(statistics.quantiles(durations, n=20)[18], 3),
         "max_ms": round(max(durations), 3),
         "queries": len(queries),
+        "through_service": asyncio.run(service_figures(customers, queries)),
     }
     print(json.dumps(report))
 

@@ -44,7 +44,6 @@ def build_services(
     events = CalendarEvents()
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
-    customers.listeners.append(search.remember)
     return Services(
         config=config,
         db=db,

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import ClinicConfig
-from domain.database import Database
+from domain.database import Database, note_change
 from domain.errors import DomainError
 from domain.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
-from domain.store import Listed, ensure_customers
+from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED, Listed, ensure_customers
 from domain.views import local_iso
-
-CustomerListener = Callable[[str, str | None], None]
-
 
 async def customer_names(session: AsyncSession, wa_ids: Iterable[str]) -> dict[str, str | None]:
     wanted = sorted(set(wa_ids))
@@ -34,6 +31,7 @@ async def rename_customer(session: AsyncSession, wa_id: str, name: str) -> None:
     if customer is None:
         raise DomainError("customer_not_found")
     customer.name = checked_name(name)
+    note_change(session, CUSTOMER_NAMED, wa_id, customer.name)
 
 
 async def change_wa_id(session: AsyncSession, old: str, new: str) -> None:
@@ -49,15 +47,16 @@ async def change_wa_id(session: AsyncSession, old: str, new: str) -> None:
     await session.execute(update(Reservation).where(Reservation.wa_id == old).values(wa_id=new))
     await session.execute(update(ConversationMessage).where(ConversationMessage.wa_id == old).values(wa_id=new))
     await session.execute(delete(Customer).where(Customer.wa_id == old))
+    note_change(session, CUSTOMER_GONE, old)
+    note_change(session, CUSTOMER_NAMED, new, customer.name)
 
 
 class CustomerService:
-    """Customers and the contact list; tells listeners (the search index) about new names."""
+    """Customers and the contact list."""
 
     def __init__(self, db: Database, config: ClinicConfig) -> None:
         self.db = db
         self.config = config
-        self.listeners: list[CustomerListener] = []
 
     async def get(self, wa_id: str) -> dict[str, Any] | None:
         wa_id = normalize_wa_id(wa_id)
@@ -73,7 +72,6 @@ class CustomerService:
             customer = await session.get(Customer, wa_id)
             assert customer is not None
             view = self._view(customer)
-        self._notify(wa_id, view["name"])
         return view
 
     async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> dict[str, Any]:
@@ -115,7 +113,3 @@ class CustomerService:
         return {"wa_id": customer.wa_id, "name": customer.name, "display": display_wa_id(customer.wa_id),
                 "is_system_agent": False, "is_blocked": customer.is_blocked, "is_favorite": customer.is_favorite,
                 "last_message_at": local_iso(self.config, last_message)}
-
-    def _notify(self, wa_id: str, name: str | None) -> None:
-        for listener in self.listeners:
-            listener(wa_id, name)

@@ -54,6 +54,7 @@ class Reservation(Base):
         Index("ix_reservations_slot", "date", "time_slot", "status"),
         Index("ix_reservations_customer", "wa_id", "status"),
         Index("ix_reservations_status_date_customer", "status", "date", "wa_id"),
+        Index("ix_reservations_status_customer_date", "status", "wa_id", "date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any
+import time
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Unpack
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from domain.config import ClinicConfig
-from domain.database import Database
+from domain.database import Changes, Database
 from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.search_index import CustomerSearchIndex
+from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.views import local_iso
 
 MAX_LIMIT = 200
 MAX_QUERY = 200  # characters of a search query
+# Customers written by this process reach the index as their transaction commits. Other processes'
+# (another instance, an import) are noticed by comparing the customer count, at most this often.
+RECOUNT_SECONDS = 2.0
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class PhoneSearchService:
@@ -28,17 +35,23 @@ class PhoneSearchService:
         self.config = config
         self.index: CustomerSearchIndex | None = None
         self._lock = asyncio.Lock()
+        self._counted_at = float("-inf")
+        db.commit_listeners.append(self._committed)
 
-    def remember(self, wa_id: str, name: str | None) -> None:
-        """Keep the index fresh when a customer is created or renamed in this process."""
-        if self.index is not None:
+    def _committed(self, changes: Changes) -> None:
+        """Customers a transaction of this process created, renamed or renumbered, once it committed."""
+        if self.index is None:
+            return
+        for wa_id in changes.get(CUSTOMER_GONE, {}):
+            self.index.remove(wa_id)
+        for wa_id, name in changes.get(CUSTOMER_NAMED, {}).items():
             self.index.upsert(wa_id, name)
 
     async def refresh(self) -> None:
         """Rebuild the index from the customers table."""
-        async with self.db.unit_of_work() as session:
-            rows = (await session.execute(select(Customer.wa_id, Customer.name))).all()
-        self.index = CustomerSearchIndex(rows)
+        rows = await self.db.read(lambda connection: connection.execute(select(Customer.wa_id, Customer.name)).all())
+        self.index = CustomerSearchIndex([(wa_id, name) for wa_id, name in rows])
+        self._counted_at = time.monotonic()
 
     async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[dict[str, Any]]:
         """Hits ordered by similarity, then by the customer's last message, newest first; a query longer
@@ -50,44 +63,49 @@ class PhoneSearchService:
         if not hits:
             return []
         details = await self._details([h.wa_id for h in hits])
-        results = [dict(details[h.wa_id], similarity=round(h.score, 3)) for h in hits if h.wa_id in details]
-        results.sort(key=lambda r: r["_last"] or datetime.min.isoformat(), reverse=True)
-        results.sort(key=lambda r: r["similarity"], reverse=True)
-        for result in results:
-            result.pop("_last")
-        return results
+        found = [(details[h.wa_id], round(h.score, 3)) for h in hits if h.wa_id in details]
+        found.sort(key=lambda f: f[0][1] or _EARLIEST, reverse=True)
+        found.sort(key=lambda f: f[1], reverse=True)
+        return [dict(view, similarity=score) for (view, _), score in found]
 
     async def _current_index(self) -> CustomerSearchIndex:
         async with self._lock:
-            if self.index is None or len(self.index) != await self._count():
+            if self.index is None:
                 await self.refresh()
+            elif time.monotonic() - self._counted_at >= RECOUNT_SECONDS:
+                self._counted_at = time.monotonic()
+                if len(self.index) != await self.db.read(_count):
+                    await self.refresh()
             assert self.index is not None
             return self.index
 
-    async def _count(self) -> int:
-        async with self.db.unit_of_work() as session:
-            return int(await session.scalar(select(func.count()).select_from(Customer)) or 0)
+    async def _details(self, wa_ids: list[str]) -> dict[str, tuple[dict[str, Any], datetime | None]]:
+        """Each customer's view and last message time, in one statement."""
+        rows = await self.db.read(lambda connection: connection.execute(_details_statement(), {"wa_ids": wa_ids}).all())
+        return {row.wa_id: (self._hit(row), row.last_message) for row in rows}
 
-    async def _details(self, wa_ids: list[str]) -> dict[str, dict[str, Any]]:
-        last_message = (
-            select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp))
-            .where(ConversationMessage.wa_id.in_(wa_ids)).group_by(ConversationMessage.wa_id)
-        )
-        last_booking = select(Reservation.wa_id, Reservation.date, Reservation.time_slot).where(
-            Reservation.wa_id.in_(wa_ids), Reservation.status == "active"
-        )
-        async with self.db.unit_of_work() as session:
-            customers = await session.scalars(select(Customer).where(Customer.wa_id.in_(wa_ids)))
-            messages = dict((await session.execute(last_message)).all())
-            bookings: dict[str, tuple[Any, str]] = {}
-            for wa_id, day, slot in (await session.execute(last_booking)):
-                bookings[wa_id] = max(bookings.get(wa_id, (day, slot)), (day, slot))
-        return {c.wa_id: self._hit(c, messages.get(c.wa_id), bookings.get(c.wa_id)) for c in customers}
-
-    def _hit(self, customer: Customer, last_message: datetime | None, booking: Any) -> dict[str, Any]:
+    def _hit(self, row: Any) -> dict[str, Any]:
+        booking = f"{row.day.isoformat()} {row.slot}" if row.day is not None else None
         return {
-            "wa_id": customer.wa_id, "display": display_wa_id(customer.wa_id), "name": customer.name,
-            "last_message_at": local_iso(self.config, last_message), "_last": last_message.isoformat() if last_message else None,
-            "last_reservation": f"{booking[0].isoformat()} {booking[1]}" if booking else None,
-            "is_favorite": customer.is_favorite, "is_blocked": customer.is_blocked,
+            "wa_id": row.wa_id, "display": display_wa_id(row.wa_id), "name": row.name,
+            "last_message_at": local_iso(self.config, row.last_message), "last_reservation": booking,
+            "is_favorite": row.is_favorite, "is_blocked": row.is_blocked,
         }
+
+
+def _count(connection: Connection) -> int:
+    return int(connection.scalar(select(func.count()).select_from(Customer)) or 0)
+
+
+@cache
+def _details_statement() -> Select[Unpack[tuple[Any, ...]]]:
+    """The customers named by `wa_ids`, each with their last message time and latest active booking."""
+    last_message = (select(func.max(ConversationMessage.timestamp))
+                    .where(ConversationMessage.wa_id == Customer.wa_id).scalar_subquery())
+    latest = (select(Reservation.date).where(Reservation.wa_id == Customer.wa_id, Reservation.status == "active")
+              .order_by(Reservation.date.desc(), Reservation.time_slot.desc()).limit(1))
+    latest_slot = latest.with_only_columns(Reservation.time_slot)
+    return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
+                   last_message.label("last_message"), latest.scalar_subquery().label("day"),
+                   latest_slot.scalar_subquery().label("slot"))
+            .where(Customer.wa_id.in_(bindparam("wa_ids", expanding=True))))

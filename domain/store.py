@@ -17,13 +17,15 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
-from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar
+from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar, note_change
 from domain.identities import checked_name
 from domain.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
 from domain.planning import CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.schedule import Vacation as VacationPeriod
 
 _CHUNK = 500
+CUSTOMER_NAMED = "customer_named"  # change kinds: wa_id -> its name (new or renamed) ...
+CUSTOMER_GONE = "customer_gone"  # ... or the wa_id no longer exists (moved to a new number)
 T = TypeVar("T")
 
 
@@ -116,9 +118,13 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
            for w, n in names.items() if w not in existing]
     if new:
         await session.execute(insert(Customer), new)
+    for wa_id, name in names.items():
+        if wa_id not in existing:
+            note_change(session, CUSTOMER_NAMED, wa_id, name)
     for wa_id, row in existing.items():
         if names[wa_id] and row.name != names[wa_id]:
             row.name = names[wa_id]
+            note_change(session, CUSTOMER_NAMED, wa_id, row.name)
 
 
 async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dict[int, int]:
