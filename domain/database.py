@@ -97,6 +97,12 @@ def create_database(url: str, **engine_options: Any) -> Database:
     return Database(engine)
 
 
+# Pages kept per connection (SQLite's default is 2 MiB): a batch of 100,000 rewrites index pages all over
+# the file, and with the default they are read again and again, so time grows faster than the batch (the
+# SQL floor alone took 23x the time for 10x the rows; 11x with 16 MiB, and 32 MiB was no faster).
+SQLITE_CACHE = "PRAGMA cache_size=-16384"  # KiB
+
+
 def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
     """A synchronous engine over the same SQLite file whose connections refuse to write; None for an
     in-memory database, which another engine would not see."""
@@ -111,6 +117,7 @@ def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA query_only=ON")
+        dbapi_connection.execute(SQLITE_CACHE)
 
     @event.listens_for(reader, "begin")
     def _on_begin(connection: Any) -> None:
@@ -129,6 +136,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(SQLITE_CACHE)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -128,45 +128,70 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
 
 
 async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dict[int, int]:
-    """Write planned changes in bulk; returns the real id of each new (negative) id. Every changed row is
-    written by one statement, whatever the number (an UPDATE from an array of rows)."""
+    """Write planned changes in bulk; returns the real id of each new (negative) id. Existing rows are
+    updated in the columns the batch changes only (an index over an untouched column is left alone), by
+    one statement per group of rows that end alike (a moved day is one group), or one statement from an
+    array of rows when they are many different ones."""
     now = utcnow()
     # A row may change several times in one batch: only its last state is written.
     final = {c.after.id: c.after for c in changes if c.action != "unchanged"}
     created = [b for b in final.values() if b.id < 0]
-    updated = [b for b in final.values() if b.id > 0]
     ids = await _insert(session, created, now) if created else {}
-    if updated:
+    first = {c.before.id: c.before for c in reversed(changes) if c.before is not None and c.before.id > 0}
+    updated = [(first[i], b) for i, b in final.items() if i > 0 and i in first]
+    columns = [name for name in _WRITTEN if any(getattr(a, name) != getattr(b, name) for a, b in updated)]
+    if not columns:
+        return ids
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for _, booking in updated:
+        groups.setdefault(tuple(getattr(booking, name) for name in columns), []).append(booking.id)
+    listed = Listed(session)
+    if len(groups) > _FEW_GROUPS:
+        await session.execute(_update_from_rows(listed, [b for _, b in updated], columns, now), listed.values)
+        return ids
+    for values, row_ids in groups.items():
         listed = Listed(session)
-        await session.execute(_update_from_rows(listed, updated, now), listed.values)
+        changed = dict(zip(columns, values, strict=True))
+        await session.execute(update(Reservation).where(listed.one_of(Reservation.id, row_ids))
+                              .values(**changed, **_stamps(changed.get("status"), now, "status" in changed))
+                              .execution_options(synchronize_session=False), listed.values)
     return ids
 
 
-def _update_from_rows(listed: Listed, bookings: list[Booking], now: datetime) -> Update:
+_WRITTEN = ("date", "time_slot", "type", "status")
+_FEW_GROUPS = 20
+
+
+def _stamps(status: Any, now: datetime, status_changes: bool) -> dict[str, Any]:
+    """updated_at always; cancelled_at when the status is written (set on cancelling, cleared otherwise)."""
+    if not status_changes:
+        return {"updated_at": now}
+    return {"updated_at": now, "cancelled_at": now if status == CANCELLED else None}
+
+
+def _update_from_rows(listed: Listed, bookings: list[Booking], columns: list[str], now: datetime) -> Update:
     """UPDATE reservations FROM the rows given as one parameter per column (PostgreSQL: arrays through
     unnest) or one JSON array of rows (SQLite: json_each)."""
-    columns: dict[str, Any]
+    values: dict[str, Any]
     key: ColumnElement[Any]
+    types = {"date": Date, "time_slot": String, "type": Integer, "status": String}
     if listed.postgres:
         rows = func.unnest(
             listed.parameter([b.id for b in bookings], ARRAY(Integer)),
-            listed.parameter([b.date for b in bookings], ARRAY(Date)),
-            listed.parameter([b.time_slot for b in bookings], ARRAY(String)),
-            listed.parameter([b.type for b in bookings], ARRAY(Integer)),
-            listed.parameter([b.status for b in bookings], ARRAY(String)),
-        ).table_valued("id", "date", "time_slot", "type", "status").render_derived()
-        key, columns = rows.c.id, {name: rows.c[name] for name in ("date", "time_slot", "type", "status")}
+            *(listed.parameter([getattr(b, name) for b in bookings], ARRAY(types[name])) for name in columns),
+        ).table_valued("id", *columns).render_derived()
+        key, values = rows.c.id, {name: rows.c[name] for name in columns}
     else:
         days = {day: day.isoformat() for day in {b.date for b in bookings}}
-        document = json.dumps([[b.id, days[b.date], b.time_slot, b.type, b.status] for b in bookings])
+        document = json.dumps([[b.id, *(days[b.date] if name == "date" else getattr(b, name) for name in columns)]
+                               for b in bookings])
         value = func.json_each(listed.parameter(document)).table_valued("value").c.value
         key = func.json_extract(value, "$[0]")
-        columns = {name: func.json_extract(value, f"$[{n}]")
-                   for n, name in enumerate(("date", "time_slot", "type", "status"), 1)}
-    status = columns["status"]
-    return (update(Reservation).where(Reservation.id == key)
-            .values(**columns, updated_at=now,
-                    cancelled_at=case((status == CANCELLED, bindparam(None, now, UTCDateTime())), else_=None))
+        values = {name: func.json_extract(value, f"$[{n}]") for n, name in enumerate(columns, 1)}
+    stamps: dict[str, Any] = {"updated_at": now}
+    if "status" in values:
+        stamps["cancelled_at"] = case((values["status"] == CANCELLED, bindparam(None, now, UTCDateTime())), else_=None)
+    return (update(Reservation).where(Reservation.id == key).values(**values, **stamps)
             .execution_options(synchronize_session=False))
 
 

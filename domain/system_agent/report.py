@@ -14,6 +14,7 @@ from domain.planning import Booking
 from domain.views import reservation_view
 
 SAMPLE_ROWS = 50
+FAILURE_ITEMS = 200  # items an answer lists per failure reason; the count is always whole
 Verbosity = Literal["summary", "detailed"]
 
 
@@ -105,23 +106,27 @@ class BatchReport:
                 "failed": "Every item failed, nothing written"}[self.status]
         return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
 
-    def failures(self) -> list[dict[str, Any]]:
-        """Every failed and skipped item, grouped by reason (code), each group with its sentence and count."""
+    def failures(self, limit: int | None = FAILURE_ITEMS) -> list[dict[str, Any]]:
+        """Failed and skipped items grouped by reason (code), each group with its sentence, its whole count and
+        its first `limit` items (None: every one, as the batch record keeps them)."""
         groups: dict[str, dict[str, Any]] = {}
         for item in self.items:
             if item.error is None:
                 continue
-            message = item.error.message(self.ar)
-            group = groups.setdefault(item.error.code, {"code": item.error.code, "status": item.status,
-                                                        "message": message, "count": 0, "items": []})
+            group = groups.get(item.error.code)
+            if group is None:
+                group = groups[item.error.code] = {"code": item.error.code, "status": item.status,
+                                                   "message": item.error.message(self.ar), "count": 0, "items": []}
             group["count"] += 1
-            brief = item.brief(self)
-            group["items"].append(brief if message == group["message"] else brief | {"message": message})
+            if limit is None or len(group["items"]) < limit:
+                message, brief = item.error.message(self.ar), item.brief(self)
+                group["items"].append(brief if message == group["message"] else brief | {"message": message})
         return list(groups.values())
 
-    def to_dict(self, verbosity: Verbosity = "summary") -> dict[str, Any]:
-        """Every failure grouped by reason, and the items: when summary, a sample of at most 50 items that
-        did not apply, then at most 50 that did; every item in full when detailed."""
+    def to_dict(self, verbosity: Verbosity = "summary", failure_items: int | None = FAILURE_ITEMS) -> dict[str, Any]:
+        """The failures grouped by reason (`failure_items` of each, None: all), and the items: when summary, a
+        sample of at most 50 items that did not apply, then at most 50 that did; every item in full when
+        detailed."""
         if self.stored is not None:
             return dict(self.stored, status="replayed", message="Already applied (replayed): " + self.stored["message"])
         detailed = verbosity == "detailed"
@@ -129,7 +134,7 @@ class BatchReport:
             [i for i in self.items if i.status != "ok"][:SAMPLE_ROWS] + [i for i in self.items if i.status == "ok"][:SAMPLE_ROWS])
         return {
             "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
-            "message": self.message(), "summary": self.summary(), "failures": self.failures(),
+            "message": self.message(), "summary": self.summary(), "failures": self.failures(failure_items),
             "items": [i.row(self, detailed) for i in rows], "items_truncated": len(rows) < len(self.items),
             "confirmation": self.confirmation,
             **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
