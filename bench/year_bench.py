@@ -69,8 +69,12 @@ async def fill(url: str) -> None:
             await session.execute(insert(Reservation), reservations[start:start + 10_000])
     # Statistics and the visibility map, as a server that has run a while has them from autovacuum.
     async with db.engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text("ANALYZE" if db.is_sqlite else "VACUUM ANALYZE"))
+        if db.is_sqlite:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+        else:  # VACUUM runs outside a transaction
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
     await db.dispose()
 
 
