@@ -126,6 +126,8 @@ class Hub:
 
     async def publish(self, event: dict[str, Any]) -> None:
         """Queue `event` for every open socket; never waits on a slow one."""
+        if not self.subscribers:
+            return
         frame = json.dumps(event, ensure_ascii=False, default=str)
         for subscriber in list(self.subscribers):
             if not subscriber.offer(frame):
