@@ -67,7 +67,7 @@ class AvailabilityService:
             .where(Reservation.status == "active", Reservation.date >= first, Reservation.date <= last)
             .group_by(Reservation.date, Reservation.time_slot, Reservation.type)
         )
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             rows = (await session.execute(query)).all()
             vacations = await load_vacations(session)
         counts: dict[tuple[date, str], SlotOccupancy] = defaultdict(SlotOccupancy)

@@ -86,7 +86,7 @@ class ConversationService:
         if before_id is not None:
             query = query.where(ConversationMessage.id < before_id)
         query = query.order_by(ConversationMessage.id.desc()).limit(max(1, min(limit, 500)))
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             rows = list(await session.scalars(query))
         return [message_view(self.config, m) for m in reversed(rows)]
 
@@ -104,7 +104,7 @@ class ConversationService:
             .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != "tool")
             .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
         )
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             rows = list((await session.execute(query)))
         turns: list[dict[str, str]] = []
         for role, text, delivery in reversed(rows):
@@ -128,7 +128,7 @@ class ConversationService:
         query = select(ConversationMessage.wa_id, ConversationMessage.role, ConversationMessage.timestamp).where(
             ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end
         )
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             return list((await session.execute(query)))
 
 

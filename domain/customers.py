@@ -60,7 +60,7 @@ class CustomerService:
 
     async def get(self, wa_id: str) -> dict[str, Any] | None:
         wa_id = normalize_wa_id(wa_id)
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             customer = await session.get(Customer, wa_id)
             return None if customer is None else self._view(customer)
 
@@ -87,7 +87,7 @@ class CustomerService:
             return self._view(customer)
 
     async def is_blocked(self, wa_id: str) -> bool:
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             customer = await session.get(Customer, wa_id)
             return bool(customer and customer.is_blocked)
 
@@ -98,7 +98,7 @@ class CustomerService:
             .group_by(ConversationMessage.wa_id).subquery()
         )
         query = select(Customer, last.c.last).outerjoin(last, last.c.wa_id == Customer.wa_id)
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             rows = (await session.execute(query)).all()
         others = [self._view(c, at) for c, at in rows if c.wa_id != self.config.system_agent_wa_id]
         others.sort(key=lambda c: (c["last_message_at"] or "", c["wa_id"]), reverse=True)

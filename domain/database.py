@@ -39,10 +39,15 @@ def note_change(session: AsyncSession, kind: str, key: str, value: Any = None) -
 class Database:
     """One engine and its session factory; `unit_of_work()` is one transaction, `read()` one short read."""
 
-    def __init__(self, engine: AsyncEngine, reader: Engine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, reader: Engine | None = None,
+                 read_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.reader = reader
+        self.read_engine = read_engine
+        readers = read_engine or (engine.execution_options(postgresql_readonly=True)
+                                  if engine.dialect.name == "postgresql" else engine)
+        self.read_sessions = async_sessionmaker(readers, expire_on_commit=False)
         self.commit_listeners: list[CommitListener] = []
 
     @property
@@ -60,6 +65,14 @@ class Database:
                 for listener in self.commit_listeners:
                     listener(changed)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction that only reads. On an SQLite file its transaction is deferred on a
+        connection that refuses to write: in WAL mode it never waits for a writer (a unit of work begins
+        with BEGIN IMMEDIATE, and would queue behind one)."""
+        async with self.read_sessions() as session, session.begin():
+            yield session
+
     async def read(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one transaction that only reads, on a plain (synchronous) connection:
         one consistent snapshot however many statements it runs. Keep it short, and never write in it."""
@@ -75,6 +88,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         if self.reader is not None:
             self.reader.dispose()
 
@@ -84,7 +99,7 @@ def create_database(url: str, **engine_options: Any) -> Database:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 60}, **engine_options)
         _serialise_sqlite_writers(engine)
-        return Database(engine, _sqlite_reader(url, **engine_options))
+        return Database(engine, _sqlite_reader(url, **engine_options), _sqlite_async_reader(url, **engine_options))
     # A custom plan for every execution: asyncpg prepares each statement, and after five runs PostgreSQL
     # may switch to a generic plan that ignores the bound dates (a year's listing went from about 60 ms
     # to about 900 ms a page from the sixth call). And a random page read priced as on solid-state storage
@@ -125,6 +140,29 @@ def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
         connection.exec_driver_sql("BEGIN")
 
     return reader
+
+
+def _sqlite_async_reader(url: str, **engine_options: Any) -> AsyncEngine | None:
+    """An async engine over the same SQLite file for `Database.reading`: deferred transactions on
+    connections that refuse to write; None for an in-memory database."""
+    parsed = make_url(url)
+    if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    engine = create_async_engine(url, connect_args={"timeout": 5}, **engine_options)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute(SQLITE_CACHE)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:

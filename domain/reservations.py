@@ -179,7 +179,7 @@ class ReservationService:
         """A customer's reservations, soonest first."""
         wa_id = normalize_wa_id(wa_id)
         query = select(Reservation).where(Reservation.wa_id == wa_id)
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             ctx = await self.rule_context(session, BookingSource.AGENT)
             if not include_past:
                 query = query.where(Reservation.date >= ctx.today)

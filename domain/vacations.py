@@ -33,7 +33,7 @@ class VacationService:
             await session.execute(delete(Vacation).where(Vacation.id == vacation_id))
 
     async def list(self) -> list[dict[str, Any]]:
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             periods = await load_vacations(session)
         return [_view(None, v.start, v.end, v.title) for v in periods]
 

@@ -46,7 +46,7 @@ class CalendarStatistics:
         customer_chats = [*period, ConversationMessage.wa_id != self.config.system_agent_wa_id]
         system_chat = select(func.count()).select_from(ConversationMessage).where(
             *period, ConversationMessage.wa_id == self.config.system_agent_wa_id)
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             # Clinic days and hours depend on the zone's rules, so the timestamps are bucketed here, not in SQL.
             messages = (await session.execute(
                 select(ConversationMessage.role, ConversationMessage.timestamp).where(*customer_chats))).all()
@@ -98,7 +98,7 @@ class CalendarStatistics:
                      .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
                      .where(*in_range, Reservation.status == ACTIVE).order_by(Reservation.id))
         cancelled = select(func.count()).select_from(Reservation).where(*in_range, Reservation.status == CANCELLED)
-        async with self.db.unit_of_work() as session:
+        async with self.db.reading() as session:
             rows = list((await session.execute(statement)).all())
             return rows, int(await session.scalar(cancelled) or 0), await load_vacations(session)
 
