@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     llm_max_rounds: int = Field(default=10, gt=0)
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Retries by the provider's own SDK: 408, 409, 429, 5xx, timeouts and lost connections, with
+    # exponential backoff and jitter, honouring the server's Retry-After.
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
 
     system_agent_mcp_url: str = ""
     system_agent_mcp_token: str = ""

@@ -12,7 +12,7 @@ from mcp.types import Tool
 from calendar_agent.settings import Settings
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
 from chat_bridge.agent.providers import (
-    ProviderError, ToolSpec, connection_failure, status_failure, timeout_failure,
+    ToolSpec, api_failure,
 )
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
@@ -22,25 +22,26 @@ PLACEHOLDER_KEY = "not-needed"
 
 
 class AnthropicProvider:
-    """Claude through `AsyncAnthropic`; retries are left to `RetryingProvider`."""
+    """Claude through `AsyncAnthropic`; the SDK retries what is worth retrying."""
 
     def __init__(
         self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0,
-        max_tokens: int = 4096,
+        max_tokens: int = 4096, max_retries: int = 2,
     ) -> None:
         self.base_url = base_url or DEFAULT_BASE_URL
         self.client = anthropic.AsyncAnthropic(
-            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=0, timeout=timeout
+            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=max_retries, timeout=timeout
         )
         self.model = model or DEFAULT_MODEL
         self.timeout = timeout
+        self.max_retries = max_retries
         self.max_tokens = max_tokens
         self.label = f"Anthropic {self.model}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicProvider:
         return cls(settings.anthropic_api_key, settings.llm_model, base_url=settings.anthropic_base_url,
-                   timeout=settings.llm_timeout_seconds)
+                   timeout=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -54,15 +55,8 @@ class AnthropicProvider:
                 model=self.model, max_tokens=self.max_tokens, system=system,
                 messages=cast(Any, wire_messages(messages)), tools=cast(Any, list(tools)) if tools else anthropic.omit,
             )
-        except anthropic.APITimeoutError:
-            raise timeout_failure(self.label, self.timeout) from None
-        except anthropic.APIConnectionError:
-            raise connection_failure(self.label, self.base_url) from None
-        except anthropic.APIStatusError as error:
-            raise status_failure(self.label, error.status_code, error.api_message or error.message,
-                                 "ANTHROPIC_API_KEY") from None
         except anthropic.AnthropicError as error:
-            raise ProviderError(f"The language model ({self.label}) failed: {error}") from None
+            raise api_failure(anthropic, error, self, "ANTHROPIC_API_KEY") from None
         return completion(response)
 
 

@@ -13,7 +13,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from calendar_agent.settings import Settings
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
 from chat_bridge.agent.providers import (
-    ProviderError, ToolSpec, connection_failure, status_failure, timeout_failure,
+    ProviderError, ToolSpec, api_failure,
 )
 
 DEFAULT_MODEL = "gpt-4.1"
@@ -23,23 +23,24 @@ PLACEHOLDER_KEY = "not-needed"
 
 
 class OpenAIProvider:
-    """Chat Completions through `AsyncOpenAI`; retries are left to `RetryingProvider`."""
+    """Chat Completions through `AsyncOpenAI`; the SDK retries what is worth retrying."""
 
     def __init__(
-        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0
+        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0, max_retries: int = 2
     ) -> None:
         self.base_url = base_url or DEFAULT_BASE_URL
         self.client = openai.AsyncOpenAI(
-            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=0, timeout=timeout
+            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=max_retries, timeout=timeout
         )
         self.model = model or DEFAULT_MODEL
         self.timeout = timeout
+        self.max_retries = max_retries
         self.label = f"OpenAI {self.model}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIProvider:
         return cls(settings.openai_api_key, settings.llm_model, base_url=settings.openai_base_url,
-                   timeout=settings.llm_timeout_seconds)
+                   timeout=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -57,27 +58,14 @@ class OpenAIProvider:
                 model=self.model, messages=cast(Any, wire_messages(system, messages)),
                 tools=cast(Any, list(tools)) if tools else openai.omit,
             )
-        except openai.APITimeoutError:
-            raise timeout_failure(self.label, self.timeout) from None
-        except openai.APIConnectionError:
-            raise connection_failure(self.label, self.base_url) from None
-        except openai.APIStatusError as error:
-            raise status_failure(self.label, error.status_code, api_message(error), "OPENAI_API_KEY") from None
         except openai.OpenAIError as error:
-            raise ProviderError(f"The language model ({self.label}) failed: {error}") from None
+            raise api_failure(openai, error, self, "OPENAI_API_KEY") from None
         return self._completion(response)
 
     def _completion(self, response: ChatCompletion) -> Completion:
         if not response.choices:
             raise ProviderError(f"The language model ({self.label}) returned no answer.")
         return completion(response.choices[0].message)
-
-
-def api_message(error: openai.APIStatusError) -> str:
-    """The API's own sentence (`error.message` of the body) rather than the SDK's "Error code: ..." line."""
-    body = error.body
-    message = body.get("message") if isinstance(body, dict) else None
-    return message if isinstance(message, str) else error.message
 
 
 def wire_messages(system: str, turns: Sequence[Turn]) -> list[dict[str, Any]]:

@@ -1,10 +1,8 @@
-"""The LLM provider port: one small protocol, its errors, bounded retries, and the factory from settings."""
+"""The LLM provider port: one small protocol, its errors (after the SDKs' own retries), the factory from settings."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from mcp.types import Tool
@@ -64,65 +62,42 @@ def connection_failure(label: str, base_url: str) -> ProviderUnavailable:
     return ProviderUnavailable(label, f"it could not be reached at {base_url}")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a failing call is tried: exponential backoff, bounded."""
-
-    attempts: int = 3
-    first_delay: float = 1.0
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
-
-
-class RetryingProvider:
-    """Any provider, with `ProviderUnavailable` retried by a `RetryPolicy`."""
-
-    def __init__(
-        self,
-        inner: LLMProvider,
-        policy: RetryPolicy = RetryPolicy(),
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.inner = inner
-        self.policy = policy
-        self.sleep = sleep
-
-    def tool_specs(self, tools: Sequence[Tool]) -> list[ToolSpec]:
-        return self.inner.tool_specs(tools)
-
-    async def complete(self, system: str, messages: Sequence[Turn], tools: Sequence[ToolSpec]) -> Completion:
-        for attempt in range(1, self.policy.attempts):
-            try:
-                return await self.inner.complete(system, messages, tools)
-            except ProviderUnavailable:
-                await self.sleep(self.policy.delay(attempt))
-        try:
-            return await self.inner.complete(system, messages, tools)
-        except ProviderUnavailable as error:
-            raise gave_up(error, self.policy.attempts) from error
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 def gave_up(error: ProviderUnavailable, attempts: int) -> ProviderError:
     tries = "once" if attempts == 1 else f"{attempts} times"
     return ProviderError(f"The language model ({error.label}) is unavailable: {error.reason} (tried {tries}). "
                          "The message is kept; try again in a moment.")
 
 
-def build_provider(settings: Settings, policy: RetryPolicy = RetryPolicy()) -> LLMProvider:
-    """The provider LLM_PROVIDER names, configured from the settings, with retries."""
+def api_failure(sdk: Any, error: Exception, provider: Any, key_setting: str) -> ProviderError:
+    """The operator's sentence for an error of either SDK (`anthropic` or `openai`: the same classes),
+    raised once the SDK's own retries are spent."""
+    failure: ProviderError
+    if isinstance(error, sdk.APITimeoutError):
+        failure = timeout_failure(provider.label, provider.timeout)
+    elif isinstance(error, sdk.APIConnectionError):
+        failure = connection_failure(provider.label, provider.base_url)
+    elif isinstance(error, sdk.APIStatusError):
+        failure = status_failure(provider.label, error.status_code, _api_sentence(error), key_setting)
+    else:
+        failure = ProviderError(f"The language model ({provider.label}) failed: {error}")
+    return gave_up(failure, provider.max_retries + 1) if isinstance(failure, ProviderUnavailable) else failure
+
+
+def _api_sentence(error: Any) -> str:
+    """The API's own sentence rather than the SDK's "Error code: ..." line: OpenAI's body is the error
+    object; Anthropic's SDK reads it out as `api_message`."""
+    body = error.body
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) else (getattr(error, "api_message", None) or error.message)
+
+
+def build_provider(settings: Settings) -> LLMProvider:
+    """The provider LLM_PROVIDER names, configured from the settings (its SDK retries LLM_MAX_RETRIES times)."""
     # Imported here so that each SDK loads only when it is the one in use.
     if settings.llm_provider == "openai":
         from chat_bridge.agent.openai_chat import OpenAIProvider
 
-        inner: LLMProvider = OpenAIProvider.from_settings(settings)
-    else:
-        from chat_bridge.agent.anthropic_messages import AnthropicProvider
+        return OpenAIProvider.from_settings(settings)
+    from chat_bridge.agent.anthropic_messages import AnthropicProvider
 
-        inner = AnthropicProvider.from_settings(settings)
-    return RetryingProvider(inner, policy)
+    return AnthropicProvider.from_settings(settings)

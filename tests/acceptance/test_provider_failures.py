@@ -1,7 +1,7 @@
 """Operator stories of a model provider failing in the middle of a turn, after a tool already ran.
 
-The provider's client retries a server error (3 attempts, 1 s then 2 s apart: `RetryPolicy`, not a
-setting) and never a 400.
+The provider's SDK retries a server error (LLM_MAX_RETRIES, 2 by default: 3 attempts, backoff with
+jitter, honouring Retry-After) and never a 400.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from calendar_agent.composition import Services, build_services
 from calendar_agent.settings import Settings
 from chat_bridge import security
 from chat_bridge.agent.agents import build_system_agent_turn
-from chat_bridge.agent.providers import LLMProvider, RetryPolicy, build_provider
+from chat_bridge.agent.providers import LLMProvider, build_provider
 from chat_bridge.agent.sessions import in_memory_sessions
 from chat_bridge.app import BridgeContext, build_app, unconfigured_agent
 from chat_bridge.confirmations import ConfirmationBroker
@@ -168,7 +168,7 @@ def system_agent(settings: Settings, services: Services, broker: ConfirmationBro
                  stack: AsyncExitStack) -> Callable[[AgentKind, BridgeContext], AgentTurn]:
     """The real system agent: the provider from settings (the fake Anthropic API), the system MCP tools in
     memory, operators' confirmations through `broker`. Customers' messages are not answered here."""
-    provider: LLMProvider = build_provider(settings, RetryPolicy(attempts=2, first_delay=0))
+    provider: LLMProvider = build_provider(settings.model_copy(update={"llm_max_retries": 1}))
     stack.push_async_callback(provider.aclose)
     queries = SystemAgentQueryService(services.db, services.config, services.clock, services.search)
     server = build_system_server(services, services.batch, queries,

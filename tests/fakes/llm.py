@@ -39,7 +39,11 @@ class Reply:
 
 @dataclass(frozen=True)
 class Failure:
+    """An error status. `retry_after` (seconds) is sent as `retry-after-ms`, which both SDKs honour: the
+    scripted failures ask for a near-immediate retry, so the SDKs' backoff never slows the tests."""
+
     status: int
+    retry_after: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,8 @@ class ScriptedLLM:
             await self._stall(step.seconds)
             return JSONResponse(self.render(Reply("(too late)"), body["model"]))
         if isinstance(step, Failure):
-            return JSONResponse(self.error(step.status, f"scripted failure {step.status}"), status_code=step.status)
+            return JSONResponse(self.error(step.status, f"scripted failure {step.status}"), status_code=step.status,
+                                headers={"retry-after-ms": f"{step.retry_after * 1000:g}"})
         if isinstance(step, Respond):
             return self._respond(step, body)
         return JSONResponse(self.render(step, body["model"]))

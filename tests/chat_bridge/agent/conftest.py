@@ -14,7 +14,7 @@ from chat_bridge.agent.providers import LLMProvider, build_provider
 from chat_bridge.agent.sessions import in_memory_sessions
 from chat_bridge.agent.turns import ConversationTurn
 from chat_bridge.confirmations import ConfirmationBroker
-from tests.chat_bridge.agent.support import NO_WAIT, build_toolbox, settings_for
+from tests.chat_bridge.agent.support import build_toolbox, settings_for
 from tests.fakes.events import RecordingSink
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401 (fixtures)
 from tests.fakes.llm import ScriptedLLM
@@ -34,7 +34,7 @@ def settings(llm: ScriptedLLM) -> Settings:
 
 @pytest.fixture
 async def provider(settings: Settings) -> AsyncIterator[LLMProvider]:
-    provider = build_provider(settings, NO_WAIT)
+    provider = build_provider(settings)
     yield provider
     await provider.aclose()
 

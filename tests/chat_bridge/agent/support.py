@@ -12,11 +12,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
 from calendar_agent.settings import Settings, load_settings
-from chat_bridge.agent.providers import LLMProvider, RetryPolicy, build_provider
+from chat_bridge.agent.providers import LLMProvider, build_provider
 from tests.fakes.llm import ScriptedLLM
 
 OPERATOR = "12125550123"  # the system agent's chat: the operator writes as `secretary`
-NO_WAIT = RetryPolicy(attempts=3, first_delay=0)
 
 
 class ConfirmCancel(BaseModel):
@@ -67,7 +66,7 @@ def settings_for(llm: ScriptedLLM, **overrides: Any) -> Settings:
 @asynccontextmanager
 async def provider_for(llm: ScriptedLLM, **overrides: Any) -> AsyncIterator[LLMProvider]:
     """A provider on the fake `llm` with these settings, closed after the block."""
-    provider = build_provider(settings_for(llm, **overrides), NO_WAIT)
+    provider = build_provider(settings_for(llm, **overrides))
     try:
         yield provider
     finally:

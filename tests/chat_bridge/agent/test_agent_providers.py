@@ -1,17 +1,13 @@
-"""Both providers against their fake APIs: answers, retries with backoff, readable errors."""
+"""Both providers against their fake APIs: answers, the SDKs' retries, readable errors."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import pytest
 
 from chat_bridge.agent.anthropic_messages import AnthropicProvider
 from chat_bridge.agent.messages import Completion, ToolCall, ToolResult, Turn
 from chat_bridge.agent.openai_chat import OpenAIProvider
-from chat_bridge.agent.providers import (
-    LLMProvider, ProviderError, ProviderUnavailable, RetryingProvider, RetryPolicy, ToolSpec, build_provider,
-)
+from chat_bridge.agent.providers import LLMProvider, ProviderError, build_provider
 from tests.chat_bridge.agent.support import provider_for, settings_for
 from tests.fakes.llm import Call, Failure, Reply, ScriptedLLM, Stall
 
@@ -121,41 +117,14 @@ async def test_an_unreachable_endpoint_is_a_readable_error(llm: ScriptedLLM) -> 
     assert "could not be reached at http://127.0.0.1:9" in str(failure.value)
 
 
-def test_the_backoff_doubles_and_is_bounded() -> None:
-    policy = RetryPolicy(attempts=5, first_delay=1.0, max_delay=3.0)
+async def test_retries_are_the_sdks_and_follow_the_setting(llm: ScriptedLLM) -> None:
+    llm.script(Failure(503), Failure(503))
 
-    assert [policy.delay(attempt) for attempt in range(1, 5)] == [1.0, 2.0, 3.0, 3.0]
+    async with provider_for(llm, llm_max_retries=0) as provider:
+        with pytest.raises(ProviderError) as failure:
+            await provider.complete("Be kind.", HELLO, [])
 
-
-class Flaky:
-    """A provider that is unavailable a given number of times, then answers."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-
-    def tool_specs(self, tools: Sequence[object]) -> list[ToolSpec]:
-        return []
-
-    async def complete(self, system: str, messages: Sequence[Turn], tools: Sequence[ToolSpec]) -> Completion:
-        if self.failures:
-            self.failures -= 1
-            raise ProviderUnavailable("Flaky", "it is flaky")
-        return Completion("ok")
-
-    async def aclose(self) -> None:
-        return None
-
-
-async def test_retries_wait_by_the_policy_between_attempts() -> None:
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    retrying = RetryingProvider(Flaky(2), RetryPolicy(attempts=3, first_delay=0.5), sleep)
-
-    assert (await retrying.complete("", HELLO, [])).text == "ok"
-    assert waits == [0.5, 1.0]
+    assert len(llm.bodies) == 1 and "(HTTP 503) (tried once)" in str(failure.value)
 
 
 @pytest.mark.parametrize(("name", "kind"), [("anthropic", AnthropicProvider), ("openai", OpenAIProvider)])
@@ -164,5 +133,6 @@ async def test_the_factory_builds_the_configured_provider(
 ) -> None:
     provider = build_provider(settings_for(request.getfixturevalue(f"{name}_api")))
 
-    assert isinstance(provider, RetryingProvider) and isinstance(provider.inner, kind)
+    assert isinstance(provider, (AnthropicProvider, OpenAIProvider)) and isinstance(provider, kind)
+    assert provider.client.max_retries == 2
     await provider.aclose()
