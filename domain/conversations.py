@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -123,13 +122,6 @@ class ConversationService:
                 turns.append({"role": mapped, "content": text})
         return turns
 
-    async def messages_between(self, start: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
-        """(wa_id, role, timestamp) of every message in [start, end), for conversation analysis."""
-        query = select(ConversationMessage.wa_id, ConversationMessage.role, ConversationMessage.timestamp).where(
-            ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end
-        )
-        async with self.db.reading() as session:
-            return list((await session.execute(query)))
 
 
 def model_role(role: str, system_chat: bool) -> str | None:

@@ -96,7 +96,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not applied: another item of this atomic batch failed.",
         "لم يُنفّذ: فشل عنصر آخر في هذه الدفعة الذرية.",
     ),
-    "customer_blocked": ("This customer is blocked.", "هذا العميل محظور."),
     "invalid_name": (
         "The name is not valid: at most {max} characters, with no control characters.",
         "الاسم غير صالح: {max} حرفًا على الأكثر، دون أحرف تحكم.",
