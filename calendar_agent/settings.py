@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     capacity_agent: int = Field(default=5, ge=0)
     capacity_operator: int = Field(default=6, ge=0)
     type_capacity: str = ""
-    reservation_types: str = "0:Check-up,1:Follow-up"
+    reservation_types: str = "0:Check-up|كشف,1:Follow-up|مراجعة"  # id:English name|Arabic name
     history_limit: int = Field(default=30, gt=0)
 
     llm_provider: Literal["anthropic", "openai"] = "anthropic"
@@ -153,7 +153,8 @@ class Settings(BaseSettings):
             capacity={BookingSource.AGENT: self.capacity_agent, BookingSource.OPERATOR: self.capacity_operator},
             type_capacity={k: int(v) for k, v in parse_pairs(self.type_capacity).items()},
             reservation_types=tuple(
-                ReservationType(id=k, name=v) for k, v in parse_pairs(self.reservation_types).items()
+                ReservationType(id=k, name=v.partition("|")[0].strip(), name_ar=v.partition("|")[2].strip())
+                for k, v in parse_pairs(self.reservation_types).items()
             ),
             history_limit=self.history_limit,
             system_agent_wa_id=self.system_agent_wa_id,

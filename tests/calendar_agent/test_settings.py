@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 
 from calendar_agent.settings import SettingsError, load_settings
-from domain.config import BookingSource
+from domain.config import BookingSource, ClinicConfig
 
 
 def test_defaults_are_the_clinics_rules() -> None:
@@ -14,7 +14,7 @@ def test_defaults_are_the_clinics_rules() -> None:
     assert config.week["friday"] is None
     assert config.week["saturday"] is not None and config.week["saturday"].opens == time(16)
     assert config.capacity == {BookingSource.AGENT: 5, BookingSource.OPERATOR: 6}
-    assert [t.name for t in config.reservation_types] == ["Check-up", "Follow-up"]
+    assert config.reservation_types == ClinicConfig().reservation_types  # Arabic names included
     assert config.system_agent_wa_id == "12125550123"
 
 
@@ -25,6 +25,13 @@ def test_the_environment_overrides_the_schedule(monkeypatch: pytest.MonkeyPatch)
     config = load_settings().clinic_config()
     assert config.week["friday"] is not None and config.week["friday"].closes == time(12)
     assert config.slot_minutes == 60 and config.type_capacity == {1: 2}
+
+
+def test_a_reservation_type_may_give_its_arabic_name_after_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESERVATION_TYPES", "0:Check-up|كشف,1:Cleaning,2:Whitening | تبييض")
+    types = load_settings().clinic_config().reservation_types
+    assert [(t.id, t.name, t.name_ar) for t in types] == [(0, "Check-up", "كشف"), (1, "Cleaning", ""),
+                                                          (2, "Whitening", "تبييض")]
 
 
 @pytest.mark.parametrize(
