@@ -20,7 +20,6 @@ from calendar_agent.settings import Settings
 from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.schedule import clinic_today
-from domain.system_agent.queries import SystemAgentQueryService
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
@@ -87,9 +86,8 @@ class Console:
         if not start:
             return bad_request("missing_parameter", "start is required, as YYYY-MM-DD.")
         services = request_services(request)
-        queries = SystemAgentQueryService(services.db, services.config, services.clock, services.search)
         try:
-            snapshot = await queries.reservation_snapshot(start, request.query_params.get("end") or start)
+            snapshot = await services.queries.reservation_snapshot(start, request.query_params.get("end") or start)
         except DomainError as error:
             return JSONResponse({"error": error.to_dict()}, status_code=400)
         return JSONResponse(snapshot)

@@ -16,10 +16,10 @@ from chat_bridge.agent.turns import ConversationTurn, ReplyDelivery
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.ports import EventSink
 from domain.clock import Clock
-from domain.config import BookingSource, ClinicConfig
+from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig
 from prompts.loader import customer_agent_prompt, system_agent_prompt
 
-CLINIC_WEEK = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+CLINIC_WEEK = WEEKDAY_NAMES[6:] + WEEKDAY_NAMES[:6]  # the clinic's week begins on Sunday
 
 
 @dataclass(frozen=True)
