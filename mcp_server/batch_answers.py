@@ -21,7 +21,8 @@ COLUMNS = ["index", "status", "reservation_id", "wa_id", "action", "date", "time
 
 class BatchAnswer(BaseModel):
     """The fields every batch answer has. Also, when they apply: `failures` (the failed or skipped items
-    grouped by reason: code, sentence, whole count, the first 200 items of each), `sample` (a table of items) or `items` (detailed),
+    grouped by reason: code, sentence, whole count, the first 200 items of each), `sample` (a table of
+    items) or `items` (detailed),
     `confirmation` and `next_step` (needs_confirmation), `matched_customers`, tool, mode, errors,
     items_truncated, undone_batch_id, truncated. The output schema lists only the first four, to keep
     tools/list small."""

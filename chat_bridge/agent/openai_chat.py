@@ -26,7 +26,8 @@ class OpenAIProvider:
     """Chat Completions through `AsyncOpenAI`; the SDK retries what is worth retrying."""
 
     def __init__(
-        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0, max_retries: int = 2
+        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0,
+        max_retries: int = 2,
     ) -> None:
         self.base_url = base_url or DEFAULT_BASE_URL
         self.client = openai.AsyncOpenAI(

@@ -271,7 +271,8 @@ class SystemAgentBatchService:
         # SQLAlchemy's cache, and these can weigh megabytes.
         await session.execute(_RECORD.values(changes=json_text(session, "changes")), {
             "id": report.batch_id, "tool": report.tool, "actor": options.actor, "arguments": _jsonable(arguments),
-            "result": report.to_dict("summary", failure_items=None), "changes": changes, "idempotency_key": options.idempotency_key,
+            "result": report.to_dict("summary", failure_items=None), "changes": changes,
+            "idempotency_key": options.idempotency_key,
             "created_at": utcnow()})
 
     async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:
