@@ -118,68 +118,55 @@ def create_database(url: str, **engine_options: Any) -> Database:
 SQLITE_CACHE = "PRAGMA cache_size=-16384"  # KiB
 
 
-def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
-    """A synchronous engine over the same SQLite file whose connections refuse to write; None for an
-    in-memory database, which another engine would not see."""
+def _sqlite_file(url: str) -> bool:
+    """Whether `url` names a file another engine can open too (an in-memory database it would not see)."""
     parsed = make_url(url)
-    if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
-        return None
-    # A short busy timeout: a reader runs on the event loop, and in WAL mode it only waits in rare recoveries.
-    reader = create_engine(parsed.set(drivername="sqlite"), connect_args={"timeout": 5, "check_same_thread": False},
-                           **engine_options)
+    return parsed.database not in (None, "", ":memory:") and parsed.query.get("mode") != "memory"
 
-    @event.listens_for(reader, "connect")
+
+def _sqlite_rules(engine: Engine, begin: str, *pragmas: str) -> None:
+    """Every connection of `engine` runs `pragmas`, and each transaction starts with `begin` (SQLAlchemy
+    emits it, not pysqlite, whose implicit BEGIN is always DEFERRED)."""
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA query_only=ON")
-        dbapi_connection.execute(SQLITE_CACHE)
+        cursor = dbapi_connection.cursor()
+        for pragma in (*pragmas, SQLITE_CACHE):
+            cursor.execute(pragma)
+        cursor.close()
 
-    @event.listens_for(reader, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # DEFERRED: a reader takes no write lock; in WAL mode it reads one snapshot until it ends.
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)
 
+
+# Readers: DEFERRED takes no write lock, and in WAL mode a reader reads one snapshot until it ends; its
+# connections refuse to write. A short busy timeout: in WAL mode a reader only waits in rare recoveries.
+_READER = ("BEGIN", "PRAGMA query_only=ON")
+
+
+def _sqlite_reader(url: str, **engine_options: Any) -> Engine | None:
+    """A synchronous engine over the same SQLite file for `Database.read` (it runs on the event loop)."""
+    if not _sqlite_file(url):
+        return None
+    reader = create_engine(make_url(url).set(drivername="sqlite"),
+                           connect_args={"timeout": 5, "check_same_thread": False}, **engine_options)
+    _sqlite_rules(reader, *_READER)
     return reader
 
 
 def _sqlite_async_reader(url: str, **engine_options: Any) -> AsyncEngine | None:
-    """An async engine over the same SQLite file for `Database.reading`: deferred transactions on
-    connections that refuse to write; None for an in-memory database."""
-    parsed = make_url(url)
-    if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+    """An async engine over the same SQLite file for `Database.reading`."""
+    if not _sqlite_file(url):
         return None
     engine = create_async_engine(url, connect_args={"timeout": 5}, **engine_options)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.execute(SQLITE_CACHE)
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
+    _sqlite_rules(engine.sync_engine, *_READER)
     return engine
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit BEGIN is DEFERRED).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(SQLITE_CACHE)
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _sqlite_rules(engine.sync_engine, "BEGIN IMMEDIATE",
+                  "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
 
 
 def lock_key(*parts: object) -> int:
