@@ -136,6 +136,14 @@ class Settings(BaseSettings):
         parse_pairs(value)
         return value
 
+    @field_validator("reservation_types")
+    @classmethod
+    def _type_names(cls, value: str) -> str:
+        for type_id, names in parse_pairs(value).items():
+            if not names.partition("|")[0].strip():
+                raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:

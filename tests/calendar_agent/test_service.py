@@ -21,6 +21,7 @@ from websockets.typing import Origin
 
 from calendar_agent.composition import Services
 from calendar_agent.service import build_service_app
+from domain.store import ensure_customers
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, inbound, next_event, serve_on_loopback, signed  # noqa: F401
 from tests.fakes.llm import Call, Reply, ScriptedLLM
@@ -108,6 +109,16 @@ async def test_calendar_changes_reach_every_sidebar(service: Service) -> None:
 async def test_contacts_list_the_agent_on_a_fresh_database(service: Service) -> None:
     contacts = (await service.http.get("/customers/names")).json()
     assert contacts[0]["wa_id"] == AGENT and contacts[0]["name"] == "Calendar AI Assistant"
+
+
+async def test_the_console_reads_while_a_writer_holds_the_calendar(service: Service) -> None:
+    await service.services.customers.ensure(CUSTOMER, "Sara Khan")
+    async with service.services.db.unit_of_work() as session:  # holds SQLite's write lock until it ends
+        await ensure_customers(session, {"966509990001": "Not Yet Committed"})
+        contacts = (await service.http.get("/customers/names")).json()
+        found = (await service.http.get("/customers/search", params={"q": "Sara"})).json()
+    assert [c["wa_id"] for c in contacts] == [AGENT, CUSTOMER]
+    assert [hit["wa_id"] for hit in found] == [CUSTOMER]
 
 
 async def test_a_customer_on_whatsapp_gets_the_customer_assistant_and_never_a_system_tool(service: Service) -> None:

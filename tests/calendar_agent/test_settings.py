@@ -37,7 +37,7 @@ def test_a_reservation_type_may_give_its_arabic_name_after_a_bar(monkeypatch: py
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("HOURS_SUNDAY", "17:00-11:00"), ("TIMEZONE", "Mars/Base"), ("SLOT_MINUTES", "zero"),
-     ("RESERVATION_TYPES", "check-up"), ("CAPACITY_AGENT", "-1")],
+     ("RESERVATION_TYPES", "check-up"), ("RESERVATION_TYPES", "0:|كشف"), ("CAPACITY_AGENT", "-1")],
 )
 def test_a_bad_value_fails_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
