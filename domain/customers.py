@@ -13,14 +13,14 @@ from domain.database import Database, note_change
 from domain.errors import DomainError
 from domain.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
-from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED, Listed, ensure_customers
+from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED, ListParameters, ensure_customers
 from domain.views import local_iso
 
 async def customer_names(session: AsyncSession, wa_ids: Iterable[str]) -> dict[str, str | None]:
     wanted = sorted(set(wa_ids))
     if not wanted:
         return {}
-    listed = Listed(session)
+    listed = ListParameters(session)
     rows = await session.execute(select(Customer.wa_id, Customer.name).where(listed.one_of(Customer.wa_id, wanted)),
                                  listed.values)
     return {wa_id: name for wa_id, name in rows}

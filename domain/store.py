@@ -55,7 +55,7 @@ async def load_state(
     customers, days, ids = sorted(set(wa_ids)), sorted(set(dates)), sorted(set(reservation_ids))
     conditions: list[ColumnElement[bool]] = [
         and_(Reservation.date == day, Reservation.time_slot == slot) for day, slot in sorted(set(slots))]
-    listed = Listed(session)
+    listed = ListParameters(session)
     if customers:
         conditions.append(and_(listed.one_of(Reservation.wa_id, customers), Reservation.date >= since))
     if days:
@@ -70,7 +70,7 @@ async def load_state(
     return CalendarState.of(Booking(*row) for row in rows)
 
 
-class Listed:
+class ListParameters:
     """`column IN values` for any number of values, each list one parameter (a statement takes at most
     32,767): on PostgreSQL an array (`= ANY`), on SQLite a JSON array read by `json_each`. The lists go
     with the execution (`values`), not into the statement: SQLAlchemy keeps the first statement of each
@@ -145,12 +145,12 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     groups: dict[tuple[Any, ...], list[int]] = {}
     for _, booking in updated:
         groups.setdefault(tuple(getattr(booking, name) for name in columns), []).append(booking.id)
-    listed = Listed(session)
+    listed = ListParameters(session)
     if len(groups) > _FEW_GROUPS:
         await session.execute(_update_from_rows(listed, [b for _, b in updated], columns, now), listed.values)
         return ids
     for values, row_ids in groups.items():
-        listed = Listed(session)
+        listed = ListParameters(session)
         changed = dict(zip(columns, values, strict=True))
         await session.execute(update(Reservation).where(listed.one_of(Reservation.id, row_ids))
                               .values(**changed, **_stamps(changed.get("status"), now, "status" in changed))
@@ -169,7 +169,9 @@ def _stamps(status: Any, now: datetime, status_changes: bool) -> dict[str, Any]:
     return {"updated_at": now, "cancelled_at": now if status == CANCELLED else None}
 
 
-def _update_from_rows(listed: Listed, bookings: list[Booking], columns: list[str], now: datetime) -> Update:
+def _update_from_rows(
+    listed: ListParameters, bookings: list[Booking], columns: list[str], now: datetime
+) -> Update:
     """UPDATE reservations FROM the rows given as one parameter per column (PostgreSQL: arrays through
     unnest) or one JSON array of rows (SQLite: json_each)."""
     values: dict[str, Any]
