@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx2  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
-from calendar_agent.composition import build_services  # noqa: E402
+from domain.services import build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
-from calendar_agent.service import build_service_app  # noqa: E402
+from calendar_agent.bootstrap.serve import build_service_app  # noqa: E402
 from calendar_agent.settings import load_settings  # noqa: E402
 from domain.database import create_database  # noqa: E402
 from domain.demo import seed_demo  # noqa: E402

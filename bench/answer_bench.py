@@ -30,7 +30,7 @@ from mcp import Client  # noqa: E402
 from mcp.server import MCPServer  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from calendar_agent.composition import Services, build_services  # noqa: E402
+from domain.services import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from chat_bridge.agent.loop import clip, result_text  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402

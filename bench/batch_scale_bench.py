@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from calendar_agent.composition import build_services  # noqa: E402
+from domain.services import build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import BookingSource, ClinicConfig, OpeningHours  # noqa: E402
 from domain.database import create_database  # noqa: E402

@@ -32,10 +32,11 @@ import uvicorn  # noqa: E402
 
 from calendar_agent.migrate import upgrade  # noqa: E402
 from calendar_agent.settings import load_settings  # noqa: E402
-from chat_bridge.app import BridgeContext, build_app  # noqa: E402
+from calendar_agent.bootstrap.serve import build_service_app  # noqa: E402
 from chat_bridge.events import new_message_event  # noqa: E402
 from chat_bridge.ports import AgentTurn  # noqa: E402
 from chat_bridge.queue import AgentKind  # noqa: E402
+from chat_bridge.state import BridgeContext  # noqa: E402
 from domain.database import create_database  # noqa: E402
 from domain.demo import is_empty  # noqa: E402
 
@@ -73,7 +74,7 @@ def serve_bridge(database_url: str, channel: Connection) -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)  # connections wait in the backlog until uvicorn has started
     channel.send(listener.getsockname()[1])
-    app = build_app(settings, agent_turn_factory=agents.turn_for)
+    app = build_service_app(settings, agents=agents.turn_for)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     asyncio.run(serve_until_told(server, listener, channel))
     channel.send(dict(agents.seen))  # after the lifespan drained every queued turn

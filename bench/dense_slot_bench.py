@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from calendar_agent.composition import Services, build_services  # noqa: E402
+from domain.services import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import BookingSource, ClinicConfig  # noqa: E402
 from domain.database import create_database  # noqa: E402

@@ -35,7 +35,7 @@ import asyncpg  # noqa: E402
 from mcp import Client  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from calendar_agent.composition import Services, build_services  # noqa: E402
+from domain.services import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
 from domain.database import create_database  # noqa: E402

@@ -112,20 +112,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from calendar_agent.http_server import server_config
-    from calendar_agent.service import build_service_app
-    from chat_bridge.security import is_loopback
+    from calendar_agent.bootstrap.serve import build_service_app
+    from calendar_agent.network import is_loopback_host
 
     prepare_database(settings, create_folder=False)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
-    app = build_service_app(settings, host=args.host, public=not is_loopback(args.host))
+    app = build_service_app(settings, host=args.host, public=not is_loopback_host(args.host))
     print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
     uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="info")).run()
     return 0
 
 
 def _mcp(settings: Settings, args: argparse.Namespace) -> int:
-    from mcp_server.runner import run_mcp
+    from calendar_agent.bootstrap.mcp import run_mcp
 
     prepare_database(settings, create_folder=False)
     run_mcp(settings, http=args.http, host=args.host, port=args.port)

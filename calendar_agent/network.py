@@ -5,9 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
-LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
-LOOPBACK_ORIGINS = tuple(f"http://{h}" for h in LOOPBACK_HOSTS)
+from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 
 
 def is_loopback_host(host: str) -> bool:
@@ -32,13 +30,3 @@ def allowed_for(host: str, configured: str = "") -> tuple[list[str], list[str]]:
     origins = [f"{scheme}://{h}" for h in extra for scheme in ("http", "https")]
     return list(LOOPBACK_HOSTS) + extra, list(LOOPBACK_ORIGINS) + origins
 
-
-def matches(value: str, allowed: list[str] | tuple[str, ...]) -> bool:
-    """`value` (a Host header or an Origin) is one of `allowed`, where `x:*` is x with any port."""
-    value = value.lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if value == pattern or (pattern.endswith(":*") and value.startswith(pattern[:-1])
-                                and value[len(pattern) - 1:].isdigit()):
-            return True
-    return False

@@ -16,6 +16,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chat_bridge.agent.config import AgentConfig, ModelConfig
+from chat_bridge.config import BridgeConfig
+from chat_bridge.whatsapp import WhatsAppAccount
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 
 
@@ -168,6 +171,31 @@ class Settings(BaseSettings):
             system_agent_wa_id=self.system_agent_wa_id,
             system_agent_name=self.system_agent_name,
         )
+
+    def agent_config(self) -> AgentConfig:
+        """The agent runtime's view: the model (with the chosen provider's key and URL), prompts, rounds."""
+        anthropic = self.llm_provider == "anthropic"
+        model = ModelConfig(
+            provider=self.llm_provider, model=self.llm_model,
+            api_key=self.anthropic_api_key if anthropic else self.openai_api_key,
+            base_url=self.anthropic_base_url if anthropic else self.openai_base_url,
+            timeout_seconds=self.llm_timeout_seconds, max_retries=self.llm_max_retries,
+        )
+        return AgentConfig(model=model, max_rounds=self.llm_max_rounds, system_prompt=self.system_agent_prompt,
+                           customer_prompt=self.customer_agent_prompt, system_mcp_url=self.system_agent_mcp_url,
+                           system_mcp_token=self.system_agent_mcp_token)
+
+    def bridge_config(self) -> BridgeConfig:
+        """The bridge's view: the operators' token, Meta's webhook secrets, the confirmation limits."""
+        return BridgeConfig(
+            operator_token=self.operator_token or None, whatsapp_verify_token=self.whatsapp_verify_token,
+            whatsapp_app_secret=self.whatsapp_app_secret, confirmation_threshold=self.confirmation_threshold,
+            confirmation_timeout_seconds=self.confirmation_timeout_seconds,
+        )
+
+    def whatsapp_account(self) -> WhatsAppAccount:
+        return WhatsAppAccount(self.whatsapp_api_base_url.rstrip("/"), self.whatsapp_phone_number_id,
+                               self.whatsapp_access_token)
 
 
 def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:

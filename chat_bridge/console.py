@@ -1,6 +1,6 @@
 """The operator console: the sidebar page, its static files, and the read endpoints only the page needs.
 
-`console_routes(settings)` returns routes for the bridge app to include. The page, its files and `/config`
+`console_routes(config, model)` returns routes for the bridge app to include. The page, its files and `/config`
 hold no clinic data and must be reachable without the operator token (`PUBLIC_PATHS`), since the page is
 what asks for it; `/calendar` and `/agent/status` are operator endpoints behind the bridge's guard.
 """
@@ -15,24 +15,20 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from calendar_agent.composition import Services
-from calendar_agent.settings import Settings
+from domain.services import Services
+from chat_bridge.agent.config import ModelConfig
+from chat_bridge.config import BridgeConfig
 from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.schedule import clinic_today
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
-# What each provider needs before the agent can answer: its key, unless a self-hosted base URL stands in.
-PROVIDER_SETTINGS = {
-    "anthropic": ("ANTHROPIC_API_KEY", "anthropic_api_key", "anthropic_base_url"),
-    "openai": ("OPENAI_API_KEY", "openai_api_key", "openai_base_url"),
-}
 
 
-def console_routes(settings: Settings) -> list[BaseRoute]:
+def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
     """`/`, `/static`, `/config`, `/calendar` and `/agent/status`, for the bridge app to include."""
-    console = Console(settings)
+    console = Console(config, model)
     return [
         Route("/", console.page, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
@@ -42,27 +38,19 @@ def console_routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def agent_status(settings: Settings) -> dict[str, Any]:
+def agent_status(model: ModelConfig) -> dict[str, Any]:
     """Whether the system agent can reach a model, and the variables to set when it cannot."""
-    provider = settings.llm_provider
-    key_variable, key_field, base_url_field = PROVIDER_SETTINGS[provider]
-    configured = bool(getattr(settings, key_field) or getattr(settings, base_url_field))
-    missing = [] if configured else [key_variable]
-    return {"configured": configured, "provider": provider, "model": settings.llm_model or None,
-            "missing": missing, "message": None if configured else not_configured_message(provider, key_variable)}
-
-
-def not_configured_message(provider: str, key_variable: str) -> str:
-    return (f"The system agent has no language model: LLM_PROVIDER is {provider!r} and {key_variable} is not set. "
-            f"Set {key_variable} in .env (or choose another provider with LLM_PROVIDER), then restart the service.")
-
+    configured = model.configured
+    message = None if configured else model.missing_sentence()
+    return {"configured": configured, "provider": model.provider, "model": model.model or None,
+            "missing": [] if configured else [model.key_variable], "message": message}
 
 
 class Console:
-    """The console's endpoints over one settings object."""
+    """The console's endpoints: what the page needs to start, the calendar, the agent's status."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, config: BridgeConfig, model: ModelConfig) -> None:
+        self.bridge, self.model = config, model
 
     async def page(self, request: Request[Any]) -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -70,13 +58,13 @@ class Console:
     async def config(self, request: Request[Any]) -> JSONResponse:
         """What the page needs before anything else: who the system agent is, and whether to ask for a token."""
         services = request_services(request)
-        wa_id = self.settings.system_agent_wa_id
+        wa_id, name = services.config.system_agent_wa_id, services.config.system_agent_name
         return JSONResponse({
-            "system_agent": {"wa_id": wa_id, "name": self.settings.system_agent_name, "display": display_wa_id(wa_id)},
-            "token_required": bool(self.settings.operator_token),
+            "system_agent": {"wa_id": wa_id, "name": name, "display": display_wa_id(wa_id)},
+            "token_required": bool(self.bridge.operator_token),
             "timezone": services.config.timezone,
             "today": clinic_today(services.config, services.clock()).isoformat(),
-            "confirmation_threshold": self.settings.confirmation_threshold,
+            "confirmation_threshold": self.bridge.confirmation_threshold,
             "reservation_types": [{"id": t.id, "name": t.name} for t in services.config.reservation_types],
         })
 
@@ -93,7 +81,7 @@ class Console:
         return JSONResponse(snapshot)
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
-        return JSONResponse(agent_status(self.settings))
+        return JSONResponse(agent_status(self.model))
 
 
 def request_services(request: Request[Any]) -> Services:

@@ -17,7 +17,7 @@ from domain.conversations import ConversationService
 from domain.customers import CustomerService
 
 if TYPE_CHECKING:
-    from chat_bridge.app import State
+    from chat_bridge.state import State
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.identities import normalize_wa_id
 
 if TYPE_CHECKING:
-    from chat_bridge.app import State
+    from chat_bridge.state import State
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500

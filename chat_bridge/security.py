@@ -9,25 +9,20 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from calendar_agent.network import is_loopback_host, matches
-from calendar_agent.settings import Settings, SettingsError
-
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
 OPEN_PATHS = ("/health", "/webhook", "/mcp")
 POLICY_VIOLATION = 1008
 
 
-is_loopback = is_loopback_host
-
-
-def operator_token(settings: Settings, public: bool) -> str | None:
-    """The token operators must present, None when none is set on a loopback service.
-
-    A public service without `OPERATOR_TOKEN` refuses to start."""
-    if public and not settings.operator_token:
-        raise SettingsError("Invalid setting OPERATOR_TOKEN: it must be set when the service listens beyond "
-                            "loopback, or anyone who can reach it could act as an operator.")
-    return settings.operator_token or None
+def matches(value: str, allowed: Sequence[str]) -> bool:
+    """`value` (a Host header or an Origin) is one of `allowed`, where `x:*` is x with any port."""
+    value = value.lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if value == pattern or (pattern.endswith(":*") and value.startswith(pattern[:-1])
+                                and value[len(pattern) - 1:].isdigit()):
+            return True
+    return False
 
 
 def is_open_path(path: str, extra: Sequence[str] = ()) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from chat_bridge.events import new_message_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import ConversationQueue, EventSink
@@ -28,7 +28,7 @@ from domain.errors import DomainError
 from domain.identities import normalize_wa_id, readable_name
 
 if TYPE_CHECKING:
-    from chat_bridge.app import State
+    from chat_bridge.state import State
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Inbox:
 async def verify_subscription(request: Request[State]) -> Response:
     """`GET /webhook`: Meta's subscription check; the challenge back when the verify token matches."""
     params = request.query_params
-    token = request.state["settings"].whatsapp_verify_token
+    token = request.state["config"].whatsapp_verify_token
     given = params.get("hub.verify_token", "")
     if params.get("hub.mode") == "subscribe" and token and hmac.compare_digest(given.encode(), token.encode()):
         return PlainTextResponse(params.get("hub.challenge", ""))
@@ -185,7 +185,7 @@ async def verify_subscription(request: Request[State]) -> Response:
 async def receive_webhook(request: Request[State]) -> Response:
     """`POST /webhook`: the signature first (403 and nothing read when it is wrong), then every message."""
     body = await request.body()
-    if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), request.state["settings"].whatsapp_app_secret):
+    if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), request.state["config"].whatsapp_app_secret):
         return JSONResponse(error_body("invalid_signature", "The X-Hub-Signature-256 header is missing or wrong."),
                             status_code=403)
     inbox = request.state["inbox"]

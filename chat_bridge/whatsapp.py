@@ -7,8 +7,6 @@ from typing import Any
 
 import httpx2
 
-from calendar_agent.settings import Settings
-
 MAX_TEXT = 4096
 TIMEOUT_SECONDS = 15.0
 
@@ -24,11 +22,6 @@ class WhatsAppAccount:
     base_url: str
     phone_number_id: str
     access_token: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WhatsAppAccount:
-        return cls(settings.whatsapp_api_base_url.rstrip("/"), settings.whatsapp_phone_number_id,
-                   settings.whatsapp_access_token)
 
     @property
     def messages_url(self) -> str:

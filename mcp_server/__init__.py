@@ -5,5 +5,4 @@
 - `customer_server.build_customer_server(services, wa_id)`: one customer's tools, bound to their number.
 - `http.build_mcp_http_app(server, auth_token=...)`: streamable HTTP at `/mcp` (bearer token,
   Host/Origin checks); mounted in another app, enter its `lifespan()` from the host's lifespan.
-- `runner.run_mcp(settings, http=..., host=..., port=...)`: `calendar-agent mcp`, stdio or HTTP.
 """

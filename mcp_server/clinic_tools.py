@@ -8,7 +8,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
 from mcp_server.rendering import day_label, time_label

@@ -13,7 +13,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.config import BookingSource
 from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult

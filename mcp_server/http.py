@@ -30,7 +30,9 @@ from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
-from calendar_agent.network import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
+LOOPBACK_ORIGINS = tuple(f"http://{h}" for h in LOOPBACK_HOSTS)
 
 
 class MCPHttpApp:

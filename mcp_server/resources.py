@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.errors import DomainError
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.toolkit import invalid_params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.capacity import slot_capacity
 from domain.config import BookingSource, ClinicConfig
 from domain.system_agent.batch import SystemAgentBatchService

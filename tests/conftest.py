@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from calendar_agent.composition import Services, build_services
+from domain.services import Services, build_services
 from calendar_agent.migrate import upgrade
 from domain.config import ClinicConfig
 from domain.database import Database, create_database

@@ -6,16 +6,18 @@ from dataclasses import dataclass
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
-from calendar_agent.settings import Settings
-from domain.conversations import Audience
+from domain.services import Services
+from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.agent.loop import AgentLoop, SessionFactory
 from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions, remote_sessions
 from chat_bridge.agent.turns import ConversationTurn, ReplyDelivery
 from chat_bridge.confirmations import ConfirmationBroker
+from chat_bridge.events import system_agent_error_event
 from chat_bridge.ports import EventSink
+from chat_bridge.queue import AgentKind
 from domain.clock import Clock
+from domain.conversations import Audience
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig
 from prompts.loader import customer_agent_prompt, system_agent_prompt
 
@@ -58,35 +60,47 @@ def _hours(config: ClinicConfig, day: str) -> str:
     return f"{hours.opens:%H:%M}–{hours.closes:%H:%M}" if hours else "closed"
 
 
-def build_system_agent_turn(settings: Settings, services: Services, provider: LLMProvider, sessions: SessionFactory,
+def build_system_agent_turn(config: AgentConfig, services: Services, provider: LLMProvider, sessions: SessionFactory,
                             events: EventSink) -> ConversationTurn:
     """The operators' privileged calendar agent (the `SYSTEM_AGENT_WA_ID` chat)."""
-    text = system_agent_prompt(settings.system_agent_prompt)
+    text = system_agent_prompt(config.system_prompt)
     facts = clinic_facts(services.config, with_capacity=True)
-    return _turn(f"{text.rstrip()}\n\n{facts}", settings, services, provider, sessions, events, audience="system")
+    return _turn(f"{text.rstrip()}\n\n{facts}", config, services, provider, sessions, events, audience="system")
 
 
-def build_customer_turn(settings: Settings, services: Services, provider: LLMProvider, sessions: SessionFactory,
+def build_customer_turn(config: AgentConfig, services: Services, provider: LLMProvider, sessions: SessionFactory,
                         events: EventSink, deliver: ReplyDelivery) -> ConversationTurn:
     """The customers' WhatsApp assistant; `deliver` stores and sends each reply (the WhatsApp outbox)."""
-    text = customer_agent_prompt(settings.customer_agent_prompt)
+    text = customer_agent_prompt(config.customer_prompt)
     facts = clinic_facts(services.config)
-    return _turn(f"{text.rstrip()}\n\n{facts}", settings, services, provider, sessions, events, deliver, "customer")
+    return _turn(f"{text.rstrip()}\n\n{facts}", config, services, provider, sessions, events, deliver, "customer")
 
 
-def _turn(text: str, settings: Settings, services: Services, provider: LLMProvider, sessions: SessionFactory,
+def _turn(text: str, config: AgentConfig, services: Services, provider: LLMProvider, sessions: SessionFactory,
           events: EventSink, deliver: ReplyDelivery | None = None,
           audience: Audience | None = None) -> ConversationTurn:
     prompt = DatedPrompt(text, services.config, services.clock)
-    loop = AgentLoop(provider, prompt, sessions, max_rounds=settings.llm_max_rounds)
+    loop = AgentLoop(provider, prompt, sessions, max_rounds=config.max_rounds)
     return ConversationTurn(loop, services.conversations, events, deliver, audience)
 
 
-def system_agent_sessions(settings: Settings, broker: ConfirmationBroker,
+def system_agent_sessions(config: AgentConfig, broker: ConfirmationBroker,
                           server: MCPServer | None = None) -> SessionFactory:
     """SYSTEM_AGENT_MCP_URL's server with its bearer token when set, else `server` in memory."""
-    if settings.system_agent_mcp_url:
-        return remote_sessions(settings.system_agent_mcp_url, settings.system_agent_mcp_token, broker.elicit)
+    if config.system_mcp_url:
+        return remote_sessions(config.system_mcp_url, config.system_mcp_token, broker.elicit)
     if server is None:
         raise ValueError("SYSTEM_AGENT_MCP_URL is empty and no in-process MCP server was given")
     return in_memory_sessions(server, broker.elicit)
+
+
+class NoModel:
+    """No language model is configured: the operator is told which variable to set; nothing pretends.
+    Customers are left unanswered (their messages stay stored for when a model is configured)."""
+
+    def __init__(self, kind: AgentKind, events: EventSink, model: ModelConfig) -> None:
+        self.kind, self.events, self.model = kind, events, model
+
+    async def __call__(self, wa_id: str) -> None:
+        if self.kind is AgentKind.SYSTEM:
+            await self.events.publish(system_agent_error_event(wa_id, self.model.missing_sentence()))

@@ -10,7 +10,7 @@ import openai
 from mcp.types import Tool
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
-from calendar_agent.settings import Settings
+from chat_bridge.agent.config import ModelConfig
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
 from chat_bridge.agent.providers import (
     ProviderError, ToolSpec, api_failure,
@@ -39,9 +39,9 @@ class OpenAIProvider:
         self.label = f"OpenAI {self.model}"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAIProvider:
-        return cls(settings.openai_api_key, settings.llm_model, base_url=settings.openai_base_url,
-                   timeout=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
+    def from_config(cls, config: ModelConfig) -> OpenAIProvider:
+        return cls(config.api_key, config.model, base_url=config.base_url, timeout=config.timeout_seconds,
+                   max_retries=config.max_retries)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from mcp.types import Tool
 
-from calendar_agent.settings import Settings
+from chat_bridge.agent.config import ModelConfig
 from chat_bridge.agent.messages import Completion, Turn
 
 ToolSpec = dict[str, Any]
@@ -91,13 +91,13 @@ def _api_sentence(error: Any) -> str:
     return message if isinstance(message, str) else (getattr(error, "api_message", None) or error.message)
 
 
-def build_provider(settings: Settings) -> LLMProvider:
-    """The provider LLM_PROVIDER names, configured from the settings (its SDK retries LLM_MAX_RETRIES times)."""
+def build_provider(config: ModelConfig) -> LLMProvider:
+    """The provider `config` names (its SDK retries `config.max_retries` times)."""
     # Imported here so that each SDK loads only when it is the one in use.
-    if settings.llm_provider == "openai":
+    if config.provider == "openai":
         from chat_bridge.agent.openai_chat import OpenAIProvider
 
-        return OpenAIProvider.from_settings(settings)
+        return OpenAIProvider.from_config(config)
     from chat_bridge.agent.anthropic_messages import AnthropicProvider
 
-    return AnthropicProvider.from_settings(settings)
+    return AnthropicProvider.from_config(config)

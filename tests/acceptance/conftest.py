@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
-from calendar_agent.composition import Services
-from calendar_agent.service import build_service_app
+from domain.services import Services
+from calendar_agent.bootstrap.serve import build_service_app
 from tests.acceptance.support import Clinic
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401 (fixtures)

@@ -23,7 +23,7 @@ import httpx2
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.models import Reservation
 from domain.schedule import slots_for
 from tests.fakes.llm import ScriptedLLM

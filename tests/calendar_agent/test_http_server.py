@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from calendar_agent.composition import Services
-from calendar_agent.service import build_service_app
+from domain.services import Services
+from calendar_agent.bootstrap.serve import build_service_app
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401
 
 BOUND = 10.0  # seconds a test waits for the server to close: far beyond the deadlines set here

@@ -6,7 +6,7 @@ import asyncio
 
 from websockets.asyncio.client import connect
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from chat_bridge.queue import AgentKind
 from domain.models import ConversationMessage
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, bridge, graph_api,  # noqa: F401

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from tests.fakes.graph_api import FakeGraphApi, RunningBridge, bridge, graph_api, running_bridge  # noqa: F401
 
 CUSTOMER = "966501234567"
 AGENT = "12125550123"
-
-
-class Broker:
-    """A confirmation broker with one pending confirmation."""
-
-    def __init__(self, pending: str) -> None:
-        self.pending = pending
-        self.answers: list[tuple[str, bool]] = []
-
-    def answer(self, confirmation_id: str, accept: bool) -> bool:
-        if confirmation_id != self.pending:
-            return False
-        self.answers.append((confirmation_id, accept))
-        return True
-
-
-class AsyncBroker(Broker):
-    async def answer(self, confirmation_id: str, accept: bool) -> bool:  # type: ignore[override]
-        return super().answer(confirmation_id, accept)
 
 
 async def test_health_answers_ok(bridge: RunningBridge) -> None:
@@ -86,30 +67,9 @@ async def test_a_page_cursor_that_is_not_a_number_is_refused(bridge: RunningBrid
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_parameter")
 
 
-async def test_an_answer_reaches_the_confirmation_broker(services: Services, graph_api: FakeGraphApi) -> None:
-    broker = Broker("c-1")
-    async with running_bridge(services, graph_api, confirmations=broker) as bridge:
-        response = await bridge.http.post("/confirmations/c-1", json={"accept": True})
-    assert (response.status_code, response.json()) == (200, {"confirmation_id": "c-1", "accept": True})
-    assert broker.answers == [("c-1", True)]
-
-
-async def test_an_answer_reaches_an_async_confirmation_broker(services: Services, graph_api: FakeGraphApi) -> None:
-    broker = AsyncBroker("c-1")
-    async with running_bridge(services, graph_api, confirmations=broker) as bridge:
-        response = await bridge.http.post("/confirmations/c-1", json={"accept": False})
-    assert response.status_code == 200
-    assert broker.answers == [("c-1", False)]
-
-
-async def test_an_answer_to_an_unknown_confirmation_is_not_found(services: Services, graph_api: FakeGraphApi) -> None:
-    async with running_bridge(services, graph_api, confirmations=Broker("c-1")) as bridge:
-        response = await bridge.http.post("/confirmations/c-2", json={"accept": True})
+async def test_an_answer_to_an_unknown_confirmation_is_not_found(bridge: RunningBridge) -> None:
+    response = await bridge.http.post("/confirmations/c-2", json={"accept": True})
     assert (response.status_code, response.json()["error"]["code"]) == (404, "confirmation_not_found")
-
-
-async def test_an_answer_without_a_broker_is_not_found(bridge: RunningBridge) -> None:
-    assert (await bridge.http.post("/confirmations/c-1", json={"accept": True})).status_code == 404
 
 
 async def test_an_answer_that_is_not_a_boolean_is_refused(bridge: RunningBridge) -> None:

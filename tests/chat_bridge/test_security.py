@@ -8,10 +8,11 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from calendar_agent.settings import SettingsError
-from chat_bridge.app import build_app
-from chat_bridge.security import is_loopback, is_open_path
+from calendar_agent.bootstrap.serve import build_service_app
+from calendar_agent.network import is_loopback_host
+from chat_bridge.security import is_open_path
 from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, bridge_settings,  # noqa: F401
                                    graph_api, inbound, running_bridge, signed)
 
@@ -32,7 +33,7 @@ async def public_bridge(services: Services, graph_api: FakeGraphApi) -> AsyncIte
                                                 ("[::1]", True), ("0.0.0.0", False), ("192.168.1.5", False),
                                                 ("clinic.example", False)])
 def test_only_loopback_hosts_count_as_loopback(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
+    assert is_loopback_host(host) is loopback
 
 
 @pytest.mark.parametrize(("path", "extra", "is_open"), [
@@ -47,7 +48,7 @@ def test_open_paths_are_the_listed_ones_and_what_is_under_them(path: str, extra:
 
 def test_a_public_service_without_a_token_refuses_to_start(graph_api: FakeGraphApi) -> None:
     with pytest.raises(SettingsError, match="OPERATOR_TOKEN"):
-        build_app(bridge_settings(graph_api), public=True)
+        build_service_app(bridge_settings(graph_api), public=True)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATOR_CALLS)

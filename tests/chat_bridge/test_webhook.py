@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from chat_bridge.queue import AgentKind
 from chat_bridge.webhook import TEXT_ONLY_REPLY, valid_signature
 from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, bridge, graph_api,  # noqa: F401

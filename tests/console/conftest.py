@@ -1,16 +1,12 @@
-"""The operator console in real Chromium: the bridge on loopback with the real system agent and MCP tools,
-a scripted fake Anthropic API and the fake WhatsApp Graph API.
-
-Until the integrated app (`calendar-agent serve`) wires the console and the system agent itself, the app
-under test is assembled here from the same parts: `build_app` + the real system agent turn + the system
-MCP server in memory + the confirmation broker, with `console_routes` added.
-"""
+"""The operator console in real Chromium, against the service exactly as `calendar-agent serve` builds it
+(`build_service_app`) on loopback: the real system agent and MCP tools, a scripted fake Anthropic API and
+the fake WhatsApp Graph API."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,22 +15,11 @@ from typing import Any, Protocol
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from calendar_agent.composition import Services, build_services
+from calendar_agent.bootstrap.serve import build_service_app
 from calendar_agent.settings import Settings
-from chat_bridge import security
-from chat_bridge.agent.agents import build_system_agent_turn
-from chat_bridge.agent.providers import LLMProvider, build_provider
-from chat_bridge.agent.sessions import in_memory_sessions
-from chat_bridge.app import BridgeContext, build_app, unconfigured_agent
-from chat_bridge.confirmations import ConfirmationBroker
-from chat_bridge.console import PUBLIC_PATHS, console_routes
-from chat_bridge.events import Hub
-from chat_bridge.ports import AgentTurn
-from chat_bridge.queue import AgentKind
 from domain.config import ClinicConfig
 from domain.database import Database, create_database
-from domain.system_agent.queries import SystemAgentQueryService
-from mcp_server.system_server import build_system_server
+from domain.services import Services, build_services
 from tests.conftest import FixedClock
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401
@@ -100,21 +85,18 @@ class StartService(Protocol):
 @pytest.fixture
 async def start_service(db: Database, clock: FixedClock, anthropic_api: ScriptedLLM,  # noqa: F811 (fixture)
                         graph_api: FakeGraphApi,  # noqa: F811 (fixture)
-                        monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartService]:
+                        ) -> AsyncIterator[StartService]:
     """Starts the service on a loopback port over a seeded calendar; `model=False`: no LLM key is set.
     Other keyword arguments are settings. Everything is shut down after the test."""
     async with AsyncExitStack() as stack:
         async def start(*, confirmation_threshold: int = 20, model: bool = True, **overrides: Any) -> Service:
-            llm_settings = anthropic_api.settings_overrides() if model else {}
-            settings = bridge_settings(graph_api, **llm_settings, llm_timeout_seconds=5.0,
-                                       confirmation_threshold=confirmation_threshold, **overrides)
+            llm_settings = anthropic_api.settings_overrides() if model else {"anthropic_api_key": ""}
+            settings = bridge_settings(graph_api, **llm_settings, llm_timeout_seconds=5.0, llm_max_retries=1,
+                                       confirmation_threshold=confirmation_threshold,
+                                       confirmation_timeout_seconds=30.0, **overrides)
             services = build_services(ClinicConfig(), db, clock, confirmation_threshold=confirmation_threshold)
             await seed(services)
-            open_console_paths(monkeypatch)
-            broker = ConfirmationBroker(services.conversations, Hub(), timeout_seconds=30.0)
-            factory = system_agent(settings, services, broker, stack) if model else unconfigured_agent
-            app = build_app(settings, services=services, agent_turn_factory=factory, confirmations=broker)
-            app.router.routes.extend(console_routes(settings))
+            app = build_service_app(settings, services=services)
             url = await stack.enter_async_context(serve_on_loopback(app))
             return Service(url, services, settings, anthropic_api, graph_api)
 
@@ -154,36 +136,6 @@ async def start_console(start_service: StartService, browser: Browser) -> AsyncI
 
     yield start
     assert not script_errors, f"the console page threw: {script_errors}"
-
-
-def open_console_paths(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The console page must load before the operator has given a token. `chat_bridge.security` does not
-    list the console's paths yet; until it does, they are opened here (a no-op once it lists them)."""
-    missing = tuple(path for path in PUBLIC_PATHS if not security.is_open_path(path))
-    if missing:
-        monkeypatch.setattr(security, "OPEN_PATHS", security.OPEN_PATHS + missing)
-
-
-def system_agent(settings: Settings, services: Services, broker: ConfirmationBroker,
-                 stack: AsyncExitStack) -> Callable[[AgentKind, BridgeContext], AgentTurn]:
-    """The real system agent: the provider from settings (the fake Anthropic API), the system MCP tools in
-    memory, operators' confirmations through `broker`. Customers' messages are not answered here."""
-    provider: LLMProvider = build_provider(settings.model_copy(update={"llm_max_retries": 1}))
-    stack.push_async_callback(provider.aclose)
-    queries = SystemAgentQueryService(services.db, services.config, services.clock, services.search)
-    server = build_system_server(services, services.batch, queries,
-                                 confirmation_threshold=settings.confirmation_threshold)
-    sessions = in_memory_sessions(server, broker.elicit)
-
-    def factory(kind: AgentKind, context: BridgeContext) -> AgentTurn:
-        # The broker must tell the sidebars through the app's own hub. (Passing `hub=` to build_app does not
-        # work yet: `options.hub or Hub()` drops a hub with no subscribers, since an empty Hub is falsy.)
-        broker.events = context.events
-        if kind is not AgentKind.SYSTEM:
-            return unconfigured_agent(kind, context)
-        return build_system_agent_turn(settings, services, provider, sessions, context.events)
-
-    return factory
 
 
 async def seed(services: Services) -> None:

@@ -12,20 +12,21 @@ from tests.console.conftest import AGENT_NAME, D1, D3, FATIMA, OMAR, SARA, Start
 
 @pytest.mark.parametrize(("provider", "variable"), [("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")])
 def test_agent_status_names_the_key_the_chosen_provider_needs(provider: str, variable: str) -> None:
-    status = agent_status(load_settings(llm_provider=provider))
+    status = agent_status(load_settings(llm_provider=provider).agent_config().model)
 
     assert (status["configured"], status["provider"], status["missing"]) == (False, provider, [variable])
     assert variable in status["message"]
 
 
 def test_agent_status_is_configured_with_a_key() -> None:
-    status = agent_status(load_settings(llm_provider="openai", openai_api_key="sk-test"))
+    status = agent_status(load_settings(llm_provider="openai", openai_api_key="sk-test").agent_config().model)
 
     assert (status["configured"], status["missing"], status["message"]) == (True, [], None)
 
 
 def test_a_self_hosted_base_url_needs_no_key() -> None:
-    status = agent_status(load_settings(llm_provider="openai", openai_base_url="http://127.0.0.1:11434/v1"))
+    settings = load_settings(llm_provider="openai", openai_base_url="http://127.0.0.1:11434/v1")
+    status = agent_status(settings.agent_config().model)
 
     assert status["configured"] is True
 

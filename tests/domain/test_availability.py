@@ -2,7 +2,7 @@
 
 import pytest
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.errors import DomainError
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.errors import DomainError
 
 

@@ -1,6 +1,6 @@
 """Customers, the contact list and conversations on real databases."""
 
-from calendar_agent.composition import Services
+from domain.services import Services
 
 
 async def test_contacts_list_the_system_agent_first_on_an_empty_database(services: Services) -> None:

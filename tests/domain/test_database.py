@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.database import Database, create_database
 from domain.models import Customer
 from domain.store import ensure_customers

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.config import BookingSource
 from domain.errors import DomainError
 

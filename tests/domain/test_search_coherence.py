@@ -4,7 +4,7 @@ it), never a rolled-back one, and notices other processes' new customers by reco
 import pytest
 from sqlalchemy import insert
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain import phone_search
 from domain.errors import DomainError
 from domain.models import Customer

@@ -30,10 +30,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from calendar_agent.http_server import server_config
 from calendar_agent.settings import Settings, load_settings
-from chat_bridge.app import BridgeContext, build_app
+from calendar_agent.bootstrap.serve import build_service_app
+from chat_bridge.state import BridgeContext
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import AgentTurn
 from chat_bridge.queue import AgentKind
@@ -289,11 +290,12 @@ class RunningBridge:
 
 @contextlib.asynccontextmanager
 async def running_bridge(services: Services, graph: FakeGraphApi, agents: ScriptedAgents | None = None,
-                         settings: Settings | None = None, **options: Any) -> AsyncIterator[RunningBridge]:
-    """`build_app` over `services` and the fake Graph API, with scripted agents; `options` go to `build_app`."""
+                         settings: Settings | None = None, public: bool = False) -> AsyncIterator[RunningBridge]:
+    """The service as `calendar-agent serve` builds it, over `services` and the fake Graph API, with scripted
+    agents in place of the model-backed ones."""
     agents = agents or ScriptedAgents()
-    app = build_app(settings or bridge_settings(graph), services=services, agent_turn_factory=agents.turn_for,
-                    **options)
+    app = build_service_app(settings or bridge_settings(graph), services=services, public=public,
+                            agents=agents.turn_for)
     async with contextlib.AsyncExitStack() as stack:
         url = await stack.enter_async_context(serve_on_loopback(app))
         http = await stack.enter_async_context(httpx2.AsyncClient(base_url=url, timeout=30))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services, build_services
+from domain.services import Services, build_services
 from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.database import create_database

@@ -4,7 +4,7 @@ import re
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed, call, data, text, wa_id, weekdays
 
 MONDAY = "2026-12-07"

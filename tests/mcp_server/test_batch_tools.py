@@ -10,7 +10,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.system_agent.batch import SystemAgentBatchService
 from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 

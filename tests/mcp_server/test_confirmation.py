@@ -8,7 +8,7 @@ from mcp.client.session import ClientRequestContext
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import SUNDAY, THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
 
 CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations

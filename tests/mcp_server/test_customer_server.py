@@ -6,7 +6,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.config import BookingSource
 from mcp_scenario import ALICE, BOB, FRIDAY, THURSDAY, WEDNESDAY, Seed, call, data, text
 

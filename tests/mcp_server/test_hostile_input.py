@@ -7,7 +7,7 @@ import pytest
 from mcp import Client
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import ALICE, BOB, WEDNESDAY, call, data, text
 
 TOOL_LIMITS = {("system_get_reservations", "limit"): (1, 200), ("system_get_reservations", "max_results"): (1, 500)}

@@ -11,7 +11,7 @@ from mcp.server import MCPServer
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import ALICE, WEDNESDAY, serving
 from mcp_server.http import MCPHttpApp, build_mcp_http_app
 

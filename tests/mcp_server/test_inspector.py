@@ -5,7 +5,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import SLOTS, WEDNESDAY, serving, wa_id
 from mcp_server.http import build_mcp_http_app
 from npx import npx

@@ -7,7 +7,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, call, data, text, wa_id, weekdays
 
 

@@ -9,7 +9,7 @@ from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed, wa_id
 
 

@@ -17,7 +17,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from sqlalchemy import select
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.models import Reservation
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed
 from mcp_server.schemas import JsonSchema

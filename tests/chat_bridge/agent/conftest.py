@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from calendar_agent.settings import Settings
 from chat_bridge.agent.agents import build_system_agent_turn
 from chat_bridge.agent.providers import LLMProvider, build_provider
@@ -34,7 +34,7 @@ def settings(llm: ScriptedLLM) -> Settings:
 
 @pytest.fixture
 async def provider(settings: Settings) -> AsyncIterator[LLMProvider]:
-    provider = build_provider(settings)
+    provider = build_provider(settings.agent_config().model)
     yield provider
     await provider.aclose()
 
@@ -58,4 +58,4 @@ def broker(services: Services, events: RecordingSink) -> ConfirmationBroker:
 def turn(settings: Settings, services: Services, toolbox: MCPServer, events: RecordingSink,
          broker: ConfirmationBroker, provider: LLMProvider) -> ConversationTurn:
     """The system agent's turn over the toolbox, on the fake provider and a real database."""
-    return build_system_agent_turn(settings, services, provider, in_memory_sessions(toolbox, broker.elicit), events)
+    return build_system_agent_turn(settings.agent_config(), services, provider, in_memory_sessions(toolbox, broker.elicit), events)

@@ -66,7 +66,7 @@ def settings_for(llm: ScriptedLLM, **overrides: Any) -> Settings:
 @asynccontextmanager
 async def provider_for(llm: ScriptedLLM, **overrides: Any) -> AsyncIterator[LLMProvider]:
     """A provider on the fake `llm` with these settings, closed after the block."""
-    provider = build_provider(settings_for(llm, **overrides))
+    provider = build_provider(settings_for(llm, **overrides).agent_config().model)
     try:
         yield provider
     finally:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from calendar_agent.settings import Settings
 from chat_bridge.agent.agents import build_system_agent_turn
 from chat_bridge.agent.providers import LLMProvider
@@ -73,7 +73,7 @@ async def test_an_unanswered_confirmation_counts_as_cancel(
     impatient = ConfirmationBroker(services.conversations, events, timeout_seconds=0.05)
 
     sessions = in_memory_sessions(toolbox, impatient.elicit)
-    await build_system_agent_turn(settings, services, provider, sessions, events)(OPERATOR)
+    await build_system_agent_turn(settings.agent_config(), services, provider, sessions, events)(OPERATOR)
 
     assert await tool_result(services) == "Nothing cancelled: the operator's answer was cancel."
     assert events.of_type("confirmation_resolved")[0]["state"] == "expired"

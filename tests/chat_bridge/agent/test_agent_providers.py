@@ -131,7 +131,7 @@ async def test_retries_are_the_sdks_and_follow_the_setting(llm: ScriptedLLM) -> 
 async def test_the_factory_builds_the_configured_provider(
     name: str, kind: type, request: pytest.FixtureRequest
 ) -> None:
-    provider = build_provider(settings_for(request.getfixturevalue(f"{name}_api")))
+    provider = build_provider(settings_for(request.getfixturevalue(f"{name}_api")).agent_config().model)
 
     assert isinstance(provider, (AnthropicProvider, OpenAIProvider)) and isinstance(provider, kind)
     assert provider.client.max_retries == 2

@@ -10,7 +10,7 @@ from mcp.types import ElicitRequestParams, ElicitResult, ErrorData, TextContent
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from calendar_agent.settings import load_settings
 from chat_bridge.agent.agents import system_agent_sessions
 from chat_bridge.agent.loop import SessionFactory
@@ -68,4 +68,4 @@ async def test_the_system_agent_uses_the_configured_remote_server(mcp_url: str, 
     settings = load_settings(system_agent_mcp_url=mcp_url, system_agent_mcp_token=TOKEN)
     broker = ConfirmationBroker(services.conversations, RecordingSink())
 
-    assert await call(system_agent_sessions(settings, broker), "add", {"a": 1, "b": 1}) == "2"
+    assert await call(system_agent_sessions(settings.agent_config(), broker), "add", {"a": 1, "b": 1}) == "2"

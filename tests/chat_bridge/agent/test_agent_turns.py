@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from chat_bridge.agent.agents import build_customer_turn, build_system_agent_turn
 from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
@@ -137,7 +137,7 @@ async def test_a_provider_timeout_keeps_the_operators_message_and_tells_the_side
     settings = settings_for(llm, llm_timeout_seconds=0.1)
 
     async with provider_for(llm, llm_timeout_seconds=0.1) as provider:
-        await build_system_agent_turn(settings, services, provider, in_memory_sessions(toolbox), events)(OPERATOR)
+        await build_system_agent_turn(settings.agent_config(), services, provider, in_memory_sessions(toolbox), events)(OPERATOR)
 
     assert [m["role"] for m in await stored(services)] == ["secretary"]
     assert "did not answer within 0.1 seconds" in events.of_type("system_agent_error")[0]["error"]
@@ -165,7 +165,7 @@ async def test_the_customer_assistant_answers_with_its_own_prompt_through_its_de
         delivered.append((wa_id, text))
 
     settings = settings_for(llm)
-    await build_customer_turn(settings, services, provider, in_memory_sessions(toolbox), events, deliver)(CUSTOMER)
+    await build_customer_turn(settings.agent_config(), services, provider, in_memory_sessions(toolbox), events, deliver)(CUSTOMER)
 
     assert delivered == [(CUSTOMER, "أهلاً! كيف أساعدك؟")]
     assert "You are the clinic's WhatsApp assistant" in llm.seen[0].system

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.config import BookingSource
 from domain.errors import DomainError
 from domain.system_agent.batch import BatchOptions

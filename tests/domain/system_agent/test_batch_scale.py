@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.models import Customer, Reservation
 from domain.schedule import slots_for
 from domain.system_agent.batch import BatchOptions

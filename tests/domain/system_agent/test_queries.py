@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from calendar_agent.composition import Services
+from domain.services import Services
 from domain.errors import DomainError
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.schedule import hijri_date

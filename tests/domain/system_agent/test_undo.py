@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from calendar_agent.composition import Services, build_services
+from domain.services import Services, build_services
 from domain.config import BookingSource
 from domain.errors import DomainError
 from domain.models import BatchRecord

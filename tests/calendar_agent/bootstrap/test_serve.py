@@ -19,8 +19,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from calendar_agent.composition import Services
-from calendar_agent.service import build_service_app
+from domain.services import Services
+from calendar_agent.bootstrap.serve import build_service_app
 from domain.store import ensure_customers
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, inbound, next_event, serve_on_loopback, signed  # noqa: F401

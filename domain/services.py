@@ -1,10 +1,9 @@
-"""The composition root: every service of a process, built from one settings object."""
+"""The domain's services over one database, built together so that they share its events and search index."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calendar_agent.settings import Settings
 from domain.availability import AvailabilityService
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
@@ -60,10 +59,3 @@ def build_services(
         queries=SystemAgentQueryService(db, config, clock, search),
     )
 
-
-def build_services_from_settings(settings: Settings, clock: Clock = system_clock) -> Services:
-    return build_services(
-        settings.clinic_config(), create_database(settings.database_url), clock,
-        confirmation_threshold=settings.confirmation_threshold,
-        confirmation_secret=settings.confirmation_secret.encode() or None,
-    )

@@ -1,4 +1,5 @@
-"""`calendar-agent mcp`: the system agent's MCP server over stdio (Claude Desktop) or streamable HTTP."""
+"""The bootstrap of `calendar-agent mcp`: the system agent's MCP server over stdio (Claude Desktop) or
+streamable HTTP, built and wired here and nowhere else."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
+from calendar_agent.bootstrap import services_from
 from calendar_agent.http_server import server_config
 from calendar_agent.network import allowed_for, is_loopback_host
-from calendar_agent.composition import Services, build_services_from_settings
 from calendar_agent.settings import Settings
+from domain.services import Services
 from mcp_server.http import build_mcp_http_app
 from mcp_server.system_server import build_system_server
 
 
 def run_mcp(settings: Settings, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve until stopped. Listening beyond loopback without MCP_AUTH_TOKEN is refused."""
-    if http and not is_loopback_address(host) and not settings.mcp_auth_token:
+    if http and not is_loopback_host(host) and not settings.mcp_auth_token:
         raise SystemExit(f"calendar-agent mcp: refusing to listen on {host} without MCP_AUTH_TOKEN; "
                          "set it, or listen on 127.0.0.1.")
     anyio.run(_serve, settings, http, host, port)
@@ -31,7 +33,7 @@ def system_server_for(services: Services, settings: Settings) -> MCPServer:
 
 
 async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:
-    services = build_services_from_settings(settings)
+    services = services_from(settings)
     try:
         server = system_server_for(services, settings)
         if http:
@@ -47,6 +49,3 @@ async def _serve_http(server: MCPServer, settings: Settings, host: str, port: in
     app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
     print(f"MCP streamable HTTP on http://{host}:{port}/mcp", file=sys.stderr)
     await uvicorn.Server(server_config(app, settings, host, port, log_level="info")).serve()
-
-
-is_loopback_address = is_loopback_host

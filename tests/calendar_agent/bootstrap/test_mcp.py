@@ -2,9 +2,10 @@
 
 import pytest
 
-from calendar_agent.network import LOOPBACK_HOSTS, LOOPBACK_ORIGINS, allowed_for
+from calendar_agent.network import allowed_for, is_loopback_host
+from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 from calendar_agent.settings import load_settings
-from mcp_server.runner import is_loopback_address, run_mcp
+from calendar_agent.bootstrap.mcp import run_mcp
 
 
 def test_listening_beyond_loopback_without_a_token_is_refused() -> None:
@@ -14,7 +15,7 @@ def test_listening_beyond_loopback_without_a_token_is_refused() -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
 def test_loopback_addresses_are_recognised(host: str) -> None:
-    assert is_loopback_address(host)
+    assert is_loopback_host(host)
 
 
 def test_a_named_address_is_accepted_as_host_and_origin_besides_loopback() -> None:

@@ -1,0 +1,19 @@
+"""One bootstrap module per process kind, the only places that build and wire the product's parts:
+`serve` (the bridge, both agents, the MCP server at /mcp, the console) and `mcp` (the system agent's MCP
+server alone, over stdio or streamable HTTP)."""
+
+from __future__ import annotations
+
+from calendar_agent.settings import Settings
+from domain.clock import Clock, system_clock
+from domain.database import create_database
+from domain.services import Services, build_services
+
+
+def services_from(settings: Settings, clock: Clock = system_clock) -> Services:
+    """The domain's services over the database `settings` name; the caller disposes of `services.db`."""
+    return build_services(
+        settings.clinic_config(), create_database(settings.database_url), clock,
+        confirmation_threshold=settings.confirmation_threshold,
+        confirmation_secret=settings.confirmation_secret.encode() or None,
+    )

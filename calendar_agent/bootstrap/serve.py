@@ -1,0 +1,138 @@
+"""The bootstrap of `calendar-agent serve`: the bridge, both agents, the MCP server at /mcp and the console,
+built and wired here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
+
+from mcp import Client
+from mcp.server import MCPServer
+from starlette.applications import Starlette
+
+from calendar_agent.bootstrap import services_from
+from calendar_agent.bootstrap.mcp import system_server_for
+from calendar_agent.network import allowed_for
+from calendar_agent.settings import Settings, SettingsError
+from chat_bridge.agent.agents import NoModel, build_customer_turn, build_system_agent_turn, system_agent_sessions
+from chat_bridge.agent.config import AgentConfig
+from chat_bridge.agent.conversation import current_wa_id
+from chat_bridge.agent.providers import LLMProvider, build_provider
+from chat_bridge.app import build_app
+from chat_bridge.confirmations import ConfirmationBroker
+from chat_bridge.console import PUBLIC_PATHS, console_routes
+from chat_bridge.events import Hub
+from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.ports import AgentTurn
+from chat_bridge.queue import AgentKind, AgentTurns, InProcessQueue
+from chat_bridge.state import AgentTurnFactory, BridgeContext, State
+from chat_bridge.webhook import Inbox
+from chat_bridge.whatsapp import WhatsAppClient
+from domain.services import Services
+from mcp_server.customer_server import build_customer_server
+from mcp_server.http import MCPHttpApp, build_mcp_http_app
+
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bool = False,
+                      services: Services | None = None, agents: AgentTurnFactory | None = None) -> Starlette:
+    """Everything `calendar-agent serve` runs. `public`: it listens beyond loopback, so `OPERATOR_TOKEN` is
+    required (else `SettingsError`). Given `services` stay the caller's to close. `agents` stands in for the
+    model-backed agents (a test's scripted runtime); everything else is built as in production."""
+    token = operator_token(settings, public)
+    owned = services is None
+    services = services or services_from(settings)
+    server = system_server_for(services, settings)
+    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
+    mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
+    process = ServeProcess(settings, services, server, mcp, agents)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        async with AsyncExitStack() as stack:
+            if owned:
+                stack.push_async_callback(services.db.dispose)
+            yield await process.open(stack)
+
+    return build_app(lifespan, operator_token=token, allowed_hosts=hosts, allowed_origins=origins, mcp_app=mcp,
+                     extra_routes=console_routes(settings.bridge_config(), settings.agent_config().model),
+                     open_paths=PUBLIC_PATHS)
+
+
+def operator_token(settings: Settings, public: bool) -> str | None:
+    """The token operators must present, None when none is set on a loopback service.
+
+    A public service without `OPERATOR_TOKEN` refuses to start."""
+    if public and not settings.operator_token:
+        raise SettingsError("Invalid setting OPERATOR_TOKEN: it must be set when the service listens beyond "
+                            "loopback, or anyone who can reach it could act as an operator.")
+    return settings.operator_token or None
+
+
+class ServeProcess:
+    """The running service's parts, opened by the app's lifespan in the order that lets shutdown drain the
+    agents' queue first, then close what the turns used."""
+
+    def __init__(self, settings: Settings, services: Services, server: MCPServer, mcp: MCPHttpApp,
+                 agents: AgentTurnFactory | None) -> None:
+        self.settings, self.services, self.server, self.mcp, self.agents = settings, services, server, mcp, agents
+
+    async def open(self, stack: AsyncExitStack) -> State:
+        config, services = self.settings.bridge_config(), self.services
+        hub = Hub()
+        stack.push_async_callback(hub.close)
+        whatsapp = WhatsAppClient(self.settings.whatsapp_account())
+        stack.push_async_callback(whatsapp.aclose)
+        services.events.listeners.append(hub.on_calendar_change)
+        stack.callback(services.events.listeners.remove, hub.on_calendar_change)
+        broker = ConfirmationBroker(services.conversations, hub, config.confirmation_timeout_seconds)
+        factory = self.agents or await self.model_agents(broker, stack)
+        await stack.enter_async_context(self.mcp.lifespan())
+        queue = InProcessQueue()
+        stack.push_async_callback(queue.close, SHUTDOWN_GRACE_SECONDS)
+        outbox = Outbox(services.conversations, whatsapp, hub)
+        context = BridgeContext(services, hub, outbox)
+        turns = AgentTurns(queue, hub, {kind: factory(kind, context) for kind in AgentKind})
+        return State(
+            config=config, services=services, hub=hub, queue=queue, whatsapp=whatsapp, outbox=outbox, turns=turns,
+            desk=OperatorDesk(services.customers, services.conversations, outbox, turns, hub),
+            inbox=Inbox(services, turns, outbox, queue, hub), confirmations=broker,
+        )
+
+    async def model_agents(self, broker: ConfirmationBroker, stack: AsyncExitStack) -> AgentTurnFactory:
+        agents = ModelAgents(self.settings.agent_config(), self.services, self.server, broker)
+        stack.push_async_callback(agents.close)
+        return agents.turn
+
+
+class ModelAgents:
+    """The system agent and the customer assistant over one provider, or a plain notice without a model."""
+
+    def __init__(self, config: AgentConfig, services: Services, server: MCPServer, broker: ConfirmationBroker) -> None:
+        self.config, self.services, self.server, self.broker = config, services, server, broker
+        self.provider: LLMProvider | None = build_provider(config.model) if config.model.configured else None
+
+    def turn(self, kind: AgentKind, context: BridgeContext) -> AgentTurn:
+        if self.provider is None:
+            return NoModel(kind, context.events, self.config.model)
+        if kind is AgentKind.SYSTEM:
+            sessions = system_agent_sessions(self.config, self.broker, self.server)
+            return build_system_agent_turn(self.config, self.services, self.provider, sessions, context.events)
+        deliver = partial(context.outbox.send, role="assistant")
+        return build_customer_turn(self.config, self.services, self.provider, self.customer_session,
+                                   context.events, deliver)
+
+    @asynccontextmanager
+    async def customer_session(self) -> AsyncIterator[Client]:
+        """The customer assistant's tools, bound to the customer being answered and no one else."""
+        wa_id = current_wa_id()
+        if wa_id is None:
+            raise RuntimeError("a customer session was opened outside a conversation turn")
+        async with Client(build_customer_server(self.services, wa_id), mode="legacy") as client:
+            yield client
+
+    async def close(self) -> None:
+        if self.provider is not None:
+            await self.provider.aclose()

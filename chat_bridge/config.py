@@ -1,0 +1,17 @@
+"""What the bridge needs to know beyond the clinic's configuration: the operators' token, Meta's webhook
+secrets, and the confirmation limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """`operator_token` None: no token is asked for (a loopback service without `OPERATOR_TOKEN`)."""
+
+    operator_token: str | None = None
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    confirmation_threshold: int = 20
+    confirmation_timeout_seconds: float = 300.0
