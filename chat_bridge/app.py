@@ -12,7 +12,8 @@ from starlette.types import ASGIApp
 
 from chat_bridge.messages import send_message
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
-                                realtime, request_error, search_customers)
+                                realtime, request_error, search_customers,
+                                update_customer)
 from chat_bridge.security import OperatorGuard, SameSiteGuard
 from chat_bridge.state import State
 from chat_bridge.webhook import receive_webhook, verify_subscription
@@ -54,6 +55,7 @@ def bridge_routes() -> list[BaseRoute]:
         Route("/whatsapp/message", send_message, methods=["POST"]),
         Route("/customers/names", customer_names),
         Route("/customers/search", search_customers),
+        Route("/customers/{wa_id}", update_customer, methods=["PATCH"]),
         Route("/conversations/{wa_id}", conversation),
         Route("/confirmations/{confirmation_id}", answer_confirmation, methods=["POST"]),
         Route("/webhook", verify_subscription, methods=["GET"]),

@@ -33,11 +33,6 @@ class ConfirmationBroker:
         self.timeout_seconds = timeout_seconds
         self._pending: dict[str, asyncio.Future[bool]] = {}
 
-    async def ask(self, wa_id: str, message: str, requested_schema: dict[str, Any],
-                  timeout: float | None = None) -> bool:
-        """Ask the operator of `wa_id`'s conversation; True only for an explicit yes in time."""
-        return await self.outcome(wa_id, message, requested_schema, timeout) == "accepted"
-
     async def answer(self, confirmation_id: str, accept: bool) -> bool:
         """Give the operator's answer; False when nothing is waiting under that id (unknown or resolved)."""
         waiting = self._pending.get(confirmation_id)
@@ -48,7 +43,7 @@ class ConfirmationBroker:
 
     async def outcome(self, wa_id: str, message: str, requested_schema: dict[str, Any],
                       timeout: float | None = None) -> Outcome:
-        """Like `ask`, telling a no from a silence."""
+        """Ask the operator of `wa_id`'s conversation: accepted only for an explicit yes in time."""
         confirmation_id = uuid.uuid4().hex
         self._pending[confirmation_id] = asyncio.get_running_loop().create_future()
         try:

@@ -28,7 +28,6 @@ class InProcessQueue:
     def __init__(self) -> None:
         self.jobs: dict[str, deque[Job]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
-        self.failures = 0
 
     def submit(self, wa_id: str, job: Job) -> None:
         """Run `job` after every job submitted before it for `wa_id`."""
@@ -66,7 +65,6 @@ class InProcessQueue:
         try:
             await job()
         except Exception:
-            self.failures += 1
             logger.exception("a job of conversation %s failed", wa_id)
 
 

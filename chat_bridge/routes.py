@@ -102,6 +102,21 @@ async def search_customers(request: Request[State]) -> JSONResponse:
     return JSONResponse(await request.state["services"].search.search(query, limit=limit))
 
 
+CUSTOMER_FLAGS = ("blocked", "favorite")
+
+
+async def update_customer(request: Request[State]) -> JSONResponse:
+    """`PATCH /customers/{wa_id}` with `blocked` and/or `favorite`, each true or false: the customer as stored.
+    A blocked customer's WhatsApp messages are acknowledged and ignored."""
+    services = request.state["services"]
+    wa_id = resolve_wa_id(request.path_params["wa_id"], services.config.system_agent_wa_id)
+    body = await read_json(request)
+    if not body or set(body) - set(CUSTOMER_FLAGS) or not all(isinstance(v, bool) for v in body.values()):
+        raise RequestError("invalid_flags", "Send blocked and/or favorite, each true or false, and nothing else.")
+    return JSONResponse(await services.customers.set_flags(wa_id, blocked=body.get("blocked"),
+                                                           favorite=body.get("favorite")))
+
+
 async def conversation(request: Request[State]) -> JSONResponse:
     """A page of a conversation, oldest first; `next_before_id` fetches the page before it."""
     services = request.state["services"]

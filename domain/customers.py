@@ -75,6 +75,7 @@ class CustomerService:
         return view
 
     async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> dict[str, Any]:
+        """Block or unblock, favourite or not; None leaves a flag as it is."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
             customer = await session.get(Customer, wa_id)

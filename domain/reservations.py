@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.identities import normalize_wa_id
 from domain.models import Reservation
-from domain.planning import Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve, plan_restore
+from domain.planning import Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
 from domain.schedule import parse_date, parse_time
 from domain.store import ensure_customers, load_state, load_vacations, lock_calendar, write_changes
 from domain.views import reservation_view
@@ -157,20 +157,6 @@ class ReservationService:
             await lock_calendar(session, [target.wa_id], [])
             state = await load_state(session, ctx.today, reservation_ids=[target.id])
             result = await self._finish(session, plan_cancel(ctx, state, state.bookings[target.id]))
-        return await self._published(result)
-
-    async def undo_cancel(
-        self, reservation_id: int, wa_id: str | None = None, *, source: BookingSource = BookingSource.AGENT
-    ) -> ReservationResult:
-        """Reactivate a cancelled reservation if hours and capacity still allow it."""
-        wa_id = normalize_wa_id(wa_id) if wa_id is not None else None
-        async with self.db.unit_of_work() as session:
-            ctx = await self.rule_context(session, source)
-            target = await self._locate(session, ctx, wa_id, reservation_id)
-            await lock_calendar(session, [target.wa_id], [target.slot])
-            state = await load_state(session, ctx.today, [target.wa_id], reservation_ids=[target.id],
-                                     slots=[target.slot])
-            result = await self._finish(session, plan_restore(ctx, state, state.bookings[target.id]))
         return await self._published(result)
 
     async def customer_reservations(

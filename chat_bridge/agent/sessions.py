@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx2
 from mcp import Client
 from mcp.client.session import ElicitationFnT
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import MCPServer
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 from chat_bridge.agent.loop import SessionFactory
+
+# A tool's answer may stream for a while (progress of a long batch): reads wait longer than the rest.
+MCP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
 
 
 # "legacy" (the initialize handshake) keeps a back-channel open, so a tool's `ctx.elicit` reaches the
@@ -31,7 +34,7 @@ def remote_sessions(url: str, token: str = "", elicitation: ElicitationFnT | Non
 
     @asynccontextmanager
     async def open_session() -> AsyncIterator[Client]:
-        async with create_mcp_http_client(headers=headers) as http:
+        async with httpx2.AsyncClient(headers=headers, timeout=MCP_TIMEOUT) as http:
             transport = streamable_http_client(url, http_client=http)
             async with Client(transport, elicitation_callback=elicitation, mode="legacy") as client:
                 yield client

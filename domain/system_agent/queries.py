@@ -65,10 +65,6 @@ class SystemAgentQueryService:
         self.search = search
         self.statistics = CalendarStatistics(db, config, clock)
 
-    async def get_reservations(self, **filters: Any) -> dict[str, Any]:
-        """Reservations, wa_ids and customers matching every filter given (see `reservation_page`), as shown."""
-        return (await self.reservation_page(**filters)).view()
-
     async def reservation_page(
         self, *, search_query: str | None = None, wa_ids: list[str] | str | None = None,
         dates: list[str] | str | None = None, start_date: str | None = None, end_date: str | None = None,

@@ -63,7 +63,7 @@ async def test_conversations_run_concurrently() -> None:
     queue.submit(A, waits_for_b)
     queue.submit(B, starts_b)
     await queue.drain()
-    assert queue.failures == 0
+    assert b_started.is_set()
 
 
 async def test_a_failing_job_is_logged_and_the_next_one_runs(caplog: pytest.LogCaptureFixture) -> None:
@@ -76,7 +76,6 @@ async def test_a_failing_job_is_logged_and_the_next_one_runs(caplog: pytest.LogC
     queue.submit(A, recorder(log, "after"))
     await queue.drain()
     assert log == ["after start", "after end"]
-    assert queue.failures == 1
     assert "a job of conversation 966501111111 failed" in caplog.text and "boom" in caplog.text
 
 
@@ -143,20 +142,21 @@ async def test_a_request_during_a_running_turn_gets_its_own_turn() -> None:
     assert agent.calls == [A, A]
 
 
-async def test_a_failed_system_turn_tells_the_operator() -> None:
+async def test_a_failed_system_turn_tells_the_operator(caplog: pytest.LogCaptureFixture) -> None:
     queue, events = InProcessQueue(), RecordedEvents()
     turns = AgentTurns(queue, events, {AgentKind.SYSTEM: RecordingAgent(fail=True), AgentKind.CUSTOMER: RecordingAgent()})
     turns.request(A, AgentKind.SYSTEM)
     await queue.drain()
     assert {"type": "system_agent_error", "wa_id": A, "error": SYSTEM_AGENT_FAILED} in events.events
     assert events.events[-1] == {"type": "conversation_typing", "wa_id": A, "typing": False}
-    assert queue.failures == 1
+    assert f"a job of conversation {A} failed" in caplog.text and "model exploded" in caplog.text
 
 
-async def test_a_failed_customer_turn_is_logged_without_an_operator_error() -> None:
+async def test_a_failed_customer_turn_is_logged_without_an_operator_error(
+        caplog: pytest.LogCaptureFixture) -> None:
     queue, events = InProcessQueue(), RecordedEvents()
     turns = AgentTurns(queue, events, {AgentKind.SYSTEM: RecordingAgent(), AgentKind.CUSTOMER: RecordingAgent(fail=True)})
     turns.request(B, AgentKind.CUSTOMER)
     await queue.drain()
     assert [e["type"] for e in events.events] == ["conversation_typing", "conversation_typing"]
-    assert queue.failures == 1
+    assert f"a job of conversation {B} failed" in caplog.text and "model exploded" in caplog.text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from domain.services import Services
 from tests.fakes.graph_api import FakeGraphApi, RunningBridge, bridge, graph_api, running_bridge  # noqa: F401
 
@@ -75,3 +79,28 @@ async def test_an_answer_to_an_unknown_confirmation_is_not_found(bridge: Running
 async def test_an_answer_that_is_not_a_boolean_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.post("/confirmations/c-1", json={"accept": "yes"})
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_answer")
+
+
+async def test_an_operator_blocks_and_favourites_a_customer(bridge: RunningBridge) -> None:
+    await bridge.services.customers.ensure(CUSTOMER, "Sara")
+    blocked = await bridge.http.patch(f"/customers/+{CUSTOMER}", json={"blocked": True})
+    favourite = await bridge.http.patch(f"/customers/{CUSTOMER}", json={"favorite": True, "blocked": False})
+    assert blocked.status_code == favourite.status_code == 200
+    assert (blocked.json()["is_blocked"], blocked.json()["is_favorite"]) == (True, False)
+    assert (favourite.json()["is_blocked"], favourite.json()["is_favorite"]) == (False, True)
+    assert await bridge.services.customers.is_blocked(CUSTOMER) is False
+
+
+@pytest.mark.parametrize("body", [{}, {"blocked": "yes"}, {"blocked": 1}, {"blocked": True, "name": "x"},
+                                  {"favorite": None}, {"blocked": "x" * 1_000_000}])
+async def test_flags_that_are_not_booleans_change_nothing(bridge: RunningBridge, body: dict[str, Any]) -> None:
+    await bridge.services.customers.ensure(CUSTOMER, "Sara")
+    response = await bridge.http.patch(f"/customers/{CUSTOMER}", json=body)
+    assert response.json()["error"]["code"] in ("invalid_flags", "request_too_large")
+    assert response.status_code in (400, 413)
+    assert await bridge.services.customers.is_blocked(CUSTOMER) is False
+
+
+async def test_flags_of_an_unknown_customer_are_not_found(bridge: RunningBridge) -> None:
+    response = await bridge.http.patch("/customers/966509999999", json={"blocked": True})
+    assert response.json()["error"]["code"] == "customer_not_found"

@@ -19,7 +19,8 @@ from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, br
 TOKEN = "operator-secret"
 CUSTOMER = "966501234567"
 OPERATOR_CALLS = [("GET", "/customers/names"), ("GET", "/customers/search?q=sara"),
-                  ("GET", f"/conversations/{CUSTOMER}"), ("POST", "/whatsapp/message"), ("POST", "/confirmations/c-1")]
+                  ("GET", f"/conversations/{CUSTOMER}"), ("POST", "/whatsapp/message"), ("POST", "/confirmations/c-1"),
+                  ("PATCH", f"/customers/{CUSTOMER}")]
 
 
 @pytest.fixture

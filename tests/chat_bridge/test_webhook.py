@@ -118,7 +118,8 @@ async def test_a_message_from_the_agent_number_is_refused_and_reaches_no_agent(b
 
 async def test_a_blocked_customer_is_acknowledged_and_ignored(bridge: RunningBridge) -> None:
     await bridge.services.customers.ensure(CUSTOMER, "Spammer")
-    await bridge.services.customers.set_flags(CUSTOMER, blocked=True)
+    blocked = await bridge.http.patch(f"/customers/{CUSTOMER}", json={"blocked": True})
+    assert (blocked.status_code, blocked.json()["is_blocked"]) == (200, True)
     assert await deliver(bridge, inbound(CUSTOMER, "wamid.A1", text="hello")) == 200
     await bridge.stop()
     assert await bridge.services.conversations.page(CUSTOMER) == []

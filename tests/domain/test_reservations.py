@@ -198,20 +198,23 @@ async def test_past_reservations_cannot_be_cancelled(services: Services, clock: 
     assert error.value.code == "past_reservation"
 
 
-async def test_undo_cancel_restores_when_capacity_allows(services: Services) -> None:
+async def test_undoing_a_cancel_restores_when_capacity_allows(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
-    await services.reservations.cancel(CUSTOMER)
-    restored = await services.reservations.undo_cancel(booked.reservation["id"])
-    assert restored.action == "restored"
-    assert restored.reservation is not None and restored.reservation["status"] == "active"
+    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation["id"]}])
+    assert cancelled.batch_id is not None
+    [item] = (await services.batch.undo(cancelled.batch_id)).items
+    assert (item.status, item.error) == ("ok", None)
+    [mine] = await services.reservations.customer_reservations(CUSTOMER)
+    assert (mine["id"], mine["status"]) == (booked.reservation["id"], "active")
 
 
-async def test_undo_cancel_into_a_full_slot_is_refused(services: Services) -> None:
+async def test_undoing_a_cancel_into_a_full_slot_is_refused(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
-    await services.reservations.cancel(CUSTOMER)
+    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation["id"]}])
+    assert cancelled.batch_id is not None
     await fill(services, SUNDAY, "11:00", 5)
-    with pytest.raises(DomainError) as error:
-        await services.reservations.undo_cancel(booked.reservation["id"])
-    assert error.value.code == "slot_full"
+    [item] = (await services.batch.undo(cancelled.batch_id)).items
+    assert (item.status, item.error.code if item.error else None) == ("failed", "slot_full")
+    assert await services.reservations.customer_reservations(CUSTOMER) == []

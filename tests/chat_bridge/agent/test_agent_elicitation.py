@@ -106,20 +106,20 @@ async def test_the_request_and_its_resolution_are_published(
         request["confirmation_id"], "declined", False)
 
 
-async def test_ask_is_true_only_for_a_yes(services: Services, events: RecordingSink) -> None:
+async def test_a_yes_in_time_is_accepted(services: Services, events: RecordingSink) -> None:
     broker = ConfirmationBroker(services.conversations, events)
-    asking = asyncio.create_task(broker.ask(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
+    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
     request = await events.wait_for("confirmation_request")
 
     await broker.answer(request["confirmation_id"], True)
 
-    assert await asking is True
+    assert await asking == "accepted"
 
 
 async def test_a_preview_that_is_not_json_is_kept_as_text(services: Services, events: RecordingSink) -> None:
     broker = ConfirmationBroker(services.conversations, events)
 
-    await broker.ask(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=0.01)
+    await broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=0.01)
 
     assert events.of_type("confirmation_request")[0]["preview"] == "Cancel 3 reservations."
 
@@ -132,13 +132,13 @@ async def test_an_unknown_confirmation_cannot_be_answered(services: Services, ev
 
 async def test_a_confirmation_is_answered_once(services: Services, events: RecordingSink) -> None:
     broker = ConfirmationBroker(services.conversations, events)
-    asking = asyncio.create_task(broker.ask(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
+    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
     request = await events.wait_for("confirmation_request")
 
     first = await broker.answer(request["confirmation_id"], False)
     second = await broker.answer(request["confirmation_id"], True)
 
-    assert (first, second, await asking) == (True, False, False)
+    assert (first, second, await asking) == (True, False, "declined")
 
 
 def test_a_yes_fills_every_boolean_with_true_and_other_fields_with_their_defaults() -> None:

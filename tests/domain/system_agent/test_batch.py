@@ -3,10 +3,12 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from domain.services import Services
 from domain.config import BookingSource
 from domain.errors import DomainError
+from domain.models import Reservation
 from domain.system_agent.batch import BatchOptions
 
 SUNDAY, MONDAY, TUESDAY = "2026-12-06", "2026-12-07", "2026-12-08"
@@ -225,7 +227,8 @@ async def test_undo_skips_what_changed_since(services: Services) -> None:
     ids = await book(services, 2)
     cancelled = await services.batch.cancel([{"reservation_id": i} for i in ids])
     assert cancelled.batch_id is not None
-    await services.reservations.undo_cancel(ids[0])
+    async with services.db.unit_of_work() as session:  # another writer restores one of them meanwhile
+        await session.execute(update(Reservation).where(Reservation.id == ids[0]).values(status="active"))
     undone = await services.batch.undo(cancelled.batch_id)
     codes = {i.reservation_id: (i.status, i.error.code if i.error else None) for i in undone.items}
     assert codes == {ids[0]: ("failed", "changed_since"), ids[1]: ("ok", None)}

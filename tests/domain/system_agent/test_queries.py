@@ -22,6 +22,11 @@ def queries(services: Services) -> SystemAgentQueryService:
     return SystemAgentQueryService(services.db, services.config, services.clock, services.search)
 
 
+async def found(service: SystemAgentQueryService, **filters: Any) -> dict[str, Any]:
+    """What a page of `filters` shows (the tools render the same view)."""
+    return (await service.reservation_page(**filters)).view()
+
+
 def bulk_wa_id(n: int) -> str:
     return f"96650{n:07d}"
 
@@ -54,7 +59,7 @@ def wa_ids_of(result: dict[str, Any]) -> list[str]:
 
 async def test_wa_ids_filter_accepts_one_number_in_any_format(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(wa_ids="+966 50 123 4567")
+    result = await found(queries(services), wa_ids="+966 50 123 4567")
     assert wa_ids_of(result) == [SARA]
     assert result["reservations"][0]["customer_name"] == "Sara Ahmed"
     assert result["summary"]["filters"]["wa_ids"] == [SARA]
@@ -62,33 +67,33 @@ async def test_wa_ids_filter_accepts_one_number_in_any_format(services: Services
 
 async def test_wa_ids_filter_accepts_several_numbers_in_one_string(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(wa_ids=f"{OMAR}, +{SARA}")
+    result = await found(queries(services), wa_ids=f"{OMAR}, +{SARA}")
     assert wa_ids_of(result) == [SARA, OMAR]
 
 
 async def test_dates_filter_accepts_day_first_dates_and_skips_cancelled(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(dates=["06-12-2026"])
+    result = await found(queries(services), dates=["06-12-2026"])
     assert wa_ids_of(result) == [SARA]
 
 
 async def test_cancelled_reservations_are_listed_when_asked(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(dates="2026-12-06", include_cancelled=True)
+    result = await found(queries(services), dates="2026-12-06", include_cancelled=True)
     assert [(r["wa_id"], r["status"]) for r in result["reservations"]] == [(SARA, "active"), (LAYLA, "cancelled")]
 
 
 async def test_hijri_dates_are_converted(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(dates=hijri_date(date(2026, 12, 7)), hijri=True)
+    result = await found(queries(services), dates=hijri_date(date(2026, 12, 7)), hijri=True)
     assert wa_ids_of(result) == [MOHAMMED]
 
 
 async def test_range_and_type_filters_narrow_together(services: Services) -> None:
     await seed(services)
     service = queries(services)
-    in_range = await service.get_reservations(start_date="2026-12-06", end_date="2026-12-07")
-    follow_ups = await service.get_reservations(start_date="2026-12-06", end_date="2026-12-08", reservation_types=[1])
+    in_range = await found(service, start_date="2026-12-06", end_date="2026-12-07")
+    follow_ups = await found(service, start_date="2026-12-06", end_date="2026-12-08", reservation_types=[1])
     assert wa_ids_of(in_range) == [SARA, MOHAMMED]
     assert wa_ids_of(follow_ups) == [MOHAMMED]
     assert follow_ups["wa_ids"] == [MOHAMMED]
@@ -96,7 +101,7 @@ async def test_range_and_type_filters_narrow_together(services: Services) -> Non
 
 async def test_results_are_in_calendar_order_with_the_clinic_zone(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations()
+    result = await found(queries(services))
     assert [(r["date"], r["time_slot"]) for r in result["reservations"]] == [
         ("2026-12-06", "11:00"), ("2026-12-07", "13:00"), ("2026-12-08", "15:00")]
     assert {r["timezone"] for r in result["reservations"]} == {"Asia/Riyadh"}
@@ -105,21 +110,21 @@ async def test_results_are_in_calendar_order_with_the_clinic_zone(services: Serv
 
 async def test_fuzzy_search_finds_a_customer_by_arabic_name(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(search_query="محمد العتيبى")
+    result = await found(queries(services), search_query="محمد العتيبى")
     assert wa_ids_of(result) == [MOHAMMED]
     assert result["summary"]["fuzzy_matches"][0]["wa_id"] == MOHAMMED
 
 
 async def test_fuzzy_search_finds_a_customer_by_english_name(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(search_query="sara")
+    result = await found(queries(services), search_query="sara")
     assert wa_ids_of(result) == [SARA]
     assert result["customers"][0]["name"] == "Sara Ahmed"
 
 
 async def test_a_search_without_matches_returns_nothing_rather_than_everything(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(search_query="Zebulon")
+    result = await found(queries(services), search_query="Zebulon")
     assert result["reservations"] == [] and result["customers"] == []
     assert result["summary"]["total_reservations"] == 0
     assert result["summary"]["fuzzy_matches"] == []
@@ -127,21 +132,21 @@ async def test_a_search_without_matches_returns_nothing_rather_than_everything(s
 
 async def test_a_search_that_fills_its_limit_says_more_may_match(services: Services) -> None:
     await insert_reservations(services, 5)
-    result = await queries(services).get_reservations(search_query="Bulk", limit=3)
+    result = await found(queries(services), search_query="Bulk", limit=3)
     assert len(result["summary"]["fuzzy_matches"]) == 3
     assert any("limit of 3" in note for note in result["summary"]["notes"])
 
 
 async def test_search_and_wa_ids_must_both_match(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(search_query="sara", wa_ids=[OMAR])
+    result = await found(queries(services), search_query="sara", wa_ids=[OMAR])
     assert result["reservations"] == []
 
 
 async def test_a_search_alone_lists_matching_customers_without_reservations(services: Services) -> None:
     await seed(services)
     await services.customers.ensure(KHALID, "Khalid Salem")
-    result = await queries(services).get_reservations(search_query="Khalid")
+    result = await found(queries(services), search_query="Khalid")
     assert result["reservations"] == []
     assert result["customers"] == [{"wa_id": KHALID, "name": "Khalid Salem", "is_favorite": False,
                                     "is_blocked": False, "reservation_count": 0, "next_reservation": None}]
@@ -151,7 +156,7 @@ async def test_a_search_alone_lists_matching_customers_without_reservations(serv
 async def test_customers_carry_flags_count_and_next_reservation(services: Services) -> None:
     await seed(services)
     await services.customers.set_flags(SARA, favorite=True)
-    result = await queries(services).get_reservations(wa_ids=[SARA, LAYLA], include=["customers"])
+    result = await found(queries(services), wa_ids=[SARA, LAYLA], include=["customers"])
     sara, layla = result["customers"]
     assert (sara["wa_id"], sara["is_favorite"], sara["reservation_count"]) == (SARA, True, 1)
     assert sara["next_reservation"]["date"] == "2026-12-06"
@@ -161,7 +166,7 @@ async def test_customers_carry_flags_count_and_next_reservation(services: Servic
 
 async def test_include_returns_only_the_requested_sections(services: Services) -> None:
     await seed(services)
-    result = await queries(services).get_reservations(include=["wa_ids"])
+    result = await found(queries(services), include=["wa_ids"])
     assert set(result) == {"summary", "wa_ids", "next_cursor"}
     assert result["wa_ids"] == sorted([SARA, MOHAMMED, OMAR])
     assert result["summary"]["total_reservations"] == 3
@@ -169,7 +174,7 @@ async def test_include_returns_only_the_requested_sections(services: Services) -
 
 async def test_summary_counts_every_match_when_the_page_is_truncated(services: Services) -> None:
     await insert_reservations(services, 450, customers=150)
-    result = await queries(services).get_reservations(max_results=10)
+    result = await found(queries(services), max_results=10)
     summary = result["summary"]
     assert (summary["total_reservations"], summary["total_wa_ids"], summary["total_customers"]) == (450, 150, 150)
     assert summary["returned"] == {"reservations": 10, "wa_ids": 10, "customers": 10}
@@ -182,7 +187,7 @@ async def test_a_page_cut_shorter_reads_as_the_page_of_that_size(services: Servi
     service = queries(services)
     cut = (await service.reservation_page(max_results=200)).first(7).view()
     assert cut == (await service.reservation_page(max_results=7)).view()
-    following = await service.get_reservations(max_results=7, cursor=cut["next_cursor"])
+    following = await found(service, max_results=7, cursor=cut["next_cursor"])
     assert following["summary"]["offset"] == {"reservations": 7, "wa_ids": 7, "customers": 7}
 
 
@@ -191,7 +196,7 @@ async def test_cursor_pages_walk_every_reservation_exactly_once(services: Servic
     service = queries(services)
     pages, cursor = [], None
     while True:
-        page = await service.get_reservations(include=["reservations", "wa_ids"], cursor=cursor)
+        page = await found(service, include=["reservations", "wa_ids"], cursor=cursor)
         pages.append(page)
         cursor = page["next_cursor"]
         if cursor is None:
@@ -209,8 +214,8 @@ async def test_cursor_pages_walk_every_reservation_exactly_once(services: Servic
 async def test_a_finished_section_stays_empty_while_another_pages_on(services: Services) -> None:
     await insert_reservations(services, 300, customers=50)
     service = queries(services)
-    first = await service.get_reservations(max_results=200)
-    second = await service.get_reservations(max_results=200, cursor=first["next_cursor"])
+    first = await found(service, max_results=200)
+    second = await found(service, max_results=200, cursor=first["next_cursor"])
     assert (len(first["wa_ids"]), first["summary"]["truncated"]["wa_ids"]) == (50, False)
     assert first["summary"]["truncated"]["reservations"] is True
     assert (len(second["reservations"]), second["wa_ids"], second["customers"]) == (100, [], [])
@@ -220,9 +225,9 @@ async def test_a_finished_section_stays_empty_while_another_pages_on(services: S
 async def test_a_cursor_from_other_filters_is_refused(services: Services) -> None:
     await insert_reservations(services, 30)
     service = queries(services)
-    first = await service.get_reservations(start_date="2026-12-06", max_results=10)
+    first = await found(service, start_date="2026-12-06", max_results=10)
     with pytest.raises(DomainError) as error:
-        await service.get_reservations(start_date="2026-12-07", max_results=10, cursor=first["next_cursor"])
+        await found(service, start_date="2026-12-07", max_results=10, cursor=first["next_cursor"])
     assert error.value.code == "invalid_request"
     assert error.value.details["field"] == "cursor"
     assert "other filters" in str(error.value)
@@ -231,20 +236,20 @@ async def test_a_cursor_from_other_filters_is_refused(services: Services) -> Non
 async def test_a_cursor_survives_another_spelling_of_the_same_filters(services: Services) -> None:
     await insert_reservations(services, 30)
     service = queries(services)
-    first = await service.get_reservations(start_date="2026-12-06", max_results=10)
-    second = await service.get_reservations(start_date="06-12-2026", max_results=10, cursor=first["next_cursor"])
+    first = await found(service, start_date="2026-12-06", max_results=10)
+    second = await found(service, start_date="06-12-2026", max_results=10, cursor=first["next_cursor"])
     assert second["summary"]["offset"]["reservations"] == 10
 
 
 async def test_an_unreadable_cursor_is_refused(services: Services) -> None:
     with pytest.raises(DomainError) as error:
-        await queries(services).get_reservations(cursor="not-a-cursor")
+        await found(queries(services), cursor="not-a-cursor")
     assert (error.value.code, error.value.details["field"]) == ("invalid_request", "cursor")
 
 
 async def test_max_results_above_the_maximum_is_clamped_and_said(services: Services) -> None:
     await insert_reservations(services, 520)
-    result = await queries(services).get_reservations(include=["reservations"], max_results=1000)
+    result = await found(queries(services), include=["reservations"], max_results=1000)
     assert len(result["reservations"]) == 500
     assert result["summary"]["max_results"] == 500
     assert any("max_results 1000" in note for note in result["summary"]["notes"])
@@ -264,7 +269,7 @@ async def test_invalid_filters_raise_their_domain_error(
     services: Services, arguments: dict[str, Any], code: str
 ) -> None:
     with pytest.raises(DomainError) as error:
-        await queries(services).get_reservations(**arguments)
+        await found(queries(services), **arguments)
     assert error.value.code == code
 
 
@@ -416,10 +421,10 @@ async def test_snapshot_refuses_more_than_92_days(services: Services) -> None:
 async def test_later_pages_carry_the_totals_the_first_page_counted(services: Services) -> None:
     await insert_reservations(services, 30)
     service = queries(services)
-    first = await service.get_reservations(include=["reservations"], max_results=10)
+    first = await found(service, include=["reservations"], max_results=10)
     await services.reservations.reserve("966501999999", "2026-12-20", "11:00")  # counted by a new listing only
-    second = await service.get_reservations(include=["reservations"], max_results=10, cursor=first["next_cursor"])
-    fresh = await service.get_reservations(include=["reservations"], max_results=10)
+    second = await found(service, include=["reservations"], max_results=10, cursor=first["next_cursor"])
+    fresh = await found(service, include=["reservations"], max_results=10)
     assert first["summary"]["total_reservations"] == second["summary"]["total_reservations"] == 30
     assert fresh["summary"]["total_reservations"] == 31
 
@@ -427,9 +432,9 @@ async def test_later_pages_carry_the_totals_the_first_page_counted(services: Ser
 async def test_a_cursor_with_made_up_totals_is_refused(services: Services) -> None:
     await insert_reservations(services, 30)
     service = queries(services)
-    first = await service.get_reservations(include=["reservations"], max_results=10)
+    first = await found(service, include=["reservations"], max_results=10)
     data = json.loads(base64.urlsafe_b64decode(first["next_cursor"]))
     forged = base64.urlsafe_b64encode(json.dumps(data | {"t": {"rows_deleted": 1}}).encode()).decode()
     with pytest.raises(DomainError) as error:
-        await service.get_reservations(include=["reservations"], max_results=10, cursor=forged)
+        await found(service, include=["reservations"], max_results=10, cursor=forged)
     assert error.value.code == "invalid_request" and error.value.details["problem"] == "unreadable"
