@@ -29,9 +29,8 @@ from calendar_agent.bootstrap.serve import build_service_app  # noqa: E402
 from calendar_agent.settings import load_settings  # noqa: E402
 from domain.database import create_database  # noqa: E402
 from domain.demo import seed_demo  # noqa: E402
-from tests.fakes.graph_api import serve_on_loopback  # noqa: E402
 from tests.fakes.llm import Call, FakeAnthropic, Reply  # noqa: E402
-from tests.fakes.loopback import serving  # noqa: E402
+from tests.fakes.loopback import serve_in_thread, serve_on_loopback  # noqa: E402
 
 TURNS = 40
 logging.disable(logging.INFO)
@@ -49,7 +48,7 @@ async def turn(http: httpx2.AsyncClient, sidebar: object, n: int) -> float:
 
 async def main() -> None:
     fake = FakeAnthropic()
-    with tempfile.TemporaryDirectory() as folder, serving(fake.app) as model_url:
+    with tempfile.TemporaryDirectory() as folder, serve_in_thread(fake.app) as model_url:
         fake.url = model_url
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         upgrade(url)

@@ -9,7 +9,7 @@ from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
-from domain.database import Database, create_database
+from domain.database import Database
 from domain.events import CalendarEvents
 from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService

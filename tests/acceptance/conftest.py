@@ -12,7 +12,8 @@ from domain.services import Services
 from calendar_agent.bootstrap.serve import build_service_app
 from tests.acceptance.support import Clinic
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401 (fixtures)
-from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401 (fixtures)
+from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api  # noqa: F401 (fixtures)
 from tests.fakes.llm import ScriptedLLM
 
 

@@ -9,7 +9,8 @@ import httpx2
 
 from domain.services import Services
 from calendar_agent.bootstrap.serve import build_service_app
-from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401
+from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api  # noqa: F401
 
 BOUND = 10.0  # seconds a test waits for the server to close: far beyond the deadlines set here
 

@@ -15,8 +15,9 @@ from calendar_agent.bootstrap.serve import build_service_app
 from chat_bridge.queue import SYSTEM_AGENT_FAILED, AgentKind
 from chat_bridge.state import BridgeContext
 from domain.services import Services
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import (FakeGraphApi, bridge_settings, graph_api, next_event,  # noqa: F401
-                                   running_bridge, serve_on_loopback)
+                                   running_bridge)
 
 AGENT = "12125550123"
 CUSTOMER = "966501234567"

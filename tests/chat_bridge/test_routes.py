@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from domain.services import Services
-from tests.fakes.graph_api import FakeGraphApi, RunningBridge, bridge, graph_api, running_bridge  # noqa: F401
+from tests.fakes.graph_api import RunningBridge, bridge, graph_api  # noqa: F401
 
 CUSTOMER = "966501234567"
 AGENT = "12125550123"

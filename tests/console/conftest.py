@@ -22,7 +22,8 @@ from domain.database import Database, create_database
 from domain.services import Services, build_services
 from tests.conftest import FixedClock
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
-from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, serve_on_loopback  # noqa: F401
+from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api  # noqa: F401
 from tests.fakes.llm import ScriptedLLM
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.llm import FakeAnthropic, FakeOpenAI, ScriptedLLM
-from tests.fakes.loopback import serving
+from tests.fakes.loopback import serve_in_thread
 
 
 def _served(fake: ScriptedLLM) -> Iterator[ScriptedLLM]:
-    with serving(fake.app) as url:
+    with serve_in_thread(fake.app) as url:
         fake.url = url
         yield fake
         fake.reset()

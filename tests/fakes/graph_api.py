@@ -14,24 +14,21 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
 from domain.services import Services
-from calendar_agent.http_server import server_config
+from tests.fakes.loopback import serve_on_loopback
 from calendar_agent.settings import Settings, load_settings
 from calendar_agent.bootstrap.serve import build_service_app
 from chat_bridge.state import BridgeContext
@@ -99,51 +96,6 @@ class FakeGraphApi:
 
 def graph_error(status: int, message: str, code: int) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": "OAuthException", "code": code}}, status_code=status)
-
-
-class LoopbackServer(uvicorn.Server):
-    """uvicorn that says when it is listening, and leaves the test runner's signal handlers alone."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        except SystemExit:  # uvicorn exits when the app's lifespan fails: report it, don't end the tests
-            self.should_exit = True
-            return
-        self.ready.set()
-
-
-@contextlib.asynccontextmanager
-async def serve_on_loopback(app: ASGIApp, settings: Settings | None = None) -> AsyncIterator[str]:
-    """Run `app` (with its lifespan) on 127.0.0.1 on a free port; yields its base URL, shuts it down after.
-    With `settings`, the server is configured as `calendar-agent serve` configures it."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)
-    options: dict[str, Any] = {"log_config": None, "access_log": False, "lifespan": "on", "ws": "websockets-sansio"}
-    config = (server_config(app, settings, "127.0.0.1", 0, **options) if settings is not None
-              else uvicorn.Config(app, **options))
-    server = LoopbackServer(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    ready = asyncio.create_task(server.ready.wait())
-    await asyncio.wait([serving, ready], return_when=asyncio.FIRST_COMPLETED)
-    if not server.ready.is_set():
-        ready.cancel()
-        await serving
-        raise RuntimeError("the app did not start: its lifespan failed (see the log)")
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
-import anyio
-import uvicorn
 
 from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
-from starlette.types import ASGIApp
 
 from domain.schedule import is_ramadan
 
@@ -55,23 +50,6 @@ def answering(action: str, content: dict[str, Any] | None = None) -> tuple[Elici
         return ElicitResult(action=action, content=content if action == "accept" else None)  # type: ignore[arg-type]
 
     return callback, asked
-
-
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """`app` under uvicorn on 127.0.0.1 (a free port); yields its base URL. The socket listens before
-    uvicorn starts, so requests made right away queue instead of failing."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    config = uvicorn.Config(app, lifespan="on", ws="none", http="h11", log_level="warning", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(server.serve, [sock])
-        try:
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-        finally:
-            server.should_exit = True
 
 
 # --- Calling tools in memory ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from mcp.server import MCPServer
 
-from mcp_scenario import serving
+from tests.fakes.loopback import serve_on_loopback
 from mcp_server.http import build_mcp_http_app
 from npx import npx
 
@@ -15,7 +15,7 @@ SCENARIOS = ("server-initialize", "ping", "tools-list", "dns-rebinding-protectio
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_the_conformance_scenario_passes(transport_server: MCPServer, scenario: str, tmp_path: Path) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=None)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url:
         code, out, err = await npx(SUITE, "server", "--url", f"{url}/mcp", "--scenario", scenario,
                                    "--output-dir", str(tmp_path))
     assert code == 0, out + err

@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from domain.services import Services
-from mcp_scenario import ALICE, WEDNESDAY, serving
+from mcp_scenario import ALICE, WEDNESDAY
+from tests.fakes.loopback import serve_on_loopback
 from mcp_server.http import MCPHttpApp, build_mcp_http_app
 
 TOKEN = "s3cret-token"
@@ -42,20 +43,20 @@ async def post(url: str, body: dict[str, Any], **headers: str) -> httpx2.Respons
 async def test_a_loopback_client_without_a_token_lists_the_tools_when_none_is_configured(
     transport_server: MCPServer,
 ) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=None)) as url, client_for(url) as client:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url, client_for(url) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert "system_batch_cancel" in names
 
 
 async def test_the_right_token_runs_the_tool(transport_server: MCPServer, sqlite_services: Services) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         response = await post(url, RESERVE, Authorization=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert len(await sqlite_services.reservations.customer_reservations(ALICE)) == 1
 
 
 async def test_no_token_is_401_and_nothing_runs(transport_server: MCPServer, sqlite_services: Services) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         response = await post(url, RESERVE)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -63,14 +64,14 @@ async def test_no_token_is_401_and_nothing_runs(transport_server: MCPServer, sql
 
 
 async def test_a_wrong_token_is_401_and_nothing_runs(transport_server: MCPServer, sqlite_services: Services) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         response = await post(url, RESERVE, Authorization="Bearer guess")
     assert response.status_code == 401
     assert await sqlite_services.reservations.customer_reservations(ALICE) == []
 
 
 async def test_the_real_client_with_the_token_calls_a_tool(transport_server: MCPServer) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url, client_for(url, TOKEN) as client:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url, client_for(url, TOKEN) as client:
         result = await client.call_tool("get_current_datetime", {})
     assert result.structured_content is not None and result.structured_content["timezone"] == "Asia/Riyadh"
 
@@ -78,7 +79,7 @@ async def test_the_real_client_with_the_token_calls_a_tool(transport_server: MCP
 async def test_a_foreign_host_header_is_rejected_and_nothing_runs(
     transport_server: MCPServer, sqlite_services: Services
 ) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=None)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url:
         response = await post(url, RESERVE, Host="evil.example")
     assert response.status_code == 421
     assert await sqlite_services.reservations.customer_reservations(ALICE) == []
@@ -87,14 +88,14 @@ async def test_a_foreign_host_header_is_rejected_and_nothing_runs(
 async def test_a_foreign_origin_is_rejected_and_nothing_runs(
     transport_server: MCPServer, sqlite_services: Services
 ) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=None)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url:
         response = await post(url, RESERVE, Origin="http://evil.example")
     assert response.status_code == 403
     assert await sqlite_services.reservations.customer_reservations(ALICE) == []
 
 
 async def test_another_path_is_not_found(transport_server: MCPServer) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=None)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url:
         async with httpx2.AsyncClient() as http:
             response = await http.post(f"{url}/admin", json=RESERVE)
     assert response.status_code == 404
@@ -120,11 +121,11 @@ async def test_routed_in_a_host_app_the_endpoint_serves_once_the_host_enters_its
     transport_server: MCPServer,
 ) -> None:
     app = host_app(build_mcp_http_app(transport_server, auth_token=TOKEN), mounted=False)
-    async with serving(app) as url, client_for(url, TOKEN) as client:
+    async with serve_on_loopback(app) as url, client_for(url, TOKEN) as client:
         assert (await client.call_tool("get_current_datetime", {})).is_error is False
 
 
 async def test_mounted_in_a_host_app_the_endpoint_serves_at_the_mount_path(transport_server: MCPServer) -> None:
     app = host_app(build_mcp_http_app(transport_server, auth_token=TOKEN), mounted=True)
-    async with serving(app) as url, client_for(url, TOKEN, path="/mcp/") as client:
+    async with serve_on_loopback(app) as url, client_for(url, TOKEN, path="/mcp/") as client:
         assert (await client.call_tool("get_current_datetime", {})).is_error is False

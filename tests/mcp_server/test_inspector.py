@@ -6,7 +6,8 @@ from typing import Any
 from mcp.server import MCPServer
 
 from domain.services import Services
-from mcp_scenario import SLOTS, WEDNESDAY, serving, wa_id
+from mcp_scenario import SLOTS, WEDNESDAY, wa_id
+from tests.fakes.loopback import serve_on_loopback
 from mcp_server.http import build_mcp_http_app
 from npx import npx
 
@@ -24,7 +25,7 @@ async def inspect(url: str, *arguments: str) -> dict[str, Any]:
 
 
 async def test_the_inspector_lists_every_system_tool_with_its_schemas(transport_server: MCPServer) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         listed = await inspect(url, "--method", "tools/list")
     tools = {tool["name"]: tool for tool in listed["tools"]}
     assert {"system_get_reservations", "system_batch_modify", "system_undo_batch"} <= set(tools)
@@ -36,7 +37,7 @@ async def test_the_inspector_calls_a_tool_and_reads_its_structured_answer(
 ) -> None:
     for n, slot in enumerate(SLOTS):
         await sqlite_services.reservations.reserve(wa_id(n), WEDNESDAY, slot)
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         called = await inspect(url, "--method", "tools/call", "--tool-name", "system_get_reservations",
                                "--tool-arg", f'dates=["{WEDNESDAY}"]', "--tool-arg", 'include=["reservations"]')
     assert called["structuredContent"]["summary"]["total_reservations"] == 3
@@ -44,7 +45,7 @@ async def test_the_inspector_calls_a_tool_and_reads_its_structured_answer(
 
 
 async def test_the_inspector_without_the_token_is_told_to_authenticate(transport_server: MCPServer) -> None:
-    async with serving(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         code, out, err = await npx(INSPECTOR, "--cli", f"{url}/mcp", "--transport", "http", "--method", "tools/list",
                                    "--stored-auth-only")
     assert code != 0

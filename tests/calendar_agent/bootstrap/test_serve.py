@@ -23,7 +23,8 @@ from domain.services import Services
 from calendar_agent.bootstrap.serve import build_service_app
 from domain.store import ensure_customers
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401
-from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, inbound, next_event, serve_on_loopback, signed  # noqa: F401
+from tests.fakes.loopback import serve_on_loopback
+from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, inbound, next_event, signed  # noqa: F401
 from tests.fakes.llm import Call, Reply, ScriptedLLM
 
 AGENT = "12125550123"

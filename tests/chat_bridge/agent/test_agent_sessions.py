@@ -18,7 +18,7 @@ from chat_bridge.agent.sessions import remote_sessions
 from chat_bridge.confirmations import ConfirmationBroker
 from tests.chat_bridge.agent.support import build_toolbox
 from tests.fakes.events import RecordingSink
-from tests.fakes.loopback import serving
+from tests.fakes.loopback import serve_in_thread
 
 TOKEN = "s3cret"
 
@@ -38,7 +38,7 @@ class RequireBearer:
 
 @pytest.fixture
 def mcp_url() -> Iterator[str]:
-    with serving(RequireBearer(build_toolbox().streamable_http_app()), lifespan="on") as url:
+    with serve_in_thread(RequireBearer(build_toolbox().streamable_http_app()), lifespan="on") as url:
         yield f"{url}/mcp"
 
 
