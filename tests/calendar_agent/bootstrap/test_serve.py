@@ -22,6 +22,7 @@ from websockets.typing import Origin
 from domain.services import Services
 from calendar_agent.bootstrap.serve import build_service_app
 from domain.store import ensure_customers
+from tests.acceptance.support import Clinic
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, inbound, next_event, signed  # noqa: F401
@@ -33,17 +34,10 @@ CUSTOMER = "966501234567"
 
 
 @dataclass
-class Service:
-    url: str
-    http: httpx2.AsyncClient
-    services: Services
-    graph: FakeGraphApi
-    llm: ScriptedLLM
+class Service(Clinic):
+    """The service on loopback, its scripted model, and the fake Graph API it sends through."""
 
-    @contextlib.asynccontextmanager
-    async def sidebar(self) -> AsyncIterator[ClientConnection]:
-        async with connect("ws" + self.url.removeprefix("http") + "/ws") as socket:
-            yield socket
+    graph: FakeGraphApi
 
 
 @pytest.fixture(params=["anthropic", "openai"])
@@ -62,7 +56,7 @@ async def running(services: Services, graph: FakeGraphApi, **settings: Any) -> A
 @pytest.fixture
 async def service(services: Services, graph_api: FakeGraphApi, llm: ScriptedLLM) -> AsyncIterator[Service]:
     async with running(services, graph_api, **llm.settings_overrides()) as (url, http):
-        yield Service(url, http, services, graph_api, llm)
+        yield Service(url, http, services, llm, graph_api)
 
 
 async def booked(services: Services, day: str) -> int:
