@@ -8,15 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from domain.capacity import SlotOccupancy, slot_capacity
+from domain.capacity import SlotOccupancy, slot_room
 from domain.clock import Clock, system_clock
 from domain.config import BookingSource, ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
 from domain.models import Reservation
-from domain.schedule import (
-    hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label, vacation_on, clinic_today,
-)
+from domain.schedule import day_status, hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label
 from domain.store import load_vacations
 
 MAX_RANGE_DAYS = 366
@@ -76,24 +74,21 @@ class AvailabilityService:
         return counts, vacations
 
     def _day(self, day: date, counts: Any, vacations: Any, now: Any, source: BookingSource) -> dict[str, Any]:
-        capacity = slot_capacity(self.config, source)
+        status, vacation = day_status(self.config, day, vacations, now)
+        types = list(self.config.type_ids())
         slots = []
         for slot in open_slots(self.config, day, vacations, now):
-            booked = counts[(day, slot)].total if (day, slot) in counts else 0
-            slots.append({"time_slot": slot, "time_label": slot_label(slot), "booked": booked,
-                          "remaining": max(0, capacity - booked), "available": booked < capacity})
+            occupancy = counts[(day, slot)] if (day, slot) in counts else SlotOccupancy()
+            room = slot_room(self.config, occupancy, source)
+            entry = {"time_slot": slot, "time_label": slot_label(slot), "booked": occupancy.total,
+                     "remaining": room.remaining, "available": room.fits_any(types)}
+            if room.by_type:
+                entry["type_remaining"] = {str(t): n for t, n in room.by_type.items()}
+            slots.append(entry)
         return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
-                "status": self._status(day, vacations, now), "ramadan_hours": is_ramadan(day) and hours_for(self.config, day) is not None,
+                "status": status.value, "vacation": vacation.title if vacation else None,
+                "ramadan_hours": is_ramadan(day) and hours_for(self.config, day) is not None,
                 "timezone": self.config.timezone, "slots": slots}
-
-    def _status(self, day: date, vacations: Any, now: Any) -> str:
-        if day < clinic_today(self.config, now):
-            return "past"
-        if hours_for(self.config, day) is None:
-            return "closed"
-        if vacation := vacation_on(vacations, day):
-            return f"vacation: {vacation.title}"
-        return "open"
 
 
 def _nearest(slots: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:

@@ -30,6 +30,33 @@ def slot_capacity(config: ClinicConfig, source: BookingSource, max_reservations:
     return max(0, max_reservations)
 
 
+@dataclass(frozen=True)
+class Room:
+    """The places left in one slot for one booking source: in all, and for each type with a cap of its own."""
+
+    capacity: int
+    remaining: int
+    by_type: dict[int, int]  # capped types only, each at most `remaining`
+
+    def for_type(self, type_id: int) -> int:
+        return self.by_type.get(type_id, self.remaining)
+
+    def fits_any(self, type_ids: list[int]) -> bool:
+        """Whether a booking of at least one of these types still fits."""
+        return any(self.for_type(t) > 0 for t in type_ids)
+
+
+def slot_room(
+    config: ClinicConfig, occupancy: SlotOccupancy, source: BookingSource, max_reservations: int | None = None
+) -> Room:
+    """The one rule for room in a slot, used by bookings, availability, snapshots and the console."""
+    capacity = slot_capacity(config, source, max_reservations)
+    remaining = max(0, capacity - occupancy.total)
+    by_type = {type_id: min(remaining, max(0, limit - occupancy.by_type.get(type_id, 0)))
+               for type_id, limit in sorted(config.type_capacity.items())}
+    return Room(capacity, remaining, by_type)
+
+
 def check_fits(
     config: ClinicConfig,
     occupancy: SlotOccupancy,
@@ -38,10 +65,10 @@ def check_fits(
     max_reservations: int | None = None,
 ) -> None:
     """Raise `slot_full` or `type_full` unless one more `type_id` booking fits in `occupancy`."""
-    if occupancy.total >= slot_capacity(config, source, max_reservations):
+    room = slot_room(config, occupancy, source, max_reservations)
+    if room.remaining == 0:
         raise DomainError("slot_full")
-    type_limit = config.type_capacity.get(type_id)
-    if type_limit is not None and occupancy.by_type.get(type_id, 0) >= type_limit:
+    if room.for_type(type_id) == 0:
         raise DomainError("type_full", type_name=config.type_name(type_id))
 
 

@@ -18,7 +18,7 @@ from functools import cached_property
 from domain.capacity import SlotOccupancy, check_fits, check_type
 from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
-from domain.schedule import Vacation, check_slot_bookable, clinic_today, is_future_slot
+from domain.schedule import Vacation, check_slot_bookable, clinic_today, is_upcoming
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -136,7 +136,7 @@ class CalendarState:
         """The customer's nearest upcoming active reservation."""
         upcoming = [
             b for b in self.of_customer(wa_id)
-            if b.status == ACTIVE and is_future_slot(ctx.config, b.date, b.time_slot, ctx.now)
+            if b.status == ACTIVE and is_upcoming(ctx.config, b.date, b.time_slot, ctx.now)
         ]
         return min(upcoming, key=lambda b: (b.date, b.time_slot, b.id), default=None)
 
@@ -208,7 +208,7 @@ def plan_modify(
     """Change the date, time and/or type of an active, not past reservation; capacity excludes itself."""
     if target.status != ACTIVE:
         raise DomainError("reservation_cancelled")
-    if target.date < ctx.today:
+    if not is_upcoming(ctx.config, target.date, target.time_slot, ctx.now):
         raise DomainError("past_reservation")
     type_id = target.type if new_type is None else check_type(ctx.config, new_type)
     key = (new_date or target.date, new_time or target.time_slot)
@@ -221,7 +221,7 @@ def plan_cancel(ctx: RuleContext, state: CalendarState, target: Booking) -> Chan
     """Soft-cancel an active reservation that is not in the past."""
     if target.status != ACTIVE:
         raise DomainError("already_cancelled")
-    if target.date < ctx.today:
+    if not is_upcoming(ctx.config, target.date, target.time_slot, ctx.now):
         raise DomainError("past_reservation")
     return state.apply(Change("cancelled", target, replace(target, status=CANCELLED)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -157,13 +158,37 @@ def clinic_today(config: ClinicConfig, now: datetime) -> date:
     return now.astimezone(config.zone).date()
 
 
+class DayStatus(StrEnum):
+    """What a day is for booking: the one rule behind availability, snapshots and the booking checks."""
+
+    OPEN = "open"
+    PAST = "past"
+    CLOSED = "closed"
+    VACATION = "vacation"
+
+
+def day_status(
+    config: ClinicConfig, day: date, vacations: list[Vacation], now: datetime
+) -> tuple[DayStatus, Vacation | None]:
+    """Past, closed (no opening hours that weekday), vacation or open, checked in that order, with the
+    vacation when it is one."""
+    if day < clinic_today(config, now):
+        return DayStatus.PAST, None
+    if hours_for(config, day) is None:
+        return DayStatus.CLOSED, None
+    if vacation := vacation_on(vacations, day):
+        return DayStatus.VACATION, vacation
+    return DayStatus.OPEN, None
+
+
 def check_day_open(config: ClinicConfig, day: date, vacations: list[Vacation], now: datetime) -> None:
     """Raise when `day` is in the past, closed, or in a vacation."""
-    if day < clinic_today(config, now):
+    status, vacation = day_status(config, day, vacations, now)
+    if status is DayStatus.PAST:
         raise DomainError("past_date")
-    if hours_for(config, day) is None:
+    if status is DayStatus.CLOSED:
         raise DomainError("clinic_closed", date=day.isoformat())
-    if vacation := vacation_on(vacations, day):
+    if vacation is not None:
         raise vacation_error(vacation)
 
 
@@ -184,11 +209,19 @@ def open_slots(
     config: ClinicConfig, day: date, vacations: list[Vacation], now: datetime
 ) -> list[str]:
     """The slots of `day` that can still be booked (capacity aside)."""
-    if day < clinic_today(config, now) or vacation_on(vacations, day):
+    if day_status(config, day, vacations, now)[0] is not DayStatus.OPEN:
         return []
     return [s for s in slots_for(config, day) if not slot_has_ended(config, day, s, now)]
 
 
-def is_future_slot(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:
-    """A reservation counts as upcoming until its slot has ended."""
+def is_upcoming(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:
+    """The one "upcoming" rule: a reservation is upcoming until its slot has ended; after that it is past,
+    for reads, filters and writes alike. `upcoming_after` is the same rule as a bound for queries."""
     return not slot_has_ended(config, day, slot, now)
+
+
+def upcoming_after(config: ClinicConfig, now: datetime) -> tuple[date, str]:
+    """The clinic date and 'HH:MM' a reservation must start after to be upcoming (now minus one slot):
+    a slot starting at or before it has ended, one starting after it has not."""
+    threshold = now.astimezone(config.zone) - timedelta(minutes=config.slot_minutes)
+    return threshold.date(), threshold.strftime("%H:%M")

@@ -20,13 +20,34 @@ from sqlalchemy.sql.elements import BindParameter
 from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar, note_change
 from domain.identities import checked_name
 from domain.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
-from domain.planning import CANCELLED, Booking, CalendarState, Change, SlotKey
+from domain.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
+from domain.config import ClinicConfig
 from domain.schedule import Vacation as VacationPeriod
+from domain.schedule import upcoming_after
 
 _CHUNK = 500
 CUSTOMER_NAMED = "customer_named"  # change kinds: wa_id -> its name (new or renamed) ...
 CUSTOMER_GONE = "customer_gone"  # ... or the wa_id no longer exists (moved to a new number)
 T = TypeVar("T")
+
+
+def upcoming(config: ClinicConfig, now: datetime) -> ColumnElement[bool]:
+    """Active reservations whose slot has not ended: `schedule.is_upcoming` as a query condition."""
+    return started_after(*upcoming_after(config, now))
+
+
+def not_ended(config: ClinicConfig, now: datetime) -> ColumnElement[bool]:
+    """Reservations of any status whose slot has not ended (the same bound as `upcoming`)."""
+    return starts_after(*upcoming_after(config, now))
+
+
+def started_after(day: date | ColumnElement[Any], slot: str | ColumnElement[Any]) -> ColumnElement[bool]:
+    """Active reservations starting after `slot` on `day` (values or bound parameters)."""
+    return and_(Reservation.status == ACTIVE, starts_after(day, slot))
+
+
+def starts_after(day: date | ColumnElement[Any], slot: str | ColumnElement[Any]) -> ColumnElement[bool]:
+    return or_(Reservation.date > day, and_(Reservation.date == day, Reservation.time_slot > slot))
 
 
 async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> bool:

@@ -8,6 +8,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
+from domain.config import ClinicConfig
 from domain.services import Services
 from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
@@ -88,15 +89,28 @@ class ClinicTools:
         data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],
                 "end_date": days[-1]["date"], "near_time": near_time, "days": shaped, "summary": _totals(shaped)}
         shown = fit(data)
-        return answer(_availability_text(shown), shown)
+        return answer(_availability_text(shown, self.services.config), shown)
 
 
 def _day(day: dict[str, Any]) -> dict[str, Any]:
-    slots = [{"time_slot": s["time_slot"], "time_label": s["time_label"], "remaining": s["remaining"]}
-             for s in day["slots"]]
-    status = "full" if day["status"] == "open" and not slots else day["status"]
+    slots = [{k: s[k] for k in SLOT_KEYS if k in s} for s in day["slots"]]
+    status = "full" if day["status"] == "open" and not slots else day_status_text(day)
     return {"date": day["date"], "weekday": day["weekday"], "hijri_date": day["hijri_date"], "status": status,
             "slots": slots}
+
+
+SLOT_KEYS = ("time_slot", "time_label", "remaining", "type_remaining")
+
+
+def day_status_text(day: dict[str, Any]) -> str:
+    """open, past, closed, or the vacation with its title ("vacation: Eid holiday")."""
+    return f"vacation: {day['vacation']}" if day.get("vacation") else str(day["status"])
+
+
+def _type_room(slot: dict[str, Any], config: ClinicConfig) -> str:
+    """The types whose own cap this slot has reached: ' (Follow-up full)'."""
+    full = [config.type_name(int(t)) for t, n in slot.get("type_remaining", {}).items() if n == 0]
+    return f" ({', '.join(full)} full)" if full else ""
 
 
 def _totals(days: list[dict[str, Any]]) -> dict[str, int]:
@@ -104,14 +118,15 @@ def _totals(days: list[dict[str, Any]]) -> dict[str, int]:
             "available_slots": sum(len(d["slots"]) for d in days)}
 
 
-def _availability_text(data: dict[str, Any]) -> str:
+def _availability_text(data: dict[str, Any], config: ClinicConfig) -> str:
     """The totals, then one line per day: its status and each open slot with the places left."""
     totals = data["summary"]
     span = data["start_date"] if totals["days"] == 1 else f"{data['start_date']} to {data['end_date']}"
     lines = [f"{totals['available_slots']} available slot(s) on {totals['days_with_slots']} of {totals['days']} "
              f"day(s), {span} ({data['timezone']}). Per day: slot (places left)."]
     for day in data["days"]:
-        slots = ", ".join(f"{time_label(s['time_slot'])} {s['remaining']} left" for s in day["slots"])
+        slots = ", ".join(f"{time_label(s['time_slot'])} {s['remaining']} left{_type_room(s, config)}"
+                          for s in day["slots"])
         lines.append(f"{day_label(day['date'])} {day['status']}" + (f": {slots}" if slots else ""))
     if len(data["days"]) < totals["days"]:
         lines.append(f"{totals['days'] - len(data['days'])} more day(s) not shown: ask for a shorter range.")

@@ -19,7 +19,7 @@ from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID
 from mcp_server.batch_schemas import type_schema
-from mcp_server.clinic_tools import ArabicArg, ClinicTools, DateArg, HijriArg
+from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare, domain_errors
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
@@ -92,9 +92,9 @@ class CustomerTools:
         with domain_errors(ar):
             days = await self.services.availability.search(date, hijri=hijri)
         day = days[0]
-        slots = [{k: s[k] for k in ("time_slot", "time_label", "remaining")} for s in day["slots"]]
-        labels = ", ".join(s["time_label"] for s in slots) or f"none ({day['status']})"
-        data = {"date": day["date"], "weekday": day["weekday"], "status": day["status"],
+        slots = [{k: s[k] for k in SLOT_KEYS if k in s} for s in day["slots"]]
+        labels = ", ".join(s["time_label"] for s in slots) or f"none ({day_status_text(day)})"
+        data = {"date": day["date"], "weekday": day["weekday"], "status": day_status_text(day),
                 "timezone": day["timezone"], "slots": slots}
         return answer(f"{day['weekday']} {day['date']}: {labels}.", data)
 

@@ -88,7 +88,7 @@ export class CalendarStrip {
     const before = this.booked.get(key);
     this.booked.set(key, slot.booked);
     const capacity = slot.capacity.operator;
-    const full = slot.booked >= slot.capacity.agent;
+    const full = slot.full.agent;
     const mine = slot.reservations.some((r) => r.wa_id === this.highlight);
     return h("li", {
       class: `slot${full ? " slot-full" : ""}${mine ? " slot-mine" : ""}${before !== undefined && before !== slot.booked ? " slot-changed" : ""}`,

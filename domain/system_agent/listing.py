@@ -19,8 +19,9 @@ from sqlalchemy import (
 from domain.config import ClinicConfig
 from domain.models import Customer, Reservation
 from domain.planning import ACTIVE, Booking
+from domain.schedule import upcoming_after
+from domain.store import started_after
 from domain.system_agent.paging import KEYSETS, TOTALS, PagePosition, ReservationQuery, reservation_key
-from domain.system_agent.statistics import started_after, upcoming_threshold
 from domain.views import reservation_view
 
 Pages = dict[str, tuple[list[Any], bool]]
@@ -225,7 +226,7 @@ class ReservationListing:
                 for w in wa_ids if (c := customers.get(w)) is not None]
 
     def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
-        day, slot = upcoming_threshold(self.config, self.now)
+        day, slot = upcoming_after(self.config, self.now)
         nearest: dict[str, dict[str, Any]] = {}
         for row in self.connection.execute(upcoming_rows(), page | {"from_date": day, "from_slot": slot}):
             nearest.setdefault(row.wa_id, reservation_view(self.config, _booking(row)))

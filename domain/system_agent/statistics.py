@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.capacity import slot_capacity
+from domain.capacity import SlotOccupancy, slot_room
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import Vacation, clinic_today, hijri_date, hours_for, parse_date, slot_label, slots_for, vacation_on
-from domain.store import load_vacations
+from domain.schedule import DayStatus, Vacation, day_status, hijri_date, parse_date, slot_label, slots_for
+from domain.store import load_vacations, upcoming
 from domain.views import local_iso
 
 MAX_SNAPSHOT_DAYS = 92
@@ -61,9 +61,9 @@ class CalendarStatistics:
         writers = (select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp).label("last"))
                    .where(*customer_chats, ConversationMessage.role == "user")
                    .group_by(ConversationMessage.wa_id).subquery())
-        upcoming = select(Reservation.wa_id).where(upcoming_condition(self.config, self.clock()))
+        booked = select(Reservation.wa_id).where(upcoming(self.config, self.clock()))
         without = select(writers.c.wa_id, writers.c.last, Customer.name).outerjoin(
-            Customer, Customer.wa_id == writers.c.wa_id).where(writers.c.wa_id.not_in(upcoming))
+            Customer, Customer.wa_id == writers.c.wa_id).where(writers.c.wa_id.not_in(booked))
         count_without = select(func.count()).select_from(without.subquery())
         listed = (await session.execute(
             without.order_by(writers.c.last.desc(), writers.c.wa_id).limit(MAX_LISTED_CUSTOMERS))).all()
@@ -103,30 +103,33 @@ class CalendarStatistics:
             return rows, int(await session.scalar(cancelled) or 0), await load_vacations(session)
 
     def _snapshot_day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> dict[str, Any]:
-        status, vacation = self._day_status(day, vacations)
+        status, vacation = day_status(self.config, day, vacations, self.clock())
         in_hours = slots_for(self.config, day)
-        times = sorted(set(booked) | set(in_hours if status in ("open", "past") else ()))
+        times = sorted(set(booked) | set(in_hours if status in (DayStatus.OPEN, DayStatus.PAST) else ()))
         slots = [self._snapshot_slot(t, booked.get(t, []), t in in_hours) for t in times]
         return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
-                "status": status, "vacation": vacation, "booked": sum(s["booked"] for s in slots), "slots": slots}
-
-    def _day_status(self, day: date, vacations: list[Vacation]) -> tuple[str, str | None]:
-        """past, closed, vacation or open (the order the availability search uses), and the vacation's title."""
-        vacation = vacation_on(vacations, day)
-        if day < clinic_today(self.config, self.clock()):
-            return "past", None
-        if hours_for(self.config, day) is None:
-            return "closed", None
-        return ("vacation", vacation.title) if vacation else ("open", None)
+                "status": status.value, "vacation": vacation.title if vacation else None,
+                "booked": sum(s["booked"] for s in slots), "slots": slots}
 
     def _snapshot_slot(self, slot: str, rows: list[Any], in_hours: bool) -> dict[str, Any]:
-        capacity = {source.value: slot_capacity(self.config, source) for source in BookingSource}
-        return {
+        """Who is booked and, per booking source, the capacity, the room left (also per capped type) and whether
+        nothing more fits: computed here so that no caller recomputes the rule."""
+        occupancy = SlotOccupancy()
+        for row in rows:
+            occupancy.add(row.type)
+        rooms = {source.value: slot_room(self.config, occupancy, source) for source in BookingSource}
+        types = list(self.config.type_ids())
+        entry: dict[str, Any] = {
             "time_slot": slot, "time_label": slot_label(slot), "in_hours": in_hours, "booked": len(rows),
-            "capacity": capacity, "remaining": {k: max(0, c - len(rows)) for k, c in capacity.items()},
+            "capacity": {k: room.capacity for k, room in rooms.items()},
+            "remaining": {k: room.remaining for k, room in rooms.items()},
+            "full": {k: not room.fits_any(types) for k, room in rooms.items()},
             "by_type": dict(sorted(Counter(str(r.type) for r in rows).items())),
             "reservations": [{"id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "type": r.type} for r in rows],
         }
+        if self.config.type_capacity:
+            entry["type_remaining"] = {k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
+        return entry
 
     def _snapshot_totals(self, days: list[dict[str, Any]], rows: Sequence[Any], cancelled: int) -> dict[str, Any]:
         open_slots = [s for d in days if d["status"] == "open" for s in d["slots"] if s["in_hours"]]
@@ -137,24 +140,6 @@ class CalendarStatistics:
             "open_days_capacity": {k: sum(s["capacity"][k] for s in open_slots) for k in ("agent", "operator")},
             "open_days_booked": sum(s["booked"] for s in open_slots),
         }
-
-
-def upcoming_condition(config: ClinicConfig, now: datetime) -> ColumnElement[bool]:
-    """Active reservations whose slot has not ended."""
-    return started_after(*upcoming_threshold(config, now))
-
-
-def upcoming_threshold(config: ClinicConfig, now: datetime) -> tuple[date, str]:
-    """The clinic date and time a reservation must start after for its slot not to have ended:
-    now minus a slot's length."""
-    threshold = now.astimezone(config.zone) - timedelta(minutes=config.slot_minutes)
-    return threshold.date(), threshold.strftime("%H:%M")
-
-
-def started_after(day: date | ColumnElement[Any], slot: str | ColumnElement[Any]) -> ColumnElement[bool]:
-    """Active reservations starting after `slot` on `day` (values or bound parameters)."""
-    later = and_(Reservation.date == day, Reservation.time_slot > slot)
-    return and_(Reservation.status == ACTIVE, or_(Reservation.date > day, later))
 
 
 def message_stats(

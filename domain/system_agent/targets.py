@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -15,6 +15,7 @@ from domain.identities import normalize_wa_id
 from domain.models import Customer, Reservation
 from domain.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
 from domain.schedule import parse_date, parse_time
+from domain.store import upcoming
 from domain.system_agent.requests import Filters
 
 
@@ -30,14 +31,14 @@ def has_filter(filters: Filters) -> bool:
 
 
 def filter_query(
-    config: ClinicConfig, today: date, filters: Filters, matched: list[str] | None
+    config: ClinicConfig, now: datetime, filters: Filters, matched: list[str] | None
 ) -> Select[int, str, date, str, int, str, str | None]:
     """Upcoming active reservations matching every given filter, in calendar order, with their customer's
     name: (id, wa_id, date, time_slot, type, status, name)."""
     query = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                     Reservation.status, Customer.name)
              .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
-             .where(Reservation.status == ACTIVE, Reservation.date >= today))
+             .where(upcoming(config, now)))
     wa_ids = [normalize_wa_id(w) for w in listed(filters.wa_ids)]
     if matched is not None:
         wa_ids = [w for w in matched if not wa_ids or w in wa_ids]
@@ -67,7 +68,7 @@ async def find_by_filters(
     found: list[Booking] = []
     names: dict[str, str | None] = {}
     shared: dict[Any, Any] = {}  # one object per distinct date, slot and status, not one per row
-    for row in await session.execute(filter_query(ctx.config, ctx.today, filters, matched)):
+    for row in await session.execute(filter_query(ctx.config, ctx.now, filters, matched)):
         found.append(Booking(row[0], row[1], shared.setdefault(row[2], row[2]), shared.setdefault(row[3], row[3]),
                              row[4], shared.setdefault(row[5], row[5])))
         names[row[1]] = row[6]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.console.conftest import StartConsole
+import re
+
+from playwright.async_api import expect
+
+from tests.console.conftest import D1, StartConsole
 
 
 async def test_only_calendar_dates_count_as_days_a_conversation_touches(start_console: StartConsole) -> None:
@@ -36,3 +40,16 @@ async def test_days_far_apart_are_fetched_as_separate_ranges(start_console: Star
         ["2027-03-01", "2026-12-03", "2026-12-01"])""")
 
     assert ranges == [{"start": "2026-12-01", "end": "2026-12-03"}, {"start": "2027-03-01", "end": "2027-03-01"}]
+
+
+async def test_a_slot_is_shown_full_when_the_server_says_no_agent_booking_fits(start_console: StartConsole) -> None:
+    console = await start_console(model=False)
+    for n in range(2):  # D1 11:00 holds three: five is the AI agents' cap
+        await console.services.reservations.reserve(f"96650222000{n}", D1, "11:00")
+    page = await console.open()
+
+    full, free = (page.locator(f'.day[data-date="{D1}"] [data-slot="{slot}"]') for slot in ("11:00", "13:00"))
+
+    await expect(full).to_have_class(re.compile(r"\bslot-full\b"))
+    await expect(full.locator(".slot-count")).to_have_text("5 / 6")
+    await expect(free).not_to_have_class(re.compile(r"\bslot-full\b"))

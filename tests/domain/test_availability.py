@@ -32,7 +32,7 @@ async def test_a_range_with_a_time_gives_the_nearest_slot_per_day(services: Serv
 async def test_vacation_days_say_so(services: Services) -> None:
     await services.vacations.add("2026-12-06", "2026-12-06", "Staff training")
     [day] = await services.availability.search("2026-12-06")
-    assert day["status"] == "vacation: Staff training" and day["slots"] == []
+    assert (day["status"], day["vacation"], day["slots"]) == ("vacation", "Staff training", [])
 
 
 async def test_a_reversed_range_is_an_error(services: Services) -> None:
