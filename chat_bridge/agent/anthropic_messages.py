@@ -3,48 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import anthropic
 from anthropic.types import Message
 from mcp.types import Tool
 
-from chat_bridge.agent.config import ModelConfig
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
-from chat_bridge.agent.providers import (
-    ToolSpec, api_failure,
-)
+from chat_bridge.agent.providers import SdkProvider, ToolSpec
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-# A self-hosted endpoint may need no key, but the SDK insists on one.
-PLACEHOLDER_KEY = "not-needed"
+MAX_TOKENS = 4096
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """Claude through `AsyncAnthropic`; the SDK retries what is worth retrying."""
 
-    def __init__(
-        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0,
-        max_tokens: int = 4096, max_retries: int = 2,
-    ) -> None:
-        self.base_url = base_url or DEFAULT_BASE_URL
-        self.client = anthropic.AsyncAnthropic(
-            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=max_retries, timeout=timeout
-        )
-        self.model = model or DEFAULT_MODEL
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.max_tokens = max_tokens
-        self.label = f"Anthropic {self.model}"
+    vendor = "Anthropic"
+    sdk: ClassVar[Any] = anthropic
+    key_setting = "ANTHROPIC_API_KEY"
+    default_model = DEFAULT_MODEL
+    default_base_url = DEFAULT_BASE_URL
+    max_tokens = MAX_TOKENS
 
-    @classmethod
-    def from_config(cls, config: ModelConfig) -> AnthropicProvider:
-        return cls(config.api_key, config.model, base_url=config.base_url, timeout=config.timeout_seconds,
-                   max_retries=config.max_retries)
-
-    async def aclose(self) -> None:
-        await self.client.close()
+    def connect(self, api_key: str) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=api_key, base_url=self.base_url, max_retries=self.max_retries,
+                                        timeout=self.timeout)
 
     def tool_specs(self, tools: Sequence[Tool]) -> list[ToolSpec]:
         return [{"name": t.name, "description": t.description or "", "input_schema": t.input_schema} for t in tools]
@@ -56,7 +41,7 @@ class AnthropicProvider:
                 messages=cast(Any, wire_messages(messages)), tools=cast(Any, list(tools)) if tools else anthropic.omit,
             )
         except anthropic.AnthropicError as error:
-            raise api_failure(anthropic, error, self, "ANTHROPIC_API_KEY") from None
+            raise self.failure(error) from None
         return completion(response)
 
 

@@ -4,47 +4,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import openai
 from mcp.types import Tool
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
-from chat_bridge.agent.config import ModelConfig
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
-from chat_bridge.agent.providers import (
-    ProviderError, ToolSpec, api_failure,
-)
+from chat_bridge.agent.providers import ProviderError, SdkProvider, ToolSpec
 
 DEFAULT_MODEL = "gpt-4.1"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# A local compatible endpoint may need no key, but the SDK insists on one.
-PLACEHOLDER_KEY = "not-needed"
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     """Chat Completions through `AsyncOpenAI`; the SDK retries what is worth retrying."""
 
-    def __init__(
-        self, api_key: str, model: str = DEFAULT_MODEL, *, base_url: str = "", timeout: float = 60.0,
-        max_retries: int = 2,
-    ) -> None:
-        self.base_url = base_url or DEFAULT_BASE_URL
-        self.client = openai.AsyncOpenAI(
-            api_key=api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=max_retries, timeout=timeout
-        )
-        self.model = model or DEFAULT_MODEL
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.label = f"OpenAI {self.model}"
+    vendor = "OpenAI"
+    sdk: ClassVar[Any] = openai
+    key_setting = "OPENAI_API_KEY"
+    default_model = DEFAULT_MODEL
+    default_base_url = DEFAULT_BASE_URL
 
-    @classmethod
-    def from_config(cls, config: ModelConfig) -> OpenAIProvider:
-        return cls(config.api_key, config.model, base_url=config.base_url, timeout=config.timeout_seconds,
-                   max_retries=config.max_retries)
-
-    async def aclose(self) -> None:
-        await self.client.close()
+    def connect(self, api_key: str) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key=api_key, base_url=self.base_url, max_retries=self.max_retries,
+                                  timeout=self.timeout)
 
     def tool_specs(self, tools: Sequence[Tool]) -> list[ToolSpec]:
         return [
@@ -60,7 +44,7 @@ class OpenAIProvider:
                 tools=cast(Any, list(tools)) if tools else openai.omit,
             )
         except openai.OpenAIError as error:
-            raise api_failure(openai, error, self, "OPENAI_API_KEY") from None
+            raise self.failure(error) from None
         return self._completion(response)
 
     def _completion(self, response: ChatCompletion) -> Completion:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from mcp.types import Tool
 
@@ -41,6 +41,45 @@ class ProviderUnavailable(ProviderError):
         super().__init__(f"The language model ({label}) is unavailable: {reason}.")
         self.label = label
         self.reason = reason
+
+
+# A self-hosted or local compatible endpoint may need no key, but the SDKs insist on one.
+PLACEHOLDER_KEY = "not-needed"
+
+
+class SdkProvider:
+    """What the SDK-backed providers share: the model, endpoint, timeout and retries from `ModelConfig`,
+    the client (whose own retries honour Retry-After, with jitter), closing it, and the operator's
+    sentence for its errors. A subclass names its SDK and defaults and speaks its wire format."""
+
+    vendor: ClassVar[str]
+    sdk: ClassVar[Any]
+    default_model: ClassVar[str]
+    default_base_url: ClassVar[str]
+    key_setting: ClassVar[str]
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.base_url = config.base_url or self.default_base_url
+        self.model = config.model or self.default_model
+        self.timeout = config.timeout_seconds
+        self.max_retries = config.max_retries
+        self.label = f"{self.vendor} {self.model}"
+        self.client = self.connect(config.api_key or PLACEHOLDER_KEY)
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> Self:
+        return cls(config)
+
+    def connect(self, api_key: str) -> Any:
+        """The SDK's async client for this endpoint."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    def failure(self, error: Exception) -> ProviderError:
+        """The operator's sentence for an error the SDK raised once its retries were spent."""
+        return api_failure(self.sdk, error, self, self.key_setting)
 
 
 def status_failure(label: str, status: int, detail: str, key_setting: str) -> ProviderError:
