@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorKind
 from domain.identities import normalize_wa_id
 
 if TYPE_CHECKING:
@@ -22,14 +22,18 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 
 
-class RequestError(Exception):
-    """A request the bridge cannot act on: answered 4xx with a stable code and a sentence."""
+# The HTTP answer to each kind of error, for the bridge's own errors and the domain's alike.
+STATUS_OF_KIND = {ErrorKind.MALFORMED: 400, ErrorKind.INVALID: 422, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
 
-    def __init__(self, code: str, message: str, status_code: int = 400) -> None:
+
+class RequestError(Exception):
+    """A request the bridge cannot act on: answered 4xx (by its kind) with a stable code and a sentence."""
+
+    def __init__(self, code: str, message: str, kind: ErrorKind = ErrorKind.INVALID) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status_code = status_code
+        self.kind = kind
 
 
 class ConfirmationAnswers(Protocol):
@@ -45,12 +49,12 @@ def error_body(code: str, sentence: str, /, **extra: Any) -> dict[str, Any]:
 
 async def request_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestError)
-    return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
+    return JSONResponse(error_body(error.code, error.message), status_code=STATUS_OF_KIND[error.kind])
 
 
 async def domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    return JSONResponse({"error": error.to_dict()}, status_code=400)
+    return JSONResponse({"error": error.to_dict()}, status_code=STATUS_OF_KIND[error.kind])
 
 
 async def read_json(request: Request[Any]) -> dict[str, Any]:
@@ -58,9 +62,9 @@ async def read_json(request: Request[Any]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
-        raise RequestError("invalid_json", "The request body is not valid JSON.") from None
+        raise RequestError("invalid_json", "The request body is not valid JSON.", ErrorKind.MALFORMED) from None
     if not isinstance(body, dict):
-        raise RequestError("invalid_json", "The request body must be a JSON object.")
+        raise RequestError("invalid_json", "The request body must be a JSON object.", ErrorKind.MALFORMED)
     return body
 
 
@@ -135,7 +139,7 @@ async def answer_confirmation(request: Request[State]) -> JSONResponse:
     confirmation_id = request.path_params["confirmation_id"]
     if not await answered(request.state["confirmations"], confirmation_id, accept):
         raise RequestError("confirmation_not_found", "No confirmation is waiting with this id; it may have "
-                           "been answered or timed out.", status_code=404)
+                           "been answered or timed out.", ErrorKind.NOT_FOUND)
     return JSONResponse({"confirmation_id": confirmation_id, "accept": accept})
 
 
