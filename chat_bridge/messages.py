@@ -11,10 +11,11 @@ from starlette.responses import JSONResponse
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
-from chat_bridge.routes import RequestError, error_body, read_json, resolve_wa_id
+from chat_bridge.routes import RequestError, read_json, resolve_wa_id
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
+from domain.errors import error_body
 
 if TYPE_CHECKING:
     from chat_bridge.state import State

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from domain.errors import DomainError, ErrorKind
+from domain.errors import DomainError, ErrorKind, error_body
 from domain.identities import normalize_wa_id
 
 if TYPE_CHECKING:
@@ -42,11 +42,6 @@ class ConfirmationAnswers(Protocol):
     def answer(self, confirmation_id: str, accept: bool) -> bool | Awaitable[bool]: ...
 
 
-def error_body(code: str, sentence: str, /, **extra: Any) -> dict[str, Any]:
-    """`{"error": {"code", "message"}}`, plus `extra` (the 502 of a failed send carries the stored message)."""
-    return {"error": {"code": code, "message": sentence}, **extra}
-
-
 async def request_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestError)
     return JSONResponse(error_body(error.code, error.message), status_code=STATUS_OF_KIND[error.kind])
@@ -54,7 +49,7 @@ async def request_error(request: Request, error: Exception) -> JSONResponse:
 
 async def domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    return JSONResponse({"error": error.to_dict()}, status_code=STATUS_OF_KIND[error.kind])
+    return JSONResponse(error_body(error.code, error.message()), status_code=STATUS_OF_KIND[error.kind])
 
 
 async def read_json(request: Request[Any]) -> dict[str, Any]:

@@ -23,8 +23,7 @@ from chat_bridge.events import new_message_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import ConversationQueue, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
-from chat_bridge.routes import error_body
-from domain.errors import DomainError
+from domain.errors import DomainError, error_body
 from domain.identities import normalize_wa_id, readable_name
 
 if TYPE_CHECKING:
