@@ -74,7 +74,8 @@ class Console:
         if not start:
             raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
         services = request_services(request)
-        return JSONResponse(await services.queries.reservation_snapshot(start, request.query_params.get("end") or start))
+        end = request.query_params.get("end") or start
+        return JSONResponse(await services.queries.reservation_snapshot(start, end))
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
         return JSONResponse(agent_status(self.model))

@@ -16,6 +16,7 @@ from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
 from domain.errors import error_body
+from domain.models import DeliveryStatus, MessageRole
 
 if TYPE_CHECKING:
     from chat_bridge.state import State
@@ -38,9 +39,10 @@ class Outbox:
         self.whatsapp = whatsapp
         self.events = events
 
-    async def send(self, wa_id: str, text: str, role: str = "secretary", meta: dict[str, Any] | None = None) -> Delivery:
+    async def send(self, wa_id: str, text: str, role: MessageRole | str = MessageRole.SECRETARY,
+                   meta: dict[str, Any] | None = None) -> Delivery:
         """Store `text` as pending, send it, record sent (with WhatsApp's id) or failed, then broadcast it."""
-        stored = await self.conversations.append(wa_id, role, text, delivery_status="pending", meta=meta)
+        stored = await self.conversations.append(wa_id, role, text, delivery_status=DeliveryStatus.PENDING, meta=meta)
         assert stored is not None  # only a redelivered external id is refused
         delivery = await self._deliver(stored)
         await self.events.publish(new_message_event(delivery.message))
@@ -50,8 +52,8 @@ class Outbox:
         try:
             ids = await self.whatsapp.send_text(stored["wa_id"], stored["text"])
         except WhatsAppError as error:
-            return Delivery(await self.conversations.set_delivery(stored["id"], "failed"), str(error))
-        return Delivery(await self.conversations.set_delivery(stored["id"], "sent", external_id=ids[0]))
+            return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.FAILED), str(error))
+        return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.SENT, external_id=ids[0]))
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class OperatorDesk:
 
     async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
         """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
-        stored = await self.conversations.append(self.system_wa_id, "secretary", message.text, meta=message.meta)
+        stored = await self.conversations.append(self.system_wa_id, MessageRole.SECRETARY, message.text,
+                                                 meta=message.meta)
         assert stored is not None
         await self.events.publish(new_message_event(stored))
         self.turns.request(self.system_wa_id, AgentKind.SYSTEM)

@@ -25,6 +25,7 @@ from chat_bridge.ports import ConversationQueue, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
 from domain.errors import DomainError, error_body
 from domain.identities import normalize_wa_id, readable_name
+from domain.models import MessageRole
 
 if TYPE_CHECKING:
     from chat_bridge.state import State
@@ -128,7 +129,7 @@ class Inbox:
         if wa_id is None:
             return
         stored = await self.services.conversations.append(
-            wa_id, "user", message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
+            wa_id, MessageRole.USER, message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
         if stored is None:
             logger.info("WhatsApp message %s was delivered again; handled once", message.id)
             return
@@ -164,7 +165,7 @@ class Inbox:
             self.queue.submit(wa_id, lambda: self._reply_text_only(wa_id))
 
     async def _reply_text_only(self, wa_id: str) -> None:
-        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role="assistant", meta={"auto_reply": "text_only"})
+        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role=MessageRole.ASSISTANT, meta={"auto_reply": "text_only"})
 
     async def update_status(self, update: StatusUpdate) -> None:
         """Record WhatsApp's delivery state on the message it sent, if this service sent it."""

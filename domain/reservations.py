@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.identities import normalize_wa_id
 from domain.models import Reservation
-from domain.planning import Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
+from domain.planning import ACTIVE, Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
 from domain.schedule import parse_date, parse_time
 from domain.store import ensure_customers, load_state, load_vacations, lock_calendar, write_changes
 from domain.views import reservation_view
@@ -170,7 +170,7 @@ class ReservationService:
             if not include_past:
                 query = query.where(Reservation.date >= ctx.today)
             if not include_cancelled:
-                query = query.where(Reservation.status == "active")
+                query = query.where(Reservation.status == ACTIVE)
             rows = await session.scalars(query.order_by(Reservation.date, Reservation.time_slot))
             names = await customer_names(session, [wa_id])
         bookings = [Booking(r.id, r.wa_id, r.date, r.time_slot, r.type, r.status) for r in rows]
