@@ -1,25 +1,18 @@
-"""Operators' messages (`POST /whatsapp/message`): to the system agent in-house, to customers over WhatsApp."""
+"""Operators' messages (`POST /whatsapp/message` in `routes`): to the system agent in-house, to customers over
+WhatsApp."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from typing import Any
 
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
-from chat_bridge.routes import RequestError, read_json, resolve_wa_id
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
-from domain.errors import error_body
 from domain.models import DeliveryStatus, MessageRole
-
-if TYPE_CHECKING:
-    from chat_bridge.state import State
 
 
 @dataclass(frozen=True)
@@ -63,16 +56,6 @@ class OperatorMessage:
     meta: dict[str, Any] | None
 
 
-def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:
-    """`{wa_id, message, _call_source}`; other fields are ignored."""
-    text = body.get("message")
-    if not isinstance(text, str) or not text.strip():
-        raise RequestError("empty_message", "The message is empty: type something to send.")
-    source = body.get("_call_source")
-    meta = {"call_source": str(source)} if source else None
-    return OperatorMessage(resolve_wa_id(body.get("wa_id"), system_wa_id), text.strip(), meta)
-
-
 class OperatorDesk:
     """Where an operator's message goes: the system agent's turn, or a customer's WhatsApp."""
 
@@ -100,18 +83,3 @@ class OperatorDesk:
     async def message_customer(self, message: OperatorMessage) -> Delivery:
         await self.customers.ensure(message.wa_id)
         return await self.outbox.send(message.wa_id, message.text, meta=message.meta)
-
-
-async def send_message(request: Request[State]) -> JSONResponse:
-    """To the system agent: 202 with the stored message at once. To a customer: 200 once WhatsApp took it,
-    502 with the stored (failed) message when it did not."""
-    desk = request.state["desk"]
-    message = parse_operator_message(await read_json(request), desk.system_wa_id)
-    if message.wa_id == desk.system_wa_id:
-        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
-    delivery = await desk.message_customer(message)
-    if delivery.error is not None:
-        body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
-                          message=delivery.message)
-        return JSONResponse(body, status_code=502)
-    return JSONResponse({"message": delivery.message})
