@@ -38,7 +38,7 @@ from domain.database import create_database  # noqa: E402
 from domain.models import Customer, Reservation  # noqa: E402
 from domain.schedule import slots_for  # noqa: E402
 from domain.views import reservation_view  # noqa: E402
-from domain.planning import Booking  # noqa: E402
+from domain.planning import ACTIVE, Booking  # noqa: E402
 from domain.system_agent.batch import SystemAgentBatchService  # noqa: E402
 from domain.system_agent.queries import SystemAgentQueryService  # noqa: E402
 from mcp_server.rendering import SEPARATOR, Phrases, _reservation_line  # noqa: E402
@@ -83,7 +83,7 @@ async def seeded(folder: Path, count: int, config: ClinicConfig) -> str:
 
 def views(config: ClinicConfig, names: list[str]) -> list[dict[str, Any]]:
     day, slot = FIRST_DAY, "11:00"
-    return [reservation_view(config, Booking(n + 1, f"96650{n:07d}", day, slot, n % 2, "active"), name)
+    return [reservation_view(config, Booking(n + 1, f"96650{n:07d}", day, slot, n % 2, ACTIVE), name)
             for n, name in enumerate(names)]
 
 

@@ -10,13 +10,11 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
-from chat_bridge.messages import send_message
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
-                                realtime, request_error, search_customers,
-                                update_customer)
+                                realtime, receive_webhook, request_error, search_customers, send_message,
+                                update_customer, verify_subscription)
 from chat_bridge.security import OperatorGuard, SameSiteGuard
 from chat_bridge.state import State
-from chat_bridge.webhook import receive_webhook, verify_subscription
 from domain.errors import DomainError
 
 # Meta's deliveries and operators' messages are small; anything larger is refused (413) unread.

@@ -20,6 +20,7 @@ from chat_bridge.agent.conversation import current_wa_id
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
+from domain.models import MessageRole
 
 Outcome = Literal["accepted", "declined", "expired"]
 
@@ -67,7 +68,7 @@ class ConfirmationBroker:
 
     async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any) -> dict[str, Any]:
         meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
-        stored = await self.conversations.append(wa_id, "assistant", message, meta=meta)
+        stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta)
         assert stored is not None  # only a redelivered external_id returns None
         await self.events.publish(new_message_event(stored))
         await self.events.publish({"type": "confirmation_request", "wa_id": wa_id, "confirmation_id": confirmation_id,

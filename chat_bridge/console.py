@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from domain.services import Services
 from chat_bridge.agent.config import ModelConfig
 from chat_bridge.config import BridgeConfig
-from domain.errors import DomainError
+from chat_bridge.routes import RequestError
 from domain.identities import display_wa_id
 from domain.schedule import clinic_today
 
@@ -72,13 +72,10 @@ class Console:
         """`?start=YYYY-MM-DD&end=YYYY-MM-DD`: each day's status and, per slot, the active reservations."""
         start = request.query_params.get("start", "").strip()
         if not start:
-            return bad_request("missing_parameter", "start is required, as YYYY-MM-DD.")
+            raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
         services = request_services(request)
-        try:
-            snapshot = await services.queries.reservation_snapshot(start, request.query_params.get("end") or start)
-        except DomainError as error:
-            return JSONResponse({"error": error.to_dict()}, status_code=400)
-        return JSONResponse(snapshot)
+        end = request.query_params.get("end") or start
+        return JSONResponse(await services.queries.reservation_snapshot(start, end))
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
         return JSONResponse(agent_status(self.model))
@@ -87,7 +84,3 @@ class Console:
 def request_services(request: Request[Any]) -> Services:
     services: Services = request.state["services"]
     return services
-
-
-def bad_request(code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=400)

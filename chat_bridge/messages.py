@@ -1,23 +1,18 @@
-"""Operators' messages (`POST /whatsapp/message`): to the system agent in-house, to customers over WhatsApp."""
+"""Operators' messages (`POST /whatsapp/message` in `routes`): to the system agent in-house, to customers over
+WhatsApp."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from typing import Any
 
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
-from chat_bridge.routes import RequestError, error_body, read_json, resolve_wa_id
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
-
-if TYPE_CHECKING:
-    from chat_bridge.state import State
+from domain.models import DeliveryStatus, MessageRole
 
 
 @dataclass(frozen=True)
@@ -37,9 +32,10 @@ class Outbox:
         self.whatsapp = whatsapp
         self.events = events
 
-    async def send(self, wa_id: str, text: str, role: str = "secretary", meta: dict[str, Any] | None = None) -> Delivery:
+    async def send(self, wa_id: str, text: str, role: MessageRole | str = MessageRole.SECRETARY,
+                   meta: dict[str, Any] | None = None) -> Delivery:
         """Store `text` as pending, send it, record sent (with WhatsApp's id) or failed, then broadcast it."""
-        stored = await self.conversations.append(wa_id, role, text, delivery_status="pending", meta=meta)
+        stored = await self.conversations.append(wa_id, role, text, delivery_status=DeliveryStatus.PENDING, meta=meta)
         assert stored is not None  # only a redelivered external id is refused
         delivery = await self._deliver(stored)
         await self.events.publish(new_message_event(delivery.message))
@@ -49,8 +45,8 @@ class Outbox:
         try:
             ids = await self.whatsapp.send_text(stored["wa_id"], stored["text"])
         except WhatsAppError as error:
-            return Delivery(await self.conversations.set_delivery(stored["id"], "failed"), str(error))
-        return Delivery(await self.conversations.set_delivery(stored["id"], "sent", external_id=ids[0]))
+            return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.FAILED), str(error))
+        return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.SENT, external_id=ids[0]))
 
 
 @dataclass(frozen=True)
@@ -58,16 +54,6 @@ class OperatorMessage:
     wa_id: str
     text: str
     meta: dict[str, Any] | None
-
-
-def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:
-    """`{wa_id, message, _call_source}`; other fields are ignored."""
-    text = body.get("message")
-    if not isinstance(text, str) or not text.strip():
-        raise RequestError("empty_message", "The message is empty: type something to send.")
-    source = body.get("_call_source")
-    meta = {"call_source": str(source)} if source else None
-    return OperatorMessage(resolve_wa_id(body.get("wa_id"), system_wa_id), text.strip(), meta)
 
 
 class OperatorDesk:
@@ -87,7 +73,8 @@ class OperatorDesk:
 
     async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
         """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
-        stored = await self.conversations.append(self.system_wa_id, "secretary", message.text, meta=message.meta)
+        stored = await self.conversations.append(self.system_wa_id, MessageRole.SECRETARY, message.text,
+                                                 meta=message.meta)
         assert stored is not None
         await self.events.publish(new_message_event(stored))
         self.turns.request(self.system_wa_id, AgentKind.SYSTEM)
@@ -96,18 +83,3 @@ class OperatorDesk:
     async def message_customer(self, message: OperatorMessage) -> Delivery:
         await self.customers.ensure(message.wa_id)
         return await self.outbox.send(message.wa_id, message.text, meta=message.meta)
-
-
-async def send_message(request: Request[State]) -> JSONResponse:
-    """To the system agent: 202 with the stored message at once. To a customer: 200 once WhatsApp took it,
-    502 with the stored (failed) message when it did not."""
-    desk = request.state["desk"]
-    message = parse_operator_message(await read_json(request), desk.system_wa_id)
-    if message.wa_id == desk.system_wa_id:
-        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
-    delivery = await desk.message_customer(message)
-    if delivery.error is not None:
-        body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
-                          message=delivery.message)
-        return JSONResponse(body, status_code=502)
-    return JSONResponse({"message": delivery.message})

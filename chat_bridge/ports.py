@@ -20,6 +20,12 @@ class ConversationQueue(Protocol):
     async def drain(self) -> None: ...
 
 
+class ConfirmationAnswers(Protocol):
+    """The confirmation broker as the API sees it: False when no confirmation has this id."""
+
+    def answer(self, confirmation_id: str, accept: bool) -> bool | Awaitable[bool]: ...
+
+
 class AgentTurn(Protocol):
     """Answers the newest messages of one conversation (stores tool rows and the reply, emits events)."""
 

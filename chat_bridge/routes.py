@@ -1,56 +1,51 @@
-"""The operator API's read side and what every endpoint shares: request errors, JSON bodies, wa_ids."""
+"""The bridge's endpoints (the operator API, the webhook, the realtime channel) and what they share: request
+errors, JSON bodies, wa_ids. Each parses, calls one part of the bridge or the domain, and shapes the answer."""
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import json
 import re
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 
-from domain.errors import DomainError
+from chat_bridge.messages import OperatorMessage
+from chat_bridge.ports import ConfirmationAnswers
+from chat_bridge.state import State
+from chat_bridge.webhook import SIGNATURE_HEADER, parse_body, read_delivery, valid_signature
+from domain.errors import DomainError, ErrorKind, error_body
 from domain.identities import normalize_wa_id
-
-if TYPE_CHECKING:
-    from chat_bridge.state import State
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 
 
-class RequestError(Exception):
-    """A request the bridge cannot act on: answered 4xx with a stable code and a sentence."""
+# The HTTP answer to each kind of error, for the bridge's own errors and the domain's alike.
+STATUS_OF_KIND = {ErrorKind.MALFORMED: 400, ErrorKind.INVALID: 422, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
 
-    def __init__(self, code: str, message: str, status_code: int = 400) -> None:
+
+class RequestError(Exception):
+    """A request the bridge cannot act on: answered 4xx (by its kind) with a stable code and a sentence."""
+
+    def __init__(self, code: str, message: str, kind: ErrorKind = ErrorKind.INVALID) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status_code = status_code
-
-
-class ConfirmationAnswers(Protocol):
-    """The confirmation broker as the API sees it: False when no confirmation has this id."""
-
-    def answer(self, confirmation_id: str, accept: bool) -> bool | Awaitable[bool]: ...
-
-
-def error_body(code: str, sentence: str, /, **extra: Any) -> dict[str, Any]:
-    """`{"error": {"code", "message"}}`, plus `extra` (the 502 of a failed send carries the stored message)."""
-    return {"error": {"code": code, "message": sentence}, **extra}
+        self.kind = kind
 
 
 async def request_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestError)
-    return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
+    return JSONResponse(error_body(error.code, error.message), status_code=STATUS_OF_KIND[error.kind])
 
 
 async def domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    return JSONResponse({"error": error.to_dict()}, status_code=400)
+    return JSONResponse(error_body(error.code, error.message()), status_code=STATUS_OF_KIND[error.kind])
 
 
 async def read_json(request: Request[Any]) -> dict[str, Any]:
@@ -58,9 +53,9 @@ async def read_json(request: Request[Any]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
-        raise RequestError("invalid_json", "The request body is not valid JSON.") from None
+        raise RequestError("invalid_json", "The request body is not valid JSON.", ErrorKind.MALFORMED) from None
     if not isinstance(body, dict):
-        raise RequestError("invalid_json", "The request body must be a JSON object.")
+        raise RequestError("invalid_json", "The request body must be a JSON object.", ErrorKind.MALFORMED)
     return body
 
 
@@ -127,6 +122,31 @@ async def conversation(request: Request[State]) -> JSONResponse:
     return JSONResponse({"wa_id": wa_id, "messages": messages, "next_before_id": older})
 
 
+async def send_message(request: Request[State]) -> JSONResponse:
+    """To the system agent: 202 with the stored message at once. To a customer: 200 once WhatsApp took it,
+    502 with the stored (failed) message when it did not."""
+    desk = request.state["desk"]
+    message = parse_operator_message(await read_json(request), desk.system_wa_id)
+    if message.wa_id == desk.system_wa_id:
+        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
+    delivery = await desk.message_customer(message)
+    if delivery.error is not None:
+        body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
+                          message=delivery.message)
+        return JSONResponse(body, status_code=502)
+    return JSONResponse({"message": delivery.message})
+
+
+def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:
+    """`{wa_id, message, _call_source}`; other fields are ignored."""
+    text = body.get("message")
+    if not isinstance(text, str) or not text.strip():
+        raise RequestError("empty_message", "The message is empty: type something to send.")
+    source = body.get("_call_source")
+    meta = {"call_source": str(source)} if source else None
+    return OperatorMessage(resolve_wa_id(body.get("wa_id"), system_wa_id), text.strip(), meta)
+
+
 async def answer_confirmation(request: Request[State]) -> JSONResponse:
     """The operator's answer to a confirmation the system agent asked for: `{accept: bool}`."""
     accept = (await read_json(request)).get("accept")
@@ -135,7 +155,7 @@ async def answer_confirmation(request: Request[State]) -> JSONResponse:
     confirmation_id = request.path_params["confirmation_id"]
     if not await answered(request.state["confirmations"], confirmation_id, accept):
         raise RequestError("confirmation_not_found", "No confirmation is waiting with this id; it may have "
-                           "been answered or timed out.", status_code=404)
+                           "been answered or timed out.", ErrorKind.NOT_FOUND)
     return JSONResponse({"confirmation_id": confirmation_id, "accept": accept})
 
 
@@ -149,3 +169,28 @@ async def answered(broker: ConfirmationAnswers | None, confirmation_id: str, acc
 async def realtime(websocket: WebSocket[State]) -> None:
     """`/ws`: every event of the bridge, as JSON text frames, until the sidebar closes."""
     await websocket.state["hub"].serve(websocket)
+
+
+async def verify_subscription(request: Request[State]) -> Response:
+    """`GET /webhook`: Meta's subscription check; the challenge back when the verify token matches."""
+    params = request.query_params
+    token = request.state["config"].whatsapp_verify_token
+    given = params.get("hub.verify_token", "")
+    if params.get("hub.mode") == "subscribe" and token and hmac.compare_digest(given.encode(), token.encode()):
+        return PlainTextResponse(params.get("hub.challenge", ""))
+    return PlainTextResponse("Verification failed.", status_code=403)
+
+
+async def receive_webhook(request: Request[State]) -> Response:
+    """`POST /webhook`: the signature first (403 and nothing read when it is wrong), then every message."""
+    body = await request.body()
+    if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), request.state["config"].whatsapp_app_secret):
+        return JSONResponse(error_body("invalid_signature", "The X-Hub-Signature-256 header is missing or wrong."),
+                            status_code=403)
+    inbox = request.state["inbox"]
+    messages, statuses = read_delivery(parse_body(body))
+    for message in messages:
+        await inbox.receive(message)
+    for update in statuses:
+        await inbox.update_status(update)
+    return JSONResponse({"status": "received"})

@@ -9,6 +9,8 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from domain.errors import error_body
+
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
 OPEN_PATHS = ("/health", "/webhook", "/mcp")
 POLICY_VIOLATION = 1008
@@ -64,8 +66,8 @@ class OperatorGuard:
         return hmac.compare_digest(presented_token(scope).encode(), self.token)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {"error": {"code": "unauthorized", "message": "This endpoint needs the operator token: "
-                          "send Authorization: Bearer <OPERATOR_TOKEN>."}}
+        body = error_body("unauthorized", "This endpoint needs the operator token: "
+                          "send Authorization: Bearer <OPERATOR_TOKEN>.")
         await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
 
 
@@ -96,7 +98,7 @@ class SameSiteGuard:
             await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": refusal[2]})
         else:
             status, code, sentence = refusal
-            await JSONResponse({"error": {"code": code, "message": sentence}}, status_code=status)(scope, receive, send)
+            await JSONResponse(error_body(code, sentence), status_code=status)(scope, receive, send)
 
     def refusal(self, scope: Scope) -> tuple[int, str, str] | None:
         """(status, code, sentence) when the request must be refused, else None."""

@@ -9,9 +9,8 @@ from typing import TypedDict
 from chat_bridge.config import BridgeConfig
 from chat_bridge.events import Hub
 from chat_bridge.messages import OperatorDesk, Outbox
-from chat_bridge.ports import AgentTurn, EventSink
+from chat_bridge.ports import AgentTurn, ConfirmationAnswers, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns, InProcessQueue
-from chat_bridge.routes import ConfirmationAnswers
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
 from domain.services import Services

@@ -1,4 +1,4 @@
-"""The WhatsApp webhook: the subscription check, signed deliveries, customers' inbound messages.
+"""The WhatsApp webhook's logic (its endpoints are in `routes`): signed deliveries, customers' inbound messages.
 
 Every inbound message is a customer's, whatever number it comes from: the system agent is reachable
 only through the operator API. A message is stored with WhatsApp's id, so a redelivery (also after a
@@ -13,22 +13,16 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from typing import Any
 
 from domain.services import Services
 from chat_bridge.events import new_message_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import ConversationQueue, EventSink
 from chat_bridge.queue import AgentKind, AgentTurns
-from chat_bridge.routes import error_body
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id, readable_name
-
-if TYPE_CHECKING:
-    from chat_bridge.state import State
+from domain.models import MessageRole
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +123,7 @@ class Inbox:
         if wa_id is None:
             return
         stored = await self.services.conversations.append(
-            wa_id, "user", message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
+            wa_id, MessageRole.USER, message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
         if stored is None:
             logger.info("WhatsApp message %s was delivered again; handled once", message.id)
             return
@@ -165,36 +159,11 @@ class Inbox:
             self.queue.submit(wa_id, lambda: self._reply_text_only(wa_id))
 
     async def _reply_text_only(self, wa_id: str) -> None:
-        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role="assistant", meta={"auto_reply": "text_only"})
+        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role=MessageRole.ASSISTANT, meta={"auto_reply": "text_only"})
 
     async def update_status(self, update: StatusUpdate) -> None:
         """Record WhatsApp's delivery state on the message it sent, if this service sent it."""
         await self.services.conversations.record_delivery(update.message_id, update.status)
-
-
-async def verify_subscription(request: Request[State]) -> Response:
-    """`GET /webhook`: Meta's subscription check; the challenge back when the verify token matches."""
-    params = request.query_params
-    token = request.state["config"].whatsapp_verify_token
-    given = params.get("hub.verify_token", "")
-    if params.get("hub.mode") == "subscribe" and token and hmac.compare_digest(given.encode(), token.encode()):
-        return PlainTextResponse(params.get("hub.challenge", ""))
-    return PlainTextResponse("Verification failed.", status_code=403)
-
-
-async def receive_webhook(request: Request[State]) -> Response:
-    """`POST /webhook`: the signature first (403 and nothing read when it is wrong), then every message."""
-    body = await request.body()
-    if not valid_signature(body, request.headers.get(SIGNATURE_HEADER), request.state["config"].whatsapp_app_secret):
-        return JSONResponse(error_body("invalid_signature", "The X-Hub-Signature-256 header is missing or wrong."),
-                            status_code=403)
-    inbox = request.state["inbox"]
-    messages, statuses = read_delivery(parse_body(body))
-    for message in messages:
-        await inbox.receive(message)
-    for update in statuses:
-        await inbox.update_status(update)
-    return JSONResponse({"status": "received"})
 
 
 def parse_body(body: bytes) -> Any:

@@ -14,6 +14,7 @@ from domain.config import BookingSource, ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
 from domain.models import Reservation
+from domain.planning import ACTIVE
 from domain.schedule import day_status, hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label
 from domain.store import load_vacations
 
@@ -62,7 +63,7 @@ class AvailabilityService:
     async def _load(self, first: date, last: date) -> tuple[dict[tuple[date, str], SlotOccupancy], list[Any]]:
         query = (
             select(Reservation.date, Reservation.time_slot, Reservation.type, func.count())
-            .where(Reservation.status == "active", Reservation.date >= first, Reservation.date <= last)
+            .where(Reservation.status == ACTIVE, Reservation.date >= first, Reservation.date <= last)
             .group_by(Reservation.date, Reservation.time_slot, Reservation.type)
         )
         async with self.db.reading() as session:

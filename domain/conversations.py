@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.database import Database
-from domain.models import ConversationMessage
+from domain.models import ConversationMessage, DeliveryStatus, MessageRole
 from domain.views import message_view
 
-ROLES = ("user", "assistant", "secretary", "tool")
+ROLES = tuple(MessageRole)
 # WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
-DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+DELIVERY_RANK = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 1, DeliveryStatus.DELIVERED: 2, DeliveryStatus.READ: 3}
+DELIVERY_STATES = frozenset(s.value for s in DeliveryStatus)
 Audience = Literal["system", "customer"]
 
 
@@ -30,18 +31,20 @@ class ConversationService:
     async def append(
         self,
         wa_id: str,
-        role: str,
+        role: MessageRole | str,
         text: str,
         *,
-        delivery_status: str | None = None,
+        delivery_status: DeliveryStatus | str | None = None,
         external_id: str | None = None,
         meta: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        """Store a message; returns None when `external_id` was stored before (a redelivery)."""
+        """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
+        `delivery_status` may be given as their values."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        message = ConversationMessage(wa_id=wa_id, role=role, text=text, timestamp=self.clock(),
-                                      delivery_status=delivery_status, external_id=external_id, meta=meta)
+        delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
+        message = ConversationMessage(wa_id=wa_id, role=MessageRole(role), text=text, timestamp=self.clock(),
+                                      delivery_status=delivery, external_id=external_id, meta=meta)
         try:
             async with self.db.unit_of_work() as session:
                 session.add(message)
@@ -52,7 +55,8 @@ class ConversationService:
             return None
         return message_view(self.config, message)
 
-    async def set_delivery(self, message_id: int, status: str, external_id: str | None = None) -> dict[str, Any]:
+    async def set_delivery(self, message_id: int, status: DeliveryStatus,
+                           external_id: str | None = None) -> dict[str, Any]:
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
             if message is None:
@@ -72,12 +76,15 @@ class ConversationService:
             return message_view(self.config, message)
 
     async def record_delivery(self, external_id: str, status: str) -> None:
-        """WhatsApp's delivery report for the message it knows as `external_id`, if we sent it."""
+        """WhatsApp's delivery report for the message it knows as `external_id`, if we sent it; a state this
+        service does not track is ignored."""
+        if status not in DELIVERY_STATES:
+            return
         query = select(ConversationMessage).where(ConversationMessage.external_id == external_id)
         async with self.db.unit_of_work() as session:
             message = (await session.scalars(query)).first()
-            if message is not None and delivery_moves_forward(message.delivery_status, status):
-                message.delivery_status = status
+            if message is not None and delivery_moves_forward(message.delivery_status, DeliveryStatus(status)):
+                message.delivery_status = DeliveryStatus(status)
 
     async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
@@ -100,7 +107,7 @@ class ConversationService:
         shared = audience == "customer" and wa_id == self.config.system_agent_wa_id
         query = (
             select(ConversationMessage.role, ConversationMessage.text, ConversationMessage.delivery_status)
-            .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != "tool")
+            .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != MessageRole.TOOL)
             .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
         )
         async with self.db.reading() as session:
@@ -109,7 +116,7 @@ class ConversationService:
         for role, text, delivery in reversed(rows):
             # Someone writing on WhatsApp from the agent's own number shares its contact: that customer's
             # assistant sees only their messages and its own WhatsApp replies, never the operators' chat.
-            if shared and role != "user" and not (role == "assistant" and delivery is not None):
+            if shared and role != MessageRole.USER and not (role == MessageRole.ASSISTANT and delivery is not None):
                 continue
             if audience == "system" and delivery is not None:
                 continue  # sent to WhatsApp: a customer assistant's reply, not the system agent's
@@ -124,17 +131,17 @@ class ConversationService:
 
 
 
-def model_role(role: str, system_chat: bool) -> str | None:
+def model_role(role: MessageRole, system_chat: bool) -> str | None:
     """Customer chat: `user` is the user, the rest the assistant. System chat: the operator is the user,
     and a customer's WhatsApp message from the agent's number is none of the system agent's business."""
-    if role == "tool":
+    if role == MessageRole.TOOL:
         return None
     if system_chat:
-        return {"secretary": "user", "assistant": "assistant"}.get(role)
-    return "user" if role == "user" else "assistant"
+        return {MessageRole.SECRETARY: "user", MessageRole.ASSISTANT: "assistant"}.get(role)
+    return "user" if role == MessageRole.USER else "assistant"
 
 
-def delivery_moves_forward(current: str | None, new: str) -> bool:
-    if new == "failed" or current is None:
+def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) -> bool:
+    if new == DeliveryStatus.FAILED or current is None:
         return True
     return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, as an adapter needs to know it (the bridge answers each with its own HTTP status)."""
+
+    MALFORMED = "malformed"  # the request could not be read at all (a body that is not JSON)
+    INVALID = "invalid"  # the input is wrong whatever the calendar holds: fix the request
+    NOT_FOUND = "not_found"  # it names a customer, reservation or batch that does not exist
+    CONFLICT = "conflict"  # well formed, but the calendar's current state refuses it (full, cancelled, changed)
+
 
 # code -> (English, Arabic). Placeholders are filled from the error's details.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -112,6 +123,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# code -> kind, for every code above.
+KINDS: dict[str, ErrorKind] = {
+    "invalid_wa_id": ErrorKind.INVALID,
+    "invalid_date": ErrorKind.INVALID,
+    "invalid_time": ErrorKind.INVALID,
+    "invalid_type": ErrorKind.INVALID,
+    "invalid_range": ErrorKind.INVALID,
+    "range_too_long": ErrorKind.INVALID,
+    "clinic_closed": ErrorKind.CONFLICT,
+    "vacation": ErrorKind.CONFLICT,
+    "slot_unavailable": ErrorKind.CONFLICT,
+    "past_date": ErrorKind.INVALID,
+    "past_reservation": ErrorKind.CONFLICT,
+    "slot_full": ErrorKind.CONFLICT,
+    "type_full": ErrorKind.CONFLICT,
+    "capacity_above_limit": ErrorKind.INVALID,
+    "reservation_not_found": ErrorKind.NOT_FOUND,
+    "no_future_reservation": ErrorKind.NOT_FOUND,
+    "already_cancelled": ErrorKind.CONFLICT,
+    "not_cancelled": ErrorKind.CONFLICT,
+    "customer_not_found": ErrorKind.NOT_FOUND,
+    "wa_id_taken": ErrorKind.CONFLICT,
+    "nothing_to_change": ErrorKind.INVALID,
+    "reservation_cancelled": ErrorKind.CONFLICT,
+    "has_future_reservation": ErrorKind.CONFLICT,
+    "invalid_batch": ErrorKind.INVALID,
+    "invalid_request": ErrorKind.INVALID,
+    "batch_not_found": ErrorKind.NOT_FOUND,
+    "batch_already_undone": ErrorKind.CONFLICT,
+    "changed_since": ErrorKind.CONFLICT,
+    "confirmation_invalid": ErrorKind.CONFLICT,
+    "atomic_rolled_back": ErrorKind.CONFLICT,
+    "invalid_name": ErrorKind.INVALID,
+    "query_too_long": ErrorKind.INVALID,
+    # A key reused with other arguments is a wrong request, not a race (as the IETF Idempotency-Key draft has it).
+    "idempotency_key_reused": ErrorKind.INVALID,
+}
+
+
+def error_body(code: str, message: str, /, **extra: Any) -> dict[str, Any]:
+    """The one shape of an error answer on every HTTP surface: `{"error": {"code", "message"}}`, plus `extra`
+    (a failed send also carries the message as stored)."""
+    return {"error": {"code": code, "message": message}, **extra}
+
 
 class DomainError(Exception):
     """An expected failure with a stable `code`; `message(ar=True)` gives the Arabic sentence."""
@@ -120,6 +175,7 @@ class DomainError(Exception):
         if code not in MESSAGES:
             raise KeyError(f"unknown domain error code {code!r}")
         self.code = code
+        self.kind = KINDS[code]
         self.details = details
         super().__init__(self.message())
 

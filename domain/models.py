@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from domain.planning import ReservationStatus
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -28,6 +33,43 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StoredEnum(TypeDecorator[E]):
+    """A `StrEnum` in a VARCHAR column: written as its value (the schema is the same), read back as a member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+class MessageRole(StrEnum):
+    """Who wrote a conversation message: the customer (`user`), an operator (`secretary`), an agent
+    (`assistant`), or a tool call the system agent made (`tool`)."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+    SECRETARY = "secretary"
+    TOOL = "tool"
+
+
+class DeliveryStatus(StrEnum):
+    """How far WhatsApp has taken a message sent out, in the order it goes (failed can come at any point)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
 
 
 def utcnow() -> datetime:
@@ -62,7 +104,8 @@ class Reservation(Base):
     date: Mapped[date] = mapped_column(Date)
     time_slot: Mapped[str] = mapped_column(String(5))
     type: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[ReservationStatus] = mapped_column(StoredEnum(ReservationStatus, 10),
+                                                      default=ReservationStatus.ACTIVE)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -74,11 +117,11 @@ class ConversationMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     wa_id: Mapped[str] = mapped_column(String(20))
-    role: Mapped[str] = mapped_column(String(12))
+    role: Mapped[MessageRole] = mapped_column(StoredEnum(MessageRole, 12))
     text: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Delivery of an operator's message to WhatsApp: pending, sent, failed (None when not sent out).
-    delivery_status: Mapped[str | None] = mapped_column(String(12))
+    delivery_status: Mapped[DeliveryStatus | None] = mapped_column(StoredEnum(DeliveryStatus, 12))
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -15,6 +15,7 @@ from domain.database import Changes, Database
 from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
+from domain.planning import ACTIVE
 from domain.search_index import CustomerSearchIndex
 from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.views import local_iso
@@ -102,7 +103,7 @@ def _details_statement() -> Select[Unpack[tuple[Any, ...]]]:
     """The customers named by `wa_ids`, each with their last message time and latest active booking."""
     last_message = (select(func.max(ConversationMessage.timestamp))
                     .where(ConversationMessage.wa_id == Customer.wa_id).scalar_subquery())
-    latest = (select(Reservation.date).where(Reservation.wa_id == Customer.wa_id, Reservation.status == "active")
+    latest = (select(Reservation.date).where(Reservation.wa_id == Customer.wa_id, Reservation.status == ACTIVE)
               .order_by(Reservation.date.desc(), Reservation.time_slot.desc()).limit(1))
     latest_slot = latest.with_only_columns(Reservation.time_slot)
     return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 from functools import cached_property
 
 from domain.capacity import SlotOccupancy, check_fits, check_type
@@ -20,8 +21,17 @@ from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
 from domain.schedule import Vacation, check_slot_bookable, clinic_today, is_upcoming
 
-ACTIVE = "active"
-CANCELLED = "cancelled"
+
+
+class ReservationStatus(StrEnum):
+    """A reservation is active until cancelled; stored and shown as the value."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = ReservationStatus.ACTIVE
+CANCELLED = ReservationStatus.CANCELLED
 SlotKey = tuple[date, str]
 
 
@@ -34,7 +44,7 @@ class Booking:
     date: date
     time_slot: str
     type: int
-    status: str = ACTIVE
+    status: ReservationStatus = ACTIVE
 
     @property
     def slot(self) -> SlotKey:

@@ -30,6 +30,8 @@ from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
+from domain.errors import error_body
+
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
 LOOPBACK_ORIGINS = tuple(f"http://{h}" for h in LOOPBACK_HOSTS)
@@ -95,6 +97,6 @@ def is_loopback(client: Any) -> bool:
 
 
 async def _unauthorized(scope: Scope, receive: Receive, send: Send) -> None:
-    body = {"error": "unauthorized", "error_description": "A valid bearer token (MCP_AUTH_TOKEN) is required."}
+    body = error_body("unauthorized", "A valid bearer token (MCP_AUTH_TOKEN) is required.")
     response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="mcp"'})
     await response(scope, receive, send)

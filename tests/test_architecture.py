@@ -1,4 +1,5 @@
-"""The domain imports nothing from the web, MCP, or the entry points."""
+"""The domain imports nothing from the web, MCP, or the entry points; no import cycle between packages, nor between
+the bridge's modules."""
 
 import ast
 from pathlib import Path
@@ -50,3 +51,39 @@ def package_imports(package: str) -> set[str]:
 def test_packages_import_only_downwards_so_there_is_no_cycle() -> None:
     assert {package: package_imports(package) - MAY_IMPORT[package] for package in PACKAGES} == {
         package: set() for package in PACKAGES}
+
+
+def module_imports(package: str) -> dict[str, set[str]]:
+    """Each module of `package` and the modules of `package` it imports, at run time, for typing or lazily."""
+    modules = {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+               for path in (ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[module] = found & set(modules) - {module}
+    return graph
+
+
+def cycle_through(graph: dict[str, set[str]], start: str) -> list[str]:
+    """A path of imports from `start` back to itself, or [] when there is none."""
+    paths = [[start]]
+    seen: set[str] = set()
+    while paths:
+        path = paths.pop()
+        for module in sorted(graph[path[-1]]):
+            if module == start:
+                return [*path, start]
+            if module not in seen:
+                seen.add(module)
+                paths.append([*path, module])
+    return []
+
+
+def test_the_bridges_modules_import_one_another_without_a_cycle() -> None:
+    graph = module_imports("chat_bridge")
+    assert {module: cycle for module in graph if (cycle := cycle_through(graph, module))} == {}

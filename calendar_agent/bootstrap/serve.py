@@ -15,10 +15,11 @@ from calendar_agent.bootstrap import services_from
 from calendar_agent.bootstrap.mcp import system_server_for
 from calendar_agent.network import allowed_for
 from calendar_agent.settings import Settings, SettingsError
-from chat_bridge.agent.agents import NoModel, build_customer_turn, build_system_agent_turn, system_agent_sessions
+from chat_bridge.agent.agents import (NoModel, build_customer_turn, build_provider, build_system_agent_turn,
+                                      system_agent_sessions)
 from chat_bridge.agent.config import AgentConfig
 from chat_bridge.agent.conversation import current_wa_id
-from chat_bridge.agent.providers import LLMProvider, build_provider
+from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.app import build_app
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.console import PUBLIC_PATHS, console_routes

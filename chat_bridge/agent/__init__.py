@@ -1,7 +1,7 @@
 """The agent runtime: one loop for both agents, generic over an LLM provider and an MCP client session.
 
-`messages` (turns, tool calls, completions), `providers` (the `LLMProvider` port, retries,
-`build_provider`), `anthropic_messages` and `openai_chat` (the two providers), `loop` (`AgentLoop`),
-`sessions` (MCP session factories), `conversation` (which conversation a task answers), `turns`
-(`ConversationTurn`, an `AgentTurn`) and `agents` (the system agent and the customer assistant).
+`messages` (turns, tool calls, completions), `providers` (the `LLMProvider` port, retries),
+`anthropic_messages` and `openai_chat` (the two providers), `loop` (`AgentLoop`), `sessions` (MCP session
+factories), `conversation` (which conversation a task answers), `turns` (`ConversationTurn`, an `AgentTurn`)
+and `agents` (the system agent, the customer assistant, and `build_provider`).
 """

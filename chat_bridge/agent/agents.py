@@ -104,3 +104,15 @@ class NoModel:
     async def __call__(self, wa_id: str) -> None:
         if self.kind is AgentKind.SYSTEM:
             await self.events.publish(system_agent_error_event(wa_id, self.model.missing_sentence()))
+
+
+def build_provider(config: ModelConfig) -> LLMProvider:
+    """The provider `config` names (its SDK retries `config.max_retries` times)."""
+    # Imported here so that each SDK loads only when it is the one in use.
+    if config.provider == "openai":
+        from chat_bridge.agent.openai_chat import OpenAIProvider
+
+        return OpenAIProvider.from_config(config)
+    from chat_bridge.agent.anthropic_messages import AnthropicProvider
+
+    return AnthropicProvider.from_config(config)

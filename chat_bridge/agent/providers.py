@@ -128,15 +128,3 @@ def _api_sentence(error: Any) -> str:
     body = error.body
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) else (getattr(error, "api_message", None) or error.message)
-
-
-def build_provider(config: ModelConfig) -> LLMProvider:
-    """The provider `config` names (its SDK retries `config.max_retries` times)."""
-    # Imported here so that each SDK loads only when it is the one in use.
-    if config.provider == "openai":
-        from chat_bridge.agent.openai_chat import OpenAIProvider
-
-        return OpenAIProvider.from_config(config)
-    from chat_bridge.agent.anthropic_messages import AnthropicProvider
-
-    return AnthropicProvider.from_config(config)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
 from domain.models import BatchRecord
-from domain.planning import Booking, CalendarState, Change, RuleContext, plan_cancel, plan_modify, plan_restore
+from domain.planning import (Booking, CalendarState, Change, ReservationStatus, RuleContext, plan_cancel, plan_modify,
+                             plan_restore)
 from domain.schedule import parse_date
 from domain.store import load_state, lock_calendar
 from domain.system_agent.report import ItemResult
@@ -31,7 +32,8 @@ class CustomerEdit:
 
 
 def booking_from(row: dict[str, Any]) -> Booking:
-    return Booking(row["id"], row["wa_id"], parse_date(row["date"]), row["time_slot"], row["type"], row["status"])
+    return Booking(row["id"], row["wa_id"], parse_date(row["date"]), row["time_slot"], row["type"],
+                   ReservationStatus(row["status"]))
 
 
 async def load_record(session: AsyncSession, batch_id: str) -> BatchRecord:

@@ -3,17 +3,26 @@ the agents plugged in."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx2
+import pytest
 from mcp import Client
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from calendar_agent.bootstrap.serve import build_service_app
+from chat_bridge.app import build_app
 from chat_bridge.queue import SYSTEM_AGENT_FAILED, AgentKind
-from chat_bridge.state import BridgeContext
+from chat_bridge.state import BridgeContext, State
+from domain.errors import DomainError, error_body
 from domain.services import Services
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import (FakeGraphApi, bridge_settings, graph_api, next_event,  # noqa: F401
@@ -92,3 +101,22 @@ async def test_without_a_model_the_operator_is_told_which_key_to_set(services: S
             await http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "hello"})
             event: dict[str, Any] = await next_event(sidebar, "system_agent_error")
     assert "ANTHROPIC_API_KEY is not set" in event["error"]
+
+
+@contextlib.asynccontextmanager
+async def no_state(app: Starlette) -> AsyncIterator[State]:
+    yield cast(State, {})
+
+
+@pytest.mark.parametrize(("code", "status"), [("invalid_date", 422), ("customer_not_found", 404), ("slot_full", 409),
+                                              ("already_cancelled", 409), ("has_future_reservation", 409),
+                                              ("changed_since", 409), ("reservation_not_found", 404)])
+async def test_a_domain_error_is_answered_with_the_status_of_its_kind(code: str, status: int) -> None:
+    async def refuse(request: Request[Any]) -> Response:
+        raise DomainError(code)
+
+    app = build_app(no_state, operator_token=None, allowed_hosts=["127.0.0.1:*"], allowed_origins=[],
+                    extra_routes=[Route("/refuse", refuse)])
+    async with serve_on_loopback(app) as url, httpx2.AsyncClient(base_url=url) as http:
+        response = await http.get("/refuse")
+    assert (response.status_code, response.json()) == (status, error_body(code, DomainError(code).message()))

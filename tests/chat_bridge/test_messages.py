@@ -102,7 +102,7 @@ async def test_shutdown_waits_for_the_system_agent_to_answer(bridge: RunningBrid
 
 async def test_an_empty_message_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "   "})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "empty_message"
     assert await bridge.services.conversations.page(CUSTOMER) == []
 
@@ -120,7 +120,7 @@ async def test_a_json_list_is_refused(bridge: RunningBridge) -> None:
 
 async def test_an_invalid_number_is_refused_with_the_domain_sentence(bridge: RunningBridge) -> None:
     response = await bridge.http.post("/whatsapp/message", json={"wa_id": "12345", "message": "hi"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"] == {"code": "invalid_wa_id",
                                          "message": "The phone number '12345' is not a valid WhatsApp number."}
     assert bridge.graph.sent == []
@@ -128,7 +128,7 @@ async def test_an_invalid_number_is_refused_with_the_domain_sentence(bridge: Run
 
 async def test_a_missing_number_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.post("/whatsapp/message", json={"message": "hi"})
-    assert (response.status_code, response.json()["error"]["code"]) == (400, "missing_wa_id")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "missing_wa_id")
 
 
 async def test_unknown_fields_are_ignored(bridge: RunningBridge) -> None:

@@ -62,12 +62,12 @@ async def test_the_system_agent_conversation_is_readable(bridge: RunningBridge) 
 
 async def test_a_conversation_of_an_invalid_number_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.get("/conversations/123")
-    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_wa_id")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_wa_id")
 
 
 async def test_a_page_cursor_that_is_not_a_number_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.get(f"/conversations/{CUSTOMER}", params={"before_id": "abc"})
-    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_parameter")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_parameter")
 
 
 async def test_an_answer_to_an_unknown_confirmation_is_not_found(bridge: RunningBridge) -> None:
@@ -77,7 +77,7 @@ async def test_an_answer_to_an_unknown_confirmation_is_not_found(bridge: Running
 
 async def test_an_answer_that_is_not_a_boolean_is_refused(bridge: RunningBridge) -> None:
     response = await bridge.http.post("/confirmations/c-1", json={"accept": "yes"})
-    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_answer")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_answer")
 
 
 async def test_an_operator_blocks_and_favourites_a_customer(bridge: RunningBridge) -> None:
@@ -96,10 +96,11 @@ async def test_flags_that_are_not_booleans_change_nothing(bridge: RunningBridge,
     await bridge.services.customers.ensure(CUSTOMER, "Sara")
     response = await bridge.http.patch(f"/customers/{CUSTOMER}", json=body)
     assert response.json()["error"]["code"] in ("invalid_flags", "request_too_large")
-    assert response.status_code in (400, 413)
+    assert response.status_code in (422, 413)
     assert await bridge.services.customers.is_blocked(CUSTOMER) is False
 
 
 async def test_flags_of_an_unknown_customer_are_not_found(bridge: RunningBridge) -> None:
     response = await bridge.http.patch("/customers/966509999999", json={"blocked": True})
-    assert response.json()["error"]["code"] == "customer_not_found"
+    assert (response.status_code, response.json()) == (404, {"error": {"code": "customer_not_found",
+                                                                        "message": "No customer with that number."}})

@@ -49,8 +49,8 @@ async def test_calendar_refuses_an_unreadable_date(start_service: StartService) 
         missing = await http.get("/calendar")
         unreadable = await http.get("/calendar", params={"start": "next week"})
 
-    assert (missing.status_code, missing.json()["error"]["code"]) == (400, "missing_parameter")
-    assert unreadable.status_code == 400
+    assert (missing.status_code, missing.json()["error"]["code"]) == (422, "missing_parameter")
+    assert (unreadable.status_code, unreadable.json()["error"]["code"]) == (422, "invalid_date")
 
 
 async def test_the_page_and_config_are_public_and_operator_data_needs_the_token(start_service: StartService) -> None:

@@ -1,5 +1,10 @@
 """Customers, the contact list and conversations on real databases."""
 
+import json
+
+from sqlalchemy import select, text
+
+from domain.models import ConversationMessage, DeliveryStatus, MessageRole
 from domain.services import Services
 
 
@@ -123,3 +128,21 @@ async def test_a_late_delivery_report_never_moves_a_message_back(services: Servi
     await services.conversations.record_delivery("wamid.out-1", "delivered")
     [message] = await services.conversations.page("966501234567")
     assert message["delivery_status"] == "read"
+
+
+async def test_a_delivery_state_this_service_does_not_track_is_ignored(services: Services) -> None:
+    await services.conversations.append("966501234567", "secretary", "see you", delivery_status="sent",
+                                        external_id="wamid.out-2")
+    await services.conversations.record_delivery("wamid.out-2", "deleted")
+    [message] = await services.conversations.page("966501234567")
+    assert message["delivery_status"] == DeliveryStatus.SENT
+
+
+async def test_roles_and_states_are_stored_as_their_strings_and_read_back_as_members(services: Services) -> None:
+    await services.conversations.append("966501234567", MessageRole.SECRETARY, "hi", delivery_status="pending")
+    async with services.db.reading() as session:
+        raw = (await session.execute(text("SELECT role, delivery_status FROM conversation_messages"))).one()
+        stored = (await session.scalars(select(ConversationMessage))).one()
+    assert tuple(raw) == ("secretary", "pending")
+    assert (type(stored.role), type(stored.delivery_status)) == (MessageRole, DeliveryStatus)
+    assert json.dumps({"role": stored.role}) == '{"role": "secretary"}'

@@ -59,6 +59,8 @@ async def test_no_token_is_401_and_nothing_runs(transport_server: MCPServer, sql
     async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
         response = await post(url, RESERVE)
     assert response.status_code == 401
+    assert response.json() == {"error": {"code": "unauthorized",
+                                         "message": "A valid bearer token (MCP_AUTH_TOKEN) is required."}}
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert await sqlite_services.reservations.customer_reservations(ALICE) == []
 

@@ -185,5 +185,5 @@ async def test_a_websocket_from_another_origin_is_closed_and_the_own_origin_is_s
 
 async def test_a_search_too_long_is_a_clear_error_and_the_service_keeps_answering(service: Service) -> None:
     refused = await service.http.get("/customers/search", params={"q": "a" * 10_000})
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "query_too_long"
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "query_too_long"
     assert (await service.http.get("/customers/search", params={"q": "Calendar"})).status_code == 200

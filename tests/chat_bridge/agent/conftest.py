@@ -9,8 +9,8 @@ from mcp.server import MCPServer
 
 from domain.services import Services
 from calendar_agent.settings import Settings
-from chat_bridge.agent.agents import build_system_agent_turn
-from chat_bridge.agent.providers import LLMProvider, build_provider
+from chat_bridge.agent.agents import build_provider, build_system_agent_turn
+from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
 from chat_bridge.agent.turns import ConversationTurn
 from chat_bridge.confirmations import ConfirmationBroker

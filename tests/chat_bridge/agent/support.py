@@ -12,7 +12,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
 from calendar_agent.settings import Settings, load_settings
-from chat_bridge.agent.providers import LLMProvider, build_provider
+from chat_bridge.agent.agents import build_provider
+from chat_bridge.agent.providers import LLMProvider
 from tests.fakes.llm import ScriptedLLM
 
 OPERATOR = "12125550123"  # the system agent's chat: the operator writes as `secretary`

@@ -7,7 +7,8 @@ import pytest
 from chat_bridge.agent.anthropic_messages import AnthropicProvider
 from chat_bridge.agent.messages import Completion, ToolCall, ToolResult, Turn
 from chat_bridge.agent.openai_chat import OpenAIProvider
-from chat_bridge.agent.providers import LLMProvider, ProviderError, build_provider
+from chat_bridge.agent.agents import build_provider
+from chat_bridge.agent.providers import LLMProvider, ProviderError
 from tests.chat_bridge.agent.support import provider_for, settings_for
 from tests.fakes.llm import Call, Failure, Reply, ScriptedLLM, Stall
 

@@ -16,6 +16,7 @@ from chat_bridge.agent.agents import system_agent_sessions
 from chat_bridge.agent.loop import SessionFactory
 from chat_bridge.agent.sessions import remote_sessions
 from chat_bridge.confirmations import ConfirmationBroker
+from domain.errors import error_body
 from tests.chat_bridge.agent.support import build_toolbox
 from tests.fakes.events import RecordingSink
 from tests.fakes.loopback import serve_in_thread
@@ -31,7 +32,8 @@ class RequireBearer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != f"Bearer {TOKEN}".encode():
-            await JSONResponse({"error": "unauthorized"}, status_code=401)(scope, receive, send)
+            await JSONResponse(error_body("unauthorized", "A bearer token is required."), status_code=401)(
+                scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from domain.config import ClinicConfig
-from domain.planning import Booking
+from domain.planning import ACTIVE, CANCELLED, Booking
 from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.planners import Plan
 from domain.system_agent.report import BatchReport, ItemResult
@@ -31,8 +31,8 @@ def as_dict(booking: Booking | None) -> dict[str, object] | None:
 def test_the_audit_reads_back_as_the_rows_for_hostile_values() -> None:
     pairs: list[tuple[Booking | None, Booking]] = []
     for n, wa_id in enumerate(HOSTILE, 1):
-        before = Booking(n, wa_id, date(2026, 12, 2), '11:00"', 0, "active")
-        pairs.append((before if n % 2 else None, Booking(n, wa_id, date(2026, 12, 3), "13:00\\", 1, "cancelled")))
+        before = Booking(n, wa_id, date(2026, 12, 2), '11:00"', 0, ACTIVE)
+        pairs.append((before if n % 2 else None, Booking(n, wa_id, date(2026, 12, 3), "13:00\\", 1, CANCELLED)))
     plan = plan_of(pairs)
     plan.edits.append(CustomerEdit(9, "966500000001", 'Sa"ra\n', "966500000002"))
     rows = recorded_changes(json.loads(audit_text(plan)))
