@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from domain.config import ClinicConfig
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
-from mcp_server import batch_schemas
+from domain.system_agent.requests import CancelItem, Filters, ModifyItem, Requests, ReserveItem, Updates
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
-from mcp_server.clinic_tools import ArabicArg
+from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
-from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare, domain_errors
+from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
 PROGRESS_FROM = 100  # batches larger than this report progress
 RECORDED_PAGE = 100  # items of a recorded batch per system_get_batch answer
-
-Requests = dict[str, Any] | list[Any] | None
-Filters = dict[str, Any] | None
+ReserveRequests = Annotated[Requests[ReserveItem] | None, Field(description="Reservations to make")]
+ModifyRequests = Annotated[Requests[ModifyItem] | None, Field(
+    description="Changes, each by reservation_id and/or wa_id; or use filters")]
+CancelRequests = Annotated[Requests[CancelItem] | None, Field(
+    description="Reservations to cancel, each by reservation_id and/or wa_id; or use filters")]
 ModeArg = Annotated[Literal["best_effort", "atomic"], Field(
     description="best_effort: each item on its own; atomic: all or nothing")]
 DryRunArg = Annotated[bool, Field(description="Preview only, write nothing")]
@@ -42,65 +45,61 @@ class BatchTools:
         self.config = config
 
     def tools(self) -> list[Tool]:
-        config = self.config
+        names = type_names(self.config)
+        types = {"reservation_type": names, "new_type": names, "reservation_types": names}
         return [
-            declare(self.system_batch_reserve, title="Reserve many", annotations=WRITES,
-                    properties={"requests": batch_schemas.reserve_requests(config)}),
-            declare(self.system_batch_modify, title="Modify many", annotations=WRITES,
-                    properties={"requests": batch_schemas.modify_requests(config),
-                                "filters": batch_schemas.filters_schema(config),
-                                "updates": batch_schemas.updates_schema(config)}),
-            declare(self.system_batch_cancel, title="Cancel many", annotations=WRITES,
-                    properties={"requests": batch_schemas.cancel_requests(),
-                                "filters": batch_schemas.filters_schema(config)}),
+            declare(self.system_batch_reserve, title="Reserve many", annotations=WRITES, notes=types),
+            declare(self.system_batch_modify, title="Modify many", annotations=WRITES, notes=types),
+            declare(self.system_batch_cancel, title="Cancel many", annotations=WRITES, notes=types),
             declare(self.system_undo_batch, title="Undo a batch", annotations=WRITES),
             declare(self.system_get_batch, title="What a batch did", annotations=READ_ONLY),
         ]
 
     async def system_batch_reserve(
-        self, ctx: Context, requests: Requests = None, mode: ModeArg = "best_effort", dry_run: DryRunArg = False,
+        self, ctx: Context, requests: ReserveRequests = None, mode: ModeArg = "best_effort", dry_run: DryRunArg = False,
         idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary",
         ar: ArabicArg = False,
     ) -> BatchResult:
         """Book one or many reservations (wa_id, date, time_slot, optional reservation_type and
         customer_name). A customer who already has an upcoming reservation is moved to the new slot
         (one upcoming reservation per customer); a cancelled booking of that slot is reinstated.
-        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        Preview with dry_run; on needs_confirmation, follow its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
-            return await self.batch.reserve(requests, opts, _progress(ctx))
+            return await self.batch.reserve(_plain(requests), opts, _progress(ctx))
         return await _respond(ctx, "system_batch_reserve", run, options, verbosity)
 
     async def system_batch_modify(
-        self, ctx: Context, requests: Requests = None, filters: Filters = None, updates: Filters = None,
-        mode: ModeArg = "best_effort", dry_run: DryRunArg = False, idempotency_key: KeyArg = None,
-        confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+        self, ctx: Context, requests: ModifyRequests = None, filters: Filters | None = None,
+        updates: Updates | None = None, mode: ModeArg = "best_effort", dry_run: DryRunArg = False,
+        idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary",
+        ar: ArabicArg = False,
     ) -> BatchResult:
         """Change reservations: date, time, type, the customer's name, or move a customer to a new
         number (new_wa_id). Either explicit requests, or filters plus updates to move everything
         matching, e.g. filters {"dates": ["2026-12-03"]} with updates {"new_date": "2026-12-05"}
-        moves that whole day, keeping each time. Use dry_run to preview. If the answer is
-        needs_confirmation, follow its next_step."""
+        moves that whole day, keeping each time. Preview with dry_run; on needs_confirmation, follow
+        its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
-            return await self.batch.modify(requests, filters, updates, opts, _progress(ctx))
+            return await self.batch.modify(_plain(requests), _plain(filters), _plain(updates), opts, _progress(ctx))
         return await _respond(ctx, "system_batch_modify", run, options, verbosity)
 
     async def system_batch_cancel(
-        self, ctx: Context, requests: Requests = None, filters: Filters = None, mode: ModeArg = "best_effort",
-        dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
-        verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+        self, ctx: Context, requests: CancelRequests = None, filters: Filters | None = None,
+        mode: ModeArg = "best_effort", dry_run: DryRunArg = False, idempotency_key: KeyArg = None,
+        confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
     ) -> BatchResult:
         """Cancel (soft delete) reservations: explicit requests, or every upcoming reservation the
         filters match, e.g. {"start_date": "2026-12-20", "end_date": "2026-12-31"} for a vacation.
         Past reservations cannot be cancelled. Undo with system_undo_batch.
-        Use dry_run to preview. If the answer is needs_confirmation, follow its next_step."""
+        Preview with dry_run; on needs_confirmation, follow its next_step."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
-            return await self.batch.cancel(requests, filters, opts, _progress(ctx))
+            return await self.batch.cancel(_plain(requests), _plain(filters), opts, _progress(ctx))
         return await _respond(ctx, "system_batch_cancel", run, options, verbosity)
 
     async def system_undo_batch(
@@ -128,14 +127,20 @@ class BatchTools:
     ) -> Annotated[CallToolResult, BatchAnswer]:
         """An applied batch as recorded: counts, the items that did not apply (by reason), then every
         reservation it changed, 100 items per call."""
-        with domain_errors(ar):
-            data = await self.batch.recorded(batch_id)
+        data = await self.batch.recorded(batch_id)
         return recorded_answer(data, offset, RECORDED_PAGE, ar)
 
 
 def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:
     return BatchOptions.model_validate(
         {"mode": mode, "dry_run": dry_run, "idempotency_key": key, "confirmation_token": token, "ar": ar})
+
+
+def _plain(value: Sequence[BaseModel] | BaseModel | None) -> Any:
+    """Validated arguments as the plain JSON the service reads and records, with the fields the call set."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    return None if value is None else [item.model_dump(exclude_unset=True) for item in value]
 
 
 def _progress(ctx: Context) -> ProgressCallback:
@@ -146,8 +151,7 @@ def _progress(ctx: Context) -> ProgressCallback:
 
 
 async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, verbosity: Verbosity) -> BatchResult:
-    with domain_errors(options.ar):
-        outcome = await run_confirmed(ctx, run, options)
+    outcome = await run_confirmed(ctx, run, options)
     if isinstance(outcome, InputRequiredResult):
         return outcome
     if isinstance(outcome, Declined):

@@ -13,12 +13,17 @@ from domain.services import Services
 from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
 from mcp_server.rendering import day_label, time_label
-from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
+from mcp_server.toolkit import READ_ONLY, answer, declare
 
 DateArg = Annotated[str, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
 TimeArg = Annotated[str | None, Field(max_length=40, description="A time like 13:00, 1:00 PM or 01:00 PM")]
 HijriArg = Annotated[bool, Field(description="The dates given are Hijri (Umm al-Qura)")]
 ArabicArg = Annotated[bool, Field(description="Answer in Arabic")]
+
+
+def type_names(config: ClinicConfig) -> str:
+    """The configured reservation types, as the description of a type argument: "0 Check-up, 1 Follow-up"."""
+    return ", ".join(f"{t.id} {t.name}" for t in config.reservation_types)
 
 
 class CurrentTime(BaseModel):
@@ -83,8 +88,7 @@ class ClinicTools:
         With near_time, only the open slot nearest to that time on each day. Days that are past,
         closed (e.g. Friday), in a vacation or full have no slots and say why in `status`.
         Times are the clinic's local time (Asia/Riyadh), 24-hour with a 12-hour label."""
-        with domain_errors(ar):
-            days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
+        days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
         shaped = [_day(d) for d in days]
         data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],
                 "end_date": days[-1]["date"], "near_time": near_time, "days": shaped, "summary": _totals(shaped)}

@@ -18,12 +18,11 @@ from domain.config import BookingSource
 from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID
-from mcp_server.batch_schemas import type_schema
-from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text
-from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare, domain_errors
+from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names
+from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
-TypeArg = Annotated[int, Field(ge=0, le=MAX_ID, description="Reservation type id")]
+TypeArg = Annotated[int, Field(ge=0, le=MAX_ID)]  # described by the configured types (`notes`)
 IdArg = Annotated[int | None, Field(ge=1, le=MAX_ID, description="Which reservation; omit for the customer's next one")]
 
 
@@ -64,15 +63,15 @@ class CustomerTools:
 
     def tools(self) -> list[Tool]:
         clinic = ClinicTools(self.services).tools()
-        types = type_schema(self.services.config)
+        names = type_names(self.services.config)
         return [clinic[0],
                 declare(self.get_customer_reservations, title="My reservations", annotations=READ_ONLY),
                 declare(self.get_available_time_slots, title="Open slots on a day", annotations=READ_ONLY),
                 clinic[1],
                 declare(self.reserve_time_slot, title="Book a slot", annotations=WRITES,
-                        properties={"reservation_type": types | {"default": 0}}),
+                        notes={"reservation_type": names}),
                 declare(self.modify_reservation, title="Change my reservation", annotations=WRITES,
-                        properties={"new_type": types}),
+                        notes={"new_type": names}),
                 declare(self.cancel_reservation, title="Cancel my reservation", annotations=WRITES)]
 
     async def get_customer_reservations(
@@ -89,8 +88,7 @@ class CustomerTools:
         self, date: DateArg, hijri: HijriArg = False, ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, DaySlots]:
         """Open slots on one day with the places left. Say so when the day is closed or full."""
-        with domain_errors(ar):
-            days = await self.services.availability.search(date, hijri=hijri)
+        days = await self.services.availability.search(date, hijri=hijri)
         day = days[0]
         slots = [{k: s[k] for k in SLOT_KEYS if k in s} for s in day["slots"]]
         labels = ", ".join(s["time_label"] for s in slots) or f"none ({day_status_text(day)})"
@@ -106,24 +104,22 @@ class CustomerTools:
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Book a slot for this customer. If they already have an upcoming reservation it is moved to
         this slot (one upcoming reservation per customer); the answer's action says which happened."""
-        with domain_errors(ar):
-            result = await self.services.reservations.reserve(
-                self.wa_id, date, time_slot, reservation_type, customer_name, source=BookingSource.AGENT, hijri=hijri)
+        result = await self.services.reservations.reserve(
+            self.wa_id, date, time_slot, reservation_type, customer_name, source=BookingSource.AGENT, hijri=hijri)
         return _change(result)
 
     async def modify_reservation(
         self, new_date: Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY")] = None,
         new_time: Annotated[str | None, Field(description="e.g. 13:00 or 1:00 PM")] = None,
-        new_type: Annotated[int | None, Field(description="Reservation type id")] = None,
+        new_type: Annotated[int | None, Field(ge=0, le=MAX_ID)] = None,
         new_name: Annotated[str | None, Field(description="The customer's corrected name")] = None,
         reservation_id: IdArg = None, hijri: HijriArg = False, ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Change this customer's reservation (the next one unless reservation_id is given): date,
         time, type, or their name. Capacity and opening hours are checked."""
-        with domain_errors(ar):
-            result = await self.services.reservations.modify(
-                self.wa_id, reservation_id, new_date=new_date, new_time=new_time, new_type=new_type,
-                new_name=new_name, source=BookingSource.AGENT, hijri=hijri)
+        result = await self.services.reservations.modify(
+            self.wa_id, reservation_id, new_date=new_date, new_time=new_time, new_type=new_type,
+            new_name=new_name, source=BookingSource.AGENT, hijri=hijri)
         return _change(result)
 
     async def cancel_reservation(
@@ -131,8 +127,7 @@ class CustomerTools:
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Cancel this customer's reservation (the next one unless reservation_id is given). Ask the
         customer to confirm before calling. Past reservations cannot be cancelled."""
-        with domain_errors(ar):
-            result = await self.services.reservations.cancel(self.wa_id, reservation_id, source=BookingSource.AGENT)
+        result = await self.services.reservations.cancel(self.wa_id, reservation_id, source=BookingSource.AGENT)
         return _change(result)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.phone_search import MAX_QUERY
@@ -16,19 +16,28 @@ from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
 from domain.system_agent.requests import MAX_ID
 from mcp_server.batch_answers import Verbosity
-from mcp_server.batch_schemas import type_schema
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
-from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg
+from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg, type_names
 from mcp_server.rendering import TEXT_BUDGET, TEXT_CEILING, listing_text, record_text
-from mcp_server.schemas import listed
-from mcp_server.toolkit import READ_ONLY, answer, declare, domain_errors
+from mcp_server.toolkit import READ_ONLY, answer, declare
 
 RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
 CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
 Section = Literal["reservations", "wa_ids", "customers"]
 OptionalDate = Annotated[str | None, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
-TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None,
-                     Field(max_length=100, description="Reservation type ids")]
+
+
+def _comma_separated(value: Any) -> Any:
+    """One text holding several values, comma separated, is the list of them (models send this)."""
+    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+Texts = Annotated[list[Annotated[str, Field(max_length=40)]], BeforeValidator(_comma_separated)]
+WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
+    description="Customers' numbers")]
+DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
+    description="Exact dates, YYYY-MM-DD or DD-MM-YYYY")]
+TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Field(max_length=100)]
 MAX_RESULTS_HELP = (f"Rows per section. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
                     "the rest come with next_cursor")
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
@@ -65,14 +74,12 @@ class QueryTools:
         self.config = config
 
     def tools(self) -> list[Tool]:
-        strings = {"type": "string"}
+        types = {"reservation_types": type_names(self.config)}
         return [
             declare(self.system_get_reservations, title="Find reservations and customers", annotations=READ_ONLY,
-                    properties={"wa_ids": listed(strings, "Customers' numbers"),
-                                "dates": listed(strings, "Exact dates, YYYY-MM-DD or DD-MM-YYYY"),
-                                "reservation_types": listed(type_schema(self.config), "Types")}),
+                    notes=types),
             declare(self.system_get_wa_ids_by_date_range, title="Customers booked in a date range",
-                    annotations=READ_ONLY),
+                    annotations=READ_ONLY, notes=types),
             declare(self.system_analyze_conversations, title="Chat statistics", annotations=READ_ONLY),
             declare(self.system_get_reservation_snapshot, title="Day-by-day calendar snapshot",
                     annotations=READ_ONLY),
@@ -82,10 +89,8 @@ class QueryTools:
         self,
         search_query: Annotated[str | None, Field(
             max_length=MAX_QUERY, description="Fuzzy name or number, Arabic or English")] = None,
-        wa_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=1_000)] | Annotated[
-            str, Field(max_length=20_000)] | None = None,
-        dates: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=366)] | Annotated[
-            str, Field(max_length=8_000)] | None = None,
+        wa_ids: WaIdsArg = None,
+        dates: DatesArg = None,
         start_date: OptionalDate = None,
         end_date: OptionalDate = None,
         include_cancelled: bool = False,
@@ -103,12 +108,11 @@ class QueryTools:
         search_query (names or numbers), wa_ids, exact dates, a start_date/end_date range,
         reservation_types, include_cancelled. The totals come first, then one line per row. With a
         next_cursor there are more rows: call again with the same filters and that cursor."""
-        with domain_errors(ar):
-            page = await self.queries.reservation_page(
-                search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
-                include_cancelled=include_cancelled, reservation_types=reservation_types,
-                include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
-                cursor=cursor, hijri=hijri)
+        page = await self.queries.reservation_page(
+            search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
+            include_cancelled=include_cancelled, reservation_types=reservation_types,
+            include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
+            cursor=cursor, hijri=hijri)
         view = page.view()
         text = listing_text(view, LISTING_TOOL, ar)
         if max_results is None:
@@ -123,9 +127,8 @@ class QueryTools:
     ) -> Annotated[CallToolResult, Report]:
         """The distinct customers (wa_ids) holding a reservation between two dates (inclusive), and how
         many per date. Use it to list whom to contact about a day or a period."""
-        with domain_errors(ar):
-            data = await self.queries.wa_ids_by_date_range(
-                start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
+        data = await self.queries.wa_ids_by_date_range(
+            start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
         text = f"{data['count']} customer(s) with reservations from {data['start_date']} to {data['end_date']}."
         return _report(text, _sized(data, verbosity))
 
@@ -135,8 +138,7 @@ class QueryTools:
         """Statistics of the customers' WhatsApp chats over a period (at most 366 days): messages by
         role and per day, busiest hours, active customers, and customers who wrote but have no
         upcoming reservation (people to follow up)."""
-        with domain_errors(ar):
-            data = await self.queries.conversation_analysis(start_date, end_date)
+        data = await self.queries.conversation_analysis(start_date, end_date)
         without = data["customers_without_upcoming_reservation"]["count"]
         text = (f"{data['total_messages']} message(s), {data['active_customers']} active customer(s), {without} "
                 f"without an upcoming reservation, {data['start_date']} to {data['end_date']}.")
@@ -149,8 +151,7 @@ class QueryTools:
     ) -> Annotated[CallToolResult, Report]:
         """The calendar day by day: each day's status (open, closed, vacation, past) and, per slot, who
         is booked, by type, and the places left. Use it before moving or cancelling a day."""
-        with domain_errors(ar):
-            data = await self.queries.reservation_snapshot(start_date, end_date)
+        data = await self.queries.reservation_snapshot(start_date, end_date)
         totals = data["totals"]
         text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {data['start_date']} to "
                 f"{data['end_date']}; {totals['cancelled']} cancelled.")

@@ -12,8 +12,26 @@ _DEFS = "#/$defs/"
 def input_schema(schema: JsonSchema) -> JsonSchema:
     """A tool's arguments: inline, untitled, optional arguments shown as their plain type, no extras."""
     cleaned: JsonSchema = _without_nulls(strip_titles(inline_refs(schema)))
+    cleaned["properties"] = {name: _without_defaults(sub) for name, sub in cleaned.get("properties", {}).items()}
     cleaned["additionalProperties"] = False
     return cleaned
+
+
+def _without_defaults(argument: JsonSchema) -> JsonSchema:
+    """An argument keeps its default; the fields of an object inside it do not show theirs (an omitted field
+    means the usual thing, and tools/list stays small)."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        result = {k: strip(v) for k, v in node.items() if k != "properties"}
+        if "properties" in node:
+            result["properties"] = {name: {k: strip(v) for k, v in sub.items() if k != "default"}
+                                    for name, sub in node["properties"].items()}
+        return result
+    stripped: JsonSchema = strip(argument)
+    return stripped
 
 
 def output_schema(schema: JsonSchema) -> JsonSchema:
@@ -85,17 +103,14 @@ def _without_nulls(node: Any) -> Any:
     return result
 
 
-def string(description: str) -> JsonSchema:
-    return {"type": "string", "description": description}
-
-
-def obj(properties: dict[str, JsonSchema], required: tuple[str, ...] = ()) -> JsonSchema:
-    schema: JsonSchema = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def listed(item: JsonSchema, description: str) -> JsonSchema:
-    """A list; the tools accept a single value in its place too (shown once, to keep tools/list small)."""
-    return {"type": "array", "items": item, "description": description}
+def described(node: Any, notes: dict[str, str]) -> Any:
+    """The schema with the note for every property named in `notes`, at any depth, leading its description."""
+    if isinstance(node, list):
+        return [described(item, notes) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: described(v, notes) for k, v in node.items()}
+    for name, sub in result.get("properties", {}).items():
+        if name in notes:
+            sub["description"] = "; ".join(filter(None, [notes[name], sub.get("description")]))
+    return result

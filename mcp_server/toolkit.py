@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,43 +16,76 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp_types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from domain.errors import DomainError
-from mcp_server.schemas import JsonSchema, input_schema, output_schema
+from mcp_server.schemas import described, input_schema, output_schema
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 # Writing tools can move or cancel existing reservations. Repeating a call has no further effect: the
 # same booking again is "unchanged", a cancelled one is "already cancelled", moved rows no longer match.
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+MAX_ERRORS = 10  # invalid arguments reported per call: a batch of 10,000 bad items is not 10,000 lines
 
 
 def declare(
-    fn: Callable[..., Any],
+    fn: Callable[..., Awaitable[Any]],
     *,
     title: str,
     annotations: ToolAnnotations,
-    properties: dict[str, JsonSchema] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> Tool:
-    """A Tool from `fn` (its docstring is the description) that refuses unknown arguments and publishes
-    inline schemas; `properties` replaces the advertised schema of the named arguments."""
-    tool = Tool.from_function(fn, title=title, description=inspect.cleandoc(fn.__doc__ or ""),
-                              annotations=annotations, structured_output=True)
+    """A Tool from `fn` (its docstring is the description) that refuses unknown arguments, publishes inline
+    schemas and answers a domain error as a tool error (in Arabic when the call's `ar` argument is true).
+    `notes` lead the description of every property so named, at any depth (e.g. the configured type names)."""
+    tool = Tool.from_function(_answering_domain_errors(fn), title=title, annotations=annotations,
+                              description=inspect.cleandoc(fn.__doc__ or ""), structured_output=True)
     metadata = tool.fn_metadata
-    metadata.arg_model = _strict(metadata.arg_model)
-    advertised = input_schema(metadata.arg_model.model_json_schema(by_alias=True))
-    for name, schema in (properties or {}).items():
-        advertised["properties"][name] = schema
-    tool.parameters = advertised
+    metadata.arg_model = _strict(metadata.arg_model, tool.name)
+    tool.parameters = described(input_schema(metadata.arg_model.model_json_schema(by_alias=True)), notes or {})
     if metadata.output_schema is not None:
         metadata.output_schema = output_schema(metadata.output_schema)
     return tool
 
 
-def _strict(model: type[ArgModelBase]) -> type[ArgModelBase]:
-    """The same argument model, refusing names the tool does not take."""
+def _answering_domain_errors(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`fn` with every expected failure raised as a ToolError, in the language its `ar` argument asks for."""
+    @functools.wraps(fn)
+    async def run(**arguments: Any) -> Any:
+        with domain_errors(arguments.get("ar") is True):
+            return await fn(**arguments)
+    return run
+
+
+def _strict(model: type[ArgModelBase], tool: str) -> type[ArgModelBase]:
+    """The same argument model, refusing names the tool does not take, its errors short and named by the tool."""
     config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
+
+    def model_validate(cls: type[ArgModelBase], /, obj: Any, **options: Any) -> ArgModelBase:
+        try:
+            return super(strict, cls).model_validate(obj, **options)
+        except ValidationError as error:
+            raise _concise(error, tool) from None
+
+    strict: type[ArgModelBase] = type(model.__name__, (model,), {
+        "model_config": config, "__module__": model.__module__, "model_validate": classmethod(model_validate)})
+    return strict
+
+
+def _concise(error: ValidationError, tool: str) -> ValidationError:
+    """At most `MAX_ERRORS` problems, each where it is (the field path) and what is wrong, without links."""
+    problems = error.errors(include_url=False)
+    shown = problems[:MAX_ERRORS]
+    title = tool if len(problems) == len(shown) else f"{tool} (the first {len(shown)} of {len(problems)})"
+    return ValidationError.from_exception_data(title, [
+        {"type": PydanticCustomError(p["type"], p["msg"]), "loc": _readable(p["loc"]), "input": p["input"]}
+        for p in shown])
+
+
+def _readable(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The path of field names and list indexes, without pydantic's names for the branches of a union."""
+    return tuple(part for part in loc if isinstance(part, int) or part.isidentifier())
 
 
 @contextmanager

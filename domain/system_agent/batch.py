@@ -25,7 +25,7 @@ from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.models import BatchRecord, utcnow
 from domain.phone_search import PhoneSearchService
-from domain.planning import Booking, RuleContext
+from domain.planning import RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
 from domain.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
@@ -279,7 +279,8 @@ class SystemAgentBatchService:
         """The first result of this key; a key is bound to its tool and arguments, so another call with it
         is refused rather than answered with a result that is not its own."""
         async with self.db.unit_of_work() as session:
-            record = await session.scalar(select(BatchRecord).where(BatchRecord.idempotency_key == options.idempotency_key))
+            keyed = BatchRecord.idempotency_key == options.idempotency_key
+            record = await session.scalar(select(BatchRecord).where(keyed))
         if record is None:
             return None
         if record.tool != tool or record.arguments != _jsonable(arguments):

@@ -1,4 +1,4 @@
-"""The items and filters a batch accepts; unknown fields are refused, each item on its own."""
+"""The items and filters a batch accepts, with their bounds; unknown fields are refused."""
 
 from __future__ import annotations
 
@@ -28,10 +28,28 @@ def _printable(value: str) -> str:
 
 Phone = Annotated[str, BeforeValidator(_number_as_text), Field(max_length=40), AfterValidator(_printable)]
 Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_printable)]
-Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time, a type's name
+Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time
 Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_printable)]
 ReservationId = Annotated[int, Field(ge=1, le=MAX_ID)]
-TypeId = Annotated[int, Field(ge=0, le=MAX_ID)] | Short
+TypeId = Annotated[int, Field(ge=0)]  # "1" is 1; whether the clinic has that type, the planner checks
+
+WA_ID = "WhatsApp number with country code, e.g. 966501234567"
+WHOSE = "WhatsApp number with country code; alone: their next reservation"
+DATE = "YYYY-MM-DD or DD-MM-YYYY"
+TIME = "13:00 or 1:00 PM"
+HIJRI = "Hijri dates"
+# The descriptions are what a published schema of these models says; another name models send for a field is
+# accepted (`validation_alias`) and named in the field's description.
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single value in place of a list is a list of that one (models send this); a schema shows the list
+    only, which keeps it small."""
+    return value if isinstance(value, list) or value is None else [value]
+
+
+ValueT = TypeVar("ValueT")
+Many = Annotated[list[ValueT], BeforeValidator(_one_or_many)]
 
 
 class BatchItem(BaseModel):
@@ -39,26 +57,31 @@ class BatchItem(BaseModel):
 
 
 ItemT = TypeVar("ItemT", bound=BatchItem)
+Requests = Annotated[Many[ItemT], Field(max_length=MAX_ITEMS)]  # the items of one batch
 
 
 class ReserveItem(BatchItem):
-    wa_id: Phone
-    date: Short = Field(validation_alias=AliasChoices("date", "date_str"))
-    time_slot: Short
-    reservation_type: TypeId = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"))
+    wa_id: Phone = Field(description=WA_ID)
+    date: Short = Field(validation_alias=AliasChoices("date", "date_str"), description=DATE + "; alias date_str")
+    time_slot: Short = Field(description=TIME)
+    reservation_type: TypeId = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"),
+                                     description="Alias type")
     customer_name: Name | None = None
-    hijri: bool = False
+    hijri: bool = Field(default=False, description=HIJRI)
 
 
 class ModifyItem(BatchItem):
     reservation_id: ReservationId | None = None
-    wa_id: Phone | None = None
-    new_date: Short | None = None
-    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
-    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
-    new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"))
-    new_wa_id: Phone | None = None
-    hijri: bool = False
+    wa_id: Phone | None = Field(default=None, description=WHOSE)
+    new_date: Short | None = Field(default=None, description=DATE)
+    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"),
+                                   description=TIME + "; alias new_time_slot")
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
+                                    description="Alias new_reservation_type")
+    new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"),
+                                  description="Alias customer_name")
+    new_wa_id: Phone | None = Field(default=None, description="Move the customer, reservations and chat to this number")
+    hijri: bool = Field(default=False, description=HIJRI)
 
     @property
     def moves(self) -> bool:
@@ -67,30 +90,35 @@ class ModifyItem(BatchItem):
 
 class CancelItem(BatchItem):
     reservation_id: ReservationId | None = None
-    wa_id: Phone | None = None
-    date: Short | None = Field(default=None, validation_alias=AliasChoices("date", "date_str"))
-    hijri: bool = False
+    wa_id: Phone | None = Field(default=None, description=WHOSE)
+    date: Short | None = Field(default=None, validation_alias=AliasChoices("date", "date_str"),
+                               description=DATE + "; with wa_id: their reservation that day; alias date_str")
+    hijri: bool = Field(default=False, description=HIJRI)
 
 
 class Filters(BatchItem):
-    """What discovers the targets of a filtered modify or cancel: upcoming active reservations only."""
+    """Selects every upcoming active reservation matching all given filters"""
 
-    wa_ids: Annotated[list[Phone], Field(max_length=MAX_ITEMS)] | Phone | None = None
-    dates: Annotated[list[Short], Field(max_length=366)] | Short | None = None
-    start_date: Short | None = None
-    end_date: Short | None = None
-    time_slots: Annotated[list[Short], Field(max_length=48)] | Short | None = None
-    reservation_types: Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]], Field(max_length=100)] | Annotated[
-        int, Field(ge=0, le=MAX_ID)] | None = None
-    search_query: Query | None = None
-    hijri: bool = False
+    wa_ids: Annotated[Many[Phone], Field(max_length=MAX_ITEMS)] | None = None
+    dates: Annotated[Many[Short], Field(max_length=366)] | None = Field(default=None, description=DATE)
+    start_date: Short | None = Field(default=None, description="From, inclusive")
+    end_date: Short | None = Field(default=None, description="To, inclusive")
+    time_slots: Annotated[Many[Short], Field(max_length=48)] | None = Field(default=None, description=TIME)
+    reservation_types: Annotated[Many[TypeId], Field(max_length=100)] | None = None
+    search_query: Query | None = Field(
+        default=None, description="Fuzzy name or number; always asks the user, listing whom it matched")
+    hijri: bool = Field(default=False, description=HIJRI)
 
 
 class Updates(BatchItem):
-    new_date: Short | None = None
-    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"))
-    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
-    hijri: bool = False
+    """With filters: the change applied to each reservation found"""
+
+    new_date: Short | None = Field(default=None, description=DATE)
+    new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"),
+                                   description=TIME + "; alias new_time_slot")
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
+                                    description="Alias new_reservation_type")
+    hijri: bool = Field(default=False, description=HIJRI)
 
 
 def parse_item(model: type[ItemT], raw: Any) -> ItemT:

@@ -51,14 +51,52 @@ async def test_a_malformed_phone_number_fails_its_item_and_the_rest_is_booked(
     assert await active_on(services, ALICE) == [WEDNESDAY]
 
 
-async def test_an_unknown_field_fails_its_item_with_the_field_named(
+async def test_an_unknown_field_in_a_request_is_refused_before_anything_runs(
     system_server: MCPServer, services: Services
 ) -> None:
     requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00", "room": "B"}]
     result = await call(system_server, "system_batch_reserve", {"requests": requests})
-    assert rows(result)[0]["error"] == "invalid_request"
-    assert "Unknown field 'room'" in data(result)["errors"]["invalid_request"]
+    assert result.is_error
+    assert "requests.0.room\n  Extra inputs are not permitted" in text(result)
     assert await active_on(services, ALICE) == []
+
+
+async def test_the_names_a_model_sends_for_a_field_are_accepted(system_server: MCPServer, services: Services) -> None:
+    requests = [{"wa_id": ALICE, "date_str": WEDNESDAY, "time_slot": "13:00", "type": 1}]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert data(result)["summary"]["by_action"] == {"created": 1}
+    assert [r["type"] for r in await services.reservations.customer_reservations(ALICE)] == [1]
+
+
+async def test_a_text_where_the_requests_list_belongs_is_refused_naming_the_argument(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_batch_reserve", {"requests": "book Alice on Wednesday"})
+    assert result.is_error
+    assert "Error executing tool system_batch_reserve: 1 validation error for system_batch_reserve" in text(result)
+    assert "requests.0\n  Input should be a valid dictionary" in text(result)
+
+
+async def test_an_out_of_range_reservation_id_is_refused_with_its_bound(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_batch_modify",
+                        {"requests": [{"reservation_id": 2**31, "new_time": "15:00"}]})
+    assert result.is_error
+    assert "requests.0.reservation_id\n  Input should be less than or equal to 2147483647" in text(result)
+
+
+async def test_a_refusal_names_at_most_ten_problems(system_server: MCPServer) -> None:
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00", "room": n} for n in range(500)]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert result.is_error
+    assert "10 validation errors for system_batch_reserve (the first 10 of 500)" in text(result)
+    assert "requests.9.room" in text(result) and "requests.10.room" not in text(result)
+    assert "errors.pydantic.dev" not in text(result)
+
+
+async def test_a_single_value_in_place_of_a_filter_list_is_that_one(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 2)
+    result = await call(system_server, "system_batch_cancel", {"filters": {"dates": WEDNESDAY}})
+    assert data(result)["summary"]["by_action"] == {"cancelled": 2}
 
 
 async def test_per_item_errors_are_in_arabic_when_asked(system_server: MCPServer) -> None:
@@ -83,7 +121,7 @@ async def test_a_batch_of_more_than_10000_items_is_a_tool_error(system_server: M
     requests = [{"wa_id": wa_id(n), "date": WEDNESDAY, "time_slot": "13:00"} for n in range(10_001)]
     result = await call(system_server, "system_batch_reserve", {"requests": requests})
     assert result.is_error
-    assert "at most 10000 per call" in text(result)
+    assert "requests\n  Value should have at most 10000 items after validation, not 10001" in text(result)
     assert await active_on(services, wa_id(0)) == []
 
 
@@ -171,7 +209,7 @@ async def test_modify_filters_with_an_unknown_field_is_a_tool_error(system_serve
     result = await call(system_server, "system_batch_modify",
                         {"filters": {"day": WEDNESDAY}, "updates": {"new_date": SUNDAY}})
     assert result.is_error
-    assert "filters: Unknown field 'day'" in text(result)
+    assert "filters.day\n  Extra inputs are not permitted" in text(result)
 
 
 async def test_cancel_with_filters_cancels_the_range(system_server: MCPServer, services: Services, seed: Seed) -> None:
@@ -203,6 +241,12 @@ async def test_undo_of_an_unknown_batch_is_a_tool_error(system_server: MCPServer
     result = await call(system_server, "system_undo_batch", {"batch_id": "no-such-batch"})
     assert result.is_error
     assert "No batch with id no-such-batch." in text(result)
+
+
+async def test_a_tool_error_is_in_arabic_when_the_call_asks(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_get_batch", {"batch_id": "no-such-batch", "ar": True})
+    assert result.is_error
+    assert "لا توجد دفعة بالمعرّف no-such-batch." in text(result)
 
 
 async def test_detailed_verbosity_returns_every_item_with_before_and_after(

@@ -1,10 +1,6 @@
 """The clock and availability tools, through an in-memory MCP client."""
 
-from typing import Any
-
-from mcp import Client
 from mcp.server import MCPServer
-from mcp_types import CallToolResult
 
 from mcp_scenario import FRIDAY, WEDNESDAY, Seed, call, text
 

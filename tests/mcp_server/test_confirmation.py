@@ -9,7 +9,7 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from domain.services import Services
-from mcp_scenario import SUNDAY, THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
+from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
 
 CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations
 CANCEL_BOTH_DAYS = {"filters": {"dates": [WEDNESDAY, THURSDAY]}}  # 30 reservations: over the threshold of 20

@@ -1,10 +1,7 @@
 """The customer-scoped server: one customer's tools, bound to their number, and nothing more."""
 
-from typing import Any
-
 from mcp import Client
 from mcp.server import MCPServer
-from mcp_types import CallToolResult
 
 from domain.services import Services
 from domain.config import BookingSource

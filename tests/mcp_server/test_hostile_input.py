@@ -1,5 +1,6 @@
-"""Hostile or careless arguments: each bad item fails alone with its reason, bad arguments are refused
-before anything runs, and the database never sees them (on SQLite and on PostgreSQL)."""
+"""Hostile or careless arguments: a malformed item (a wrong type, a bound passed, a control character) or a bad
+argument is refused before anything runs, named by its path; an item the calendar refuses fails alone with its
+reason; and the database never sees them (on SQLite and on PostgreSQL)."""
 
 from typing import Any
 
@@ -22,10 +23,22 @@ async def test_a_number_sent_as_a_json_number_books_like_its_text(system_server:
 
 @pytest.mark.parametrize("bad", [
     {"customer_name": "Sara\x00Khan"}, {"customer_name": "x" * 201}, {"wa_id": "9665\x0001234567"},
-    {"wa_id": "9" * 100_000}, {"date": "2027-02-0¹"}, {"time_slot": "1" * 1_000}, {"reservation_type": 10**30},
-    {"wa_id": True}, {"date": None},
+    {"wa_id": "9" * 100_000}, {"time_slot": "1" * 1_000}, {"wa_id": True}, {"date": None},
 ])
-async def test_a_bad_field_fails_its_own_item_and_the_rest_is_booked(
+async def test_a_malformed_field_refuses_the_call_naming_it_and_nothing_is_booked(
+    system_server: MCPServer, services: Services, bad: dict[str, Any]
+) -> None:
+    hostile = {"wa_id": BOB, "date": WEDNESDAY, "time_slot": "13:00"} | bad
+    requests = [{"wa_id": ALICE, "date": WEDNESDAY, "time_slot": "13:00"}, hostile]
+    result = await call(system_server, "system_batch_reserve", {"requests": requests})
+    assert result.is_error
+    assert f"requests.1.{next(iter(bad))}\n" in text(result) and len(text(result)) < 2_000
+    assert await services.reservations.customer_reservations(ALICE) == []
+    assert await services.reservations.customer_reservations(BOB) == []
+
+
+@pytest.mark.parametrize("bad", [{"date": "2027-02-0¹"}, {"reservation_type": 10**30}, {"wa_id": "12-ab"}])
+async def test_a_field_the_calendar_refuses_fails_its_own_item_and_the_rest_is_booked(
     system_server: MCPServer, services: Services, bad: dict[str, Any]
 ) -> None:
     hostile = {"wa_id": BOB, "date": WEDNESDAY, "time_slot": "13:00"} | bad
@@ -39,12 +52,12 @@ async def test_a_bad_field_fails_its_own_item_and_the_rest_is_booked(
 
 
 @pytest.mark.parametrize("reservation_id", [10**30, -1, 0, 1.5, "1; drop table reservations"])
-async def test_an_impossible_reservation_id_fails_its_item_clearly(
+async def test_an_impossible_reservation_id_is_refused_before_anything_runs(
     system_server: MCPServer, reservation_id: Any
 ) -> None:
     result = await call(system_server, "system_batch_cancel", {"requests": [{"reservation_id": reservation_id}]})
-    assert data(result)["status"] == "failed"
-    assert "reservation_id" in text(result)
+    assert result.is_error
+    assert "requests.0.reservation_id\n" in text(result) and len(text(result)) < 2_000
 
 
 @pytest.mark.parametrize("arguments", [{"limit": -1}, {"limit": 10**9}, {"max_results": 0}, {"max_results": 100_000},

@@ -3,7 +3,6 @@
 import json
 from typing import Any
 
-from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 

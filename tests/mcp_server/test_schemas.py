@@ -1,6 +1,6 @@
 """Schemas as clients read them: inline, untitled, and the optional arguments plain."""
 
-from mcp_server.schemas import inline_refs, input_schema, output_schema
+from mcp_server.schemas import described, inline_refs, input_schema, output_schema
 
 ITEM = {"title": "Item", "type": "object", "properties": {"title": {"type": "string", "title": "Title"}}}
 NESTED = {
@@ -38,3 +38,19 @@ def test_output_schema_makes_a_nullable_field_optional() -> None:
     schema = output_schema({"properties": {"a": nullable, "b": {"type": "string"}}, "required": ["a", "b"]})
     assert schema["required"] == ["b"]
     assert schema["properties"]["a"] == {"type": "string"}
+
+
+def test_input_schema_keeps_an_arguments_default_but_not_those_of_the_fields_inside_it() -> None:
+    item = {"type": "object", "properties": {"hijri": {"type": "boolean", "default": False}}}
+    schema = input_schema({"properties": {"ar": {"type": "boolean", "default": False},
+                                          "requests": {"type": "array", "items": item}}})
+    assert schema["properties"]["ar"]["default"] is False
+    assert schema["properties"]["requests"]["items"]["properties"]["hijri"] == {"type": "boolean"}
+
+
+def test_described_puts_the_note_first_in_every_property_so_named() -> None:
+    schema = {"properties": {"type": {"type": "integer"},
+                             "items": {"type": "object", "properties": {"type": {"description": "Alias kind"}}}}}
+    noted = described(schema, {"type": "0 Check-up"})
+    assert noted["properties"]["type"]["description"] == "0 Check-up"
+    assert noted["properties"]["items"]["properties"]["type"]["description"] == "0 Check-up; Alias kind"

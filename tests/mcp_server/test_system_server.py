@@ -5,6 +5,9 @@ import json
 from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import ListToolsResult, Tool
+from pydantic import BaseModel
+
+from domain.system_agent.requests import CancelItem, Filters, ModifyItem, ReserveItem, Updates
 
 SYSTEM_TOOLS = {
     "get_current_datetime", "search_available_appointments", "system_get_reservations", "system_batch_reserve",
@@ -81,3 +84,25 @@ async def test_descriptions_tell_the_model_the_date_time_and_zone_formats(system
 
 async def test_the_server_instructions_state_the_confirmation_threshold(system_server: MCPServer) -> None:
     assert "more than 20 existing reservations" in (system_server.instructions or "")
+
+
+async def test_batch_schemas_publish_every_field_of_the_domains_request_models(system_server: MCPServer) -> None:
+    tools = {tool.name: tool.input_schema["properties"] for tool in (await listed(system_server)).tools}
+    published = {"reserve": tools["system_batch_reserve"]["requests"]["items"],
+                 "modify": tools["system_batch_modify"]["requests"]["items"],
+                 "cancel": tools["system_batch_cancel"]["requests"]["items"],
+                 "filters": tools["system_batch_cancel"]["filters"], "updates": tools["system_batch_modify"]["updates"]}
+    models: dict[str, type[BaseModel]] = {"reserve": ReserveItem, "modify": ModifyItem, "cancel": CancelItem,
+                                          "filters": Filters, "updates": Updates}
+    for name, model in models.items():
+        assert set(published[name]["properties"]) == set(model.model_fields), name
+        assert published[name]["additionalProperties"] is False, name
+
+
+async def test_batch_schemas_name_the_other_names_a_field_accepts(system_server: MCPServer) -> None:
+    tools = {tool.name: tool.input_schema["properties"] for tool in (await listed(system_server)).tools}
+    reserve = tools["system_batch_reserve"]["requests"]["items"]["properties"]
+    assert reserve["reservation_type"]["description"] == "0 Check-up, 1 Follow-up; Alias type"
+    assert reserve["date"]["description"].endswith("alias date_str")
+    assert tools["system_batch_modify"]["updates"]["properties"]["new_time"]["description"].endswith(
+        "alias new_time_slot")
