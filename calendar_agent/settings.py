@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
     confirmation_secret: str = ""
+    # The durable work queue of agent turns (`domain.jobs`): workers per instance, how often an idle worker
+    # looks for jobs stored by other instances, the lease a running turn renews, attempts after crashes.
+    queue_workers: int = Field(default=4, ge=1, le=64)
+    queue_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    queue_lease_seconds: float = Field(default=60.0, ge=3)
+    queue_max_attempts: int = Field(default=3, ge=1, le=20)
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat_bridge.events import new_message_event
-from chat_bridge.ports import EventSink
-from chat_bridge.queue import AgentKind, AgentTurns
+from chat_bridge.ports import EventSink, TurnQueue
+from chat_bridge.queue import AgentKind
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
@@ -60,7 +60,7 @@ class OperatorDesk:
     """Where an operator's message goes: the system agent's turn, or a customer's WhatsApp."""
 
     def __init__(self, customers: CustomerService, conversations: ConversationService, outbox: Outbox,
-                 turns: AgentTurns, events: EventSink) -> None:
+                 turns: TurnQueue, events: EventSink) -> None:
         self.customers = customers
         self.conversations = conversations
         self.outbox = outbox
@@ -74,10 +74,10 @@ class OperatorDesk:
     async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
         """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
         stored = await self.conversations.append(self.system_wa_id, MessageRole.SECRETARY, message.text,
-                                                 meta=message.meta)
+                                                 meta=message.meta, turn=AgentKind.SYSTEM)
         assert stored is not None
+        self.turns.wake()
         await self.events.publish(new_message_event(stored))
-        self.turns.request(self.system_wa_id, AgentKind.SYSTEM)
         return stored
 
     async def message_customer(self, message: OperatorMessage) -> Delivery:

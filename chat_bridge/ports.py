@@ -12,12 +12,10 @@ class EventSink(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
 
 
-class ConversationQueue(Protocol):
-    """Runs jobs one at a time per conversation, in arrival order; conversations run concurrently."""
+class TurnQueue(Protocol):
+    """Serves the stored jobs (`domain.jobs`); told when this process has stored one."""
 
-    def submit(self, wa_id: str, job: Callable[[], Awaitable[None]]) -> None: ...
-
-    async def drain(self) -> None: ...
+    def wake(self) -> None: ...
 
 
 class ConfirmationAnswers(Protocol):

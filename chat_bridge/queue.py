@@ -1,71 +1,34 @@
-"""Work per conversation: one job at a time per wa_id in arrival order, conversations concurrently.
+"""Agent turns served from the durable work queue (`domain.jobs`): workers in this process claim the
+stored jobs of every instance on the database, one conversation at a time each, in arrival order.
 
-`InProcessQueue` is the `ConversationQueue` of a single process; `AgentTurns` runs the agents through
-any `ConversationQueue`, so a queue shared by several instances can replace this one.
+A message that wants an answer is stored with its job (`ConversationService.append(..., turn=kind)`);
+`TurnWorkers.wake` tells this process's workers at once, and the other instances find it on their next
+poll. The sidebar sees typing while a turn runs; a turn that fails is told in the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import deque
+import os
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
-from chat_bridge.events import system_agent_error_event, typing_event
-from chat_bridge.ports import AgentTurn, ConversationQueue, EventSink
+from chat_bridge.events import new_message_event, system_agent_error_event, typing_event
+from chat_bridge.ports import EventSink
+from domain.conversations import ConversationService
+from domain.jobs import AgentJobs, ClaimedJob
+from domain.models import MessageRole
 
 logger = logging.getLogger(__name__)
 
-Job = Callable[[], Awaitable[None]]
+Handler = Callable[[str], Awaitable[None]]
 
 SYSTEM_AGENT_FAILED = "The system agent could not answer; your message is kept. Please try again."
-
-
-class InProcessQueue:
-    """A worker task per busy conversation, gone when the conversation has nothing left to run."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, deque[Job]] = {}
-        self.workers: dict[str, asyncio.Task[None]] = {}
-
-    def submit(self, wa_id: str, job: Job) -> None:
-        """Run `job` after every job submitted before it for `wa_id`."""
-        self.jobs.setdefault(wa_id, deque()).append(job)
-        if wa_id not in self.workers:
-            self.workers[wa_id] = asyncio.create_task(self._work(wa_id), name=f"conversation {wa_id}")
-
-    async def drain(self) -> None:
-        """Wait until every submitted job, and every job those submit, has run."""
-        while self.workers:
-            await asyncio.wait(list(self.workers.values()))
-
-    async def close(self, grace_seconds: float) -> None:
-        """Drain for up to `grace_seconds`, then cancel what is still running."""
-        try:
-            await asyncio.wait_for(self.drain(), grace_seconds)
-        except TimeoutError:
-            workers = list(self.workers.values())
-            logger.error("shutdown: cancelling %d conversations still running after %ss", len(workers), grace_seconds)
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-
-    async def _work(self, wa_id: str) -> None:
-        jobs = self.jobs[wa_id]
-        try:
-            while jobs:
-                await self._run(wa_id, jobs.popleft())
-        finally:
-            if jobs:
-                logger.error("conversation %s: %d queued jobs dropped", wa_id, len(jobs))
-            del self.jobs[wa_id], self.workers[wa_id]
-
-    async def _run(self, wa_id: str, job: Job) -> None:
-        try:
-            await job()
-        except Exception:
-            logger.exception("a job of conversation %s failed", wa_id)
+CUSTOMER_AGENT_FAILED = "(not sent) The assistant could not answer this message; an operator should reply."
 
 
 class AgentKind(StrEnum):
@@ -75,30 +38,150 @@ class AgentKind(StrEnum):
     CUSTOMER = "customer"
 
 
-class AgentTurns:
-    """Runs agent turns through the queue; the sidebar sees typing while one runs, the operator sees failures."""
+TEXT_ONLY = "text_only"  # the job of a non-text message: the fixed "text only, please" reply
 
-    def __init__(self, queue: ConversationQueue, events: EventSink, agents: dict[AgentKind, AgentTurn]) -> None:
-        self.queue = queue
+
+class TurnWorkers:
+    """`concurrency` workers claiming jobs until closed; each job runs the handler of its kind."""
+
+    def __init__(self, jobs: AgentJobs, conversations: ConversationService, events: EventSink,
+                 handlers: dict[str, Handler], *, concurrency: int = 4, poll_seconds: float = 0.5) -> None:
+        self.jobs = jobs
+        self.conversations = conversations
         self.events = events
-        self.agents = agents
-        self.waiting: set[tuple[str, AgentKind]] = set()
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+        self.workers: list[asyncio.Task[None]] = []
+        self.busy: set[str] = set()
+        self.stopping = False
+        self._wakeup = asyncio.Event()
+        self.observers: list[Callable[[str, str, float], None]] = []  # (kind, outcome, seconds) of each turn
 
-    def request(self, wa_id: str, kind: AgentKind) -> None:
-        """Queue a turn, unless one is queued and not started yet: that one will read the newest messages."""
-        if (wa_id, kind) in self.waiting:
+    def start(self) -> None:
+        self.workers = [asyncio.create_task(self._work(f"{self.process}:{n}"), name=f"turn worker {n}")
+                        for n in range(self.concurrency)]
+
+    @property
+    def running(self) -> bool:
+        """Whether every worker is still serving the queue (the readiness check)."""
+        return bool(self.workers) and not self.stopping and not any(w.done() for w in self.workers)
+
+    async def is_running(self) -> bool:
+        return self.running
+
+    def wake(self) -> None:
+        """A job was stored by this process: claim it now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def drain(self) -> None:
+        """Wait until no job is queued or running (in any instance)."""
+        while True:
+            depth = await self.jobs.depth()
+            if depth.queued + depth.running == 0 and not self.busy:
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
+
+    async def close(self, grace_seconds: float) -> None:
+        """Finish the queued work for up to `grace_seconds`, then stop claiming, cancel the turns still running
+        and give their jobs back, so that another instance (or the next start) runs them at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), grace_seconds)
+        self.stopping = True
+        self.wake()
+        running = list(self.busy)
+        for worker in self.workers:
+            worker.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        released = sum([await self.jobs.release(f"{self.process}:{n}") for n in range(self.concurrency)])
+        if running or released:
+            logger.error("shutdown: %d turn(s) still running after %ss, %d job(s) given back",
+                         len(running), grace_seconds, released)
+
+    async def _work(self, worker: str) -> None:
+        while not self.stopping:
+            try:
+                job = await self.jobs.claim(worker)
+            except Exception:
+                logger.exception("claiming a job failed; trying again")
+                job = None
+            if job is None:
+                await self._idle()
+                continue
+            self.busy.add(job.wa_id)
+            try:
+                await self._run(job, worker)
+            finally:
+                self.busy.discard(job.wa_id)
+
+    async def _idle(self) -> None:
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+
+    async def _run(self, job: ClaimedJob, worker: str) -> None:
+        if job.exhausted:
+            logger.error("conversation %s: job %d given up after %d attempts", job.wa_id, job.id, job.attempts)
+            await self._tell_failure(job)
             return
-        self.waiting.add((wa_id, kind))
-        self.queue.submit(wa_id, lambda: self._turn(wa_id, kind))
-
-    async def _turn(self, wa_id: str, kind: AgentKind) -> None:
-        self.waiting.discard((wa_id, kind))
-        await self.events.publish(typing_event(wa_id, True))
+        keeper = asyncio.create_task(self._keep_lease(job, worker))
+        started, outcome = time.perf_counter(), "answered"
         try:
-            await self.agents[kind](wa_id)
-        except Exception:
-            if kind is AgentKind.SYSTEM:
-                await self.events.publish(system_agent_error_event(wa_id, SYSTEM_AGENT_FAILED))
+            if await self._answered_before(job):
+                outcome = "already_answered"
+                await self.jobs.finish(job, worker)
+                return
+            await self._turn(job)
+        except asyncio.CancelledError:
             raise
+        except Exception as error:
+            logger.exception("conversation %s: the %s turn of job %d failed", job.wa_id, job.kind, job.id)
+            outcome = "failed"
+            if await self.jobs.fail(job, worker, repr(error)):
+                await self._tell_failure(job)
+        else:
+            await self.jobs.finish(job, worker)
         finally:
-            await self.events.publish(typing_event(wa_id, False))
+            keeper.cancel()
+            for observe in self.observers:
+                observe(job.kind, outcome, time.perf_counter() - started)
+
+    async def _answered_before(self, job: ClaimedJob) -> bool:
+        """A job run again after its process died, whose first attempt had stored the reply."""
+        if job.attempts < 2 or job.message_id is None:
+            return False
+        if await self.conversations.answered_after(job.wa_id, job.message_id):
+            logger.info("conversation %s: job %d was answered before its process died", job.wa_id, job.id)
+            return True
+        return False
+
+    async def _turn(self, job: ClaimedJob) -> None:
+        handler = self.handlers[job.kind]
+        typing = job.kind in (AgentKind.SYSTEM, AgentKind.CUSTOMER)
+        if typing:
+            await self.events.publish(typing_event(job.wa_id, True))
+        try:
+            await handler(job.wa_id)
+        finally:
+            if typing:
+                await self.events.publish(typing_event(job.wa_id, False))
+
+    async def _keep_lease(self, job: ClaimedJob, worker: str) -> None:
+        while True:
+            await asyncio.sleep(self.jobs.lease.total_seconds() / 3)
+            if not await self.jobs.renew(job, worker):
+                logger.error("conversation %s: job %d lost its lease", job.wa_id, job.id)
+                return
+
+    async def _tell_failure(self, job: ClaimedJob) -> None:
+        """The conversation shows that its message went unanswered; the operator's sidebar hears it at once."""
+        system = job.kind == AgentKind.SYSTEM
+        text = SYSTEM_AGENT_FAILED if system else CUSTOMER_AGENT_FAILED
+        stored = await self.conversations.append(job.wa_id, MessageRole.ASSISTANT, text,
+                                                 meta={"agent_error": job.kind, "job": job.id})
+        if stored is not None:
+            await self.events.publish(new_message_event(stored))
+        if system:
+            await self.events.publish(system_agent_error_event(job.wa_id, SYSTEM_AGENT_FAILED))

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from domain.errors import error_body
 
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
-OPEN_PATHS = ("/health", "/webhook", "/mcp")
+OPEN_PATHS = ("/health", "/ready", "/webhook", "/mcp")
 POLICY_VIOLATION = 1008
 
 

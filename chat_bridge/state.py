@@ -9,8 +9,9 @@ from typing import TypedDict
 from chat_bridge.config import BridgeConfig
 from chat_bridge.events import Hub
 from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn, ConfirmationAnswers, EventSink
-from chat_bridge.queue import AgentKind, AgentTurns, InProcessQueue
+from chat_bridge.queue import AgentKind, TurnWorkers
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
 from domain.services import Services
@@ -22,13 +23,14 @@ class State(TypedDict):
     config: BridgeConfig
     services: Services
     hub: Hub
-    queue: InProcessQueue
+    workers: TurnWorkers
     whatsapp: WhatsAppClient
     outbox: Outbox
-    turns: AgentTurns
     desk: OperatorDesk
     inbox: Inbox
     confirmations: ConfirmationAnswers | None
+    metrics: BridgeMetrics
+    checks: dict[str, Check]
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 from domain.services import Services
 from chat_bridge.events import new_message_event
 from chat_bridge.messages import Outbox
-from chat_bridge.ports import ConversationQueue, EventSink
-from chat_bridge.queue import AgentKind, AgentTurns
+from chat_bridge.ports import EventSink, TurnQueue
+from chat_bridge.queue import TEXT_ONLY, AgentKind
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id, readable_name
 from domain.models import MessageRole
@@ -101,12 +101,10 @@ def inbound_message(message: dict[str, Any], names: dict[Any, Any]) -> InboundMe
 class Inbox:
     """Inbound WhatsApp traffic: customer messages stored once and answered in order; delivery updates."""
 
-    def __init__(self, services: Services, turns: AgentTurns, outbox: Outbox, queue: ConversationQueue,
-                 events: EventSink) -> None:
+    def __init__(self, services: Services, turns: TurnQueue, outbox: Outbox, events: EventSink) -> None:
         self.services = services
         self.turns = turns
         self.outbox = outbox
-        self.queue = queue
         self.events = events
         self.refused: Counter[str] = Counter()  # inbound messages refused, by reason
 
@@ -123,12 +121,13 @@ class Inbox:
         if wa_id is None:
             return
         stored = await self.services.conversations.append(
-            wa_id, MessageRole.USER, message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind})
+            wa_id, MessageRole.USER, message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind},
+            turn=AgentKind.CUSTOMER if message.kind == "text" else TEXT_ONLY)
         if stored is None:
             logger.info("WhatsApp message %s was delivered again; handled once", message.id)
             return
+        self.turns.wake()
         await self.events.publish(new_message_event(stored))
-        self._answer(wa_id, message.kind)
 
     def _claims_the_agent(self, sender: str) -> bool:
         """Whether the sender is the system agent's contact, however it is written: nobody speaks as it."""
@@ -152,13 +151,8 @@ class Inbox:
             await self.services.customers.ensure(wa_id, readable_name(message.profile_name))
         return wa_id
 
-    def _answer(self, wa_id: str, kind: str) -> None:
-        if kind == "text":
-            self.turns.request(wa_id, AgentKind.CUSTOMER)
-        else:
-            self.queue.submit(wa_id, lambda: self._reply_text_only(wa_id))
-
-    async def _reply_text_only(self, wa_id: str) -> None:
+    async def reply_text_only(self, wa_id: str) -> None:
+        """The answer to a message that is not text (the `TEXT_ONLY` job)."""
         await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role=MessageRole.ASSISTANT, meta={"auto_reply": "text_only"})
 
     async def update_status(self, update: StatusUpdate) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.database import Database
+from domain.jobs import enqueue
 from domain.models import ConversationMessage, DeliveryStatus, MessageRole
 from domain.views import message_view
 
@@ -37,9 +38,11 @@ class ConversationService:
         delivery_status: DeliveryStatus | str | None = None,
         external_id: str | None = None,
         meta: dict[str, Any] | None = None,
+        turn: str | None = None,
     ) -> dict[str, Any] | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
-        `delivery_status` may be given as their values."""
+        `delivery_status` may be given as their values. With `turn` (a job kind), the job that answers the
+        message is queued in the same transaction (`domain.jobs`)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
@@ -49,11 +52,22 @@ class ConversationService:
             async with self.db.unit_of_work() as session:
                 session.add(message)
                 await session.flush()
+                if turn is not None:
+                    enqueue(session, wa_id, turn, message.id, message.timestamp)
         except IntegrityError:
             if external_id is None:
                 raise
             return None
         return message_view(self.config, message)
+
+    async def answered_after(self, wa_id: str, message_id: int) -> bool:
+        """Whether an assistant message was stored after `message_id`: a turn run again after its process died
+        has nothing to answer when the first attempt stored its reply."""
+        later = select(ConversationMessage.id).where(ConversationMessage.wa_id == wa_id,
+                                                     ConversationMessage.role == MessageRole.ASSISTANT,
+                                                     ConversationMessage.id > message_id).limit(1)
+        async with self.db.reading() as session:
+            return await session.scalar(later) is not None
 
     async def set_delivery(self, message_id: int, status: DeliveryStatus,
                            external_id: str | None = None) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any
 
 # (action, reservation view): action is created, moved, modified, reinstated, cancelled or restored.
 CalendarListener = Callable[[str, dict[str, Any]], Awaitable[None]]
+# (tool, items): a batch was applied (the service's metrics count them).
+BatchListener = Callable[[str, int], None]
 
 
 class CalendarEvents:
@@ -14,6 +16,11 @@ class CalendarEvents:
 
     def __init__(self) -> None:
         self.listeners: list[CalendarListener] = []
+        self.batch_listeners: list[BatchListener] = []
+
+    def batch_applied(self, tool: str, items: int) -> None:
+        for listener in self.batch_listeners:
+            listener(tool, items)
 
     async def publish(self, action: str, reservation: dict[str, Any]) -> None:
         for listener in self.listeners:

@@ -6,7 +6,8 @@ jobs: only the oldest open job of a conversation can be claimed, so a conversati
 time in arrival order, across instances, while conversations run in parallel (on PostgreSQL the claim
 skips rows another worker holds: `FOR UPDATE SKIP LOCKED`; SQLite serialises writers, and one process
 serves it). A claim is a lease the worker renews while the turn runs; a turn whose worker died is claimed
-again once its lease has expired, up to `max_attempts` times, and then fails visibly.
+again once its lease has expired, up to `max_attempts` times, and then fails visibly. A turn that raised
+fails at once: the model's SDK has already retried what was worth retrying.
 
 Jobs of one conversation that are still queued when one is claimed are merged into it: a turn answers
 the conversation's newest messages, so one turn serves every message stored before it began.
@@ -69,12 +70,11 @@ class AgentJobs:
     """Claims, renews, finishes and retries the stored jobs for one worker process."""
 
     def __init__(self, db: Database, clock: Clock = system_clock, *, lease: timedelta = timedelta(seconds=60),
-                 max_attempts: int = 3, retry_after: timedelta = timedelta(seconds=2)) -> None:
+                 max_attempts: int = 3) -> None:
         self.db = db
         self.clock = clock
         self.lease = lease
         self.max_attempts = max_attempts
-        self.retry_after = retry_after
 
     async def add(self, wa_id: str, kind: str, message_id: int | None = None) -> None:
         """A job on its own (when the message was stored earlier)."""
@@ -89,10 +89,12 @@ class AgentJobs:
                       .where(older.wa_id == AgentJob.wa_id, older.status.in_(OPEN)).scalar_subquery())
         ready = or_(and_(AgentJob.status == JobStatus.QUEUED, AgentJob.available_at <= now),
                     and_(AgentJob.status == JobStatus.RUNNING, AgentJob.lease_until <= now))
-        query = (select(AgentJob).where(AgentJob.id == first_open, ready)
-                 .order_by(AgentJob.id).limit(1).with_for_update(skip_locked=True))
+        query = select(AgentJob).where(AgentJob.id == first_open, ready).order_by(AgentJob.id).limit(1)
+        async with self.db.reading() as session:  # an idle poll takes no write lock
+            if (await session.scalars(query)).first() is None:
+                return None
         async with self.db.unit_of_work() as session:
-            job = (await session.scalars(query)).first()
+            job = (await session.scalars(query.with_for_update(skip_locked=True))).first()
             if job is None:
                 return None
             if job.attempts >= self.max_attempts:
@@ -117,16 +119,10 @@ class AgentJobs:
         return await self._settle(job, worker, status=JobStatus.DONE, finished_at=now, lease_until=None)
 
     async def fail(self, job: ClaimedJob, worker: str, error: str) -> bool:
-        """Record a failed attempt: queued again after `retry_after`, or failed for good when the attempts are
-        spent. True when it failed for good."""
-        now = self.clock()
-        if job.attempts >= self.max_attempts:
-            await self._settle(job, worker, status=JobStatus.FAILED, finished_at=now, lease_until=None,
-                               error=error[:2000])
-            return True
-        await self._settle(job, worker, status=JobStatus.QUEUED, available_at=now + self.retry_after,
-                           lease_until=None, error=error[:2000])
-        return False
+        """Record a turn that raised: failed for good (the agent runtime has already retried the model, and
+        the caller tells the conversation). False when the job was no longer this worker's."""
+        return await self._settle(job, worker, status=JobStatus.FAILED, finished_at=self.clock(),
+                                  lease_until=None, error=error[:2000])
 
     async def release(self, worker: str) -> int:
         """Give back every job `worker` holds (at shutdown) so that another worker claims it at once; the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 from mcp import Client
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 
 from calendar_agent.bootstrap import services_from
 from calendar_agent.bootstrap.mcp import system_server_for
+from calendar_agent.migrate import answers, is_current
 from calendar_agent.network import allowed_for
 from calendar_agent.settings import Settings, SettingsError
 from chat_bridge.agent.agents import (NoModel, build_customer_turn, build_provider, build_system_agent_turn,
@@ -25,11 +27,13 @@ from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.console import PUBLIC_PATHS, console_routes
 from chat_bridge.events import Hub
 from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.operations import BridgeMetrics
 from chat_bridge.ports import AgentTurn
-from chat_bridge.queue import AgentKind, AgentTurns, InProcessQueue
+from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
+from domain.jobs import AgentJobs
 from domain.services import Services
 from mcp_server.customer_server import build_customer_server
 from mcp_server.http import MCPHttpApp, build_mcp_http_app
@@ -48,7 +52,8 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
     server = system_server_for(services, settings)
     hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
     mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
-    process = ServeProcess(settings, services, server, mcp, agents)
+    metrics = BridgeMetrics()
+    process = ServeProcess(settings, services, server, mcp, agents, metrics)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -59,7 +64,7 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
 
     return build_app(lifespan, operator_token=token, allowed_hosts=hosts, allowed_origins=origins, mcp_app=mcp,
                      extra_routes=console_routes(settings.bridge_config(), settings.agent_config().model),
-                     open_paths=PUBLIC_PATHS)
+                     open_paths=PUBLIC_PATHS, metrics=metrics)
 
 
 def operator_token(settings: Settings, public: bool) -> str | None:
@@ -77,8 +82,9 @@ class ServeProcess:
     agents' queue first, then close what the turns used."""
 
     def __init__(self, settings: Settings, services: Services, server: MCPServer, mcp: MCPHttpApp,
-                 agents: AgentTurnFactory | None) -> None:
+                 agents: AgentTurnFactory | None, metrics: BridgeMetrics) -> None:
         self.settings, self.services, self.server, self.mcp, self.agents = settings, services, server, mcp, agents
+        self.metrics = metrics
 
     async def open(self, stack: AsyncExitStack) -> State:
         config, services = self.settings.bridge_config(), self.services
@@ -91,15 +97,26 @@ class ServeProcess:
         broker = ConfirmationBroker(services.conversations, hub, config.confirmation_timeout_seconds)
         factory = self.agents or await self.model_agents(broker, stack)
         await stack.enter_async_context(self.mcp.lifespan())
-        queue = InProcessQueue()
-        stack.push_async_callback(queue.close, SHUTDOWN_GRACE_SECONDS)
         outbox = Outbox(services.conversations, whatsapp, hub)
         context = BridgeContext(services, hub, outbox)
-        turns = AgentTurns(queue, hub, {kind: factory(kind, context) for kind in AgentKind})
+        handlers: dict[str, Handler] = {kind: factory(kind, context) for kind in AgentKind}
+        jobs = AgentJobs(services.db, services.clock, lease=timedelta(seconds=self.settings.queue_lease_seconds),
+                         max_attempts=self.settings.queue_max_attempts)
+        workers = TurnWorkers(jobs, services.conversations, hub, handlers, concurrency=self.settings.queue_workers,
+                              poll_seconds=self.settings.queue_poll_seconds)
+        inbox = Inbox(services, workers, outbox, hub)
+        handlers[TEXT_ONLY] = inbox.reply_text_only
+        workers.observers.append(self.metrics.turn)
+        services.events.batch_listeners.append(self.metrics.batch)
+        stack.callback(services.events.batch_listeners.remove, self.metrics.batch)
+        workers.start()
+        stack.push_async_callback(workers.close, SHUTDOWN_GRACE_SECONDS)
         return State(
-            config=config, services=services, hub=hub, queue=queue, whatsapp=whatsapp, outbox=outbox, turns=turns,
-            desk=OperatorDesk(services.customers, services.conversations, outbox, turns, hub),
-            inbox=Inbox(services, turns, outbox, queue, hub), confirmations=broker,
+            config=config, services=services, hub=hub, workers=workers, whatsapp=whatsapp, outbox=outbox,
+            desk=OperatorDesk(services.customers, services.conversations, outbox, workers, hub),
+            inbox=inbox, confirmations=broker, metrics=self.metrics,
+            checks={"database": partial(answers, services.db), "migrations": partial(is_current, services.db),
+                    "workers": workers.is_running},
         )
 
     async def model_agents(self, broker: ConfirmationBroker, stack: AsyncExitStack) -> AgentTurnFactory:

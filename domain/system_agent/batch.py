@@ -172,6 +172,8 @@ class SystemAgentBatchService:
             if stored is None:
                 raise
             return stored
+        if report.status == "applied":
+            self.events.batch_applied(tool, len(report.items))
         if report.status == "applied" and self.events.listeners:
             for action, view in report.changed():
                 await self.events.publish(action, view)

@@ -1,14 +1,20 @@
-"""The in-process conversation queue and the agent turns run through it."""
+"""Agent turns served from the durable queue by `TurnWorkers`, over a real database."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from chat_bridge.queue import SYSTEM_AGENT_FAILED, AgentKind, AgentTurns, InProcessQueue, Job
+from chat_bridge.queue import CUSTOMER_AGENT_FAILED, SYSTEM_AGENT_FAILED, AgentKind, Handler, TurnWorkers
+from domain.jobs import AgentJobs
+from domain.models import MessageRole
+from domain.services import Services
+from tests.conftest import FixedClock
 
 A, B = "966501111111", "966502222222"
 
@@ -21,142 +27,140 @@ class RecordedEvents:
         self.events.append(event)
 
 
-class RecordingAgent:
-    """Answers by recording the conversation; `fail` makes it raise instead."""
+class ReplyingAgent:
+    """Answers by storing a reply, as the real agents do; `fail` makes it raise instead, `hang` never end."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, services: Services, fail: bool = False, hang: bool = False) -> None:
+        self.services = services
         self.calls: list[str] = []
-        self.fail = fail
+        self.fail, self.hang = fail, hang
+        self.started = asyncio.Event()
 
     async def __call__(self, wa_id: str) -> None:
         self.calls.append(wa_id)
+        self.started.set()
         await asyncio.sleep(0)  # let other tasks run mid-turn, as a real turn awaiting I/O does
+        if self.hang:
+            await asyncio.Event().wait()
         if self.fail:
             raise RuntimeError("model exploded")
+        await self.services.conversations.append(wa_id, MessageRole.ASSISTANT, f"answer {len(self.calls)}")
 
 
-def recorder(log: list[str], name: str) -> Job:
-    async def job() -> None:
-        log.append(f"{name} start")
-        await asyncio.sleep(0)
-        log.append(f"{name} end")
-    return job
+class Workers:
+    def __init__(self, services: Services, clock: FixedClock, events: RecordedEvents) -> None:
+        self.services, self.clock, self.events = services, clock, events
+        self.started: list[TurnWorkers] = []
+
+    def start(self, handlers: dict[str, Handler], **options: Any) -> TurnWorkers:
+        jobs = AgentJobs(self.services.db, self.clock, lease=timedelta(seconds=30))
+        workers = TurnWorkers(jobs, self.services.conversations, self.events, handlers, poll_seconds=0.05, **options)
+        workers.start()
+        self.started.append(workers)
+        return workers
+
+    async def message(self, wa_id: str, kind: str, text: str = "hello") -> None:
+        role = MessageRole.SECRETARY if kind == AgentKind.SYSTEM else MessageRole.USER
+        await self.services.conversations.append(wa_id, role, text, turn=kind)
 
 
-async def test_jobs_of_one_conversation_run_one_at_a_time_in_arrival_order() -> None:
-    queue, log = InProcessQueue(), list[str]()
-    for name in ("1", "2", "3"):
-        queue.submit(A, recorder(log, name))
-    await queue.drain()
-    assert log == ["1 start", "1 end", "2 start", "2 end", "3 start", "3 end"]
+@pytest.fixture
+async def workers(services: Services, clock: FixedClock) -> AsyncIterator[Workers]:
+    made = Workers(services, clock, RecordedEvents())
+    yield made
+    for started in made.started:
+        await started.close(grace_seconds=0.1)
 
 
-async def test_conversations_run_concurrently() -> None:
-    queue, b_started = InProcessQueue(), asyncio.Event()
-
-    async def waits_for_b() -> None:
-        await asyncio.wait_for(b_started.wait(), 5)
-
-    async def starts_b() -> None:
-        b_started.set()
-
-    queue.submit(A, waits_for_b)
-    queue.submit(B, starts_b)
-    await queue.drain()
-    assert b_started.is_set()
+async def texts(services: Services, wa_id: str) -> list[str]:
+    return [m["text"] for m in await services.conversations.page(wa_id)]
 
 
-async def test_a_failing_job_is_logged_and_the_next_one_runs(caplog: pytest.LogCaptureFixture) -> None:
-    queue, log = InProcessQueue(), list[str]()
-
-    async def fails() -> None:
-        raise ValueError("boom")
-
-    queue.submit(A, fails)
-    queue.submit(A, recorder(log, "after"))
-    await queue.drain()
-    assert log == ["after start", "after end"]
-    assert "a job of conversation 966501111111 failed" in caplog.text and "boom" in caplog.text
-
-
-async def test_drain_waits_for_jobs_submitted_by_jobs() -> None:
-    queue, log = InProcessQueue(), list[str]()
-
-    async def submits_more() -> None:
-        queue.submit(B, recorder(log, "later"))
-
-    queue.submit(A, submits_more)
-    await queue.drain()
-    assert log == ["later start", "later end"]
-    assert queue.workers == {} and queue.jobs == {}
-
-
-async def test_close_cancels_what_outlives_the_grace_period(caplog: pytest.LogCaptureFixture) -> None:
-    queue, never = InProcessQueue(), asyncio.Event()
-
-    async def hangs() -> None:
-        await never.wait()
-
-    queue.submit(A, hangs)
-    queue.submit(A, hangs)
-    with caplog.at_level(logging.ERROR):
-        await queue.close(grace_seconds=0.01)
-    assert queue.workers == {}
-    assert "1 queued jobs dropped" in caplog.text
-
-
-async def test_a_turn_is_framed_by_typing_events() -> None:
-    queue, events, agent = InProcessQueue(), RecordedEvents(), RecordingAgent()
-    turns = AgentTurns(queue, events, {AgentKind.SYSTEM: agent, AgentKind.CUSTOMER: RecordingAgent()})
-    turns.request(A, AgentKind.SYSTEM)
-    await queue.drain()
+async def test_a_turn_is_framed_by_typing_events_and_answers_once(services: Services, workers: Workers) -> None:
+    agent = ReplyingAgent(services)
+    running = workers.start({AgentKind.SYSTEM: agent})
+    await workers.message(A, AgentKind.SYSTEM)
+    running.wake()
+    await running.drain()
     assert agent.calls == [A]
-    assert events.events == [{"type": "conversation_typing", "wa_id": A, "typing": True},
-                             {"type": "conversation_typing", "wa_id": A, "typing": False}]
+    assert workers.events.events == [{"type": "conversation_typing", "wa_id": A, "typing": True},
+                                     {"type": "conversation_typing", "wa_id": A, "typing": False}]
 
 
-async def test_requests_while_a_turn_waits_become_one_turn() -> None:
-    queue, agent, customer = InProcessQueue(), RecordingAgent(), RecordingAgent()
-    turns = AgentTurns(queue, RecordedEvents(), {AgentKind.SYSTEM: agent, AgentKind.CUSTOMER: customer})
-    for _ in range(3):
-        turns.request(A, AgentKind.SYSTEM)
-    turns.request(A, AgentKind.CUSTOMER)
-    await queue.drain()
-    assert agent.calls == [A] and customer.calls == [A]
+async def test_messages_stored_before_a_turn_starts_get_one_turn(services: Services, workers: Workers) -> None:
+    agent = ReplyingAgent(services)
+    for n in range(3):
+        await workers.message(A, AgentKind.CUSTOMER, f"message {n}")
+    await workers.start({AgentKind.CUSTOMER: agent}).drain()
+    assert agent.calls == [A]
+    assert await texts(services, A) == ["message 0", "message 1", "message 2", "answer 1"]
 
 
-async def test_a_request_during_a_running_turn_gets_its_own_turn() -> None:
-    queue, events = InProcessQueue(), RecordedEvents()
-    turns: AgentTurns
+async def test_a_message_during_a_running_turn_gets_its_own_turn_after_it(
+    services: Services, workers: Workers
+) -> None:
+    order: list[str] = []
 
-    class AsksAgain(RecordingAgent):
+    class AsksAgain(ReplyingAgent):
         async def __call__(self, wa_id: str) -> None:
+            order.append(f"start {len(self.calls) + 1}")
+            if not self.calls:
+                await workers.message(wa_id, AgentKind.CUSTOMER, "one more thing")
             await super().__call__(wa_id)
-            if len(self.calls) == 1:
-                turns.request(wa_id, AgentKind.SYSTEM)
+            order.append(f"end {len(self.calls)}")
 
-    agent = AsksAgain()
-    turns = AgentTurns(queue, events, {AgentKind.SYSTEM: agent, AgentKind.CUSTOMER: RecordingAgent()})
-    turns.request(A, AgentKind.SYSTEM)
-    await queue.drain()
-    assert agent.calls == [A, A]
+    agent = AsksAgain(services)
+    await workers.message(A, AgentKind.CUSTOMER)
+    await workers.start({AgentKind.CUSTOMER: agent}).drain()
+    assert order == ["start 1", "end 1", "start 2", "end 2"]
 
 
-async def test_a_failed_system_turn_tells_the_operator(caplog: pytest.LogCaptureFixture) -> None:
-    queue, events = InProcessQueue(), RecordedEvents()
-    turns = AgentTurns(queue, events, {AgentKind.SYSTEM: RecordingAgent(fail=True), AgentKind.CUSTOMER: RecordingAgent()})
-    turns.request(A, AgentKind.SYSTEM)
-    await queue.drain()
-    assert {"type": "system_agent_error", "wa_id": A, "error": SYSTEM_AGENT_FAILED} in events.events
-    assert events.events[-1] == {"type": "conversation_typing", "wa_id": A, "typing": False}
-    assert f"a job of conversation {A} failed" in caplog.text and "model exploded" in caplog.text
+async def test_a_failed_system_turn_tells_the_operator_in_the_conversation(
+    services: Services, workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    await workers.message(A, AgentKind.SYSTEM, "move Tuesday")
+    with caplog.at_level(logging.ERROR):
+        await workers.start({AgentKind.SYSTEM: ReplyingAgent(services, fail=True)}).drain()
+    assert {"type": "system_agent_error", "wa_id": A, "error": SYSTEM_AGENT_FAILED} in workers.events.events
+    assert await texts(services, A) == ["move Tuesday", SYSTEM_AGENT_FAILED]
+    assert "model exploded" in caplog.text
 
 
-async def test_a_failed_customer_turn_is_logged_without_an_operator_error(
-        caplog: pytest.LogCaptureFixture) -> None:
-    queue, events = InProcessQueue(), RecordedEvents()
-    turns = AgentTurns(queue, events, {AgentKind.SYSTEM: RecordingAgent(), AgentKind.CUSTOMER: RecordingAgent(fail=True)})
-    turns.request(B, AgentKind.CUSTOMER)
-    await queue.drain()
-    assert [e["type"] for e in events.events] == ["conversation_typing", "conversation_typing"]
-    assert f"a job of conversation {B} failed" in caplog.text and "model exploded" in caplog.text
+async def test_a_failed_customer_turn_is_shown_in_the_conversation_not_sent(
+    services: Services, workers: Workers
+) -> None:
+    await workers.message(B, AgentKind.CUSTOMER, "hi")
+    await workers.start({AgentKind.CUSTOMER: ReplyingAgent(services, fail=True)}).drain()
+    assert await texts(services, B) == ["hi", CUSTOMER_AGENT_FAILED]
+    assert [e["type"] for e in workers.events.events if e["type"] == "system_agent_error"] == []
+
+
+async def test_a_turn_cut_by_shutdown_is_run_by_the_next_process(services: Services, workers: Workers) -> None:
+    hanging = ReplyingAgent(services, hang=True)
+    first = workers.start({AgentKind.CUSTOMER: hanging})
+    await workers.message(A, AgentKind.CUSTOMER)
+    first.wake()
+    await asyncio.wait_for(hanging.started.wait(), 10)
+    await first.close(grace_seconds=0.05)
+    answering = ReplyingAgent(services)
+    await workers.start({AgentKind.CUSTOMER: answering}).drain()
+    assert answering.calls == [A]
+    assert await texts(services, A) == ["hello", "answer 1"]
+
+
+async def test_a_turn_whose_process_died_runs_again_after_its_lease_unless_it_was_answered(
+    services: Services, workers: Workers, clock: FixedClock
+) -> None:
+    jobs = AgentJobs(services.db, clock, lease=timedelta(seconds=30))
+    await workers.message(A, AgentKind.CUSTOMER, "unanswered")
+    await workers.message(B, AgentKind.CUSTOMER, "answered before the crash")
+    assert await jobs.claim("dead:1") and await jobs.claim("dead:1")  # held by a process that then died
+    await services.conversations.append(B, MessageRole.ASSISTANT, "the reply it stored")
+    agent = ReplyingAgent(services)
+    running = workers.start({AgentKind.CUSTOMER: agent})
+    await asyncio.sleep(0.2)
+    assert agent.calls == []  # leased still
+    clock.now += timedelta(seconds=31)
+    await running.drain()
+    assert agent.calls == [A]
+    assert await texts(services, B) == ["answered before the crash", "the reply it stored"]

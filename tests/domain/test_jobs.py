@@ -63,17 +63,17 @@ async def test_a_turn_whose_worker_died_is_claimed_again_after_its_lease_then_gi
     assert await statuses(services) == [(A, "failed")]
 
 
-async def test_a_failed_attempt_is_retried_later_then_fails_for_good(services: Services, clock: FixedClock) -> None:
-    jobs = AgentJobs(services.db, clock, max_attempts=2, retry_after=timedelta(seconds=5))
+async def test_a_turn_that_raised_fails_for_good_and_the_conversation_moves_on(
+    services: Services, clock: FixedClock
+) -> None:
+    jobs = AgentJobs(services.db, clock)
     await jobs.add(A, "customer", 1)
     first = await jobs.claim("w1")
-    assert first is not None and not await jobs.fail(first, "w1", "provider down")
-    assert await jobs.claim("w1") is None  # not before retry_after
-    clock.now += timedelta(seconds=5)
-    second = await jobs.claim("w1")
-    assert second is not None and second.attempts == 2
-    assert await jobs.fail(second, "w1", "provider down")
-    assert await statuses(services) == [(A, "failed")]
+    await jobs.add(A, "customer", 2)
+    assert first is not None and await jobs.fail(first, "w1", "provider down")
+    following = await jobs.claim("w1")
+    assert following is not None and following.message_id == 2
+    assert await statuses(services) == [(A, "failed"), (A, "running")]
 
 
 async def test_released_jobs_are_claimed_at_once_without_spending_an_attempt(

@@ -1,0 +1,72 @@
+"""`/health`, `/ready` and `/metrics` of the service as `serve` builds it."""
+
+import asyncio
+
+from mcp import Client
+from sqlalchemy import text
+
+from domain.services import Services
+from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, bridge_settings, graph_api,  # noqa: F401
+                                   running_bridge)
+
+AGENT = "12125550123"
+
+
+async def test_a_running_service_is_ready(services: Services, graph_api: FakeGraphApi) -> None:  # noqa: F811
+    async with running_bridge(services, graph_api) as bridge:
+        ready = await bridge.http.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"database": True, "migrations": True, "workers": True}}
+
+
+async def test_a_database_behind_the_migrations_is_not_ready(services: Services,
+                                                            graph_api: FakeGraphApi) -> None:  # noqa: F811
+    async with services.db.unit_of_work() as session:
+        current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+        await session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    try:
+        async with running_bridge(services, graph_api) as bridge:
+            ready = await bridge.http.get("/ready")
+    finally:
+        async with services.db.unit_of_work() as session:
+            await session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": True, "migrations": False, "workers": True}
+
+
+async def scrape_until(bridge: RunningBridge, line: str) -> str:
+    """The metrics once they show `line` (a turn is counted just after its reply is stored)."""
+    async with asyncio.timeout(10):
+        while line not in (body := (await bridge.http.get("/metrics")).text):
+            await asyncio.sleep(0.02)
+    return body
+
+
+async def test_metrics_count_requests_turns_batches_and_the_queue(services: Services,
+                                                                  graph_api: FakeGraphApi) -> None:  # noqa: F811
+    async with running_bridge(services, graph_api) as bridge:
+        sent = await bridge.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "what is on Sunday?"})
+        await bridge.http.patch("/customers/966500000001", json={"blocked": True})
+        async with Client(f"{bridge.url}/mcp") as client:
+            await client.call_tool("system_batch_reserve", {"requests": [
+                {"wa_id": "966501234567", "date": "2026-12-06", "time_slot": "11:00"},
+                {"wa_id": "966507654321", "date": "2026-12-06", "time_slot": "13:00"}]})
+        body = await scrape_until(bridge, 'calendar_agent_turns_total{kind="system",outcome="answered"} 1.0')
+    assert sent.status_code == 202
+    assert 'calendar_http_requests_total{method="POST",route="/whatsapp/message",status="202"} 1.0' in body
+    assert 'calendar_http_requests_total{method="PATCH",route="/customers/{wa_id}",status="404"} 1.0' in body
+    assert 'calendar_agent_turn_seconds_count{kind="system"} 1.0' in body
+    assert 'calendar_batch_items_count{tool="system_batch_reserve"} 1.0' in body
+    assert 'calendar_batch_items_sum{tool="system_batch_reserve"} 2.0' in body
+    assert 'calendar_queue_jobs{state="queued"} 0.0' in body and "calendar_queue_oldest_job_seconds 0.0" in body
+
+
+async def test_metrics_need_the_operator_token_and_readiness_does_not(services: Services,
+                                                                     graph_api: FakeGraphApi) -> None:  # noqa: F811
+    settings = bridge_settings(graph_api, operator_token="t")
+    async with running_bridge(services, graph_api, settings=settings, public=True) as bridge:
+        anonymous = await bridge.http.get("/metrics")
+        signed = await bridge.http.get("/metrics", headers={"Authorization": "Bearer t"})
+        ready = await bridge.http.get("/ready")
+    assert (anonymous.status_code, signed.status_code, ready.status_code) == (401, 200, 200)
+    assert signed.headers["content-type"].startswith("text/plain")
