@@ -90,7 +90,7 @@ async def health(request: Request[State]) -> JSONResponse:
 
 async def customer_names(request: Request[State]) -> JSONResponse:
     """Every contact, the system agent first with its display name."""
-    return JSONResponse(await request.state["services"].customers.contacts())
+    return JSONResponse([c.model_dump(mode="json") for c in await request.state["services"].customers.contacts()])
 
 
 async def search_customers(request: Request[State]) -> JSONResponse:
@@ -99,7 +99,8 @@ async def search_customers(request: Request[State]) -> JSONResponse:
     limit = int_param(request, "limit", DEFAULT_PAGE) or DEFAULT_PAGE
     if not query:
         return JSONResponse([])
-    return JSONResponse(await request.state["services"].search.search(query, limit=limit))
+    hits = await request.state["services"].search.search(query, limit=limit)
+    return JSONResponse([h.model_dump(mode="json") for h in hits])
 
 
 CUSTOMER_FLAGS = ("blocked", "favorite")
@@ -113,8 +114,8 @@ async def update_customer(request: Request[State]) -> JSONResponse:
     body = await read_json(request)
     if not body or set(body) - set(CUSTOMER_FLAGS) or not all(isinstance(v, bool) for v in body.values()):
         raise RequestError("invalid_flags", "Send blocked and/or favorite, each true or false, and nothing else.")
-    return JSONResponse(await services.customers.set_flags(wa_id, blocked=body.get("blocked"),
-                                                           favorite=body.get("favorite")))
+    customer = await services.customers.set_flags(wa_id, blocked=body.get("blocked"), favorite=body.get("favorite"))
+    return JSONResponse(customer.model_dump(mode="json"))
 
 
 async def conversation(request: Request[State]) -> JSONResponse:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from domain.config import ClinicConfig
 from domain.models import ConversationMessage
 from domain.planning import Booking
 from domain.schedule import hijri_date, slot_label
+
+
+class View(BaseModel):
+    """A read-only result of a service."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 def local_iso(config: ClinicConfig, moment: datetime | None) -> str | None:

@@ -155,8 +155,8 @@ class SystemAgentBatchService:
         if not filters.search_query:
             return (filters, None), None
         hits = await self.search.search(filters.search_query, limit=200)
-        matched = [{"wa_id": h["wa_id"], "name": h.get("name"), "similarity": h.get("similarity")} for h in hits]
-        return (filters, [h["wa_id"] for h in hits]), matched
+        matched = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
+        return (filters, [h.wa_id for h in hits]), matched
 
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,

@@ -16,7 +16,7 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import Reservation
-from domain.phone_search import PhoneSearchService
+from domain.phone_search import CustomerHit, PhoneSearchService
 from domain.system_agent.listing import Listed, ReservationListing, Shape, matching, page_summary, parameters
 from domain.system_agent.paging import (
     DEFAULT_FUZZY_LIMIT,
@@ -92,7 +92,7 @@ class SystemAgentQueryService:
         return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))
 
     def _query_context(
-        self, query: ReservationQuery, hits: list[dict[str, Any]], clamped: dict[str, tuple[int, int]]
+        self, query: ReservationQuery, hits: list[CustomerHit], clamped: dict[str, tuple[int, int]]
     ) -> dict[str, Any]:
         """What the summary says about the query itself: the filters given, zone, clamped limits, fuzzy
         matches, and whom the customer sections list. Empty parts are left out."""
@@ -103,7 +103,7 @@ class SystemAgentQueryService:
                          f"(raise limit up to {MAX_FUZZY_LIMIT} or refine the query).")
         context: dict[str, Any] = {"filters": query.given(), "timezone": self.config.timezone}
         if query.search_query is not None:
-            context["fuzzy_matches"] = [{k: h.get(k) for k in ("wa_id", "name", "similarity")} for h in hits]
+            context["fuzzy_matches"] = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
         if {"wa_ids", "customers"} & set(query.include):
             context["customers_scope"] = ("customers matching search_query/wa_ids" if query.by_customer_only
                                           else "customers with a matching reservation")

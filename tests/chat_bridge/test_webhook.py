@@ -79,14 +79,14 @@ async def test_a_text_message_is_stored_and_answered_by_the_customer_assistant(b
     history = await bridge.services.conversations.page(CUSTOMER)
     assert [(m["role"], m["delivery_status"]) for m in history] == [("user", None), ("assistant", "sent")]
     customer = await bridge.services.customers.get(CUSTOMER)
-    assert customer is not None and customer["name"] == "Sara"
+    assert customer is not None and customer.name == "Sara"
 
 
 async def test_a_profile_name_does_not_replace_the_clinics_name_for_a_customer(bridge: RunningBridge) -> None:
     await bridge.services.customers.ensure(CUSTOMER, "Sara Ahmed (Dr. Lina)")
     await deliver(bridge, inbound(CUSTOMER, "wamid.A1", profile_name="S"))
     customer = await bridge.services.customers.get(CUSTOMER)
-    assert customer is not None and customer["name"] == "Sara Ahmed (Dr. Lina)"
+    assert customer is not None and customer.name == "Sara Ahmed (Dr. Lina)"
 
 
 async def test_a_redelivered_message_is_handled_once(bridge: RunningBridge) -> None:

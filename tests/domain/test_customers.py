@@ -6,8 +6,8 @@ from domain.services import Services
 async def test_contacts_list_the_system_agent_first_on_an_empty_database(services: Services) -> None:
     contacts = await services.customers.contacts()
     assert contacts == [services.customers.system_agent_contact()]
-    assert contacts[0]["wa_id"] == "12125550123"
-    assert contacts[0]["name"] == "Calendar AI Assistant"
+    assert contacts[0].wa_id == "12125550123"
+    assert contacts[0].name == "Calendar AI Assistant"
 
 
 async def test_contacts_put_the_latest_conversation_first(services: Services) -> None:
@@ -17,14 +17,14 @@ async def test_contacts_put_the_latest_conversation_first(services: Services) ->
     services.clock.now = services.clock.now.replace(hour=8)  # type: ignore[attr-defined]
     await services.conversations.append("966502222222", "user", "hi")
     contacts = await services.customers.contacts()
-    assert [c["name"] for c in contacts] == ["Calendar AI Assistant", "New", "Old"]
+    assert [c.name for c in contacts] == ["Calendar AI Assistant", "New", "Old"]
 
 
 async def test_the_system_agent_is_never_listed_twice(services: Services) -> None:
     await services.conversations.append("12125550123", "secretary", "hello agent")
     await services.customers.ensure("12125550123")
     contacts = await services.customers.contacts()
-    assert [c["wa_id"] for c in contacts].count("12125550123") == 1
+    assert [c.wa_id for c in contacts].count("12125550123") == 1
 
 
 async def test_customer_history_maps_user_to_user_and_the_rest_to_assistant(services: Services) -> None:
@@ -81,9 +81,9 @@ async def test_phone_search_finds_arabic_english_and_digits(services: Services) 
     arabic = await services.search.search("محمد")
     english = await services.search.search("sara")
     digits = await services.search.search("98765")
-    assert arabic[0]["wa_id"] == "966501234567"
-    assert english[0]["wa_id"] == "966509876543" and english[0]["last_message_at"] is not None
-    assert digits[0]["wa_id"] == "966509876543" and digits[0]["similarity"] == 0.9
+    assert arabic[0].wa_id == "966501234567"
+    assert english[0].wa_id == "966509876543" and english[0].last_message_at is not None
+    assert digits[0].wa_id == "966509876543" and digits[0].similarity == 0.9
 
 
 async def test_phone_search_sees_customers_created_after_the_index(services: Services) -> None:
@@ -91,8 +91,8 @@ async def test_phone_search_sees_customers_created_after_the_index(services: Ser
     assert await services.search.search("Layla") == []
     await services.reservations.reserve("966507654321", "2026-12-06", "11:00", customer_name="Layla Hassan")
     hits = await services.search.search("Layla")
-    assert hits[0]["wa_id"] == "966507654321"
-    assert hits[0]["last_reservation"] == "2026-12-06 11:00"
+    assert hits[0].wa_id == "966507654321"
+    assert hits[0].last_reservation == "2026-12-06 11:00"
 
 
 async def test_whatsapp_from_the_agents_number_reaches_its_assistant_without_the_operators_chat(

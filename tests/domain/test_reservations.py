@@ -162,7 +162,7 @@ async def test_modify_renames_the_customer(services: Services) -> None:
     changed = await services.reservations.modify(CUSTOMER, new_name="Sarah Ali")
     assert changed.action == "modified"
     customer_row = await services.customers.get(CUSTOMER)
-    assert customer_row is not None and customer_row["name"] == "Sarah Ali"
+    assert customer_row is not None and customer_row.name == "Sarah Ali"
 
 
 async def test_modify_with_nothing_to_change_says_so(services: Services) -> None:

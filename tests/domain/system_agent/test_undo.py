@@ -104,7 +104,8 @@ async def test_undoing_a_move_with_a_new_number_restores_day_and_number(services
     assert undone.counts() == {"ok": 2}
     [back] = await services.reservations.customer_reservations(wa(0))
     assert (back["id"], back["date"]) == (reservation, SUNDAY)
-    assert (await services.customers.get(wa(0)) or {}).get("name") == "Sara Khan"
+    customer = await services.customers.get(wa(0))
+    assert customer is not None and customer.name == "Sara Khan"
     assert await services.customers.get(wa(99)) is None
 
 
