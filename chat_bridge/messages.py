@@ -15,6 +15,7 @@ from chat_bridge.routes import RequestError, error_body, read_json, resolve_wa_i
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
+from domain.views import MessageView
 
 if TYPE_CHECKING:
     from chat_bridge.state import State
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 class Delivery:
     """A message sent to WhatsApp as stored after the attempt; `error` says why it failed, if it did."""
 
-    message: dict[str, Any]
+    message: MessageView
     error: str | None = None
 
 
@@ -45,12 +46,12 @@ class Outbox:
         await self.events.publish(new_message_event(delivery.message))
         return delivery
 
-    async def _deliver(self, stored: dict[str, Any]) -> Delivery:
+    async def _deliver(self, stored: MessageView) -> Delivery:
         try:
-            ids = await self.whatsapp.send_text(stored["wa_id"], stored["text"])
+            ids = await self.whatsapp.send_text(stored.wa_id, stored.text)
         except WhatsAppError as error:
-            return Delivery(await self.conversations.set_delivery(stored["id"], "failed"), str(error))
-        return Delivery(await self.conversations.set_delivery(stored["id"], "sent", external_id=ids[0]))
+            return Delivery(await self.conversations.set_delivery(stored.id, "failed"), str(error))
+        return Delivery(await self.conversations.set_delivery(stored.id, "sent", external_id=ids[0]))
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class OperatorDesk:
     def system_wa_id(self) -> str:
         return self.conversations.config.system_agent_wa_id
 
-    async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
+    async def ask_system_agent(self, message: OperatorMessage) -> MessageView:
         """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
         stored = await self.conversations.append(self.system_wa_id, "secretary", message.text, meta=message.meta)
         assert stored is not None
@@ -104,10 +105,11 @@ async def send_message(request: Request[State]) -> JSONResponse:
     desk = request.state["desk"]
     message = parse_operator_message(await read_json(request), desk.system_wa_id)
     if message.wa_id == desk.system_wa_id:
-        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
+        stored = await desk.ask_system_agent(message)
+        return JSONResponse({"message": stored.model_dump(mode="json")}, status_code=202)
     delivery = await desk.message_customer(message)
     if delivery.error is not None:
         body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
-                          message=delivery.message)
+                          message=delivery.message.model_dump(mode="json"))
         return JSONResponse(body, status_code=502)
-    return JSONResponse({"message": delivery.message})
+    return JSONResponse({"message": delivery.message.model_dump(mode="json")})

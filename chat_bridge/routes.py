@@ -124,8 +124,9 @@ async def conversation(request: Request[State]) -> JSONResponse:
     wa_id = resolve_wa_id(request.path_params["wa_id"], services.config.system_agent_wa_id)
     limit = max(1, min(int_param(request, "limit", DEFAULT_PAGE) or DEFAULT_PAGE, MAX_PAGE))
     messages = await services.conversations.page(wa_id, before_id=int_param(request, "before_id", None), limit=limit)
-    older = messages[0]["id"] if len(messages) == limit else None
-    return JSONResponse({"wa_id": wa_id, "messages": messages, "next_before_id": older})
+    older = messages[0].id if len(messages) == limit else None
+    return JSONResponse({"wa_id": wa_id, "messages": [m.model_dump(mode="json") for m in messages],
+                         "next_before_id": older})
 
 
 async def answer_confirmation(request: Request[State]) -> JSONResponse:

@@ -11,7 +11,7 @@ from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import ConversationMessage
-from domain.views import message_view
+from domain.views import MessageView, message_view
 
 ROLES = ("user", "assistant", "secretary", "tool")
 # WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
@@ -36,7 +36,7 @@ class ConversationService:
         delivery_status: str | None = None,
         external_id: str | None = None,
         meta: dict[str, Any] | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> MessageView | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
@@ -52,7 +52,7 @@ class ConversationService:
             return None
         return message_view(self.config, message)
 
-    async def set_delivery(self, message_id: int, status: str, external_id: str | None = None) -> dict[str, Any]:
+    async def set_delivery(self, message_id: int, status: str, external_id: str | None = None) -> MessageView:
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
             if message is None:
@@ -62,7 +62,7 @@ class ConversationService:
                 message.external_id = external_id
             return message_view(self.config, message)
 
-    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> dict[str, Any]:
+    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> MessageView:
         """Replace a stored message's meta (a confirmation's state, for example)."""
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
@@ -79,7 +79,7 @@ class ConversationService:
             if message is not None and delivery_moves_forward(message.delivery_status, status):
                 message.delivery_status = status
 
-    async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[MessageView]:
         """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
         query = select(ConversationMessage).where(ConversationMessage.wa_id == wa_id)
         if before_id is not None:

@@ -17,7 +17,9 @@ from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import Reservation
 from domain.phone_search import CustomerHit, PhoneSearchService
-from domain.system_agent.listing import Listed, ReservationListing, Shape, matching, page_summary, parameters
+from domain.system_agent.listing import (
+    CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
+)
 from domain.system_agent.paging import (
     DEFAULT_FUZZY_LIMIT,
     DEFAULT_MAX_RESULTS,
@@ -30,6 +32,29 @@ from domain.system_agent.paging import (
     parse_reservation_query,
 )
 from domain.system_agent.statistics import CalendarStatistics, date_range
+from domain.views import ReservationView, View
+
+
+class ReservationPageView(View):
+    """A page as callers see it: the summary (totals, what was returned, the query: a JSON record), the
+    sections asked for, and `next_cursor`. Dump it with `exclude_unset=True`: sections not asked for are absent."""
+
+    summary: dict[str, Any]
+    reservations: list[ReservationView] | None = None
+    wa_ids: list[str] | None = None
+    customers: list[CustomerRow] | None = None
+    next_cursor: str | None = None
+
+
+class WaIdsByDate(View):
+    """The distinct customers booked from start to end (inclusive), and how many per date."""
+
+    start_date: str
+    end_date: str
+    timezone: str
+    wa_ids: list[str]
+    count: int
+    by_date: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -46,13 +71,14 @@ class ReservationPage:
     def first(self, count: int) -> ReservationPage:
         return replace(self, listed=self.listed.first(count), size=min(count, self.size))
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> ReservationPageView:
         """The summary (totals, what was returned, the query), the sections, and `next_cursor`."""
         summary = {**self.listed.totals, **page_summary(self.query, self.listed, self.position),
                    "max_results": self.size, **self.context}
         following = self.position.following(self.listed.pages, self.listed.totals)
         next_cursor = following.encode(self.query.fingerprint()) if following else None
-        return {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
+        shown = {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
+        return ReservationPageView.model_validate(shown)
 
 
 class SystemAgentQueryService:
@@ -112,7 +138,7 @@ class SystemAgentQueryService:
     async def wa_ids_by_date_range(
         self, start_date: str, end_date: str, *, include_cancelled: bool = False,
         reservation_types: list[int] | None = None,
-    ) -> dict[str, Any]:
+    ) -> WaIdsByDate:
         """The distinct wa_ids holding a reservation from start to end (inclusive), and how many per date."""
         first, last = date_range(start_date, end_date)
         types = tuple(sorted({check_type(self.config, t) for t in reservation_types or ()})) or None
@@ -126,8 +152,8 @@ class SystemAgentQueryService:
             by_date = sorted(connection.execute(per_date, values))
             return list(connection.scalars(customers, values)), {day.isoformat(): int(n) for day, n in by_date}
         wa_ids, by_date = await self.db.read(read)
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                "wa_ids": wa_ids, "count": len(wa_ids), "by_date": by_date}
+        return WaIdsByDate(start_date=first.isoformat(), end_date=last.isoformat(), timezone=self.config.timezone,
+                           wa_ids=wa_ids, count=len(wa_ids), by_date=by_date)
 
     async def conversation_analysis(self, start_date: str, end_date: str) -> dict[str, Any]:
         """Message statistics of the customers' chats over clinic days start to end (inclusive)."""

@@ -69,9 +69,9 @@ async def test_conversation_pages_go_back_in_time(services: Services) -> None:
     for n in range(5):
         await services.conversations.append("966501234567", "user", f"m{n}")
     newest = await services.conversations.page("966501234567", limit=2)
-    older = await services.conversations.page("966501234567", limit=2, before_id=newest[0]["id"])
-    assert [m["text"] for m in newest] == ["m3", "m4"]
-    assert [m["text"] for m in older] == ["m1", "m2"]
+    older = await services.conversations.page("966501234567", limit=2, before_id=newest[0].id)
+    assert [m.text for m in newest] == ["m3", "m4"]
+    assert [m.text for m in older] == ["m1", "m2"]
 
 
 async def test_phone_search_finds_arabic_english_and_digits(services: Services) -> None:
@@ -122,4 +122,4 @@ async def test_a_late_delivery_report_never_moves_a_message_back(services: Servi
     await services.conversations.record_delivery("wamid.out-1", "read")
     await services.conversations.record_delivery("wamid.out-1", "delivered")
     [message] = await services.conversations.page("966501234567")
-    assert message["delivery_status"] == "read"
+    assert message.delivery_status == "read"

@@ -71,7 +71,7 @@ async def test_readers_answer_while_a_writer_holds_its_transaction(services: Ser
         snapshot = await services.queries.reservation_snapshot("2026-12-06")
     assert contacts == [services.config.system_agent_wa_id, "966501110001"]
     assert customer is not None and customer.name == "Omar Haddad"
-    assert found == ["966501110001"] and [m["text"] for m in page] == ["hello"]
+    assert found == ["966501110001"] and [m.text for m in page] == ["hello"]
     assert days[0]["date"] == "2026-12-06" and snapshot["days"][0]["date"] == "2026-12-06"
 
 

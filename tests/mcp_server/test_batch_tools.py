@@ -21,7 +21,7 @@ def rows(result: CallToolResult) -> list[dict[str, Any]]:
 
 
 async def active_on(services: Services, wa: str) -> list[str]:
-    return [r["date"] for r in await services.reservations.customer_reservations(wa)]
+    return [r.date for r in await services.reservations.customer_reservations(wa)]
 
 
 async def test_batch_reserve_books_every_request(system_server: MCPServer, services: Services) -> None:
