@@ -130,7 +130,7 @@ class BatchTools:
         reservation it changed, 100 items per call."""
         with domain_errors(ar):
             data = await self.batch.recorded(batch_id)
-        return recorded_answer(data, offset, RECORDED_PAGE, ar)
+        return recorded_answer(data.model_dump(mode="json"), offset, RECORDED_PAGE, ar)
 
 
 def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:
