@@ -83,7 +83,7 @@ async def seeded(folder: Path, count: int, config: ClinicConfig) -> str:
 
 def views(config: ClinicConfig, names: list[str]) -> list[dict[str, Any]]:
     day, slot = FIRST_DAY, "11:00"
-    return [reservation_view(config, Booking(n + 1, f"96650{n:07d}", day, slot, n % 2, ACTIVE), name)
+    return [reservation_view(config, Booking(n + 1, f"96650{n:07d}", day, slot, n % 2, ACTIVE), name).model_dump()
             for n, name in enumerate(names)]
 
 

@@ -55,11 +55,11 @@ class RecordingAgents:
     def turn_for(self, kind: AgentKind, context: BridgeContext) -> AgentTurn:
         async def turn(wa_id: str) -> None:
             page = await context.services.conversations.page(wa_id, limit=40)
-            new = [m for m in page if m["role"] == PROMPT_ROLE[kind] and m["id"] > self.last_id.get(wa_id, 0)]
+            new = [m for m in page if m.role == PROMPT_ROLE[kind] and m.id > self.last_id.get(wa_id, 0)]
             if not new:
                 return
-            self.seen[wa_id] += [m["text"] for m in new]
-            self.last_id[wa_id] = new[-1]["id"]
+            self.seen[wa_id] += [m.text for m in new]
+            self.last_id[wa_id] = new[-1].id
             reply = await context.services.conversations.append(wa_id, "assistant", f"noted {len(new)}")
             assert reply is not None
             await context.events.publish(new_message_event(reply))

@@ -229,7 +229,7 @@ async def size_figures(url: str, config: ClinicConfig, requests: list[dict[str, 
     """Each tool's default answer (bytes) when 10,000 reservations are concerned, and tools/list."""
     services = build_services(config, create_database(url), lambda: NOW)
     first, last = FIRST_DAY.isoformat(), requests[-1]["new_date"]
-    booked_last = (await services.reservations.customer_reservations(wa_id(len(requests) - 1)))[0]["date"]
+    booked_last = (await services.reservations.customer_reservations(wa_id(len(requests) - 1)))[0].date
     new_customers = [{"wa_id": wa_id(len(requests) + n), "date": r["new_date"], "time_slot": r["new_time"]}
                      for n, r in enumerate(requests)]
     calls: list[tuple[str, dict[str, Any]]] = [

@@ -21,6 +21,7 @@ from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
 from domain.models import MessageRole
+from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]
 
@@ -66,13 +67,13 @@ class ConfirmationBroker:
             return ElicitResult(action="accept", content=accepted_content(params.requested_schema))
         return ElicitResult(action="decline" if outcome == "declined" else "cancel")
 
-    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any) -> dict[str, Any]:
+    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any) -> MessageView:
         meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
         stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta)
         assert stored is not None  # only a redelivered external_id returns None
         await self.events.publish(new_message_event(stored))
         await self.events.publish({"type": "confirmation_request", "wa_id": wa_id, "confirmation_id": confirmation_id,
-                                   "message": message, "preview": preview, "message_id": stored["id"]})
+                                   "message": message, "preview": preview, "message_id": stored.id})
         return stored
 
     async def _wait(self, confirmation_id: str, timeout: float) -> Outcome:
@@ -83,12 +84,12 @@ class ConfirmationBroker:
             return "expired"
         return "accepted" if accepted else "declined"
 
-    async def _resolve(self, stored: dict[str, Any], outcome: Outcome) -> None:
-        meta = dict(stored["meta"], state=outcome)
-        await self.conversations.set_meta(stored["id"], meta)
-        await self.events.publish({"type": "confirmation_resolved", "wa_id": stored["wa_id"],
+    async def _resolve(self, stored: MessageView, outcome: Outcome) -> None:
+        meta = dict(stored.meta or {}, state=outcome)
+        await self.conversations.set_meta(stored.id, meta)
+        await self.events.publish({"type": "confirmation_resolved", "wa_id": stored.wa_id,
                                    "confirmation_id": meta["confirmation_id"], "state": outcome,
-                                   "accepted": outcome == "accepted", "message_id": stored["id"]})
+                                   "accepted": outcome == "accepted", "message_id": stored.id})
 
 
 def preview_of(requested_schema: dict[str, Any]) -> Any:

@@ -1,7 +1,7 @@
 """The realtime channel: every event fanned out to every open sidebar as a JSON text frame.
 
 Events are flat objects with a `type`:
-- `conversation_new_message` {wa_id, message}: a stored message (the shape of `domain.views.message_view`).
+- `conversation_new_message` {wa_id, message}: a stored message (`domain.views.MessageView`, dumped).
 - `conversation_typing` {wa_id, typing}: an agent started or finished answering this conversation.
 - `reservation_created` / `_updated` / `_cancelled` / `_reinstated` {action, reservation}.
 - `system_agent_error` {wa_id, error}: the operator's request failed; the text says what to do.
@@ -17,6 +17,8 @@ import logging
 from typing import Any, Protocol
 
 from starlette.types import Message
+
+from domain.views import MessageView, ReservationView
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +37,8 @@ RESERVATION_EVENTS = {
 }
 
 
-def new_message_event(message: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "conversation_new_message", "wa_id": message["wa_id"], "message": message}
+def new_message_event(message: MessageView) -> dict[str, Any]:
+    return {"type": "conversation_new_message", "wa_id": message.wa_id, "message": message.model_dump(mode="json")}
 
 
 def typing_event(wa_id: str, typing: bool) -> dict[str, Any]:
@@ -47,10 +49,10 @@ def system_agent_error_event(wa_id: str, error: str) -> dict[str, Any]:
     return {"type": "system_agent_error", "wa_id": wa_id, "error": error}
 
 
-def reservation_event(action: str, reservation: dict[str, Any]) -> dict[str, Any]:
+def reservation_event(action: str, reservation: ReservationView) -> dict[str, Any]:
     """A calendar change as an event; an action this map does not know is an update."""
     event_type = RESERVATION_EVENTS.get(action, "reservation_updated")
-    return {"type": event_type, "action": action, "reservation": reservation}
+    return {"type": event_type, "action": action, "reservation": reservation.model_dump(mode="json")}
 
 
 class Socket(Protocol):
@@ -134,7 +136,7 @@ class Hub:
                 logger.warning("a realtime client fell %d events behind and was disconnected", self.buffer)
                 self.subscribers.discard(subscriber)
 
-    async def on_calendar_change(self, action: str, reservation: dict[str, Any]) -> None:
+    async def on_calendar_change(self, action: str, reservation: ReservationView) -> None:
         """A `domain.events.CalendarEvents` listener."""
         await self.publish(reservation_event(action, reservation))
 

@@ -13,13 +13,14 @@ from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
 from domain.conversations import ConversationService
 from domain.customers import CustomerService
 from domain.models import DeliveryStatus, MessageRole
+from domain.views import MessageView
 
 
 @dataclass(frozen=True)
 class Delivery:
     """A message sent to WhatsApp as stored after the attempt; `error` says why it failed, if it did."""
 
-    message: dict[str, Any]
+    message: MessageView
     error: str | None = None
 
 
@@ -41,12 +42,12 @@ class Outbox:
         await self.events.publish(new_message_event(delivery.message))
         return delivery
 
-    async def _deliver(self, stored: dict[str, Any]) -> Delivery:
+    async def _deliver(self, stored: MessageView) -> Delivery:
         try:
-            ids = await self.whatsapp.send_text(stored["wa_id"], stored["text"])
+            ids = await self.whatsapp.send_text(stored.wa_id, stored.text)
         except WhatsAppError as error:
-            return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.FAILED), str(error))
-        return Delivery(await self.conversations.set_delivery(stored["id"], DeliveryStatus.SENT, external_id=ids[0]))
+            return Delivery(await self.conversations.set_delivery(stored.id, DeliveryStatus.FAILED), str(error))
+        return Delivery(await self.conversations.set_delivery(stored.id, DeliveryStatus.SENT, external_id=ids[0]))
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class OperatorDesk:
     def system_wa_id(self) -> str:
         return self.conversations.config.system_agent_wa_id
 
-    async def ask_system_agent(self, message: OperatorMessage) -> dict[str, Any]:
+    async def ask_system_agent(self, message: OperatorMessage) -> MessageView:
         """Store the operator's message, broadcast it and queue the system agent's turn; no WhatsApp call."""
         stored = await self.conversations.append(self.system_wa_id, MessageRole.SECRETARY, message.text,
                                                  meta=message.meta, turn=AgentKind.SYSTEM)

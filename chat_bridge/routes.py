@@ -85,7 +85,7 @@ async def health(request: Request[State]) -> JSONResponse:
 
 async def customer_names(request: Request[State]) -> JSONResponse:
     """Every contact, the system agent first with its display name."""
-    return JSONResponse(await request.state["services"].customers.contacts())
+    return JSONResponse([c.model_dump(mode="json") for c in await request.state["services"].customers.contacts()])
 
 
 async def search_customers(request: Request[State]) -> JSONResponse:
@@ -94,7 +94,8 @@ async def search_customers(request: Request[State]) -> JSONResponse:
     limit = int_param(request, "limit", DEFAULT_PAGE) or DEFAULT_PAGE
     if not query:
         return JSONResponse([])
-    return JSONResponse(await request.state["services"].search.search(query, limit=limit))
+    hits = await request.state["services"].search.search(query, limit=limit)
+    return JSONResponse([h.model_dump(mode="json") for h in hits])
 
 
 CUSTOMER_FLAGS = ("blocked", "favorite")
@@ -108,8 +109,8 @@ async def update_customer(request: Request[State]) -> JSONResponse:
     body = await read_json(request)
     if not body or set(body) - set(CUSTOMER_FLAGS) or not all(isinstance(v, bool) for v in body.values()):
         raise RequestError("invalid_flags", "Send blocked and/or favorite, each true or false, and nothing else.")
-    return JSONResponse(await services.customers.set_flags(wa_id, blocked=body.get("blocked"),
-                                                           favorite=body.get("favorite")))
+    customer = await services.customers.set_flags(wa_id, blocked=body.get("blocked"), favorite=body.get("favorite"))
+    return JSONResponse(customer.model_dump(mode="json"))
 
 
 async def conversation(request: Request[State]) -> JSONResponse:
@@ -118,8 +119,9 @@ async def conversation(request: Request[State]) -> JSONResponse:
     wa_id = resolve_wa_id(request.path_params["wa_id"], services.config.system_agent_wa_id)
     limit = max(1, min(int_param(request, "limit", DEFAULT_PAGE) or DEFAULT_PAGE, MAX_PAGE))
     messages = await services.conversations.page(wa_id, before_id=int_param(request, "before_id", None), limit=limit)
-    older = messages[0]["id"] if len(messages) == limit else None
-    return JSONResponse({"wa_id": wa_id, "messages": messages, "next_before_id": older})
+    older = messages[0].id if len(messages) == limit else None
+    return JSONResponse({"wa_id": wa_id, "messages": [m.model_dump(mode="json") for m in messages],
+                         "next_before_id": older})
 
 
 async def send_message(request: Request[State]) -> JSONResponse:
@@ -128,13 +130,14 @@ async def send_message(request: Request[State]) -> JSONResponse:
     desk = request.state["desk"]
     message = parse_operator_message(await read_json(request), desk.system_wa_id)
     if message.wa_id == desk.system_wa_id:
-        return JSONResponse({"message": await desk.ask_system_agent(message)}, status_code=202)
+        stored = await desk.ask_system_agent(message)
+        return JSONResponse({"message": stored.model_dump(mode="json")}, status_code=202)
     delivery = await desk.message_customer(message)
     if delivery.error is not None:
         body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
-                          message=delivery.message)
+                          message=delivery.message.model_dump(mode="json"))
         return JSONResponse(body, status_code=502)
-    return JSONResponse({"message": delivery.message})
+    return JSONResponse({"message": delivery.message.model_dump(mode="json")})
 
 
 def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:

@@ -144,10 +144,10 @@ class Inbox:
             logger.warning("WhatsApp message %s from an invalid number %r ignored", message.id, message.sender)
             return None
         customer = await self.services.customers.get(wa_id)
-        if customer is not None and customer["is_blocked"]:
+        if customer is not None and customer.is_blocked:
             logger.info("message %s from blocked customer %s ignored", message.id, wa_id)
             return None
-        if customer is None or (message.profile_name and not customer["name"]):
+        if customer is None or (message.profile_name and not customer.name):
             await self.services.customers.ensure(wa_id, readable_name(message.profile_name))
         return wa_id
 

@@ -12,7 +12,7 @@ from domain.config import ClinicConfig
 from domain.database import Database
 from domain.jobs import enqueue
 from domain.models import ConversationMessage, DeliveryStatus, MessageRole
-from domain.views import message_view
+from domain.views import MessageView, message_view
 
 ROLES = tuple(MessageRole)
 # WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
@@ -39,7 +39,7 @@ class ConversationService:
         external_id: str | None = None,
         meta: dict[str, Any] | None = None,
         turn: str | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> MessageView | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
         `delivery_status` may be given as their values. With `turn` (a job kind), the job that answers the
         message is queued in the same transaction (`domain.jobs`)."""
@@ -70,7 +70,7 @@ class ConversationService:
             return await session.scalar(later) is not None
 
     async def set_delivery(self, message_id: int, status: DeliveryStatus,
-                           external_id: str | None = None) -> dict[str, Any]:
+                           external_id: str | None = None) -> MessageView:
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
             if message is None:
@@ -80,7 +80,7 @@ class ConversationService:
                 message.external_id = external_id
             return message_view(self.config, message)
 
-    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> dict[str, Any]:
+    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> MessageView:
         """Replace a stored message's meta (a confirmation's state, for example)."""
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
@@ -100,7 +100,7 @@ class ConversationService:
             if message is not None and delivery_moves_forward(message.delivery_status, DeliveryStatus(status)):
                 message.delivery_status = DeliveryStatus(status)
 
-    async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[MessageView]:
         """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
         query = select(ConversationMessage).where(ConversationMessage.wa_id == wa_id)
         if before_id is not None:

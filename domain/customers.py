@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,20 @@ from domain.errors import DomainError
 from domain.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED, ListParameters, ensure_customers
-from domain.views import local_iso
+from domain.views import View, local_iso
+
+
+class CustomerView(View):
+    """A contact as the console lists it; the system agent's own contact is pinned first."""
+
+    wa_id: str
+    name: str | None
+    display: str
+    is_system_agent: bool
+    is_blocked: bool
+    is_favorite: bool
+    last_message_at: str | None
+
 
 async def customer_names(session: AsyncSession, wa_ids: Iterable[str]) -> dict[str, str | None]:
     wanted = sorted(set(wa_ids))
@@ -58,13 +71,13 @@ class CustomerService:
         self.db = db
         self.config = config
 
-    async def get(self, wa_id: str) -> dict[str, Any] | None:
+    async def get(self, wa_id: str) -> CustomerView | None:
         wa_id = normalize_wa_id(wa_id)
         async with self.db.reading() as session:
             customer = await session.get(Customer, wa_id)
             return None if customer is None else self._view(customer)
 
-    async def ensure(self, wa_id: str, name: str | None = None) -> dict[str, Any]:
+    async def ensure(self, wa_id: str, name: str | None = None) -> CustomerView:
         """The customer with this number, created if new; a given name replaces the old one."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
@@ -74,7 +87,7 @@ class CustomerService:
             view = self._view(customer)
         return view
 
-    async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> dict[str, Any]:
+    async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> CustomerView:
         """Block or unblock, favourite or not; None leaves a flag as it is."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
@@ -92,7 +105,7 @@ class CustomerService:
             customer = await session.get(Customer, wa_id)
             return bool(customer and customer.is_blocked)
 
-    async def contacts(self) -> list[dict[str, Any]]:
+    async def contacts(self) -> list[CustomerView]:
         """Every contact, the system agent pinned first (even on an empty database), then newest talk first."""
         last = (
             select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp).label("last"))
@@ -102,15 +115,15 @@ class CustomerService:
         async with self.db.reading() as session:
             rows = (await session.execute(query)).all()
         others = [self._view(c, at) for c, at in rows if c.wa_id != self.config.system_agent_wa_id]
-        others.sort(key=lambda c: (c["last_message_at"] or "", c["wa_id"]), reverse=True)
+        others.sort(key=lambda c: (c.last_message_at or "", c.wa_id), reverse=True)
         return [self.system_agent_contact()] + others
 
-    def system_agent_contact(self) -> dict[str, Any]:
+    def system_agent_contact(self) -> CustomerView:
         wa_id = self.config.system_agent_wa_id
-        return {"wa_id": wa_id, "name": self.config.system_agent_name, "display": display_wa_id(wa_id),
-                "is_system_agent": True, "is_blocked": False, "is_favorite": True, "last_message_at": None}
+        return CustomerView(wa_id=wa_id, name=self.config.system_agent_name, display=display_wa_id(wa_id),
+                            is_system_agent=True, is_blocked=False, is_favorite=True, last_message_at=None)
 
-    def _view(self, customer: Customer, last_message: Any = None) -> dict[str, Any]:
-        return {"wa_id": customer.wa_id, "name": customer.name, "display": display_wa_id(customer.wa_id),
-                "is_system_agent": False, "is_blocked": customer.is_blocked, "is_favorite": customer.is_favorite,
-                "last_message_at": local_iso(self.config, last_message)}
+    def _view(self, customer: Customer, last_message: datetime | None = None) -> CustomerView:
+        return CustomerView(wa_id=customer.wa_id, name=customer.name, display=display_wa_id(customer.wa_id),
+                            is_system_agent=False, is_blocked=customer.is_blocked, is_favorite=customer.is_favorite,
+                            last_message_at=local_iso(self.config, last_message))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+
+from domain.views import ReservationView
 
 # (action, reservation view): action is created, moved, modified, reinstated, cancelled or restored.
-CalendarListener = Callable[[str, dict[str, Any]], Awaitable[None]]
+CalendarListener = Callable[[str, ReservationView], Awaitable[None]]
 # (tool, items): a batch was applied (the service's metrics count them).
 BatchListener = Callable[[str, int], None]
 
@@ -22,6 +23,6 @@ class CalendarEvents:
         for listener in self.batch_listeners:
             listener(tool, items)
 
-    async def publish(self, action: str, reservation: dict[str, Any]) -> None:
+    async def publish(self, action: str, reservation: ReservationView) -> None:
         for listener in self.listeners:
             await listener(action, reservation)

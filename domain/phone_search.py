@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Unpack
 
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, select
 
 from domain.config import ClinicConfig
 from domain.database import Changes, Database
@@ -18,7 +18,7 @@ from domain.models import ConversationMessage, Customer, Reservation
 from domain.planning import ACTIVE
 from domain.search_index import CustomerSearchIndex
 from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED
-from domain.views import local_iso
+from domain.views import View, local_iso
 
 MAX_LIMIT = 200
 MAX_QUERY = 200  # characters of a search query
@@ -26,6 +26,19 @@ MAX_QUERY = 200  # characters of a search query
 # (another instance, an import) are noticed by comparing the customer count, at most this often.
 RECOUNT_SECONDS = 2.0
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+class CustomerHit(View):
+    """A customer the phone selector found, with how similar their name or number is to the query."""
+
+    wa_id: str
+    display: str
+    name: str | None
+    last_message_at: str | None
+    last_reservation: str | None
+    is_favorite: bool
+    is_blocked: bool
+    similarity: float
 
 
 class PhoneSearchService:
@@ -54,7 +67,7 @@ class PhoneSearchService:
         self.index = CustomerSearchIndex([(wa_id, name) for wa_id, name in rows])
         self._counted_at = time.monotonic()
 
-    async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[dict[str, Any]]:
+    async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[CustomerHit]:
         """Hits ordered by similarity, then by the customer's last message, newest first; a query longer
         than MAX_QUERY characters is `query_too_long` (its cost grows with its length)."""
         if len(query) > MAX_QUERY:
@@ -65,9 +78,9 @@ class PhoneSearchService:
             return []
         details = await self._details([h.wa_id for h in hits])
         found = [(details[h.wa_id], round(h.score, 3)) for h in hits if h.wa_id in details]
-        found.sort(key=lambda f: f[0][1] or _EARLIEST, reverse=True)
+        found.sort(key=lambda f: f[0].last_message or _EARLIEST, reverse=True)
         found.sort(key=lambda f: f[1], reverse=True)
-        return [dict(view, similarity=score) for (view, _), score in found]
+        return [self._hit(row, score) for row, score in found]
 
     async def _current_index(self) -> CustomerSearchIndex:
         async with self._lock:
@@ -80,18 +93,18 @@ class PhoneSearchService:
             assert self.index is not None
             return self.index
 
-    async def _details(self, wa_ids: list[str]) -> dict[str, tuple[dict[str, Any], datetime | None]]:
-        """Each customer's view and last message time, in one statement."""
+    async def _details(self, wa_ids: list[str]) -> dict[str, Row[Any]]:
+        """Each customer's row with their last message time and latest booking, in one statement."""
         rows = await self.db.read(lambda connection: connection.execute(_details_statement(), {"wa_ids": wa_ids}).all())
-        return {row.wa_id: (self._hit(row), row.last_message) for row in rows}
+        return {row.wa_id: row for row in rows}
 
-    def _hit(self, row: Any) -> dict[str, Any]:
+    def _hit(self, row: Row[Any], similarity: float) -> CustomerHit:
         booking = f"{row.day.isoformat()} {row.slot}" if row.day is not None else None
-        return {
-            "wa_id": row.wa_id, "display": display_wa_id(row.wa_id), "name": row.name,
-            "last_message_at": local_iso(self.config, row.last_message), "last_reservation": booking,
-            "is_favorite": row.is_favorite, "is_blocked": row.is_blocked,
-        }
+        return CustomerHit(
+            wa_id=row.wa_id, display=display_wa_id(row.wa_id), name=row.name,
+            last_message_at=local_iso(self.config, row.last_message), last_reservation=booking,
+            is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity,
+        )
 
 
 def _count(connection: Connection) -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,19 +18,15 @@ from domain.models import Reservation
 from domain.planning import ACTIVE, Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
 from domain.schedule import parse_date, parse_time
 from domain.store import ensure_customers, load_state, load_vacations, lock_calendar, not_ended, write_changes
-from domain.views import reservation_view
+from domain.views import ReservationView, View, reservation_view
 
 
-@dataclass(frozen=True)
-class ReservationResult:
+class ReservationResult(View):
     """What an operation did, with the reservation after (and before) it."""
 
     action: str
-    reservation: dict[str, Any] | None
-    previous: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "reservation": self.reservation, "previous": self.previous}
+    reservation: ReservationView | None
+    previous: ReservationView | None = None
 
 
 class ReservationService:
@@ -97,7 +91,7 @@ class ReservationService:
         if when is None and slot is None and new_type is None and not new_name and target_wa is None:
             raise DomainError("nothing_to_change")
         async with self.db.unit_of_work() as session:
-            result = ReservationResult("modified", None)
+            result = ReservationResult(action="modified", reservation=None)
             owner = wa_id
             if when is not None or slot is not None or new_type is not None:
                 change = await self._plan_modify(session, wa_id, reservation_id, when, slot, new_type, source, max_reservations)
@@ -161,7 +155,7 @@ class ReservationService:
 
     async def customer_reservations(
         self, wa_id: str, *, include_past: bool = False, include_cancelled: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[ReservationView]:
         """A customer's reservations, soonest first."""
         wa_id = normalize_wa_id(wa_id)
         query = select(Reservation).where(Reservation.wa_id == wa_id)
@@ -189,7 +183,8 @@ class ReservationService:
             after = Booking(ids[after.id], after.wa_id, after.date, after.time_slot, after.type, after.status)
         names = await customer_names(session, [after.wa_id])
         before = reservation_view(self.config, change.before, names.get(after.wa_id)) if change.before else None
-        return ReservationResult(change.action, reservation_view(self.config, after, names.get(after.wa_id)), before)
+        shown = reservation_view(self.config, after, names.get(after.wa_id))
+        return ReservationResult(action=change.action, reservation=shown, previous=before)
 
 
 
@@ -197,9 +192,7 @@ def _with_customer(result: ReservationResult, new_name: str | None, new_wa_id: s
     """The result as it reads after the customer's name or number changed too."""
     if result.reservation is None:
         return result
-    reservation = dict(result.reservation)
-    if new_name:
-        reservation["customer_name"] = new_name
+    changed = {"customer_name": new_name} if new_name else {}
     if new_wa_id:
-        reservation["wa_id"] = new_wa_id
-    return ReservationResult(result.action, reservation, result.previous)
+        changed["wa_id"] = new_wa_id
+    return result.model_copy(update={"reservation": result.reservation.model_copy(update=changed)})

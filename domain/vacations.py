@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import delete
 
@@ -12,13 +11,25 @@ from domain.errors import DomainError
 from domain.models import Vacation
 from domain.schedule import hijri_date, parse_date
 from domain.store import load_vacations
+from domain.views import View
+
+
+class VacationView(View):
+    """A closure of the clinic, its days in both calendars; `id` is None where the listing does not need it."""
+
+    id: int | None
+    title: str
+    start_date: str
+    end_date: str
+    start_hijri: str
+    end_hijri: str
 
 
 class VacationService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, start: str | date, end: str | date, title: str) -> dict[str, Any]:
+    async def add(self, start: str | date, end: str | date, title: str) -> VacationView:
         first, last = parse_date(start), parse_date(end)
         if last < first:
             raise DomainError("invalid_range", start=first.isoformat(), end=last.isoformat())
@@ -32,12 +43,12 @@ class VacationService:
         async with self.db.unit_of_work() as session:
             await session.execute(delete(Vacation).where(Vacation.id == vacation_id))
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def list(self) -> list[VacationView]:
         async with self.db.reading() as session:
             periods = await load_vacations(session)
         return [_view(None, v.start, v.end, v.title) for v in periods]
 
 
-def _view(vacation_id: int | None, start: date, end: date, title: str) -> dict[str, Any]:
-    return {"id": vacation_id, "title": title, "start_date": start.isoformat(), "end_date": end.isoformat(),
-            "start_hijri": hijri_date(start), "end_hijri": hijri_date(end)}
+def _view(vacation_id: int | None, start: date, end: date, title: str) -> VacationView:
+    return VacationView(id=vacation_id, title=title, start_date=start.isoformat(), end_date=end.isoformat(),
+                        start_hijri=hijri_date(start), end_hijri=hijri_date(end))

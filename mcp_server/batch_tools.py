@@ -128,7 +128,7 @@ class BatchTools:
         """An applied batch as recorded: counts, the items that did not apply (by reason), then every
         reservation it changed, 100 items per call."""
         data = await self.batch.recorded(batch_id)
-        return recorded_answer(data, offset, RECORDED_PAGE, ar)
+        return recorded_answer(data.model_dump(mode="json"), offset, RECORDED_PAGE, ar)
 
 
 def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:

@@ -18,6 +18,7 @@ from domain.config import BookingSource
 from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID
+from domain.views import ReservationView
 from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare
 
@@ -80,7 +81,8 @@ class CustomerTools:
         """This customer's reservations, soonest first (upcoming and active only, unless asked)."""
         rows = await self.services.reservations.customer_reservations(
             self.wa_id, include_past=include_past, include_cancelled=include_cancelled)
-        data = {"wa_id": self.wa_id, "timezone": self.services.config.timezone, "reservations": rows}
+        data = {"wa_id": self.wa_id, "timezone": self.services.config.timezone,
+                "reservations": [r.model_dump(mode="json") for r in rows]}
         text = "; ".join(_when(r) for r in rows) if rows else "No reservations."
         return answer(text, data)
 
@@ -133,11 +135,11 @@ class CustomerTools:
 
 def _change(result: ReservationResult) -> CallToolResult:
     text = f"{result.action.capitalize()}: {_when(result.reservation)}." if result.reservation else result.action
-    return answer(text, result.to_dict())
+    return answer(text, result.model_dump(mode="json"))
 
 
-def _when(view: dict[str, Any] | None) -> str:
+def _when(view: ReservationView | None) -> str:
     if view is None:
         return "-"
-    return (f"#{view['id']} {view['weekday']} {view['date']} {view['time_slot']} ({view['time_label']}) "
-            f"{view['timezone']}, {view['type_name']}, {view['status']}")
+    return (f"#{view.id} {view.weekday} {view.date} {view.time_slot} ({view.time_label}) "
+            f"{view.timezone}, {view.type_name}, {view.status}")

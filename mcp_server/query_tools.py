@@ -113,7 +113,7 @@ class QueryTools:
             include_cancelled=include_cancelled, reservation_types=reservation_types,
             include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
             cursor=cursor, hijri=hijri)
-        view = page.view()
+        view = page.view().model_dump(mode="json", exclude_unset=True)
         text = listing_text(view, LISTING_TOOL, ar)
         if max_results is None:
             view, text = _within_budget(page, view, text, ar, ANSWER_BUDGET, TEXT_BUDGET, SHORTENED)
@@ -129,8 +129,8 @@ class QueryTools:
         many per date. Use it to list whom to contact about a day or a period."""
         data = await self.queries.wa_ids_by_date_range(
             start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
-        text = f"{data['count']} customer(s) with reservations from {data['start_date']} to {data['end_date']}."
-        return _report(text, _sized(data, verbosity))
+        text = f"{data.count} customer(s) with reservations from {data.start_date} to {data.end_date}."
+        return _report(text, _sized(data.model_dump(mode="json"), verbosity))
 
     async def system_analyze_conversations(
         self, start_date: DateArg, end_date: DateArg, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
@@ -183,7 +183,7 @@ def _within_budget(page: ReservationPage, view: dict[str, Any], text: str, ar: b
         shown = max([len(v) for v in view.values() if isinstance(v, list)] + [1])
         fitting = rows_within(_tables(view)) if structured else shown
         rows = max(1, min(fitting, int(shown / ratio), shown - 1))
-        view = page.first(rows).view()
+        view = page.first(rows).view().model_dump(mode="json", exclude_unset=True)
         view["summary"]["notes"] = [*view["summary"].get("notes", []), note.format(rows=rows)]
         text = listing_text(view, LISTING_TOOL, ar)
         if rows == 1:

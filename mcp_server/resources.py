@@ -37,7 +37,7 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
 async def schedule_view(services: Services) -> dict[str, Any]:
     """The clinic's configuration and its stored vacations."""
     config = services.config.model_dump(mode="json", exclude={"history_limit"})
-    return {**config, "vacations": await services.vacations.list()}
+    return {**config, "vacations": [v.model_dump(mode="json") for v in await services.vacations.list()]}
 
 
 def _json(data: dict[str, Any]) -> str:

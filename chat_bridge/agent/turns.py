@@ -14,6 +14,7 @@ from chat_bridge.events import new_message_event, system_agent_error_event
 from chat_bridge.ports import EventSink
 from domain.conversations import Audience, ConversationService
 from domain.models import MessageRole
+from domain.views import MessageView
 
 ReplyDelivery = Callable[[str, str], Awaitable[object]]
 """Stores, broadcasts and sends a reply (wa_id, text): the customer assistant's is WhatsApp's outbox."""
@@ -61,11 +62,11 @@ class ConversationTurn:
             meta["outcome"] = result.outcome
         await self._store(wa_id, MessageRole.TOOL, tool_row_text(result), meta)
 
-    async def _keep_reply(self, wa_id: str, text: str) -> dict[str, Any]:
+    async def _keep_reply(self, wa_id: str, text: str) -> MessageView:
         return await self._store(wa_id, MessageRole.ASSISTANT, text)
 
     async def _store(self, wa_id: str, role: MessageRole, text: str,
-                     meta: dict[str, Any] | None = None) -> dict[str, Any]:
+                     meta: dict[str, Any] | None = None) -> MessageView:
         stored = await self.conversations.append(wa_id, role, text, meta=meta)
         assert stored is not None  # only a redelivered external_id returns None
         await self.events.publish(new_message_event(stored))

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,7 @@ from domain.system_agent.planners import (
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
 from domain.system_agent.undo import CustomerEdit, mark_undone
+from domain.views import View
 
 
 class BatchOptions(BaseModel):
@@ -52,6 +53,36 @@ class BatchOptions(BaseModel):
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
     ar: bool = False
+
+
+class RecordedChange(View):
+    """A reservation a recorded batch changed, as an answer's item row: where it was and where it is."""
+
+    index: int
+    status: Literal["ok"] = "ok"
+    reservation_id: int | None
+    wa_id: str | None
+    customer_name: str | None
+    action: str
+    from_date: str | None
+    from_time: str | None
+    date: str | None
+    time_slot: str | None
+
+
+class RecordedBatch(View):
+    """An applied batch as recorded. `answer` is the batch's answer as it was stored (JSON, passed through);
+    it dumps as that answer with `status`, `created_at`, `undone_at` and `changes` set."""
+
+    answer: dict[str, Any]
+    created_at: str
+    undone_at: str | None
+    changes: list[RecordedChange]
+
+    @model_serializer(mode="wrap")
+    def _flat(self, dump: Any) -> dict[str, Any]:
+        shaped: dict[str, Any] = dump(self)
+        return dict(shaped.pop("answer"), status="applied", **shaped)
 
 
 class SystemAgentBatchService:
@@ -125,7 +156,7 @@ class SystemAgentBatchService:
         report.undone_batch_id = batch_id
         return report
 
-    async def recorded(self, batch_id: str) -> dict[str, Any]:
+    async def recorded(self, batch_id: str) -> RecordedBatch:
         """An applied batch as recorded: its answer (counts, failures by reason), when it ran and whether it
         was undone, and every reservation it changed, with the customers' names."""
         async with self.db.unit_of_work() as session:
@@ -135,9 +166,9 @@ class SystemAgentBatchService:
             changed = [c for c in recorded_changes(record.changes) if c["action"] != "customer"]
             names = await customer_names(session, {(c["after"] or c["before"])["wa_id"] for c in changed})
         zone = self.config.zone
-        return dict(record.result, status="applied", created_at=record.created_at.astimezone(zone).isoformat(),
-                    undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
-                    changes=[_change_row(c, names) for c in changed])
+        return RecordedBatch(answer=record.result, created_at=record.created_at.astimezone(zone).isoformat(),
+                             undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
+                             changes=[_change_row(c, names) for c in changed])
 
     async def tokens(self) -> ConfirmationTokens:
         """The confirmation tokens, signed with the configured secret or the one the database keeps."""
@@ -155,8 +186,8 @@ class SystemAgentBatchService:
         if not filters.search_query:
             return (filters, None), None
         hits = await self.search.search(filters.search_query, limit=200)
-        matched = [{"wa_id": h["wa_id"], "name": h.get("name"), "similarity": h.get("similarity")} for h in hits]
-        return (filters, [h["wa_id"] for h in hits]), matched
+        matched = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
+        return (filters, [h.wa_id for h in hits]), matched
 
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
@@ -294,14 +325,14 @@ class SystemAgentBatchService:
 _RECORD = insert(BatchRecord.__table__)  # type: ignore[arg-type]
 
 
-def _change_row(change: dict[str, Any], names: dict[str, str | None]) -> dict[str, Any]:
+def _change_row(change: dict[str, Any], names: dict[str, str | None]) -> RecordedChange:
     """A recorded change as a batch answer's item row."""
     before, after = change.get("before") or {}, change.get("after") or {}
     wa_id = after.get("wa_id") or before.get("wa_id")
-    return {"index": change["index"], "status": "ok", "reservation_id": after.get("id") or before.get("id"),
-            "wa_id": wa_id, "customer_name": names.get(wa_id or ""), "action": change["action"],
-            "from_date": before.get("date"), "from_time": before.get("time_slot"),
-            "date": after.get("date"), "time_slot": after.get("time_slot")}
+    return RecordedChange(index=change["index"], reservation_id=after.get("id") or before.get("id"), wa_id=wa_id,
+                          customer_name=names.get(wa_id or ""), action=change["action"],
+                          from_date=before.get("date"), from_time=before.get("time_slot"),
+                          date=after.get("date"), time_slot=after.get("time_slot"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -320,4 +351,5 @@ async def _apply_edit(session: AsyncSession, edit: CustomerEdit) -> None:
         await change_wa_id(session, edit.wa_id, edit.new_wa_id)
 
 
-__all__ = ["BatchOptions", "BatchReport", "ItemResult", "ProgressCallback", "SystemAgentBatchService"]
+__all__ = ["BatchOptions", "BatchReport", "ItemResult", "ProgressCallback", "RecordedBatch", "RecordedChange",
+           "SystemAgentBatchService"]

@@ -22,7 +22,7 @@ from domain.planning import ACTIVE, Booking
 from domain.schedule import upcoming_after
 from domain.store import started_after
 from domain.system_agent.paging import KEYSETS, TOTALS, PagePosition, ReservationQuery, reservation_key
-from domain.views import reservation_view
+from domain.views import ReservationView, View, reservation_view
 
 Pages = dict[str, tuple[list[Any], bool]]
 Statement = Select[Unpack[tuple[Any, ...]]]
@@ -155,9 +155,21 @@ def upcoming_rows() -> Statement:
             .order_by(Reservation.date, Reservation.time_slot, Reservation.id))
 
 
+class CustomerRow(View):
+    """A customer of a listing: their flags, how many reservations match, and their nearest upcoming one."""
+
+    wa_id: str
+    name: str | None
+    is_favorite: bool
+    is_blocked: bool
+    reservation_count: int
+    next_reservation: ReservationView | None
+
+
 @dataclass(frozen=True)
 class Listed:
-    """One page of a listing: the totals, each keyset's rows (and whether more follow), the sections."""
+    """One page of a listing: the totals, each keyset's rows (and whether more follow), the sections
+    (`ReservationView`s, wa_ids, `CustomerRow`s)."""
 
     totals: dict[str, int]
     pages: Pages
@@ -167,7 +179,7 @@ class Listed:
         """The same page cut to its first `count` rows per section; what is cut off comes next."""
         pages = {k: (rows[:count], more or len(rows) > count) for k, (rows, more) in self.pages.items()}
         people = set(pages["people"][0]) if "people" in pages else set()
-        sections = {s: [c for c in rows if c["wa_id"] in people] if s == "customers" else rows[:count]
+        sections = {s: [c for c in rows if c.wa_id in people] if s == "customers" else rows[:count]
                     for s, rows in self.sections.items()}
         return Listed(self.totals, pages, sections)
 
@@ -214,20 +226,20 @@ class ReservationListing:
             return [reservation_view(self.config, _booking(row), row.name) for row in rows]
         return list(rows) if section == "wa_ids" else self._customers(rows)
 
-    def _customers(self, wa_ids: list[str]) -> list[dict[str, Any]]:
+    def _customers(self, wa_ids: list[str]) -> list[CustomerRow]:
         """Each customer's flags, matching reservation count and nearest upcoming reservation."""
         page = {"page": wa_ids}
         customers = {row.wa_id: row for row in self.connection.execute(customer_rows(), page)}
         counted = self.connection.execute(matching_counts(self.shape), self.values | page)
         matching = {wa_id: int(n) for wa_id, n in counted}
         upcoming = self._next_reservations(page)
-        return [{"wa_id": w, "name": c.name, "is_favorite": c.is_favorite, "is_blocked": c.is_blocked,
-                 "reservation_count": matching.get(w, 0), "next_reservation": upcoming.get(w)}
+        return [CustomerRow(wa_id=w, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
+                            reservation_count=matching.get(w, 0), next_reservation=upcoming.get(w))
                 for w in wa_ids if (c := customers.get(w)) is not None]
 
-    def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, ReservationView]:
         day, slot = upcoming_after(self.config, self.now)
-        nearest: dict[str, dict[str, Any]] = {}
+        nearest: dict[str, ReservationView] = {}
         for row in self.connection.execute(upcoming_rows(), page | {"from_date": day, "from_slot": slot}):
             nearest.setdefault(row.wa_id, reservation_view(self.config, _booking(row)))
         return nearest

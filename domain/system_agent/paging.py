@@ -18,6 +18,7 @@ from domain.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
+from domain.phone_search import CustomerHit
 from domain.schedule import parse_date
 
 SECTIONS = ("reservations", "wa_ids", "customers")
@@ -176,11 +177,11 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def customer_scope(query: ReservationQuery, hits: Sequence[dict[str, Any]]) -> list[str] | None:
+def customer_scope(query: ReservationQuery, hits: Sequence[CustomerHit]) -> list[str] | None:
     """The wa_ids the query is restricted to (fuzzy matches and given wa_ids), or None for everyone."""
     if query.search_query is None:
         return list(query.wa_ids) if query.wa_ids else None
-    matched = [str(h["wa_id"]) for h in hits]
+    matched = [h.wa_id for h in hits]
     given = set(query.wa_ids or ())
     return [w for w in matched if w in given] if given else matched
 

@@ -16,8 +16,10 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import Reservation
-from domain.phone_search import PhoneSearchService
-from domain.system_agent.listing import Listed, ReservationListing, Shape, matching, page_summary, parameters
+from domain.phone_search import CustomerHit, PhoneSearchService
+from domain.system_agent.listing import (
+    CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
+)
 from domain.system_agent.paging import (
     DEFAULT_FUZZY_LIMIT,
     DEFAULT_MAX_RESULTS,
@@ -30,6 +32,29 @@ from domain.system_agent.paging import (
     parse_reservation_query,
 )
 from domain.system_agent.statistics import CalendarStatistics, date_range
+from domain.views import ReservationView, View
+
+
+class ReservationPageView(View):
+    """A page as callers see it: the summary (totals, what was returned, the query: a JSON record), the
+    sections asked for, and `next_cursor`. Dump it with `exclude_unset=True`: sections not asked for are absent."""
+
+    summary: dict[str, Any]
+    reservations: list[ReservationView] | None = None
+    wa_ids: list[str] | None = None
+    customers: list[CustomerRow] | None = None
+    next_cursor: str | None = None
+
+
+class WaIdsByDate(View):
+    """The distinct customers booked from start to end (inclusive), and how many per date."""
+
+    start_date: str
+    end_date: str
+    timezone: str
+    wa_ids: list[str]
+    count: int
+    by_date: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -46,13 +71,14 @@ class ReservationPage:
     def first(self, count: int) -> ReservationPage:
         return replace(self, listed=self.listed.first(count), size=min(count, self.size))
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> ReservationPageView:
         """The summary (totals, what was returned, the query), the sections, and `next_cursor`."""
         summary = {**self.listed.totals, **page_summary(self.query, self.listed, self.position),
                    "max_results": self.size, **self.context}
         following = self.position.following(self.listed.pages, self.listed.totals)
         next_cursor = following.encode(self.query.fingerprint()) if following else None
-        return {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
+        shown = {"summary": summary, **self.listed.sections, "next_cursor": next_cursor}
+        return ReservationPageView.model_validate(shown)
 
 
 class SystemAgentQueryService:
@@ -92,7 +118,7 @@ class SystemAgentQueryService:
         return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))
 
     def _query_context(
-        self, query: ReservationQuery, hits: list[dict[str, Any]], clamped: dict[str, tuple[int, int]]
+        self, query: ReservationQuery, hits: list[CustomerHit], clamped: dict[str, tuple[int, int]]
     ) -> dict[str, Any]:
         """What the summary says about the query itself: the filters given, zone, clamped limits, fuzzy
         matches, and whom the customer sections list. Empty parts are left out."""
@@ -103,7 +129,7 @@ class SystemAgentQueryService:
                          f"(raise limit up to {MAX_FUZZY_LIMIT} or refine the query).")
         context: dict[str, Any] = {"filters": query.given(), "timezone": self.config.timezone}
         if query.search_query is not None:
-            context["fuzzy_matches"] = [{k: h.get(k) for k in ("wa_id", "name", "similarity")} for h in hits]
+            context["fuzzy_matches"] = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
         if {"wa_ids", "customers"} & set(query.include):
             context["customers_scope"] = ("customers matching search_query/wa_ids" if query.by_customer_only
                                           else "customers with a matching reservation")
@@ -112,7 +138,7 @@ class SystemAgentQueryService:
     async def wa_ids_by_date_range(
         self, start_date: str, end_date: str, *, include_cancelled: bool = False,
         reservation_types: list[int] | None = None,
-    ) -> dict[str, Any]:
+    ) -> WaIdsByDate:
         """The distinct wa_ids holding a reservation from start to end (inclusive), and how many per date."""
         first, last = date_range(start_date, end_date)
         types = tuple(sorted({check_type(self.config, t) for t in reservation_types or ()})) or None
@@ -126,8 +152,8 @@ class SystemAgentQueryService:
             by_date = sorted(connection.execute(per_date, values))
             return list(connection.scalars(customers, values)), {day.isoformat(): int(n) for day, n in by_date}
         wa_ids, by_date = await self.db.read(read)
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                "wa_ids": wa_ids, "count": len(wa_ids), "by_date": by_date}
+        return WaIdsByDate(start_date=first.isoformat(), end_date=last.isoformat(), timezone=self.config.timezone,
+                           wa_ids=wa_ids, count=len(wa_ids), by_date=by_date)
 
     async def conversation_analysis(self, start_date: str, end_date: str) -> dict[str, Any]:
         """Message statistics of the customers' chats over clinic days start to end (inclusive)."""

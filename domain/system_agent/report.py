@@ -11,7 +11,7 @@ from typing import Any, Literal
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.planning import Booking
-from domain.views import reservation_view
+from domain.views import ReservationView, reservation_view
 
 SAMPLE_ROWS = 50
 FAILURE_ITEMS = 200  # items an answer lists per failure reason; the count is always whole
@@ -38,8 +38,8 @@ class ItemResult:
         if self.error is not None:
             row["error"] = self.error.to_dict(report.ar)
         if detailed:
-            row["before"] = report.view(self.before)
-            row["after"] = report.view(self.after)
+            row["before"] = report.shown(self.before)
+            row["after"] = report.shown(self.after)
             return row
         if self.before is not None and self.after is not None:
             row["from_date"], row["from_time"] = self.before.date.isoformat(), self.before.time_slot
@@ -73,8 +73,12 @@ class BatchReport:
     undone_batch_id: str | None = None
     matched: list[dict[str, Any]] | None = None  # the customers a fuzzy search_query chose as targets
 
-    def view(self, booking: Booking | None) -> dict[str, Any] | None:
-        return None if booking is None else reservation_view(self.config, booking, self.names.get(booking.wa_id))
+    def view(self, booking: Booking) -> ReservationView:
+        return reservation_view(self.config, booking, self.names.get(booking.wa_id))
+
+    def shown(self, booking: Booking | None) -> dict[str, Any] | None:
+        """A booking as an answer's row shows it."""
+        return None if booking is None else self.view(booking).model_dump(mode="json")
 
     def counts(self) -> Counter[str]:
         return Counter(item.status for item in self.items)
@@ -141,8 +145,8 @@ class BatchReport:
             **({"matched_customers": self.matched} if self.matched is not None else {}),
         }
 
-    def changed(self) -> Iterator[tuple[str, dict[str, Any]]]:
+    def changed(self) -> Iterator[tuple[str, ReservationView]]:
         """(action, reservation view) of every change, for the calendar's listeners, one at a time."""
         for item in self.items:
             if item.status == "ok" and item.action not in (None, "unchanged") and item.after is not None:
-                yield item.action or "", self.view(item.after) or {}
+                yield item.action or "", self.view(item.after)

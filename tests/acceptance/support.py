@@ -187,7 +187,7 @@ async def book(services: Services, bookings: Iterable[tuple[Person, str, str]]) 
         await services.customers.ensure(person.wa_id, person.name)
         result = await services.reservations.reserve(person.wa_id, day, slot)
         assert result.reservation is not None
-        ids[person] = result.reservation["id"]
+        ids[person] = result.reservation.id
     return ids
 
 

@@ -90,7 +90,7 @@ async def test_a_failing_system_agent_shows_the_operator_an_error(services: Serv
             event = await next_event(sidebar, "system_agent_error")
     assert response.status_code == 202
     assert event == {"type": "system_agent_error", "wa_id": AGENT, "error": SYSTEM_AGENT_FAILED}
-    assert [m["text"] for m in await services.conversations.page(AGENT)] == ["move everyone", SYSTEM_AGENT_FAILED]
+    assert [m.text for m in await services.conversations.page(AGENT)] == ["move everyone", SYSTEM_AGENT_FAILED]
 
 
 async def test_without_a_model_the_operator_is_told_which_key_to_set(services: Services,

@@ -11,6 +11,13 @@ from starlette.types import Message
 
 from chat_bridge.events import GOING_AWAY, TRY_AGAIN_LATER, Hub, reservation_event
 from domain.events import CalendarEvents
+from domain.views import ReservationView
+
+
+def reservation(reservation_id: int, day: str = "2026-12-03") -> ReservationView:
+    return ReservationView(id=reservation_id, wa_id="966501234567", customer_name=None, date=day,
+                           hijri_date="1448-06-13", weekday="Thursday", time_slot="11:00", time_label="11:00 AM",
+                           type=0, type_name="Check-Up", status="active", timezone="Asia/Riyadh")
 
 
 class FakeSocket:
@@ -119,16 +126,18 @@ async def test_arabic_text_is_sent_as_is() -> None:
     ("restored", "reservation_reinstated"),
 ])
 def test_calendar_actions_map_to_the_sidebar_events(action: str, event_type: str) -> None:
-    assert reservation_event(action, {"id": 1}) == {"type": event_type, "action": action, "reservation": {"id": 1}}
+    shown = reservation(1)
+    assert reservation_event(action, shown) == {"type": event_type, "action": action,
+                                                "reservation": shown.model_dump(mode="json")}
 
 
 async def test_calendar_changes_reach_the_sockets() -> None:
     hub, socket, calendar = Hub(), FakeSocket(), CalendarEvents()
     calendar.listeners.append(hub.on_calendar_change)
     task = await connect(hub, socket)
-    await calendar.publish("moved", {"id": 7, "date": "2026-12-03"})
+    await calendar.publish("moved", reservation(7))
     await socket.wait_for_frames(1)
     assert socket.frames == [{"type": "reservation_updated", "action": "moved",
-                              "reservation": {"id": 7, "date": "2026-12-03"}}]
+                              "reservation": reservation(7).model_dump(mode="json")}]
     socket.leave()
     await task

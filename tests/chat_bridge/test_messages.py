@@ -32,7 +32,7 @@ async def test_a_message_to_a_customer_is_delivered_and_logged_as_sent(bridge: R
         CUSTOMER, "secretary", "See you soon", "sent")
     assert [(m.to, m.text) for m in bridge.graph.sent] == [(CUSTOMER, "See you soon")]
     assert await external_id(bridge.services, message["id"]) == bridge.graph.sent[0].id
-    assert await bridge.services.conversations.page(CUSTOMER) == [message]
+    assert [m.model_dump(mode="json") for m in await bridge.services.conversations.page(CUSTOMER)] == [message]
 
 
 async def test_a_message_to_a_new_number_adds_the_contact(bridge: RunningBridge) -> None:
@@ -49,7 +49,7 @@ async def test_a_failed_send_answers_502_and_keeps_the_message_as_failed(bridge:
     assert body["error"]["code"] == "whatsapp_send_failed"
     assert "HTTP 500" in body["error"]["message"]
     assert body["message"]["delivery_status"] == "failed"
-    assert [m["delivery_status"] for m in await bridge.services.conversations.page(CUSTOMER)] == ["failed"]
+    assert [m.delivery_status for m in await bridge.services.conversations.page(CUSTOMER)] == ["failed"]
     assert bridge.graph.sent == []
 
 
@@ -79,7 +79,7 @@ async def test_a_message_to_the_system_agent_answers_at_once_and_both_sidebars_s
                 assert (reply["role"], reply["text"]) == ("assistant", "Noted: " + stored["text"])
     assert (stored["wa_id"], stored["role"], stored["delivery_status"]) == (AGENT, "secretary", None)
     assert bridge.agents.texts(AgentKind.SYSTEM, AGENT) == ["move all users from 2026-12-06 to 2026-12-08"]
-    assert [m["role"] for m in await services.conversations.page(AGENT)] == ["secretary", "assistant"]
+    assert [m.role for m in await services.conversations.page(AGENT)] == ["secretary", "assistant"]
     assert graph_api.sent == []
 
 

@@ -42,14 +42,14 @@ async def test_a_reservation_whose_slot_has_ended_is_past_for_filters_writes_and
     async with running_bridge(services, graph_api) as bridge:
         cancelled = await tool(bridge.url, "system_batch_cancel", {"filters": {"dates": [TODAY]}})
         moved = await tool(bridge.url, "system_batch_modify",
-                           {"requests": [{"reservation_id": alice["id"], "new_time": "15:00"}]})
+                           {"requests": [{"reservation_id": alice.id, "new_time": "15:00"}]})
     # The filter selects Bob's 13:00 (in progress, still upcoming) and not Alice's ended 11:00 ...
     assert cancelled["summary"]["requested"] == cancelled["summary"]["ok"] == 1
     # ... and moving Alice's ended reservation by id is refused for the same reason.
     assert moved["summary"]["failed"] == 1 and "past_reservation" in moved["errors"]
     assert await services.reservations.customer_reservations(ALICE) == []
     [kept] = await services.reservations.customer_reservations(ALICE, include_past=True)
-    assert (kept["time_slot"], kept["status"]) == ("11:00", "active")
+    assert (kept.time_slot, kept.status) == ("11:00", "active")
 
 
 class TestTypeCaps:

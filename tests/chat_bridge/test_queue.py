@@ -73,7 +73,7 @@ async def workers(services: Services, clock: FixedClock) -> AsyncIterator[Worker
 
 
 async def texts(services: Services, wa_id: str) -> list[str]:
-    return [m["text"] for m in await services.conversations.page(wa_id)]
+    return [m.text for m in await services.conversations.page(wa_id)]
 
 
 async def test_a_turn_is_framed_by_typing_events_and_answers_once(services: Services, workers: Workers) -> None:

@@ -77,16 +77,16 @@ async def test_a_text_message_is_stored_and_answered_by_the_customer_assistant(b
     assert bridge.agents.texts(AgentKind.CUSTOMER, CUSTOMER) == ["Can I come on Sunday?"]
     assert bridge.graph.texts_to(CUSTOMER) == ["Noted: Can I come on Sunday?"]
     history = await bridge.services.conversations.page(CUSTOMER)
-    assert [(m["role"], m["delivery_status"]) for m in history] == [("user", None), ("assistant", "sent")]
+    assert [(m.role, m.delivery_status) for m in history] == [("user", None), ("assistant", "sent")]
     customer = await bridge.services.customers.get(CUSTOMER)
-    assert customer is not None and customer["name"] == "Sara"
+    assert customer is not None and customer.name == "Sara"
 
 
 async def test_a_profile_name_does_not_replace_the_clinics_name_for_a_customer(bridge: RunningBridge) -> None:
     await bridge.services.customers.ensure(CUSTOMER, "Sara Ahmed (Dr. Lina)")
     await deliver(bridge, inbound(CUSTOMER, "wamid.A1", profile_name="S"))
     customer = await bridge.services.customers.get(CUSTOMER)
-    assert customer is not None and customer["name"] == "Sara Ahmed (Dr. Lina)"
+    assert customer is not None and customer.name == "Sara Ahmed (Dr. Lina)"
 
 
 async def test_a_redelivered_message_is_handled_once(bridge: RunningBridge) -> None:
@@ -94,7 +94,7 @@ async def test_a_redelivered_message_is_handled_once(bridge: RunningBridge) -> N
     assert [await deliver(bridge, payload) for _ in range(3)] == [200, 200, 200]
     await bridge.stop()
     assert bridge.agents.texts(AgentKind.CUSTOMER, CUSTOMER) == ["hello"]
-    assert [m["role"] for m in await bridge.services.conversations.page(CUSTOMER)] == ["user", "assistant"]
+    assert [m.role for m in await bridge.services.conversations.page(CUSTOMER)] == ["user", "assistant"]
 
 
 async def test_a_message_redelivered_after_a_restart_is_handled_once(services: Services, graph_api: FakeGraphApi) -> None:
@@ -104,7 +104,7 @@ async def test_a_message_redelivered_after_a_restart_is_handled_once(services: S
     async with running_bridge(services, graph_api) as second:
         assert await deliver(second, payload) == 200
     assert second.agents.texts(AgentKind.CUSTOMER, CUSTOMER) == []
-    assert [m["role"] for m in await services.conversations.page(CUSTOMER)] == ["user", "assistant"]
+    assert [m.role for m in await services.conversations.page(CUSTOMER)] == ["user", "assistant"]
 
 
 async def test_a_message_from_the_agent_number_is_refused_and_reaches_no_agent(bridge: RunningBridge) -> None:
@@ -133,7 +133,7 @@ async def test_media_gets_a_polite_text_only_reply(bridge: RunningBridge) -> Non
     await bridge.stop()
     assert bridge.graph.texts_to(CUSTOMER) == [TEXT_ONLY_REPLY]
     history = await bridge.services.conversations.page(CUSTOMER)
-    assert [(m["role"], m["text"]) for m in history] == [("user", "[image]"), ("assistant", TEXT_ONLY_REPLY)]
+    assert [(m.role, m.text) for m in history] == [("user", "[image]"), ("assistant", TEXT_ONLY_REPLY)]
     assert bridge.agents.texts(AgentKind.CUSTOMER, CUSTOMER) == []
 
 
@@ -142,7 +142,7 @@ async def test_a_status_callback_moves_the_delivery_state_forward(bridge: Runnin
     whatsapp_id = bridge.graph.sent[0].id
     for status in ("delivered", "read", "sent"):  # the late "sent" must not undo "read"
         assert await deliver(bridge, status_callback(whatsapp_id, status, CUSTOMER)) == 200
-    assert [m["delivery_status"] for m in await bridge.services.conversations.page(CUSTOMER)] == ["read"]
+    assert [m.delivery_status for m in await bridge.services.conversations.page(CUSTOMER)] == ["read"]
     assert sent["delivery_status"] == "sent"
 
 
@@ -166,7 +166,7 @@ async def test_200_messages_over_20_conversations_are_all_answered_in_order(brid
     await bridge.stop()
     for wa_id in customers:
         sent = [f"{wa_id} #{n}" for n in range(10)]
-        stored = [m["text"] for m in await bridge.services.conversations.page(wa_id) if m["role"] == "user"]
+        stored = [m.text for m in await bridge.services.conversations.page(wa_id) if m.role == "user"]
         assert stored == sent
         assert bridge.agents.texts(AgentKind.CUSTOMER, wa_id) == sent
     assert bridge.agents.overlaps == 0

@@ -11,8 +11,8 @@ from domain.services import Services
 async def test_contacts_list_the_system_agent_first_on_an_empty_database(services: Services) -> None:
     contacts = await services.customers.contacts()
     assert contacts == [services.customers.system_agent_contact()]
-    assert contacts[0]["wa_id"] == "12125550123"
-    assert contacts[0]["name"] == "Calendar AI Assistant"
+    assert contacts[0].wa_id == "12125550123"
+    assert contacts[0].name == "Calendar AI Assistant"
 
 
 async def test_contacts_put_the_latest_conversation_first(services: Services) -> None:
@@ -22,14 +22,14 @@ async def test_contacts_put_the_latest_conversation_first(services: Services) ->
     services.clock.now = services.clock.now.replace(hour=8)  # type: ignore[attr-defined]
     await services.conversations.append("966502222222", "user", "hi")
     contacts = await services.customers.contacts()
-    assert [c["name"] for c in contacts] == ["Calendar AI Assistant", "New", "Old"]
+    assert [c.name for c in contacts] == ["Calendar AI Assistant", "New", "Old"]
 
 
 async def test_the_system_agent_is_never_listed_twice(services: Services) -> None:
     await services.conversations.append("12125550123", "secretary", "hello agent")
     await services.customers.ensure("12125550123")
     contacts = await services.customers.contacts()
-    assert [c["wa_id"] for c in contacts].count("12125550123") == 1
+    assert [c.wa_id for c in contacts].count("12125550123") == 1
 
 
 async def test_customer_history_maps_user_to_user_and_the_rest_to_assistant(services: Services) -> None:
@@ -74,9 +74,9 @@ async def test_conversation_pages_go_back_in_time(services: Services) -> None:
     for n in range(5):
         await services.conversations.append("966501234567", "user", f"m{n}")
     newest = await services.conversations.page("966501234567", limit=2)
-    older = await services.conversations.page("966501234567", limit=2, before_id=newest[0]["id"])
-    assert [m["text"] for m in newest] == ["m3", "m4"]
-    assert [m["text"] for m in older] == ["m1", "m2"]
+    older = await services.conversations.page("966501234567", limit=2, before_id=newest[0].id)
+    assert [m.text for m in newest] == ["m3", "m4"]
+    assert [m.text for m in older] == ["m1", "m2"]
 
 
 async def test_phone_search_finds_arabic_english_and_digits(services: Services) -> None:
@@ -86,9 +86,9 @@ async def test_phone_search_finds_arabic_english_and_digits(services: Services) 
     arabic = await services.search.search("محمد")
     english = await services.search.search("sara")
     digits = await services.search.search("98765")
-    assert arabic[0]["wa_id"] == "966501234567"
-    assert english[0]["wa_id"] == "966509876543" and english[0]["last_message_at"] is not None
-    assert digits[0]["wa_id"] == "966509876543" and digits[0]["similarity"] == 0.9
+    assert arabic[0].wa_id == "966501234567"
+    assert english[0].wa_id == "966509876543" and english[0].last_message_at is not None
+    assert digits[0].wa_id == "966509876543" and digits[0].similarity == 0.9
 
 
 async def test_phone_search_sees_customers_created_after_the_index(services: Services) -> None:
@@ -96,8 +96,8 @@ async def test_phone_search_sees_customers_created_after_the_index(services: Ser
     assert await services.search.search("Layla") == []
     await services.reservations.reserve("966507654321", "2026-12-06", "11:00", customer_name="Layla Hassan")
     hits = await services.search.search("Layla")
-    assert hits[0]["wa_id"] == "966507654321"
-    assert hits[0]["last_reservation"] == "2026-12-06 11:00"
+    assert hits[0].wa_id == "966507654321"
+    assert hits[0].last_reservation == "2026-12-06 11:00"
 
 
 async def test_whatsapp_from_the_agents_number_reaches_its_assistant_without_the_operators_chat(
@@ -127,7 +127,7 @@ async def test_a_late_delivery_report_never_moves_a_message_back(services: Servi
     await services.conversations.record_delivery("wamid.out-1", "read")
     await services.conversations.record_delivery("wamid.out-1", "delivered")
     [message] = await services.conversations.page("966501234567")
-    assert message["delivery_status"] == "read"
+    assert message.delivery_status == "read"
 
 
 async def test_a_delivery_state_this_service_does_not_track_is_ignored(services: Services) -> None:
@@ -135,7 +135,7 @@ async def test_a_delivery_state_this_service_does_not_track_is_ignored(services:
                                         external_id="wamid.out-2")
     await services.conversations.record_delivery("wamid.out-2", "deleted")
     [message] = await services.conversations.page("966501234567")
-    assert message["delivery_status"] == DeliveryStatus.SENT
+    assert message.delivery_status == DeliveryStatus.SENT
 
 
 async def test_roles_and_states_are_stored_as_their_strings_and_read_back_as_members(services: Services) -> None:

@@ -63,15 +63,15 @@ async def test_readers_answer_while_a_writer_holds_its_transaction(services: Ser
     await services.conversations.append("966501110001", "user", "hello")
     async with services.db.unit_of_work() as session:
         await ensure_customers(session, {"966501110009": "Pending Person"})
-        contacts = [c["wa_id"] for c in await services.customers.contacts()]
+        contacts = [c.wa_id for c in await services.customers.contacts()]
         customer = await services.customers.get("966501110001")
-        found = [hit["wa_id"] for hit in await services.search.search("Omar")]
+        found = [hit.wa_id for hit in await services.search.search("Omar")]
         page = await services.conversations.page("966501110001")
         days = await services.availability.search("2026-12-06")
         snapshot = await services.queries.reservation_snapshot("2026-12-06")
     assert contacts == [services.config.system_agent_wa_id, "966501110001"]
-    assert customer is not None and customer["name"] == "Omar Haddad"
-    assert found == ["966501110001"] and [m["text"] for m in page] == ["hello"]
+    assert customer is not None and customer.name == "Omar Haddad"
+    assert found == ["966501110001"] and [m.text for m in page] == ["hello"]
     assert days[0]["date"] == "2026-12-06" and snapshot["days"][0]["date"] == "2026-12-06"
 
 

@@ -40,4 +40,4 @@ async def test_one_number_written_in_three_scripts_is_one_customer_with_one_upco
     for written, day in (("966501234567", "2026-12-06"), ("٩٦٦٥٠١٢٣٤٥٦٧", "2026-12-07"), ("९६६५०१२३४५६७", "2026-12-08")):
         await services.reservations.reserve(written, day, "11:00")
     [only] = await services.reservations.customer_reservations("966501234567")
-    assert only["date"] == "2026-12-08"
+    assert only.date == "2026-12-08"

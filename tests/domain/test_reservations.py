@@ -25,11 +25,11 @@ async def test_reserve_creates_an_active_reservation_with_its_zone(services: Ser
     result = await services.reservations.reserve("+966 50 123 4567", SUNDAY, "1:00 PM", 0, "Sara")
     assert result.action == "created"
     assert result.reservation is not None
-    assert result.reservation["wa_id"] == CUSTOMER
-    assert result.reservation["time_slot"] == "13:00"
-    assert result.reservation["time_label"] == "1:00 PM"
-    assert result.reservation["timezone"] == "Asia/Riyadh"
-    assert result.reservation["customer_name"] == "Sara"
+    assert result.reservation.wa_id == CUSTOMER
+    assert result.reservation.time_slot == "13:00"
+    assert result.reservation.time_label == "1:00 PM"
+    assert result.reservation.timezone == "Asia/Riyadh"
+    assert result.reservation.customer_name == "Sara"
 
 
 async def test_second_reservation_moves_the_upcoming_one(services: Services) -> None:
@@ -37,8 +37,8 @@ async def test_second_reservation_moves_the_upcoming_one(services: Services) -> 
     second = await services.reservations.reserve(CUSTOMER, "2026-12-07", "13:00")
     assert second.action == "moved"
     assert second.reservation is not None and first.reservation is not None
-    assert second.reservation["id"] == first.reservation["id"]
-    assert second.previous is not None and second.previous["date"] == SUNDAY
+    assert second.reservation.id == first.reservation.id
+    assert second.previous is not None and second.previous.date == SUNDAY
     assert len(await services.reservations.customer_reservations(CUSTOMER)) == 1
 
 
@@ -48,8 +48,8 @@ async def test_reserving_a_cancelled_slot_again_reinstates_the_row(services: Ser
     again = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert again.action == "reinstated"
     assert again.reservation is not None and first.reservation is not None
-    assert again.reservation["id"] == first.reservation["id"]
-    assert again.reservation["status"] == "active"
+    assert again.reservation.id == first.reservation.id
+    assert again.reservation.status == "active"
 
 
 async def test_agent_bookings_stop_at_five(services: Services) -> None:
@@ -99,25 +99,25 @@ async def test_modify_by_id_changes_time_and_type(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
     changed = await services.reservations.modify(
-        CUSTOMER, booked.reservation["id"], new_time="15:00", new_type=1
+        CUSTOMER, booked.reservation.id, new_time="15:00", new_type=1
     )
     assert changed.reservation is not None
-    assert (changed.reservation["time_slot"], changed.reservation["type"]) == ("15:00", 1)
+    assert (changed.reservation.time_slot, changed.reservation.type) == ("15:00", 1)
 
 
 async def test_modify_without_id_targets_the_nearest_upcoming(services: Services) -> None:
     await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     changed = await services.reservations.modify(CUSTOMER, new_date="2026-12-08")
     assert changed.action == "moved"
-    assert changed.reservation is not None and changed.reservation["date"] == "2026-12-08"
+    assert changed.reservation is not None and changed.reservation.date == "2026-12-08"
 
 
 async def test_modify_checks_capacity_excluding_itself(services: Services) -> None:
     await fill(services, SUNDAY, "11:00", 4)
     mine = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert mine.reservation is not None
-    changed = await services.reservations.modify(CUSTOMER, mine.reservation["id"], new_type=1)
-    assert changed.reservation is not None and changed.reservation["type"] == 1
+    changed = await services.reservations.modify(CUSTOMER, mine.reservation.id, new_type=1)
+    assert changed.reservation is not None and changed.reservation.type == 1
 
 
 async def test_modify_into_a_full_slot_is_refused(services: Services) -> None:
@@ -133,7 +133,7 @@ async def test_another_customers_id_is_not_found(services: Services) -> None:
     await services.reservations.reserve(CUSTOMER, SUNDAY, "13:00")
     assert other.reservation is not None
     with pytest.raises(DomainError) as error:
-        await services.reservations.modify(CUSTOMER, other.reservation["id"], new_time="15:00")
+        await services.reservations.modify(CUSTOMER, other.reservation.id, new_time="15:00")
     assert error.value.code == "reservation_not_found"
 
 
@@ -145,8 +145,8 @@ async def test_new_wa_id_moves_reservations_and_conversation(services: Services)
     assert changed.action == "modified"
     assert await services.reservations.customer_reservations(CUSTOMER) == []
     moved = await services.reservations.customer_reservations(new)
-    assert len(moved) == 1 and moved[0]["customer_name"] == "Omar"
-    assert [m["text"] for m in await services.conversations.page(new)] == ["hello"]
+    assert len(moved) == 1 and moved[0].customer_name == "Omar"
+    assert [m.text for m in await services.conversations.page(new)] == ["hello"]
 
 
 async def test_new_wa_id_that_belongs_to_someone_else_is_refused(services: Services) -> None:
@@ -162,7 +162,7 @@ async def test_modify_renames_the_customer(services: Services) -> None:
     changed = await services.reservations.modify(CUSTOMER, new_name="Sarah Ali")
     assert changed.action == "modified"
     customer_row = await services.customers.get(CUSTOMER)
-    assert customer_row is not None and customer_row["name"] == "Sarah Ali"
+    assert customer_row is not None and customer_row.name == "Sarah Ali"
 
 
 async def test_modify_with_nothing_to_change_says_so(services: Services) -> None:
@@ -177,15 +177,15 @@ async def test_cancel_is_a_soft_delete(services: Services) -> None:
     assert result.action == "cancelled"
     assert await services.reservations.customer_reservations(CUSTOMER) == []
     kept = await services.reservations.customer_reservations(CUSTOMER, include_cancelled=True)
-    assert [r["status"] for r in kept] == ["cancelled"]
+    assert [r.status for r in kept] == ["cancelled"]
 
 
 async def test_cancelling_twice_says_already_cancelled(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
-    await services.reservations.cancel(CUSTOMER, booked.reservation["id"])
+    await services.reservations.cancel(CUSTOMER, booked.reservation.id)
     with pytest.raises(DomainError) as error:
-        await services.reservations.cancel(CUSTOMER, booked.reservation["id"])
+        await services.reservations.cancel(CUSTOMER, booked.reservation.id)
     assert error.value.code == "already_cancelled"
 
 
@@ -194,25 +194,25 @@ async def test_past_reservations_cannot_be_cancelled(services: Services, clock: 
     assert booked.reservation is not None
     clock.now = datetime(2026, 12, 8, 7, 0, tzinfo=UTC)  # type: ignore[attr-defined]
     with pytest.raises(DomainError) as error:
-        await services.reservations.cancel(CUSTOMER, booked.reservation["id"])
+        await services.reservations.cancel(CUSTOMER, booked.reservation.id)
     assert error.value.code == "past_reservation"
 
 
 async def test_undoing_a_cancel_restores_when_capacity_allows(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
-    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation["id"]}])
+    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation.id}])
     assert cancelled.batch_id is not None
     [item] = (await services.batch.undo(cancelled.batch_id)).items
     assert (item.status, item.error) == ("ok", None)
     [mine] = await services.reservations.customer_reservations(CUSTOMER)
-    assert (mine["id"], mine["status"]) == (booked.reservation["id"], "active")
+    assert (mine.id, mine.status) == (booked.reservation.id, "active")
 
 
 async def test_undoing_a_cancel_into_a_full_slot_is_refused(services: Services) -> None:
     booked = await services.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
     assert booked.reservation is not None
-    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation["id"]}])
+    cancelled = await services.batch.cancel([{"reservation_id": booked.reservation.id}])
     assert cancelled.batch_id is not None
     await fill(services, SUNDAY, "11:00", 5)
     [item] = (await services.batch.undo(cancelled.batch_id)).items

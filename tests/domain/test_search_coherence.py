@@ -15,7 +15,7 @@ CONFIRMED = BatchOptions(confirmed=True)
 
 
 async def found(services: Services, query: str) -> list[str]:
-    return [hit["wa_id"] for hit in await services.search.search(query)]
+    return [hit.wa_id for hit in await services.search.search(query)]
 
 
 async def test_batch_bookings_renames_and_new_numbers_are_found_at_once(services: Services) -> None:

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection
 
 from domain.services import Services
+from domain.views import MessageView
 from tests.fakes.loopback import serve_on_loopback
 from calendar_agent.settings import Settings, load_settings
 from calendar_agent.bootstrap.serve import build_service_app
@@ -174,12 +175,12 @@ class ScriptedAgents:
         self.running.add(wa_id)
         self.most_at_once = max(self.most_at_once, len(self.running))
 
-    async def record(self, kind: AgentKind, messages: list[dict[str, Any]]) -> None:
+    async def record(self, kind: AgentKind, messages: list[MessageView]) -> None:
         async with self.changed:
             for message in messages:
-                key = (kind, message["wa_id"])
-                self.seen[key].append(message["text"])
-                self.last_id[key] = message["id"]
+                key = (kind, message.wa_id)
+                self.seen[key].append(message.text)
+                self.last_id[key] = message.id
             self.changed.notify_all()
 
 
@@ -195,14 +196,14 @@ class ScriptedTurn:
             new = await self.unseen(wa_id)
             await self.agents.record(self.kind, new)
             if new:
-                await self.reply(wa_id, "Noted: " + " | ".join(m["text"] for m in new))
+                await self.reply(wa_id, "Noted: " + " | ".join(m.text for m in new))
         finally:
             self.agents.running.discard(wa_id)
 
-    async def unseen(self, wa_id: str) -> list[dict[str, Any]]:
+    async def unseen(self, wa_id: str) -> list[MessageView]:
         after = self.agents.last_id.get((self.kind, wa_id), 0)
         page = await self.context.services.conversations.page(wa_id, limit=500)
-        return [m for m in page if m["role"] == PROMPT_ROLE[self.kind] and m["id"] > after]
+        return [m for m in page if m.role == PROMPT_ROLE[self.kind] and m.id > after]
 
     async def reply(self, wa_id: str, text: str) -> None:
         if self.kind is AgentKind.CUSTOMER:

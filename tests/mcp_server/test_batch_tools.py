@@ -21,7 +21,7 @@ def rows(result: CallToolResult) -> list[dict[str, Any]]:
 
 
 async def active_on(services: Services, wa: str) -> list[str]:
-    return [r["date"] for r in await services.reservations.customer_reservations(wa)]
+    return [r.date for r in await services.reservations.customer_reservations(wa)]
 
 
 async def test_batch_reserve_books_every_request(system_server: MCPServer, services: Services) -> None:
@@ -65,7 +65,7 @@ async def test_the_names_a_model_sends_for_a_field_are_accepted(system_server: M
     requests = [{"wa_id": ALICE, "date_str": WEDNESDAY, "time_slot": "13:00", "type": 1}]
     result = await call(system_server, "system_batch_reserve", {"requests": requests})
     assert data(result)["summary"]["by_action"] == {"created": 1}
-    assert [r["type"] for r in await services.reservations.customer_reservations(ALICE)] == [1]
+    assert [r.type for r in await services.reservations.customer_reservations(ALICE)] == [1]
 
 
 async def test_a_text_where_the_requests_list_belongs_is_refused_naming_the_argument(system_server: MCPServer) -> None:

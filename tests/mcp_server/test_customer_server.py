@@ -34,14 +34,14 @@ async def test_a_system_tool_cannot_be_called_on_the_customer_server(
 async def test_reserve_time_slot_books_for_the_bound_customer(customer_server: MCPServer, services: Services) -> None:
     result = await call(customer_server, "reserve_time_slot", {"date": WEDNESDAY, "time_slot": "1:00 PM"})
     assert data(result)["action"] == "created"
-    assert [r["time_slot"] for r in await services.reservations.customer_reservations(ALICE)] == ["13:00"]
+    assert [r.time_slot for r in await services.reservations.customer_reservations(ALICE)] == ["13:00"]
 
 
 async def test_reserving_again_moves_the_upcoming_reservation(customer_server: MCPServer, services: Services) -> None:
     await call(customer_server, "reserve_time_slot", {"date": WEDNESDAY, "time_slot": "13:00"})
     result = await call(customer_server, "reserve_time_slot", {"date": THURSDAY, "time_slot": "11:00"})
     assert data(result)["action"] == "moved"
-    assert [r["date"] for r in await services.reservations.customer_reservations(ALICE)] == [THURSDAY]
+    assert [r.date for r in await services.reservations.customer_reservations(ALICE)] == [THURSDAY]
 
 
 async def test_a_customer_books_at_most_five_per_slot(customer_server: MCPServer, seed: Seed) -> None:
@@ -53,7 +53,7 @@ async def test_a_customer_books_at_most_five_per_slot(customer_server: MCPServer
 async def test_another_customers_reservation_is_not_found(customer_server: MCPServer, services: Services) -> None:
     bobs = await services.reservations.reserve(BOB, WEDNESDAY, "13:00", source=BookingSource.OPERATOR)
     assert bobs.reservation is not None
-    result = await call(customer_server, "cancel_reservation", {"reservation_id": bobs.reservation["id"]})
+    result = await call(customer_server, "cancel_reservation", {"reservation_id": bobs.reservation.id})
     assert result.is_error and "Reservation not found." in text(result)
     assert len(await services.reservations.customer_reservations(BOB)) == 1
 

@@ -87,7 +87,7 @@ async def test_move_a_day_through_the_system_agent_without_any_whatsapp_call(ser
         assert (await next_reply(second, AGENT))["text"].startswith("Moved 3 reservations")
     assert (await booked(service.services, SUNDAY), await booked(service.services, TUESDAY)) == (0, 3)
     assert service.graph.sent == []
-    roles = [m["role"] for m in await service.services.conversations.page(AGENT)]
+    roles = [m.role for m in await service.services.conversations.page(AGENT)]
     assert roles == ["secretary", "tool", "assistant"]
 
 
@@ -128,7 +128,7 @@ async def test_a_customer_on_whatsapp_gets_the_customer_assistant_and_never_a_sy
     assert reply["text"].startswith("تم حجز")
     assert [m.text for m in service.graph.sent] == [reply["text"]]
     [reservation] = await service.services.reservations.customer_reservations(CUSTOMER)
-    assert (reservation["date"], reservation["time_slot"]) == (SUNDAY, "13:00")
+    assert (reservation.date, reservation.time_slot) == (SUNDAY, "13:00")
     offered = set(service.llm.seen[0].tools)
     assert "reserve_time_slot" in offered and not any(name.startswith("system_") for name in offered)
 
@@ -145,7 +145,7 @@ async def test_without_a_model_key_the_operator_is_told_what_to_set(services: Se
             await http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "hello"})
             error = await next_event(sidebar, "system_agent_error")
     assert "ANTHROPIC_API_KEY" in json.dumps(error)
-    assert [m["role"] for m in await services.conversations.page(AGENT)] == ["secretary"]
+    assert [m.role for m in await services.conversations.page(AGENT)] == ["secretary"]
 
 
 async def test_a_signed_webhook_message_from_the_agents_own_number_is_refused_however_written(

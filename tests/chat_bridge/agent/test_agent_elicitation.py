@@ -39,8 +39,9 @@ async def cancel_thursday(llm: ScriptedLLM, services: Services) -> None:
 
 
 async def tool_result(services: Services) -> str:
-    rows = [m for m in await services.conversations.page(OPERATOR) if m["role"] == "tool"]
-    result: str = rows[0]["meta"]["result"]
+    rows = [m for m in await services.conversations.page(OPERATOR) if m.role == "tool"]
+    assert rows[0].meta is not None
+    result: str = rows[0].meta["result"]
     return result
 
 
@@ -87,8 +88,8 @@ async def test_the_question_is_stored_in_the_conversation_with_its_preview(
     request = await run_answering(turn, events, broker, accept=True)
 
     question = (await services.conversations.page(OPERATOR))[1]
-    assert (question["role"], question["text"]) == ("assistant", "Cancel the 3 reservations of 2026-12-03?")
-    assert question["meta"] == {"kind": "confirmation", "confirmation_id": request["confirmation_id"],
+    assert (question.role, question.text) == ("assistant", "Cancel the 3 reservations of 2026-12-03?")
+    assert question.meta == {"kind": "confirmation", "confirmation_id": request["confirmation_id"],
                                 "preview": {"reservations": 3, "days": {"2026-12-03": 3}}, "state": "accepted"}
 
 

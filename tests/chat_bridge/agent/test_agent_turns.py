@@ -24,7 +24,8 @@ async def operator_says(services: Services, text: str) -> None:
 
 
 async def stored(services: Services, wa_id: str = OPERATOR) -> list[dict[str, Any]]:
-    return await services.conversations.page(wa_id)
+    """The conversation as the sidebars receive it."""
+    return [m.model_dump(mode="json") for m in await services.conversations.page(wa_id)]
 
 
 async def test_the_reply_is_stored_as_the_assistants_and_published(

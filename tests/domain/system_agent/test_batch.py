@@ -10,6 +10,7 @@ from domain.config import BookingSource
 from domain.errors import DomainError
 from domain.models import Reservation
 from domain.system_agent.batch import BatchOptions
+from domain.views import ReservationView
 
 SUNDAY, MONDAY, TUESDAY = "2026-12-06", "2026-12-07", "2026-12-08"
 
@@ -103,7 +104,7 @@ async def test_a_retry_with_the_same_idempotency_key_changes_nothing(services: S
     assert again.status == "replayed" and again.batch_id == first.batch_id
     assert again.to_dict()["summary"] == first.to_dict()["summary"]
     [kept] = await services.reservations.customer_reservations(wa(1))
-    assert kept["date"] == SUNDAY
+    assert kept.date == SUNDAY
 
 
 async def test_an_idempotency_key_is_bound_to_its_arguments(services: Services) -> None:
@@ -113,7 +114,7 @@ async def test_an_idempotency_key_is_bound_to_its_arguments(services: Services) 
         await services.batch.reserve([{"wa_id": wa(1), "date": MONDAY, "time_slot": "11:00"}], options)
     assert refused.value.code == "idempotency_key_reused"
     [kept] = await services.reservations.customer_reservations(wa(1))
-    assert kept["date"] == SUNDAY
+    assert kept.date == SUNDAY
 
 
 async def test_modify_by_filters_moves_a_whole_day(services: Services) -> None:
@@ -137,7 +138,7 @@ async def test_modify_requests_change_name_and_number(services: Services) -> Non
     report = await services.batch.modify([{"wa_id": wa(1), "new_name": "Omar Saleh", "new_wa_id": "966551112222"}])
     assert report.items[0].status == "ok"
     moved = await services.reservations.customer_reservations("966551112222")
-    assert moved[0]["customer_name"] == "Omar Saleh"
+    assert moved[0].customer_name == "Omar Saleh"
 
 
 async def test_modify_filters_need_updates(services: Services) -> None:
@@ -258,8 +259,8 @@ async def test_progress_is_reported_for_long_batches(services: Services) -> None
 async def test_applied_batches_tell_the_calendars_listeners(services: Services) -> None:
     heard: list[str] = []
 
-    async def listener(action: str, view: dict[str, Any]) -> None:
-        heard.append(f"{action}:{view['date']}")
+    async def listener(action: str, view: ReservationView) -> None:
+        heard.append(f"{action}:{view.date}")
 
     services.events.listeners.append(listener)
     await services.batch.reserve([{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}])

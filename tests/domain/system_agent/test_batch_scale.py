@@ -46,8 +46,8 @@ async def test_thirty_five_thousand_cancellations_by_filter_are_recorded_and_und
     assert report.status == "applied" and report.counts() == {"ok": COUNT}
     assert report.batch_id is not None
     recorded = await services.batch.recorded(report.batch_id)
-    assert len(recorded["changes"]) == COUNT
-    assert recorded["changes"][0] == {
+    assert len(recorded.changes) == COUNT
+    assert recorded.changes[0].model_dump() == {
         "index": 0, "status": "ok", "reservation_id": 1, "wa_id": "966500000000", "customer_name": None,
         "action": "cancelled", "from_date": first.isoformat(), "from_time": "11:00", "date": first.isoformat(),
         "time_slot": "11:00"}

@@ -23,8 +23,8 @@ def queries(services: Services) -> SystemAgentQueryService:
 
 
 async def found(service: SystemAgentQueryService, **filters: Any) -> dict[str, Any]:
-    """What a page of `filters` shows (the tools render the same view)."""
-    return (await service.reservation_page(**filters)).view()
+    """What a page of `filters` shows (the tools render the same view, dumped)."""
+    return (await service.reservation_page(**filters)).view().model_dump(mode="json", exclude_unset=True)
 
 
 def bulk_wa_id(n: int) -> str:
@@ -187,7 +187,7 @@ async def test_a_page_cut_shorter_reads_as_the_page_of_that_size(services: Servi
     service = queries(services)
     cut = (await service.reservation_page(max_results=200)).first(7).view()
     assert cut == (await service.reservation_page(max_results=7)).view()
-    following = await found(service, max_results=7, cursor=cut["next_cursor"])
+    following = await found(service, max_results=7, cursor=cut.next_cursor)
     assert following["summary"]["offset"] == {"reservations": 7, "wa_ids": 7, "customers": 7}
 
 
@@ -276,10 +276,10 @@ async def test_invalid_filters_raise_their_domain_error(
 async def test_wa_ids_by_date_range_lists_distinct_customers_per_date(services: Services) -> None:
     await seed(services)
     result = await queries(services).wa_ids_by_date_range("2026-12-06", "2026-12-08")
-    assert result["wa_ids"] == sorted([SARA, MOHAMMED, OMAR])
-    assert result["count"] == 3
-    assert result["by_date"] == {"2026-12-06": 1, "2026-12-07": 1, "2026-12-08": 1}
-    assert result["timezone"] == "Asia/Riyadh"
+    assert result.wa_ids == sorted([SARA, MOHAMMED, OMAR])
+    assert result.count == 3
+    assert result.by_date == {"2026-12-06": 1, "2026-12-07": 1, "2026-12-08": 1}
+    assert result.timezone == "Asia/Riyadh"
 
 
 async def test_wa_ids_by_date_range_honours_cancelled_and_types(services: Services) -> None:
@@ -287,8 +287,8 @@ async def test_wa_ids_by_date_range_honours_cancelled_and_types(services: Servic
     service = queries(services)
     with_cancelled = await service.wa_ids_by_date_range("2026-12-06", "2026-12-06", include_cancelled=True)
     follow_ups = await service.wa_ids_by_date_range("2026-12-01", "2026-12-31", reservation_types=[1])
-    assert with_cancelled["wa_ids"] == sorted([SARA, LAYLA]) and with_cancelled["by_date"] == {"2026-12-06": 2}
-    assert follow_ups["wa_ids"] == [MOHAMMED]
+    assert with_cancelled.wa_ids == sorted([SARA, LAYLA]) and with_cancelled.by_date == {"2026-12-06": 2}
+    assert follow_ups.wa_ids == [MOHAMMED]
 
 
 async def at(services: Services, moment: datetime, wa_id: str, role: str) -> None:

@@ -77,7 +77,7 @@ async def test_an_undo_whose_items_all_failed_leaves_the_batch_undoable(services
     taken = await services.reservations.reserve(wa(50), SUNDAY, "11:00")
     assert (await services.batch.undo(cancelled.batch_id)).status == "failed"
     assert taken.reservation is not None
-    await services.reservations.cancel(wa(50), taken.reservation["id"])
+    await services.reservations.cancel(wa(50), taken.reservation.id)
     again = await services.batch.undo(cancelled.batch_id)
     assert again.status == "applied" and await active(services, SUNDAY) == 5
 
@@ -103,8 +103,9 @@ async def test_undoing_a_move_with_a_new_number_restores_day_and_number(services
     undone = await services.batch.undo(moved.batch_id)
     assert undone.counts() == {"ok": 2}
     [back] = await services.reservations.customer_reservations(wa(0))
-    assert (back["id"], back["date"]) == (reservation, SUNDAY)
-    assert (await services.customers.get(wa(0)) or {}).get("name") == "Sara Khan"
+    assert (back.id, back.date) == (reservation, SUNDAY)
+    customer = await services.customers.get(wa(0))
+    assert customer is not None and customer.name == "Sara Khan"
     assert await services.customers.get(wa(99)) is None
 
 
