@@ -1,0 +1,105 @@
+"""kill -9 during an agent turn: `calendar-agent serve` started again runs the turn once more and the operator
+gets exactly one answer (SQLite, one process; the job and its lease are in the database)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
+from tests.fakes.llm import Reply, ScriptedLLM, Stall
+
+AGENT = "12125550123"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Serve:
+    """`calendar-agent serve` in a process of its own, on one SQLite file."""
+
+    def __init__(self, tmp_path: Path, llm: ScriptedLLM) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                    "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/calendar.db", "LLM_PROVIDER": "anthropic",
+                    "ANTHROPIC_BASE_URL": llm.url, "ANTHROPIC_API_KEY": "test-key", "LLM_MAX_RETRIES": "0",
+                    "LLM_TIMEOUT_SECONDS": "120", "QUEUE_LEASE_SECONDS": "3", "QUEUE_POLL_SECONDS": "0.1"}
+        self.cwd = tmp_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "calendar_agent.cli", "serve", "--port", str(self.port)],
+            cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("calendar-agent serve did not become ready")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def serve(tmp_path: Path, anthropic_api: ScriptedLLM) -> Iterator[Serve]:  # noqa: F811 (fixture)
+    running = Serve(tmp_path, anthropic_api)
+    yield running
+    running.stop()
+
+
+def wait_for(check: Any, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def conversation(serve: Serve) -> list[tuple[str, str]]:
+    messages = httpx2.get(f"{serve.url}/conversations/{AGENT}", timeout=10).json()["messages"]
+    return [(m["role"], m["text"]) for m in messages if m["role"] != "tool"]
+
+
+def test_a_turn_cut_by_kill_9_is_answered_once_after_the_restart(
+    serve: Serve, anthropic_api: ScriptedLLM  # noqa: F811 (fixture)
+) -> None:
+    anthropic_api.script(Stall(600), Reply("Sunday has 15 free places."))
+    serve.start()
+    accepted = httpx2.post(f"{serve.url}/whatsapp/message", json={"wa_id": AGENT, "message": "what is free on Sunday?"},
+                           timeout=10)
+    assert accepted.status_code == 202
+    wait_for(lambda: len(anthropic_api.bodies) == 1)  # the turn is waiting for the model
+
+    serve.kill()
+    serve.start()
+
+    wait_for(lambda: ("assistant", "Sunday has 15 free places.") in conversation(serve))
+    time.sleep(1.5)  # a second answer would have come by now: the lease is 3 s, the poll 0.1 s
+    assert conversation(serve) == [("secretary", "what is free on Sunday?"),
+                                   ("assistant", "Sunday has 15 free places.")]
+    assert len(anthropic_api.bodies) == 2
