@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.types import Message
@@ -122,12 +123,20 @@ class Hub:
     def __init__(self, buffer: int = BUFFERED_FRAMES) -> None:
         self.buffer = buffer
         self.subscribers: set[Subscriber] = set()
+        # Other instances' consoles hear this process's events through it (`chat_bridge.instances`).
+        self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
         return len(self.subscribers)
 
     async def publish(self, event: dict[str, Any]) -> None:
-        """Queue `event` for every open socket; never waits on a slow one."""
+        """Queue `event` for every open socket, here and (through the relay) in the other instances."""
+        await self.publish_here(event)
+        if self.relay is not None:
+            await self.relay(event)
+
+    async def publish_here(self, event: dict[str, Any]) -> None:
+        """Queue `event` for every socket open on this process; never waits on a slow one."""
         if not self.subscribers:
             return
         frame = json.dumps(event, ensure_ascii=False, default=str)

@@ -15,7 +15,9 @@ from domain.database import Database
 from domain.errors import DomainError
 from domain.models import Reservation
 from domain.planning import ACTIVE
-from domain.schedule import day_status, hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label
+from domain.schedule import (
+    day_status, hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label,
+)
 from domain.store import load_vacations
 
 MAX_RANGE_DAYS = 366

@@ -50,10 +50,13 @@ class PhoneSearchService:
         self.index: CustomerSearchIndex | None = None
         self._lock = asyncio.Lock()
         self._counted_at = float("-inf")
-        db.commit_listeners.append(self._committed)
+        db.commit_listeners.append(self.apply)
 
-    def _committed(self, changes: Changes) -> None:
-        """Customers a transaction of this process created, renamed or renumbered, once it committed."""
+    INDEXED = (CUSTOMER_GONE, CUSTOMER_NAMED)
+
+    def apply(self, changes: Changes) -> None:
+        """Customers a committed transaction created, renamed or renumbered: of this process (a commit
+        listener), or of another instance on the database (`chat_bridge.instances`)."""
         if self.index is None:
             return
         for wa_id in changes.get(CUSTOMER_GONE, {}):

@@ -26,6 +26,7 @@ from chat_bridge.app import build_app
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.console import PUBLIC_PATHS, console_routes
 from chat_bridge.events import Hub
+from chat_bridge.instances import InstanceLink
 from chat_bridge.messages import OperatorDesk, Outbox
 from chat_bridge.operations import BridgeMetrics
 from chat_bridge.ports import AgentTurn
@@ -33,6 +34,7 @@ from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
+from domain.broadcast import PostgresBroadcast, asyncpg_dsn
 from domain.jobs import AgentJobs
 from domain.services import Services
 from mcp_server.customer_server import build_customer_server
@@ -92,6 +94,11 @@ class ServeProcess:
         stack.push_async_callback(hub.close)
         whatsapp = WhatsAppClient(self.settings.whatsapp_account())
         stack.push_async_callback(whatsapp.aclose)
+        if not services.db.is_sqlite:  # other instances may share the database: join them
+            url = services.db.engine.url.render_as_string(hide_password=False)
+            link = InstanceLink(PostgresBroadcast(asyncpg_dsn(url)), hub, services.search)
+            await link.open()
+            stack.push_async_callback(link.close)
         services.events.listeners.append(hub.on_calendar_change)
         stack.callback(services.events.listeners.remove, hub.on_calendar_change)
         broker = ConfirmationBroker(services.conversations, hub, config.confirmation_timeout_seconds)

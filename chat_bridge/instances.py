@@ -1,0 +1,55 @@
+"""Several instances on one PostgreSQL database as one service: each instance's realtime events reach the
+consoles connected to the others, and a customer created or renamed on one is found by the others' search.
+Both travel through `domain.broadcast.PostgresBroadcast`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from chat_bridge.events import Hub
+from domain.broadcast import PostgresBroadcast
+from domain.database import Changes
+from domain.phone_search import PhoneSearchService
+
+EVENT, CHANGES = "event", "customer_changes"
+
+
+class InstanceLink:
+    """Joins this process's hub and search index to the other instances'."""
+
+    def __init__(self, broadcast: PostgresBroadcast, hub: Hub, search: PhoneSearchService) -> None:
+        self.broadcast = broadcast
+        self.hub = hub
+        self.search = search
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        await self.broadcast.start()
+        self.broadcast.receivers.append(self._heard)
+        self.hub.relay = self._relay
+        self.search.db.commit_listeners.append(self._committed)
+
+    async def close(self) -> None:
+        self.hub.relay = None
+        if self._committed in self.search.db.commit_listeners:
+            self.search.db.commit_listeners.remove(self._committed)
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        await self.broadcast.close()
+
+    async def _relay(self, event: dict[str, Any]) -> None:
+        await self.broadcast.send(EVENT, event)
+
+    def _committed(self, changes: Changes) -> None:
+        """Customers a transaction of this process created, renamed or renumbered: the others' indexes too."""
+        wanted = {kind: keys for kind, keys in changes.items() if kind in self.search.INDEXED}
+        if wanted:
+            task = asyncio.get_running_loop().create_task(self.broadcast.send(CHANGES, wanted))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _heard(self, kind: str, body: dict[str, Any]) -> None:
+        if kind == EVENT:
+            await self.hub.publish_here(body)
+        elif kind == CHANGES:
+            self.search.apply(body)

@@ -1,0 +1,91 @@
+"""Two `serve` instances on one PostgreSQL database act as one service: an event on A reaches a console on
+B, a customer created or renamed on A is found by B's search, a message accepted by A is answered once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from websockets.asyncio.client import connect
+
+from chat_bridge.queue import AgentKind
+from domain.config import ClinicConfig
+from domain.customers import rename_customer
+from domain.database import create_database
+from domain.services import Services, build_services
+from tests.conftest import TABLES, FixedClock
+from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, graph_api,  # noqa: F401
+                                   next_event, running_bridge)
+
+pytestmark = pytest.mark.postgres
+AGENT, CUSTOMER = "12125550123", "966501234567"
+
+
+@pytest.fixture
+async def two_services(postgres_url: str, config: ClinicConfig, clock: FixedClock) -> AsyncIterator[list[Services]]:
+    """Two processes' worth of services (each its own engine and search index) over one database."""
+    databases = [create_database(postgres_url) for _ in range(2)]
+    async with databases[0].engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield [build_services(config, db, clock) for db in databases]
+    for db in databases:
+        await db.dispose()
+
+
+async def eventually(check: Callable[[], Any], seconds: float = 5) -> Any:
+    async with asyncio.timeout(seconds):
+        while not (found := await check()):
+            await asyncio.sleep(0.02)
+    return found
+
+
+async def test_an_event_on_one_instance_reaches_a_console_on_the_other(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    async with running_bridge(a, graph_api) as first, running_bridge(b, graph_api) as second:
+        async with connect(second.ws_url) as sidebar:
+            await first.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "hello from A"})
+            stored = await next_event(sidebar, "conversation_new_message")
+            await a.reservations.reserve(CUSTOMER, "2026-12-06", "11:00")
+            created = await next_event(sidebar, "reservation_created")
+    assert stored["message"]["text"] == "hello from A"
+    assert created["reservation"]["wa_id"] == CUSTOMER
+
+
+async def test_a_customer_created_or_renamed_on_one_instance_is_found_on_the_other(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    async with running_bridge(a, graph_api) as first, running_bridge(b, graph_api) as second:
+        assert (await second.http.get("/customers/search", params={"q": "Zubaida"})).json() == []  # B's index built
+
+        async def found_on_b(query: str) -> list[dict[str, Any]]:
+            hits: list[dict[str, Any]] = (await second.http.get("/customers/search", params={"q": query})).json()
+            return [h for h in hits if h["wa_id"] == CUSTOMER]
+
+        await a.customers.ensure(CUSTOMER, "Zubaida Haddad")
+        created = await eventually(lambda: found_on_b("Zubaida"), 1)
+        async with a.db.unit_of_work() as session:
+            await rename_customer(session, CUSTOMER, "Marwa Saleh")
+        renamed = await eventually(lambda: found_on_b("Marwa"), 1)
+        gone = await found_on_b("Zubaida")
+    assert created[0]["name"] == "Zubaida Haddad" and renamed[0]["name"] == "Marwa Saleh" and gone == []
+
+
+async def test_messages_accepted_by_both_instances_are_answered_once_each_in_order(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    agents = ScriptedAgents()
+    async with running_bridge(a, graph_api, agents) as first, running_bridge(b, graph_api, agents) as second:
+        for n in range(10):
+            bridge: RunningBridge = (first, second)[n % 2]
+            accepted = await bridge.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": f"m{n}"})
+            assert accepted.status_code == 202
+        await agents.wait_for_seen(AgentKind.SYSTEM, AGENT, 10)
+    assert agents.texts(AgentKind.SYSTEM, AGENT) == [f"m{n}" for n in range(10)]
+    assert agents.overlaps == 0
