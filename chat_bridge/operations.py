@@ -23,6 +23,7 @@ from domain.jobs import AgentJobs
 logger = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[bool]]
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 TURN_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
@@ -81,7 +82,8 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], route, str(status[0])).inc()
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"  # no label per invented method
+            self.metrics.requests.labels(method, route, str(status[0])).inc()
 
 
 async def readiness(request: Request[Any]) -> JSONResponse:

@@ -84,12 +84,18 @@ class PostgresBroadcast:
 
 
 def _shortened(body: dict[str, Any]) -> dict[str, Any]:
-    """An event too large for one notification: a stored message's text is cut (the console reloads the whole
-    conversation when it is opened); anything else keeps only its type and keys."""
+    """An event too large for one notification. A stored message keeps its text as far as it fits, without
+    its meta (the console reloads the whole conversation when it is opened); anything else, or a message
+    that still does not fit, keeps only its type and keys."""
+    brief = {k: v for k, v in body.items() if k in ("type", "wa_id", "action")}
     message = body.get("message")
-    if isinstance(message, dict) and isinstance(message.get("text"), str):
-        text = message["text"]
-        while len(json.dumps(dict(body, message=dict(message, text=text)), ensure_ascii=False).encode()) > LIMIT:
-            text = text[: len(text) * 3 // 4]
-        return dict(body, message=dict(message, text=text + " …", truncated=True))
-    return {k: v for k, v in body.items() if k in ("type", "wa_id", "action")}
+    if not (isinstance(message, dict) and isinstance(message.get("text"), str)):
+        return brief
+    kept = {k: v for k, v in message.items() if k != "meta"}
+    text = message["text"]
+    while text:
+        shortened = dict(body, message=dict(kept, text=text + " …", truncated=True))
+        if len(json.dumps(shortened, ensure_ascii=False, default=str).encode()) <= LIMIT:
+            return shortened
+        text = text[: len(text) * 3 // 4]
+    return brief

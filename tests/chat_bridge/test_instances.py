@@ -89,3 +89,17 @@ async def test_messages_accepted_by_both_instances_are_answered_once_each_in_ord
         await agents.wait_for_seen(AgentKind.SYSTEM, AGENT, 10)
     assert agents.texts(AgentKind.SYSTEM, AGENT) == [f"m{n}" for n in range(10)]
     assert agents.overlaps == 0
+
+
+async def test_a_message_too_large_for_one_notification_reaches_the_other_console_shortened(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    long = "ب" * 6_000  # 12,000 bytes of UTF-8: more than PostgreSQL lets one NOTIFY carry
+    async with running_bridge(a, graph_api) as first, running_bridge(b, graph_api) as second:
+        async with connect(second.ws_url) as sidebar:
+            accepted = await first.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": long})
+            shown = await next_event(sidebar, "conversation_new_message")
+    assert accepted.status_code == 202
+    assert shown["message"]["truncated"] is True and shown["message"]["id"] == accepted.json()["message"]["id"]
+    assert long.startswith(shown["message"]["text"].removesuffix(" …"))
