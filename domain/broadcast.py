@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,7 +32,7 @@ class PostgresBroadcast:
     def __init__(self, dsn: str, channel: str = CHANNEL) -> None:
         self.dsn = dsn
         self.channel = channel
-        self.origin = os.urandom(8).hex()
+        self.origin = secrets.token_hex(8)
         self.receivers: list[Receiver] = []
         self.listening: asyncpg.Connection | None = None
         self.sending: asyncpg.Connection | None = None
