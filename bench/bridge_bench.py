@@ -69,7 +69,7 @@ class RecordingAgents:
 def serve_bridge(database_url: str, channel: Connection) -> None:
     """The child process: the bridge on a free loopback port until told to stop, then what the agents saw."""
     agents = RecordingAgents()
-    settings = load_settings(_env_file=None, database_url=database_url, whatsapp_app_secret=APP_SECRET)
+    settings = load_settings(None, database_url=database_url, whatsapp_app_secret=APP_SECRET)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)  # connections wait in the backlog until uvicorn has started
