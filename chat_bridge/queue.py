@@ -63,13 +63,9 @@ class TurnWorkers:
         self.workers = [asyncio.create_task(self._work(f"{self.process}:{n}"), name=f"turn worker {n}")
                         for n in range(self.concurrency)]
 
-    @property
-    def running(self) -> bool:
+    async def is_running(self) -> bool:
         """Whether every worker is still serving the queue (the readiness check)."""
         return bool(self.workers) and not self.stopping and not any(w.done() for w in self.workers)
-
-    async def is_running(self) -> bool:
-        return self.running
 
     def wake(self) -> None:
         """A job was stored by this process: claim it now rather than at the next poll."""

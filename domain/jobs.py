@@ -76,11 +76,6 @@ class AgentJobs:
         self.lease = lease
         self.max_attempts = max_attempts
 
-    async def add(self, wa_id: str, kind: str, message_id: int | None = None) -> None:
-        """A job on its own (when the message was stored earlier)."""
-        async with self.db.unit_of_work() as session:
-            enqueue(session, wa_id, kind, message_id, self.clock())
-
     async def claim(self, worker: str) -> ClaimedJob | None:
         """The next job no other worker holds whose conversation has nothing older open, leased to `worker`."""
         now = self.clock()

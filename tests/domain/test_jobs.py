@@ -6,12 +6,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from domain.jobs import AgentJobs, JobStatus
+from domain.jobs import AgentJobs, JobStatus, enqueue
 from domain.models import AgentJob
 from domain.services import Services
 from tests.conftest import FixedClock
 
 A, B = "966501110001", "966501110002"
+
+
+async def add(jobs: AgentJobs, wa_id: str, kind: str, message_id: int) -> None:
+    """A job as `ConversationService.append(..., turn=kind)` stores it beside its message."""
+    async with jobs.db.unit_of_work() as session:
+        enqueue(session, wa_id, kind, message_id, jobs.clock())
 
 
 async def statuses(services: Services) -> list[tuple[str, str]]:
@@ -24,11 +30,11 @@ async def test_a_conversation_runs_one_turn_at_a_time_in_order_while_others_run(
     services: Services, clock: FixedClock
 ) -> None:
     jobs = AgentJobs(services.db, clock)
-    await jobs.add(A, "customer", 1)
-    await jobs.add(B, "customer", 2)
+    await add(jobs, A, "customer", 1)
+    await add(jobs, B, "customer", 2)
     first = await jobs.claim("w1")
     other = await jobs.claim("w2")
-    await jobs.add(A, "customer", 3)  # arrives while A's turn runs
+    await add(jobs, A, "customer", 3)  # arrives while A's turn runs
     assert (first and first.wa_id, other and other.wa_id) == (A, B)
     assert await jobs.claim("w3") is None  # A's next waits for A's running turn; B has nothing more
     assert first is not None and await jobs.finish(first, "w1")
@@ -39,7 +45,7 @@ async def test_a_conversation_runs_one_turn_at_a_time_in_order_while_others_run(
 async def test_jobs_queued_before_a_turn_starts_are_served_by_it(services: Services, clock: FixedClock) -> None:
     jobs = AgentJobs(services.db, clock)
     for message_id in (1, 2, 3):
-        await jobs.add(A, "customer", message_id)
+        await add(jobs, A, "customer", message_id)
     claimed = await jobs.claim("w1")
     assert claimed is not None and claimed.message_id == 1
     assert await statuses(services) == [(A, "running"), (A, "merged"), (A, "merged")]
@@ -50,7 +56,7 @@ async def test_a_turn_whose_worker_died_is_claimed_again_after_its_lease_then_gi
     services: Services, clock: FixedClock
 ) -> None:
     jobs = AgentJobs(services.db, clock, lease=timedelta(seconds=30), max_attempts=2)
-    await jobs.add(A, "system", 1)
+    await add(jobs, A, "system", 1)
     dead = await jobs.claim("w1")
     assert dead is not None and await jobs.claim("w2") is None  # still leased
     clock.now += timedelta(seconds=31)
@@ -67,9 +73,9 @@ async def test_a_turn_that_raised_fails_for_good_and_the_conversation_moves_on(
     services: Services, clock: FixedClock
 ) -> None:
     jobs = AgentJobs(services.db, clock)
-    await jobs.add(A, "customer", 1)
+    await add(jobs, A, "customer", 1)
     first = await jobs.claim("w1")
-    await jobs.add(A, "customer", 2)
+    await add(jobs, A, "customer", 2)
     assert first is not None and await jobs.fail(first, "w1", "provider down")
     following = await jobs.claim("w1")
     assert following is not None and following.message_id == 2
@@ -80,7 +86,7 @@ async def test_released_jobs_are_claimed_at_once_without_spending_an_attempt(
     services: Services, clock: FixedClock
 ) -> None:
     jobs = AgentJobs(services.db, clock)
-    await jobs.add(A, "customer", 1)
+    await add(jobs, A, "customer", 1)
     held = await jobs.claim("w1")
     assert await jobs.release("w1") == 1
     again = await jobs.claim("w2")
@@ -99,7 +105,7 @@ async def test_many_workers_keep_each_conversation_in_order_and_run_each_job_onc
     runs: dict[str, list[int]] = defaultdict(list)
     overlaps: list[str] = []
     for message_id, wa_id in enumerate(conversations):
-        await jobs.add(wa_id, "customer", message_id)
+        await add(jobs, wa_id, "customer", message_id)
 
     async def worker(name: str) -> None:
         idle = 0
@@ -116,7 +122,7 @@ async def test_many_workers_keep_each_conversation_in_order_and_run_each_job_onc
             runs[job.wa_id].append(job.id)
             if more[job.wa_id]:
                 more[job.wa_id] -= 1
-                await jobs.add(job.wa_id, "customer", job.id)  # a message arriving during the turn
+                await add(jobs, job.wa_id, "customer", job.id)  # a message arriving during the turn
             await asyncio.sleep(0)
             running.discard(job.wa_id)
             assert await jobs.finish(job, name)
