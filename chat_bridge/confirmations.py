@@ -1,16 +1,19 @@
 """Operators' confirmations: how the bridge, as an MCP client, answers a tool's elicitation.
 
 A tool asks (`ctx.elicit`); the broker stores the question in the conversation being answered, tells the
-sidebars, and waits for the operator's yes or no (`answer`, called by an HTTP endpoint). No answer in
-time counts as cancel. A tool that wants a structured preview shown beside the question puts it, as
+sidebars, and waits for the operator's yes or no (`answer`, called by an HTTP endpoint of any instance on
+the database). No answer in time counts as cancel. A tool that wants a structured preview shown beside the question puts it, as
 JSON, in the requested schema's top-level `description` (a pydantic model's docstring lands there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, Literal
 
 from mcp.client import ClientRequestContext
@@ -21,38 +24,57 @@ from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
 from domain.models import MessageRole
+from domain.pending_confirmations import ConfirmationState, PendingConfirmations
 from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]
+Relay = Callable[[str], Awaitable[None]]
 
 
 class ConfirmationBroker:
-    """Pending confirmations of this process, each waiting for one operator's answer."""
+    """Confirmations asked by this process's tools, each waiting for one operator's answer, which may reach
+    any instance: the answer is recorded in the database (`PendingConfirmations`), the waiting instance is
+    told at once (here, or through `relay` from another instance) and looks again every `poll_seconds`
+    in case a notice was lost."""
 
-    def __init__(self, conversations: ConversationService, events: EventSink, timeout_seconds: float = 300.0) -> None:
+    def __init__(self, conversations: ConversationService, pending: PendingConfirmations, events: EventSink,
+                 timeout_seconds: float = 300.0, poll_seconds: float = 1.0) -> None:
         self.conversations = conversations
+        self.pending = pending
         self.events = events
         self.timeout_seconds = timeout_seconds
-        self._pending: dict[str, asyncio.Future[bool]] = {}
+        self.poll_seconds = poll_seconds
+        self.relay: Relay | None = None
+        self._waiting: dict[str, asyncio.Event] = {}
 
     async def answer(self, confirmation_id: str, accept: bool) -> bool:
-        """Give the operator's answer; False when nothing is waiting under that id (unknown or resolved)."""
-        waiting = self._pending.get(confirmation_id)
-        if waiting is None or waiting.done():
+        """Give the operator's answer; False when nothing is waiting under that id (unknown, answered or
+        expired), so of two answers only the first counts."""
+        if not _is_id(confirmation_id) or not await self.pending.answer(confirmation_id, accept):
             return False
-        waiting.set_result(accept)
+        if confirmation_id in self._waiting:
+            self.heard(confirmation_id)
+        elif self.relay is not None:
+            await self.relay(confirmation_id)
         return True
+
+    def heard(self, confirmation_id: str) -> None:
+        """An answer to `confirmation_id` was recorded, here or on another instance."""
+        waiting = self._waiting.get(confirmation_id)
+        if waiting is not None:
+            waiting.set()
 
     async def outcome(self, wa_id: str, message: str, requested_schema: dict[str, Any],
                       timeout: float | None = None) -> Outcome:
         """Ask the operator of `wa_id`'s conversation: accepted only for an explicit yes in time."""
         confirmation_id = uuid.uuid4().hex
-        self._pending[confirmation_id] = asyncio.get_running_loop().create_future()
+        seconds = self.timeout_seconds if timeout is None else timeout
+        self._waiting[confirmation_id] = asyncio.Event()
         try:
-            stored = await self._store(wa_id, confirmation_id, message, preview_of(requested_schema))
-            outcome = await self._wait(confirmation_id, self.timeout_seconds if timeout is None else timeout)
+            stored = await self._store(wa_id, confirmation_id, message, preview_of(requested_schema), seconds)
+            outcome = await self._wait(confirmation_id, seconds)
         finally:
-            del self._pending[confirmation_id]
+            del self._waiting[confirmation_id]
         await self._resolve(stored, outcome)
         return outcome
 
@@ -67,22 +89,28 @@ class ConfirmationBroker:
             return ElicitResult(action="accept", content=accepted_content(params.requested_schema))
         return ElicitResult(action="decline" if outcome == "declined" else "cancel")
 
-    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any) -> MessageView:
+    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any,
+                     seconds: float) -> MessageView:
         meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
         stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta)
         assert stored is not None  # only a redelivered external_id returns None
+        await self.pending.ask(confirmation_id, wa_id, stored.id, timedelta(seconds=seconds))
         await self.events.publish(new_message_event(stored))
         await self.events.publish({"type": "confirmation_request", "wa_id": wa_id, "confirmation_id": confirmation_id,
                                    "message": message, "preview": preview, "message_id": stored.id})
         return stored
 
-    async def _wait(self, confirmation_id: str, timeout: float) -> Outcome:
-        try:
-            async with asyncio.timeout(timeout):
-                accepted = await self._pending[confirmation_id]
-        except TimeoutError:
-            return "expired"
-        return "accepted" if accepted else "declined"
+    async def _wait(self, confirmation_id: str, seconds: float) -> Outcome:
+        loop = asyncio.get_running_loop()
+        deadline, answered = loop.time() + seconds, self._waiting[confirmation_id]
+        while (left := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(left, self.poll_seconds)):
+                    await answered.wait()
+            answered.clear()
+            if (state := await self.pending.state(confirmation_id)) not in (None, ConfirmationState.PENDING):
+                return _outcome(state)
+        return _outcome(await self.pending.expire(confirmation_id))
 
     async def _resolve(self, stored: MessageView, outcome: Outcome) -> None:
         meta = dict(stored.meta or {}, state=outcome)
@@ -90,6 +118,17 @@ class ConfirmationBroker:
         await self.events.publish({"type": "confirmation_resolved", "wa_id": stored.wa_id,
                                    "confirmation_id": meta["confirmation_id"], "state": outcome,
                                    "accepted": outcome == "accepted", "message_id": stored.id})
+
+
+def _outcome(state: ConfirmationState) -> Outcome:
+    if state is ConfirmationState.ACCEPTED:
+        return "accepted"
+    return "declined" if state is ConfirmationState.DECLINED else "expired"
+
+
+def _is_id(confirmation_id: str) -> bool:
+    """A confirmation id as this broker makes them (32 hex digits); anything else is not looked up."""
+    return len(confirmation_id) == 32 and all(c in "0123456789abcdef" for c in confirmation_id)
 
 
 def preview_of(requested_schema: dict[str, Any]) -> Any:

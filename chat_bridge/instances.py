@@ -1,37 +1,42 @@
 """Several instances on one PostgreSQL database as one service: each instance's realtime events reach the
-consoles connected to the others, and a customer created or renamed on one is found by the others' search.
-Both travel through `domain.broadcast.PostgresBroadcast`."""
+consoles connected to the others, a customer created or renamed on one is found by the others' search, and
+an operator's answer given on one reaches the tool waiting for it on another. All travel through `domain.broadcast.PostgresBroadcast`."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.events import Hub
 from domain.broadcast import PostgresBroadcast
 from domain.database import Changes
 from domain.phone_search import PhoneSearchService
 
-EVENT, CHANGES = "event", "customer_changes"
+EVENT, CHANGES, ANSWERED = "event", "customer_changes", "confirmation_answered"
 
 
 class InstanceLink:
-    """Joins this process's hub and search index to the other instances'."""
+    """Joins this process's hub, search index and confirmations to the other instances'."""
 
-    def __init__(self, broadcast: PostgresBroadcast, hub: Hub, search: PhoneSearchService) -> None:
+    def __init__(self, broadcast: PostgresBroadcast, hub: Hub, search: PhoneSearchService,
+                 confirmations: ConfirmationBroker) -> None:
         self.broadcast = broadcast
         self.hub = hub
         self.search = search
+        self.confirmations = confirmations
         self._sending: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         await self.broadcast.start()
         self.broadcast.receivers.append(self._heard)
         self.hub.relay = self._relay
+        self.confirmations.relay = self._answered
         self.search.db.commit_listeners.append(self._committed)
 
     async def close(self) -> None:
         self.hub.relay = None
+        self.confirmations.relay = None
         if self._committed in self.search.db.commit_listeners:
             self.search.db.commit_listeners.remove(self._committed)
         await asyncio.gather(*self._sending, return_exceptions=True)
@@ -39,6 +44,9 @@ class InstanceLink:
 
     async def _relay(self, event: dict[str, Any]) -> None:
         await self.broadcast.send(EVENT, event)
+
+    async def _answered(self, confirmation_id: str) -> None:
+        await self.broadcast.send(ANSWERED, {"confirmation_id": confirmation_id})
 
     def _committed(self, changes: Changes) -> None:
         """Customers a transaction of this process created, renamed or renumbered: the others' indexes too."""
@@ -53,3 +61,5 @@ class InstanceLink:
             await self.hub.publish_here(body)
         elif kind == CHANGES:
             self.search.apply(body)
+        elif kind == ANSWERED and isinstance(body.get("confirmation_id"), str):
+            self.confirmations.heard(body["confirmation_id"])

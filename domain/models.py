@@ -169,6 +169,20 @@ class ServiceSecret(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class PendingConfirmation(Base):
+    """A confirmation a tool asked an operator for, and its answer (see `domain.pending_confirmations`)."""
+
+    __tablename__ = "pending_confirmations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wa_id: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AgentJob(Base):
     """An agent turn to run for a conversation, stored with the message that asks for it: the durable work
     queue every instance on the database serves (see `domain.jobs`)."""

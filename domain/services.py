@@ -11,6 +11,7 @@ from domain.conversations import ConversationService
 from domain.customers import CustomerService
 from domain.database import Database
 from domain.events import CalendarEvents
+from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
@@ -34,6 +35,7 @@ class Services:
     events: CalendarEvents
     batch: SystemAgentBatchService
     queries: SystemAgentQueryService
+    confirmations: PendingConfirmations
 
 
 def build_services(
@@ -57,5 +59,6 @@ def build_services(
         batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events,
                                       token_secret=confirmation_secret),
         queries=SystemAgentQueryService(db, config, clock, search),
+        confirmations=PendingConfirmations(db, clock),
     )
 

@@ -94,14 +94,15 @@ class ServeProcess:
         stack.push_async_callback(hub.close)
         whatsapp = WhatsAppClient(self.settings.whatsapp_account())
         stack.push_async_callback(whatsapp.aclose)
+        broker = ConfirmationBroker(services.conversations, services.confirmations, hub,
+                                    config.confirmation_timeout_seconds)
         if not services.db.is_sqlite:  # other instances may share the database: join them
             url = services.db.engine.url.render_as_string(hide_password=False)
-            link = InstanceLink(PostgresBroadcast(asyncpg_dsn(url)), hub, services.search)
+            link = InstanceLink(PostgresBroadcast(asyncpg_dsn(url)), hub, services.search, broker)
             await link.open()
             stack.push_async_callback(link.close)
         services.events.listeners.append(hub.on_calendar_change)
         stack.callback(services.events.listeners.remove, hub.on_calendar_change)
-        broker = ConfirmationBroker(services.conversations, hub, config.confirmation_timeout_seconds)
         factory = self.agents or await self.model_agents(broker, stack)
         await stack.enter_async_context(self.mcp.lifespan())
         outbox = Outbox(services.conversations, whatsapp, hub)

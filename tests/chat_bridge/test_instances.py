@@ -7,18 +7,26 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx2
 import pytest
-from sqlalchemy import text
-from websockets.asyncio.client import connect
+from sqlalchemy import func, select, text
+from websockets.asyncio.client import ClientConnection, connect
+
+from calendar_agent.bootstrap.serve import build_service_app
 
 from chat_bridge.queue import AgentKind
 from domain.config import ClinicConfig
 from domain.customers import rename_customer
 from domain.database import create_database
+from domain.models import BatchRecord, Reservation
 from domain.services import Services, build_services
+from tests.acceptance.support import SUNDAY, TUESDAY, fill
 from tests.conftest import TABLES, FixedClock
+from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, graph_api,  # noqa: F401
-                                   next_event, running_bridge)
+                                   bridge_settings, next_event, running_bridge)
+from tests.fakes.llm import Call, Reply, ScriptedLLM
+from tests.fakes.loopback import serve_on_loopback
 
 pytestmark = pytest.mark.postgres
 AGENT, CUSTOMER = "12125550123", "966501234567"
@@ -103,3 +111,42 @@ async def test_a_message_too_large_for_one_notification_reaches_the_other_consol
     assert accepted.status_code == 202
     assert shown["message"]["truncated"] is True and shown["message"]["id"] == accepted.json()["message"]["id"]
     assert long.startswith(shown["message"]["text"].removesuffix(" …"))
+
+
+async def test_a_confirmation_asked_on_one_instance_is_answered_on_the_other_and_applied_once(
+    two_services: list[Services], graph_api: FakeGraphApi, anthropic_api: ScriptedLLM  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    await fill(a, SUNDAY, 25)
+    cancel = Call("system_batch_cancel", {"filters": {"start_date": SUNDAY, "end_date": TUESDAY}})
+    anthropic_api.script(Reply(calls=(cancel,)), Reply("Cancelled the 25 reservations."))
+    settings = bridge_settings(graph_api, **anthropic_api.settings_overrides())
+    async with serve_on_loopback(build_service_app(settings, services=a)) as first_url, connect(
+            ws_url(first_url)) as on_a, httpx2.AsyncClient(base_url=first_url) as first:
+        await first.post("/whatsapp/message", json={"wa_id": AGENT, "message": "Cancel Sunday to Tuesday"})
+        request = await next_event(on_a, "confirmation_request")  # A's worker runs the turn and waits
+        async with serve_on_loopback(build_service_app(settings, services=b)) as second_url, connect(
+                ws_url(second_url)) as on_b, httpx2.AsyncClient(base_url=second_url) as second:
+            answer = f"/confirmations/{request['confirmation_id']}"
+            on_second = await second.post(answer, json={"accept": True})
+            resolved = await next_event(on_b, "confirmation_resolved")
+            reply = await agent_reply(on_b)
+            again = await first.post(answer, json={"accept": False})
+    assert (on_second.status_code, again.status_code) == (200, 404)
+    assert resolved["state"] == "accepted" and reply == "Cancelled the 25 reservations."
+    async with b.db.reading() as session:
+        statuses = (await session.scalars(select(Reservation.status))).all()
+        batches = await session.scalar(select(func.count()).select_from(BatchRecord))
+    assert (sorted(set(statuses)), len(statuses), batches) == (["cancelled"], 25, 2)  # the booking, the cancel
+
+
+def ws_url(url: str) -> str:
+    return "ws" + url.removeprefix("http") + "/ws"
+
+
+async def agent_reply(sidebar: ClientConnection) -> str:
+    """The text of the next assistant message the sidebar is shown."""
+    while True:
+        message = (await next_event(sidebar, "conversation_new_message"))["message"]
+        if message["role"] == "assistant" and not (message.get("meta") or {}).get("kind"):
+            return str(message["text"])

@@ -51,7 +51,7 @@ def events() -> RecordingSink:
 
 @pytest.fixture
 def broker(services: Services, events: RecordingSink) -> ConfirmationBroker:
-    return ConfirmationBroker(services.conversations, events, timeout_seconds=5.0)
+    return ConfirmationBroker(services.conversations, services.confirmations, events, timeout_seconds=5.0)
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ async def test_an_unanswered_confirmation_counts_as_cancel(
     provider: LLMProvider
 ) -> None:
     await cancel_thursday(llm, services)
-    impatient = ConfirmationBroker(services.conversations, events, timeout_seconds=0.05)
+    impatient = ConfirmationBroker(services.conversations, services.confirmations, events, timeout_seconds=0.05)
 
     sessions = in_memory_sessions(toolbox, impatient.elicit)
     await build_system_agent_turn(settings.agent_config(), services, provider, sessions, events)(OPERATOR)
@@ -108,7 +108,7 @@ async def test_the_request_and_its_resolution_are_published(
 
 
 async def test_a_yes_in_time_is_accepted(services: Services, events: RecordingSink) -> None:
-    broker = ConfirmationBroker(services.conversations, events)
+    broker = ConfirmationBroker(services.conversations, services.confirmations, events)
     asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
     request = await events.wait_for("confirmation_request")
 
@@ -118,7 +118,7 @@ async def test_a_yes_in_time_is_accepted(services: Services, events: RecordingSi
 
 
 async def test_a_preview_that_is_not_json_is_kept_as_text(services: Services, events: RecordingSink) -> None:
-    broker = ConfirmationBroker(services.conversations, events)
+    broker = ConfirmationBroker(services.conversations, services.confirmations, events)
 
     await broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=0.01)
 
@@ -126,13 +126,13 @@ async def test_a_preview_that_is_not_json_is_kept_as_text(services: Services, ev
 
 
 async def test_an_unknown_confirmation_cannot_be_answered(services: Services, events: RecordingSink) -> None:
-    broker = ConfirmationBroker(services.conversations, events)
+    broker = ConfirmationBroker(services.conversations, services.confirmations, events)
 
     assert await broker.answer("no-such-id", True) is False
 
 
 async def test_a_confirmation_is_answered_once(services: Services, events: RecordingSink) -> None:
-    broker = ConfirmationBroker(services.conversations, events)
+    broker = ConfirmationBroker(services.conversations, services.confirmations, events)
     asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
     request = await events.wait_for("confirmation_request")
 

@@ -68,6 +68,6 @@ async def test_a_remote_tool_can_ask_for_confirmation(mcp_url: str) -> None:
 
 async def test_the_system_agent_uses_the_configured_remote_server(mcp_url: str, services: Services) -> None:
     settings = load_settings(system_agent_mcp_url=mcp_url, system_agent_mcp_token=TOKEN)
-    broker = ConfirmationBroker(services.conversations, RecordingSink())
+    broker = ConfirmationBroker(services.conversations, services.confirmations, RecordingSink())
 
     assert await call(system_agent_sessions(settings.agent_config(), broker), "add", {"a": 1, "b": 1}) == "2"

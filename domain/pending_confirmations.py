@@ -1,0 +1,65 @@
+"""Confirmations waiting for an operator's answer, kept in the database so that any instance can take the
+answer: the one that asked waits for it, the one the operator reached records it.
+
+A confirmation is answered at most once: `answer` and `expire` both change it only while it is pending,
+so of two answers given at once (two sidebars, two instances) one wins and the other is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, select, update
+
+from domain.clock import Clock, system_clock
+from domain.database import Database
+from domain.models import PendingConfirmation
+
+
+class ConfirmationState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class PendingConfirmations:
+    """The confirmations asked on every instance, and their answers."""
+
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def ask(self, confirmation_id: str, wa_id: str, message_id: int, timeout: timedelta) -> None:
+        now = self.clock()
+        async with self.db.unit_of_work() as session:
+            session.add(PendingConfirmation(id=confirmation_id, wa_id=wa_id, message_id=message_id,
+                                            state=ConfirmationState.PENDING, asked_at=now, expires_at=now + timeout))
+
+    async def answer(self, confirmation_id: str, accept: bool) -> bool:
+        """Record the operator's answer; False when nothing is pending under that id (unknown, answered or
+        expired)."""
+        state = ConfirmationState.ACCEPTED if accept else ConfirmationState.DECLINED
+        now = self.clock()
+        pending = (PendingConfirmation.id == confirmation_id,
+                   PendingConfirmation.state == ConfirmationState.PENDING, PendingConfirmation.expires_at > now)
+        return await self._settle(pending, state) > 0
+
+    async def expire(self, confirmation_id: str) -> ConfirmationState:
+        """End the wait: still pending becomes expired; an answer given meanwhile stands. The final state."""
+        pending = (PendingConfirmation.id == confirmation_id, PendingConfirmation.state == ConfirmationState.PENDING)
+        await self._settle(pending, ConfirmationState.EXPIRED)
+        return await self.state(confirmation_id) or ConfirmationState.EXPIRED
+
+    async def state(self, confirmation_id: str) -> ConfirmationState | None:
+        query = select(PendingConfirmation.state).where(PendingConfirmation.id == confirmation_id)
+        async with self.db.reading() as session:
+            found = await session.scalar(query)
+        return None if found is None else ConfirmationState(found)
+
+    async def _settle(self, condition: tuple[ColumnElement[bool], ...], state: ConfirmationState) -> int:
+        change = update(PendingConfirmation).where(*condition).values(state=state, answered_at=self.clock())
+        async with self.db.unit_of_work() as session:
+            result = await session.execute(change.execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,57 @@
+"""Pending confirmations in the database: answered at most once, whichever instance takes the answer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from domain.database import Database
+from domain.pending_confirmations import ConfirmationState, PendingConfirmations
+from tests.conftest import FixedClock
+
+ID = "0123456789abcdef0123456789abcdef"
+
+
+async def asked(db: Database, clock: FixedClock) -> PendingConfirmations:
+    pending = PendingConfirmations(db, clock)
+    await pending.ask(ID, "12125550123", 1, timedelta(minutes=5))
+    return pending
+
+
+async def test_a_confirmation_takes_the_first_answer_and_refuses_the_second(db: Database, clock: FixedClock) -> None:
+    pending = await asked(db, clock)
+
+    first, second = await pending.answer(ID, True), await pending.answer(ID, False)
+
+    assert (first, second) == (True, False)
+    assert await pending.state(ID) is ConfirmationState.ACCEPTED
+
+
+async def test_of_answers_given_at_once_exactly_one_counts(db: Database, clock: FixedClock) -> None:
+    pending = await asked(db, clock)
+
+    answers = await asyncio.gather(*(pending.answer(ID, n % 2 == 0) for n in range(6)))
+
+    assert answers.count(True) == 1
+
+
+async def test_an_answer_after_the_confirmation_expired_is_refused(db: Database, clock: FixedClock) -> None:
+    pending = await asked(db, clock)
+    clock.now += timedelta(minutes=6)
+
+    assert await pending.answer(ID, True) is False
+    assert await pending.expire(ID) is ConfirmationState.EXPIRED
+
+
+async def test_ending_the_wait_keeps_an_answer_given_just_before(db: Database, clock: FixedClock) -> None:
+    pending = await asked(db, clock)
+    await pending.answer(ID, False)
+
+    assert await pending.expire(ID) is ConfirmationState.DECLINED
+
+
+async def test_an_unknown_confirmation_takes_no_answer(db: Database, clock: FixedClock) -> None:
+    pending = PendingConfirmations(db, clock)
+
+    assert await pending.answer(ID, True) is False
+    assert await pending.state(ID) is None
