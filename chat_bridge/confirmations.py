@@ -64,6 +64,13 @@ class ConfirmationBroker:
         if waiting is not None:
             waiting.set()
 
+    async def abandon(self, wa_id: str) -> None:
+        """A turn of `wa_id` starts: a confirmation still pending there was asked by a turn whose process died
+        or was stopped. It is shown expired, and the turn that runs again asks anew."""
+        for confirmation_id, message_id in await self.pending.abandon(wa_id):
+            stored = await self.conversations.update_meta(message_id, {"state": "expired"})
+            await self._told_resolved(stored, confirmation_id, "expired")
+
     async def outcome(self, wa_id: str, message: str, requested_schema: dict[str, Any],
                       timeout: float | None = None) -> Outcome:
         """Ask the operator of `wa_id`'s conversation: accepted only for an explicit yes in time."""
@@ -113,10 +120,12 @@ class ConfirmationBroker:
         return _outcome(await self.pending.expire(confirmation_id))
 
     async def _resolve(self, stored: MessageView, outcome: Outcome) -> None:
-        meta = dict(stored.meta or {}, state=outcome)
-        await self.conversations.set_meta(stored.id, meta)
+        updated = await self.conversations.update_meta(stored.id, {"state": outcome})
+        await self._told_resolved(updated, (stored.meta or {})["confirmation_id"], outcome)
+
+    async def _told_resolved(self, stored: MessageView, confirmation_id: str, outcome: Outcome) -> None:
         await self.events.publish({"type": "confirmation_resolved", "wa_id": stored.wa_id,
-                                   "confirmation_id": meta["confirmation_id"], "state": outcome,
+                                   "confirmation_id": confirmation_id, "state": outcome,
                                    "accepted": outcome == "accepted", "message_id": stored.id})
 
 

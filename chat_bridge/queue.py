@@ -58,6 +58,9 @@ class TurnWorkers:
         self.stopping = False
         self._wakeup = asyncio.Event()
         self.observers: list[Callable[[str, str, float], None]] = []  # (kind, outcome, seconds) of each turn
+        # Run with the conversation before each turn (one turn per conversation runs at a time): the
+        # confirmation broker expires questions left by a turn whose process died.
+        self.before_turn: list[Handler] = []
 
     def start(self) -> None:
         self.workers = [asyncio.create_task(self._work(f"{self.process}:{n}"), name=f"turn worker {n}")
@@ -155,6 +158,8 @@ class TurnWorkers:
 
     async def _turn(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
+        for prepare in self.before_turn:
+            await prepare(job.wa_id)
         typing = job.kind in (AgentKind.SYSTEM, AgentKind.CUSTOMER)
         if typing:
             await self.events.publish(typing_event(job.wa_id, True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import Clock, system_clock
@@ -61,11 +61,12 @@ class ConversationService:
         return message_view(self.config, message)
 
     async def answered_after(self, wa_id: str, message_id: int) -> bool:
-        """Whether an assistant message was stored after `message_id`: a turn run again after its process died
-        has nothing to answer when the first attempt stored its reply."""
+        """Whether an assistant reply was stored after `message_id`: a turn run again after its process died
+        has nothing to answer when the first attempt stored its reply. A confirmation the turn asked is a
+        question, not a reply: the turn it belongs to was still running."""
         later = select(ConversationMessage.id).where(ConversationMessage.wa_id == wa_id,
                                                      ConversationMessage.role == MessageRole.ASSISTANT,
-                                                     ConversationMessage.id > message_id).limit(1)
+                                                     ConversationMessage.id > message_id, not_a_question()).limit(1)
         async with self.db.reading() as session:
             return await session.scalar(later) is not None
 
@@ -80,13 +81,13 @@ class ConversationService:
                 message.external_id = external_id
             return message_view(self.config, message)
 
-    async def set_meta(self, message_id: int, meta: dict[str, Any]) -> MessageView:
-        """Replace a stored message's meta (a confirmation's state, for example)."""
+    async def update_meta(self, message_id: int, changes: dict[str, Any]) -> MessageView:
+        """Set keys of a stored message's meta (a confirmation's state, for example), keeping the others."""
         async with self.db.unit_of_work() as session:
             message = await session.get(ConversationMessage, message_id)
             if message is None:
                 raise LookupError(f"no message {message_id}")
-            message.meta = meta
+            message.meta = dict(message.meta or {}, **changes)
             return message_view(self.config, message)
 
     async def record_delivery(self, external_id: str, status: str) -> None:
@@ -111,7 +112,8 @@ class ConversationService:
         return [message_view(self.config, m) for m in reversed(rows)]
 
     async def history_for_model(self, wa_id: str, audience: Audience | None = None) -> list[dict[str, str]]:
-        """The last messages as model turns, oldest first, `tool` rows skipped, same roles merged.
+        """The last messages as model turns, oldest first, `tool` rows and confirmation questions skipped (the
+        model saw a question's outcome as its tool's result), same roles merged.
 
         `audience` is the agent that reads them: by default the system agent for its own contact and
         the customer assistant for everyone else.
@@ -121,7 +123,7 @@ class ConversationService:
         shared = audience == "customer" and wa_id == self.config.system_agent_wa_id
         query = (
             select(ConversationMessage.role, ConversationMessage.text, ConversationMessage.delivery_status)
-            .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != MessageRole.TOOL)
+            .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != MessageRole.TOOL, not_a_question())
             .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
         )
         async with self.db.reading() as session:
@@ -143,6 +145,11 @@ class ConversationService:
                 turns.append({"role": mapped, "content": text})
         return turns
 
+
+def not_a_question() -> ColumnElement[bool]:
+    """A message that is not a confirmation question asked by a tool (`chat_bridge.confirmations`)."""
+    kind = ConversationMessage.meta["kind"].as_string()
+    return func.coalesce(kind, "") != "confirmation"
 
 
 def model_role(role: MessageRole, system_chat: bool) -> str | None:

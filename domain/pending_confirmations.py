@@ -52,6 +52,21 @@ class PendingConfirmations:
         await self._settle(pending, ConfirmationState.EXPIRED)
         return await self.state(confirmation_id) or ConfirmationState.EXPIRED
 
+    async def abandon(self, wa_id: str) -> list[tuple[str, int]]:
+        """Expire the confirmations still pending in `wa_id`'s conversation: called when a turn of it starts,
+        they were asked by a turn that can no longer hear the answer (its process died or was stopped). The
+        `(id, message_id)` of each one expired here."""
+        query = select(PendingConfirmation.id, PendingConfirmation.message_id).where(
+            PendingConfirmation.wa_id == wa_id, PendingConfirmation.state == ConfirmationState.PENDING)
+        async with self.db.reading() as session:
+            found = [(str(row.id), int(row.message_id)) for row in await session.execute(query)]
+        expired = []
+        for confirmation_id, message_id in found:
+            pending = (PendingConfirmation.id == confirmation_id, PendingConfirmation.state == ConfirmationState.PENDING)
+            if await self._settle(pending, ConfirmationState.EXPIRED):
+                expired.append((confirmation_id, message_id))
+        return expired
+
     async def state(self, confirmation_id: str) -> ConfirmationState | None:
         query = select(PendingConfirmation.state).where(PendingConfirmation.id == confirmation_id)
         async with self.db.reading() as session:

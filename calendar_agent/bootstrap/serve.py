@@ -115,6 +115,7 @@ class ServeProcess:
         inbox = Inbox(services, workers, outbox, hub)
         handlers[TEXT_ONLY] = inbox.reply_text_only
         workers.observers.append(self.metrics.turn)
+        workers.before_turn.append(broker.abandon)
         services.events.batch_listeners.append(self.metrics.batch)
         stack.callback(services.events.batch_listeners.remove, self.metrics.batch)
         workers.start()

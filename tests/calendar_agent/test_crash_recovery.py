@@ -13,11 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncio
+from datetime import date, timedelta
+
 import httpx2
 import pytest
 
+from calendar_agent.settings import load_settings
+from domain.database import create_database
+from domain.services import build_services
+from tests.acceptance.support import calendar, fill
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
-from tests.fakes.llm import Reply, ScriptedLLM, Stall
+from tests.fakes.llm import Call, Reply, ScriptedLLM, Stall
 
 AGENT = "12125550123"
 
@@ -39,6 +46,7 @@ class Serve:
                     "ANTHROPIC_BASE_URL": llm.url, "ANTHROPIC_API_KEY": "test-key", "LLM_MAX_RETRIES": "0",
                     "LLM_TIMEOUT_SECONDS": "120", "QUEUE_LEASE_SECONDS": "3", "QUEUE_POLL_SECONDS": "0.1"}
         self.cwd = tmp_path
+        self.database_url = self.env["DATABASE_URL"]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -103,3 +111,67 @@ def test_a_turn_cut_by_kill_9_is_answered_once_after_the_restart(
     assert conversation(serve) == [("secretary", "what is free on Sunday?"),
                                    ("assistant", "Sunday has 15 free places.")]
     assert len(anthropic_api.bodies) == 2
+
+
+def rows(serve: Serve) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = httpx2.get(f"{serve.url}/conversations/{AGENT}", timeout=10).json()["messages"]
+    return messages
+
+
+def questions(serve: Serve) -> list[dict[str, Any]]:
+    return [m for m in rows(serve) if (m.get("meta") or {}).get("kind") == "confirmation"]
+
+
+async def book_next_week(database_url: str, count: int) -> tuple[str, str]:
+    """`count` bookings from a week on, stored beside the running service; their first and last day."""
+    db = create_database(database_url)
+    try:
+        services = build_services(load_settings().clinic_config(), db)
+        places = await fill(services, (date.today() + timedelta(days=7)).isoformat(), count)
+    finally:
+        await db.dispose()
+    return places[0][0], places[-1][0]
+
+
+async def statuses(database_url: str) -> list[str]:
+    db = create_database(database_url)
+    try:
+        return [booking.status for booking in await calendar(build_services(load_settings().clinic_config(), db))]
+    finally:
+        await db.dispose()
+
+
+def test_a_confirmation_left_waiting_by_kill_9_is_expired_and_the_turn_asks_again_after_the_restart(
+    serve: Serve, anthropic_api: ScriptedLLM  # noqa: F811 (fixture)
+) -> None:
+    serve.start()
+    first, last = asyncio.run(book_next_week(serve.database_url, 25))
+    cancel = Call("system_batch_cancel", {"filters": {"start_date": first, "end_date": last}})
+    anthropic_api.script(Reply(calls=(cancel,)), Reply(calls=(cancel,)), Reply("Cancelled the 25 reservations."))
+    request = "cancel next week: the doctor is away"
+    accepted = httpx2.post(f"{serve.url}/whatsapp/message", json={"wa_id": AGENT, "message": request}, timeout=10)
+    assert accepted.status_code == 202
+    wait_for(lambda: len(questions(serve)) == 1)  # the tool waits for the operator's answer
+
+    serve.kill()
+    serve.start()
+
+    wait_for(lambda: len(questions(serve)) == 2)  # the turn ran again and asked again
+    old, new = questions(serve)
+    assert old["meta"]["state"] == "expired" and new["meta"]["state"] == "pending"
+    answer = f"{serve.url}/confirmations/{old['meta']['confirmation_id']}"
+    gone = httpx2.post(answer, json={"accept": True}, timeout=10)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "confirmation_not_found", gone.text
+    assert set(asyncio.run(statuses(serve.database_url))) == {"active"}  # the dead turn's question does nothing
+    taken = httpx2.post(f"{serve.url}/confirmations/{new['meta']['confirmation_id']}", json={"accept": True},
+                        timeout=10)
+    assert taken.status_code == 200, taken.text
+
+    wait_for(lambda: ("assistant", "Cancelled the 25 reservations.") in conversation(serve))
+    assert asyncio.run(statuses(serve.database_url)) == ["cancelled"] * 25
+    assert [(m["role"], m["text"]) for m in rows(serve) if m["role"] != "tool"][0] == ("secretary", request)
+    replies = [m for m in rows(serve) if m["role"] == "assistant" and (m.get("meta") or {}).get("kind") is None]
+    assert [m["text"] for m in replies] == ["Cancelled the 25 reservations."]
+    # The re-run turn saw the operator's request only: not the question its dead predecessor had asked.
+    assert anthropic_api.seen[1].texts == [("user", request)]
+    assert len(anthropic_api.bodies) == 3

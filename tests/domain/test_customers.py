@@ -54,6 +54,32 @@ async def test_system_agent_history_treats_the_operator_as_the_user(services: Se
     ]
 
 
+async def test_a_confirmation_question_is_neither_history_nor_an_answer(services: Services) -> None:
+    agent = "12125550123"
+    asked = await services.conversations.append(agent, "secretary", "cancel next week")
+    assert asked is not None
+    question = {"kind": "confirmation", "confirmation_id": "0" * 32, "state": "pending"}
+    await services.conversations.append(agent, "assistant", "Cancel 25 reservations?", meta=question)
+    assert not await services.conversations.answered_after(agent, asked.id)
+    assert await services.conversations.history_for_model(agent) == [{"role": "user", "content": "cancel next week"}]
+    await services.conversations.append(agent, "assistant", "Cancelled the 25 reservations.")
+    assert await services.conversations.answered_after(agent, asked.id)
+    assert await services.conversations.history_for_model(agent) == [
+        {"role": "user", "content": "cancel next week"},
+        {"role": "assistant", "content": "Cancelled the 25 reservations."},
+    ]
+
+
+async def test_update_meta_keeps_the_keys_it_does_not_set(services: Services) -> None:
+    stored = await services.conversations.append("12125550123", "assistant", "Cancel?",
+                                                 meta={"kind": "confirmation", "state": "pending"})
+    assert stored is not None
+    updated = await services.conversations.update_meta(stored.id, {"state": "expired"})
+    assert updated.meta == {"kind": "confirmation", "state": "expired"}
+    [row] = await services.conversations.page("12125550123")
+    assert row.meta == {"kind": "confirmation", "state": "expired"}
+
+
 async def test_history_for_a_model_keeps_the_last_thirty(services: Services) -> None:
     wa_id = "966501234567"
     for n in range(40):

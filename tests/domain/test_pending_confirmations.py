@@ -55,3 +55,20 @@ async def test_an_unknown_confirmation_takes_no_answer(db: Database, clock: Fixe
 
     assert await pending.answer(ID, True) is False
     assert await pending.state(ID) is None
+
+
+async def test_abandon_expires_only_the_pending_confirmations_of_its_conversation(db: Database,
+                                                                                 clock: FixedClock) -> None:
+    pending = await asked(db, clock)
+    other, answered = "1" * 32, "2" * 32
+    await pending.ask(other, "966501110001", 2, timedelta(minutes=5))
+    await pending.ask(answered, "12125550123", 3, timedelta(minutes=5))
+    await pending.answer(answered, True)
+
+    assert await pending.abandon("12125550123") == [(ID, 1)]
+
+    assert await pending.state(ID) is ConfirmationState.EXPIRED
+    assert await pending.state(answered) is ConfirmationState.ACCEPTED
+    assert await pending.state(other) is ConfirmationState.PENDING
+    assert await pending.answer(ID, True) is False
+    assert await pending.abandon("12125550123") == []
