@@ -114,7 +114,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from calendar_agent.http_server import server_config
     from calendar_agent.bootstrap.serve import build_service_app
     from calendar_agent.network import is_loopback_host
+    from chat_bridge.logs import configure_logging
 
+    configure_logging(settings.log_format, settings.log_level)
     prepare_database(settings, create_folder=False)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
@@ -126,7 +128,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _mcp(settings: Settings, args: argparse.Namespace) -> int:
     from calendar_agent.bootstrap.mcp import run_mcp
+    from chat_bridge.logs import configure_logging
 
+    configure_logging(settings.log_format, settings.log_level)
     prepare_database(settings, create_folder=False)
     run_mcp(settings, http=args.http, host=args.host, port=args.port)
     return 0

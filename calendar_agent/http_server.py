@@ -76,4 +76,6 @@ def protocol_for(settings: Settings) -> type[DeadlineProtocol]:
 
 def server_config(app: Any, settings: Settings, host: str, port: int, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration every HTTP entry point uses."""
+    # The log lines' handlers and format are `chat_bridge.logs.configure_logging`'s: uvicorn keeps its own off.
+    options.setdefault("log_config", None)
     return uvicorn.Config(app, host=host, port=port, http=protocol_for(settings), **options)

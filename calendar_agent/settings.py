@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     queue_lease_seconds: float = Field(default=60.0, ge=3)
     queue_max_attempts: int = Field(default=3, ge=1, le=20)
+    # Log lines on stderr: one JSON object each (request_id and conversation_id included), or plain text.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
 

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
                                 realtime, receive_webhook, request_error, search_customers, send_message,
                                 update_customer, verify_subscription)
+from chat_bridge.logs import RequestIds
 from chat_bridge.operations import BridgeMetrics, RequestMetrics, prometheus_metrics, readiness
 from chat_bridge.security import OperatorGuard, SameSiteGuard
 from chat_bridge.state import State
@@ -38,12 +39,13 @@ def build_app(
     """The bridge's endpoints over the `State` that `lifespan` yields. With `operator_token`, every path but
     the open ones (and `open_paths` among `extra_routes`) needs it. `allowed_hosts`, `allowed_origins`: the
     Host and Origin values operators' browsers may use. `mcp_app` is served at `/mcp`; its lifespan is the
-    caller's to run inside `lifespan`. With `metrics`, every request is counted there."""
+    caller's to run inside `lifespan`. With `metrics`, every request is counted there. Every request gets a
+    request id for the log lines it causes (`chat_bridge.logs`)."""
     guard = [Middleware(OperatorGuard, token=operator_token, open_paths=tuple(open_paths))] if operator_token else []
     counted = [Middleware(RequestMetrics, metrics=metrics)] if metrics is not None else []
     return Starlette(
         routes=[*bridge_routes(), *extra_routes, *mcp_routes(mcp_app)],
-        middleware=[*counted, Middleware(SameSiteGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
+        middleware=[Middleware(RequestIds), *counted, Middleware(SameSiteGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
                     *guard],
         exception_handlers={RequestError: request_error, DomainError: domain_error},
         lifespan=lifespan,

@@ -28,7 +28,8 @@ TURN_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
 class BridgeMetrics:
-    """The service's Prometheus metrics: requests, agent turns and their duration, the queue, batches."""
+    """The service's Prometheus metrics: requests, agent turns and their duration, the queue, provider errors,
+    batches."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -42,12 +43,18 @@ class BridgeMetrics:
                                 ["state"], registry=self.registry)
         self.queue_age = Gauge("calendar_queue_oldest_job_seconds", "Age of the oldest open job",
                                registry=self.registry)
+        self.provider_errors = Counter("calendar_provider_errors", "Language-model calls that failed after the "
+                                       "SDK's retries, by provider and kind (unavailable, rejected)",
+                                       ["provider", "kind"], registry=self.registry)
         self.batch_items = Histogram("calendar_batch_items", "Items per applied batch, by tool", ["tool"],
                                      buckets=(1, 5, 20, 100, 1000, 10_000, 100_000), registry=self.registry)
 
     def turn(self, kind: str, outcome: str, seconds: float) -> None:
         self.turns.labels(kind, outcome).inc()
         self.turn_seconds.labels(kind).observe(seconds)
+
+    def provider_error(self, provider: str, kind: str) -> None:
+        self.provider_errors.labels(provider, kind).inc()
 
     def batch(self, tool: str, items: int) -> None:
         self.batch_items.labels(tool).observe(items)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+from chat_bridge import logs
 from chat_bridge.events import new_message_event, system_agent_error_event, typing_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
@@ -111,7 +112,8 @@ class TurnWorkers:
                 continue
             self.busy.add(job.wa_id)
             try:
-                await self._run(job, worker)
+                with logs.conversation(job.wa_id, f"job-{job.id}"):
+                    await self._run(job, worker)
             finally:
                 self.busy.discard(job.wa_id)
 
@@ -144,8 +146,10 @@ class TurnWorkers:
             await self.jobs.finish(job, worker)
         finally:
             keeper.cancel()
+            seconds = time.perf_counter() - started
+            logger.info("the %s turn of job %d: %s in %.3fs", job.kind, job.id, outcome, seconds)
             for observe in self.observers:
-                observe(job.kind, outcome, time.perf_counter() - started)
+                observe(job.kind, outcome, seconds)
 
     async def _answered_before(self, job: ClaimedJob) -> bool:
         """A job run again after its process died, whose first attempt had stored the reply."""

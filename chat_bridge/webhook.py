@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.services import Services
+from chat_bridge import logs
 from chat_bridge.events import new_message_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
@@ -110,6 +111,10 @@ class Inbox:
 
     async def receive(self, message: InboundMessage) -> None:
         """Store a customer's message and queue its answer; blocked customers and redeliveries are ignored."""
+        with logs.conversation(message.sender[:40]):  # as WhatsApp sent it: bounded, JSON-escaped in the log
+            await self._receive(message)
+
+    async def _receive(self, message: InboundMessage) -> None:
         if message.kind in IGNORED_TYPES:
             return
         if self._claims_the_agent(message.sender):

@@ -3,7 +3,7 @@ built and wired here and nowhere else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from functools import partial
@@ -21,7 +21,7 @@ from chat_bridge.agent.agents import (NoModel, build_customer_turn, build_provid
                                       system_agent_sessions)
 from chat_bridge.agent.config import AgentConfig
 from chat_bridge.agent.conversation import current_wa_id
-from chat_bridge.agent.providers import LLMProvider
+from chat_bridge.agent.providers import CountedProvider, LLMProvider
 from chat_bridge.app import build_app
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.console import PUBLIC_PATHS, console_routes
@@ -129,7 +129,8 @@ class ServeProcess:
         )
 
     async def model_agents(self, broker: ConfirmationBroker, stack: AsyncExitStack) -> AgentTurnFactory:
-        agents = ModelAgents(self.settings.agent_config(), self.services, self.server, broker)
+        agents = ModelAgents(self.settings.agent_config(), self.services, self.server, broker,
+                             self.metrics.provider_error)
         stack.push_async_callback(agents.close)
         return agents.turn
 
@@ -137,9 +138,13 @@ class ServeProcess:
 class ModelAgents:
     """The system agent and the customer assistant over one provider, or a plain notice without a model."""
 
-    def __init__(self, config: AgentConfig, services: Services, server: MCPServer, broker: ConfirmationBroker) -> None:
+    def __init__(self, config: AgentConfig, services: Services, server: MCPServer, broker: ConfirmationBroker,
+                 on_provider_error: Callable[[str, str], None]) -> None:
         self.config, self.services, self.server, self.broker = config, services, server, broker
-        self.provider: LLMProvider | None = build_provider(config.model) if config.model.configured else None
+        self.provider: LLMProvider | None = None
+        if config.model.configured:
+            provider = build_provider(config.model)
+            self.provider = CountedProvider(provider, config.model.provider, on_provider_error)
 
     def turn(self, kind: AgentKind, context: BridgeContext) -> AgentTurn:
         if self.provider is None:

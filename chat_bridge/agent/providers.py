@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol, Self
 
 from mcp.types import Tool
@@ -31,16 +31,42 @@ class LLMProvider(Protocol):
 
 
 class ProviderError(Exception):
-    """The model could not answer; the message is a sentence for the operator."""
+    """The model could not answer; the message is a sentence for the operator. `kind`, for the metrics:
+    `unavailable` (rate limit, server error, timeout, lost connection) or `rejected` (the key, the request)."""
+
+    kind = "rejected"
 
 
 class ProviderUnavailable(ProviderError):
     """A failure worth trying again: rate limit, server error, timeout, lost connection."""
 
+    kind = "unavailable"
+
     def __init__(self, label: str, reason: str) -> None:
         super().__init__(f"The language model ({label}) is unavailable: {reason}.")
         self.label = label
         self.reason = reason
+
+
+class CountedProvider:
+    """A provider whose failures (after its SDK's retries) are told to `on_error` as `(provider, kind)`, the
+    error's `kind`."""
+
+    def __init__(self, provider: LLMProvider, name: str, on_error: Callable[[str, str], None]) -> None:
+        self.provider, self.name, self.on_error = provider, name, on_error
+
+    def tool_specs(self, tools: Sequence[Tool]) -> list[ToolSpec]:
+        return self.provider.tool_specs(tools)
+
+    async def complete(self, system: str, messages: Sequence[Turn], tools: Sequence[ToolSpec]) -> Completion:
+        try:
+            return await self.provider.complete(system, messages, tools)
+        except ProviderError as error:
+            self.on_error(self.name, error.kind)
+            raise
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
 
 
 # A self-hosted or local compatible endpoint may need no key, but the SDKs insist on one.
@@ -103,8 +129,10 @@ def connection_failure(label: str, base_url: str) -> ProviderUnavailable:
 
 def gave_up(error: ProviderUnavailable, attempts: int) -> ProviderError:
     tries = "once" if attempts == 1 else f"{attempts} times"
-    return ProviderError(f"The language model ({error.label}) is unavailable: {error.reason} (tried {tries}). "
-                         "The message is kept; try again in a moment.")
+    failure = ProviderError(f"The language model ({error.label}) is unavailable: {error.reason} (tried {tries}). "
+                            "The message is kept; try again in a moment.")
+    failure.kind = error.kind
+    return failure
 
 
 def api_failure(sdk: Any, error: Exception, provider: Any, key_setting: str) -> ProviderError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -15,6 +16,8 @@ from chat_bridge.ports import EventSink
 from domain.conversations import Audience, ConversationService
 from domain.models import MessageRole
 from domain.views import MessageView
+
+logger = logging.getLogger(__name__)
 
 ReplyDelivery = Callable[[str, str], Awaitable[object]]
 """Stores, broadcasts and sends a reply (wa_id, text): the customer assistant's is WhatsApp's outbox."""
@@ -44,6 +47,7 @@ class ConversationTurn:
         try:
             await self._answer(wa_id)
         except ProviderError as error:
+            logger.warning("the language model could not answer: %s", error)
             await self.events.publish(system_agent_error_event(wa_id, str(error)))
 
     async def _answer(self, wa_id: str) -> None:

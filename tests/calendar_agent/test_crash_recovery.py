@@ -48,11 +48,13 @@ class Serve:
         self.cwd = tmp_path
         self.database_url = self.env["DATABASE_URL"]
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = tmp_path / "serve.log"  # stderr of every start, appended
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "calendar_agent.cli", "serve", "--port", str(self.port)],
-            cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "calendar_agent.cli", "serve", "--port", str(self.port)],
+                cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
