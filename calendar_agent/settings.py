@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     queue_lease_seconds: float = Field(default=60.0, ge=3)
     queue_max_attempts: int = Field(default=3, ge=1, le=20)
+    # With several instances: Redis pub/sub carries what they tell each other (else PostgreSQL LISTEN/NOTIFY).
+    redis_url: str = ""
     # Log lines on stderr: one JSON object each (request_id and conversation_id included), or plain text.
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -1,6 +1,7 @@
 """Several instances on one PostgreSQL database as one service: each instance's realtime events reach the
 consoles connected to the others, a customer created or renamed on one is found by the others' search, and
-an operator's answer given on one reaches the tool waiting for it on another. All travel through `domain.broadcast.PostgresBroadcast`."""
+an operator's answer given on one reaches the tool waiting for it on another. All travel through a
+`domain.broadcast.Broadcast`: PostgreSQL's LISTEN/NOTIFY, or Redis pub/sub when `REDIS_URL` is set."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.events import Hub
-from domain.broadcast import PostgresBroadcast
+from domain.broadcast import Broadcast
 from domain.database import Changes
 from domain.phone_search import PhoneSearchService
 
@@ -19,7 +20,7 @@ EVENT, CHANGES, ANSWERED = "event", "customer_changes", "confirmation_answered"
 class InstanceLink:
     """Joins this process's hub, search index and confirmations to the other instances'."""
 
-    def __init__(self, broadcast: PostgresBroadcast, hub: Hub, search: PhoneSearchService,
+    def __init__(self, broadcast: Broadcast, hub: Hub, search: PhoneSearchService,
                  confirmations: ConfirmationBroker) -> None:
         self.broadcast = broadcast
         self.hub = hub

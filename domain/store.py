@@ -12,6 +12,8 @@ from sqlalchemy import (
     ARRAY, Date, Integer, Select, String, Update, and_, any_, bindparam, case, func, insert, literal_column, or_,
     select, update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
@@ -138,7 +140,7 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
     new = [{"wa_id": w, "name": n, "is_blocked": False, "is_favorite": False, "created_at": now}
            for w, n in names.items() if w not in existing]
     if new:
-        await session.execute(insert(Customer), new)
+        await session.execute(_insert_missing(session), new)
     for wa_id, name in names.items():
         if wa_id not in existing:
             note_change(session, CUSTOMER_NAMED, wa_id, name)
@@ -146,6 +148,14 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
         if names[wa_id] and row.name != names[wa_id]:
             row.name = names[wa_id]
             note_change(session, CUSTOMER_NAMED, wa_id, row.name)
+
+
+def _insert_missing(session: AsyncSession) -> Any:
+    """INSERT of customers that skips a number another transaction created meanwhile (two deliveries of one
+    new customer's message, on two instances, at once): the row exists either way."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(Customer).on_conflict_do_nothing(index_elements=[Customer.wa_id])
+    return sqlite_insert(Customer).on_conflict_do_nothing(index_elements=[Customer.wa_id])
 
 
 async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dict[int, int]:

@@ -28,13 +28,13 @@ from chat_bridge.console import PUBLIC_PATHS, console_routes
 from chat_bridge.events import Hub
 from chat_bridge.instances import InstanceLink
 from chat_bridge.messages import OperatorDesk, Outbox
-from chat_bridge.operations import BridgeMetrics
+from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn
 from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
-from domain.broadcast import PostgresBroadcast, asyncpg_dsn
+from domain.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, asyncpg_dsn
 from domain.jobs import AgentJobs
 from domain.services import Services
 from mcp_server.customer_server import build_customer_server
@@ -96,11 +96,13 @@ class ServeProcess:
         stack.push_async_callback(whatsapp.aclose)
         broker = ConfirmationBroker(services.conversations, services.confirmations, hub,
                                     config.confirmation_timeout_seconds)
-        if not services.db.is_sqlite:  # other instances may share the database: join them
-            url = services.db.engine.url.render_as_string(hide_password=False)
-            link = InstanceLink(PostgresBroadcast(asyncpg_dsn(url)), hub, services.search, broker)
+        checks: dict[str, Check] = {"database": partial(answers, services.db),
+                                    "migrations": partial(is_current, services.db)}
+        if (broadcast := self.broadcast()) is not None:  # other instances may share the database: join them
+            link = InstanceLink(broadcast, hub, services.search, broker)
             await link.open()
             stack.push_async_callback(link.close)
+            checks["broadcast"] = broadcast.is_connected
         services.events.listeners.append(hub.on_calendar_change)
         stack.callback(services.events.listeners.remove, hub.on_calendar_change)
         factory = self.agents or await self.model_agents(broker, stack)
@@ -124,9 +126,17 @@ class ServeProcess:
             config=config, services=services, hub=hub, workers=workers, whatsapp=whatsapp, outbox=outbox,
             desk=OperatorDesk(services.customers, services.conversations, outbox, workers, hub),
             inbox=inbox, confirmations=broker, metrics=self.metrics,
-            checks={"database": partial(answers, services.db), "migrations": partial(is_current, services.db),
-                    "workers": workers.is_running},
+            checks={**checks, "workers": workers.is_running},
         )
+
+    def broadcast(self) -> Broadcast | None:
+        """How this instance hears the others: Redis when `REDIS_URL` is set, else PostgreSQL's LISTEN/NOTIFY;
+        none on SQLite (one process)."""
+        if self.settings.redis_url:
+            return RedisBroadcast(self.settings.redis_url)
+        if self.services.db.is_sqlite:
+            return None
+        return PostgresBroadcast(asyncpg_dsn(self.services.db.engine.url.render_as_string(hide_password=False)))
 
     async def model_agents(self, broker: ConfirmationBroker, stack: AsyncExitStack) -> AgentTurnFactory:
         agents = ModelAgents(self.settings.agent_config(), self.services, self.server, broker,

@@ -18,13 +18,13 @@ from chat_bridge.queue import AgentKind
 from domain.config import ClinicConfig
 from domain.customers import rename_customer
 from domain.database import create_database
-from domain.models import BatchRecord, Reservation
+from domain.models import AgentJob, BatchRecord, Reservation
 from domain.services import Services, build_services
 from tests.acceptance.support import SUNDAY, TUESDAY, fill
 from tests.conftest import TABLES, FixedClock
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, graph_api,  # noqa: F401
-                                   bridge_settings, next_event, running_bridge)
+                                   bridge_settings, inbound, next_event, running_bridge, signed)
 from tests.fakes.llm import Call, Reply, ScriptedLLM
 from tests.fakes.loopback import serve_on_loopback
 
@@ -150,3 +150,21 @@ async def agent_reply(sidebar: ClientConnection) -> str:
         message = (await next_event(sidebar, "conversation_new_message"))["message"]
         if message["role"] == "assistant" and not (message.get("meta") or {}).get("kind"):
             return str(message["text"])
+
+
+async def test_a_webhook_delivered_to_both_instances_at_once_is_stored_and_answered_once(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    agents = ScriptedAgents()
+    body, headers = signed(inbound(CUSTOMER, "wamid.twice", text="is Sunday free?"))
+    async with running_bridge(a, graph_api, agents) as first, running_bridge(b, graph_api, agents) as second:
+        answers = await asyncio.gather(*(bridge.http.post("/webhook", content=body, headers=headers)
+                                         for bridge in (first, second, first, second)))
+        await agents.wait_for_seen(AgentKind.CUSTOMER, CUSTOMER, 1)
+        stored = await a.conversations.page(CUSTOMER)
+        async with a.db.reading() as session:
+            jobs = await session.scalar(select(func.count()).select_from(AgentJob).where(AgentJob.wa_id == CUSTOMER))
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert [(m.role, m.text) for m in stored if m.role == "user"] == [("user", "is Sunday free?")]
+    assert agents.texts(AgentKind.CUSTOMER, CUSTOMER) == ["is Sunday free?"] and jobs == 1
