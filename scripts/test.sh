@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, on SQLite and on PostgreSQL.
+# The whole test suite, on SQLite and on PostgreSQL (and Redis for the channel between instances).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -9,6 +9,11 @@ if [ "${CI:-}" = "true" ]; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  # ... and so must the Redis tests (the channel between instances when REDIS_URL is set).
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
   fi
 fi
 bash scripts/browser.sh || echo "test: no Chromium; the browser tests will say so" >&2
