@@ -98,10 +98,14 @@ class AgentJobs:
                 return ClaimedJob(job.id, job.wa_id, job.kind, job.message_id, job.attempts, exhausted=True)
             job.status, job.worker, job.lease_until = JobStatus.RUNNING, worker, now + self.lease
             job.attempts += 1
-            await session.execute(
+            merged = await session.scalars(
                 update(AgentJob).where(AgentJob.wa_id == job.wa_id, AgentJob.kind == job.kind,
                                        AgentJob.status == JobStatus.QUEUED, AgentJob.id > job.id)
-                .values(status=JobStatus.MERGED, finished_at=now))
+                .values(status=JobStatus.MERGED, finished_at=now).returning(AgentJob.message_id))
+            # The turn answers the merged messages too: its message is the newest of them, so that a re-run
+            # after a crash asks whether *that* one was answered, not only the first.
+            newest = max((m for m in [job.message_id, *merged] if m is not None), default=None)
+            job.message_id = newest
             return ClaimedJob(job.id, job.wa_id, job.kind, job.message_id, job.attempts)
 
     async def renew(self, job: ClaimedJob, worker: str) -> bool:

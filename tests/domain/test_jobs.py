@@ -47,9 +47,22 @@ async def test_jobs_queued_before_a_turn_starts_are_served_by_it(services: Servi
     for message_id in (1, 2, 3):
         await add(jobs, A, "customer", message_id)
     claimed = await jobs.claim("w1")
-    assert claimed is not None and claimed.message_id == 1
+    assert claimed is not None and claimed.message_id == 3  # the newest message the turn answers
     assert await statuses(services) == [(A, "running"), (A, "merged"), (A, "merged")]
     assert await jobs.claim("w2") is None
+
+
+async def test_a_turn_claimed_again_after_a_crash_takes_the_messages_that_arrived_meanwhile(
+    services: Services, clock: FixedClock
+) -> None:
+    jobs = AgentJobs(services.db, clock, lease=timedelta(seconds=30))
+    await add(jobs, A, "customer", 1)
+    dead = await jobs.claim("w1")
+    await add(jobs, A, "customer", 2)  # the customer wrote again while the dead worker's turn "ran"
+    clock.now += timedelta(seconds=31)
+    again = await jobs.claim("w2")
+    assert dead is not None and dead.message_id == 1
+    assert again is not None and (again.id, again.attempts, again.message_id) == (dead.id, 2, 2)
 
 
 async def test_a_turn_whose_worker_died_is_claimed_again_after_its_lease_then_given_up(
