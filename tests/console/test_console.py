@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 
-from playwright.async_api import expect
+from playwright.async_api import WebSocketRoute, expect
 
 from tests.console.conftest import (
     AGENT_NAME, D1, D2, D3, FATIMA, OMAR, StartConsole, choose_conversation, day_total, send,
@@ -172,3 +174,36 @@ async def test_with_an_operator_token_the_console_asks_for_it_once_per_tab(start
     await page.reload()
     await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
     await expect(dialog).to_be_hidden()
+
+
+async def test_a_console_that_lost_its_connection_shows_what_was_stored_meanwhile(
+    start_console: StartConsole,
+) -> None:
+    console = await start_console()
+    context = await console.browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+    page = await context.new_page()
+    page.on("pageerror", lambda error: console.script_errors.append(str(error)))
+    sockets: list[WebSocketRoute] = []
+    back = asyncio.Event()  # the network comes back: the console's next WebSocket may reach the service
+
+    async def network(socket: WebSocketRoute) -> None:
+        if sockets:
+            await back.wait()
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    await page.route_web_socket(re.compile(r".*/ws$"), network)
+    await page.goto(console.url)
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
+    await choose_conversation(page, "Calendar", AGENT_NAME)
+
+    await sockets[0].close()  # the connection drops
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    # Stored while this console was away, and told to nobody (as by an instance that died before it could).
+    await console.services.conversations.append(console.services.config.system_agent_wa_id, "assistant",
+                                                "Stored while you were offline.")
+    back.set()
+
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
+    await expect(page.locator('[data-role="assistant"]').last).to_contain_text("Stored while you were offline.")
+    assert len(sockets) == 2
