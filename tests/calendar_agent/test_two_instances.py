@@ -10,7 +10,8 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ from sqlalchemy import func, select, text
 from websockets.sync.client import connect
 
 from domain.database import create_database
-from domain.models import ConversationMessage
+from calendar_agent.settings import load_settings
+from domain.models import ConversationMessage, Reservation
+from domain.planning import ReservationStatus
+from domain.schedule import slots_for
 from tests.calendar_agent.test_crash_recovery import AGENT, Serve
 from tests.conftest import TABLES
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeGraphApi, inbound, signed
-from tests.fakes.llm import Reply, Respond, ScriptedLLM, SeenRequest
+from tests.fakes.llm import Call, Reply, Respond, ScriptedLLM, SeenRequest
 from tests.fakes.loopback import serve_in_thread
 from tests.fakes.proxy import RoundRobinProxy
 
@@ -36,10 +40,38 @@ PER_CONVERSATION = 10
 ANSWER_SECONDS = 90.0  # a bound on one answer, kill and lease included, not a pause
 
 
+BOOKING_MESSAGE = 3  # each customer's fourth message asks for a booking: the model books before it answers
+
+
 def echo(seen: SeenRequest) -> Reply:
     """The model answers the newest message it was shown."""
     last = [content for role, content in seen.texts if role == "user"][-1]
     return Reply(f"re: {last.splitlines()[-1]}")
+
+
+def slots_for_customers(first: date) -> dict[str, tuple[str, str]]:
+    """A (day, slot) for each customer from `first` on, as the clinic's default hours open them (5 a slot)."""
+    config = load_settings().clinic_config()
+    places: list[tuple[str, str]] = []
+    day = first
+    while len(places) < len(CUSTOMERS):
+        places += [(day.isoformat(), slot) for slot in slots_for(config, day) for _ in range(5)]
+        day += timedelta(days=1)
+    return dict(zip(CUSTOMERS, places))
+
+
+def assistant(places: dict[str, tuple[str, str]]) -> Callable[[SeenRequest], Reply]:
+    """Echo; asked for a booking, the customer assistant books the customer's place first."""
+
+    def decide(seen: SeenRequest) -> Reply:
+        last = [content for role, content in seen.texts if role == "user"][-1].splitlines()[-1]
+        wa_id, _, n = last.partition(" says ")
+        if wa_id in places and n == str(BOOKING_MESSAGE) and not seen.tool_results:
+            day, slot = places[wa_id]
+            return Reply(calls=(Call("reserve_time_slot", {"date": day, "time_slot": slot}),))
+        return Reply(f"re: {last}")
+
+    return decide
 
 
 async def _truncate(url: str) -> None:
@@ -47,6 +79,17 @@ async def _truncate(url: str) -> None:
     try:
         async with db.engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    finally:
+        await db.dispose()
+
+
+async def _active_reservations(url: str) -> list[tuple[str, str, str]]:
+    db = create_database(url)
+    try:
+        async with db.reading() as session:
+            rows = await session.execute(select(Reservation.wa_id, Reservation.date, Reservation.time_slot)
+                                         .where(Reservation.status == ReservationStatus.ACTIVE))
+            return [(wa_id, str(day), str(slot)) for wa_id, day, slot in rows]
     finally:
         await db.dispose()
 
@@ -158,7 +201,8 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
     tmp_path: Path, postgres_url: str, anthropic_api: ScriptedLLM, graph: FakeGraphApi  # noqa: F811 (fixture)
 ) -> None:
     asyncio.run(_truncate(postgres_url))
-    anthropic_api.script(*[Respond(echo)] * 600)
+    places = slots_for_customers(date.today() + timedelta(days=3))
+    anthropic_api.script(*[Respond(assistant(places))] * 800)
     instances = []
     for n in range(2):
         folder = tmp_path / f"instance-{n}"
@@ -200,12 +244,14 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
         for n in range(PER_CONVERSATION):
             expected += [(asker, f"{wa_id} says {n}"), ("assistant", f"re: {wa_id} says {n}")]
         assert [(m["role"], m["text"]) for m in rows] == expected, wa_id
-    # WhatsApp got each customer's answers in order, none twice. A reply stored by the killed instance in the
-    # instant before its send is kept as pending (shown so to the operator), never sent twice.
+    # WhatsApp got each customer's answers in order, none twice. A reply the killed instance stored in its last
+    # instant stays pending (shown so to the operator), whether or not its send left before the kill.
     for wa_id in CUSTOMERS:
         replies = [m for m in conversations[wa_id] if m["role"] == "assistant"]
         sent = graph.texts_to(wa_id)
-        assert sent == [m["text"] for m in replies if m["delivery_status"] != "pending"], wa_id
+        assert len(sent) == len(set(sent)) and set(sent) <= {m["text"] for m in replies}, wa_id
+        assert sent == [m["text"] for m in replies if m["text"] in sent], wa_id
+        assert {m["text"] for m in replies if m["delivery_status"] != "pending"} <= set(sent), wa_id
         assert all(m["delivery_status"] in ("sent", "pending") for m in replies), wa_id
     unsent = [m for rows in conversations.values() for m in rows if m.get("delivery_status") == "pending"]
     assert len(unsent) <= 4  # at most one per turn the killed instance was running (QUEUE_WORKERS)
@@ -217,3 +263,9 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
     seen = console.message_ids()
     assert {i for i in everything if i > after_the_kill} <= seen, (console.ended, console.events[:3])
     assert len(everything - seen) <= len(conversations) + 4
+    # The calendar: each customer booked once, where the model asked, whichever instance ran the turn and
+    # however often a turn cut by the kill ran again; the console heard of the bookings.
+    booked = asyncio.run(_active_reservations(postgres_url))
+    assert sorted(booked) == sorted((wa_id, *place) for wa_id, place in places.items())
+    heard = {e["reservation"]["wa_id"] for e in console.events if e["type"] == "reservation_created"}
+    assert len(set(places) - heard) <= 4  # but for a booking the killed instance made in its last instant
