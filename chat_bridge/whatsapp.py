@@ -1,4 +1,10 @@
-"""The WhatsApp Cloud API client: text messages to a customer, split to the API's length limit."""
+"""The WhatsApp Cloud API client: text messages to a customer, split to the API's length limit, and approved
+templates (the only messages allowed outside the 24-hour customer-service window).
+
+A refusal says whether trying again later can help (`WhatsAppError.retryable`: a rate or pair limit, a
+server error, no connection) and how long WhatsApp asked to wait (`retry_after`), so that a sender can back
+off instead of giving up or hammering.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,38 @@ MAX_TEXT = 4096
 TIMEOUT_SECONDS = 15.0
 
 
+# Graph API error codes that mean "not now" rather than "never": application and account rate limits,
+# the phone number's throughput, the pair rate limit (too many messages to one customer), spam rate limit.
+RETRYABLE_CODES = frozenset({4, 80007, 130429, 131048, 131056})
+
+
 class WhatsAppError(Exception):
-    """WhatsApp did not take a message; the text says why in words an operator can act on."""
+    """WhatsApp did not take a message; the text says why in words an operator can act on. `retryable`: the
+    same message may succeed later (after `retry_after` seconds when WhatsApp said); `code`: Graph's code."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved template message: its name, its language code (`en`, `ar`, `en_US`...) and the values of
+    its body's parameters, in order ({{1}}, {{2}}, ...)."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        template: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
+        if self.parameters:
+            template["components"] = [{"type": "body", "parameters": [
+                {"type": "text", "text": value} for value in self.parameters]}]
+        return template
 
 
 @dataclass(frozen=True)
@@ -43,6 +79,13 @@ class WhatsAppClient:
             raise WhatsAppError("There is nothing to send: the message is empty.")
         return [await self._send_part(wa_id, part) for part in parts]
 
+    async def send_template(self, wa_id: str, template: Template) -> str:
+        """Send an approved template to `wa_id`; WhatsApp's id of the message."""
+        self._check_configured()
+        if not template.name or not template.language:
+            raise WhatsAppError("A template message needs the template's name and language.")
+        return await self._post(wa_id, {"type": "template", "template": template.payload()})
+
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -51,15 +94,23 @@ class WhatsAppClient:
             raise WhatsAppError("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN.")
 
     async def _send_part(self, wa_id: str, body: str) -> str:
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id,
-                   "type": "text", "text": {"preview_url": False, "body": body}}
+        return await self._post(wa_id, {"type": "text", "text": {"preview_url": False, "body": body}})
+
+    async def _post(self, wa_id: str, message: dict[str, Any]) -> str:
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **message}
         headers = {"Authorization": f"Bearer {self.account.access_token}"}
         try:
             response = await self.http.post(self.account.messages_url, json=payload, headers=headers)
-        except (httpx2.HTTPError, httpx2.InvalidURL) as error:
+        except httpx2.InvalidURL as error:
             raise WhatsAppError(f"WhatsApp could not be reached at {self.account.base_url}: {error!r}") from error
+        except httpx2.HTTPError as error:
+            raise WhatsAppError(f"WhatsApp could not be reached at {self.account.base_url}: {error!r}",
+                                retryable=True) from error
         if not response.is_success:
-            raise WhatsAppError(f"WhatsApp refused the message (HTTP {response.status_code}): {refusal(response)}")
+            code = graph_code(response)
+            retryable = response.status_code == 429 or response.status_code >= 500 or code in RETRYABLE_CODES
+            raise WhatsAppError(f"WhatsApp refused the message (HTTP {response.status_code}): {refusal(response)}",
+                                retryable=retryable, retry_after=retry_after(response), code=code)
         return message_id(response)
 
 
@@ -70,6 +121,24 @@ def refusal(response: httpx2.Response) -> str:
         return str(error.get("message") or error)
     except (ValueError, AttributeError):
         return response.text[:200] or "no explanation given"
+
+
+def graph_code(response: httpx2.Response) -> int | None:
+    try:
+        code = response.json().get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def retry_after(response: httpx2.Response) -> float | None:
+    """The seconds a `Retry-After` header asks for (a number; a date or nonsense is ignored), at most an hour."""
+    value = response.headers.get("retry-after", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(seconds, 3600.0) if seconds >= 0 and seconds == seconds else None
 
 
 def message_id(response: httpx2.Response) -> str:

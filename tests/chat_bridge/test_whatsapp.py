@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from chat_bridge.whatsapp import MAX_TEXT, WhatsAppAccount, WhatsAppClient, WhatsAppError, split_text
+from chat_bridge.whatsapp import MAX_TEXT, Template, WhatsAppAccount, WhatsAppClient, WhatsAppError, split_text
 from tests.fakes.graph_api import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraphApi, graph_api  # noqa: F401
 
 CUSTOMER = "966501234567"
@@ -71,4 +71,52 @@ async def test_a_missing_configuration_raises_before_any_request() -> None:
     client = WhatsAppClient(WhatsAppAccount("http://127.0.0.1:9", "", ""))
     with pytest.raises(WhatsAppError, match="WHATSAPP_PHONE_NUMBER_ID"):
         await client.send_text(CUSTOMER, "hello")
+    await client.aclose()
+
+
+REMINDER = "appointment_reminder"
+
+
+async def test_an_approved_template_is_sent_with_its_parameters_in_order(client: WhatsAppClient,
+                                                                         graph_api: FakeGraphApi) -> None:
+    graph_api.approve(REMINDER, "ar", "مرحباً {{1}}، نذكّرك بموعدك يوم {{2}} الساعة {{3}}.")
+    sent_id = await client.send_template(CUSTOMER, Template(REMINDER, "ar", ("فاطمة", "الأحد 06-12-2026", "11:00")))
+    [message] = graph_api.sent
+    assert (message.id, message.template, message.language) == (sent_id, REMINDER, "ar")
+    assert message.text == "مرحباً فاطمة، نذكّرك بموعدك يوم الأحد 06-12-2026 الساعة 11:00."
+
+
+async def test_a_template_not_approved_in_that_language_is_refused_for_good(client: WhatsAppClient,
+                                                                            graph_api: FakeGraphApi) -> None:
+    graph_api.approve(REMINDER, "en", "Hello {{1}}, see you on {{2}} at {{3}}.")
+    with pytest.raises(WhatsAppError, match="132001.*does not exist") as refused:
+        await client.send_template(CUSTOMER, Template(REMINDER, "ar", ("Fatima", "Sunday", "11:00")))
+    assert (refused.value.retryable, refused.value.code) == (False, 132001)
+    with pytest.raises(WhatsAppError, match="expected 3, got 1") as short:
+        await client.send_template(CUSTOMER, Template(REMINDER, "en", ("Fatima",)))
+    assert short.value.retryable is False
+    assert graph_api.sent == []
+
+
+async def test_a_rate_limit_is_retryable_and_says_how_long_to_wait(client: WhatsAppClient,
+                                                                   graph_api: FakeGraphApi) -> None:
+    graph_api.limit_next(1, retry_after=2.5)
+    with pytest.raises(WhatsAppError, match="HTTP 429") as limited:
+        await client.send_text(CUSTOMER, "hello")
+    assert (limited.value.retryable, limited.value.retry_after, limited.value.code) == (True, 2.5, 130429)
+    graph_api.fail_next(503)
+    with pytest.raises(WhatsAppError) as unavailable:
+        await client.send_text(CUSTOMER, "hello")
+    assert unavailable.value.retryable is True and unavailable.value.retry_after is None
+    assert await client.send_text(CUSTOMER, "hello") and graph_api.texts_to(CUSTOMER) == ["hello"]
+
+
+async def test_an_unreachable_api_is_retryable_and_a_missing_template_name_is_not() -> None:
+    client = WhatsAppClient(WhatsAppAccount("http://127.0.0.1:9", PHONE_NUMBER_ID, ACCESS_TOKEN))
+    with pytest.raises(WhatsAppError, match="could not be reached") as unreachable:
+        await client.send_template(CUSTOMER, Template(REMINDER, "en", ("Fatima",)))
+    assert unreachable.value.retryable is True
+    with pytest.raises(WhatsAppError, match="name and language") as nameless:
+        await client.send_template(CUSTOMER, Template("", "en"))
+    assert nameless.value.retryable is False
     await client.aclose()

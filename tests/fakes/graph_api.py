@@ -45,12 +45,25 @@ VERIFY_TOKEN = "test-verify-token"
 
 @dataclass(frozen=True)
 class SentMessage:
-    """One text message the bridge sent, as the Graph API received it."""
+    """One message the bridge sent, as the Graph API received it: a text, or a template (then `text` is the
+    template's body with its parameters filled in, as the customer reads it)."""
 
     phone_number_id: str
     to: str
     text: str
     id: str
+    template: str | None = None
+    language: str | None = None
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A scripted refusal: HTTP status, Graph error code, and the Retry-After header (seconds) if any."""
+
+    status: int
+    code: int
+    retry_after: float | None = None
 
 
 class FakeGraphApi:
@@ -59,12 +72,22 @@ class FakeGraphApi:
     def __init__(self) -> None:
         self.base_url = ""
         self.sent: list[SentMessage] = []
-        self.failures: deque[int] = deque()
+        self.failures: deque[Refusal] = deque()
+        self.refused: list[Refusal] = []
         self.ids = itertools.count(1)
         self.changed = asyncio.Condition()
+        # The approved templates: (name, language) -> body with {{1}}, {{2}}... placeholders.
+        self.templates: dict[tuple[str, str], str] = {}
 
     def fail_next(self, status: int = 500, times: int = 1) -> None:
-        self.failures.extend([status] * times)
+        self.failures.extend([Refusal(status, 2)] * times)
+
+    def limit_next(self, times: int, retry_after: float | None = None) -> None:
+        """A storm of throughput refusals (HTTP 429, code 130429), as a busy phone number gets."""
+        self.failures.extend([Refusal(429, 130429, retry_after)] * times)
+
+    def approve(self, name: str, language: str, body: str) -> None:
+        self.templates[(name, language)] = body
 
     def texts_to(self, wa_id: str) -> list[str]:
         return [message.text for message in self.sent if message.to == wa_id]
@@ -81,13 +104,42 @@ class FakeGraphApi:
         if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
             return graph_error(401, "Invalid OAuth access token.", 190)
         if self.failures:
-            return graph_error(self.failures.popleft(), "Service temporarily unavailable", 2)
+            refusal = self.failures.popleft()
+            self.refused.append(refusal)
+            headers = {} if refusal.retry_after is None else {"Retry-After": f"{refusal.retry_after:g}"}
+            text = "Rate limit hit" if refusal.status == 429 else "Service temporarily unavailable"
+            return graph_error(refusal.status, text, refusal.code, headers)
         payload = await request.json()
-        message = SentMessage(request.path_params["phone_number_id"], payload["to"], payload["text"]["body"],
-                              f"wamid.fake{next(self.ids)}")
+        phone_number_id, message_id = request.path_params["phone_number_id"], f"wamid.fake{next(self.ids)}"
+        if payload.get("type") == "template":
+            found = self._template(phone_number_id, payload["to"], message_id, payload["template"])
+            if isinstance(found, JSONResponse):
+                return found
+            message = found
+        else:
+            message = SentMessage(phone_number_id, payload["to"], payload["text"]["body"], message_id)
         await self._record(message)
         return JSONResponse({"messaging_product": "whatsapp", "contacts": [{"input": message.to, "wa_id": message.to}],
                              "messages": [{"id": message.id}]})
+
+    def _template(self, phone_number_id: str, to: str, message_id: str,
+                  template: dict[str, Any]) -> SentMessage | JSONResponse:
+        """A template message as the Cloud API checks it: approved in that language, every parameter given."""
+        name, language = template.get("name"), (template.get("language") or {}).get("code")
+        body = self.templates.get((str(name), str(language)))
+        if body is None:
+            return graph_error(404, f"(#132001) Template name does not exist in the translation: {name} "
+                                    f"({language})", 132001)
+        values = tuple(str(p.get("text")) for c in template.get("components") or [] if c.get("type") == "body"
+                       for p in c.get("parameters") or [])
+        wanted = body.count("{{")
+        if len(values) != wanted:
+            return graph_error(400, f"(#132000) Number of parameters does not match the expected number of "
+                                    f"params: expected {wanted}, got {len(values)}", 132000)
+        text = body
+        for number, value in enumerate(values, start=1):
+            text = text.replace(f"{{{{{number}}}}}", value)
+        return SentMessage(phone_number_id, to, text, message_id, str(name), str(language), values)
 
     async def _record(self, message: SentMessage) -> None:
         async with self.changed:
@@ -95,8 +147,9 @@ class FakeGraphApi:
             self.changed.notify_all()
 
 
-def graph_error(status: int, message: str, code: int) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "OAuthException", "code": code}}, status_code=status)
+def graph_error(status: int, message: str, code: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "OAuthException", "code": code}}, status_code=status,
+                        headers=headers)
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
