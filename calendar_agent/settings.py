@@ -13,13 +13,14 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
+from domain.notices import NoticePurpose, NoticeTemplate, TemplateError, notice_templates
 
 
 class SettingsError(Exception):
@@ -137,6 +138,23 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str = ""
     whatsapp_app_secret: str = ""
     whatsapp_verify_token: str = ""
+    # Notices to customers (`domain.notices`): the clinic's name in them, the language of a customer who has
+    # not written yet, and JSON replacing any of the built-in templates (purpose -> {name, fields, bodies}).
+    clinic_name: str = Field(default="the clinic", min_length=1, max_length=100)
+    notice_language: Literal["en", "ar"] = "ar"
+    notice_templates: str = ""
+
+    @model_validator(mode="after")
+    def _templates(self) -> Settings:
+        try:
+            notice_templates(self.notice_templates, self.notice_language)
+        except TemplateError as error:
+            raise ValueError(f"NOTICE_TEMPLATES: {error}") from None
+        return self
+
+    def templates(self) -> dict[NoticePurpose, NoticeTemplate]:
+        """The notices' WhatsApp templates, checked when these settings were read."""
+        return notice_templates(self.notice_templates, self.notice_language)
 
     @field_validator(*(f"hours_{day}" for day in WEEKDAY_NAMES), "ramadan_hours")
     @classmethod
@@ -225,6 +243,8 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        variable = str(item["loc"][0]).upper() if item["loc"] else "settings"
-        lines.append(f"Invalid setting {variable}: {item['msg']}")
+        if not item["loc"]:  # a check of several settings together: its message names them
+            lines.append(f"Invalid settings: {str(item['msg']).removeprefix('Value error, ')}")
+            continue
+        lines.append(f"Invalid setting {str(item['loc'][0]).upper()}: {item['msg']}")
     return "\n".join(lines)

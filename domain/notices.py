@@ -1,0 +1,151 @@
+"""The WhatsApp templates the clinic's notices use: one per purpose (a moved or cancelled appointment, the
+day-before reminder, a free notice), each with its approved name, its body per language and which of the
+notice's fields fill its parameters, in order.
+
+English and Arabic defaults are built in; `NOTICE_TEMPLATES` (JSON) replaces any of them. A template that
+names an unknown field, whose body's placeholders do not match its fields, or that lacks the clinic's
+default language is refused when the settings are read, never at send time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class NoticePurpose(StrEnum):
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    REMINDER = "reminder"
+    NOTICE = "notice"
+
+
+LANGUAGES = ("en", "ar")
+# What a notice knows, and so what a template's parameters may be.
+FIELDS = ("customer_name", "old_date", "old_time", "old_weekday", "new_date", "new_time", "new_weekday",
+          "clinic_name", "text")
+PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+WEEKDAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+            "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")}
+ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+class TemplateError(ValueError):
+    """A template setting that cannot work; the message names the purpose and what to fix."""
+
+
+@dataclass(frozen=True)
+class NoticeTemplate:
+    """An approved template: `name` as WhatsApp knows it, `bodies` per language code ({{1}}... placeholders),
+    `fields` filling the placeholders in order."""
+
+    purpose: NoticePurpose
+    name: str
+    bodies: Mapping[str, str]
+    fields: tuple[str, ...]
+
+    def parameters(self, values: Mapping[str, str]) -> tuple[str, ...]:
+        """The parameters WhatsApp is sent, in order; a field without a value is refused."""
+        missing = [f for f in self.fields if not values.get(f)]
+        if missing:
+            raise TemplateError(f"The {self.purpose} notice needs {', '.join(missing)}.")
+        return tuple(values[f] for f in self.fields)
+
+    def render(self, language: str, values: Mapping[str, str]) -> str:
+        """The text the customer will read (for previews and the conversation)."""
+        parameters = self.parameters(values)
+        return PLACEHOLDER.sub(lambda m: parameters[int(m.group(1)) - 1], self.bodies[language])
+
+
+DEFAULTS: dict[NoticePurpose, dict[str, Any]] = {
+    NoticePurpose.MOVED: {
+        "name": "appointment_moved",
+        "fields": ["customer_name", "clinic_name", "old_weekday", "old_date", "old_time", "new_weekday", "new_date",
+                   "new_time"],
+        "bodies": {"en": "Hello {{1}}, {{2}} has moved your appointment from {{3}} {{4}} at {{5}} to {{6}} {{7}} "
+                         "at {{8}}. Reply here if that time does not suit you.",
+                   "ar": "مرحباً {{1}}، قامت {{2}} بنقل موعدك من {{3}} {{4}} الساعة {{5}} إلى {{6}} {{7}} الساعة "
+                         "{{8}}. ردّ هنا إن لم يناسبك الموعد."}},
+    NoticePurpose.CANCELLED: {
+        "name": "appointment_cancelled",
+        "fields": ["customer_name", "clinic_name", "old_weekday", "old_date", "old_time"],
+        "bodies": {"en": "Hello {{1}}, {{2}} has cancelled your appointment on {{3}} {{4}} at {{5}}. Reply here to "
+                         "book another time.",
+                   "ar": "مرحباً {{1}}، ألغت {{2}} موعدك يوم {{3}} {{4}} الساعة {{5}}. ردّ هنا لحجز موعد آخر."}},
+    NoticePurpose.REMINDER: {
+        "name": "appointment_reminder",
+        "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
+        "bodies": {"en": "Hello {{1}}, a reminder from {{2}}: your appointment is tomorrow, {{3}} {{4}} at {{5}}.",
+                   "ar": "مرحباً {{1}}، تذكير من {{2}}: موعدك غداً {{3}} {{4}} الساعة {{5}}."}},
+    NoticePurpose.NOTICE: {
+        "name": "clinic_notice",
+        "fields": ["customer_name", "clinic_name", "text"],
+        "bodies": {"en": "Hello {{1}}, a message from {{2}}: {{3}}",
+                   "ar": "مرحباً {{1}}، رسالة من {{2}}: {{3}}"}},
+}
+
+
+def notice_templates(overrides: str = "", default_language: str = "ar") -> dict[NoticePurpose, NoticeTemplate]:
+    """The templates of every purpose: the defaults, with `overrides` (JSON: purpose -> {name, fields, bodies},
+    each key optional) applied. Raises `TemplateError` saying what is wrong."""
+    if default_language not in LANGUAGES:
+        raise TemplateError(f"The default notice language must be one of {', '.join(LANGUAGES)}.")
+    try:
+        given = json.loads(overrides) if overrides.strip() else {}
+    except ValueError as error:
+        raise TemplateError(f"NOTICE_TEMPLATES is not valid JSON: {error}") from None
+    if not isinstance(given, dict):
+        raise TemplateError("NOTICE_TEMPLATES must be a JSON object of purpose -> template.")
+    unknown = sorted(set(given) - set(NoticePurpose))
+    if unknown:
+        raise TemplateError(f"NOTICE_TEMPLATES names unknown purposes {unknown}; the purposes are "
+                            f"{', '.join(NoticePurpose)}.")
+    templates = {}
+    for purpose in NoticePurpose:
+        change = given.get(purpose.value, {})
+        if not isinstance(change, dict):
+            raise TemplateError(f"NOTICE_TEMPLATES[{purpose.value!r}] must be an object with name, fields, bodies.")
+        templates[purpose] = _checked(purpose, {**DEFAULTS[purpose], **change}, default_language)
+    return templates
+
+
+def _checked(purpose: NoticePurpose, spec: dict[str, Any], default_language: str) -> NoticeTemplate:
+    name, fields, bodies = spec.get("name"), spec.get("fields"), spec.get("bodies")
+    where = f"the {purpose.value} template"
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,512}", name):
+        raise TemplateError(f"{where}: the name must be WhatsApp's template name (lower case, digits, _).")
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise TemplateError(f"{where}: fields must be a list of field names.")
+    if unknown := [f for f in fields if f not in FIELDS]:
+        raise TemplateError(f"{where}: unknown fields {unknown}; the fields are {', '.join(FIELDS)}.")
+    if not isinstance(bodies, dict) or not all(isinstance(b, str) for b in bodies.values()):
+        raise TemplateError(f"{where}: bodies must map a language code to the approved text.")
+    if default_language not in bodies:
+        raise TemplateError(f"{where}: there is no body in the clinic's default language {default_language!r}.")
+    for language, body in bodies.items():
+        if language not in LANGUAGES:
+            raise TemplateError(f"{where}: unknown language {language!r}; the languages are {', '.join(LANGUAGES)}.")
+        numbers = sorted({int(n) for n in PLACEHOLDER.findall(body)})
+        if numbers != list(range(1, len(fields) + 1)):
+            raise TemplateError(f"{where} ({language}): the body's placeholders {numbers} do not match its "
+                                f"{len(fields)} fields (want {{{{1}}}} to {{{{{len(fields)}}}}}).")
+    return NoticeTemplate(purpose, name, dict(bodies), tuple(fields))
+
+
+def language_of(texts: Iterable[str], default: str) -> str:
+    """The language a customer writes in: of their newest message with letters, Arabic or Latin; else `default`."""
+    for text in texts:
+        arabic, latin = len(ARABIC_LETTER.findall(text)), len(LATIN_LETTER.findall(text))
+        if arabic or latin:
+            return "ar" if arabic >= latin else "en"
+    return default
+
+
+def weekday(day: date, language: str) -> str:
+    return WEEKDAYS[language][day.weekday()]
