@@ -86,22 +86,9 @@ class PostgresBroadcast:
             logger.exception("could not tell the other instances (%s)", kind)
 
     def _heard(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        try:
-            message = json.loads(payload)
-        except ValueError:
-            return
-        if message.get("origin") == self.origin:
-            return
-        task = asyncio.get_running_loop().create_task(self._deliver(str(message.get("kind")), message.get("body")))
+        task = asyncio.get_running_loop().create_task(_deliver(self.receivers, self.origin, payload))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, kind: str, body: Any) -> None:
-        for receive in self.receivers:
-            try:
-                await receive(kind, body if isinstance(body, dict) else {})
-            except Exception:
-                logger.exception("a message from another instance (%s) could not be handled", kind)
 
 
 class RedisBroadcast:
@@ -147,7 +134,7 @@ class RedisBroadcast:
                 async for message in pubsub.listen():
                     backoff = 0.1
                     if message.get("type") == "message":
-                        await self._heard(message["data"])
+                        await _deliver(self.receivers, self.origin, message["data"])
             except (RedisError, OSError) as error:
                 self.connected.clear()
                 logger.warning("the Redis channel was lost (%s); subscribing again in %.1fs", error, backoff)
@@ -162,19 +149,22 @@ class RedisBroadcast:
             except (RedisError, OSError):
                 continue
 
-    async def _heard(self, payload: bytes | str) -> None:
+
+
+async def _deliver(receivers: list[Receiver], origin: str, payload: bytes | str) -> None:
+    """Hand another instance's message to every receiver; this instance's own, or anything not ours, is dropped."""
+    try:
+        message = json.loads(payload)
+    except ValueError:
+        return
+    if not isinstance(message, dict) or message.get("origin") == origin:
+        return
+    kind, body = str(message.get("kind")), message.get("body")
+    for receive in receivers:
         try:
-            message = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(message, dict) or message.get("origin") == self.origin:
-            return
-        body = message.get("body")
-        for receive in self.receivers:
-            try:
-                await receive(str(message.get("kind")), body if isinstance(body, dict) else {})
-            except Exception:
-                logger.exception("a message from another instance (%s) could not be handled", message.get("kind"))
+            await receive(kind, body if isinstance(body, dict) else {})
+        except Exception:
+            logger.exception("a message from another instance (%s) could not be handled", kind)
 
 
 def _shortened(body: dict[str, Any]) -> dict[str, Any]:

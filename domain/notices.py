@@ -51,11 +51,13 @@ class NoticeTemplate:
     fields: tuple[str, ...]
 
     def parameters(self, values: Mapping[str, str]) -> tuple[str, ...]:
-        """The parameters WhatsApp is sent, in order; a field without a value is refused."""
-        missing = [f for f in self.fields if not values.get(f)]
+        """The parameters WhatsApp is sent, in order, each on one line (WhatsApp refuses a parameter with a
+        line break, a tab or a run of spaces); a field without a value is refused."""
+        flat = {f: " ".join(str(values.get(f) or "").split()) for f in self.fields}
+        missing = [f for f, value in flat.items() if not value]
         if missing:
             raise TemplateError(f"The {self.purpose} notice needs {', '.join(missing)}.")
-        return tuple(values[f] for f in self.fields)
+        return tuple(flat[f] for f in self.fields)
 
     def render(self, language: str, values: Mapping[str, str]) -> str:
         """The text the customer will read (for previews and the conversation)."""

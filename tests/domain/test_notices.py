@@ -32,7 +32,13 @@ def test_the_built_in_templates_render_in_both_languages() -> None:
 
 def test_a_notice_missing_a_value_is_refused_before_sending() -> None:
     with pytest.raises(TemplateError, match="needs new_time"):
-        notice_templates()[NoticePurpose.MOVED].parameters(dict(MOVE, new_time=""))
+        notice_templates()[NoticePurpose.MOVED].parameters(dict(MOVE, new_time=" \n "))
+
+
+def test_a_value_with_line_breaks_and_runs_of_spaces_becomes_one_line() -> None:
+    notice = notice_templates()[NoticePurpose.NOTICE]
+    values = {"customer_name": "Omar\nHaddad", "clinic_name": "Al Noor", "text": "Closed\ttomorrow,     sorry"}
+    assert notice.parameters(values) == ("Omar Haddad", "Al Noor", "Closed tomorrow, sorry")
 
 
 def test_a_clinic_replaces_a_template_name_and_body() -> None:
