@@ -30,9 +30,9 @@ import asyncpg  # noqa: E402
 import httpx2  # noqa: E402
 
 from calendar_agent.migrate import upgrade  # noqa: E402
-from tests.calendar_agent.test_crash_recovery import AGENT, Serve  # noqa: E402
-from tests.calendar_agent.test_two_instances import CUSTOMERS, echo  # noqa: E402
-from tests.fakes.graph_api import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeGraphApi, inbound, signed  # noqa: E402
+from tests.calendar_agent.test_crash_recovery import AGENT  # noqa: E402
+from tests.calendar_agent.test_two_instances import CUSTOMERS, echo, start_instances  # noqa: E402
+from tests.fakes.graph_api import APP_SECRET, FakeGraphApi, inbound, signed  # noqa: E402
 from tests.fakes.llm import FakeAnthropic, Respond  # noqa: E402
 from tests.fakes.loopback import serve_in_thread  # noqa: E402
 from tests.fakes.proxy import RoundRobinProxy  # noqa: E402
@@ -73,17 +73,8 @@ def queue_age(url: str, stop: threading.Event, ages: list[float]) -> None:
 
 
 def run(instances: int, messages: int, database: str, llm: FakeAnthropic, graph: FakeGraphApi) -> dict[str, Any]:
-    started_services = []
     with tempfile.TemporaryDirectory() as folder:
-        for n in range(instances):
-            home = Path(folder) / f"instance-{n}"
-            home.mkdir()
-            serve = Serve(home, llm)
-            serve.env.update({"DATABASE_URL": database, "WHATSAPP_API_BASE_URL": graph.base_url,
-                              "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-                              "WHATSAPP_APP_SECRET": APP_SECRET, "LOG_LEVEL": "WARNING"})
-            serve.start()
-            started_services.append(serve)
+        started_services = start_instances(Path(folder), instances, llm, database, graph, LOG_LEVEL="WARNING")
         balancer = RoundRobinProxy([s.port for s in started_services])
         try:
             with balancer.running() as url:

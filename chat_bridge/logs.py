@@ -82,10 +82,6 @@ def conversation(wa_id: str | None, request_id: str | None = None) -> Iterator[N
             _request_id.reset(request)
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
 class RequestIds:
     """ASGI middleware: each HTTP request and WebSocket gets its request id (the caller's `X-Request-ID` when
     sane), sent back in the response's `X-Request-ID`."""

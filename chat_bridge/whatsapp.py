@@ -138,7 +138,7 @@ def retry_after(response: httpx2.Response) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return min(seconds, 3600.0) if seconds >= 0 and seconds == seconds else None
+    return min(seconds, 3600.0) if seconds >= 0 else None  # NaN is not >= 0
 
 
 def message_id(response: httpx2.Response) -> str:

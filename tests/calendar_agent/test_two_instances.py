@@ -103,6 +103,28 @@ async def _newest_message_id(url: str) -> int:
         await db.dispose()
 
 
+def start_instances(root: Path, count: int, llm: ScriptedLLM, database_url: str, graph: FakeGraphApi,
+                    **settings: str) -> list[Serve]:
+    """`count` serve processes on one database, each in a folder of its own under `root`, talking to the fake
+    model and Graph API; the ones started are stopped if a later one cannot start."""
+    instances: list[Serve] = []
+    try:
+        for n in range(count):
+            folder = root / f"instance-{n}"
+            folder.mkdir()
+            instance = Serve(folder, llm)
+            instance.env.update({"DATABASE_URL": database_url, "WHATSAPP_API_BASE_URL": graph.base_url,
+                                 "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+                                 "WHATSAPP_APP_SECRET": APP_SECRET, **settings})
+            instances.append(instance)
+            instance.start()
+    except BaseException:
+        for started in instances:
+            started.stop()
+        raise
+    return instances
+
+
 @pytest.fixture
 def graph() -> Iterator[FakeGraphApi]:
     fake = FakeGraphApi()
@@ -203,17 +225,8 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
     asyncio.run(_truncate(postgres_url))
     places = slots_for_customers(date.today() + timedelta(days=3))
     anthropic_api.script(*[Respond(assistant(places))] * 800)
-    instances = []
-    for n in range(2):
-        folder = tmp_path / f"instance-{n}"
-        folder.mkdir()
-        instance = Serve(folder, anthropic_api)
-        instance.env.update({"DATABASE_URL": postgres_url, "WHATSAPP_API_BASE_URL": graph.base_url,
-                             "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-                             "WHATSAPP_APP_SECRET": APP_SECRET, "CONFIRMATION_SECRET": "one-secret-for-both"})
-        instance.start()
-        instances.append(instance)
-    doomed, survivor = instances
+    doomed, survivor = start_instances(tmp_path, 2, anthropic_api, postgres_url, graph,
+                                       CONFIRMATION_SECRET="one-secret-for-both")
     balancer = RoundRobinProxy([doomed.port, survivor.port])
     try:
         with balancer.running() as url:
