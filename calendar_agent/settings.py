@@ -20,7 +20,8 @@ from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
-from domain.notices import NoticePurpose, NoticeTemplate, TemplateError, notice_templates
+from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
+                            notice_templates)
 
 
 class SettingsError(Exception):
@@ -143,6 +144,18 @@ class Settings(BaseSettings):
     clinic_name: str = Field(default="the clinic", min_length=1, max_length=100)
     notice_language: Literal["en", "ar"] = "ar"
     notice_templates: str = ""
+    # The outbox worker: messages per second (per instance), the claim's lease, how long a notice whose sender
+    # died waits for WhatsApp's status before it is sent again, and attempts before it is failed for good.
+    notice_rate_per_second: float = Field(default=10.0, gt=0, le=1000)
+    notice_lease_seconds: float = Field(default=30.0, ge=1)
+    notice_settle_seconds: float = Field(default=120.0, ge=0)
+    notice_max_attempts: int = Field(default=10, ge=1, le=100)
+    # Day-before reminders at this local time (HH:MM); empty turns them off.
+    reminder_time: str = Field(default="18:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
+    # What a customer answers to stop notices, and to have them again (comma-separated; empty: the built-in
+    # Arabic and English words).
+    notice_stop_words: str = ""
+    notice_start_words: str = ""
 
     @model_validator(mode="after")
     def _templates(self) -> Settings:
@@ -155,6 +168,16 @@ class Settings(BaseSettings):
     def templates(self) -> dict[NoticePurpose, NoticeTemplate]:
         """The notices' WhatsApp templates, checked when these settings were read."""
         return notice_templates(self.notice_templates, self.notice_language)
+
+    def notice_config(self) -> NoticeConfig:
+        stop = tuple(w.strip() for w in self.notice_stop_words.split(",") if w.strip()) or STOP_WORDS
+        start = tuple(w.strip() for w in self.notice_start_words.split(",") if w.strip()) or START_WORDS
+        reminder = time.fromisoformat(self.reminder_time) if self.reminder_time else None
+        return NoticeConfig(templates=self.templates(), clinic_name=self.clinic_name,
+                            default_language=self.notice_language, stop_words=stop, start_words=start,
+                            reminder_time=reminder, rate_per_second=self.notice_rate_per_second,
+                            lease_seconds=self.notice_lease_seconds, settle_seconds=self.notice_settle_seconds,
+                            max_attempts=self.notice_max_attempts)
 
     @field_validator(*(f"hours_{day}" for day in WEEKDAY_NAMES), "ramadan_hours")
     @classmethod

@@ -6,6 +6,7 @@ Events are flat objects with a `type`:
 - `reservation_created` / `_updated` / `_cancelled` / `_reinstated` {action, reservation}.
 - `system_agent_error` {wa_id, error}: the operator's request failed; the text says what to do.
 - `confirmation_request` / `confirmation_resolved`: published by the confirmation broker.
+- `notice_updated` {notice_id, batch_id, status}: a notice to a customer was sent, failed, skipped or delivered.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ RESERVATION_EVENTS = {
 
 def new_message_event(message: MessageView) -> dict[str, Any]:
     return {"type": "conversation_new_message", "wa_id": message.wa_id, "message": message.model_dump(mode="json")}
+
+
+def notice_event(notice_id: int, batch_id: str | None, status: str) -> dict[str, Any]:
+    return {"type": "notice_updated", "notice_id": notice_id, "batch_id": batch_id, "status": status}
 
 
 def typing_event(wa_id: str, typing: bool) -> dict[str, Any]:

@@ -98,18 +98,21 @@ async def search_customers(request: Request[State]) -> JSONResponse:
     return JSONResponse([h.model_dump(mode="json") for h in hits])
 
 
-CUSTOMER_FLAGS = ("blocked", "favorite")
+CUSTOMER_FLAGS = ("blocked", "favorite", "notices_opt_out")
 
 
 async def update_customer(request: Request[State]) -> JSONResponse:
-    """`PATCH /customers/{wa_id}` with `blocked` and/or `favorite`, each true or false: the customer as stored.
-    A blocked customer's WhatsApp messages are acknowledged and ignored."""
+    """`PATCH /customers/{wa_id}` with `blocked`, `favorite` and/or `notices_opt_out`, each true or false: the
+    customer as stored. A blocked customer's WhatsApp messages are acknowledged and ignored; a customer opted out
+    of notices gets none (they opt out by answering a stop word)."""
     services = request.state["services"]
     wa_id = resolve_wa_id(request.path_params["wa_id"], services.config.system_agent_wa_id)
     body = await read_json(request)
     if not body or set(body) - set(CUSTOMER_FLAGS) or not all(isinstance(v, bool) for v in body.values()):
-        raise RequestError("invalid_flags", "Send blocked and/or favorite, each true or false, and nothing else.")
-    customer = await services.customers.set_flags(wa_id, blocked=body.get("blocked"), favorite=body.get("favorite"))
+        raise RequestError("invalid_flags", "Send blocked, favorite and/or notices_opt_out, each true or false, and "
+                                            "nothing else.")
+    customer = await services.customers.set_flags(wa_id, blocked=body.get("blocked"), favorite=body.get("favorite"),
+                                                  notices_opt_out=body.get("notices_opt_out"))
     return JSONResponse(customer.model_dump(mode="json"))
 
 

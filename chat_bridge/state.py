@@ -9,6 +9,7 @@ from typing import TypedDict
 from chat_bridge.config import BridgeConfig
 from chat_bridge.events import Hub
 from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.notices import NoticeSender
 from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn, ConfirmationAnswers, EventSink
 from chat_bridge.queue import AgentKind, TurnWorkers
@@ -31,6 +32,7 @@ class State(TypedDict):
     confirmations: ConfirmationAnswers | None
     metrics: BridgeMetrics
     checks: dict[str, Check]
+    notices: NoticeSender
 
 
 @dataclass(frozen=True)

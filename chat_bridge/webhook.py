@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.services import Services
 from chat_bridge import logs
-from chat_bridge.events import new_message_event
+from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
 from chat_bridge.queue import TEXT_ONLY, AgentKind
@@ -32,6 +32,10 @@ TEXT_ONLY_REPLY = (
     "I can only read text messages. Please write your request as text.\n"
     "أستطيع قراءة الرسائل النصية فقط. من فضلك اكتب طلبك نصًا."
 )
+NOTICES_STOPPED = ("You will get no more notices from us. Send START to have them again.\n"
+                   "لن تصلك منا إشعارات بعد الآن. أرسل «اشتراك» لاستئنافها.")
+NOTICES_STARTED = ("You will get our notices again. Send STOP to stop them.\n"
+                   "ستصلك إشعاراتنا مجددًا. أرسل «إيقاف» لإيقافها.")
 IGNORED_TYPES = {"reaction"}
 # Delivery states only move forward (callbacks can arrive out of order); failed always wins.
 
@@ -53,8 +57,14 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class StatusUpdate:
+    """A delivery status: WhatsApp's message id, the status, what the send carried as
+    `biz_opaque_callback_data`, and for `failed` the first error's code and title."""
+
     message_id: str
     status: str
+    callback_data: str | None = None
+    error_code: int | None = None
+    error: str | None = None
 
 
 def valid_signature(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -80,9 +90,19 @@ def messages_and_statuses(payload: Any) -> tuple[list[InboundMessage], list[Stat
     for value in change_values(payload):
         names = {c.get("wa_id"): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
         messages += [inbound_message(m, names) for m in value.get("messages") or [] if m.get("id") and m.get("from")]
-        statuses += [StatusUpdate(str(s["id"]), str(s["status"])) for s in value.get("statuses") or []
-                     if s.get("id") and s.get("status")]
+        statuses += [status_update(s) for s in value.get("statuses") or [] if s.get("id") and s.get("status")]
     return messages, statuses
+
+
+def status_update(status: dict[str, Any]) -> StatusUpdate:
+    errors = status.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code = first.get("code")
+    callback = status.get("biz_opaque_callback_data")
+    words = " ".join(str(first.get(k) or "") for k in ("title", "message")).strip()
+    return StatusUpdate(str(status["id"])[:128], str(status["status"])[:20],
+                        str(callback)[:64] if callback is not None else None,
+                        code if isinstance(code, int) and not isinstance(code, bool) else None, words[:500] or None)
 
 
 def change_values(payload: Any) -> list[dict[str, Any]]:
@@ -125,14 +145,34 @@ class Inbox:
         wa_id = await self._customer(message)
         if wa_id is None:
             return
+        choice = self._notice_choice(message)
+        turn = AgentKind.CUSTOMER if message.kind == "text" else TEXT_ONLY
         stored = await self.services.conversations.append(
-            wa_id, MessageRole.USER, message.stored_text, external_id=message.id, meta={"whatsapp_type": message.kind},
-            turn=AgentKind.CUSTOMER if message.kind == "text" else TEXT_ONLY)
+            wa_id, MessageRole.USER, message.stored_text, external_id=message.id,
+            meta={"whatsapp_type": message.kind, **({"notices": choice} if choice else {})},
+            turn=None if choice else turn)
         if stored is None:
             logger.info("WhatsApp message %s was delivered again; handled once", message.id)
             return
-        self.turns.wake()
         await self.events.publish(new_message_event(stored))
+        if choice:
+            await self._set_notices(wa_id, opted_out=choice == "stopped")
+            return
+        self.turns.wake()
+
+    def _notice_choice(self, message: InboundMessage) -> str | None:
+        """"stopped" or "started" when the message is only a stop or start word, else None."""
+        config = self.services.outbox.config
+        if message.kind != "text" or not message.text:
+            return None
+        return "stopped" if config.is_stop(message.text) else "started" if config.is_start(message.text) else None
+
+    async def _set_notices(self, wa_id: str, opted_out: bool) -> None:
+        """A stop word opts the customer out of every notice (a start word back in), and they are told so."""
+        await self.services.customers.set_flags(wa_id, notices_opt_out=opted_out)
+        logger.info("customer %s %s notices", wa_id, "opted out of" if opted_out else "opted back in to")
+        await self.outbox.send(wa_id, NOTICES_STOPPED if opted_out else NOTICES_STARTED, role=MessageRole.ASSISTANT,
+                               meta={"auto_reply": "notices_stopped" if opted_out else "notices_started"})
 
     def _claims_the_agent(self, sender: str) -> bool:
         """Whether the sender is the system agent's contact, however it is written: nobody speaks as it."""
@@ -161,7 +201,14 @@ class Inbox:
         await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role=MessageRole.ASSISTANT, meta={"auto_reply": "text_only"})
 
     async def update_status(self, update: StatusUpdate) -> None:
-        """Record WhatsApp's delivery state on the message it sent, if this service sent it."""
+        """Record WhatsApp's delivery state on the message it sent (and on the notice it was), if this service
+        sent it; a notice whose sender died before it learnt WhatsApp's id is settled here."""
+        settled = await self.services.outbox.record_status(update.message_id, update.status, update.callback_data,
+                                                           update.error, update.error_code)
+        if settled is not None:
+            if settled.message is not None:
+                await self.events.publish(new_message_event(settled.message))
+            await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
         await self.services.conversations.record_delivery(update.message_id, update.status)
 
 

@@ -27,8 +27,9 @@ class WhatsAppError(Exception):
     same message may succeed later (after `retry_after` seconds when WhatsApp said); `code`: Graph's code."""
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
-                 code: int | None = None) -> None:
+                 code: int | None = None, status: int | None = None) -> None:
         super().__init__(message)
+        self.status = status  # the HTTP status of WhatsApp's refusal, None when it was not reached
         self.retryable = retryable
         self.retry_after = retry_after
         self.code = code
@@ -63,6 +64,10 @@ class WhatsAppAccount:
     def messages_url(self) -> str:
         return f"{self.base_url}/{self.phone_number_id}/messages"
 
+    @property
+    def configured(self) -> bool:
+        return bool(self.phone_number_id and self.access_token)
+
 
 class WhatsAppClient:
     """Sends text messages through the Cloud API; every failure is a `WhatsAppError`."""
@@ -79,18 +84,20 @@ class WhatsAppClient:
             raise WhatsAppError("There is nothing to send: the message is empty.")
         return [await self._send_part(wa_id, part) for part in parts]
 
-    async def send_template(self, wa_id: str, template: Template) -> str:
-        """Send an approved template to `wa_id`; WhatsApp's id of the message."""
+    async def send_template(self, wa_id: str, template: Template, callback_data: str | None = None) -> str:
+        """Send an approved template to `wa_id`; WhatsApp's id of the message. `callback_data` comes back in
+        the message's delivery statuses (`biz_opaque_callback_data`)."""
         self._check_configured()
         if not template.name or not template.language:
             raise WhatsAppError("A template message needs the template's name and language.")
-        return await self._post(wa_id, {"type": "template", "template": template.payload()})
+        extra = {"biz_opaque_callback_data": callback_data[:512]} if callback_data else {}
+        return await self._post(wa_id, {"type": "template", "template": template.payload(), **extra})
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     def _check_configured(self) -> None:
-        if not (self.account.phone_number_id and self.account.access_token):
+        if not self.account.configured:
             raise WhatsAppError("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN.")
 
     async def _send_part(self, wa_id: str, body: str) -> str:
@@ -110,7 +117,8 @@ class WhatsAppClient:
             code = graph_code(response)
             retryable = response.status_code == 429 or response.status_code >= 500 or code in RETRYABLE_CODES
             raise WhatsAppError(f"WhatsApp refused the message (HTTP {response.status_code}): {refusal(response)}",
-                                retryable=retryable, retry_after=retry_after(response), code=code)
+                                retryable=retryable, retry_after=retry_after(response), code=code,
+                                status=response.status_code)
         return message_id(response)
 
 

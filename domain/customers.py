@@ -26,6 +26,7 @@ class CustomerView(View):
     is_system_agent: bool
     is_blocked: bool
     is_favorite: bool
+    notices_opt_out: bool
     last_message_at: str | None
 
 
@@ -87,8 +88,9 @@ class CustomerService:
             view = self._view(customer)
         return view
 
-    async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None) -> CustomerView:
-        """Block or unblock, favourite or not; None leaves a flag as it is."""
+    async def set_flags(self, wa_id: str, *, blocked: bool | None = None, favorite: bool | None = None,
+                        notices_opt_out: bool | None = None) -> CustomerView:
+        """Block or unblock, favourite or not, opted out of notices or not; None leaves a flag as it is."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
             customer = await session.get(Customer, wa_id)
@@ -98,6 +100,8 @@ class CustomerService:
                 customer.is_blocked = blocked
             if favorite is not None:
                 customer.is_favorite = favorite
+            if notices_opt_out is not None:
+                customer.notices_opt_out = notices_opt_out
             return self._view(customer)
 
     async def is_blocked(self, wa_id: str) -> bool:
@@ -121,9 +125,10 @@ class CustomerService:
     def system_agent_contact(self) -> CustomerView:
         wa_id = self.config.system_agent_wa_id
         return CustomerView(wa_id=wa_id, name=self.config.system_agent_name, display=display_wa_id(wa_id),
-                            is_system_agent=True, is_blocked=False, is_favorite=True, last_message_at=None)
+                            is_system_agent=True, is_blocked=False, is_favorite=True, notices_opt_out=False,
+                            last_message_at=None)
 
     def _view(self, customer: Customer, last_message: datetime | None = None) -> CustomerView:
         return CustomerView(wa_id=customer.wa_id, name=customer.name, display=display_wa_id(customer.wa_id),
                             is_system_agent=False, is_blocked=customer.is_blocked, is_favorite=customer.is_favorite,
-                            last_message_at=local_iso(self.config, last_message))
+                            notices_opt_out=bool(customer.notices_opt_out), last_message_at=local_iso(self.config, last_message))

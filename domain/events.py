@@ -18,10 +18,15 @@ class CalendarEvents:
     def __init__(self) -> None:
         self.listeners: list[CalendarListener] = []
         self.batch_listeners: list[BatchListener] = []
+        self.notice_listeners: list[Callable[[int], None]] = []  # told how many notices a batch queued
 
     def batch_applied(self, tool: str, items: int) -> None:
         for listener in self.batch_listeners:
             listener(tool, items)
+
+    def notices_queued(self, count: int) -> None:
+        for listener in self.notice_listeners:
+            listener(count)
 
     async def publish(self, action: str, reservation: ReservationView) -> None:
         for listener in self.listeners:

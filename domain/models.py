@@ -87,6 +87,8 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     is_favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Answered a notice with a stop word (or an operator said so): no notice is ever queued for them.
+    notices_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -202,3 +204,50 @@ class AgentJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notice(Base):
+    """A message to a customer in the durable outbox (see `domain.outbox`): queued in the transaction of the
+    change that causes it, sent once by a worker, then updated by WhatsApp's delivery statuses.
+
+    `status`: queued, sending (claimed; `lease_until` bounds the claim), sent, delivered, read, failed, or
+    skipped (nothing sent: a reminder whose reservation moved, a customer who opted out meanwhile)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_open", "status", "available_at"), Index("ix_notices_batch", "batch_id"),
+                      Index("ix_notices_customer", "wa_id", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str | None] = mapped_column(String(36))
+    wa_id: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(12))
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    # The reservation's date and time the notice speaks of (a reminder is stale once they change).
+    slot_date: Mapped[date | None] = mapped_column(Date)
+    slot_time: Mapped[str | None] = mapped_column(String(5))
+    template: Mapped[str | None] = mapped_column(String(512))  # None: a free text (inside the 24-hour window)
+    language: Mapped[str] = mapped_column(String(8))
+    parameters: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)  # as the customer reads it
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    message_id: Mapped[int | None] = mapped_column(Integer)  # the conversation's copy, once sent or failed
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchedulerRun(Base):
+    """A daily task that ran (the day-before reminders of one date): the row makes it happen once."""
+
+    __tablename__ = "scheduler_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, time
 from enum import StrEnum
 from typing import Any
 
 
 class NoticePurpose(StrEnum):
     MOVED = "moved"
+    BOOKED = "booked"  # a booking made for the customer, or one restored by undoing its cancellation
     CANCELLED = "cancelled"
     REMINDER = "reminder"
     NOTICE = "notice"
@@ -34,6 +35,13 @@ WEEKDAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
             "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")}
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+# What a customer answers to stop notices, or to have them again (compared without case, spaces or punctuation).
+STOP_WORDS = ("stop", "unsubscribe", "stop notices", "إيقاف", "ايقاف", "توقف", "الغاء الاشتراك", "إلغاء الاشتراك")
+START_WORDS = ("start", "subscribe", "اشتراك", "ابدأ", "ابدا")
+# A customer with no name on record is greeted with these.
+NO_NAME = {"en": "dear customer", "ar": "عزيزنا العميل"}
 
 
 class TemplateError(ValueError):
@@ -74,6 +82,12 @@ DEFAULTS: dict[NoticePurpose, dict[str, Any]] = {
                          "at {{8}}. Reply here if that time does not suit you.",
                    "ar": "مرحباً {{1}}، قامت {{2}} بنقل موعدك من {{3}} {{4}} الساعة {{5}} إلى {{6}} {{7}} الساعة "
                          "{{8}}. ردّ هنا إن لم يناسبك الموعد."}},
+    NoticePurpose.BOOKED: {
+        "name": "appointment_booked",
+        "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
+        "bodies": {"en": "Hello {{1}}, {{2}} has booked your appointment on {{3}} {{4}} at {{5}}. Reply here if that "
+                         "time does not suit you.",
+                   "ar": "مرحباً {{1}}، حجزت {{2}} موعدك يوم {{3}} {{4}} الساعة {{5}}. ردّ هنا إن لم يناسبك الموعد."}},
     NoticePurpose.CANCELLED: {
         "name": "appointment_cancelled",
         "fields": ["customer_name", "clinic_name", "old_weekday", "old_date", "old_time"],
@@ -151,3 +165,39 @@ def language_of(texts: Iterable[str], default: str) -> str:
 
 def weekday(day: date, language: str) -> str:
     return WEEKDAYS[language][day.weekday()]
+
+
+def default_templates() -> dict[NoticePurpose, NoticeTemplate]:
+    return notice_templates()
+
+
+@dataclass(frozen=True)
+class NoticeConfig:
+    """How the clinic messages its customers: templates, the clinic's name, the language of a customer who has
+    not written, the stop and start words, the day-before reminders' local time (None: no reminders), and the
+    outbox worker's rate, lease, settling wait and attempts."""
+
+    templates: Mapping[NoticePurpose, NoticeTemplate] = field(default_factory=default_templates)
+    clinic_name: str = "the clinic"
+    default_language: str = "ar"
+    stop_words: tuple[str, ...] = STOP_WORDS
+    start_words: tuple[str, ...] = START_WORDS
+    reminder_time: time | None = time(18)
+    rate_per_second: float = 10.0
+    lease_seconds: float = 30.0
+    # How long a notice whose sender died mid-send waits for WhatsApp's status (which names it) before it is
+    # sent again: the Cloud API has no idempotency key, so this is what keeps a crash from sending twice.
+    settle_seconds: float = 120.0
+    max_attempts: int = 10
+
+    def is_stop(self, text: str) -> bool:
+        return spoken(text) in {spoken(w) for w in self.stop_words}
+
+    def is_start(self, text: str) -> bool:
+        return spoken(text) in {spoken(w) for w in self.start_words}
+
+
+def spoken(text: str) -> str:
+    """A short answer as compared with the stop words: letters and digits only, lower case, single spaces."""
+    kept = "".join(c if c.isalnum() or c.isspace() else " " for c in text[:200].casefold())
+    return " ".join(kept.split())

@@ -11,6 +11,8 @@ from domain.conversations import ConversationService
 from domain.customers import CustomerService
 from domain.database import Database
 from domain.events import CalendarEvents
+from domain.notices import NoticeConfig
+from domain.outbox import NoticeOutbox
 from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
@@ -36,13 +38,15 @@ class Services:
     batch: SystemAgentBatchService
     queries: SystemAgentQueryService
     confirmations: PendingConfirmations
+    outbox: NoticeOutbox
 
 
 def build_services(
     config: ClinicConfig, db: Database, clock: Clock = system_clock, *, confirmation_threshold: int = 20,
-    confirmation_secret: bytes | None = None,
+    confirmation_secret: bytes | None = None, notices: NoticeConfig | None = None,
 ) -> Services:
     events = CalendarEvents()
+    notices = notices or NoticeConfig()
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
     return Services(
@@ -57,8 +61,9 @@ def build_services(
         vacations=VacationService(db),
         events=events,
         batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events,
-                                      token_secret=confirmation_secret),
+                                      token_secret=confirmation_secret, notices=notices),
         queries=SystemAgentQueryService(db, config, clock, search),
         confirmations=PendingConfirmations(db, clock),
+        outbox=NoticeOutbox(db, config, notices, clock),
     )
 

@@ -20,19 +20,17 @@ COLUMNS = ["index", "status", "reservation_id", "wa_id", "action", "date", "time
 
 
 class BatchAnswer(BaseModel):
-    """The fields every batch answer has. Also, when they apply: `failures` (the failed or skipped items
-    grouped by reason: code, sentence, whole count, the first 200 items of each), `sample` (a table of
-    items) or `items` (detailed),
-    `confirmation` and `next_step` (needs_confirmation), `matched_customers`, tool, mode, errors,
-    items_truncated, undone_batch_id, truncated. The output schema lists only the first four, to keep
+    """The fields every batch answer has: `status`, `message`, and also `batch_id` (once applied), `summary`.
+    Also, when they apply: `failures` (the failed or skipped items grouped by reason: code, sentence, whole
+    count, the first 200 items of each), `sample` (a table of items) or `items` (detailed), `confirmation`
+    and `next_step` (needs_confirmation), `matched_customers`, `notices`, `hint`, tool, mode, errors,
+    items_truncated, undone_batch_id, truncated. The output schema lists only the first two, to keep
     tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
-    batch_id: str | None = None
     status: str
     message: str
-    summary: dict[str, Any]
 
 
 def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = None) -> CallToolResult:
@@ -108,6 +106,11 @@ EN = {
     "undone_at": "Undone at {undone_at}.",
     "page": "Items {first}-{last} of {total} (failures first, then changes).",
     "next_page": "More items: call system_get_batch again with offset={offset}.",
+    "notices_queued": "WhatsApp notices queued: {count} customer(s) ({purposes}); they go out at the clinic's "
+                      "sending rate (ask system_get_notices for their delivery).",
+    "notices_planned": "WhatsApp notices this would send: {count} customer(s) ({purposes}).",
+    "left_out": "Left out of the notices: {left_out}.",
+    "example": "Example notice ({language}): {text}",
 }
 AR = {
     "applied": "تم التنفيذ: نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} من أصل {requested}.",
@@ -134,6 +137,11 @@ AR = {
     "undone_at": "تم التراجع عنها في {undone_at}.",
     "page": "العناصر {first}-{last} من {total} (ما فشل أولًا ثم ما تغيّر).",
     "next_page": "عناصر أخرى: استدعِ system_get_batch مرة أخرى مع offset={offset}.",
+    "notices_queued": "إشعارات واتساب في الطابور: {count} عميلًا ({purposes})؛ تُرسل بمعدل الإرسال المضبوط "
+                      "(اسأل system_get_notices عن وصولها).",
+    "notices_planned": "إشعارات واتساب التي ستُرسل: {count} عميلًا ({purposes}).",
+    "left_out": "مستثنون من الإشعارات: {left_out}.",
+    "example": "مثال على الإشعار ({language}): {text}",
 }
 
 
@@ -153,6 +161,10 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
         text.add(say["days"].format(days=_days(summary["days"], say), zone=summary.get("timezone", "")))
     if data.get("matched_customers") is not None:
         _matched(text, data["matched_customers"], say)
+    if data.get("notices") is not None:
+        _notices(text, data["notices"], "queued" in data["notices"], say)
+    if data.get("hint"):
+        text.add(data["hint"])
     reserve = 600  # room for the changes' header and the closing lines
     hidden = _failures(text, data.get("failures") or [], say, reserve)
     hidden += _changes(text, data, say)
@@ -222,6 +234,17 @@ def _matched(text: Text, matched: list[dict[str, Any]], say: dict[str, str]) -> 
                       1_500)
     if shown < len(matched):
         text.add(say["more"].format(what=say["matched_what"], count=len(matched) - shown))
+
+
+def _notices(text: Text, notices: dict[str, Any], queued: bool, say: dict[str, str]) -> None:
+    """Whom the batch messages (or would), who is left out and why, and what one customer per language reads."""
+    purposes = ", ".join(f"{purpose} {n}" for purpose, n in (notices.get("by_purpose") or {}).items()) or "-"
+    count = notices["queued"] if queued else notices.get("customers", 0)
+    text.add(say["notices_queued" if queued else "notices_planned"].format(count=count, purposes=purposes))
+    if notices.get("left_out"):
+        text.add(say["left_out"].format(left_out=", ".join(f"{why} {n}" for why, n in notices["left_out"].items())))
+    for language, example in (notices.get("examples") or {}).items():
+        text.add(say["example"].format(language=language, text=cell(example)))
 
 
 def _failures(text: Text, groups: list[dict[str, Any]], say: dict[str, str], reserve: int) -> list[tuple[str, int]]:

@@ -8,14 +8,17 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
+from domain.identities import normalize_wa_id
+from domain.outbox import NoticeOutbox
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.requests import CancelItem, Filters, ModifyItem, Requests, ReserveItem, Updates
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
+from mcp_server.rendering import row
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
 PROGRESS_FROM = 100  # batches larger than this report progress
@@ -25,24 +28,31 @@ ModifyRequests = Annotated[Requests[ModifyItem] | None, Field(
     description="Changes, each by reservation_id and/or wa_id; or use filters")]
 CancelRequests = Annotated[Requests[CancelItem] | None, Field(
     description="Reservations to cancel, each by reservation_id and/or wa_id; or use filters")]
-ModeArg = Annotated[Literal["best_effort", "atomic"], Field(
-    description="best_effort: each item on its own; atomic: all or nothing")]
+ModeArg = Annotated[Literal["best_effort", "atomic"], Field(description="atomic: all or nothing")]
 DryRunArg = Annotated[bool, Field(description="Preview only, write nothing")]
-KeyArg = Annotated[str | None, Field(
-    max_length=128, description="A retry with the same key returns the first result")]
-TokenArg = Annotated[str | None, Field(
-    description="From a needs_confirmation answer, once the user said yes")]
-VerbosityArg = Annotated[Verbosity, Field(
-    description="summary: totals, failures, a sample; detailed: all")]
+KeyArg = Annotated[str | None, Field(max_length=128, description="Same key: the first result again")]
+TokenArg = Annotated[str | None, Field(description="From needs_confirmation, once the user said yes")]
+NotifyArg = Annotated[bool, Field(description="Tell the customers on WhatsApp")]
+VerbosityArg = Annotated[Verbosity, Field(description="detailed: every item")]
 BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
+
+
+class NoticesAnswer(BaseModel):
+    """Notices by status; also `failures` (notice_id, wa_id, customer_name, purpose, status, error, error_code,
+    at), `batch_id`, `wa_id`. The schema lists the counts only, to keep tools/list small."""
+
+    model_config = ConfigDict(extra="allow")
+
+    total: int
 
 
 class BatchTools:
     """Thin adapters over `SystemAgentBatchService`; each answer reports item by item."""
 
-    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig) -> None:
+    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig, outbox: NoticeOutbox) -> None:
         self.batch = batch
         self.config = config
+        self.outbox = outbox
 
     def tools(self) -> list[Tool]:
         names = type_names(self.config)
@@ -53,6 +63,8 @@ class BatchTools:
             declare(self.system_batch_cancel, title="Cancel many", annotations=WRITES, notes=types),
             declare(self.system_undo_batch, title="Undo a batch", annotations=WRITES),
             declare(self.system_get_batch, title="What a batch did", annotations=READ_ONLY),
+            declare(self.system_message_customers, title="Message customers", annotations=WRITES, notes=types),
+            declare(self.system_get_notices, title="Notices delivered", annotations=READ_ONLY),
         ]
 
     async def system_batch_reserve(
@@ -60,10 +72,8 @@ class BatchTools:
         idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary",
         ar: ArabicArg = False,
     ) -> BatchResult:
-        """Book one or many reservations (wa_id, date, time_slot, optional reservation_type and
-        customer_name). A customer who already has an upcoming reservation is moved to the new slot
-        (one upcoming reservation per customer); a cancelled booking of that slot is reinstated.
-        Preview with dry_run; on needs_confirmation, follow its next_step."""
+        """Book reservations. A customer who has an upcoming reservation is moved to the new slot
+        (one each); a cancelled booking of that slot is reinstated."""
         options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
@@ -73,15 +83,13 @@ class BatchTools:
     async def system_batch_modify(
         self, ctx: Context, requests: ModifyRequests = None, filters: Filters | None = None,
         updates: Updates | None = None, mode: ModeArg = "best_effort", dry_run: DryRunArg = False,
-        idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary",
-        ar: ArabicArg = False,
+        idempotency_key: KeyArg = None, confirmation_token: TokenArg = None, notify: NotifyArg = False,
+        verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
     ) -> BatchResult:
-        """Change reservations: date, time, type, the customer's name, or move a customer to a new
-        number (new_wa_id). Either explicit requests, or filters plus updates to move everything
-        matching, e.g. filters {"dates": ["2026-12-03"]} with updates {"new_date": "2026-12-05"}
-        moves that whole day, keeping each time. Preview with dry_run; on needs_confirmation, follow
-        its next_step."""
-        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+        """Change reservations (date, time, type, name, or a new number: new_wa_id): explicit
+        requests, or filters plus updates, e.g. filters {"dates": ["2026-12-03"]} with updates
+        {"new_date": "2026-12-05"} moves that whole day, keeping each time."""
+        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.modify(_plain(requests), _plain(filters), _plain(updates), opts, _progress(ctx))
@@ -90,13 +98,12 @@ class BatchTools:
     async def system_batch_cancel(
         self, ctx: Context, requests: CancelRequests = None, filters: Filters | None = None,
         mode: ModeArg = "best_effort", dry_run: DryRunArg = False, idempotency_key: KeyArg = None,
-        confirmation_token: TokenArg = None, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+        confirmation_token: TokenArg = None, notify: NotifyArg = False, verbosity: VerbosityArg = "summary",
+        ar: ArabicArg = False,
     ) -> BatchResult:
-        """Cancel (soft delete) reservations: explicit requests, or every upcoming reservation the
-        filters match, e.g. {"start_date": "2026-12-20", "end_date": "2026-12-31"} for a vacation.
-        Past reservations cannot be cancelled. Undo with system_undo_batch.
-        Preview with dry_run; on needs_confirmation, follow its next_step."""
-        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+        """Cancel (soft delete) upcoming reservations: explicit requests, or every one the filters
+        match, e.g. {"start_date": "2026-12-20", "end_date": "2026-12-31"}."""
+        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.cancel(_plain(requests), _plain(filters), opts, _progress(ctx))
@@ -107,13 +114,13 @@ class BatchTools:
         ctx: Context,
         batch_id: Annotated[str, Field(max_length=64, description="The batch_id of an applied batch")],
         confirmation_token: TokenArg = None,
+        notify: NotifyArg = False,
         verbosity: VerbosityArg = "summary",
         ar: ArabicArg = False,
     ) -> BatchResult:
-        """Revert an applied batch: moves go back, cancellations are restored, bookings it made are
-        cancelled, renames and number changes reverted. It is a batch too: same capacity and
-        confirmation, undoable. What the calendar no longer allows is reported as failed."""
-        options = _options("best_effort", False, None, confirmation_token, ar)
+        """Revert an applied batch (moves, cancellations, bookings, renames, new numbers); undoable
+        too. What the calendar no longer allows fails."""
+        options = _options("best_effort", False, None, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.undo(batch_id, opts, _progress(ctx))
@@ -122,18 +129,65 @@ class BatchTools:
     async def system_get_batch(
         self,
         batch_id: Annotated[str, Field(max_length=64, description="The batch_id of an applied batch")],
-        offset: Annotated[int, Field(ge=0, description="Items to skip: the offset the previous answer gave")] = 0,
+        offset: Annotated[int, Field(ge=0, description="Items to skip (from the previous answer)")] = 0,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, BatchAnswer]:
-        """An applied batch as recorded: counts, the items that did not apply (by reason), then every
-        reservation it changed, 100 items per call."""
+        """An applied batch as recorded: counts, failures by reason, then each change, 100 items a
+        call."""
         data = await self.batch.recorded(batch_id)
         return recorded_answer(data.model_dump(mode="json"), offset, RECORDED_PAGE, ar)
 
 
-def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool) -> BatchOptions:
-    return BatchOptions.model_validate(
-        {"mode": mode, "dry_run": dry_run, "idempotency_key": key, "confirmation_token": token, "ar": ar})
+    async def system_message_customers(
+        self, ctx: Context,
+        text: Annotated[str, Field(min_length=1, max_length=1000, description="What to tell them")],
+        wa_ids: Annotated[list[Annotated[str, Field(max_length=40)]] | None, Field(
+            max_length=5000, description="Customers; or start_date")] = None,
+        start_date: Annotated[str | None, Field(max_length=40, description="Customers booked from")] = None,
+        end_date: Annotated[str | None, Field(max_length=40, description="to (inclusive)")] = None,
+        dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
+        ar: ArabicArg = False,
+    ) -> BatchResult:
+        """WhatsApp customers (wa_ids, or those booked in a date range): plain text if they wrote in
+        the last 24 hours, else the notice template. Confirmed like a batch."""
+        options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar)
+        filters = {"start_date": start_date, "end_date": end_date or start_date} if start_date else None
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.message(text, wa_ids, filters, opts, _progress(ctx))
+        return await _respond(ctx, "system_message_customers", run, options, "summary")
+
+    async def system_get_notices(
+        self,
+        batch_id: Annotated[str | None, Field(max_length=64)] = None,
+        wa_id: Annotated[str | None, Field(max_length=32)] = None,
+        ar: ArabicArg = False,
+    ) -> Annotated[CallToolResult, NoticesAnswer]:
+        """WhatsApp notices of a batch, a customer or all: counts by status, failures with reasons."""
+        who = normalize_wa_id(wa_id) if wa_id else None
+        data = await self.outbox.stats(batch_id=batch_id, wa_id=who)
+        return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
+
+
+def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, ar: bool) -> str:
+    """Counts by status, then each failure (customer|wa_id|purpose|status|reason)."""
+    scope = f"batch {batch_id}" if batch_id else f"customer {wa_id}" if wa_id else "all"
+    counts = ", ".join(f"{status} {n}" for status, n in data["by_status"].items())
+    head = (f"إشعارات {scope}: {data['total']} إجمالًا: {counts}." if ar
+            else f"Notices of {scope}: {data['total']} in all: {counts}.")
+    lines = [head]
+    if data["failures"]:
+        lines.append("لم تصل (العميل|wa_id|الغرض|الحالة|السبب):" if ar
+                     else "Not delivered (customer|wa_id|purpose|status|reason):")
+        lines += [row([f.get("customer_name") or "-", f["wa_id"], f["purpose"], f["status"], f.get("error")])
+                  for f in data["failures"]]
+    return "\n".join(lines)
+
+
+def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool,
+             notify: bool = False) -> BatchOptions:
+    return BatchOptions.model_validate({"mode": mode, "dry_run": dry_run, "idempotency_key": key,
+                                        "confirmation_token": token, "ar": ar, "notify": notify})
 
 
 def _plain(value: Sequence[BaseModel] | BaseModel | None) -> Any:

@@ -15,9 +15,9 @@ from mcp_server.budget import fit
 from mcp_server.rendering import day_label, time_label
 from mcp_server.toolkit import READ_ONLY, answer, declare
 
-DateArg = Annotated[str, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY (Hijri when hijri is true)")]
-TimeArg = Annotated[str | None, Field(max_length=40, description="A time like 13:00, 1:00 PM or 01:00 PM")]
-HijriArg = Annotated[bool, Field(description="The dates given are Hijri (Umm al-Qura)")]
+DateArg = Annotated[str, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
+TimeArg = Annotated[str | None, Field(max_length=40, description="A time like 13:00 or 1:00 PM")]
+HijriArg = Annotated[bool, Field(description="Dates are Hijri (Umm al-Qura)")]
 ArabicArg = Annotated[bool, Field(description="Answer in Arabic")]
 
 
@@ -61,9 +61,8 @@ class ClinicTools:
         ]
 
     async def get_current_datetime(self) -> Annotated[CallToolResult, CurrentTime]:
-        """The clinic's current date and time (Asia/Riyadh unless configured otherwise), with weekday,
-        Hijri date, whether it is Ramadan and today's opening hours. Call it before reasoning about
-        'today', 'tomorrow' or 'next week'; never guess the date."""
+        """The clinic's current date and time, weekday, Hijri date, Ramadan and today's hours. Call it
+        before reasoning about 'today', 'tomorrow' or 'next week'; never guess the date."""
         config = self.services.config
         now = self.services.clock().astimezone(config.zone)
         today = clinic_today(config, now)
@@ -79,15 +78,13 @@ class ClinicTools:
     async def search_available_appointments(
         self,
         start_date: DateArg,
-        end_date: Annotated[str | None, Field(description="Last day of a range (inclusive); omit for one day")] = None,
+        end_date: Annotated[str | None, Field(description="Last day (inclusive); omit for one day")] = None,
         near_time: TimeArg = None,
         hijri: HijriArg = False,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, Availability]:
-        """Open appointment slots with the places left, for one day or a date range (at most 366 days).
-        With near_time, only the open slot nearest to that time on each day. Days that are past,
-        closed (e.g. Friday), in a vacation or full have no slots and say why in `status`.
-        Times are the clinic's local time (Asia/Riyadh), 24-hour with a 12-hour label."""
+        """Open slots with the places left, for a day or a range (at most 366 days); with near_time,
+        the nearest open slot each day. Days without slots say why in `status`. Times are Asia/Riyadh."""
         days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
         shaped = [_day(d) for d in days]
         data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],

@@ -146,9 +146,28 @@ def question(report: BatchReport, ar: bool) -> str:
     failures = ", ".join(f"{code}: {n}" for code, n in preview.get("failures", {}).items())
     if ar:
         failing = f" وسيفشل {preview['failed']} ({failures})." if preview.get("failed") else ""
-        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}.{failing} "
-                "لم يُكتب شيء بعد. هل تريد التنفيذ؟")
+        told = _notices(preview.get("notices"), preview.get("hint"), ar)
+        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}.{failing}"
+                f"{told} لم يُكتب شيء بعد. هل تريد التنفيذ؟")
     failing = f" {preview['failed']} item(s) would fail ({failures}) and stay as they are." if preview.get(
         "failed") else ""
+    told = _notices(preview.get("notices"), preview.get("hint"), ar)
+    if report.tool == "system_message_customers":
+        return f"system_message_customers:{told} Nothing has been sent yet. Send it?"
     return (f"{report.tool} would change {count} existing reservations ({actions}) on {len(days)} day(s): "
-            f"{shown}.{failing} Nothing has been written yet. Apply it?")
+            f"{shown}.{failing}{told} Nothing has been written yet. Apply it?")
+
+
+def _notices(notices: dict[str, Any] | None, hint: str | None, ar: bool) -> str:
+    """The WhatsApp messages a confirmation covers too: how many, who is left out, one example."""
+    said = ""
+    if notices:
+        left = ", ".join(f"{why}: {n}" for why, n in (notices.get("left_out") or {}).items())
+        example = next(iter((notices.get("examples") or {}).values()), "")
+        if ar:
+            said = f" وسيُرسل {notices.get('customers', 0)} إشعار واتساب" + (f" (مستثنون: {left})" if left else "")
+            said += f"، مثل: «{example}»." if example else "."
+        else:
+            said = f" It would also send {notices.get('customers', 0)} WhatsApp notice(s)"
+            said += (f" ({left} left out)" if left else "") + (f", e.g. \"{example}\"." if example else ".")
+    return said + (f" {hint}" if hint else "")

@@ -38,14 +38,13 @@ WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
 DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
     description="Exact dates, YYYY-MM-DD or DD-MM-YYYY")]
 TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Field(max_length=100)]
-MAX_RESULTS_HELP = (f"Rows per section. Omitted: up to {PAGE_ROWS}, fewer when they would pass about 5 KB; "
-                    "the rest come with next_cursor")
+MAX_RESULTS_HELP = f"Rows per section (omitted: up to {PAGE_ROWS} within about 5 KB)"
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
            "can read whole; the rest come with next_cursor.")
 SHORTENED = ("Page shortened to {rows} rows per section to keep the answer small; the rest come with next_cursor, "
              "or pass max_results (up to 500) for longer pages.")
 LISTING_TOOL = "system_get_reservations"
-ListVerbosity = Annotated[Verbosity, Field(description="summary: long lists cut to fit a small answer; detailed: all")]
+ListVerbosity = Annotated[Verbosity, Field(description="summary: long lists cut; detailed: all")]
 
 
 class ReservationsAnswer(BaseModel):
@@ -104,10 +103,9 @@ class QueryTools:
         hijri: HijriArg = False,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationsAnswer]:
-        """Find reservations, wa_ids and customers. Every filter given narrows the result: a fuzzy
-        search_query (names or numbers), wa_ids, exact dates, a start_date/end_date range,
-        reservation_types, include_cancelled. The totals come first, then one line per row. With a
-        next_cursor there are more rows: call again with the same filters and that cursor."""
+        """Find reservations, wa_ids and customers; each filter given narrows: search_query (fuzzy
+        names or numbers), wa_ids, dates, start_date/end_date, reservation_types, include_cancelled.
+        Totals first, then a line per row. With next_cursor: call again with it, same filters."""
         page = await self.queries.reservation_page(
             search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
             include_cancelled=include_cancelled, reservation_types=reservation_types,
@@ -126,7 +124,7 @@ class QueryTools:
         reservation_types: TypesArg = None, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, Report]:
         """The distinct customers (wa_ids) holding a reservation between two dates (inclusive), and how
-        many per date. Use it to list whom to contact about a day or a period."""
+        many per date."""
         data = await self.queries.wa_ids_by_date_range(
             start_date, end_date, include_cancelled=include_cancelled, reservation_types=reservation_types)
         text = f"{data.count} customer(s) with reservations from {data.start_date} to {data.end_date}."
@@ -135,9 +133,8 @@ class QueryTools:
     async def system_analyze_conversations(
         self, start_date: DateArg, end_date: DateArg, verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, Report]:
-        """Statistics of the customers' WhatsApp chats over a period (at most 366 days): messages by
-        role and per day, busiest hours, active customers, and customers who wrote but have no
-        upcoming reservation (people to follow up)."""
+        """WhatsApp chat statistics over a period (at most 366 days): messages by role and day,
+        busiest hours, active customers, and who wrote but has no upcoming reservation."""
         data = await self.queries.conversation_analysis(start_date, end_date)
         without = data["customers_without_upcoming_reservation"]["count"]
         text = (f"{data['total_messages']} message(s), {data['active_customers']} active customer(s), {without} "
@@ -149,8 +146,8 @@ class QueryTools:
         end_date: Annotated[str | None, Field(description="Last day (inclusive, at most 92); omit for one")] = None,
         verbosity: ListVerbosity = "summary", ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, Report]:
-        """The calendar day by day: each day's status (open, closed, vacation, past) and, per slot, who
-        is booked, by type, and the places left. Use it before moving or cancelling a day."""
+        """The calendar day by day: each day's status (open, closed, vacation, past) and per slot who
+        is booked, by type, and the places left."""
         data = await self.queries.reservation_snapshot(start_date, end_date)
         totals = data["totals"]
         text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {data['start_date']} to "

@@ -27,7 +27,7 @@ def build_system_server(
     """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
     config = services.config
     query_tools = QueryTools(queries, config).tools()
-    tools = ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config).tools() + query_tools[1:]
+    tools = ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools() + query_tools[1:]
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
                        instructions=instructions(config, confirmation_threshold), tools=tools)
     add_calendar_resources(server, services, queries)

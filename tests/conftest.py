@@ -22,7 +22,7 @@ from domain.database import Database, create_database
 # Tuesday 2026-12-01 10:00 in Riyadh: far from Ramadan, before the first slot of the day.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 TABLES = ("agent_jobs", "batches", "vacations", "conversation_messages", "reservations", "customers",
-          "confirmation_uses", "pending_confirmations")
+          "confirmation_uses", "pending_confirmations", "notices", "scheduler_runs")
 
 
 class FixedClock:

@@ -15,5 +15,5 @@ def services_from(settings: Settings, clock: Clock = system_clock) -> Services:
     return build_services(
         settings.clinic_config(), create_database(settings.database_url), clock,
         confirmation_threshold=settings.confirmation_threshold,
-        confirmation_secret=settings.confirmation_secret.encode() or None,
+        confirmation_secret=settings.confirmation_secret.encode() or None, notices=settings.notice_config(),
     )

@@ -28,6 +28,7 @@ from chat_bridge.console import PUBLIC_PATHS, console_routes
 from chat_bridge.events import Hub
 from chat_bridge.instances import InstanceLink
 from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.notices import NoticeSender
 from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn
 from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
@@ -122,11 +123,16 @@ class ServeProcess:
         stack.callback(services.events.batch_listeners.remove, self.metrics.batch)
         workers.start()
         stack.push_async_callback(workers.close, SHUTDOWN_GRACE_SECONDS)
+        sender = NoticeSender(services.outbox, whatsapp, hub, poll_seconds=self.settings.queue_poll_seconds)
+        services.events.notice_listeners.append(sender.wake_for)
+        stack.callback(services.events.notice_listeners.remove, sender.wake_for)
+        sender.start()
+        stack.push_async_callback(sender.close)
         return State(
             config=config, services=services, hub=hub, workers=workers, whatsapp=whatsapp, outbox=outbox,
             desk=OperatorDesk(services.customers, services.conversations, outbox, workers, hub),
             inbox=inbox, confirmations=broker, metrics=self.metrics,
-            checks={**checks, "workers": workers.is_running},
+            checks={**checks, "workers": workers.is_running, "notices": sender.is_running}, notices=sender,
         )
 
     def broadcast(self) -> Broadcast | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_serializer
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,9 @@ from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database, json_text
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.models import BatchRecord, utcnow
+from domain.models import BatchRecord, Notice, utcnow
+from domain.notices import NoticeConfig
+from domain.outbox import NoticePlan, plan_message, plan_notices, queue_notices
 from domain.phone_search import PhoneSearchService
 from domain.planning import RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
@@ -31,12 +33,15 @@ from domain.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
-    CancelPlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
+    CancelPlanner, MessagePlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
 from domain.system_agent.undo import CustomerEdit, mark_undone
 from domain.views import View
+
+
+MAX_MESSAGE = 1000  # characters of a message to customers (a template parameter holds about that much)
 
 
 class BatchOptions(BaseModel):
@@ -53,6 +58,7 @@ class BatchOptions(BaseModel):
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
     ar: bool = False
+    notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.outbox`)
 
 
 class RecordedChange(View):
@@ -98,6 +104,7 @@ class SystemAgentBatchService:
         confirmation_ttl_seconds: int = 600,
         token_secret: bytes | None = None,
         events: CalendarEvents | None = None,
+        notices: NoticeConfig | None = None,
     ) -> None:
         self.db, self.config, self.clock, self.search = db, config, clock, search
         self.confirmation_threshold = confirmation_threshold
@@ -105,6 +112,7 @@ class SystemAgentBatchService:
         self.token_ttl = timedelta(seconds=confirmation_ttl_seconds)
         self._tokens: ConfirmationTokens | None = None
         self.events = events or CalendarEvents()
+        self.notices = notices or NoticeConfig()
 
     async def reserve(
         self, requests: Any, options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None
@@ -147,12 +155,34 @@ class SystemAgentBatchService:
         planner = CancelPlanner([] if found else as_list(requests), found)
         return await self._run("system_batch_cancel", arguments, options, progress, planner, matched)
 
+    async def message(self, text: str, wa_ids: Any = None, filters: dict[str, Any] | None = None,
+                      options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None) -> BatchReport:
+        """Message customers on WhatsApp: explicit wa_ids, or the customers of the upcoming reservations the
+        filters find. Previewed, confirmed and recorded like a batch; the calendar does not change."""
+        words = " ".join(str(text or "").split()) if not isinstance(text, str) else text.strip()
+        if not words or len(words) > MAX_MESSAGE:
+            raise DomainError("invalid_batch", reason=f"text must be 1 to {MAX_MESSAGE} characters.")
+        if (wa_ids is None) == (filters is None):
+            raise DomainError("invalid_batch", reason="name the customers: either wa_ids or a date range.")
+        arguments = {"wa_ids": wa_ids, "filters": filters, "text": words}
+        found, matched = await self._filtered(filters) if filters is not None else (None, None)
+        planner = MessagePlanner(as_list(wa_ids) if wa_ids is not None else [], found)
+        options = options.model_copy(update={"notify": True})
+        return await self._run("system_message_customers", arguments, options, progress, planner, matched, words)
+
     async def undo(self, batch_id: str, options: BatchOptions = BatchOptions(),
                    progress: ProgressCallback | None = None) -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be. An undo is a
         batch like any other: the same capacity and confirmation rules, its own record, undoable itself."""
         planner = UndoPlanner(batch_id)
-        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner)
+        hint = None
+        if not options.notify:
+            async with self.db.reading() as session:
+                told = await session.scalar(select(func.count()).select_from(Notice).where(Notice.batch_id == batch_id))
+            if told:  # asked whatever the batch's size: whether to tell them again is the user's to decide
+                hint = (f"The batch being undone notified {told} customer(s). Ask the user whether to tell them the "
+                        "restored times: if so, call system_undo_batch with notify=true instead.")
+        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner, hint=hint)
         report.undone_batch_id = batch_id
         return report
 
@@ -192,12 +222,13 @@ class SystemAgentBatchService:
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None = None,
+        message: str | None = None, hint: str | None = None,
     ) -> BatchReport:
-        arguments = dict(arguments, mode=options.mode)
+        arguments = dict(arguments, mode=options.mode, **({"notify": True} if options.notify else {}))
         if options.idempotency_key and (stored := await self._stored(tool, arguments, options)):
             return stored
         try:
-            report = await self._transaction(tool, arguments, options, progress, planner, matched)
+            report = await self._transaction(tool, arguments, options, progress, planner, matched, message, hint)
         except IntegrityError:
             stored = await self._stored(tool, arguments, options) if options.idempotency_key else None
             if stored is None:
@@ -205,6 +236,8 @@ class SystemAgentBatchService:
             return stored
         if report.status == "applied":
             self.events.batch_applied(tool, len(report.items))
+            if report.notices and report.notices.get("queued"):
+                self.events.notices_queued(report.notices["queued"])
         if report.status == "applied" and self.events.listeners:
             for action, view in report.changed():
                 await self.events.publish(action, view)
@@ -213,30 +246,53 @@ class SystemAgentBatchService:
     async def _transaction(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None,
+        message: str | None, hint: str | None,
     ) -> BatchReport:
         tokens = await self.tokens()
         with collector_paused():
-            return await self._planned(tool, arguments, options, progress, planner, matched, tokens)
+            return await self._planned(tool, arguments, options, progress, planner, matched, tokens, message, hint)
 
     async def _planned(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions, progress: ProgressCallback | None,
-        planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens,
+        planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens, message: str | None,
+        hint: str | None,
     ) -> BatchReport:
         async with self.db.unit_of_work() as session:
             ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
                               options.max_reservations)
-            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched))
+            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched, hint=hint))
             await planner(session, ctx, plan, progress)
             plan.report.items.sort(key=lambda i: i.index)
             names = plan.report.names  # a filtered batch read its customers' names with the reservations
             names.update(await customer_names(session, {i.wa_id for i in plan.report.items
                                                         if i.wa_id and i.wa_id not in names}))
             names.update(plan.new_customers)
+            notices = await self._notices(session, plan, options, message, ctx.now)
             if not self._settle(plan, options, tool, arguments, ctx, tokens):
+                if plan.report.status in ("rolled_back", "failed"):
+                    plan.report.notices = None  # nothing is written, so nobody is told anything
                 return plan.report
             await self._write(session, plan)
+            if notices is not None:
+                queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)
+                plan.report.notices = dict(plan.report.notices or {}, queued=queued)
             await self._record(session, plan.report, arguments, options, audit_text(plan))
             return plan.report
+
+    async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions, message: str | None,
+                       now: datetime) -> NoticePlan | None:
+        """With `notify`, the notices the batch's changes call for (or its `message` to its customers), previewed
+        on its report; else None."""
+        if not options.notify:
+            return None
+        if message is not None:
+            wa_ids = [i.wa_id for i in plan.report.items if i.status == "ok" and i.wa_id]
+            notices = await plan_message(session, self.notices, wa_ids, message, now)
+        else:
+            notices = await plan_notices(session, self.notices, plan.report.changed_items(), plan.report.names)
+        plan.notices = len(notices.notices)
+        plan.report.notices = notices.preview()
+        return notices
 
     def _settle(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
                 ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
@@ -258,10 +314,11 @@ class SystemAgentBatchService:
 
     def _confirmed(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
                    ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
-        count = plan.destructive_count()
+        count = max(plan.destructive_count(), plan.notices)  # messages sent cannot be taken back either
         # Targets found by a fuzzy search_query are asked about whatever their number: a loose query
-        # ("a", a common first name) can reach people nobody meant.
-        guessed = plan.report.matched is not None and count > 0
+        # ("a", a common first name) can reach people nobody meant. So is undoing a batch that notified
+        # customers: whether to tell them again is the user's call.
+        guessed = (plan.report.matched is not None or plan.report.hint is not None) and count > 0
         if options.confirmed or (count <= self.confirmation_threshold and not guessed):
             return True
         change = fingerprint(tool, arguments, [(c.after.id, c.after.slot, c.after.type, c.after.status)
@@ -277,6 +334,8 @@ class SystemAgentBatchService:
             "threshold": self.confirmation_threshold,
             "preview": {"reservations": count, "days": summary["days"], "actions": summary["by_action"],
                         "failed": summary["failed"], "failures": summary["by_error"],
+                        **({"notices": plan.report.notices} if plan.report.notices is not None else {}),
+                        **({"hint": plan.report.hint} if plan.report.hint else {}),
                         **({"matched_customers": plan.report.matched} if plan.report.matched is not None else {})},
             "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "
                             "the same tool again with the same arguments and this confirmation_token.",

@@ -42,6 +42,7 @@ class Plan:
     new_customers: dict[str, str | None] = field(default_factory=dict)
     undoes: BatchRecord | None = None  # the batch this plan undoes, marked undone when the plan is written
     redeemed: tuple[str, datetime, datetime] | None = None  # a token's nonce, expiry and now: used up when written
+    notices: int = 0  # customers the batch will message (with `notify`)
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -346,3 +347,38 @@ class UndoPlanner:
                 plan.edits.append(reverted_customer(index, change))
                 plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
         plan.undoes = record
+
+
+class MessagePlanner:
+    """The customers a message goes to: explicit wa_ids (each must be a customer), or the customers of the
+    upcoming reservations the filters find, each once. Nothing in the calendar changes."""
+
+    def __init__(self, wa_ids: list[Any], filtered: tuple[Filters, list[str] | None] | None) -> None:
+        self.wa_ids, self.filtered = wa_ids, filtered
+
+    async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
+                       progress: ProgressCallback | None) -> None:
+        if self.filtered is not None:
+            found = await _found(session, ctx, plan, self.filtered)
+            targets: list[tuple[int, Any]] = [(i, b.wa_id) for i, b in enumerate(found)]
+        else:
+            targets = list(enumerate(self.wa_ids))
+        wanted: list[tuple[int, str]] = []
+        for index, raw in targets:
+            try:
+                wanted.append((index, normalize_wa_id(raw) if isinstance(raw, str) else _not_a_number()))
+            except DomainError as error:
+                plan.fail(index, error)
+        known = set(await session.scalars(select(Customer.wa_id).where(
+            Customer.wa_id.in_(sorted({w for _, w in wanted})))))
+        seen: set[str] = set()
+        for index, wa_id in wanted:
+            if wa_id not in known:
+                plan.fail(index, DomainError("customer_not_found"), wa_id)
+            elif wa_id not in seen:
+                seen.add(wa_id)
+                plan.report.items.append(ItemResult(index, "ok", wa_id, action="message"))
+
+
+def _not_a_number() -> str:
+    raise DomainError("invalid_wa_id")

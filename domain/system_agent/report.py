@@ -72,6 +72,8 @@ class BatchReport:
     stored: dict[str, Any] | None = None  # a replayed batch's stored answer
     undone_batch_id: str | None = None
     matched: list[dict[str, Any]] | None = None  # the customers a fuzzy search_query chose as targets
+    notices: dict[str, Any] | None = None  # with notify: who will be (or was) messaged, who left out, examples
+    hint: str | None = None  # a next step the answer offers (undoing a batch that notified customers)
 
     def view(self, booking: Booking) -> ReservationView:
         return reservation_view(self.config, booking, self.names.get(booking.wa_id))
@@ -143,6 +145,8 @@ class BatchReport:
             "confirmation": self.confirmation,
             **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
             **({"matched_customers": self.matched} if self.matched is not None else {}),
+            **({"notices": self.notices} if self.notices is not None else {}),
+            **({"hint": self.hint} if self.hint else {}),
         }
 
     def changed(self) -> Iterator[tuple[str, ReservationView]]:

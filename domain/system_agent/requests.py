@@ -80,7 +80,7 @@ class ModifyItem(BatchItem):
                                     description="Alias new_reservation_type")
     new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"),
                                   description="Alias customer_name")
-    new_wa_id: Phone | None = Field(default=None, description="Move the customer, reservations and chat to this number")
+    new_wa_id: Phone | None = Field(default=None, description="Move customer, bookings and chat to this number")
     hijri: bool = Field(default=False, description=HIJRI)
 
     @property
@@ -97,7 +97,7 @@ class CancelItem(BatchItem):
 
 
 class Filters(BatchItem):
-    """Selects every upcoming active reservation matching all given filters"""
+    """Every upcoming reservation matching all given"""
 
     wa_ids: Annotated[Many[Phone], Field(max_length=MAX_ITEMS)] | None = None
     dates: Annotated[Many[Short], Field(max_length=366)] | None = Field(default=None, description=DATE)
@@ -106,12 +106,12 @@ class Filters(BatchItem):
     time_slots: Annotated[Many[Short], Field(max_length=48)] | None = Field(default=None, description=TIME)
     reservation_types: Annotated[Many[TypeId], Field(max_length=100)] | None = None
     search_query: Query | None = Field(
-        default=None, description="Fuzzy name or number; always asks the user, listing whom it matched")
+        default=None, description="Fuzzy name or number (always confirmed)")
     hijri: bool = Field(default=False, description=HIJRI)
 
 
 class Updates(BatchItem):
-    """With filters: the change applied to each reservation found"""
+    """With filters: the change to each one found"""
 
     new_date: Short | None = Field(default=None, description=DATE)
     new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"),

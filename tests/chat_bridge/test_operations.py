@@ -18,7 +18,7 @@ async def test_a_running_service_is_ready(services: Services, graph_api: FakeGra
     assert ready.status_code == 200
     shared = {"broadcast": True} if not services.db.is_sqlite else {}  # PostgreSQL: the channel between instances
     assert ready.json() == {"status": "ready", "checks": {"database": True, "migrations": True, **shared,
-                                                          "workers": True}}
+                                                          "workers": True, "notices": True}}
 
 
 async def test_a_database_behind_the_migrations_is_not_ready(services: Services,
@@ -34,7 +34,8 @@ async def test_a_database_behind_the_migrations_is_not_ready(services: Services,
             await session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
     assert ready.status_code == 503
     shared = {"broadcast": True} if not services.db.is_sqlite else {}
-    assert ready.json()["checks"] == {"database": True, "migrations": False, **shared, "workers": True}
+    assert ready.json()["checks"] == {"database": True, "migrations": False, **shared, "workers": True,
+                                         "notices": True}
 
 
 async def scrape_until(bridge: RunningBridge, line: str) -> str:

@@ -15,8 +15,8 @@ import hmac
 import itertools
 import json
 from collections import deque
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx2
@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection
 
+from domain.notices import DEFAULTS
 from domain.services import Services
 from domain.views import MessageView
 from tests.fakes.loopback import serve_on_loopback
@@ -55,6 +56,7 @@ class SentMessage:
     template: str | None = None
     language: str | None = None
     parameters: tuple[str, ...] = ()
+    callback_data: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ class FakeGraphApi:
         self.changed = asyncio.Condition()
         # The approved templates: (name, language) -> body with {{1}}, {{2}}... placeholders.
         self.templates: dict[tuple[str, str], str] = {}
+        # Meta's side of delivery: with `webhook_url`, each message accepted is followed by its statuses
+        # (`statuses`, or sent then failed for a number in `undeliverable`: wa_id -> Graph error code), signed
+        # and posted until the webhook answers 200, as Meta retries them.
+        self.webhook_url = ""
+        self.statuses: tuple[str, ...] = ("sent", "delivered")
+        self.undeliverable: dict[str, int] = {}
+        self.posted: list[tuple[str, str]] = []  # (message id, status) the webhook took
+        self.posting: set[asyncio.Task[None]] = set()
+        self.answer_delay = 0.0  # seconds between recording a message and answering the request
+        # Called with each message recorded, before it is answered (a test kills the sender there).
+        self.after_record: Callable[[SentMessage], None] | None = None
 
     def fail_next(self, status: int = 500, times: int = 1) -> None:
         self.failures.extend([Refusal(status, 2)] * times)
@@ -88,6 +101,20 @@ class FakeGraphApi:
 
     def approve(self, name: str, language: str, body: str) -> None:
         self.templates[(name, language)] = body
+
+    def approve_defaults(self) -> None:
+        """The built-in notice templates, approved in English and Arabic."""
+        for spec in DEFAULTS.values():
+            for language, body in spec["bodies"].items():
+                self.approve(spec["name"], language, body)
+
+    def templates_to(self, wa_id: str) -> list[SentMessage]:
+        return [message for message in self.sent if message.to == wa_id and message.template]
+
+    async def wait_for_posted(self, count: int, timeout: float = 20.0) -> None:
+        """Until the webhook has taken `count` statuses."""
+        async with asyncio.timeout(timeout), self.changed:
+            await self.changed.wait_for(lambda: len(self.posted) >= count)
 
     def texts_to(self, wa_id: str) -> list[str]:
         return [message.text for message in self.sent if message.to == wa_id]
@@ -115,10 +142,19 @@ class FakeGraphApi:
             found = self._template(phone_number_id, payload["to"], message_id, payload["template"])
             if isinstance(found, JSONResponse):
                 return found
-            message = found
+            message = replace(found, callback_data=payload.get("biz_opaque_callback_data"))
         else:
-            message = SentMessage(phone_number_id, payload["to"], payload["text"]["body"], message_id)
+            message = SentMessage(phone_number_id, payload["to"], payload["text"]["body"], message_id,
+                                  callback_data=payload.get("biz_opaque_callback_data"))
         await self._record(message)
+        if self.after_record is not None:
+            self.after_record(message)
+        if self.webhook_url:
+            task = asyncio.get_running_loop().create_task(self._deliver_statuses(message))
+            self.posting.add(task)
+            task.add_done_callback(self.posting.discard)
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return JSONResponse({"messaging_product": "whatsapp", "contacts": [{"input": message.to, "wa_id": message.to}],
                              "messages": [{"id": message.id}]})
 
@@ -140,6 +176,27 @@ class FakeGraphApi:
         for number, value in enumerate(values, start=1):
             text = text.replace(f"{{{{{number}}}}}", value)
         return SentMessage(phone_number_id, to, text, message_id, str(name), str(language), values)
+
+    async def _deliver_statuses(self, message: SentMessage) -> None:
+        code = self.undeliverable.get(message.to)
+        statuses = ("sent", "failed") if code is not None else self.statuses
+        async with httpx2.AsyncClient(timeout=5) as http:
+            for status in statuses:
+                body, headers = signed(status_callback(message.id, status, message.to, message.callback_data,
+                                                       code if status == "failed" else None))
+                while True:  # until the webhook takes it (the test's end cancels what is left)
+                    with contextlib.suppress(httpx2.HTTPError):
+                        if (await http.post(self.webhook_url, content=body, headers=headers)).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+                async with self.changed:
+                    self.posted.append((message.id, status))
+                    self.changed.notify_all()
+
+    async def close(self) -> None:
+        for task in list(self.posting):
+            task.cancel()
+        await asyncio.gather(*self.posting, return_exceptions=True)
 
     async def _record(self, message: SentMessage) -> None:
         async with self.changed:
@@ -178,10 +235,15 @@ def inbound(wa_id: str, message_id: str, kind: str = "text", text: str = "hello"
                      "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}], "messages": [message]})
 
 
-def status_callback(message_id: str, status: str, wa_id: str) -> dict[str, Any]:
-    return delivery({"messaging_product": "whatsapp",
-                     "statuses": [{"id": message_id, "status": status, "recipient_id": wa_id,
-                                   "timestamp": "1764566400"}]})
+def status_callback(message_id: str, status: str, wa_id: str, callback_data: str | None = None,
+                    error_code: int | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": message_id, "status": status, "recipient_id": wa_id, "timestamp": "1764566400"}
+    if callback_data is not None:
+        entry["biz_opaque_callback_data"] = callback_data
+    if error_code is not None:
+        entry["errors"] = [{"code": error_code, "title": "Message undeliverable",
+                            "message": "Message undeliverable"}]
+    return delivery({"messaging_product": "whatsapp", "statuses": [entry]})
 
 
 @pytest.fixture
@@ -191,6 +253,7 @@ async def graph_api() -> AsyncIterator[FakeGraphApi]:
     async with serve_on_loopback(fake.app()) as base_url:
         fake.base_url = base_url
         yield fake
+        await fake.close()
 
 
 # --- The bridge under test -------------------------------------------------------------------------

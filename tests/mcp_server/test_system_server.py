@@ -13,10 +13,11 @@ SYSTEM_TOOLS = {
     "get_current_datetime", "search_available_appointments", "system_get_reservations", "system_batch_reserve",
     "system_batch_modify", "system_batch_cancel", "system_undo_batch", "system_get_wa_ids_by_date_range",
     "system_analyze_conversations", "system_get_reservation_snapshot", "system_get_batch",
+    "system_message_customers", "system_get_notices",
 }
 READ_TOOLS = {"get_current_datetime", "search_available_appointments", "system_get_reservations",
               "system_get_wa_ids_by_date_range", "system_analyze_conversations", "system_get_reservation_snapshot",
-              "system_get_batch"}
+              "system_get_batch", "system_get_notices"}
 
 
 async def listed(server: MCPServer) -> ListToolsResult:

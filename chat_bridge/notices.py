@@ -1,0 +1,157 @@
+"""The outbox's sender: sends the stored notices (`domain.outbox`) to WhatsApp at the configured rate, and queues
+the day-before reminders when their time comes.
+
+One sender runs in every instance; the rows are claimed, so instances share the work and never send the same
+notice. Messages go out at `rate_per_second` (aiolimiter's leaky bucket), a few at a time. A throughput
+refusal (HTTP 429, Graph's rate and pair-limit codes) pauses this sender for what WhatsApp asked (or a
+backoff) and puts the notice back without spending an attempt; another transient failure (5xx, no
+connection) retries that notice with exponential backoff; anything else fails it, visibly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+
+from aiolimiter import AsyncLimiter
+
+from chat_bridge.events import new_message_event, notice_event
+from chat_bridge.ports import EventSink
+from chat_bridge.whatsapp import Template, WhatsAppClient, WhatsAppError
+from domain.outbox import ClaimedNotice, NoticeOutbox, Settled
+
+logger = logging.getLogger(__name__)
+
+THROTTLE_CODES = frozenset({4, 80007, 130429, 131056})
+IN_FLIGHT = 4  # sends awaiting WhatsApp's answer at once
+REMINDER_CHECK_SECONDS = 30.0
+
+
+class NoticeSender:
+    """Claims and sends notices until closed."""
+
+    def __init__(self, outbox: NoticeOutbox, whatsapp: WhatsAppClient, events: EventSink, *,
+                 poll_seconds: float = 1.0) -> None:
+        self.outbox, self.whatsapp, self.events = outbox, whatsapp, events
+        self.poll_seconds = poll_seconds
+        rate = outbox.config.rate_per_second
+        # At most `rate` sends in any second, in bursts no larger than IN_FLIGHT when the rate allows.
+        self.limiter = AsyncLimiter(max(1.0, min(rate, IN_FLIGHT)), max(1.0, min(rate, IN_FLIGHT)) / rate)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}:notices"
+        self.task: asyncio.Task[None] | None = None
+        self.sending: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(IN_FLIGHT)
+        self.paused_until = 0.0  # monotonic time before which nothing is sent (WhatsApp said slow down)
+        self.stopping = False
+        self._wakeup = asyncio.Event()
+        self._reminders_checked = 0.0
+        self.sent = 0
+        self.idle = False  # no WhatsApp account: reminders are queued, nothing is sent
+
+    def start(self) -> None:
+        """Send from now on; without a WhatsApp account nothing is claimed (batches' notices wait, queued) and
+        no reminder is queued."""
+        if not self.whatsapp.account.configured:
+            logger.warning("WhatsApp is not configured: notices stay queued until WHATSAPP_PHONE_NUMBER_ID and "
+                           "WHATSAPP_ACCESS_TOKEN are set")
+            self.idle = True
+        self.task = asyncio.create_task(self._run(), name="notice sender")
+
+    def wake(self) -> None:
+        """Notices were queued by this process: send them now rather than at the next poll."""
+        self._wakeup.set()
+
+    def wake_for(self, count: int) -> None:
+        if count:
+            self.wake()
+
+    async def is_running(self) -> bool:
+        return self.task is not None and not self.task.done() and not self.stopping
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop claiming; let the sends in flight finish (within `grace`), give back what was claimed."""
+        self.stopping = True
+        self._wakeup.set()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self.task), grace)
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await self.task
+        if self.sending:
+            await asyncio.wait(self.sending, timeout=grace)
+        with contextlib.suppress(Exception):
+            await self.outbox.release(self.worker)
+
+    async def _run(self) -> None:
+        while not self.stopping:
+            try:
+                busy = await self._round()
+            except Exception:
+                logger.exception("the notice sender's round failed; trying again")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+                self._wakeup.clear()
+
+    async def _round(self) -> bool:
+        """Queue due reminders, then claim and send what is ready; whether anything was claimed."""
+        if self.idle:
+            return False
+        if time.monotonic() - self._reminders_checked >= REMINDER_CHECK_SECONDS:
+            self._reminders_checked = time.monotonic()
+            if queued := await self.outbox.queue_reminders():
+                logger.info("queued %d day-before reminders", queued)
+        if (wait := self.paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        claimed, settled = await self.outbox.claim(self.worker, IN_FLIGHT * 2)
+        for done in settled:
+            logger.info("notice %d not sent: %s", done.notice_id, done.status)
+            await self.events.publish(notice_event(done.notice_id, done.batch_id, done.status))
+        for notice in claimed:
+            if self.stopping:
+                break
+            await self.slots.acquire()
+            await self.limiter.acquire()
+            task = asyncio.create_task(self._send(notice))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+        if self.sending:  # claim the next ones only once these are settled: a pause applies to them
+            await asyncio.wait(set(self.sending))
+        return bool(claimed or settled)
+
+    async def _send(self, notice: ClaimedNotice) -> None:
+        try:
+            settled = await self._attempt(notice)
+            if settled.message is not None:
+                await self.events.publish(new_message_event(settled.message))
+            await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
+        except Exception:
+            logger.exception("notice %d could not be settled; its lease will bring it back", notice.id)
+        finally:
+            self.slots.release()
+
+    async def _attempt(self, notice: ClaimedNotice) -> Settled:
+        try:
+            if notice.template is None:
+                wamid = (await self.whatsapp.send_text(notice.wa_id, notice.text))[0]
+            else:
+                template = Template(notice.template, notice.language, notice.parameters)
+                wamid = await self.whatsapp.send_template(notice.wa_id, template, notice.callback_data)
+        except WhatsAppError as error:
+            if not error.retryable:
+                logger.warning("notice %d refused for good: %s", notice.id, error)
+                return await self.outbox.failed(notice.id, str(error), error.code)
+            delay = self.outbox.backoff(notice.attempts, error.retry_after)
+            throttled = error.status == 429 or error.code in THROTTLE_CODES
+            if throttled:
+                self.paused_until = max(self.paused_until, time.monotonic() + delay)
+            logger.info("notice %d: WhatsApp asked to try later (%s); again in %.1f s", notice.id, error, delay)
+            return await self.outbox.retry(notice.id, str(error), error.code, delay, counts=not throttled)
+        self.sent += 1
+        return await self.outbox.sent(notice.id, wamid)
