@@ -27,7 +27,8 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
-    """`/`, `/static`, `/config`, `/calendar` and `/agent/status`, for the bridge app to include."""
+    """`/`, `/static`, `/config`, `/calendar`, `/agent/status` and `/notices/batches`, for the bridge app to
+    include."""
     console = Console(config, model)
     return [
         Route("/", console.page, methods=["GET"]),
@@ -35,6 +36,7 @@ def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
         Route("/config", console.config, methods=["GET"]),
         Route("/calendar", console.calendar, methods=["GET"]),
         Route("/agent/status", console.agent_status, methods=["GET"]),
+        Route("/notices/batches", console.notice_batches, methods=["GET"]),
     ]
 
 
@@ -79,6 +81,15 @@ class Console:
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
         return JSONResponse(agent_status(self.model))
+
+    async def notice_batches(self, request: Request[Any]) -> JSONResponse:
+        """The newest batches that messaged customers: per batch the notices queued, sent, delivered, read,
+        failed and skipped, and the failures (`?limit=`, at most 50)."""
+        try:
+            limit = max(1, min(int(request.query_params.get("limit", "10")), 50))
+        except ValueError:
+            raise RequestError("invalid_parameter", "limit must be a whole number.") from None
+        return JSONResponse({"batches": await request_services(request).outbox.batches(limit)})
 
 
 def request_services(request: Request[Any]) -> Services:

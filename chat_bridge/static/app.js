@@ -8,6 +8,7 @@ import { ConversationView } from "./conversation.js";
 import { ConversationDays } from "./days.js";
 import { debounce, h, icon, useTimeZone } from "./dom.js";
 import { renderAgentNotice, renderHeader, renderRecent, renderTyping } from "./panels.js";
+import { NoticesPanel } from "./notices.js";
 import { Realtime } from "./realtime.js";
 import { SignIn } from "./signin.js";
 
@@ -36,6 +37,8 @@ const strip = new CalendarStrip($("calendar-days"), {
   fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
   onError: (message) => { $("calendar-error").textContent = message; },
 });
+const notices = new NoticesPanel($("notices"), $("notice-batches"), { load: () => api("/notices/batches?limit=5") });
+const refreshNoticesSoon = debounce(() => notices.refresh(), 300);
 const picker = new ContactCombobox({
   input: $("contact-input"),
   listbox: $("contact-listbox"),
@@ -82,6 +85,7 @@ async function start() {
   }
   state.contacts = contacts;
   realtime.start();
+  notices.refresh();
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
   await openConversation(contacts.find((c) => c.wa_id === wanted) || contacts[0]);
 }
@@ -233,6 +237,7 @@ const HANDLERS = {
     days.touch(Object.keys(event.preview?.days || {}));
     updateCalendar();
   },
+  notice_updated: () => refreshNoticesSoon(),
   confirmation_resolved: (event) => {
     view.resolve(event.confirmation_id, event.state || (event.accepted ? "accepted" : "declined"));
   },
@@ -258,6 +263,7 @@ realtime.addEventListener("status", ({ detail }) => {
 
 /** After a reconnection, events may have been missed: the newest page and the calendar again. */
 realtime.addEventListener("resync", async () => {
+  refreshNoticesSoon();
   if (!state.selected) return;
   await loadPage(state.selected, state.generation);
   updateCalendar();
