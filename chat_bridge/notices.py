@@ -27,7 +27,11 @@ from domain.outbox import ClaimedNotice, NoticeOutbox, Settled
 logger = logging.getLogger(__name__)
 
 THROTTLE_CODES = frozenset({4, 80007, 130429, 131056})
-IN_FLIGHT = 4  # sends awaiting WhatsApp's answer at once
+IN_FLIGHT = 8  # sends awaiting WhatsApp's answer at once
+# Notices claimed at once: about a second's worth at the configured rate, within these bounds. What WhatsApp
+# took is settled in one transaction per claim (a notice taken but not yet settled when the process dies is
+# settled by its status after the restart).
+CLAIM_MIN, CLAIM_MAX = 8, 64
 REMINDER_CHECK_SECONDS = 30.0
 
 
@@ -49,8 +53,7 @@ class NoticeSender:
         self.stopping = False
         self._wakeup = asyncio.Event()
         self._reminders_checked = 0.0
-        self.sent = 0
-        self.idle = False  # no WhatsApp account: reminders are queued, nothing is sent
+        self.idle = False  # no WhatsApp account: nothing is sent and no reminder queued
 
     def start(self) -> None:
         """Send from now on; without a WhatsApp account nothing is claimed (batches' notices wait, queued) and
@@ -107,36 +110,54 @@ class NoticeSender:
             self._reminders_checked = time.monotonic()
             if queued := await self.outbox.queue_reminders():
                 logger.info("queued %d day-before reminders", queued)
-        if (wait := self.paused_until - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
-        claimed, settled = await self.outbox.claim(self.worker, IN_FLIGHT * 2)
+        await self._respect_pause()
+        claim = max(CLAIM_MIN, min(CLAIM_MAX, int(self.outbox.config.rate_per_second)))
+        claimed, settled = await self.outbox.claim(self.worker, claim)
         for done in settled:
             logger.info("notice %d not sent: %s", done.notice_id, done.status)
-            await self.events.publish(notice_event(done.notice_id, done.batch_id, done.status))
+            await self.publish(done)
+        taken: list[tuple[int, str]] = []
         for notice in claimed:
             if self.stopping:
                 break
             await self.slots.acquire()
+            await self._respect_pause()  # a refusal while this claim is being sent holds the rest too
             await self.limiter.acquire()
-            task = asyncio.create_task(self._send(notice))
+            task = asyncio.create_task(self._send(notice, taken))
             self.sending.add(task)
             task.add_done_callback(self.sending.discard)
         if self.sending:  # claim the next ones only once these are settled: a pause applies to them
             await asyncio.wait(set(self.sending))
+        if taken:
+            for done in await self.outbox.sent_many(taken):
+                await self.publish(done)
         return bool(claimed or settled)
 
-    async def _send(self, notice: ClaimedNotice) -> None:
+    async def _respect_pause(self) -> None:
+        if (wait := self.paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
+    async def publish(self, settled: Settled) -> None:
+        if settled.message is not None:
+            await self.events.publish(new_message_event(settled.message))
+        await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
+
+    async def _send(self, notice: ClaimedNotice, taken: list[tuple[int, str]]) -> None:
+        """Send one notice: WhatsApp's id joins `taken` (settled with the claim's others); a refusal is
+        settled at once."""
         try:
-            settled = await self._attempt(notice)
-            if settled.message is not None:
-                await self.events.publish(new_message_event(settled.message))
-            await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
+            outcome = await self._attempt(notice)
+            if isinstance(outcome, str):
+                taken.append((notice.id, outcome))
+            else:
+                await self.publish(outcome)
         except Exception:
             logger.exception("notice %d could not be settled; its lease will bring it back", notice.id)
         finally:
             self.slots.release()
 
-    async def _attempt(self, notice: ClaimedNotice) -> Settled:
+    async def _attempt(self, notice: ClaimedNotice) -> str | Settled:
+        """WhatsApp's id of the message, or the notice as settled after a refusal."""
         try:
             if notice.template is None:
                 wamid = (await self.whatsapp.send_text(notice.wa_id, notice.text))[0]
@@ -153,5 +174,4 @@ class NoticeSender:
                 self.paused_until = max(self.paused_until, time.monotonic() + delay)
             logger.info("notice %d: WhatsApp asked to try later (%s); again in %.1f s", notice.id, error, delay)
             return await self.outbox.retry(notice.id, str(error), error.code, delay, counts=not throttled)
-        self.sent += 1
-        return await self.outbox.sent(notice.id, wamid)
+        return wamid

@@ -99,7 +99,8 @@ def status_update(status: dict[str, Any]) -> StatusUpdate:
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
     code = first.get("code")
     callback = status.get("biz_opaque_callback_data")
-    words = " ".join(str(first.get(k) or "") for k in ("title", "message")).strip()
+    said = [str(first.get(k) or "").strip() for k in ("title", "message")]
+    words = said[0] if said[0] == said[1] else " ".join(s for s in said if s)
     return StatusUpdate(str(status["id"])[:128], str(status["status"])[:20],
                         str(callback)[:64] if callback is not None else None,
                         code if isinstance(code, int) and not isinstance(code, bool) else None, words[:500] or None)
@@ -205,11 +206,12 @@ class Inbox:
         sent it; a notice whose sender died before it learnt WhatsApp's id is settled here."""
         settled = await self.services.outbox.record_status(update.message_id, update.status, update.callback_data,
                                                            update.error, update.error_code)
-        if settled is not None:
-            if settled.message is not None:
-                await self.events.publish(new_message_event(settled.message))
-            await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
-        await self.services.conversations.record_delivery(update.message_id, update.status)
+        if settled is None:  # not a notice: an operator's or the assistant's message
+            await self.services.conversations.record_delivery(update.message_id, update.status)
+            return
+        if settled.message is not None:
+            await self.events.publish(new_message_event(settled.message))
+        await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
 
 
 def parse_body(body: bytes) -> Any:

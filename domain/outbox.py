@@ -276,11 +276,32 @@ class NoticeOutbox:
 
     async def sent(self, notice_id: int, external_id: str) -> Settled:
         """WhatsApp took the notice: `sent` with its id, copied into the customer's conversation."""
+        return (await self.sent_many([(notice_id, external_id)]))[0]
+
+    async def sent_many(self, taken: Sequence[tuple[int, str]]) -> list[Settled]:
+        """Several notices WhatsApp took (notice id, WhatsApp's id), settled in one transaction; one a status
+        settled first is left as it is."""
+        now = self.clock()
         async with self.db.unit_of_work() as session:
-            notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status in FINAL:
-                return Settled(notice_id, notice.status if notice else "missing")  # a status settled it first
-            return await self._sent(session, notice, external_id, self.clock())
+            found = {n.id: n for n in await session.scalars(
+                select(Notice).where(Notice.id.in_([i for i, _ in taken])).with_for_update())}
+            copies: list[tuple[Notice, ConversationMessage] | Settled] = []
+            for notice_id, external_id in taken:
+                notice = found.get(notice_id)
+                if notice is None or notice.status in FINAL:
+                    copies.append(Settled(notice_id, notice.status if notice else "missing"))
+                else:
+                    copies.append((notice, self._mark_sent(session, notice, external_id, now)))
+            await session.flush()  # one round trip for every copy
+            settled = []
+            for copy in copies:
+                if isinstance(copy, Settled):
+                    settled.append(copy)
+                    continue
+                notice, message = copy
+                notice.message_id = message.id
+                settled.append(Settled(notice.id, "sent", message_view(self.clinic, message), notice.batch_id))
+            return settled
 
     async def retry(self, notice_id: int, error: str, code: int | None, delay: float, counts: bool = True) -> Settled:
         """Queue the notice again after `delay` seconds; a refusal that only says "slow down" (`counts` False)
@@ -331,26 +352,34 @@ class NoticeOutbox:
             notice = await session.scalar(select(Notice).where(Notice.external_id == external_id).with_for_update())
             if notice is None and (notice_id := _callback_id(callback_data)) is not None:
                 notice = await session.get(Notice, notice_id, with_for_update=True)
-                if notice is not None and notice.external_id is not None:
-                    return None  # another message's status claims this notice: ignored
+                # Only a notice out for sending can have been sent without our knowing its id: a status naming
+                # one never sent, or one sent as another message, is not about it.
+                if notice is not None and (notice.external_id is not None or notice.status != "sending"):
+                    return None
             if notice is None:
                 return None
             copied = None
-            if notice.status in ("queued", "sending"):
+            if notice.status == "sending":
                 copied = await self._sent(session, notice, external_id, now)
             if delivery_moves_forward(_delivery(notice.status), DeliveryStatus(status)):
                 notice.status, notice.updated_at = status, now
                 if status == "failed":
                     notice.error, notice.error_code = (error or "WhatsApp could not deliver it")[:2000], code
+                if notice.message_id is not None:  # its copy in the conversation, in the same transaction
+                    await session.execute(update(ConversationMessage).where(
+                        ConversationMessage.id == notice.message_id).values(delivery_status=DeliveryStatus(status)))
             return Settled(notice.id, notice.status, copied.message if copied else None, notice.batch_id)
 
     async def _sent(self, session: AsyncSession, notice: Notice, external_id: str, now: datetime) -> Settled:
-        notice.status, notice.external_id, notice.sent_at, notice.lease_until = "sent", external_id, now, None
-        notice.updated_at = now
-        message = self._copy(session, notice, now, DeliveryStatus.SENT, external_id)
+        message = self._mark_sent(session, notice, external_id, now)
         await session.flush()
         notice.message_id = message.id
         return Settled(notice.id, "sent", message_view(self.clinic, message), notice.batch_id)
+
+    def _mark_sent(self, session: AsyncSession, notice: Notice, external_id: str, now: datetime) -> ConversationMessage:
+        notice.status, notice.external_id, notice.sent_at, notice.lease_until = "sent", external_id, now, None
+        notice.updated_at = now
+        return self._copy(session, notice, now, DeliveryStatus.SENT, external_id)
 
     def _copy(self, session: AsyncSession, notice: Notice, now: datetime, status: DeliveryStatus,
               external_id: str | None) -> ConversationMessage:

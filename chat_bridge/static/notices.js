@@ -36,6 +36,8 @@ function batchItem(batch) {
   return h("li", { class: "notice-batch", dataset: { batchId: batch.batch_id } },
     h("div", { class: "notice-batch-head" },
       h("span", { class: "notice-batch-tool" }, toolLabel(batch.tool)),
+      batch.created_at ? h("time", { class: "notice-batch-when", datetime: batch.created_at },
+        batch.created_at.slice(0, 16).replace("T", " ")) : null,
       h("span", { class: "notice-batch-total" }, `${batch.total} notice${batch.total === 1 ? "" : "s"}`)),
     h("dl", { class: "notice-counts" }, ...SHOWN.map((status) =>
       h("div", { class: `notice-count notice-${status}`, dataset: { status } },

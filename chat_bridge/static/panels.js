@@ -11,7 +11,9 @@ export function renderHeader(contact) {
   $("conversation-avatar").className = `avatar avatar-lg${agent ? " avatar-agent" : ""}`;
   $("conversation-avatar").replaceChildren(agent ? icon("spark") : initials(contact.name, contact.wa_id));
   $("conversation-title").textContent = contactLabel(contact);
-  $("conversation-sub").textContent = agent ? `${number} · internal: messages never go to WhatsApp` : `${number} · WhatsApp`;
+  const optedOut = contact.notices_opt_out ? " · opted out of notices" : "";
+  $("conversation-sub").textContent = agent ? `${number} · internal: messages never go to WhatsApp`
+    : `${number} · WhatsApp${optedOut}`;
   $("conversation-kind").textContent = agent ? "AI agent" : "Customer";
   $("conversation-kind").className = `chip ${agent ? "chip-agent" : "chip-muted"}`;
 }

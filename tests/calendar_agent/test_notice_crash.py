@@ -31,7 +31,7 @@ KILL_AT = 10  # the sender dies once WhatsApp has taken this many notices
 def graph() -> Iterator[FakeGraphApi]:
     fake = FakeGraphApi()
     fake.approve_defaults()
-    with serve_in_thread(fake.app()) as url:
+    with serve_in_thread(fake.app(), lifespan="on") as url:
         fake.base_url = url
         yield fake
 

@@ -275,3 +275,14 @@ async def test_undoing_a_notified_batch_asks_whether_to_tell_the_customers_the_r
     await graph_api.wait_for_sends(6)
     [restored] = [m for m in graph_api.templates_to(OMAR) if m.template == "appointment_booked"]
     assert restored.parameters == ("Omar Haddad", "Al Noor Clinic", "Sunday", SUNDAY, "13:00")
+
+
+async def test_a_status_naming_a_notice_that_was_never_sent_changes_nothing(services: Services) -> None:
+    await sunday_patients(services)
+    queued = await services.batch.cancel(requests=[{"wa_id": OMAR}], options=BatchOptions(notify=True))
+    [notice] = await notices(services)
+    assert queued.notices is not None and notice.status == "queued"
+    for callback in (f"notice:{notice.id}", "notice:99999999999999999999", "notice:-1", "notice:١", None):
+        assert await services.outbox.record_status("wamid.forged", "delivered", callback) is None
+    [after] = await notices(services)
+    assert (after.status, after.external_id, after.message_id) == ("queued", None, None)

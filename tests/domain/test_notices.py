@@ -4,13 +4,13 @@ them refused when the settings are read."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
 
 from calendar_agent.settings import SettingsError, load_settings
-from domain.notices import NoticePurpose, TemplateError, language_of, notice_templates, weekday
+from domain.notices import NoticeConfig, NoticePurpose, TemplateError, language_of, notice_templates, weekday
 
 MOVE = {"customer_name": "فاطمة", "clinic_name": "عيادة النور", "old_weekday": weekday(date(2026, 12, 8), "ar"),
         "old_date": "2026-12-08", "old_time": "11:00", "new_weekday": weekday(date(2026, 12, 9), "ar"),
@@ -76,3 +76,26 @@ def test_a_customers_language_is_the_one_of_their_newest_message_with_letters() 
     assert language_of(["١٢٣", "أريد موعداً يوم الأحد", "hello"], "en") == "ar"
     assert language_of(["12:00?", "Can I come on Sunday", "مرحبا"], "ar") == "en"
     assert language_of(["👍", "٣"], "ar") == "ar" and language_of([], "en") == "en"
+
+
+@pytest.mark.parametrize("answer", ["STOP", " stop! ", "Stop.", "إيقاف", "الغاء الاشتراك", "إلغاء  الاشتراك؟"])
+def test_a_stop_word_is_recognised_however_it_is_typed(answer: str) -> None:
+    assert NoticeConfig().is_stop(answer)
+
+
+@pytest.mark.parametrize("answer", ["please stop moving my appointment", "stopped", "توقف عن الاتصال", "", "x" * 5000])
+def test_a_sentence_that_contains_a_stop_word_is_not_one(answer: str) -> None:
+    assert not NoticeConfig().is_stop(answer)
+
+
+def test_start_words_and_a_clinics_own_words() -> None:
+    assert NoticeConfig().is_start("ابدأ") and NoticeConfig().is_start("START")
+    own = load_settings(notice_stop_words="no more, كفى").notice_config()
+    assert own.is_stop("No more") and own.is_stop("كفى") and not own.is_stop("stop")
+
+
+def test_the_reminder_time_is_a_local_clock_time_or_nothing() -> None:
+    assert load_settings(reminder_time="07:30").notice_config().reminder_time == time(7, 30)
+    assert load_settings(reminder_time="").notice_config().reminder_time is None
+    with pytest.raises(SettingsError, match="REMINDER_TIME"):
+        load_settings(reminder_time="25:00")

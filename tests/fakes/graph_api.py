@@ -89,6 +89,7 @@ class FakeGraphApi:
         self.posted: list[tuple[str, str]] = []  # (message id, status) the webhook took
         self.posting: set[asyncio.Task[None]] = set()
         self.answer_delay = 0.0  # seconds between recording a message and answering the request
+        self._http: httpx2.AsyncClient | None = None  # Meta's side: posts the statuses (plain HTTP on loopback)
         # Called with each message recorded, before it is answered (a test kills the sender there).
         self.after_record: Callable[[SentMessage], None] | None = None
 
@@ -125,7 +126,14 @@ class FakeGraphApi:
             await self.changed.wait_for(lambda: len(self.sent) >= count)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/{phone_number_id}/messages", self.messages, methods=["POST"])])
+        """The Graph API's messages endpoint; its lifespan ends the status deliveries left and their client."""
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            yield
+            await self.close()
+
+        return Starlette(routes=[Route("/{phone_number_id}/messages", self.messages, methods=["POST"])],
+                         lifespan=lifespan)
 
     async def messages(self, request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
@@ -180,23 +188,27 @@ class FakeGraphApi:
     async def _deliver_statuses(self, message: SentMessage) -> None:
         code = self.undeliverable.get(message.to)
         statuses = ("sent", "failed") if code is not None else self.statuses
-        async with httpx2.AsyncClient(timeout=5) as http:
-            for status in statuses:
-                body, headers = signed(status_callback(message.id, status, message.to, message.callback_data,
-                                                       code if status == "failed" else None))
-                while True:  # until the webhook takes it (the test's end cancels what is left)
-                    with contextlib.suppress(httpx2.HTTPError):
-                        if (await http.post(self.webhook_url, content=body, headers=headers)).status_code == 200:
-                            break
-                    await asyncio.sleep(0.1)
-                async with self.changed:
-                    self.posted.append((message.id, status))
-                    self.changed.notify_all()
+        if self._http is None:
+            self._http = httpx2.AsyncClient(timeout=5, verify=False)
+        for status in statuses:
+            body, headers = signed(status_callback(message.id, status, message.to, message.callback_data,
+                                                   code if status == "failed" else None))
+            while True:  # until the webhook takes it (the test's end cancels what is left)
+                with contextlib.suppress(httpx2.HTTPError):
+                    if (await self._http.post(self.webhook_url, content=body, headers=headers)).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            async with self.changed:
+                self.posted.append((message.id, status))
+                self.changed.notify_all()
 
     async def close(self) -> None:
         for task in list(self.posting):
             task.cancel()
         await asyncio.gather(*self.posting, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def _record(self, message: SentMessage) -> None:
         async with self.changed:
