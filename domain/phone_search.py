@@ -39,6 +39,7 @@ class CustomerHit(View):
     is_favorite: bool
     is_blocked: bool
     similarity: float
+    matched: str | None = None  # the name word found through its transliteration ("فهد" for "Fahad"), if so
 
 
 class PhoneSearchService:
@@ -80,10 +81,10 @@ class PhoneSearchService:
         if not hits:
             return []
         details = await self._details([h.wa_id for h in hits])
-        found = [(details[h.wa_id], round(h.score, 3)) for h in hits if h.wa_id in details]
+        found = [(details[h.wa_id], round(h.score, 3), h.matched) for h in hits if h.wa_id in details]
         found.sort(key=lambda f: f[0].last_message or _EARLIEST, reverse=True)
         found.sort(key=lambda f: f[1], reverse=True)
-        return [self._hit(row, score) for row, score in found]
+        return [self._hit(row, score, matched) for row, score, matched in found]
 
     async def _current_index(self) -> CustomerSearchIndex:
         async with self._lock:
@@ -101,12 +102,12 @@ class PhoneSearchService:
         rows = await self.db.read(lambda connection: connection.execute(_details_statement(), {"wa_ids": wa_ids}).all())
         return {row.wa_id: row for row in rows}
 
-    def _hit(self, row: Row[Any], similarity: float) -> CustomerHit:
+    def _hit(self, row: Row[Any], similarity: float, matched: str | None = None) -> CustomerHit:
         booking = f"{row.day.isoformat()} {row.slot}" if row.day is not None else None
         return CustomerHit(
             wa_id=row.wa_id, display=display_wa_id(row.wa_id), name=row.name,
             last_message_at=local_iso(self.config, row.last_message), last_reservation=booking,
-            is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity,
+            is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity, matched=matched,
         )
 
 

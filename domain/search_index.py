@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from domain.transliteration import skeleton
+
 WA_ID_EXACT_SCORE = 1.0
 WA_ID_FRAGMENT_SCORE = 0.9
 MIN_DIGITS = 3
@@ -32,6 +34,11 @@ _SHORT_TOKEN_LENGTH = 5
 _SHORT_TOKEN_CUTOFF = 80.0
 _LONG_TOKEN_CUTOFF = 72.0
 _MAX_TYPO_TOKENS = 30
+# The same name in another script or spelling ("Fahad" / "فهد", "Mohammed" / "محمد"): the same consonant
+# skeleton (`domain.transliteration`), never as good as the word itself, and only for a query word of three
+# letters or more (a typed "al" would otherwise reach every Ali and Layla).
+_CROSS_SCORE = 0.85
+_CROSS_MIN_LENGTH = 3
 # Written both joined and apart ("عبد الرحمن" / "عبدالرحمن", "Al Harbi" / "Alharbi"), so a
 # particle and the word after it are also indexed and queried as one token.
 _PARTICLES = frozenset({"عبد", "ابو", "ال", "abd", "abdul", "abdel", "abu", "al", "el"})
@@ -62,10 +69,12 @@ def normalize_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A customer matching a query; `score` is a similarity from 0 to 1."""
+    """A customer matching a query; `score` is a similarity from 0 to 1; `matched`: the word of their name
+    reached through its transliteration (another script or spelling), when that was the best match."""
 
     wa_id: str
     score: float
+    matched: str | None = None
 
 
 def _query_terms(normalized: str) -> list[str]:
@@ -79,6 +88,23 @@ def _query_terms(normalized: str) -> list[str]:
             terms.append(pending + word)
             pending = ""
     return terms + [pending] if pending else terms
+
+
+def _terms_as_written(name: str) -> list[tuple[str, str]]:
+    """`_query_terms` of a name, each with the words of the name it comes from, as written ("الحربي" and
+    "Al-Harbi" for the terms "الحربي" and "alharbi")."""
+    terms: list[tuple[str, str]] = []
+    pending, written = "", list[str]()
+    for original in name.split():
+        for word in normalize_text(original).split():
+            if written[-1:] != [original]:
+                written.append(original)
+            if word in _PARTICLES:
+                pending += word
+                continue
+            terms.append((pending + word, " ".join(written)))
+            pending, written = "", list[str]()
+    return terms + [(pending, " ".join(written))] if pending else terms
 
 
 def _prefix_similarity(term: str, token: str) -> float:
@@ -277,6 +303,8 @@ class CustomerSearchIndex:
     def __init__(self, customers: Iterable[tuple[str, str | None]] = ()) -> None:
         self._tokens_of: dict[str, tuple[str, ...]] = {}  # every indexed wa_id, named or not
         self._tokens = _TokenIndex()
+        self._skeletons: dict[str, dict[str, str]] = {}  # skeleton -> {wa_id: the name word that has it}
+        self._skeletons_of: dict[str, tuple[str, ...]] = {}
         self._numbers = _NumberIndex()
         for wa_id, name in customers:
             self.add(wa_id, name)
@@ -292,6 +320,10 @@ class CustomerSearchIndex:
         tokens = self._tokens_of[wa_id] = _name_tokens(name)
         for token in tokens:
             self._tokens.add(token, wa_id)
+        forms = {form: shown for term, shown in _terms_as_written(name or "") if (form := skeleton(term))}
+        self._skeletons_of[wa_id] = tuple(forms)
+        for form, term in forms.items():
+            self._skeletons.setdefault(form, {})[wa_id] = term
         self._numbers.add(wa_id)
 
     def upsert(self, wa_id: str, name: str | None) -> None:
@@ -303,6 +335,11 @@ class CustomerSearchIndex:
         """Forget a customer; does nothing if `wa_id` is not indexed."""
         for token in self._tokens_of.pop(wa_id, ()):
             self._tokens.discard(token, wa_id)
+        for form in self._skeletons_of.pop(wa_id, ()):
+            holders = self._skeletons[form]
+            del holders[wa_id]
+            if not holders:
+                del self._skeletons[form]
         self._numbers.discard(wa_id)
 
     def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[SearchHit]:
@@ -331,17 +368,40 @@ class CustomerSearchIndex:
         """A name scores the mean, over the query's terms, of its best token similarity to each."""
         if not terms:
             return []
+        crossed = [self._crossed(term) for term in terms]
         if len(terms) == 1:
-            ranked = self._tokens.best_holders(terms[0], limit, min_score)
-            return [SearchHit(wa_id, similarity) for similarity, wa_id in ranked]
+            best = dict((wa_id, similarity) for similarity, wa_id in self._tokens.best_holders(terms[0], limit, min_score))
+            through = _better_through(best, crossed[0])
+            ranked = sorted((-similarity, wa_id) for wa_id, similarity in best.items() if similarity >= min_score)
+            return [SearchHit(wa_id, -negated, through.get(wa_id)) for negated, wa_id in ranked[:limit]]
         per_term = [self._tokens.best_per_customer(term) for term in terms]
+        via: dict[str, str] = {}
+        for best, cross in zip(per_term, crossed):
+            for wa_id, word in _better_through(best, cross).items():
+                via[wa_id] = f"{via[wa_id]} {word}" if wa_id in via else word
         everywhere = set(per_term[0]).intersection(*per_term[1:])
         hits = _ranked(_summed(per_term, everywhere), len(terms), limit, min_score)
         # A customer missing a term scores at most (n - 1) / n: when a page of customers
         # matching every term beats that, the large partial sets are never summed.
-        if len(hits) == limit and hits[-1].score > (len(terms) - 1) / len(terms):
-            return hits
-        return _ranked(_summed(per_term), len(terms), limit, min_score)
+        if not (len(hits) == limit and hits[-1].score > (len(terms) - 1) / len(terms)):
+            hits = _ranked(_summed(per_term), len(terms), limit, min_score)
+        return [SearchHit(h.wa_id, h.score, via.get(h.wa_id)) for h in hits]
+
+    def _crossed(self, term: str) -> dict[str, str]:
+        """The customers with a name word of the same skeleton as `term` (another script or spelling)."""
+        form = skeleton(term) if len(term) >= _CROSS_MIN_LENGTH else ""
+        return self._skeletons.get(form, {}) if form else {}
+
+
+def _better_through(best: dict[str, float], crossed: dict[str, str]) -> dict[str, str]:
+    """Raise each customer reached through a transliteration to `_CROSS_SCORE` where that beats their best
+    match (in place); the name word reached, of those raised."""
+    via = {}
+    for wa_id, word in crossed.items():
+        if best.get(wa_id, 0.0) < _CROSS_SCORE:
+            best[wa_id] = _CROSS_SCORE
+            via[wa_id] = word
+    return via
 
 
 def _summed(per_term: list[dict[str, float]], among: set[str] | None = None) -> dict[str, float]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
-from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, row, time_label
+from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, match_row, row, time_label
 from mcp_server.toolkit import answer
 
 UNBOUNDED = 1 << 30  # verbosity "detailed": every item, in the text too
@@ -100,7 +100,8 @@ EN = {
     "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
     "no_name": "(no name)",
     "recorded": "Recorded at {created_at}.",
-    "matched": "The targets were found by search_query: {count} customer(s) matched (name|wa_id|similarity):",
+    "matched": "The targets were found by search_query: {count} customer(s) matched (name|wa_id|similarity, "
+               "then the name word matched when it was in another script or spelling):",
     "matched_what": "matched customers",
     "more_days": "and {count} more day(s) up to {last}",
     "undone_at": "Undone at {undone_at}.",
@@ -131,7 +132,8 @@ AR = {
     "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
     "no_name": "(بلا اسم)",
     "recorded": "سُجلت في {created_at}.",
-    "matched": "حُددت الأهداف بالبحث search_query: طابق {count} عميلًا (الاسم|wa_id|درجة التشابه):",
+    "matched": "حُددت الأهداف بالبحث search_query: طابق {count} عميلًا (الاسم|wa_id|درجة التشابه، ثم الكلمة المطابقة إن كانت بكتابة أو تهجئة "
+               "أخرى):",
     "matched_what": "العملاء المطابقين",
     "more_days": "و{count} يومًا آخر حتى {last}",
     "undone_at": "تم التراجع عنها في {undone_at}.",
@@ -230,7 +232,7 @@ def _headline(data: dict[str, Any], say: dict[str, str]) -> str:
 def _matched(text: Text, matched: list[dict[str, Any]], say: dict[str, str]) -> None:
     """The customers a fuzzy search_query chose: the person confirming must see whom it reaches."""
     text.add(say["matched"].format(count=len(matched)))
-    shown = text.rows([row([m.get("name") or say["no_name"], m["wa_id"], m.get("similarity")]) for m in matched],
+    shown = text.rows([match_row(m, say["no_name"]) for m in matched],
                       1_500)
     if shown < len(matched):
         text.add(say["more"].format(what=say["matched_what"], count=len(matched) - shown))

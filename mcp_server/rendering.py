@@ -109,7 +109,8 @@ class Phrases:
         "page": "This page: {parts}.",
         "timezone": "Dates and times are in {zone}.",
         "filters": "Filters: {filters}",
-        "fuzzy": "Customers matching {query} ({count}; name|wa_id|similarity):",
+        "fuzzy": "Customers matching {query} ({count}; name|wa_id|similarity, then the name word matched when "
+                 "it was in another script or spelling):",
         "fuzzy_none": "No customer matches {query}.",
         "reservations": "Reservations (#id|customer|wa_id|day|time|type|status):",
         "customers": "Customers (wa_id|name|matching reservations|next reservation|flags):",
@@ -127,7 +128,8 @@ class Phrases:
         "page": "هذه الصفحة: {parts}.",
         "timezone": "التواريخ والأوقات بتوقيت {zone}.",
         "filters": "عوامل التصفية: {filters}",
-        "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم|wa_id|درجة التشابه):",
+        "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم|wa_id|درجة التشابه، ثم الكلمة "
+                 "المطابقة إن كانت بكتابة أو تهجئة أخرى):",
         "fuzzy_none": "لا يوجد عميل يطابق {query}.",
         "reservations": "الحجوزات (#id|العميل|wa_id|اليوم|الوقت|النوع|الحالة):",
         "customers": "العملاء (wa_id|الاسم|الحجوزات المطابقة|الحجز القادم|ملاحظات):",
@@ -187,7 +189,14 @@ def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
         text.add(say("fuzzy_none", query=query))
         return
     text.add(say("fuzzy", query=query, count=len(matches)))
-    text.rows([row([m.get("name") or say("no_name"), m["wa_id"], m.get("similarity")]) for m in matches])
+    text.rows([match_row(m, say("no_name")) for m in matches])
+
+
+def match_row(match: dict[str, Any], no_name: str) -> str:
+    """A customer a fuzzy query found: name|wa_id|similarity, and the name word it matched when that was in
+    another script or spelling ("Fahad" finding "فهد")."""
+    matched = [match["matched"]] if match.get("matched") else []
+    return row([match.get("name") or no_name, match["wa_id"], match.get("similarity"), *matched])
 
 
 def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:

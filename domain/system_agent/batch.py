@@ -216,7 +216,7 @@ class SystemAgentBatchService:
         if not filters.search_query:
             return (filters, None), None
         hits = await self.search.search(filters.search_query, limit=200)
-        matched = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
+        matched = [h.model_dump(include={"wa_id", "name", "similarity", "matched"}) for h in hits]
         return (filters, [h.wa_id for h in hits]), matched
 
     async def _run(

@@ -129,7 +129,7 @@ class SystemAgentQueryService:
                          f"(raise limit up to {MAX_FUZZY_LIMIT} or refine the query).")
         context: dict[str, Any] = {"filters": query.given(), "timezone": self.config.timezone}
         if query.search_query is not None:
-            context["fuzzy_matches"] = [h.model_dump(include={"wa_id", "name", "similarity"}) for h in hits]
+            context["fuzzy_matches"] = [h.model_dump(include={"wa_id", "name", "similarity", "matched"}) for h in hits]
         if {"wa_ids", "customers"} & set(query.include):
             context["customers_scope"] = ("customers matching search_query/wa_ids" if query.by_customer_only
                                           else "customers with a matching reservation")

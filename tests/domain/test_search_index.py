@@ -25,6 +25,11 @@ def wa_ids(hits: list[SearchHit]) -> list[str]:
     return [hit.wa_id for hit in hits]
 
 
+def same_script(hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits on the words as written (not through a transliteration: those are tested below)."""
+    return [hit for hit in hits if hit.matched is None]
+
+
 def test_normalize_text_folds_hamza_forms_to_bare_alef() -> None:
     assert normalize_text("أحمد إبراهيم آمنة ٱلله") == "احمد ابراهيم امنه الله"
 
@@ -50,7 +55,7 @@ def test_normalize_text_casefolds_and_collapses_punctuation_and_spaces() -> None
 
 
 def test_arabic_name_with_hamza_matches_query_without_it() -> None:
-    assert search("احمد") == [SearchHit("966505555555", 1.0)]
+    assert same_script(search("احمد")) == [SearchHit("966505555555", 1.0)]
 
 
 def test_arabic_query_with_ha_finds_name_written_with_ta_marbuta() -> None:
@@ -80,7 +85,7 @@ def test_english_full_name_scores_one() -> None:
 
 
 def test_english_name_is_case_insensitive() -> None:
-    assert wa_ids(search("MOHAMMED")) == ["966502222222"]
+    assert wa_ids(same_script(search("MOHAMMED"))) == ["966502222222"]
 
 
 def test_partial_name_matches_token_prefix() -> None:
@@ -92,7 +97,7 @@ def test_partial_last_word_of_multi_word_query_matches() -> None:
 
 
 def test_typo_with_missing_letter_still_matches() -> None:
-    assert wa_ids(search("mohamed")) == ["966502222222"]
+    assert wa_ids(search("mohamed"))[0] == "966502222222"  # the same consonants: found as the same name
 
 
 def test_typo_fatma_matches_fatima() -> None:
@@ -100,15 +105,16 @@ def test_typo_fatma_matches_fatima() -> None:
 
 
 def test_multi_token_query_ranks_customer_with_every_word_first() -> None:
-    assert search("ahmed ali") == [SearchHit("966501234567", 1.0), SearchHit("966501111111", 0.5)]
+    assert same_script(search("ahmed ali")) == [SearchHit("966501234567", 1.0), SearchHit("966501111111", 0.5)]
 
 
 def test_particle_written_apart_or_joined_finds_same_customer() -> None:
-    assert wa_ids(search("sarah alharbi")) == wa_ids(search("Sarah Al Harbi")) == ["966507777777"]
+    assert wa_ids(search("sarah alharbi"))[:1] == wa_ids(search("Sarah Al Harbi"))[:1] == ["966507777777"]
+    assert wa_ids(same_script(search("sarah alharbi"))) == ["966507777777"]
 
 
 def test_exact_word_scores_one_however_many_words_the_name_has() -> None:
-    assert search("ahmed") == [SearchHit("966501111111", 1.0), SearchHit("966501234567", 1.0)]
+    assert same_script(search("ahmed")) == [SearchHit("966501111111", 1.0), SearchHit("966501234567", 1.0)]
 
 
 def test_exact_word_outranks_prefix_and_typo() -> None:
@@ -185,7 +191,8 @@ def test_upsert_adds_new_customer() -> None:
 def test_remove_drops_customer_from_name_and_number_search() -> None:
     index = CustomerSearchIndex(CUSTOMERS)
     index.remove("966502222222")
-    assert (index.search("mohammed"), index.search("2222"), len(index)) == ([], [], 8)
+    assert (index.search("2222"), len(index)) == ([], 8)
+    assert "966502222222" not in wa_ids(index.search("mohammed saleh"))  # nor through its transliteration
 
 
 def test_remove_of_unknown_customer_is_a_no_op() -> None:
@@ -211,3 +218,43 @@ def test_a_query_of_many_words_is_searched_by_its_first_six_and_two_lone_letters
     long_query = "Mohammed Ali " + "x y z " * 30 + "Saleh " * 20
     assert index.search(long_query) == index.search("Mohammed Ali x y Saleh Saleh")
     assert index.search("9" * 200) == index.search("9" * 17)
+
+
+# Twenty names as customers write them in Latin letters, and as their families write them in Arabic.
+PAIRS = [("Fahad", "فهد"), ("Mohammed", "محمد"), ("Muhammad", "محمد"), ("Mohamed", "محمد"), ("Ahmed", "أحمد"),
+         ("Omar", "عمر"), ("Khalid", "خالد"), ("Fatima", "فاطمة"), ("Aisha", "عائشة"), ("Youssef", "يوسف"),
+         ("Abdullah", "عبدالله"), ("Hassan", "حسن"), ("Noura", "نورة"), ("Sara", "سارة"), ("Ibrahim", "إبراهيم"),
+         ("Tariq", "طارق"), ("Khadija", "خديجة"), ("Faisal", "فيصل"), ("Othman", "عثمان"), ("Zainab", "زينب")]
+
+
+@pytest.mark.parametrize(("latin", "arabic"), PAIRS)
+def test_a_name_is_found_in_the_other_script_and_the_hit_says_which_form_matched(latin: str, arabic: str) -> None:
+    index = CustomerSearchIndex([("1", f"{arabic} القحطاني"), ("2", f"{latin} Haddad"), ("3", "Unrelated Person")])
+    [arabic_hit] = [h for h in index.search(latin) if h.wa_id == "1"]
+    [latin_hit] = [h for h in index.search(arabic) if h.wa_id == "2"]
+    assert (arabic_hit.matched, arabic_hit.score) == (arabic, 0.85)
+    assert (latin_hit.matched, latin_hit.score) == (latin, 0.85)
+    assert "3" not in wa_ids(index.search(latin)) + wa_ids(index.search(arabic))
+
+
+def test_the_name_as_written_outranks_its_transliteration() -> None:
+    index = CustomerSearchIndex([("1", "فهد"), ("2", "Fahad")])
+    assert index.search("Fahad") == [SearchHit("2", 1.0), SearchHit("1", 0.85, "فهد")]
+    assert index.search("فهد") == [SearchHit("1", 1.0), SearchHit("2", 0.85, "Fahad")]
+
+
+def test_a_two_letter_query_does_not_reach_across_scripts() -> None:
+    index = CustomerSearchIndex([("1", "علي"), ("2", "ليلى")])
+    assert index.search("al") == []
+
+
+def test_a_full_name_across_scripts_names_every_word_it_matched() -> None:
+    index = CustomerSearchIndex([("1", "محمد عبد الرحمن الحربي")])
+    [hit] = index.search("Mohamed Abdulrahman Alharbi")
+    assert (hit.score, hit.matched) == (0.85, "محمد عبد الرحمن الحربي")
+
+
+def test_a_renamed_customer_is_found_by_the_new_names_transliteration_only() -> None:
+    index = CustomerSearchIndex([("1", "فهد")])
+    index.upsert("1", "خالد")
+    assert index.search("Fahad") == [] and index.search("Khalid") == [SearchHit("1", 0.85, "خالد")]
