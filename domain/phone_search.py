@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.identities import display_wa_id
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.planning import ACTIVE
-from domain.search_index import CustomerSearchIndex
+from domain.search_index import CustomerSearchIndex, written_form
 from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.views import View, local_iso
 
@@ -107,7 +107,8 @@ class PhoneSearchService:
         return CustomerHit(
             wa_id=row.wa_id, display=display_wa_id(row.wa_id), name=row.name,
             last_message_at=local_iso(self.config, row.last_message), last_reservation=booking,
-            is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity, matched=matched,
+            is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity,
+            matched=written_form(row.name or "", matched) if matched else None,
         )
 
 

@@ -69,8 +69,9 @@ def normalize_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A customer matching a query; `score` is a similarity from 0 to 1; `matched`: the word of their name
-    reached through its transliteration (another script or spelling), when that was the best match."""
+    """A customer matching a query; `score` is a similarity from 0 to 1; `matched`: the words of their name
+    (normalised: `written_form` gives them as written) reached through their transliteration (another script
+    or spelling), when that was the best match."""
 
     wa_id: str
     score: float
@@ -88,6 +89,14 @@ def _query_terms(normalized: str) -> list[str]:
             terms.append(pending + word)
             pending = ""
     return terms + [pending] if pending else terms
+
+
+def written_form(name: str, terms: str) -> str:
+    """The words of `name`, as written, that normalised terms (space separated) come from: "فاطمة" for
+    "فاطمه", "Al-Harbi" for "alharbi"."""
+    wanted = terms.split()
+    found = [shown for term, shown in _terms_as_written(name) if term in wanted]
+    return " ".join(found) or terms
 
 
 def _terms_as_written(name: str) -> list[tuple[str, str]]:
@@ -262,7 +271,10 @@ class _NumberIndex:
 def _name_tokens(name: str | None) -> tuple[str, ...]:
     """Tokens to index for `name`: its words, and each particle joined to the word after it."""
     normalized = normalize_text(name or "")
-    terms = _query_terms(normalized)
+    return _tokens_of(normalized, _query_terms(normalized))
+
+
+def _tokens_of(normalized: str, terms: list[str]) -> tuple[str, ...]:
     # A bare "al" would match "ali" as a typo; a query for the particle alone still finds it as
     # a prefix of the joined token.
     words = {word for word in normalized.split() if word not in _PARTICLES}
@@ -303,7 +315,9 @@ class CustomerSearchIndex:
     def __init__(self, customers: Iterable[tuple[str, str | None]] = ()) -> None:
         self._tokens_of: dict[str, tuple[str, ...]] = {}  # every indexed wa_id, named or not
         self._tokens = _TokenIndex()
-        self._skeletons: dict[str, dict[str, str]] = {}  # skeleton -> {wa_id: the name word that has it}
+        # skeleton -> {wa_id: the name's term that has it}, and its wa_ids sorted (on first use after a change)
+        self._skeletons: dict[str, dict[str, str]] = {}
+        self._sorted_holders: dict[str, list[str]] = {}
         self._skeletons_of: dict[str, tuple[str, ...]] = {}
         self._numbers = _NumberIndex()
         for wa_id, name in customers:
@@ -317,13 +331,16 @@ class CustomerSearchIndex:
         """Index a new customer; raises ValueError if `wa_id` is already indexed."""
         if wa_id in self._tokens_of:
             raise ValueError(f"customer {wa_id} is already in the search index")
-        tokens = self._tokens_of[wa_id] = _name_tokens(name)
+        normalized = normalize_text(name or "")
+        terms = _query_terms(normalized)
+        tokens = self._tokens_of[wa_id] = _tokens_of(normalized, terms)
         for token in tokens:
             self._tokens.add(token, wa_id)
-        forms = {form: shown for term, shown in _terms_as_written(name or "") if (form := skeleton(term))}
+        forms = {form: term for term in terms if (form := skeleton(term))}
         self._skeletons_of[wa_id] = tuple(forms)
         for form, term in forms.items():
             self._skeletons.setdefault(form, {})[wa_id] = term
+            self._sorted_holders.pop(form, None)
         self._numbers.add(wa_id)
 
     def upsert(self, wa_id: str, name: str | None) -> None:
@@ -336,6 +353,7 @@ class CustomerSearchIndex:
         for token in self._tokens_of.pop(wa_id, ()):
             self._tokens.discard(token, wa_id)
         for form in self._skeletons_of.pop(wa_id, ()):
+            self._sorted_holders.pop(form, None)
             holders = self._skeletons[form]
             del holders[wa_id]
             if not holders:
@@ -368,40 +386,44 @@ class CustomerSearchIndex:
         """A name scores the mean, over the query's terms, of its best token similarity to each."""
         if not terms:
             return []
-        crossed = [self._crossed(term) for term in terms]
+        forms = [skeleton(term) if len(term) >= _CROSS_MIN_LENGTH else "" for term in terms]
+        crossed = [self._skeletons.get(form, {}) if form else {} for form in forms]
         if len(terms) == 1:
             best = dict((wa_id, similarity) for similarity, wa_id in self._tokens.best_holders(terms[0], limit, min_score))
-            through = _better_through(best, crossed[0])
+            # Every customer reached through the skeleton scores the same: the first by wa_id are enough.
+            raised = _raise_through(best, self._first_holders(forms[0], limit + len(best)))
             ranked = sorted((-similarity, wa_id) for wa_id, similarity in best.items() if similarity >= min_score)
-            return [SearchHit(wa_id, -negated, through.get(wa_id)) for negated, wa_id in ranked[:limit]]
+            return [SearchHit(wa_id, -negated, crossed[0][wa_id] if wa_id in raised else None)
+                    for negated, wa_id in ranked[:limit]]
         per_term = [self._tokens.best_per_customer(term) for term in terms]
-        via: dict[str, str] = {}
-        for best, cross in zip(per_term, crossed):
-            for wa_id, word in _better_through(best, cross).items():
-                via[wa_id] = f"{via[wa_id]} {word}" if wa_id in via else word
+        raised_per_term = [_raise_through(best, cross.keys()) for best, cross in zip(per_term, crossed)]
         everywhere = set(per_term[0]).intersection(*per_term[1:])
         hits = _ranked(_summed(per_term, everywhere), len(terms), limit, min_score)
         # A customer missing a term scores at most (n - 1) / n: when a page of customers
         # matching every term beats that, the large partial sets are never summed.
         if not (len(hits) == limit and hits[-1].score > (len(terms) - 1) / len(terms)):
             hits = _ranked(_summed(per_term), len(terms), limit, min_score)
-        return [SearchHit(h.wa_id, h.score, via.get(h.wa_id)) for h in hits]
+        return [SearchHit(h.wa_id, h.score, " ".join(cross[h.wa_id] for cross, raised in zip(crossed, raised_per_term)
+                                                     if h.wa_id in raised) or None) for h in hits]
 
-    def _crossed(self, term: str) -> dict[str, str]:
-        """The customers with a name word of the same skeleton as `term` (another script or spelling)."""
-        form = skeleton(term) if len(term) >= _CROSS_MIN_LENGTH else ""
-        return self._skeletons.get(form, {}) if form else {}
+    def _first_holders(self, form: str, count: int) -> list[str]:
+        """The first `count` wa_ids, in order, of the customers with a name word of this skeleton."""
+        if not form or form not in self._skeletons:
+            return []
+        ordered = self._sorted_holders.get(form)
+        if ordered is None:
+            ordered = self._sorted_holders[form] = sorted(self._skeletons[form])
+        return ordered[:count]
 
 
-def _better_through(best: dict[str, float], crossed: dict[str, str]) -> dict[str, str]:
+def _raise_through(best: dict[str, float], crossed: Iterable[str]) -> set[str]:
     """Raise each customer reached through a transliteration to `_CROSS_SCORE` where that beats their best
-    match (in place); the name word reached, of those raised."""
-    via = {}
-    for wa_id, word in crossed.items():
-        if best.get(wa_id, 0.0) < _CROSS_SCORE:
-            best[wa_id] = _CROSS_SCORE
-            via[wa_id] = word
-    return via
+    match (in place); those raised. Set operations, in C: a common skeleton holds thousands of customers."""
+    reached = set(crossed)
+    raised = reached - best.keys()
+    raised |= {wa_id for wa_id in reached & best.keys() if best[wa_id] < _CROSS_SCORE}
+    best.update(dict.fromkeys(raised, _CROSS_SCORE))
+    return raised
 
 
 def _summed(per_term: list[dict[str, float]], among: set[str] | None = None) -> dict[str, float]:

@@ -16,53 +16,32 @@ _ARABIC = {
     "س": "s", "ش": "x", "ص": "s", "ض": "d", "ط": "t", "ظ": "d", "غ": "g", "ف": "f", "ق": "k", "ك": "k",
     "ل": "l", "م": "m", "ن": "n", "ه": "h", "ة": "h", "پ": "b", "چ": "x", "گ": "j", "ڤ": "f",
 }
-_ARABIC_SILENT = set("اأإآٱءئؤىع")
 _ARABIC_SEMIVOWELS = {"و": "w", "ي": "y"}
+# Every other Arabic letter (long vowels, hamza and its carriers, ع) is silent in the skeleton.
+_ARABIC_TABLE = str.maketrans({**{chr(c): None for c in range(0x0621, 0x064B)}, **_ARABIC})
 # Applied in order, before the single letters (upper case marks a sound already decided).
 _LATIN_DIGRAPHS = (("kh", "K"), ("gh", "G"), ("sh", "X"), ("ch", "X"), ("th", "T"), ("dh", "D"), ("ph", "F"),
                    ("ck", "K"))
-_LATIN = {"q": "k", "c": "k", "g": "j", "p": "b", "v": "f", "x": "ks"}
-_LATIN_VOWELS = set("aeiou")
-_NOT_LETTER = re.compile(r"[^a-z\u0621-\u064a\u067e\u0686\u06a4\u06af]")
+_LATIN_TABLE = str.maketrans({"q": "k", "c": "k", "g": "j", "p": "b", "v": "f", "x": "ks",
+                              **dict.fromkeys("aeiouwy"), **{c: c.lower() for c in "KGXTDF"}})
+_ARABIC_WORD = re.compile(r"[\u0621-\u064a\u067e\u0686\u06a4\u06af]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 def skeleton(word: str) -> str:
     """The consonant skeleton of one normalised word (lower case, folded Arabic letter forms); empty when it
-    has no consonant, or mixes scripts."""
-    word = _NOT_LETTER.sub("", word)
-    if not word:
-        return ""
-    if "a" <= word[0] <= "z":
-        if not word.isascii():
-            return ""
-        letters = _latin(word)
+    has no consonant, or is not one word of one script."""
+    if _LATIN_WORD.fullmatch(word):
+        for digraph, sound in _LATIN_DIGRAPHS:
+            if digraph in word:
+                word = word.replace(digraph, sound)
+        first = word[0] if word[0] in "wy" else ""
+        letters = first + word[len(first):].translate(_LATIN_TABLE)
+    elif _ARABIC_WORD.fullmatch(word):
+        first = _ARABIC_SEMIVOWELS.get(word[0], "")
+        letters = first + word[len(first):].translate(_ARABIC_TABLE)
     else:
-        if any("a" <= c <= "z" for c in word):
-            return ""
-        letters = _arabic(word)
-    collapsed = re.sub(r"(.)\1+", r"\1", letters)
-    return collapsed[:-1] if collapsed.endswith("h") and len(collapsed) > 1 else collapsed
-
-
-def _arabic(word: str) -> str:
-    out = []
-    for position, letter in enumerate(word):
-        if letter in _ARABIC_SEMIVOWELS:
-            out.append(_ARABIC_SEMIVOWELS[letter] if position == 0 else "")
-        elif letter not in _ARABIC_SILENT:
-            out.append(_ARABIC.get(letter, ""))
-    return "".join(out)
-
-
-def _latin(word: str) -> str:
-    for digraph, sound in _LATIN_DIGRAPHS:
-        word = word.replace(digraph, sound)
-    out = []
-    for position, letter in enumerate(word):
-        if letter.isupper():
-            out.append(letter.lower())
-        elif letter in "wy":
-            out.append(letter if position == 0 else "")
-        elif letter not in _LATIN_VOWELS:
-            out.append(_LATIN.get(letter, letter))
-    return "".join(out)
+        return ""
+    collapsed = _DOUBLED.sub(r"\1", letters) if len(letters) > 1 else letters
+    return collapsed[:-1] if len(collapsed) > 1 and collapsed.endswith("h") else collapsed
