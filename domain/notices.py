@@ -167,17 +167,13 @@ def weekday(day: date, language: str) -> str:
     return WEEKDAYS[language][day.weekday()]
 
 
-def default_templates() -> dict[NoticePurpose, NoticeTemplate]:
-    return notice_templates()
-
-
 @dataclass(frozen=True)
 class NoticeConfig:
     """How the clinic messages its customers: templates, the clinic's name, the language of a customer who has
     not written, the stop and start words, the day-before reminders' local time (None: no reminders), and the
     outbox worker's rate, lease, settling wait and attempts."""
 
-    templates: Mapping[NoticePurpose, NoticeTemplate] = field(default_factory=default_templates)
+    templates: Mapping[NoticePurpose, NoticeTemplate] = field(default_factory=notice_templates)
     clinic_name: str = "the clinic"
     default_language: str = "ar"
     stop_words: tuple[str, ...] = STOP_WORDS

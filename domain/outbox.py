@@ -274,10 +274,6 @@ class NoticeOutbox:
                                              tuple(notice.parameters), notice.text, notice.attempts))
         return claimed, settled
 
-    async def sent(self, notice_id: int, external_id: str) -> Settled:
-        """WhatsApp took the notice: `sent` with its id, copied into the customer's conversation."""
-        return (await self.sent_many([(notice_id, external_id)]))[0]
-
     async def sent_many(self, taken: Sequence[tuple[int, str]]) -> list[Settled]:
         """Several notices WhatsApp took (notice id, WhatsApp's id), settled in one transaction; one a status
         settled first is left as it is."""
@@ -450,39 +446,50 @@ class NoticeOutbox:
         async with self.db.reading() as session:
             counts = dict((await session.execute(
                 select(Notice.status, func.count()).where(*where).group_by(Notice.status))).all())
-            failed = (await session.execute(
-                select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.status, Notice.error,
-                       Notice.error_code, Notice.updated_at)
-                .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
-                .where(*where, Notice.status.in_(("failed", "skipped"))).order_by(Notice.id.desc())
-                .limit(FAILURE_ROWS))).all()
+            failed = (await session.execute(_failures(*where).order_by(Notice.id.desc()).limit(FAILURE_ROWS))).all()
+        return self._stats(counts, failed)
+
+    async def batches(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest batches that queued notices (the console's panel): each with its tool, when, the counts
+        by status and its failures. Four statements, however many batches."""
+        async with self.db.reading() as session:
+            ids: list[str] = [i for i in await session.scalars(
+                select(Notice.batch_id).where(Notice.batch_id.is_not(None)).group_by(Notice.batch_id)
+                .order_by(func.max(Notice.id).desc()).limit(limit)) if i is not None]
+            records = {r.id: r for r in (await session.execute(
+                select(BatchRecord.id, BatchRecord.tool, BatchRecord.created_at).where(BatchRecord.id.in_(ids)))).all()}
+            counts: dict[str | None, dict[str, int]] = {}
+            for batch_id, status, count in (await session.execute(
+                    select(Notice.batch_id, Notice.status, func.count()).where(Notice.batch_id.in_(ids))
+                    .group_by(Notice.batch_id, Notice.status))).all():
+                counts.setdefault(batch_id, {})[status] = count
+            newest = func.row_number().over(partition_by=Notice.batch_id, order_by=Notice.id.desc()).label("n")
+            ranked = _failures(Notice.batch_id.in_(ids)).add_columns(Notice.batch_id.label("batch"), newest).subquery()
+            failed: dict[str, list[Any]] = {}
+            for row in (await session.execute(
+                    select(ranked).where(ranked.c.n <= FAILURE_ROWS).order_by(ranked.c.id.desc()))).all():
+                failed.setdefault(row.batch, []).append(row)
+        shown = []
+        for batch_id in ids:
+            record = records.get(batch_id)
+            shown.append({"batch_id": batch_id, "tool": record.tool if record else None,
+                          "created_at": local_iso(self.clinic, record.created_at) if record else None,
+                          **self._stats(counts.get(batch_id, {}), failed.get(batch_id, []))})
+        return shown
+
+    def _stats(self, counts: dict[str, int], failed: Sequence[Any]) -> dict[str, Any]:
         return {"total": sum(counts.values()), "by_status": {s: counts.get(s, 0) for s in STATUSES},
                 "failures": [{"notice_id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "purpose": r.purpose,
                               "status": r.status, "error": r.error, "error_code": r.error_code,
                               "at": local_iso(self.clinic, r.updated_at)} for r in failed]}
 
-    async def batches(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The newest batches that queued notices (the console's panel): each with its tool, when, the counts
-        by status and its failures."""
-        async with self.db.reading() as session:
-            newest = (await session.execute(
-                select(Notice.batch_id, func.max(Notice.id).label("last")).where(Notice.batch_id.is_not(None))
-                .group_by(Notice.batch_id).order_by(func.max(Notice.id).desc()).limit(limit))).all()
-            ids = [row.batch_id for row in newest]
-            records = {r.id: r for r in (await session.execute(
-                select(BatchRecord.id, BatchRecord.tool, BatchRecord.created_at).where(BatchRecord.id.in_(ids)))).all()}
-        shown = []
-        for batch_id in ids:
-            record = records.get(batch_id)
-            stats = await self.stats(batch_id=batch_id)
-            shown.append({"batch_id": batch_id, "tool": record.tool if record else None,
-                          "created_at": local_iso(self.clinic, record.created_at) if record else None, **stats})
-        return shown
 
-    async def pending(self) -> int:
-        async with self.db.reading() as session:
-            return int(await session.scalar(select(func.count()).select_from(Notice)
-                                             .where(Notice.status.in_(("queued", "sending")))) or 0)
+def _failures(*where: Any) -> Any:
+    """The failed and skipped notices matching `where`, with their customer's name."""
+    return (select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.status, Notice.error,
+                   Notice.error_code, Notice.updated_at)
+            .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
+            .where(*where, Notice.status.in_(("failed", "skipped"))))
 
 
 async def _excluded(session: AsyncSession, wa_ids: set[str]) -> dict[str, str]:

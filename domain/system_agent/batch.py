@@ -159,22 +159,21 @@ class SystemAgentBatchService:
                       options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None) -> BatchReport:
         """Message customers on WhatsApp: explicit wa_ids, or the customers of the upcoming reservations the
         filters find. Previewed, confirmed and recorded like a batch; the calendar does not change."""
-        words = " ".join(str(text or "").split()) if not isinstance(text, str) else text.strip()
+        words = str(text or "").strip()
         if not words or len(words) > MAX_MESSAGE:
             raise DomainError("invalid_batch", reason=f"text must be 1 to {MAX_MESSAGE} characters.")
         if (wa_ids is None) == (filters is None):
             raise DomainError("invalid_batch", reason="name the customers: either wa_ids or a date range.")
         arguments = {"wa_ids": wa_ids, "filters": filters, "text": words}
         found, matched = await self._filtered(filters) if filters is not None else (None, None)
-        planner = MessagePlanner(as_list(wa_ids) if wa_ids is not None else [], found)
+        planner = MessagePlanner(as_list(wa_ids) if wa_ids is not None else [], found, words)
         options = options.model_copy(update={"notify": True})
-        return await self._run("system_message_customers", arguments, options, progress, planner, matched, words)
+        return await self._run("system_message_customers", arguments, options, progress, planner, matched)
 
     async def undo(self, batch_id: str, options: BatchOptions = BatchOptions(),
                    progress: ProgressCallback | None = None) -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be. An undo is a
         batch like any other: the same capacity and confirmation rules, its own record, undoable itself."""
-        planner = UndoPlanner(batch_id)
         hint = None
         if not options.notify:
             async with self.db.reading() as session:
@@ -182,7 +181,8 @@ class SystemAgentBatchService:
             if told:  # asked whatever the batch's size: whether to tell them again is the user's to decide
                 hint = (f"The batch being undone notified {told} customer(s). Ask the user whether to tell them the "
                         "restored times: if so, call system_undo_batch with notify=true instead.")
-        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner, hint=hint)
+        planner = UndoPlanner(batch_id, hint)
+        report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner)
         report.undone_batch_id = batch_id
         return report
 
@@ -222,13 +222,12 @@ class SystemAgentBatchService:
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None = None,
-        message: str | None = None, hint: str | None = None,
     ) -> BatchReport:
         arguments = dict(arguments, mode=options.mode, **({"notify": True} if options.notify else {}))
         if options.idempotency_key and (stored := await self._stored(tool, arguments, options)):
             return stored
         try:
-            report = await self._transaction(tool, arguments, options, progress, planner, matched, message, hint)
+            report = await self._transaction(tool, arguments, options, progress, planner, matched)
         except IntegrityError:
             stored = await self._stored(tool, arguments, options) if options.idempotency_key else None
             if stored is None:
@@ -246,28 +245,26 @@ class SystemAgentBatchService:
     async def _transaction(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
         progress: ProgressCallback | None, planner: Planner, matched: list[dict[str, Any]] | None,
-        message: str | None, hint: str | None,
     ) -> BatchReport:
         tokens = await self.tokens()
         with collector_paused():
-            return await self._planned(tool, arguments, options, progress, planner, matched, tokens, message, hint)
+            return await self._planned(tool, arguments, options, progress, planner, matched, tokens)
 
     async def _planned(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions, progress: ProgressCallback | None,
-        planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens, message: str | None,
-        hint: str | None,
+        planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens,
     ) -> BatchReport:
         async with self.db.unit_of_work() as session:
             ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
                               options.max_reservations)
-            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched, hint=hint))
+            plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched))
             await planner(session, ctx, plan, progress)
             plan.report.items.sort(key=lambda i: i.index)
             names = plan.report.names  # a filtered batch read its customers' names with the reservations
             names.update(await customer_names(session, {i.wa_id for i in plan.report.items
                                                         if i.wa_id and i.wa_id not in names}))
             names.update(plan.new_customers)
-            notices = await self._notices(session, plan, options, message, ctx.now)
+            notices = await self._notices(session, plan, options, ctx.now)
             if not self._settle(plan, options, tool, arguments, ctx, tokens):
                 if plan.report.status in ("rolled_back", "failed"):
                     plan.report.notices = None  # nothing is written, so nobody is told anything
@@ -279,15 +276,15 @@ class SystemAgentBatchService:
             await self._record(session, plan.report, arguments, options, audit_text(plan))
             return plan.report
 
-    async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions, message: str | None,
+    async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions,
                        now: datetime) -> NoticePlan | None:
         """With `notify`, the notices the batch's changes call for (or its `message` to its customers), previewed
         on its report; else None."""
         if not options.notify:
             return None
-        if message is not None:
+        if plan.message is not None:
             wa_ids = [i.wa_id for i in plan.report.items if i.status == "ok" and i.wa_id]
-            notices = await plan_message(session, self.notices, wa_ids, message, now)
+            notices = await plan_message(session, self.notices, wa_ids, plan.message, now)
         else:
             notices = await plan_notices(session, self.notices, plan.report.changed_items(), plan.report.names)
         plan.notices = len(notices.notices)

@@ -43,6 +43,7 @@ class Plan:
     undoes: BatchRecord | None = None  # the batch this plan undoes, marked undone when the plan is written
     redeemed: tuple[str, datetime, datetime] | None = None  # a token's nonce, expiry and now: used up when written
     notices: int = 0  # customers the batch will message (with `notify`)
+    message: str | None = None  # what a message batch tells its customers (`MessagePlanner`)
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -322,11 +323,15 @@ class CancelPlanner:
 
 
 class UndoPlanner:
-    def __init__(self, batch_id: str) -> None:
-        self.batch_id = batch_id
+    """Reverts a recorded batch; `hint` is the next step its answer offers (telling the customers it
+    notified the restored times)."""
+
+    def __init__(self, batch_id: str, hint: str | None = None) -> None:
+        self.batch_id, self.hint = batch_id, hint
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
+        plan.report.hint = self.hint
         record = await load_record(session, self.batch_id)
         changes = recorded_changes(record.changes)
         state = await undo_state(session, ctx, changes)
@@ -353,11 +358,12 @@ class MessagePlanner:
     """The customers a message goes to: explicit wa_ids (each must be a customer), or the customers of the
     upcoming reservations the filters find, each once. Nothing in the calendar changes."""
 
-    def __init__(self, wa_ids: list[Any], filtered: tuple[Filters, list[str] | None] | None) -> None:
-        self.wa_ids, self.filtered = wa_ids, filtered
+    def __init__(self, wa_ids: list[Any], filtered: tuple[Filters, list[str] | None] | None, text: str) -> None:
+        self.wa_ids, self.filtered, self.text = wa_ids, filtered, text
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
+        plan.message = self.text
         if self.filtered is not None:
             found = await _found(session, ctx, plan, self.filtered)
             targets: list[tuple[int, Any]] = [(i, b.wa_id) for i, b in enumerate(found)]

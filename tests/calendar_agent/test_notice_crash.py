@@ -9,10 +9,8 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from mcp import Client
 from sqlalchemy import func, select
 
 from domain.database import create_database
@@ -20,6 +18,7 @@ from domain.models import Notice
 from tests.calendar_agent.test_crash_recovery import Serve, book_next_week, wait_for
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeGraphApi, SentMessage
+from tests.chat_bridge.test_one_rule import tool
 from tests.fakes.llm import ScriptedLLM
 from tests.fakes.loopback import serve_in_thread
 
@@ -34,15 +33,6 @@ def graph() -> Iterator[FakeGraphApi]:
     with serve_in_thread(fake.app(), lifespan="on") as url:
         fake.base_url = url
         yield fake
-
-
-async def call(url: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    async with Client(f"{url}/mcp") as client:
-        result = await client.call_tool(name, arguments)
-    assert result.is_error is False, result.content
-    structured: dict[str, Any] | None = result.structured_content
-    assert structured is not None
-    return structured
 
 
 async def by_status(database_url: str) -> dict[str, int]:
@@ -74,11 +64,11 @@ def test_kill_9_mid_send_loses_and_duplicates_no_notice(
         serve.start()
         first, last = asyncio.run(book_next_week(serve.database_url, CUSTOMERS))
         cancel = {"filters": {"start_date": first, "end_date": last}, "notify": True}
-        asked = asyncio.run(call(serve.url, "system_batch_cancel", cancel))
+        asked = asyncio.run(tool(serve.url, "system_batch_cancel", cancel))
         assert asked["status"] == "needs_confirmation" and asked["confirmation"]["preview"]["notices"]["customers"] \
             == CUSTOMERS
         token = asked["confirmation"]["token"]
-        applied = asyncio.run(call(serve.url, "system_batch_cancel", dict(cancel, confirmation_token=token)))
+        applied = asyncio.run(tool(serve.url, "system_batch_cancel", dict(cancel, confirmation_token=token)))
         assert applied["notices"]["queued"] == CUSTOMERS
 
         wait_for(lambda: bool(killed))

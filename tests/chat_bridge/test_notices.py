@@ -286,3 +286,21 @@ async def test_a_status_naming_a_notice_that_was_never_sent_changes_nothing(serv
         assert await services.outbox.record_status("wamid.forged", "delivered", callback) is None
     [after] = await notices(services)
     assert (after.status, after.external_id, after.message_id) == ("queued", None, None)
+
+
+async def test_the_console_lists_each_batchs_notices_newest_first(services: Services, bridge: RunningBridge,
+                                                                  graph_api: FakeGraphApi) -> None:  # noqa: F811
+    await sunday_patients(services)
+    graph_api.undeliverable[LAYLA] = 131026
+    _, first = await tool(bridge, "system_batch_cancel", {"requests": [{"wa_id": OMAR}, {"wa_id": LAYLA}],
+                                                          "notify": True})
+    _, second = await tool(bridge, "system_message_customers", {"text": "See you soon", "wa_ids": [FATIMA]})
+    await graph_api.wait_for_posted(6)
+    listed = (await bridge.http.get("/notices/batches", params={"limit": "5"})).json()["batches"]
+    assert [(b["batch_id"], b["tool"], b["total"]) for b in listed] == [
+        (second["batch_id"], "system_message_customers", 1), (first["batch_id"], "system_batch_cancel", 2)]
+    assert listed[0]["by_status"]["delivered"] == 1 and listed[0]["failures"] == []
+    assert (listed[1]["by_status"]["delivered"], listed[1]["by_status"]["failed"]) == (1, 1)
+    assert [(f["wa_id"], f["error_code"]) for f in listed[1]["failures"]] == [(LAYLA, 131026)]
+    refused = await bridge.http.get("/notices/batches", params={"limit": "many"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_parameter"
