@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from chat_bridge.calendar_routes import calendar_routes
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
                                 realtime, receive_webhook, request_error, search_customers, send_message,
                                 update_customer, verify_subscription)
@@ -67,6 +68,7 @@ def bridge_routes() -> list[BaseRoute]:
         Route("/webhook", verify_subscription, methods=["GET"]),
         Route("/webhook", receive_webhook, methods=["POST"]),
         WebSocketRoute("/ws", realtime),
+        *calendar_routes(),
     ]
 
 

@@ -49,6 +49,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The clinic is closed for {title} from {start} to {end} ({start_hijri} to {end_hijri} AH).",
         "العيادة مغلقة بسبب {title} من {start} إلى {end} ({start_hijri} إلى {end_hijri} هـ).",
     ),
+    "closure_overlaps": (
+        "The clinic is already closed for {title} from {start_date} to {end_date} ({start_hijri} to {end_hijri} AH, "
+        "closure {id}); reopen it first, or close other days.",
+        "العيادة مغلقة بالفعل بسبب {title} من {start_date} إلى {end_date} ({start_hijri} إلى {end_hijri} هـ، "
+        "الإغلاق {id})؛ أعد فتحها أولًا أو أغلق أيامًا أخرى.",
+    ),
+    "closure_not_found": ("No closure with id {id}.", "لا يوجد إغلاق بالمعرّف {id}."),
     "slot_unavailable": (
         "{time} is not a bookable time on {date}. Available times: {valid}.",
         "الساعة {time} ليست موعدًا متاحًا يوم {date}. المواعيد المتاحة: {valid}.",
@@ -133,6 +140,8 @@ KINDS: dict[str, ErrorKind] = {
     "range_too_long": ErrorKind.INVALID,
     "clinic_closed": ErrorKind.CONFLICT,
     "vacation": ErrorKind.CONFLICT,
+    "closure_overlaps": ErrorKind.CONFLICT,
+    "closure_not_found": ErrorKind.NOT_FOUND,
     "slot_unavailable": ErrorKind.CONFLICT,
     "past_date": ErrorKind.INVALID,
     "past_reservation": ErrorKind.CONFLICT,

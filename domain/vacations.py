@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from domain.database import Database
 from domain.errors import DomainError
 from domain.models import Vacation
 from domain.schedule import hijri_date, parse_date
-from domain.store import load_vacations
 from domain.views import View
 
 
 class VacationView(View):
-    """A closure of the clinic, its days in both calendars; `id` is None where the listing does not need it."""
+    """A closure of the clinic, its days in both calendars; `id` is None until it is written."""
 
     id: int | None
     title: str
@@ -37,18 +36,22 @@ class VacationService:
             row = Vacation(start_date=first, end_date=last, title=title.strip() or "Vacation")
             session.add(row)
             await session.flush()
-            return _view(row.id, first, last, row.title)
+            return vacation_view(row.id, first, last, row.title)
 
     async def remove(self, vacation_id: int) -> None:
         async with self.db.unit_of_work() as session:
             await session.execute(delete(Vacation).where(Vacation.id == vacation_id))
 
-    async def list(self) -> list[VacationView]:
+    async def list(self, ending_from: date | None = None) -> list[VacationView]:
+        """Every closure in date order; with `ending_from`, those whose last day is that day or later."""
+        query = select(Vacation).order_by(Vacation.start_date, Vacation.id)
+        if ending_from is not None:
+            query = query.where(Vacation.end_date >= ending_from)
         async with self.db.reading() as session:
-            periods = await load_vacations(session)
-        return [_view(None, v.start, v.end, v.title) for v in periods]
+            rows = await session.scalars(query)
+            return [vacation_view(r.id, r.start_date, r.end_date, r.title) for r in rows]
 
 
-def _view(vacation_id: int | None, start: date, end: date, title: str) -> VacationView:
+def vacation_view(vacation_id: int | None, start: date, end: date, title: str) -> VacationView:
     return VacationView(id=vacation_id, title=title, start_date=start.isoformat(), end_date=end.isoformat(),
                         start_hijri=hijri_date(start), end_hijri=hijri_date(end))

@@ -65,6 +65,8 @@ class BatchTools:
             declare(self.system_get_batch, title="What a batch did", annotations=READ_ONLY),
             declare(self.system_message_customers, title="Message customers", annotations=WRITES, notes=types),
             declare(self.system_get_notices, title="Notices delivered", annotations=READ_ONLY),
+            declare(self.system_close_days, title="Close the clinic", annotations=WRITES),
+            declare(self.system_reopen_days, title="Reopen closed days", annotations=WRITES),
         ]
 
     async def system_batch_reserve(
@@ -156,6 +158,35 @@ class BatchTools:
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.message(text, wa_ids, filters, opts, _progress(ctx))
         return await _respond(ctx, "system_message_customers", run, options, "summary")
+
+    async def system_close_days(
+        self, ctx: Context,
+        start_date: Annotated[str, Field(max_length=40, description="First closed day")],
+        title: Annotated[str, Field(min_length=1, max_length=200, description="Why, e.g. Winter break")],
+        end_date: Annotated[str | None, Field(max_length=40, description="Last closed day; omit for one")] = None,
+        hijri: Annotated[bool, Field(description="Dates are Hijri")] = False,
+        dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
+        notify: NotifyArg = False, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
+    ) -> BatchResult:
+        """Close the clinic for days (a holiday): cancels their bookings in the same batch, then
+        every booking there is refused, naming the period. Undo reopens and restores."""
+        options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar, notify)
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.close(start_date, end_date, title, hijri, opts, _progress(ctx))
+        return await _respond(ctx, "system_close_days", run, options, verbosity)
+
+    async def system_reopen_days(
+        self, ctx: Context,
+        closure_id: Annotated[int, Field(ge=1, le=2**31 - 1, description="From get_current_datetime")],
+        idempotency_key: KeyArg = None, ar: ArabicArg = False,
+    ) -> BatchResult:
+        """Remove a closure so its days can be booked; cancelled bookings stay cancelled."""
+        options = _options("best_effort", False, idempotency_key, None, ar)
+
+        async def run(opts: BatchOptions) -> Any:
+            return await self.batch.reopen(closure_id, opts)
+        return await _respond(ctx, "system_reopen_days", run, options, "summary")
 
     async def system_get_notices(
         self,

@@ -12,13 +12,14 @@ from domain.config import ClinicConfig
 from domain.services import Services
 from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
-from mcp_server.rendering import day_label, time_label
+from mcp_server.rendering import day_label, row, time_label
 from mcp_server.toolkit import READ_ONLY, answer, declare
 
 DateArg = Annotated[str, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
 TimeArg = Annotated[str | None, Field(max_length=40, description="A time like 13:00 or 1:00 PM")]
 HijriArg = Annotated[bool, Field(description="Dates are Hijri (Umm al-Qura)")]
 ArabicArg = Annotated[bool, Field(description="Answer in Arabic")]
+CLOSURES = 50  # closures to come that the clock's answer lists
 
 
 def type_names(config: ClinicConfig) -> str:
@@ -36,6 +37,7 @@ class CurrentTime(BaseModel):
     timezone: str
     is_ramadan: bool
     hours_today: str | None = None
+    closures: list[dict[str, Any]] | None = None
 
 
 class Availability(BaseModel):
@@ -61,8 +63,8 @@ class ClinicTools:
         ]
 
     async def get_current_datetime(self) -> Annotated[CallToolResult, CurrentTime]:
-        """The clinic's current date and time, weekday, Hijri date, Ramadan and today's hours. Call it
-        before reasoning about 'today', 'tomorrow' or 'next week'; never guess the date."""
+        """The clinic's current date and time, weekday, Hijri date, Ramadan, today's hours and the
+        closures to come. Call it before reasoning about 'today' or 'next week'; never guess."""
         config = self.services.config
         now = self.services.clock().astimezone(config.zone)
         today = clinic_today(config, now)
@@ -71,9 +73,14 @@ class ClinicTools:
             now=now.isoformat(timespec="seconds"), date=today.isoformat(), weekday=today.strftime("%A"),
             time=now.strftime("%H:%M"), time_label=slot_label(now.strftime("%H:%M")), hijri_date=hijri_date(today),
             timezone=config.timezone, is_ramadan=is_ramadan(today),
-            hours_today=None if hours is None else f"{hours.opens:%H:%M}-{hours.closes:%H:%M}")
+            hours_today=None if hours is None else f"{hours.opens:%H:%M}-{hours.closes:%H:%M}",
+            closures=[c.model_dump() for c in await self.services.vacations.list(ending_from=today)][:CLOSURES])
         text = f"{data.weekday} {data.date} {data.time} ({data.time_label}) {data.timezone}; Hijri {data.hijri_date}."
-        return answer(text, data.model_dump())
+        if data.closures:
+            text += "\nClosed (closure id|title|from|to|Hijri):\n" + "\n".join(
+                row([c["id"], c["title"], c["start_date"], c["end_date"], f"{c['start_hijri']} to {c['end_hijri']}"])
+                for c in data.closures)
+        return answer(text, data.model_dump(exclude_none=True))
 
     async def search_available_appointments(
         self,

@@ -27,11 +27,12 @@ def audit_text(plan: Plan) -> str:
             for i in plan.report.changed_items() if i.action != "customer"]
     rows += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
                          "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in plan.edits]
+    rows += [json.dumps(c.record(), ensure_ascii=False) for c in plan.closures]
     return "[" + ",".join(rows) + "]"
 
 
 def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:
-    """A record's changes as objects: {index, action, before, after} or a customer edit."""
+    """A record's changes as objects: {index, action, before, after}, a customer edit or a closure."""
     return [row if isinstance(row, dict) else _expanded(row) for row in changes]
 
 

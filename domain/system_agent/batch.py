@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
+from domain.closures import write_closures
 from domain.config import BookingSource, ClinicConfig
 from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database, json_text
@@ -31,6 +32,7 @@ from domain.planning import RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
 from domain.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
+from domain.system_agent.closures import ClosePlanner, ReopenPlanner
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
     CancelPlanner, MessagePlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
@@ -41,6 +43,7 @@ from domain.system_agent.undo import CustomerEdit, mark_undone
 from domain.views import View
 
 
+STALE_RETRIES = 3  # plans made again when closures change under a batch, before the last try is final
 MAX_MESSAGE = 1000  # characters of a message to customers (a template parameter holds about that much)
 
 
@@ -170,6 +173,19 @@ class SystemAgentBatchService:
         options = options.model_copy(update={"notify": True})
         return await self._run("system_message_customers", arguments, options, progress, planner, matched)
 
+    async def close(self, start_date: Any, end_date: Any, title: Any, hijri: bool = False,
+                    options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None) -> BatchReport:
+        """Close the clinic from `start_date` to `end_date` (inclusive) under `title` and cancel the active
+        upcoming bookings of those days, in one batch: undoing it reopens the days and restores them."""
+        arguments = {"start_date": start_date, "end_date": end_date, "title": title, "hijri": hijri}
+        planner = ClosePlanner(start_date, end_date, title, hijri)
+        return await self._run("system_close_days", arguments, options, progress, planner)
+
+    async def reopen(self, closure_id: int, options: BatchOptions = BatchOptions()) -> BatchReport:
+        """Remove a closure, so its days can be booked again; the bookings it cancelled stay cancelled."""
+        return await self._run("system_reopen_days", {"closure_id": closure_id}, options, None,
+                               ReopenPlanner(closure_id))
+
     async def undo(self, batch_id: str, options: BatchOptions = BatchOptions(),
                    progress: ProgressCallback | None = None) -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be. An undo is a
@@ -193,7 +209,7 @@ class SystemAgentBatchService:
             record = await session.get(BatchRecord, batch_id)
             if record is None:
                 raise DomainError("batch_not_found", batch_id=batch_id)
-            changed = [c for c in recorded_changes(record.changes) if c["action"] != "customer"]
+            changed = [c for c in recorded_changes(record.changes) if "before" in c]
             names = await customer_names(session, {(c["after"] or c["before"])["wa_id"] for c in changed})
         zone = self.config.zone
         return RecordedBatch(answer=record.result, created_at=record.created_at.astimezone(zone).isoformat(),
@@ -248,6 +264,11 @@ class SystemAgentBatchService:
     ) -> BatchReport:
         tokens = await self.tokens()
         with collector_paused():
+            for _ in range(STALE_RETRIES):
+                try:
+                    return await self._planned(tool, arguments, options, progress, planner, matched, tokens)
+                except _ClosuresChanged:
+                    continue
             return await self._planned(tool, arguments, options, progress, planner, matched, tokens)
 
     async def _planned(
@@ -255,10 +276,14 @@ class SystemAgentBatchService:
         planner: Planner, matched: list[dict[str, Any]] | None, tokens: ConfirmationTokens,
     ) -> BatchReport:
         async with self.db.unit_of_work() as session:
-            ctx = RuleContext(self.config, self.clock(), await load_vacations(session), options.source,
-                              options.max_reservations)
+            closed = await load_vacations(session)
+            ctx = RuleContext(self.config, self.clock(), list(closed), options.source, options.max_reservations)
             plan = Plan(BatchReport(tool, options.mode, self.config, ar=options.ar, matched=matched))
             await planner(session, ctx, plan, progress)
+            if not self.db.is_sqlite and await load_vacations(session) != closed:
+                # A closure committed while this batch waited for its locks: plan again under it.
+                raise _ClosuresChanged
+            plan.report.closures = plan.closure_views()
             plan.report.items.sort(key=lambda i: i.index)
             names = plan.report.names  # a filtered batch read its customers' names with the reservations
             names.update(await customer_names(session, {i.wa_id for i in plan.report.items
@@ -270,6 +295,7 @@ class SystemAgentBatchService:
                     plan.report.notices = None  # nothing is written, so nobody is told anything
                 return plan.report
             await self._write(session, plan)
+            plan.report.closures = plan.closure_views()
             if notices is not None:
                 queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)
                 plan.report.notices = dict(plan.report.notices or {}, queued=queued)
@@ -304,7 +330,7 @@ class SystemAgentBatchService:
         if options.dry_run:
             report.status = "dry_run"
             return False
-        if report.items and not report.counts()["ok"]:
+        if report.items and not report.counts()["ok"] and not plan.closures:
             report.status = "failed"  # every item failed: nothing to write, record or undo
             return False
         return self._confirmed(plan, options, tool, arguments, ctx, tokens)
@@ -350,6 +376,7 @@ class SystemAgentBatchService:
                 item.reservation_id = item.after.id
         for edit in plan.edits:
             await _apply_edit(session, edit)
+        await write_closures(session, plan.closures)
         if plan.undoes is not None:
             mark_undone(plan.undoes)
         plan.report.batch_id = str(uuid.uuid4())
@@ -376,6 +403,10 @@ class SystemAgentBatchService:
             raise DomainError("idempotency_key_reused", key=options.idempotency_key, tool=record.tool)
         return BatchReport(record.tool, options.mode, self.config, status="replayed", batch_id=record.id,
                            stored=record.result)
+
+
+class _ClosuresChanged(Exception):
+    """The clinic's closures changed while a batch waited for its locks (PostgreSQL)."""
 
 
 _RECORD = insert(BatchRecord.__table__)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.closures import CLOSURE_ACTIONS, ClosureEdit, reverted_closures
 from domain.database import FINE_LOCKS, lock_whole_calendar
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
@@ -44,6 +45,7 @@ class Plan:
     redeemed: tuple[str, datetime, datetime] | None = None  # a token's nonce, expiry and now: used up when written
     notices: int = 0  # customers the batch will message (with `notify`)
     message: str | None = None  # what a message batch tells its customers (`MessagePlanner`)
+    closures: list[ClosureEdit] = field(default_factory=list)  # closures written or removed (`closures`)
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -67,6 +69,9 @@ class Plan:
 
     def destructive_count(self) -> int:
         return sum(1 for c in self.changes if c.before is not None and c.action != "unchanged") + len(self.edits)
+
+    def closure_views(self) -> list[dict[str, Any]]:
+        return [dict(c.view().model_dump(), action=c.action) for c in self.closures]
 
 
 Planner = Callable[[AsyncSession, RuleContext, Plan, "ProgressCallback | None"], Awaitable[None]]
@@ -336,9 +341,10 @@ class UndoPlanner:
         changes = recorded_changes(record.changes)
         state = await undo_state(session, ctx, changes)
         numbers = renumbered(changes)
+        plan.closures = await reverted_closures(session, ctx.vacations, changes)
         # Reservations first, as the batch left them; then the customers it renamed or renumbered.
         for index, change in reversed(list(enumerate(changes))):
-            if change["action"] == "customer":
+            if change["action"] == "customer" or change["action"] in CLOSURE_ACTIONS:
                 continue
             result: Change | DomainError
             try:

@@ -74,6 +74,7 @@ class BatchReport:
     matched: list[dict[str, Any]] | None = None  # the customers a fuzzy search_query chose as targets
     notices: dict[str, Any] | None = None  # with notify: who will be (or was) messaged, who left out, examples
     hint: str | None = None  # a next step the answer offers (undoing a batch that notified customers)
+    closures: list[dict[str, Any]] | None = None  # closures the batch makes or removes, as `VacationView`s
 
     def view(self, booking: Booking) -> ReservationView:
         return reservation_view(self.config, booking, self.names.get(booking.wa_id))
@@ -147,6 +148,7 @@ class BatchReport:
             **({"matched_customers": self.matched} if self.matched is not None else {}),
             **({"notices": self.notices} if self.notices is not None else {}),
             **({"hint": self.hint} if self.hint else {}),
+            **({"closures": self.closures} if self.closures else {}),
         }
 
     def changed(self) -> Iterator[tuple[str, ReservationView]]:
