@@ -60,6 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{time} is not a bookable time on {date}. Available times: {valid}.",
         "الساعة {time} ليست موعدًا متاحًا يوم {date}. المواعيد المتاحة: {valid}.",
     ),
+    "day_full": ("No slot on {date} has room left.", "لا يوجد موعد متاح في {date}."),
     "past_date": ("Cannot reserve in the past.", "لا يمكن الحجز في وقت مضى."),
     "past_reservation": (
         "This reservation is in the past and cannot be changed or cancelled.",
@@ -143,6 +144,7 @@ KINDS: dict[str, ErrorKind] = {
     "closure_overlaps": ErrorKind.CONFLICT,
     "closure_not_found": ErrorKind.NOT_FOUND,
     "slot_unavailable": ErrorKind.CONFLICT,
+    "day_full": ErrorKind.CONFLICT,
     "past_date": ErrorKind.INVALID,
     "past_reservation": ErrorKind.CONFLICT,
     "slot_full": ErrorKind.CONFLICT,

@@ -49,16 +49,17 @@ def structured(data: dict[str, Any], verbosity: Verbosity) -> dict[str, Any]:
         return data
     data = dict(data)
     rows = data.pop("items")
-    data["sample"] = {"columns": COLUMNS, "rows": [_row(r) for r in rows]}
+    columns = COLUMNS + ["placed"] if any(r.get("placed") for r in rows) else COLUMNS  # only a placement has it
+    data["sample"] = {"columns": columns, "rows": [_row(r, columns) for r in rows]}
     errors = {r["error"]["code"]: r["error"]["message"] for r in rows if r.get("error")}
     data["errors"] = errors or None
     return fit(data)
 
 
-def _row(item: dict[str, Any]) -> list[Any]:
+def _row(item: dict[str, Any], columns: list[str]) -> list[Any]:
     error = item.get("error")
     values = {**item, "error": error["code"] if error else None}
-    return [values.get(column) for column in COLUMNS]
+    return [values.get(column) for column in columns]
 
 
 def with_next_step(data: dict[str, Any], tool: str) -> dict[str, Any]:
@@ -95,6 +96,8 @@ EN = {
     "failures": "Not applied, by reason (#id|customer|wa_id|day|time):",
     "group": "{code}: {message} ({count} {status})",
     "changes": "Changed (#id|customer|wa_id|action|from|to):",
+    "placed": "placed {why}",
+    "placements": "Placed at another time than asked: {placed}.",
     "more": "Not listed here: {what} ({count} item(s)).",
     "rest_applied": "The full list: system_get_batch with batch_id={batch_id}.",
     "rest_preview": "The full list: repeat this call with dry_run true and verbosity \"detailed\" (writes nothing).",
@@ -132,6 +135,8 @@ AR = {
     "failures": "ما لم يُطبق، حسب السبب (#id|العميل|wa_id|اليوم|الوقت):",
     "group": "{code}: {message} ({count} {status})",
     "changes": "ما تغيّر (#id|العميل|wa_id|الإجراء|من|إلى):",
+    "placed": "وُضع {why}",
+    "placements": "وُضع في وقت غير المطلوب: {placed}.",
     "more": "غير معروض هنا: {what} ({count} عنصرًا).",
     "rest_applied": "القائمة الكاملة: system_get_batch مع batch_id={batch_id}.",
     "rest_preview": "القائمة الكاملة: أعد هذا الاستدعاء مع dry_run true و verbosity \"detailed\" (دون كتابة).",
@@ -171,6 +176,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     summary = data.get("summary") or {}
     if summary.get("days"):
         text.add(say["days"].format(days=_days(summary["days"], say), zone=summary.get("timezone", "")))
+    if summary.get("placed"):
+        text.add(say["placements"].format(placed=", ".join(f"{rule} {n}" for rule, n in summary["placed"].items())))
     for closure in data.get("closures") or []:
         done = data["status"] in ("applied", "replayed")
         key = closure["action"] if done else {"closed": "to_close", "reopened": "to_reopen"}[closure["action"]]
@@ -306,7 +313,8 @@ def _change_line(item: dict[str, Any], say: dict[str, str]) -> str:
         end = _when((after or {}).get("date"), (after or {}).get("time_slot"))
     else:
         start, end = _when(item.get("from_date"), item.get("from_time")), _when(item.get("date"), item.get("time_slot"))
-    return _who(item, say) + SEPARATOR + row([item.get("action"), start, end])
+    cells = [item.get("action"), start, end] + ([say["placed"].format(why=item["placed"])] if item.get("placed") else [])
+    return _who(item, say) + SEPARATOR + row(cells)
 
 
 def _when(day: str | None, slot: str | None) -> str:

@@ -18,7 +18,8 @@ from domain.models import Customer
 from domain.planning import (
     Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_reserve,
 )
-from domain.schedule import parse_date, parse_time
+from domain.placement import place
+from domain.schedule import parse_date, parse_time, slots_for
 from domain.store import load_state, lock_calendar
 from domain.system_agent.audit import recorded_changes
 from domain.system_agent.report import BatchReport, ItemResult
@@ -152,11 +153,14 @@ class ModifyPlanner:
             for index, booking in enumerate(found):
                 plan.fail(index, error, booking.wa_id, booking.id, booking)
             return
-        state = await _found_state(session, ctx, found, lambda b: (day or b.date, slot or b.time_slot))
+        state = await _found_state(session, ctx, found, lambda b: (day or b.date, slot or b.time_slot),
+                                   whole_days=updates.placement != "keep_time")
         for index, booking in enumerate(found):
             current = state.bookings[booking.id]
             try:
-                plan.ok(index, plan_modify(ctx, state, current, day, slot, updates.new_type))
+                change, placed = place(ctx, state, current, day, slot, updates.new_type, updates.placement)
+                plan.ok(index, change)
+                plan.report.items[-1].placed = placed
             except DomainError as error:
                 plan.fail(index, error, current.wa_id, current.id, current)
             await _tick(progress, index + 1, len(found))
@@ -171,12 +175,17 @@ async def _found(session: AsyncSession, ctx: RuleContext, plan: Plan,
 
 
 async def _found_state(session: AsyncSession, ctx: RuleContext, found: list[Booking],
-                       destination: Callable[[Booking], SlotKey] | None = None) -> CalendarState:
-    """Lock the found reservations' customers, then their slots and the slots they go to; the state of the
-    found rows (as of holding the locks) and of every day they move to. Rows that stay where they are need
-    no day: leaving a slot never breaks its capacity."""
+                       destination: Callable[[Booking], SlotKey] | None = None,
+                       whole_days: bool = False) -> CalendarState:
+    """Lock the found reservations' customers, then their slots and the slots they go to (`whole_days`:
+    every slot of the days they go to, for a placement); the state of the found rows (as of holding the
+    locks) and of every day they move to. Rows that stay where they are need no day: leaving a slot never
+    breaks its capacity."""
     def places(bookings: list[Booking]) -> tuple[set[SlotKey], set[SlotKey]]:
-        return {b.slot for b in bookings}, {destination(b) for b in bookings} if destination else set()
+        targets = {destination(b) for b in bookings} if destination else set()
+        if whole_days:
+            targets |= {(day, s) for day in {d for d, _ in targets} for s in slots_for(ctx.config, day)}
+        return {b.slot for b in bookings}, targets
 
     customers, (sources, targets) = {b.wa_id for b in found}, places(found)
     if len(customers) + len(sources | targets) > FINE_LOCKS:  # decided once: a shared lock is never upgraded

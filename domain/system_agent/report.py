@@ -30,6 +30,7 @@ class ItemResult:
     before: Booking | None = None
     after: Booking | None = None
     error: DomainError | None = None
+    placed: str | None = None  # why a placement put it elsewhere than asked (`domain.placement`)
 
     def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:
         row: dict[str, Any] = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
@@ -37,6 +38,8 @@ class ItemResult:
                                "reservation_id": self.reservation_id, "action": self.action}
         if self.error is not None:
             row["error"] = self.error.to_dict(report.ar)
+        if self.placed is not None:
+            row["placed"] = self.placed
         if detailed:
             row["before"] = report.shown(self.before)
             row["after"] = report.shown(self.after)
@@ -103,6 +106,8 @@ class BatchReport:
             "by_action": dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
             "by_error": dict(Counter(i.error.code for i in self.items if i.error is not None)),
             "days": {day.isoformat(): n for day, n in sorted(days.items())}, "timezone": self.config.timezone,
+            **({"placed": dict(placed)} if (placed := Counter(i.placed.split(":")[0] for i in self.items if i.placed))
+               else {}),
         }
 
     def message(self) -> str:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, C
 from domain.errors import DomainError
 from domain.identities import MAX_NAME, is_control
 from domain.phone_search import MAX_QUERY
+from domain.placement import Placement
 
 MAX_ITEMS = 10_000
 MAX_ID = 2_147_483_647  # reservation ids are 32-bit integers on both databases
@@ -118,6 +119,8 @@ class Updates(BatchItem):
                                    description=TIME + "; alias new_time_slot")
     new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
                                     description="Alias new_reservation_type")
+    placement: Placement = Field(default="keep_time", description=(
+        "When the time is full or missing that day: nearest free slot, or first_free of the day"))
     hijri: bool = Field(default=False, description=HIJRI)
 
 

@@ -22,7 +22,7 @@ from domain.models import Reservation
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed
 from mcp_server.schemas import JsonSchema
 
-EXAMPLES = 150
+EXAMPLES = 200
 WRITES = ("applied",)
 Call = tuple[str, dict[str, Any]]
 # Values a model would plausibly send for a field (by the field's name), mixed with random text, so that
