@@ -18,6 +18,7 @@ from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
+from domain.system_agent.recall import RecallService
 from domain.vacations import VacationService
 
 
@@ -37,6 +38,7 @@ class Services:
     events: CalendarEvents
     batch: SystemAgentBatchService
     queries: SystemAgentQueryService
+    recall: RecallService
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
 
@@ -63,6 +65,7 @@ def build_services(
         batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events,
                                       token_secret=confirmation_secret, notices=notices),
         queries=SystemAgentQueryService(db, config, clock, search),
+        recall=RecallService(db, config, clock),
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
     )

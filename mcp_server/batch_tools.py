@@ -14,6 +14,8 @@ from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
 from domain.outbox import NoticeOutbox
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
+from domain.system_agent.recall import Recall
+from domain.system_agent.undo import batch_key
 from domain.system_agent.requests import CancelItem, Filters, ModifyItem, Requests, ReserveItem, Updates
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
 from mcp_server.clinic_tools import ArabicArg, type_names
@@ -147,16 +149,17 @@ class BatchTools:
             max_length=5000, description="Customers; or start_date")] = None,
         start_date: Annotated[str | None, Field(max_length=40, description="Customers booked from")] = None,
         end_date: Annotated[str | None, Field(max_length=40, description="to (inclusive)")] = None,
+        recall: Annotated[Recall | None, Field(description="Or as system_find_customers finds them")] = None,
         dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
         ar: ArabicArg = False,
     ) -> BatchResult:
-        """WhatsApp customers (wa_ids, or those booked in a date range): plain text if they wrote in
-        the last 24 hours, else the notice template. Confirmed like a batch."""
+        """WhatsApp customers (wa_ids, those booked in a date range, or a recall): plain text if they
+        wrote in the last 24 hours, else the notice template. Confirmed like a batch."""
         options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar)
         filters = {"start_date": start_date, "end_date": end_date or start_date} if start_date else None
 
         async def run(opts: BatchOptions) -> Any:
-            return await self.batch.message(text, wa_ids, filters, opts, _progress(ctx))
+            return await self.batch.message(text, wa_ids, filters, opts, _progress(ctx), recall)
         return await _respond(ctx, "system_message_customers", run, options, "summary")
 
     async def system_close_days(
@@ -196,7 +199,7 @@ class BatchTools:
     ) -> Annotated[CallToolResult, NoticesAnswer]:
         """WhatsApp notices of a batch, a customer or all: counts by status, failures with reasons."""
         who = normalize_wa_id(wa_id) if wa_id else None
-        data = await self.outbox.stats(batch_id=batch_id, wa_id=who)
+        data = await self.outbox.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
 
 

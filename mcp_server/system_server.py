@@ -13,6 +13,7 @@ from mcp_server.batch_tools import BatchTools
 from mcp_server.clinic_tools import ClinicTools
 from mcp_server.operator_prompts import add_operator_prompts
 from mcp_server.query_tools import QueryTools
+from mcp_server.recall_tools import RecallTools
 from mcp_server.resources import add_calendar_resources
 from mcp_server.toolkit import ClinicServer
 
@@ -27,7 +28,8 @@ def build_system_server(
     """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
     config = services.config
     query_tools = QueryTools(queries, config).tools()
-    tools = ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools() + query_tools[1:]
+    tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools()
+             + query_tools[1:] + RecallTools(services.recall, config).tools())
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
                        instructions=instructions(config, confirmation_threshold), tools=tools)
     add_calendar_resources(server, services, queries)

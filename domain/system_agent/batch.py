@@ -33,13 +33,14 @@ from domain.store import ensure_customers, load_vacations, write_changes
 from domain.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.closures import ClosePlanner, ReopenPlanner
+from domain.system_agent.recall import MAX_TARGETS, Recall, RecallService
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
 from domain.system_agent.planners import (
     CancelPlanner, MessagePlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
-from domain.system_agent.undo import CustomerEdit, mark_undone
+from domain.system_agent.undo import CustomerEdit, batch_key, mark_undone
 from domain.views import View
 
 
@@ -159,15 +160,20 @@ class SystemAgentBatchService:
         return await self._run("system_batch_cancel", arguments, options, progress, planner, matched)
 
     async def message(self, text: str, wa_ids: Any = None, filters: dict[str, Any] | None = None,
-                      options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None) -> BatchReport:
-        """Message customers on WhatsApp: explicit wa_ids, or the customers of the upcoming reservations the
-        filters find. Previewed, confirmed and recorded like a batch; the calendar does not change."""
+                      options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None,
+                      recall: Recall | None = None) -> BatchReport:
+        """Message customers on WhatsApp: explicit wa_ids, the customers of the upcoming reservations the
+        filters find, or the customers a recall finds. Previewed, confirmed and recorded like a batch; the
+        calendar does not change."""
         words = str(text or "").strip()
         if not words or len(words) > MAX_MESSAGE:
             raise DomainError("invalid_batch", reason=f"text must be 1 to {MAX_MESSAGE} characters.")
-        if (wa_ids is None) == (filters is None):
-            raise DomainError("invalid_batch", reason="name the customers: either wa_ids or a date range.")
-        arguments = {"wa_ids": wa_ids, "filters": filters, "text": words}
+        if [wa_ids is None, filters is None, recall is None].count(False) != 1:
+            raise DomainError("invalid_batch", reason="name the customers: wa_ids, a date range or recall.")
+        arguments = {"wa_ids": wa_ids, "filters": filters, "text": words,
+                     **({"recall": recall.model_dump(exclude_defaults=True)} if recall else {})}
+        if recall is not None:
+            wa_ids = await self._recalled(recall)
         found, matched = await self._filtered(filters) if filters is not None else (None, None)
         planner = MessagePlanner(as_list(wa_ids) if wa_ids is not None else [], found, words)
         options = options.model_copy(update={"notify": True})
@@ -185,6 +191,14 @@ class SystemAgentBatchService:
         """Remove a closure, so its days can be booked again; the bookings it cancelled stay cancelled."""
         return await self._run("system_reopen_days", {"closure_id": closure_id}, options, None,
                                ReopenPlanner(closure_id))
+
+    async def _recalled(self, recall: Recall) -> list[str]:
+        async with self.db.reading() as session:
+            wa_ids = await RecallService(self.db, self.config, self.clock).wa_ids(session, recall)
+        if len(wa_ids) > MAX_TARGETS:
+            raise DomainError("invalid_batch", reason=f"the recall finds more than {MAX_TARGETS} customers; "
+                              "narrow it.")
+        return wa_ids
 
     async def undo(self, batch_id: str, options: BatchOptions = BatchOptions(),
                    progress: ProgressCallback | None = None) -> BatchReport:
@@ -206,7 +220,7 @@ class SystemAgentBatchService:
         """An applied batch as recorded: its answer (counts, failures by reason), when it ran and whether it
         was undone, and every reservation it changed, with the customers' names."""
         async with self.db.unit_of_work() as session:
-            record = await session.get(BatchRecord, batch_id)
+            record = await session.get(BatchRecord, batch_key(batch_id))
             if record is None:
                 raise DomainError("batch_not_found", batch_id=batch_id)
             changed = [c for c in recorded_changes(record.changes) if "before" in c]

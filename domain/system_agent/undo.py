@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,7 @@ from domain.store import load_state, lock_calendar
 from domain.system_agent.report import ItemResult
 
 _CANCEL_AFTER = ("created", "reinstated", "restored")
+_BATCH_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 @dataclass
@@ -36,12 +39,20 @@ def booking_from(row: dict[str, Any]) -> Booking:
                    ReservationStatus(row["status"]))
 
 
+def batch_key(batch_id: str) -> str:
+    """`batch_id` when it could name a batch (letters, digits and dashes, as a batch's id is); else
+    `batch_not_found`, before any SQL (a NUL byte is refused by PostgreSQL's text type)."""
+    if not _BATCH_ID.fullmatch(batch_id):
+        raise DomainError("batch_not_found", batch_id=json.dumps(batch_id[:64]))
+    return batch_id
+
+
 async def load_record(session: AsyncSession, batch_id: str) -> BatchRecord:
     """The batch to undo, locked for this transaction: two undos of one batch run one after the other,
     and the second finds it undone."""
-    record = await session.scalar(select(BatchRecord).where(BatchRecord.id == batch_id[:64]).with_for_update())
+    record = await session.scalar(select(BatchRecord).where(BatchRecord.id == batch_key(batch_id)).with_for_update())
     if record is None:
-        raise DomainError("batch_not_found", batch_id=batch_id[:64])
+        raise DomainError("batch_not_found", batch_id=batch_id)
     if record.undone_at is not None:
         raise DomainError("batch_already_undone", batch_id=batch_id)
     return record

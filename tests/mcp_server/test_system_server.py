@@ -14,10 +14,11 @@ SYSTEM_TOOLS = {
     "system_batch_modify", "system_batch_cancel", "system_undo_batch", "system_get_wa_ids_by_date_range",
     "system_analyze_conversations", "system_get_reservation_snapshot", "system_get_batch",
     "system_message_customers", "system_get_notices", "system_close_days", "system_reopen_days",
+    "system_find_customers",
 }
 READ_TOOLS = {"get_current_datetime", "search_available_appointments", "system_get_reservations",
               "system_get_wa_ids_by_date_range", "system_analyze_conversations", "system_get_reservation_snapshot",
-              "system_get_batch", "system_get_notices"}
+              "system_get_batch", "system_get_notices", "system_find_customers"}
 
 
 async def listed(server: MCPServer) -> ListToolsResult:
@@ -39,9 +40,10 @@ async def test_tools_list_has_no_ref_or_defs_anywhere(system_server: MCPServer) 
     assert "$ref" not in text and "$defs" not in text
 
 
-async def test_tools_list_is_under_25_kb(system_server: MCPServer) -> None:
-    # 20 KB held the plan's 13 tools; closures, recall and the dashboard add theirs (README, "Sizes").
-    assert len(wire(await listed(system_server)).encode()) < 25_000
+async def test_tools_list_is_under_26_kb(system_server: MCPServer) -> None:
+    # 20 KB held the plan's 13 tools (about 1.5 KB each); closures, recall and the dashboard add theirs at the
+    # same rate (README, Performance).
+    assert len(wire(await listed(system_server)).encode()) < 26_000
 
 
 async def test_read_tools_are_annotated_read_only_and_closed_world(system_server: MCPServer) -> None:

@@ -96,12 +96,11 @@ def outside(schema: JsonSchema) -> st.SearchStrategy[dict[str, Any]]:
         | base.map(lambda args: {**args, "unexpected": 1})
 
 
-def calls(tools: dict[str, JsonSchema]) -> st.SearchStrategy[Call]:
-    def for_tool(name: str) -> st.SearchStrategy[Call]:
-        schema = tools[name]
-        valid = from_schema(schema)
-        return st.tuples(st.just(name), st.one_of(valid, valid, valid, outside(schema)))
-    return st.sampled_from(sorted(tools)).flatmap(for_tool)
+def calls(tools: dict[str, JsonSchema], name: str) -> st.SearchStrategy[Call]:
+    """Calls of one tool: mostly valid arguments, some just outside its schema."""
+    schema = tools[name]
+    valid = from_schema(schema)
+    return st.tuples(st.just(name), st.one_of(valid, valid, valid, outside(schema)))
 
 
 async def schemas(server: MCPServer) -> dict[str, JsonSchema]:
@@ -134,17 +133,18 @@ async def tool_schemas(system_server: MCPServer, seed: Seed) -> dict[str, JsonSc
 
 
 def drawn(tools: dict[str, JsonSchema]) -> list[Call]:
-    """EXAMPLES calls drawn by Hypothesis (derandomised: the same ones every run). They are collected first
-    and run afterwards, on the test's own event loop, where the database connections live."""
+    """EXAMPLES calls drawn by Hypothesis, the same share for every tool (derandomised: the same ones every
+    run). They are collected first and run afterwards, on the test's own event loop, where the database
+    connections live."""
     examples: list[Call] = []
+    for name in sorted(tools):
+        @settings(max_examples=max(1, EXAMPLES // len(tools)), deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(call=calls(tools, name))
+        def collect(call: Call) -> None:
+            examples.append(call)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(call=calls(tools))
-    def collect(call: Call) -> None:
-        examples.append(call)
-
-    collect()
+        collect()
     return examples
 
 
