@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from domain.views import ReservationView
 
@@ -10,6 +11,8 @@ from domain.views import ReservationView
 CalendarListener = Callable[[str, ReservationView], Awaitable[None]]
 # (tool, items): a batch was applied (the service's metrics count them).
 BatchListener = Callable[[str, int], None]
+# The days whose calendar changed (a booking made, moved or cancelled there, or the day closed or reopened).
+DayListener = Callable[[set[date]], Awaitable[None]]
 
 
 class CalendarEvents:
@@ -19,6 +22,7 @@ class CalendarEvents:
         self.listeners: list[CalendarListener] = []
         self.batch_listeners: list[BatchListener] = []
         self.notice_listeners: list[Callable[[int], None]] = []  # told how many notices a batch queued
+        self.day_listeners: list[DayListener] = []
 
     def batch_applied(self, tool: str, items: int) -> None:
         for listener in self.batch_listeners:
@@ -31,3 +35,8 @@ class CalendarEvents:
     async def publish(self, action: str, reservation: ReservationView) -> None:
         for listener in self.listeners:
             await listener(action, reservation)
+
+    async def days_changed(self, days: set[date]) -> None:
+        if days:
+            for listener in self.day_listeners:
+                await listener(days)

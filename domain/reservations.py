@@ -174,6 +174,8 @@ class ReservationService:
         """Tell the calendar's listeners, once the change is committed."""
         if result.reservation is not None and result.action != "unchanged":
             await self.events.publish(result.action, result.reservation)
+            days = {date.fromisoformat(v.date) for v in (result.reservation, result.previous) if v is not None}
+            await self.events.days_changed(days)
         return result
 
     async def _finish(self, session: AsyncSession, change: Change) -> ReservationResult:

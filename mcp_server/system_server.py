@@ -11,10 +11,12 @@ from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.batch_tools import BatchTools
 from mcp_server.clinic_tools import ClinicTools
+from mcp_server.completions import add_completions
 from mcp_server.operator_prompts import add_operator_prompts
 from mcp_server.query_tools import QueryTools
 from mcp_server.recall_tools import RecallTools
 from mcp_server.resources import add_calendar_resources
+from mcp_server.subscriptions import DaySubscriptions
 from mcp_server.toolkit import ClinicServer
 
 
@@ -30,10 +32,14 @@ def build_system_server(
     query_tools = QueryTools(queries, config).tools()
     tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools()
              + query_tools[1:] + RecallTools(services.recall, config).tools())
+    subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
-                       instructions=instructions(config, confirmation_threshold), tools=tools)
+                          instructions=instructions(config, confirmation_threshold), tools=tools,
+                          subscriptions=subscriptions.bus)
+    server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
     add_operator_prompts(server)
+    add_completions(server, services)
     return server
 
 

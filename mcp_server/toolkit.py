@@ -15,7 +15,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp_types import INVALID_PARAMS, CallToolResult, TextContent, ToolAnnotations
+from mcp_types import (INVALID_PARAMS, CallToolResult, SubscribeRequestParams, TextContent, ToolAnnotations,
+                       UnsubscribeRequestParams)
 from pydantic import ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -118,6 +119,12 @@ class ClinicServer(MCPServer):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, version=package_version(), **options)
+
+    def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:
+        """Serve 2025-era `resources/subscribe` and `resources/unsubscribe` (the SDK serves only the
+        2026 `subscriptions/listen`, whose events come from the `subscriptions` bus given at construction)."""
+        self._lowlevel_server.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+        self._lowlevel_server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
                          context: Any = None) -> Any:

@@ -270,6 +270,8 @@ class SystemAgentBatchService:
         if report.status == "applied" and self.events.listeners:
             for action, view in report.changed():
                 await self.events.publish(action, view)
+        if report.status == "applied":
+            await self.events.days_changed(report.days_changed())
         return report
 
     async def _transaction(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from domain.config import ClinicConfig
@@ -155,6 +155,15 @@ class BatchReport:
             **({"hint": self.hint} if self.hint else {}),
             **({"closures": self.closures} if self.closures else {}),
         }
+
+    def days_changed(self) -> set[date]:
+        """Every day whose calendar the batch changed: where its changes came from and went, and the days of the
+        closures it made or removed."""
+        days = {b.date for i in self.changed_items() for b in (i.before, i.after) if b is not None}
+        for closure in self.closures or []:
+            first, last = date.fromisoformat(closure["start_date"]), date.fromisoformat(closure["end_date"])
+            days |= {first + timedelta(days=n) for n in range((last - first).days + 1)}
+        return days
 
     def changed(self) -> Iterator[tuple[str, ReservationView]]:
         """(action, reservation view) of every change, for the calendar's listeners, one at a time."""

@@ -45,7 +45,7 @@ async def test_the_schedule_resource_shows_hours_capacities_and_vacations(
 async def test_the_prompts_cover_the_operator_workflows(system_server: MCPServer) -> None:
     async with Client(system_server) as client:
         names = {prompt.name for prompt in (await client.list_prompts()).prompts}
-    assert names == {"move_day", "cancel_vacation_range", "find_and_message_customers"}
+    assert names == {"move_day", "close_days", "book_customer", "find_and_message_customers"}
 
 
 async def test_the_move_day_prompt_plans_a_dry_run_with_the_dates(system_server: MCPServer) -> None:
