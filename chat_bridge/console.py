@@ -27,8 +27,8 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
-    """`/`, `/static`, `/config`, `/calendar`, `/agent/status` and `/notices/batches`, for the bridge app to
-    include."""
+    """`/`, `/static`, `/config`, `/calendar`, `/agent/status`, `/notices/batches` and `/dashboard`, for the
+    bridge app to include."""
     console = Console(config, model)
     return [
         Route("/", console.page, methods=["GET"]),
@@ -37,6 +37,7 @@ def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
         Route("/calendar", console.calendar, methods=["GET"]),
         Route("/agent/status", console.agent_status, methods=["GET"]),
         Route("/notices/batches", console.notice_batches, methods=["GET"]),
+        Route("/dashboard", console.dashboard, methods=["GET"]),
     ]
 
 
@@ -90,6 +91,15 @@ class Console:
         except ValueError:
             raise RequestError("invalid_parameter", "limit must be a whole number.") from None
         return JSONResponse({"batches": await request_services(request).outbox.batches(limit)})
+
+
+    async def dashboard(self, request: Request[Any]) -> JSONResponse:
+        """`?start=YYYY-MM-DD&end=YYYY-MM-DD` (at most 366 days): the clinic's figures over the period."""
+        start = request.query_params.get("start", "").strip()
+        if not start:
+            raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
+        figures = await request_services(request).dashboard.figures(start, request.query_params.get("end") or start)
+        return JSONResponse(figures)
 
 
 def request_services(request: Request[Any]) -> Services:

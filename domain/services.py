@@ -18,6 +18,7 @@ from domain.phone_search import PhoneSearchService
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
+from domain.system_agent.dashboard import DashboardService
 from domain.system_agent.recall import RecallService
 from domain.vacations import VacationService
 
@@ -39,6 +40,7 @@ class Services:
     batch: SystemAgentBatchService
     queries: SystemAgentQueryService
     recall: RecallService
+    dashboard: DashboardService
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
 
@@ -66,6 +68,7 @@ def build_services(
                                       token_secret=confirmation_secret, notices=notices),
         queries=SystemAgentQueryService(db, config, clock, search),
         recall=RecallService(db, config, clock),
+        dashboard=DashboardService(db, config, clock),
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
     )

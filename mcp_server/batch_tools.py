@@ -171,8 +171,8 @@ class BatchTools:
         dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
         notify: NotifyArg = False, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
     ) -> BatchResult:
-        """Close the clinic for days (a holiday): cancels their bookings in the same batch, then
-        every booking there is refused, naming the period. Undo reopens and restores."""
+        """Close the clinic for days (a holiday), cancelling their bookings in the same batch; then
+        every booking there is refused. Undo reopens and restores."""
         options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:

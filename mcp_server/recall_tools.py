@@ -54,8 +54,8 @@ class RecallTools:
         cursor: Annotated[str | None, Field(max_length=200)] = None,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, RecallAnswer]:
-        """Customers by history: last visit before/after a date, no upcoming booking, visit or
-        cancellation counts, e.g. {"last_visit_before": "2026-03-01", "upcoming": false}."""
+        """Customers by history (last visit, upcoming booking, visits, cancellations), e.g.
+        recall {"last_visit_before": "2026-03-01", "upcoming": false}."""
         page = await self.recall.page(recall, max_results, cursor)
         text, shown = recall_text(page, recall, page.offset, ar)
         if shown < len(page.customers):  # the text ceiling cut it: the cursor must follow the last row shown

@@ -16,7 +16,8 @@ JSON = "application/json"
 
 
 def add_calendar_resources(server: MCPServer, services: Services, queries: SystemAgentQueryService) -> None:
-    """Register `calendar://day/{date}` and `calendar://config/schedule` on `server`."""
+    """Register `calendar://day/{date}`, `calendar://customer/{wa_id}` and `calendar://config/schedule` on
+    `server`."""
 
     @server.resource("calendar://day/{date}", name="day", title="A day's reservations", mime_type=JSON,
                      description="One day (YYYY-MM-DD): its status and, per slot, who is booked and the room left.")
@@ -26,6 +27,15 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
         except DomainError as error:
             raise invalid_params(error) from error
         return _json({"timezone": snapshot["timezone"], "types": snapshot["types"], **snapshot["days"][0]})
+
+    @server.resource("calendar://customer/{wa_id}", name="customer", title="A customer's history", mime_type=JSON,
+                     description="One customer by wa_id: name, last visit (with its Hijri date), visits, "
+                                 "cancellations and next booking.")
+    async def customer(wa_id: str) -> str:
+        try:
+            return _json((await services.recall.customer(wa_id)).model_dump())
+        except DomainError as error:
+            raise invalid_params(error) from error
 
     @server.resource("calendar://config/schedule", name="schedule", title="Schedule configuration", mime_type=JSON,
                      description="Opening hours per weekday, slot length, Ramadan hours, capacities, types, "

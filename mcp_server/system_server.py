@@ -12,6 +12,7 @@ from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.batch_tools import BatchTools
 from mcp_server.clinic_tools import ClinicTools
 from mcp_server.completions import add_completions
+from mcp_server.dashboard_tool import DashboardTool
 from mcp_server.operator_prompts import add_operator_prompts
 from mcp_server.query_tools import QueryTools
 from mcp_server.recall_tools import RecallTools
@@ -31,7 +32,7 @@ def build_system_server(
     config = services.config
     query_tools = QueryTools(queries, config).tools()
     tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools()
-             + query_tools[1:] + RecallTools(services.recall, config).tools())
+             + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
                           instructions=instructions(config, confirmation_threshold), tools=tools,

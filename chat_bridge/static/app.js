@@ -8,6 +8,7 @@ import { ConversationView } from "./conversation.js";
 import { ConversationDays } from "./days.js";
 import { debounce, h, icon, useTimeZone } from "./dom.js";
 import { renderAgentNotice, renderHeader, renderRecent, renderTyping } from "./panels.js";
+import { Dashboard } from "./dashboard.js";
 import { NoticesPanel } from "./notices.js";
 import { Realtime } from "./realtime.js";
 import { SignIn } from "./signin.js";
@@ -39,6 +40,11 @@ const strip = new CalendarStrip($("calendar-days"), {
 });
 const notices = new NoticesPanel($("notices"), $("notice-batches"), { load: () => api("/notices/batches?limit=5") });
 const refreshNoticesSoon = debounce(() => notices.refresh(), 300);
+const dashboard = new Dashboard($("dashboard"), {
+  load: (start, end) => api(`/dashboard?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`),
+  today: () => state.config.today,
+});
+$("open-dashboard").addEventListener("click", () => dashboard.open());
 const picker = new ContactCombobox({
   input: $("contact-input"),
   listbox: $("contact-listbox"),

@@ -23,6 +23,7 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.database import Database
 from domain.errors import DomainError
+from domain.identities import normalize_wa_id
 from domain.models import Customer, Reservation
 from domain.planning import ACTIVE, CANCELLED
 from domain.schedule import hijri_date, parse_date
@@ -48,7 +49,6 @@ class Recall(BaseModel):
     min_cancellations: int | None = Field(default=None, ge=0, le=100_000)
     reservation_types: list[TypeId] | None = Field(default=None, max_length=100, description="Count only these")
     sort: Sort = Field(default="last_visit", description="last_visit: longest away first")
-    hijri: bool = False
 
 
 class RecalledCustomer(View):
@@ -80,10 +80,15 @@ class RecallService:
         rows = max(1, min(rows, MAX_ROWS))
         offset = _offset(cursor, _fingerprint(recall)) if cursor else 0
         figures = self._figures(recall).subquery()
-        ordered = select(figures).order_by(*_order(figures, recall.sort)).offset(offset).limit(rows + 1)
+        # The whole count rides along with the page (a window over the grouped rows): one grouping pass.
+        ordered = (select(figures, func.count().over().label("total")).order_by(*_order(figures, recall.sort))
+                   .offset(offset).limit(rows + 1))
         async with self.db.reading() as session:
-            total = int(await session.scalar(select(func.count()).select_from(figures)) or 0)
             found = (await session.execute(ordered)).all()
+            if found:
+                total = int(found[0].total)
+            else:  # past the last page: counted apart
+                total = int(await session.scalar(select(func.count()).select_from(figures)) or 0)
         more = len(found) > rows
         return RecallPage(total=total, offset=offset, customers=[_customer(r) for r in found[:rows]],
                           next_cursor=_cursor(offset + rows, _fingerprint(recall)) if more else None,
@@ -94,6 +99,15 @@ class RecallService:
         figures = self._figures(recall).subquery()
         query = select(figures.c.wa_id).order_by(*_order(figures, recall.sort)).limit(MAX_TARGETS + 1)
         return list(await session.scalars(query))
+
+    async def customer(self, wa_id: str) -> RecalledCustomer:
+        """One customer's figures (`customer_not_found` when there is no such customer)."""
+        query = self._figures(Recall()).where(Customer.wa_id == normalize_wa_id(wa_id))
+        async with self.db.reading() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            raise DomainError("customer_not_found")
+        return _customer(row)
 
     def _figures(self, recall: Recall) -> Select[str, str | None, Any, int, int, Any]:
         """Per customer (the system agent's contact aside): name, last visit, visits, cancellations, next
@@ -116,8 +130,8 @@ class RecallService:
 
 
 def _criteria(recall: Recall, last_visit: Any, visits: Any, cancellations: Any, next_booking: Any) -> list[Any]:
-    before = parse_date(recall.last_visit_before, recall.hijri) if recall.last_visit_before else None
-    after = parse_date(recall.last_visit_after, recall.hijri) if recall.last_visit_after else None
+    before = parse_date(recall.last_visit_before) if recall.last_visit_before else None
+    after = parse_date(recall.last_visit_after) if recall.last_visit_after else None
     if before and after and before <= after:
         raise DomainError("invalid_range", start=after.isoformat(), end=before.isoformat())
     conditions = []

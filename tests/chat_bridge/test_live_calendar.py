@@ -121,7 +121,9 @@ async def test_completions_offer_open_days_the_days_slots_numbers_and_names(serv
         targets = await client.complete(move, {"name": "to_date", "value": ""})
         saturday = await client.complete(book, {"name": "time_slot", "value": "8"}, {"date": "2026-12-05"})
         sunday = await client.complete(book, {"name": "time_slot", "value": "1"}, {"date": SUNDAY})
-        numbers = await client.complete(book, {"name": "wa_id", "value": "0111"})
+        numbers = await client.complete(ResourceTemplateReference(uri="calendar://customer/{wa_id}"),
+                                        {"name": "wa_id", "value": "0111"})
+        omar = json.loads((await client.read_resource(f"calendar://customer/{OMAR}")).contents[0].text)  # type: ignore[union-attr]
         names = await client.complete(book, {"name": "customer", "value": "Omar"})
     # Today is Tuesday 2026-12-01: Friday the 4th is closed, the 8th is a vacation.
     assert dates.completion.values == ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-05", "2026-12-06",
@@ -130,4 +132,6 @@ async def test_completions_offer_open_days_the_days_slots_numbers_and_names(serv
     assert saturday.completion.values == ["20:00"]  # 8:00 PM
     assert sunday.completion.values == ["11:00", "13:00", "15:00"]
     assert sorted(numbers.completion.values) == [OMAR, SARA]
+    assert omar == {"wa_id": OMAR, "name": "Omar Haddad", "last_visit": None, "last_visit_hijri": None, "visits": 0,
+                    "cancellations": 0, "next_booking": SUNDAY}
     assert names.completion.values == ["Omar Haddad"]

@@ -1,0 +1,123 @@
+"""The clinic's dashboard over a period: bookings per day and type, cancellations and their share, the busiest
+slots, new versus returning customers, and what operators and agents did. Every figure is a grouped SQL
+statement; Python only arranges the rows (a year is at most 366 days times a few slots)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock
+from domain.config import ClinicConfig
+from domain.database import Database
+from domain.models import BatchRecord, ConversationMessage, Reservation
+from domain.planning import ACTIVE, CANCELLED
+from domain.system_agent.statistics import date_range
+
+MAX_DASHBOARD_DAYS = 366
+BUSIEST = 10  # weekday-and-time slots listed
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class DashboardService:
+    """The dashboard's numbers for `start`..`end` (clinic dates, inclusive)."""
+
+    def __init__(self, db: Database, config: ClinicConfig, clock: Clock) -> None:
+        self.db, self.config, self.clock = db, config, clock
+
+    async def figures(self, start_date: str, end_date: str | None = None) -> dict[str, Any]:
+        first, last = date_range(start_date, end_date or start_date, MAX_DASHBOARD_DAYS)
+        async with self.db.reading() as session:
+            slots = await self._slots(session, first, last)
+            customers = await self._customers(session, first, last)
+            activity = await self._activity(session, first, last)
+        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
+                **_bookings(self.config, slots, first, last), "customers": customers, "activity": activity}
+
+    async def _slots(self, session: AsyncSession, first: date, last: date) -> list[Any]:
+        """(date, time_slot, type, status, count) of every reservation dated in the period."""
+        query = (select(Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status, func.count())
+                 .where(Reservation.date.between(first, last))
+                 .group_by(Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status))
+        return list((await session.execute(query)).all())
+
+    async def _customers(self, session: AsyncSession, first: date, last: date) -> dict[str, int]:
+        """Customers with an active booking in the period: new (no earlier booking of theirs, whatever its
+        status) or returning. One pass over the customers' histories, grouped by customer."""
+        in_period = and_(Reservation.status == ACTIVE, Reservation.date >= first)
+        histories = (select(func.min(Reservation.date).label("first_seen")).where(Reservation.date <= last)
+                     .group_by(Reservation.wa_id).having(func.count().filter(in_period) > 0).subquery())
+        counts = select(func.count(), func.count().filter(histories.c.first_seen < first)).select_from(histories)
+        total, returning = (int(n) for n in (await session.execute(counts)).one())
+        return {"total": total, "new": total - returning, "returning": returning}
+
+    async def _activity(self, session: AsyncSession, first: date, last: date) -> dict[str, Any]:
+        """Messages by who wrote them (operators, agents, customers) and applied batches by actor and tool,
+        in the period's clinic days."""
+        start, end = _midnight(self.config, first), _midnight(self.config, last + timedelta(days=1))
+        system = self.config.system_agent_wa_id
+        in_period = and_(ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end)
+        to_agent = (ConversationMessage.wa_id == system).label("to_agent")  # grouped by its label: one bound value
+        chats = (select(ConversationMessage.role, to_agent, func.count())
+                 .where(in_period).group_by(ConversationMessage.role, to_agent))
+        batches = (select(BatchRecord.actor, BatchRecord.tool, func.count())
+                   .where(BatchRecord.created_at >= start, BatchRecord.created_at < end)
+                   .group_by(BatchRecord.actor, BatchRecord.tool))
+        messages: Counter[str] = Counter()
+        for role, agents_chat, count in (await session.execute(chats)).all():
+            messages[_writer(str(role), bool(agents_chat))] += int(count)
+        by_actor: dict[str, dict[str, int]] = defaultdict(dict)
+        for actor, tool, count in (await session.execute(batches)).all():
+            by_actor[str(actor)][str(tool)] = int(count)
+        return {"messages": dict(sorted(messages.items())), "batches": dict(sorted(by_actor.items()))}
+
+
+def _writer(role: str, to_agent: bool) -> str:
+    """Who a message is from, for the activity counts."""
+    if role == "secretary":
+        return "operator_to_system_agent" if to_agent else "operator_to_customers"
+    if role == "assistant":
+        return "system_agent" if to_agent else "customer_assistant"
+    return "customers" if role == "user" else role
+
+
+def _bookings(config: ClinicConfig, rows: list[Any], first: date, last: date) -> dict[str, Any]:
+    """Per day: active bookings by type and cancellations; the totals and the cancelled share; the busiest
+    weekday-and-time slots by active bookings."""
+    per_day: dict[date, Counter[str]] = defaultdict(Counter)
+    busiest: Counter[tuple[int, str]] = Counter()
+    by_type: Counter[str] = Counter()
+    for day, slot, type_id, status, count in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        if str(status) == CANCELLED:
+            per_day[day]["cancelled"] += count
+        else:
+            per_day[day][str(type_id)] += count
+            by_type[str(type_id)] += count
+            busiest[(day.weekday(), slot)] += count
+    dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    days = [{"date": d.isoformat(), "by_type": {t: per_day[d][t] for t in _types(config)},
+             "cancelled": per_day[d]["cancelled"]} for d in dates]
+    active = sum(by_type.values())
+    cancelled = sum(per_day[d]["cancelled"] for d in dates)
+    return {
+        "totals": {"bookings": active, "cancelled": cancelled,
+                   "cancelled_share": round(cancelled / (active + cancelled), 4) if active + cancelled else 0.0,
+                   "by_type": {config.type_name(int(t)): by_type[t] for t in _types(config)}},
+        "types": {t: config.type_name(int(t)) for t in _types(config)},
+        "days": days,
+        "busiest_slots": [{"weekday": WEEKDAYS[weekday], "time_slot": slot, "bookings": n}
+                          for (weekday, slot), n in sorted(busiest.items(), key=lambda kv: (-kv[1], kv[0]))[:BUSIEST]],
+    }
+
+
+def _types(config: ClinicConfig) -> list[str]:
+    return [str(t.id) for t in config.reservation_types]
+
+
+def _midnight(config: ClinicConfig, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=config.zone)
