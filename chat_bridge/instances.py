@@ -1,31 +1,36 @@
 """Several instances on one PostgreSQL database as one service: each instance's realtime events reach the
 consoles connected to the others, a customer created or renamed on one is found by the others' search, and
-an operator's answer given on one reaches the tool waiting for it on another. All travel through a
+an operator's answer given on one reaches the tool waiting for it on another, and a day changed on one is
+told to the MCP clients subscribed to it on another. All travel through a
 `domain.broadcast.Broadcast`: PostgreSQL's LISTEN/NOTIFY, or Redis pub/sub when `REDIS_URL` is set."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.events import Hub
 from domain.broadcast import Broadcast
 from domain.database import Changes
+from domain.events import CalendarEvents
 from domain.phone_search import PhoneSearchService
 
-EVENT, CHANGES, ANSWERED = "event", "customer_changes", "confirmation_answered"
+EVENT, CHANGES, ANSWERED, DAYS = "event", "customer_changes", "confirmation_answered", "days_changed"
+MAX_DAYS = 400  # days one message may name (a closure spans at most 366)
 
 
 class InstanceLink:
     """Joins this process's hub, search index and confirmations to the other instances'."""
 
     def __init__(self, broadcast: Broadcast, hub: Hub, search: PhoneSearchService,
-                 confirmations: ConfirmationBroker) -> None:
+                 confirmations: ConfirmationBroker, events: CalendarEvents) -> None:
         self.broadcast = broadcast
         self.hub = hub
         self.search = search
         self.confirmations = confirmations
+        self.events = events
         self._sending: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
@@ -34,8 +39,11 @@ class InstanceLink:
         self.hub.relay = self._relay
         self.confirmations.relay = self._answered
         self.search.db.commit_listeners.append(self._committed)
+        self.events.day_listeners.append(self._days_here)
 
     async def close(self) -> None:
+        if self._days_here in self.events.day_listeners:
+            self.events.day_listeners.remove(self._days_here)
         self.hub.relay = None
         self.confirmations.relay = None
         if self._committed in self.search.db.commit_listeners:
@@ -45,6 +53,20 @@ class InstanceLink:
 
     async def _relay(self, event: dict[str, Any]) -> None:
         await self.broadcast.send(EVENT, event)
+
+    async def _days_here(self, days: set[date]) -> None:
+        """Days this process changed: the other instances' subscribers hear of them too."""
+        await self.broadcast.send(DAYS, {"days": sorted(d.isoformat() for d in days)})
+
+    async def _days_there(self, body: dict[str, Any]) -> None:
+        """Days another instance changed, told to this process's day listeners (not sent back out)."""
+        try:
+            days = {date.fromisoformat(d) for d in body["days"][:MAX_DAYS]}
+        except (KeyError, TypeError, ValueError):
+            return
+        for listener in list(self.events.day_listeners):
+            if listener != self._days_here:
+                await listener(days)
 
     async def _answered(self, confirmation_id: str) -> None:
         await self.broadcast.send(ANSWERED, {"confirmation_id": confirmation_id})
@@ -64,3 +86,5 @@ class InstanceLink:
             self.search.apply(body)
         elif kind == ANSWERED and isinstance(body.get("confirmation_id"), str):
             self.confirmations.heard(body["confirmation_id"])
+        elif kind == DAYS:
+            await self._days_there(body)

@@ -96,7 +96,7 @@ class Reservation(Base):
     __tablename__ = "reservations"
     __table_args__ = (
         Index("ix_reservations_slot", "date", "time_slot", "status", "type"),
-        Index("ix_reservations_customer", "wa_id", "date", "time_slot", "status", "type"),
+        Index("ix_reservations_customer", "wa_id", "status"),
         Index("ix_reservations_status_date_customer", "status", "date", "wa_id"),
         Index("ix_reservations_status_customer_date", "status", "wa_id", "date"),
     )

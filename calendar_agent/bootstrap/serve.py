@@ -100,7 +100,7 @@ class ServeProcess:
         checks: dict[str, Check] = {"database": partial(answers, services.db),
                                     "migrations": partial(is_current, services.db)}
         if (broadcast := self.broadcast()) is not None:  # other instances may share the database: join them
-            link = InstanceLink(broadcast, hub, services.search, broker)
+            link = InstanceLink(broadcast, hub, services.search, broker, services.events)
             await link.open()
             stack.push_async_callback(link.close)
             checks["broadcast"] = broadcast.is_connected

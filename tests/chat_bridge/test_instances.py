@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp import Client
+from mcp.shared.subscriptions import ResourceUpdated
 from sqlalchemy import func, select, text
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -168,3 +170,21 @@ async def test_a_webhook_delivered_to_both_instances_at_once_is_stored_and_answe
     assert [answer.status_code for answer in answers] == [200] * 4
     assert [(m.role, m.text) for m in stored if m.role == "user"] == [("user", "is Sunday free?")]
     assert agents.texts(AgentKind.CUSTOMER, CUSTOMER) == ["is Sunday free?"] and jobs == 1
+
+
+async def test_a_day_changed_on_one_instance_is_told_to_its_subscribers_on_the_other(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    a, b = two_services
+    await a.customers.ensure(CUSTOMER, "Omar Haddad")
+    booked = await a.reservations.reserve(CUSTOMER, SUNDAY, "11:00")
+    assert booked.reservation is not None
+    async with running_bridge(a, graph_api) as first, running_bridge(b, graph_api) as second:
+        async with Client(f"{second.url}/mcp") as watcher, Client(f"{first.url}/mcp") as mover:
+            async with watcher.listen(resource_subscriptions=[f"calendar://day/{SUNDAY}"]) as events:
+                moved = await mover.call_tool("system_batch_modify", {"requests": [
+                    {"reservation_id": booked.reservation.id, "new_date": TUESDAY}]})
+                assert moved.is_error is False
+                async with asyncio.timeout(10):
+                    event = await anext(aiter(events))
+    assert event == ResourceUpdated(f"calendar://day/{SUNDAY}")
