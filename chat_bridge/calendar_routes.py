@@ -31,6 +31,8 @@ class ClosureRequest(BaseModel):
     start_date: str = Field(max_length=40)
     end_date: str | None = Field(default=None, max_length=40)
     title: str = Field(min_length=1, max_length=200)
+    from_time: str | None = Field(default=None, max_length=40)
+    to_time: str | None = Field(default=None, max_length=40)
     hijri: bool = False
     dry_run: bool = False
     notify: bool = False
@@ -75,7 +77,7 @@ async def close_days(request: Request[State]) -> JSONResponse:
     options = operator_options(dry_run=body.dry_run, notify=body.notify, idempotency_key=body.idempotency_key,
                                confirmation_token=body.confirmation_token)
     report = await request.state["services"].batch.close(body.start_date, body.end_date, body.title, body.hijri,
-                                                         options)
+                                                         options, hours=(body.from_time, body.to_time))
     return batch_response(report)
 
 

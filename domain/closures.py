@@ -26,25 +26,36 @@ class ClosureEdit:
     end: date
     title: str
     id: int | None = None
+    from_time: str | None = None  # with to_time: only these hours of each day
+    to_time: str | None = None
 
     @property
     def period(self) -> Period:
-        return Period(self.start, self.end, self.title)
+        return Period(self.start, self.end, self.title, self.from_time, self.to_time)
 
     def view(self) -> VacationView:
-        return vacation_view(self.id, self.start, self.end, self.title)
+        return vacation_view(self.id, self.start, self.end, self.title, self.from_time, self.to_time)
+
+    def overlaps(self, other: ClosureEdit) -> bool:
+        """Whether both close some same slot: common days, and common hours unless either is whole-day."""
+        if not (self.start <= other.end and other.start <= self.end):
+            return False
+        if self.from_time is None or other.from_time is None:
+            return True
+        return self.from_time < (other.to_time or "") and other.from_time < (self.to_time or "")
 
     def record(self) -> dict[str, Any]:
         """The row the batch record keeps of it."""
         return {"index": self.index, "action": self.action, "closure": {
             "id": self.id, "start_date": self.start.isoformat(), "end_date": self.end.isoformat(),
-            "title": self.title}}
+            "title": self.title, "from_time": self.from_time, "to_time": self.to_time}}
 
     @classmethod
     def recorded(cls, row: dict[str, Any], action: Literal["closed", "reopened"]) -> ClosureEdit:
         closure = row["closure"]
         return cls(row["index"], action, date.fromisoformat(closure["start_date"]),
-                   date.fromisoformat(closure["end_date"]), closure["title"], closure["id"])
+                   date.fromisoformat(closure["end_date"]), closure["title"], closure["id"],
+                   closure.get("from_time"), closure.get("to_time"))
 
 
 async def reverted_closures(session: AsyncSession, periods: list[Period],
@@ -81,7 +92,8 @@ async def write_closures(session: AsyncSession, edits: list[ClosureEdit]) -> Non
         if edit.action == "reopened":
             await session.execute(delete(Vacation).where(Vacation.id == edit.id))
             continue
-        row = Vacation(start_date=edit.start, end_date=edit.end, title=edit.title)
+        row = Vacation(start_date=edit.start, end_date=edit.end, title=edit.title, start_time=edit.from_time,
+                       end_time=edit.to_time)
         session.add(row)
         await session.flush()
         edit.id = row.id
@@ -89,8 +101,8 @@ async def write_closures(session: AsyncSession, edits: list[ClosureEdit]) -> Non
 
 async def closures(session: AsyncSession) -> list[ClosureEdit]:
     rows = await session.scalars(select(Vacation).order_by(Vacation.start_date))
-    return [ClosureEdit(0, "closed", r.start_date, r.end_date, r.title, r.id) for r in rows]
+    return [ClosureEdit(0, "closed", r.start_date, r.end_date, r.title, r.id, r.start_time, r.end_time) for r in rows]
 
 
-def overlap(existing: list[ClosureEdit], first: date, last: date) -> ClosureEdit | None:
-    return next((c for c in existing if c.start <= last and first <= c.end), None)
+def overlap(existing: list[ClosureEdit], new: ClosureEdit) -> ClosureEdit | None:
+    return next((c for c in existing if c.overlaps(new)), None)

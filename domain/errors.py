@@ -49,6 +49,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The clinic is closed for {title} from {start} to {end} ({start_hijri} to {end_hijri} AH).",
         "العيادة مغلقة بسبب {title} من {start} إلى {end} ({start_hijri} إلى {end_hijri} هـ).",
     ),
+    "closed_hours": (
+        "The clinic is closed for {title} from {from_time} to {to_time}, {start} to {end} ({start_hijri} to "
+        "{end_hijri} AH).",
+        "العيادة مغلقة بسبب {title} من الساعة {from_time} إلى {to_time}، من {start} إلى {end} ({start_hijri} إلى "
+        "{end_hijri} هـ).",
+    ),
     "closure_overlaps": (
         "The clinic is already closed for {title} from {start_date} to {end_date} ({start_hijri} to {end_hijri} AH, "
         "closure {id}); reopen it first, or close other days.",
@@ -141,6 +147,7 @@ KINDS: dict[str, ErrorKind] = {
     "range_too_long": ErrorKind.INVALID,
     "clinic_closed": ErrorKind.CONFLICT,
     "vacation": ErrorKind.CONFLICT,
+    "closed_hours": ErrorKind.CONFLICT,
     "closure_overlaps": ErrorKind.CONFLICT,
     "closure_not_found": ErrorKind.NOT_FOUND,
     "slot_unavailable": ErrorKind.CONFLICT,

@@ -135,6 +135,9 @@ class Vacation(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(200))
+    # A closure of some hours only: the slots starting at or after start_time and before end_time ('HH:MM').
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    end_time: Mapped[str | None] = mapped_column(String(5))
 
 
 class BatchRecord(Base):

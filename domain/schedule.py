@@ -21,14 +21,24 @@ _TIME_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s*[Mm]\.?$")
 
 @dataclass(frozen=True)
 class Vacation:
-    """A closed period, both ends inclusive."""
+    """A closed period, both ends inclusive: whole days, or with `from_time`/`to_time` only the slots of those
+    days that start at or after `from_time` and before `to_time` (a morning)."""
 
     start: date
     end: date
     title: str
+    from_time: str | None = None
+    to_time: str | None = None
 
     def covers(self, day: date) -> bool:
-        return self.start <= day <= self.end
+        """Whether it closes `day` whole."""
+        return self.start <= day <= self.end and self.from_time is None
+
+    def closes(self, day: date, slot: str) -> bool:
+        """Whether it closes the slot starting at `slot` on `day`."""
+        if not self.start <= day <= self.end:
+            return False
+        return self.from_time is None or self.to_time is None or self.from_time <= slot < self.to_time
 
 
 def parse_date(text: str | date, hijri: bool = False) -> date:
@@ -133,9 +143,15 @@ def vacation_on(vacations: list[Vacation], day: date) -> Vacation | None:
     return next((v for v in vacations if v.covers(day)), None)
 
 
+def closing(vacations: list[Vacation], day: date, slot: str) -> Vacation | None:
+    """The closure that closes this slot, whole-day or of some hours."""
+    return next((v for v in vacations if v.closes(day, slot)), None)
+
+
 def vacation_error(vacation: Vacation) -> DomainError:
     return DomainError(
-        "vacation",
+        "vacation" if vacation.from_time is None else "closed_hours",
+        from_time=vacation.from_time, to_time=vacation.to_time,
         title=vacation.title,
         start=vacation.start.isoformat(),
         end=vacation.end.isoformat(),
@@ -203,6 +219,8 @@ def check_slot_bookable(
         raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), valid=valid)
     if slot_has_ended(config, day, slot, now):
         raise DomainError("past_date")
+    if closed := closing(vacations, day, slot):
+        raise vacation_error(closed)
 
 
 def open_slots(
@@ -211,7 +229,8 @@ def open_slots(
     """The slots of `day` that can still be booked (capacity aside)."""
     if day_status(config, day, vacations, now)[0] is not DayStatus.OPEN:
         return []
-    return [s for s in slots_for(config, day) if not slot_has_ended(config, day, s, now)]
+    return [s for s in slots_for(config, day)
+            if not slot_has_ended(config, day, s, now) and closing(vacations, day, s) is None]
 
 
 def is_upcoming(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:

@@ -126,7 +126,7 @@ def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
 
 async def load_vacations(session: AsyncSession) -> list[VacationPeriod]:
     rows = await session.scalars(select(Vacation).order_by(Vacation.start_date))
-    return [VacationPeriod(r.start_date, r.end_date, r.title) for r in rows]
+    return [VacationPeriod(r.start_date, r.end_date, r.title, r.start_time, r.end_time) for r in rows]
 
 
 async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) -> None:

@@ -22,6 +22,8 @@ class VacationView(View):
     end_date: str
     start_hijri: str
     end_hijri: str
+    from_time: str | None = None  # a closure of these hours only
+    to_time: str | None = None
 
 
 class VacationService:
@@ -49,9 +51,10 @@ class VacationService:
             query = query.where(Vacation.end_date >= ending_from)
         async with self.db.reading() as session:
             rows = await session.scalars(query)
-            return [vacation_view(r.id, r.start_date, r.end_date, r.title) for r in rows]
+            return [vacation_view(r.id, r.start_date, r.end_date, r.title, r.start_time, r.end_time) for r in rows]
 
 
-def vacation_view(vacation_id: int | None, start: date, end: date, title: str) -> VacationView:
+def vacation_view(vacation_id: int | None, start: date, end: date, title: str, from_time: str | None = None,
+                  to_time: str | None = None) -> VacationView:
     return VacationView(id=vacation_id, title=title, start_date=start.isoformat(), end_date=end.isoformat(),
-                        start_hijri=hijri_date(start), end_hijri=hijri_date(end))
+                        start_hijri=hijri_date(start), end_hijri=hijri_date(end), from_time=from_time, to_time=to_time)

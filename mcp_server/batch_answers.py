@@ -115,11 +115,11 @@ EN = {
     "notices_planned": "WhatsApp notices this would send: {count} customer(s) ({purposes}).",
     "left_out": "Left out of the notices: {left_out}.",
     "example": "Example notice ({language}): {text}",
-    "closed": "Closed for {title}: {start_date} to {end_date} ({start_hijri} to {end_hijri} AH), closure id {id}; "
-              "every booking of these days is now refused.",
-    "to_close": "Would close for {title}: {start_date} to {end_date} ({start_hijri} to {end_hijri} AH).",
-    "reopened": "Reopened (closure {id}, {title}): {start_date} to {end_date} can be booked again.",
-    "to_reopen": "Would reopen closure {id} ({title}): {start_date} to {end_date}.",
+    "closed": "Closed for {title}: {start_date} to {end_date}{hours} ({start_hijri} to {end_hijri} AH), closure id "
+              "{id}; every booking there is now refused.",
+    "to_close": "Would close for {title}: {start_date} to {end_date}{hours} ({start_hijri} to {end_hijri} AH).",
+    "reopened": "Reopened (closure {id}, {title}): {start_date} to {end_date}{hours} can be booked again.",
+    "to_reopen": "Would reopen closure {id} ({title}): {start_date} to {end_date}{hours}.",
 }
 AR = {
     "applied": "تم التنفيذ: نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} من أصل {requested}.",
@@ -154,11 +154,11 @@ AR = {
     "notices_planned": "إشعارات واتساب التي ستُرسل: {count} عميلًا ({purposes}).",
     "left_out": "مستثنون من الإشعارات: {left_out}.",
     "example": "مثال على الإشعار ({language}): {text}",
-    "closed": "أُغلقت العيادة بسبب {title}: من {start_date} إلى {end_date} ({start_hijri} إلى {end_hijri} هـ)، "
-              "معرّف الإغلاق {id}؛ يُرفض الآن كل حجز في هذه الأيام.",
-    "to_close": "سيُغلق بسبب {title}: من {start_date} إلى {end_date} ({start_hijri} إلى {end_hijri} هـ).",
-    "reopened": "أُعيد الفتح (الإغلاق {id}، {title}): يمكن الحجز من {start_date} إلى {end_date} مجددًا.",
-    "to_reopen": "سيُعاد فتح الإغلاق {id} ({title}): من {start_date} إلى {end_date}.",
+    "closed": "أُغلقت العيادة بسبب {title}: من {start_date} إلى {end_date}{hours} ({start_hijri} إلى {end_hijri} هـ)، "
+              "معرّف الإغلاق {id}؛ يُرفض الآن كل حجز فيها.",
+    "to_close": "سيُغلق بسبب {title}: من {start_date} إلى {end_date}{hours} ({start_hijri} إلى {end_hijri} هـ).",
+    "reopened": "أُعيد الفتح (الإغلاق {id}، {title}): يمكن الحجز من {start_date} إلى {end_date}{hours} مجددًا.",
+    "to_reopen": "سيُعاد فتح الإغلاق {id} ({title}): من {start_date} إلى {end_date}{hours}.",
 }
 
 
@@ -181,7 +181,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     for closure in data.get("closures") or []:
         done = data["status"] in ("applied", "replayed")
         key = closure["action"] if done else {"closed": "to_close", "reopened": "to_reopen"}[closure["action"]]
-        text.add(say[key].format_map(closure))
+        hours = f", {closure['from_time']}-{closure['to_time']}" if closure.get("from_time") else ""
+        text.add(say[key].format_map({**closure, "hours": hours}))
     if data.get("matched_customers") is not None:
         _matched(text, data["matched_customers"], say)
     if data.get("notices") is not None:

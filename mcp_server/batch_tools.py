@@ -149,7 +149,7 @@ class BatchTools:
             max_length=5000, description="Customers; or start_date")] = None,
         start_date: Annotated[str | None, Field(max_length=40, description="Customers booked from")] = None,
         end_date: Annotated[str | None, Field(max_length=40, description="to (inclusive)")] = None,
-        recall: Annotated[Recall | None, Field(description="Or as system_find_customers finds them")] = None,
+        recall: Annotated[Recall | None, Field(description="Or a recall")] = None,
         dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
         ar: ArabicArg = False,
     ) -> BatchResult:
@@ -164,19 +164,22 @@ class BatchTools:
 
     async def system_close_days(
         self, ctx: Context,
-        start_date: Annotated[str, Field(max_length=40, description="First closed day")],
-        title: Annotated[str, Field(min_length=1, max_length=200, description="Why, e.g. Winter break")],
-        end_date: Annotated[str | None, Field(max_length=40, description="Last closed day; omit for one")] = None,
+        start_date: Annotated[str, Field(max_length=40, description="First day")],
+        title: Annotated[str, Field(min_length=1, max_length=200, description="e.g. Winter break")],
+        end_date: Annotated[str | None, Field(max_length=40, description="Last day; omit for one")] = None,
+        from_time: Annotated[str | None, Field(max_length=40, description="Hours only: from")] = None,
+        to_time: Annotated[str | None, Field(max_length=40, description="until")] = None,
         hijri: Annotated[bool, Field(description="Dates are Hijri")] = False,
         dry_run: DryRunArg = False, idempotency_key: KeyArg = None, confirmation_token: TokenArg = None,
         notify: NotifyArg = False, verbosity: VerbosityArg = "summary", ar: ArabicArg = False,
     ) -> BatchResult:
-        """Close the clinic for days (a holiday), cancelling their bookings in the same batch; then
-        every booking there is refused. Undo reopens and restores."""
+        """Close days (or some hours of them), cancelling their bookings in one batch; then any
+        booking there is refused. Undo reopens and restores."""
         options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
-            return await self.batch.close(start_date, end_date, title, hijri, opts, _progress(ctx))
+            return await self.batch.close(start_date, end_date, title, hijri, opts, _progress(ctx),
+                                          (from_time, to_time))
         return await _respond(ctx, "system_close_days", run, options, verbosity)
 
     async def system_reopen_days(

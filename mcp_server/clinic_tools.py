@@ -77,8 +77,9 @@ class ClinicTools:
             closures=[c.model_dump() for c in await self.services.vacations.list(ending_from=today)][:CLOSURES])
         text = f"{data.weekday} {data.date} {data.time} ({data.time_label}) {data.timezone}; Hijri {data.hijri_date}."
         if data.closures:
-            text += "\nClosed (closure id|title|from|to|Hijri):\n" + "\n".join(
-                row([c["id"], c["title"], c["start_date"], c["end_date"], f"{c['start_hijri']} to {c['end_hijri']}"])
+            text += "\nClosed (closure id|title|from|to|Hijri|hours, - for whole days):\n" + "\n".join(
+                row([c["id"], c["title"], c["start_date"], c["end_date"], f"{c['start_hijri']} to {c['end_hijri']}",
+                     f"{c['from_time']}-{c['to_time']}" if c.get("from_time") else None])
                 for c in data.closures)
         return answer(text, data.model_dump(exclude_none=True))
 

@@ -180,11 +180,14 @@ class SystemAgentBatchService:
         return await self._run("system_message_customers", arguments, options, progress, planner, matched)
 
     async def close(self, start_date: Any, end_date: Any, title: Any, hijri: bool = False,
-                    options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None) -> BatchReport:
-        """Close the clinic from `start_date` to `end_date` (inclusive) under `title` and cancel the active
-        upcoming bookings of those days, in one batch: undoing it reopens the days and restores them."""
-        arguments = {"start_date": start_date, "end_date": end_date, "title": title, "hijri": hijri}
-        planner = ClosePlanner(start_date, end_date, title, hijri)
+                    options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None,
+                    hours: tuple[Any, Any] | None = None) -> BatchReport:
+        """Close the clinic from `start_date` to `end_date` (inclusive) under `title`, whole days or only the
+        `hours` (from, to) of each, and cancel the active upcoming bookings it closes, in one batch: undoing it
+        reopens them and restores the bookings."""
+        arguments = {"start_date": start_date, "end_date": end_date, "title": title, "hijri": hijri,
+                     **({"hours": list(hours)} if hours and hours != (None, None) else {})}
+        planner = ClosePlanner(start_date, end_date, title, hijri, hours)
         return await self._run("system_close_days", arguments, options, progress, planner)
 
     async def reopen(self, closure_id: int, options: BatchOptions = BatchOptions()) -> BatchReport:

@@ -8,7 +8,7 @@ bookings to cancel and the closure itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from domain.errors import DomainError
 from domain.identities import checked_name
 from domain.models import Vacation
 from domain.planning import RuleContext
-from domain.schedule import parse_date
+from domain.schedule import parse_date, parse_time, slots_for
 from domain.system_agent.planners import CancelPlanner, Plan, ProgressCallback
 from domain.system_agent.requests import Filters
 
@@ -27,21 +27,35 @@ MAX_CLOSURE_DAYS = 366
 
 
 class ClosePlanner:
-    """Closes `start`..`end` under `title`, cancelling the active upcoming bookings of those days."""
+    """Closes `start`..`end` under `title` (with `hours`, a (from, to) pair: only the slots starting in those
+    hours), cancelling the active upcoming bookings it closes."""
 
-    def __init__(self, start: Any, end: Any, title: Any, hijri: bool = False) -> None:
-        self.start, self.end, self.title, self.hijri = start, end, title, hijri
+    def __init__(self, start: Any, end: Any, title: Any, hijri: bool = False,
+                 hours: tuple[Any, Any] | None = None) -> None:
+        self.start, self.end, self.title, self.hijri, self.hours = start, end, title, hijri, hours
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
         first, last, title = self._checked(ctx)
+        from_time, to_time = self._hours()
+        closure = ClosureEdit(0, "closed", first, last, title, None, from_time, to_time)
+        slots = _closed_slots(ctx, closure)
         await lock_whole_calendar(session)
-        if overlapping := overlap(await closures(session), first, last):
+        if overlapping := overlap(await closures(session), closure):
             raise DomainError("closure_overlaps", **overlapping.view().model_dump())
-        closure = ClosureEdit(0, "closed", first, last, title)
         plan.closures.append(closure)
-        filters = Filters(start_date=first.isoformat(), end_date=last.isoformat())
+        filters = Filters(start_date=first.isoformat(), end_date=last.isoformat(), time_slots=slots)
         await CancelPlanner([], (filters, None))(session, ctx, plan, progress)
+
+    def _hours(self) -> tuple[str | None, str | None]:
+        if self.hours is None or self.hours == (None, None):
+            return None, None
+        if None in self.hours:
+            raise DomainError("invalid_request", reason="give both from_time and to_time, or neither.")
+        from_time, to_time = parse_time(self.hours[0]), parse_time(self.hours[1])
+        if to_time <= from_time:
+            raise DomainError("invalid_request", reason=f"to_time ({to_time}) must be after from_time ({from_time}).")
+        return from_time, to_time
 
     def _checked(self, ctx: RuleContext) -> tuple[date, date, str]:
         first = parse_date(self.start, self.hijri)
@@ -58,6 +72,18 @@ class ClosePlanner:
         return first, last, title
 
 
+def _closed_slots(ctx: RuleContext, closure: ClosureEdit) -> list[str] | None:
+    """The slot times an hours closure closes on its days (None for whole days); refused when it closes none."""
+    if closure.from_time is None:
+        return None
+    days = (closure.start + timedelta(days=n) for n in range((closure.end - closure.start).days + 1))
+    slots = sorted({s for day in days for s in slots_for(ctx.config, day) if closure.period.closes(day, s)})
+    if not slots:
+        raise DomainError("invalid_request", reason=f"no slot of those days starts between {closure.from_time} and "
+                                                    f"{closure.to_time}.")
+    return slots
+
+
 class ReopenPlanner:
     """Removes closure `closure_id`: its days can be booked again (the bookings it cancelled stay cancelled;
     undoing the closing batch restores them)."""
@@ -70,6 +96,7 @@ class ReopenPlanner:
         row = await session.get(Vacation, self.closure_id)
         if row is None:
             raise DomainError("closure_not_found", id=self.closure_id)
-        plan.closures.append(ClosureEdit(0, "reopened", row.start_date, row.end_date, row.title, row.id))
+        plan.closures.append(ClosureEdit(0, "reopened", row.start_date, row.end_date, row.title, row.id,
+                                         row.start_time, row.end_time))
 
 

@@ -120,7 +120,7 @@ class Updates(BatchItem):
     new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
                                     description="Alias new_reservation_type")
     placement: Placement = Field(default="keep_time", description=(
-        "When the time is full or missing that day: nearest free slot, or first_free of the day"))
+        "If that time is full or absent: the nearest free slot, or first_free"))
     hijri: bool = Field(default=False, description=HIJRI)
 
 

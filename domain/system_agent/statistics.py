@@ -17,7 +17,7 @@ from domain.database import Database
 from domain.errors import DomainError
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import DayStatus, Vacation, day_status, hijri_date, parse_date, slot_label, slots_for
+from domain.schedule import DayStatus, Vacation, closing, day_status, hijri_date, parse_date, slot_label, slots_for
 from domain.store import load_vacations, upcoming
 from domain.views import local_iso
 
@@ -104,7 +104,8 @@ class CalendarStatistics:
 
     def _snapshot_day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> dict[str, Any]:
         status, vacation = day_status(self.config, day, vacations, self.clock())
-        in_hours = slots_for(self.config, day)
+        # A slot an hours closure closes is out of hours that day.
+        in_hours = [s for s in slots_for(self.config, day) if closing(vacations, day, s) is None]
         times = sorted(set(booked) | set(in_hours if status in (DayStatus.OPEN, DayStatus.PAST) else ()))
         slots = [self._snapshot_slot(t, booked.get(t, []), t in in_hours) for t in times]
         return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),

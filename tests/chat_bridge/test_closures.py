@@ -211,3 +211,43 @@ async def test_bookings_racing_a_closure_never_stay_active_inside_it(services: S
         inside = await session.scalar(select(func.count()).select_from(Reservation).where(
             Reservation.status == "active", Reservation.date.between(date(2026, 12, 20), date(2026, 12, 31))))
     assert inside == 0
+
+
+async def test_closing_a_morning_cancels_and_refuses_only_its_slots(services: Services,
+                                                                   bridge: RunningBridge) -> None:  # noqa: F811
+    await booked_around_the_break(services)  # Fatima at 11:00 on the 20th
+    await services.customers.ensure(LAYLA, "Layla")
+    meeting = {"start_date": "2026-12-20", "title": "Staff meeting", "from_time": "11:00", "to_time": "1:00 PM"}
+    text, closed, _ = await call(bridge, "system_close_days", meeting)
+    assert "Closed for Staff meeting: 2026-12-20 to 2026-12-20, 11:00-13:00 (1448-07-11 to 1448-07-11 AH)" in text
+    assert closed["summary"]["by_action"] == {"cancelled": 1} and (await statuses(services))[FATIMA] == "cancelled"
+    refused = await bridge.http.post("/reservations", json={"wa_id": NEWCOMER, "date": "2026-12-20",
+                                                            "time_slot": "11:00"})
+    assert refused.status_code == 409 and refused.json()["error"]["message"] == (
+        "The clinic is closed for Staff meeting from 11:00 to 13:00, 2026-12-20 to 2026-12-20 (1448-07-11 to "
+        "1448-07-11 AH).")
+    allowed = await bridge.http.post("/reservations", json={"wa_id": NEWCOMER, "date": "2026-12-20",
+                                                            "time_slot": "13:00"})
+    assert allowed.status_code == 201
+    async with Client(build_customer_server(services, LAYLA), mode="legacy") as customer:
+        open_day = await customer.call_tool("search_available_appointments", {"start_date": "2026-12-20"})
+    assert [s["time_slot"] for s in (open_day.structured_content or {})["days"][0]["slots"]] == ["13:00", "15:00"]
+    overlapping, _, refused_whole = await call(bridge, "system_close_days", dict(WINTER, end_date=None))
+    afternoon, _, afternoon_error = await call(bridge, "system_close_days", dict(meeting, from_time="13:00",
+                                                                                 to_time="15:00"))
+    assert refused_whole is True and "already closed for Staff meeting" in overlapping
+    assert afternoon_error is False, afternoon
+    _, undone, _ = await call(bridge, "system_undo_batch", {"batch_id": closed["batch_id"]})
+    assert undone["summary"]["by_action"] == {"restored": 1} and (await statuses(services))[FATIMA] == "active"
+
+
+async def test_hours_that_close_no_slot_or_run_backwards_are_refused(services: Services,
+                                                                    bridge: RunningBridge) -> None:  # noqa: F811
+    evening = {"start_date": "2026-12-20", "title": "x", "from_time": "18:00", "to_time": "20:00"}
+    backwards = dict(evening, from_time="13:00", to_time="11:00")
+    half = dict(evening, to_time=None)
+    texts = [(await call(bridge, "system_close_days", arguments))[0] for arguments in (evening, backwards, half)]
+    assert "no slot of those days starts between 18:00 and 20:00" in texts[0]
+    assert "to_time (11:00) must be after from_time (13:00)" in texts[1]
+    assert "give both from_time and to_time" in texts[2]
+    assert await closures(services) == []
