@@ -21,7 +21,7 @@ from domain.models import Vacation
 from domain.planning import RuleContext
 from domain.schedule import parse_date, parse_time, slots_for
 from domain.system_agent.planners import CancelPlanner, Plan, ProgressCallback
-from domain.system_agent.requests import Filters
+from domain.system_agent.requests import MAX_ID, Filters
 
 MAX_CLOSURE_DAYS = 366
 
@@ -93,7 +93,7 @@ class ReopenPlanner:
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
-        row = await session.get(Vacation, self.closure_id)
+        row = await session.get(Vacation, self.closure_id) if 0 < self.closure_id <= MAX_ID else None
         if row is None:
             raise DomainError("closure_not_found", id=self.closure_id)
         plan.closures.append(ClosureEdit(0, "reopened", row.start_date, row.end_date, row.title, row.id,

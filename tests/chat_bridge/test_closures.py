@@ -182,6 +182,8 @@ async def test_bad_closures_are_refused_with_a_sentence_and_change_nothing(servi
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_body"
     missing = await bridge.http.delete("/closures/999999")
     assert missing.status_code == 404 and missing.json()["error"]["message"] == "No closure with id 999999."
+    huge = await bridge.http.delete("/closures/99999999999999999999")
+    assert huge.status_code == 404 and huge.json()["error"]["code"] == "closure_not_found"
     assert await closures(services) == [("2026-12-20", "2026-12-31", "Winter break")]
 
 
