@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mcp import Client  # noqa: E402
 
-from year_bench import DAYS, FIRST, fill, postgres_database, server_for, spread  # noqa: E402
+from year_bench import CUSTOMERS, DAYS, FIRST, RESERVATIONS, fill, on_each_database, server_for, spread  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
 from domain.database import create_database  # noqa: E402
@@ -59,14 +57,9 @@ async def figures(url: str) -> dict[str, Any]:
 
 
 async def main() -> None:
-    out: dict[str, Any] = {"bench": "dashboard and recall over a year", "reservations": 100_000, "customers": 50_000}
-    with tempfile.TemporaryDirectory() as folder:
-        out["sqlite"] = await figures(f"sqlite+aiosqlite:///{folder}/year.db")
-    if postgres := os.environ.get("DATABASE_URL_POSTGRES"):
-        async with postgres_database(postgres) as url:
-            out["postgres"] = await figures(url)
+    out = {"bench": "dashboard and recall over a year", "reservations": RESERVATIONS, "customers": CUSTOMERS,
+           **await on_each_database(figures)}
     print(json.dumps(out, indent=1))
-
 
 if __name__ == "__main__":
     asyncio.run(main())

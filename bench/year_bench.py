@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -139,13 +139,20 @@ async def postgres_database(url: str) -> AsyncIterator[str]:
         await connection.close()
 
 
-async def main() -> None:
-    out: dict[str, Any] = {"bench": "a year of reads", "reservations": RESERVATIONS, "customers": CUSTOMERS}
+async def on_each_database(measure: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """`measure` on a new SQLite file, then (with DATABASE_URL_POSTGRES) on a PostgreSQL database of its own."""
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
-        out["sqlite"] = await figures(f"sqlite+aiosqlite:///{folder}/year.db")
+        out["sqlite"] = await measure(f"sqlite+aiosqlite:///{folder}/year.db")
     if postgres := os.environ.get("DATABASE_URL_POSTGRES"):
         async with postgres_database(postgres) as url:
-            out["postgres"] = await figures(url)
+            out["postgres"] = await measure(url)
+    return out
+
+
+async def main() -> None:
+    out = {"bench": "a year of reads", "reservations": RESERVATIONS, "customers": CUSTOMERS,
+           **await on_each_database(figures)}
     print(json.dumps(out, indent=1))
 
 

@@ -254,7 +254,7 @@ async def test_a_message_names_its_customers_or_is_refused(services: Services,
     async with Client(f"{bridge.url}/mcp") as client:
         nobody = await client.call_tool("system_message_customers", {"text": "Hello"})
         stranger = await client.call_tool("system_message_customers", {"text": "Hello", "wa_ids": ["966500000009"]})
-    assert nobody.is_error is True and "either wa_ids or a date range" in nobody.content[0].text  # type: ignore[union-attr]
+    assert nobody.is_error is True and "wa_ids, a date range or recall" in nobody.content[0].text  # type: ignore[union-attr]
     assert stranger.is_error is False
     assert stranger.structured_content is not None and stranger.structured_content["status"] == "failed"
     assert await notices(services) == []
