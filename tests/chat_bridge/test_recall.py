@@ -4,10 +4,8 @@ target set of `system_message_customers`."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from domain.planning import ACTIVE, CANCELLED
 from domain.services import Services
 from tests.fakes.graph_api import RunningBridge, bridge, graph_api  # noqa: F401
 from tests.fakes.histories import History, generated
+
 
 def expected(histories: list[History], config: ClinicConfig, recall: dict[str, Any]) -> list[str]:
     types = set(recall["reservation_types"]) if "reservation_types" in recall else None
