@@ -19,7 +19,6 @@ from domain.config import BookingSource
 from domain.schedule import clinic_today
 from domain.system_agent.batch import BatchOptions, BatchReport
 
-Short = Field(default=None, max_length=128)
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -36,7 +35,7 @@ class ClosureRequest(BaseModel):
     hijri: bool = False
     dry_run: bool = False
     notify: bool = False
-    idempotency_key: str | None = Short
+    idempotency_key: str | None = Field(default=None, max_length=128)
     confirmation_token: str | None = Field(default=None, max_length=2000)
 
 

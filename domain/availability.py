@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.models import Reservation
 from domain.planning import ACTIVE
 from domain.schedule import (
-    day_status, hijri_date, hours_for, is_ramadan, open_slots, parse_date, parse_time, slot_label,
+    day_status, hijri_date, hours_for, is_ramadan, nearest_first, open_slots, parse_date, parse_time, slot_label,
 )
 from domain.store import load_vacations
 
@@ -96,12 +96,5 @@ class AvailabilityService:
 
 def _nearest(slots: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
     """The open slot closest to `wanted` (earlier wins a tie), or none."""
-    target = _minutes(wanted)
-    open_ones = [s for s in slots if s["available"]]
-    best = min(open_ones, key=lambda s: (abs(_minutes(s["time_slot"]) - target), s["time_slot"]), default=None)
-    return [best] if best else []
-
-
-def _minutes(slot: str) -> int:
-    moment = time.fromisoformat(slot)
-    return moment.hour * 60 + moment.minute
+    open_ones = {s["time_slot"]: s for s in slots if s["available"]}
+    return [open_ones[t] for t in nearest_first(list(open_ones), wanted)[:1]]

@@ -13,7 +13,7 @@ from typing import Literal
 
 from domain.errors import DomainError
 from domain.planning import Booking, CalendarState, Change, RuleContext, plan_modify
-from domain.schedule import check_day_open, open_slots
+from domain.schedule import check_day_open, nearest_first, open_slots
 
 Placement = Literal["keep_time", "nearest", "first_free"]
 # Why the asked time can be left for another slot: it has no room, is no slot that day, or has ended.
@@ -55,9 +55,4 @@ def candidates(ctx: RuleContext, day: date, asked: str, placement: Placement) ->
     slots = open_slots(ctx.config, day, ctx.vacations, ctx.now)
     if placement == "first_free":
         return slots
-    return sorted((s for s in slots if s != asked), key=lambda s: (abs(_minutes(s) - _minutes(asked)), s))
-
-
-def _minutes(slot: str) -> int:
-    hour, minute = slot.split(":")
-    return int(hour) * 60 + int(minute)
+    return nearest_first([s for s in slots if s != asked], asked)

@@ -174,6 +174,19 @@ def clinic_today(config: ClinicConfig, now: datetime) -> date:
     return now.astimezone(config.zone).date()
 
 
+def clinic_midnight(config: ClinicConfig, day: date) -> datetime:
+    """The start of the clinic day `day`, in the clinic's zone."""
+    return datetime.combine(day, time(), tzinfo=config.zone)
+
+
+def nearest_first(slots: list[str], wanted: str) -> list[str]:
+    """`slots` ordered by how far each starts from `wanted`, before or after; on a tie, the earlier first."""
+    def minutes(slot: str) -> int:
+        hour, minute = slot.split(":")
+        return int(hour) * 60 + int(minute)
+    return sorted(slots, key=lambda s: (abs(minutes(s) - minutes(wanted)), s))
+
+
 class DayStatus(StrEnum):
     """What a day is for booking: the one rule behind availability, snapshots and the booking checks."""
 

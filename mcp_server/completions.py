@@ -4,13 +4,13 @@ slots for a time, customers' numbers for a wa_id and their names for a customer.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from mcp.server import MCPServer
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from domain.errors import DomainError
-from domain.schedule import open_slots, parse_date, slot_label, slots_for
+from domain.phone_search import CustomerHit
+from domain.schedule import clinic_today, open_slots, parse_date, slot_label, slots_for
 from domain.services import Services
 from domain.store import load_vacations
 
@@ -46,18 +46,18 @@ class Completions:
         config, now = self.services.config, self.services.clock()
         async with self.services.db.reading() as session:
             vacations = await load_vacations(session)
-        today = now.astimezone(config.zone).date()
+        today = clinic_today(config, now)
         days = (today + timedelta(days=n) for n in range(DAYS_AHEAD))
         return [d.isoformat() for d in days if d.isoformat().startswith(typed) and open_slots(config, d, vacations, now)]
 
     async def times(self, typed: str, day: str | None) -> list[str]:
         """The slots of the chosen day (every configured slot time without one) matching what was typed, as
         24-hour or 12-hour time."""
-        slots = sorted(set(await self._slots(day)))
+        slots = sorted(set(self._slots(day)))
         wanted = typed.lower()
         return [s for s in slots if s.startswith(wanted) or slot_label(s).lower().startswith(wanted)]
 
-    async def _slots(self, day: str | None) -> list[str]:
+    def _slots(self, day: str | None) -> list[str]:
         config = self.services.config
         try:
             chosen: date | None = parse_date(day) if day else None
@@ -65,10 +65,10 @@ class Completions:
             chosen = None
         if chosen is not None:
             return slots_for(config, chosen)
-        week = self.services.clock().astimezone(config.zone).date()
+        week = clinic_today(config, self.services.clock())
         return [s for n in range(7) for s in slots_for(config, week + timedelta(days=n))]
 
-    async def _hits(self, typed: str) -> list[Any]:
+    async def _hits(self, typed: str) -> list[CustomerHit]:
         try:
             return await self.services.search.search(typed, limit=MAX_VALUES)
         except DomainError:

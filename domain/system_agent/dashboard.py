@@ -5,7 +5,7 @@ statement; Python only arranges the rows (a year is at most 366 days times a few
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -16,6 +16,7 @@ from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import BatchRecord, ConversationMessage, Reservation
 from domain.planning import ACTIVE, CANCELLED
+from domain.schedule import clinic_midnight
 from domain.system_agent.statistics import date_range
 
 MAX_DASHBOARD_DAYS = 366
@@ -58,7 +59,7 @@ class DashboardService:
     async def _activity(self, session: AsyncSession, first: date, last: date) -> dict[str, Any]:
         """Messages by who wrote them (operators, agents, customers) and applied batches by actor and tool,
         in the period's clinic days."""
-        start, end = _midnight(self.config, first), _midnight(self.config, last + timedelta(days=1))
+        start, end = clinic_midnight(self.config, first), clinic_midnight(self.config, last + timedelta(days=1))
         system = self.config.system_agent_wa_id
         in_period = and_(ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end)
         to_agent = (ConversationMessage.wa_id == system).label("to_agent")  # grouped by its label: one bound value
@@ -118,6 +119,3 @@ def _bookings(config: ClinicConfig, rows: list[Any], first: date, last: date) ->
 def _types(config: ClinicConfig) -> list[str]:
     return [str(t.id) for t in config.reservation_types]
 
-
-def _midnight(config: ClinicConfig, day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=config.zone)

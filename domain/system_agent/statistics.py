@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -17,7 +17,7 @@ from domain.database import Database
 from domain.errors import DomainError
 from domain.models import ConversationMessage, Customer, Reservation
 from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import DayStatus, Vacation, closing, day_status, hijri_date, parse_date, slot_label, slots_for
+from domain.schedule import DayStatus, Vacation, clinic_midnight, closing, day_status, hijri_date, parse_date, slot_label, slots_for
 from domain.store import load_vacations, upcoming
 from domain.views import local_iso
 
@@ -41,7 +41,7 @@ class CalendarStatistics:
         The system agent's own chat is left out and only counted apart.
         """
         first, last = date_range(start_date, end_date, MAX_ANALYSIS_DAYS)
-        start, end = _midnight(self.config, first), _midnight(self.config, last + timedelta(days=1))
+        start, end = clinic_midnight(self.config, first), clinic_midnight(self.config, last + timedelta(days=1))
         period = [ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end]
         customer_chats = [*period, ConversationMessage.wa_id != self.config.system_agent_wa_id]
         system_chat = select(func.count()).select_from(ConversationMessage).where(
@@ -169,6 +169,3 @@ def date_range(start_date: str, end_date: str, max_days: int | None = None) -> t
         raise DomainError("range_too_long", max_days=max_days)
     return first, last
 
-
-def _midnight(config: ClinicConfig, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=config.zone)
