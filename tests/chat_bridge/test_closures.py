@@ -5,6 +5,7 @@ with the period in both calendars; reopening, undo, confirmation and notices; an
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 from typing import Any
 
@@ -253,3 +254,16 @@ async def test_hours_that_close_no_slot_or_run_backwards_are_refused(services: S
     assert "to_time (11:00) must be after from_time (13:00)" in texts[1]
     assert "give both from_time and to_time" in texts[2]
     assert await closures(services) == []
+
+
+async def test_another_web_page_cannot_close_days_or_book(services: Services,
+                                                          bridge: RunningBridge) -> None:  # noqa: F811
+    evil = {"Origin": "http://evil.example"}
+    closing = await bridge.http.post("/closures", json=WINTER, headers=evil)
+    booking = await bridge.http.post("/reservations", headers=evil, json={"wa_id": NEWCOMER, "date": "2026-12-06",
+                                                                          "time_slot": "11:00"})
+    reopening = await bridge.http.delete("/closures/1", headers=evil)
+    plain = await bridge.http.post("/closures", content=json.dumps(WINTER), headers={"Content-Type": "text/plain"})
+    assert [r.status_code for r in (closing, booking, reopening)] == [403, 403, 403]
+    assert (plain.status_code, plain.json()["error"]["code"]) == (415, "unsupported_media_type")
+    assert await closures(services) == [] and await statuses(services) == {}
