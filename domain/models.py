@@ -115,7 +115,8 @@ class Reservation(Base):
 
 class ConversationMessage(Base):
     __tablename__ = "conversation_messages"
-    __table_args__ = (Index("ix_messages_conversation", "wa_id", "timestamp"),)
+    __table_args__ = (Index("ix_messages_conversation", "wa_id", "timestamp"),
+                      Index("ix_messages_answers", "wa_id", "answers_through"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     wa_id: Mapped[str] = mapped_column(String(20))
@@ -126,6 +127,9 @@ class ConversationMessage(Base):
     delivery_status: Mapped[DeliveryStatus | None] = mapped_column(StoredEnum(DeliveryStatus, 12))
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A reply: the newest message of the conversation it answers (it answers every one up to there that no
+    # earlier reply answered). None for every other message.
+    answers_through: Mapped[int | None] = mapped_column(Integer)
 
 
 class Vacation(Base):
@@ -244,6 +248,9 @@ class Notice(Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the current claim's send began: set (and committed) before the request to WhatsApp leaves, so a
+    # notice whose sender died after it is known to be unsure, not unsent.
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
