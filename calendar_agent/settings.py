@@ -18,7 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
+from chat_bridge.queue import AgentKind
 from chat_bridge.whatsapp import WhatsAppAccount
+from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
                             notice_templates)
@@ -126,6 +128,10 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     queue_lease_seconds: float = Field(default=60.0, ge=3)
     queue_max_attempts: int = Field(default=3, ge=1, le=20)
+    # A customer's turn starts once they have written nothing for this long (a burst becomes one turn), and at
+    # the latest this long after their first unanswered message; operators' turns start at once.
+    customer_quiet_seconds: float = Field(default=1.5, ge=0, le=30)
+    customer_quiet_max_seconds: float = Field(default=6.0, ge=0, le=120)
     # With several instances: Redis pub/sub carries what they tell each other (else PostgreSQL LISTEN/NOTIFY).
     redis_url: str = ""
     # Log lines on stderr: one JSON object each (request_id and conversation_id included), or plain text.
@@ -244,6 +250,11 @@ class Settings(BaseSettings):
             whatsapp_app_secret=self.whatsapp_app_secret, confirmation_threshold=self.confirmation_threshold,
             confirmation_timeout_seconds=self.confirmation_timeout_seconds,
         )
+
+    def quiet_period(self) -> QuietPeriod:
+        """How long a customer's turn waits for the rest of a burst (operators' turns never wait)."""
+        most = max(self.customer_quiet_seconds, self.customer_quiet_max_seconds)
+        return QuietPeriod((AgentKind.CUSTOMER.value,), self.customer_quiet_seconds, most)
 
     def whatsapp_account(self) -> WhatsAppAccount:
         return WhatsAppAccount(self.whatsapp_api_base_url.rstrip("/"), self.whatsapp_phone_number_id,

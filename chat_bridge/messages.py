@@ -3,6 +3,7 @@ WhatsApp."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +35,27 @@ class Outbox:
         self.events = events
 
     async def send(self, wa_id: str, text: str, role: MessageRole | str = MessageRole.SECRETARY,
-                   meta: dict[str, Any] | None = None) -> Delivery:
-        """Store `text` as pending, send it, record sent (with WhatsApp's id) or failed, then broadcast it."""
-        stored = await self.conversations.append(wa_id, role, text, delivery_status=DeliveryStatus.PENDING, meta=meta)
+                   meta: dict[str, Any] | None = None, answers: Sequence[int] = ()) -> Delivery:
+        """Store `text` as pending, send it, record sent (with WhatsApp's id) or failed, then broadcast it. It
+        answers the messages `answers` unless a reply answered them first (then it is sent all the same)."""
+        stored = None
+        if answers:
+            stored = await self.conversations.reply(wa_id, role, text, answers, delivery_status=DeliveryStatus.PENDING,
+                                                    meta=meta)
+        if stored is None:
+            stored = await self.conversations.append(wa_id, role, text, delivery_status=DeliveryStatus.PENDING,
+                                                     meta=meta)
         assert stored is not None  # only a redelivered external id is refused
+        return await self._send(stored)
+
+    async def reply(self, wa_id: str, text: str, answers: Sequence[int]) -> MessageView | None:
+        """The assistant's reply to the customer's messages `answers`: stored and sent, unless another reply
+        answered them first (None, nothing sent)."""
+        stored = await self.conversations.reply(wa_id, MessageRole.ASSISTANT, text, answers,
+                                                delivery_status=DeliveryStatus.PENDING)
+        return None if stored is None else (await self._send(stored)).message
+
+    async def _send(self, stored: MessageView) -> Delivery:
         delivery = await self._deliver(stored)
         await self.events.publish(new_message_event(delivery.message))
         return delivery
@@ -83,4 +101,6 @@ class OperatorDesk:
 
     async def message_customer(self, message: OperatorMessage) -> Delivery:
         await self.customers.ensure(message.wa_id)
-        return await self.outbox.send(message.wa_id, message.text, meta=message.meta)
+        # The operator takes over: what the customer wrote before is answered, and their assistant stays quiet.
+        answers = await self.conversations.open_prompts(message.wa_id, "customer")
+        return await self.outbox.send(message.wa_id, message.text, meta=message.meta, answers=answers)

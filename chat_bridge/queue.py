@@ -39,6 +39,7 @@ class AgentKind(StrEnum):
     CUSTOMER = "customer"
 
 
+QUIET_MARGIN_SECONDS = 0.02  # a wake-up just after a quiet period ends, not just before
 TEXT_ONLY = "text_only"  # the job of a non-text message: the fixed "text only, please" reply
 
 
@@ -72,8 +73,11 @@ class TurnWorkers:
         return bool(self.workers) and not self.stopping and not any(w.done() for w in self.workers)
 
     def wake(self) -> None:
-        """A job was stored by this process: claim it now rather than at the next poll."""
+        """A job was stored by this process: claim it now rather than at the next poll, and again once a quiet
+        period that holds it has passed."""
         self._wakeup.set()
+        if (quiet := self.jobs.quiet.seconds) > 0:
+            asyncio.get_running_loop().call_later(quiet + QUIET_MARGIN_SECONDS, self._wakeup.set)
 
     async def drain(self) -> None:
         """Wait until no job is queued or running (in any instance)."""
@@ -130,10 +134,6 @@ class TurnWorkers:
         keeper = asyncio.create_task(self._keep_lease(job, worker))
         started, outcome = time.perf_counter(), "answered"
         try:
-            if await self._answered_before(job):
-                outcome = "already_answered"
-                await self.jobs.finish(job, worker)
-                return
             await self._turn(job)
         except asyncio.CancelledError:
             raise
@@ -150,15 +150,6 @@ class TurnWorkers:
             logger.info("the %s turn of job %d: %s in %.3fs", job.kind, job.id, outcome, seconds)
             for observe in self.observers:
                 observe(job.kind, outcome, seconds)
-
-    async def _answered_before(self, job: ClaimedJob) -> bool:
-        """A job run again after its process died, whose first attempt had stored the reply."""
-        if job.attempts < 2 or job.message_id is None:
-            return False
-        if await self.conversations.answered_after(job.wa_id, job.message_id):
-            logger.info("conversation %s: job %d was answered before its process died", job.wa_id, job.id)
-            return True
-        return False
 
     async def _turn(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
-from domain.database import Database
+from domain.database import Database, lock_exclusively, lock_key
 from domain.jobs import enqueue
 from domain.models import ConversationMessage, DeliveryStatus, MessageRole
 from domain.views import MessageView, message_view
@@ -19,6 +23,9 @@ ROLES = tuple(MessageRole)
 DELIVERY_RANK = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 1, DeliveryStatus.DELIVERED: 2, DeliveryStatus.READ: 3}
 DELIVERY_STATES = frozenset(s.value for s in DeliveryStatus)
 Audience = Literal["system", "customer"]
+# Whose messages each agent answers: the operators' (system agent) or the customer's (their assistant).
+PROMPT_ROLE: dict[Audience, MessageRole] = {"system": MessageRole.SECRETARY, "customer": MessageRole.USER}
+ANSWERS_KEPT = 100  # the ids a reply lists in its meta (for the console); `answers_through` bounds them all
 
 
 class ConversationService:
@@ -60,15 +67,35 @@ class ConversationService:
             return None
         return message_view(self.config, message)
 
-    async def answered_after(self, wa_id: str, message_id: int) -> bool:
-        """Whether an assistant reply was stored after `message_id`: a turn run again after its process died
-        has nothing to answer when the first attempt stored its reply. A confirmation the turn asked is a
-        question, not a reply: the turn it belongs to was still running."""
-        later = select(ConversationMessage.id).where(ConversationMessage.wa_id == wa_id,
-                                                     ConversationMessage.role == MessageRole.ASSISTANT,
-                                                     ConversationMessage.id > message_id, not_a_question()).limit(1)
+    async def reply(self, wa_id: str, role: MessageRole | str, text: str, answers: Sequence[int], *,
+                    delivery_status: DeliveryStatus | str | None = None,
+                    meta: dict[str, Any] | None = None) -> MessageView | None:
+        """Store a reply to the messages `answers` (ids of one audience's prompts, as `turn_context` gave them);
+        None when another reply answered any of them first (a turn run twice after a lost lease, or an operator
+        who answered meanwhile): a message is answered once. Replies of one conversation are stored one at a
+        time (SQLite's write lock; a conversation's advisory lock on PostgreSQL)."""
+        if not answers:
+            raise ValueError("a reply answers at least one message")
+        delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
+        now = self.clock()
+        async with self.db.unit_of_work() as session:
+            await lock_exclusively(session, lock_key("conversation", wa_id))
+            prompt_role = await session.scalar(select(ConversationMessage.role).where(
+                ConversationMessage.id == max(answers), ConversationMessage.wa_id == wa_id))
+            if prompt_role is None or await _answered_through(session, wa_id, prompt_role) >= min(answers):
+                return None
+            message = ConversationMessage(
+                wa_id=wa_id, role=MessageRole(role), text=text, timestamp=now, delivery_status=delivery,
+                meta=dict(meta or {}, answers=sorted(answers)[-ANSWERS_KEPT:]), answers_through=max(answers))
+            session.add(message)
+            await session.flush()
+        return message_view(self.config, message)
+
+    async def open_prompts(self, wa_id: str, audience: Audience | None = None) -> list[int]:
+        """The ids of `audience`'s messages in this conversation that no reply has answered yet, oldest first."""
+        prompt = PROMPT_ROLE[self._audience(wa_id, audience)]
         async with self.db.reading() as session:
-            return await session.scalar(later) is not None
+            return await _open_prompts(session, wa_id, prompt)
 
     async def set_delivery(self, message_id: int, status: DeliveryStatus,
                            external_id: str | None = None) -> MessageView:
@@ -112,38 +139,81 @@ class ConversationService:
         return [message_view(self.config, m) for m in reversed(rows)]
 
     async def history_for_model(self, wa_id: str, audience: Audience | None = None) -> list[dict[str, str]]:
-        """The last messages as model turns, oldest first, `tool` rows and confirmation questions skipped (the
-        model saw a question's outcome as its tool's result), same roles merged.
+        """The model turns of `turn_context`."""
+        return (await self.turn_context(wa_id, audience)).history
+
+    async def turn_context(self, wa_id: str, audience: Audience | None = None) -> TurnContext:
+        """What a turn of `audience`'s agent answers: the messages no reply has answered yet, and the last
+        messages as model turns, oldest first, `tool` rows and confirmation questions skipped (the model saw a
+        question's outcome as its tool's result), same roles merged. A reply stands right after the newest
+        message it answered, so messages written while it was being made come after it, still to answer.
 
         `audience` is the agent that reads them: by default the system agent for its own contact and
         the customer assistant for everyone else.
         """
-        if audience is None:
-            audience = "system" if wa_id == self.config.system_agent_wa_id else "customer"
-        shared = audience == "customer" and wa_id == self.config.system_agent_wa_id
+        audience = self._audience(wa_id, audience)
         query = (
-            select(ConversationMessage.role, ConversationMessage.text, ConversationMessage.delivery_status)
+            select(ConversationMessage.id, ConversationMessage.role, ConversationMessage.text,
+                   ConversationMessage.delivery_status, ConversationMessage.answers_through)
             .where(ConversationMessage.wa_id == wa_id, ConversationMessage.role != MessageRole.TOOL, not_a_question())
             .order_by(ConversationMessage.id.desc()).limit(self.config.history_limit)
         )
         async with self.db.reading() as session:
             rows = list((await session.execute(query)))
-        turns: list[dict[str, str]] = []
-        for role, text, delivery in reversed(rows):
-            # Someone writing on WhatsApp from the agent's own number shares its contact: that customer's
-            # assistant sees only their messages and its own WhatsApp replies, never the operators' chat.
-            if shared and role != MessageRole.USER and not (role == MessageRole.ASSISTANT and delivery is not None):
-                continue
-            if audience == "system" and delivery is not None:
-                continue  # sent to WhatsApp: a customer assistant's reply, not the system agent's
-            mapped = model_role(role, audience == "system")
-            if mapped is None:
-                continue
-            if turns and turns[-1]["role"] == mapped:
-                turns[-1]["content"] += "\n\n" + text
-            else:
-                turns.append({"role": mapped, "content": text})
-        return turns
+            open_ids = await _open_prompts(session, wa_id, PROMPT_ROLE[audience])
+        rows.sort(key=lambda row: (row.id, 0) if row.answers_through is None else (row.answers_through, 1))
+        shared = audience == "customer" and wa_id == self.config.system_agent_wa_id
+        return TurnContext(_model_turns(rows, audience, shared), tuple(open_ids))
+
+    def _audience(self, wa_id: str, audience: Audience | None) -> Audience:
+        if audience is not None:
+            return audience
+        return "system" if wa_id == self.config.system_agent_wa_id else "customer"
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """The history a model reads and the ids of the messages its reply will answer (none: nothing to answer)."""
+
+    history: list[dict[str, str]]
+    open_ids: tuple[int, ...]
+
+
+def _model_turns(rows: Sequence[Row[int, MessageRole, str, DeliveryStatus | None, int | None]], audience: Audience, shared: bool) -> list[dict[str, str]]:
+    turns: list[dict[str, str]] = []
+    for row in rows:
+        # Someone writing on WhatsApp from the agent's own number shares its contact: that customer's
+        # assistant sees only their messages and its own WhatsApp replies, never the operators' chat.
+        if shared and row.role != MessageRole.USER and not (row.role == MessageRole.ASSISTANT
+                                                            and row.delivery_status is not None):
+            continue
+        if audience == "system" and row.delivery_status is not None:
+            continue  # sent to WhatsApp: a customer assistant's reply, not the system agent's
+        mapped = model_role(row.role, audience == "system")
+        if mapped is None:
+            continue
+        if turns and turns[-1]["role"] == mapped:
+            turns[-1]["content"] += "\n\n" + row.text
+        else:
+            turns.append({"role": mapped, "content": row.text})
+    return turns
+
+
+async def _answered_through(session: AsyncSession, wa_id: str, prompt: MessageRole) -> int:
+    """The newest of the conversation's `prompt` messages that a reply answered (0: none)."""
+    answered = aliased(ConversationMessage)
+    newest = await session.scalar(
+        select(func.max(ConversationMessage.answers_through))
+        .join(answered, answered.id == ConversationMessage.answers_through)
+        .where(ConversationMessage.wa_id == wa_id, answered.role == prompt))
+    return int(newest or 0)
+
+
+async def _open_prompts(session: AsyncSession, wa_id: str, prompt: MessageRole) -> list[int]:
+    mark = await _answered_through(session, wa_id, prompt)
+    return list(await session.scalars(
+        select(ConversationMessage.id).where(ConversationMessage.wa_id == wa_id, ConversationMessage.role == prompt,
+                                             ConversationMessage.id > mark).order_by(ConversationMessage.id)))
 
 
 def not_a_question() -> ColumnElement[bool]:

@@ -203,13 +203,18 @@ async def lock_for_write(session: AsyncSession, keys: Iterable[int]) -> bool:
 
 async def lock_whole_calendar(session: AsyncSession) -> bool:
     """The calendar's lock, exclusively (PostgreSQL): no other writer runs until this transaction ends."""
+    return await lock_exclusively(session, CALENDAR_KEY)
+
+
+async def lock_exclusively(session: AsyncSession, key: int) -> bool:
+    """`key`'s advisory lock until this transaction ends (PostgreSQL; SQLite's writers are serialised already)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    await session.execute(_LOCK_CALENDAR, {"key": CALENDAR_KEY})
+    await session.execute(_LOCK_EXCLUSIVE, {"key": key})
     return True
 
 
-_LOCK_CALENDAR = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
 _LOCK_MANY = text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT pg_advisory_xact_lock_shared(:key)) AS "
                   "calendar, unnest(CAST(:keys AS bigint[])) AS k")
 

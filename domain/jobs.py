@@ -10,7 +10,10 @@ again once its lease has expired, up to `max_attempts` times, and then fails vis
 fails at once: the model's SDK has already retried what was worth retrying.
 
 Jobs of one conversation that are still queued when one is claimed are merged into it: a turn answers
-the conversation's newest messages, so one turn serves every message stored before it began.
+every message of its conversation that no reply has answered, so one turn serves every message stored before
+it began. A kind with a quiet period (the customers' assistant) is claimed only once the conversation has been
+quiet that long, or its oldest job has waited `most` seconds: people write in bursts, and a burst becomes one
+turn.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -37,6 +40,25 @@ class JobStatus(StrEnum):
 
 
 OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class QuietPeriod:
+    """Jobs of `kinds` wait until their conversation has had no new job for `seconds`, at most `most` seconds."""
+
+    kinds: tuple[str, ...] = ()
+    seconds: float = 0.0
+    most: float = 0.0
+
+    def waited(self, now: datetime) -> ColumnElement[bool]:
+        """Whether the candidate `AgentJob` has waited out its conversation's quiet period."""
+        if not self.kinds or self.seconds <= 0:
+            return true()
+        later = aliased(AgentJob)
+        burst_goes_on = exists().where(later.wa_id == AgentJob.wa_id, later.status == JobStatus.QUEUED,
+                                       later.created_at > now - timedelta(seconds=self.seconds))
+        return or_(AgentJob.kind.not_in(self.kinds), AgentJob.created_at <= now - timedelta(seconds=self.most),
+                   ~burst_goes_on)
 
 
 @dataclass(frozen=True)
@@ -70,11 +92,12 @@ class AgentJobs:
     """Claims, renews, finishes and retries the stored jobs for one worker process."""
 
     def __init__(self, db: Database, clock: Clock = system_clock, *, lease: timedelta = timedelta(seconds=60),
-                 max_attempts: int = 3) -> None:
+                 max_attempts: int = 3, quiet: QuietPeriod = QuietPeriod()) -> None:
         self.db = db
         self.clock = clock
         self.lease = lease
         self.max_attempts = max_attempts
+        self.quiet = quiet
 
     async def claim(self, worker: str) -> ClaimedJob | None:
         """The next job no other worker holds whose conversation has nothing older open, leased to `worker`."""
@@ -82,7 +105,7 @@ class AgentJobs:
         older = aliased(AgentJob)
         first_open = (select(func.min(older.id))
                       .where(older.wa_id == AgentJob.wa_id, older.status.in_(OPEN)).scalar_subquery())
-        ready = or_(and_(AgentJob.status == JobStatus.QUEUED, AgentJob.available_at <= now),
+        ready = or_(and_(AgentJob.status == JobStatus.QUEUED, AgentJob.available_at <= now, self.quiet.waited(now)),
                     and_(AgentJob.status == JobStatus.RUNNING, AgentJob.lease_until <= now))
         query = select(AgentJob).where(AgentJob.id == first_open, ready).order_by(AgentJob.id).limit(1)
         async with self.db.reading() as session:  # an idle poll takes no write lock

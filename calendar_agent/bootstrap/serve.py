@@ -112,7 +112,7 @@ class ServeProcess:
         context = BridgeContext(services, hub, outbox)
         handlers: dict[str, Handler] = {kind: factory(kind, context) for kind in AgentKind}
         jobs = AgentJobs(services.db, services.clock, lease=timedelta(seconds=self.settings.queue_lease_seconds),
-                         max_attempts=self.settings.queue_max_attempts)
+                         max_attempts=self.settings.queue_max_attempts, quiet=self.settings.quiet_period())
         workers = TurnWorkers(jobs, services.conversations, hub, handlers, concurrency=self.settings.queue_workers,
                               poll_seconds=self.settings.queue_poll_seconds)
         inbox = Inbox(services, workers, outbox, hub)
@@ -168,9 +168,8 @@ class ModelAgents:
         if kind is AgentKind.SYSTEM:
             sessions = system_agent_sessions(self.config, self.broker, self.server)
             return build_system_agent_turn(self.config, self.services, self.provider, sessions, context.events)
-        deliver = partial(context.outbox.send, role="assistant")
         return build_customer_turn(self.config, self.services, self.provider, self.customer_session,
-                                   context.events, deliver)
+                                   context.events, context.outbox.reply)
 
     @asynccontextmanager
     async def customer_session(self) -> AsyncIterator[Client]:

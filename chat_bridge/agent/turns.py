@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -19,10 +19,12 @@ from domain.views import MessageView
 
 logger = logging.getLogger(__name__)
 
-ReplyDelivery = Callable[[str, str], Awaitable[object]]
-"""Stores, broadcasts and sends a reply (wa_id, text): the customer assistant's is WhatsApp's outbox."""
+ReplyDelivery = Callable[[str, str, Sequence[int]], Awaitable[MessageView | None]]
+"""Stores, broadcasts and sends a reply (wa_id, text, the ids of the messages it answers): the customer
+assistant's is WhatsApp's outbox. None: another reply answered those messages first, nothing was kept."""
 
 TOOL_ROW_PREVIEW = 200
+ROUNDS_OF_ANSWERS = 3  # how often a turn starts again when another answered part of what it answered
 
 
 class ConversationTurn:
@@ -51,13 +53,20 @@ class ConversationTurn:
             await self.events.publish(system_agent_error_event(wa_id, str(error)))
 
     async def _answer(self, wa_id: str) -> None:
-        turns = turns_from_history(await self.conversations.history_for_model(wa_id, self.audience))
-        if not turns or turns[-1].role != "user":
-            return  # the newest message is not the agent's user's
-        with answering(wa_id):
-            reply = await self.loop.run(turns, partial(self._record_tool, wa_id))
-        if reply.text:
-            await self.deliver(wa_id, reply.text)
+        """Answer every message of the agent's user that no reply has answered, in one reply that records them.
+
+        A message that arrives while the model works is left to the next turn (its own job), which reads this
+        reply first. Should another turn answer some of these messages meanwhile (this one's lease was lost), the
+        reply is not kept and the turn answers what is still open."""
+        for _ in range(ROUNDS_OF_ANSWERS):
+            context = await self.conversations.turn_context(wa_id, self.audience)
+            if not context.open_ids:
+                return  # answered already: by an earlier turn, or by this job's first attempt before a crash
+            with answering(wa_id):
+                reply = await self.loop.run(turns_from_history(context.history), partial(self._record_tool, wa_id))
+            if not reply.text or await self.deliver(wa_id, reply.text, context.open_ids) is not None:
+                return
+            logger.warning("conversation %s: another reply answered these messages first; this one is dropped", wa_id)
 
     async def _record_tool(self, wa_id: str, result: ToolResult) -> None:
         meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.whole or result.text,
@@ -66,8 +75,11 @@ class ConversationTurn:
             meta["outcome"] = result.outcome
         await self._store(wa_id, MessageRole.TOOL, tool_row_text(result), meta)
 
-    async def _keep_reply(self, wa_id: str, text: str) -> MessageView:
-        return await self._store(wa_id, MessageRole.ASSISTANT, text)
+    async def _keep_reply(self, wa_id: str, text: str, answers: Sequence[int]) -> MessageView | None:
+        stored = await self.conversations.reply(wa_id, MessageRole.ASSISTANT, text, answers)
+        if stored is not None:
+            await self.events.publish(new_message_event(stored))
+        return stored
 
     async def _store(self, wa_id: str, role: MessageRole, text: str,
                      meta: dict[str, Any] | None = None) -> MessageView:

@@ -28,23 +28,31 @@ class RecordedEvents:
 
 
 class ReplyingAgent:
-    """Answers by storing a reply, as the real agents do; `fail` makes it raise instead, `hang` never end."""
+    """Answers what is open by storing a reply, as the real agents do (`ConversationTurn`); `fail` makes it raise
+    instead, `hang` never end. `calls` lists the turns that had something to answer."""
 
     def __init__(self, services: Services, fail: bool = False, hang: bool = False) -> None:
         self.services = services
         self.calls: list[str] = []
         self.fail, self.hang = fail, hang
         self.started = asyncio.Event()
+        self.meanwhile: list[str] = []  # messages that arrive while the first turn works, after it read its own
 
     async def __call__(self, wa_id: str) -> None:
+        conversations = self.services.conversations
+        answers = await conversations.open_prompts(wa_id, "system") or await conversations.open_prompts(wa_id)
+        if not answers:
+            return
         self.calls.append(wa_id)
         self.started.set()
         await asyncio.sleep(0)  # let other tasks run mid-turn, as a real turn awaiting I/O does
+        for text in self.meanwhile if len(self.calls) == 1 else []:
+            await conversations.append(wa_id, MessageRole.USER, text, turn=AgentKind.CUSTOMER)
         if self.hang:
             await asyncio.Event().wait()
         if self.fail:
             raise RuntimeError("model exploded")
-        await self.services.conversations.append(wa_id, MessageRole.ASSISTANT, f"answer {len(self.calls)}")
+        await self.services.conversations.reply(wa_id, MessageRole.ASSISTANT, f"answer {len(self.calls)}", answers)
 
 
 class Workers:
@@ -101,18 +109,21 @@ async def test_a_message_during_a_running_turn_gets_its_own_turn_after_it(
 ) -> None:
     order: list[str] = []
 
-    class AsksAgain(ReplyingAgent):
+    class Recorded(ReplyingAgent):
         async def __call__(self, wa_id: str) -> None:
             order.append(f"start {len(self.calls) + 1}")
-            if not self.calls:
-                await workers.message(wa_id, AgentKind.CUSTOMER, "one more thing")
             await super().__call__(wa_id)
             order.append(f"end {len(self.calls)}")
 
-    agent = AsksAgain(services)
+    agent = Recorded(services)
+    agent.meanwhile = ["one more thing", "and another"]
     await workers.message(A, AgentKind.CUSTOMER)
     await workers.start({AgentKind.CUSTOMER: agent}).drain()
     assert order == ["start 1", "end 1", "start 2", "end 2"]
+    messages = await services.conversations.page(A)
+    assert [m.text for m in messages] == ["hello", "one more thing", "and another", "answer 1", "answer 2"]
+    assert messages[3].meta == {"answers": [messages[0].id]}
+    assert messages[4].meta == {"answers": [messages[1].id, messages[2].id]}
 
 
 async def test_a_failed_system_turn_tells_the_operator_in_the_conversation(
@@ -155,7 +166,8 @@ async def test_a_turn_whose_process_died_runs_again_after_its_lease_unless_it_wa
     await workers.message(A, AgentKind.CUSTOMER, "unanswered")
     await workers.message(B, AgentKind.CUSTOMER, "answered before the crash")
     assert await jobs.claim("dead:1") and await jobs.claim("dead:1")  # held by a process that then died
-    await services.conversations.append(B, MessageRole.ASSISTANT, "the reply it stored")
+    [asked] = await services.conversations.open_prompts(B)
+    await services.conversations.reply(B, MessageRole.ASSISTANT, "the reply it stored", [asked])
     agent = ReplyingAgent(services)
     running = workers.start({AgentKind.CUSTOMER: agent})
     await asyncio.sleep(0.2)

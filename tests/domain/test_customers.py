@@ -1,5 +1,6 @@
 """Customers, the contact list and conversations on real databases."""
 
+import asyncio
 import json
 
 from sqlalchemy import select, text
@@ -60,10 +61,10 @@ async def test_a_confirmation_question_is_neither_history_nor_an_answer(services
     assert asked is not None
     question = {"kind": "confirmation", "confirmation_id": "0" * 32, "state": "pending"}
     await services.conversations.append(agent, "assistant", "Cancel 25 reservations?", meta=question)
-    assert not await services.conversations.answered_after(agent, asked.id)
+    assert await services.conversations.open_prompts(agent) == [asked.id]
     assert await services.conversations.history_for_model(agent) == [{"role": "user", "content": "cancel next week"}]
-    await services.conversations.append(agent, "assistant", "Cancelled the 25 reservations.")
-    assert await services.conversations.answered_after(agent, asked.id)
+    await services.conversations.reply(agent, "assistant", "Cancelled the 25 reservations.", [asked.id])
+    assert await services.conversations.open_prompts(agent) == []
     assert await services.conversations.history_for_model(agent) == [
         {"role": "user", "content": "cancel next week"},
         {"role": "assistant", "content": "Cancelled the 25 reservations."},
@@ -172,3 +173,59 @@ async def test_roles_and_states_are_stored_as_their_strings_and_read_back_as_mem
     assert tuple(raw) == ("secretary", "pending")
     assert (type(stored.role), type(stored.delivery_status)) == (MessageRole, DeliveryStatus)
     assert json.dumps({"role": stored.role}) == '{"role": "secretary"}'
+
+
+async def test_a_message_written_while_its_turn_ran_stays_open_and_follows_the_reply(services: Services) -> None:
+    agent = "12125550123"
+    first = await services.conversations.append(agent, "secretary", "list tomorrow")
+    assert first is not None
+    started = await services.conversations.turn_context(agent)
+    later = await services.conversations.append(agent, "secretary", "also cancel Fahad")
+    assert later is not None
+    reply = await services.conversations.reply(agent, "assistant", "Tomorrow: 3 bookings.", started.open_ids)
+    assert reply is not None and reply.meta == {"answers": [first.id]}
+    follow_up = await services.conversations.turn_context(agent)
+    assert follow_up.open_ids == (later.id,)
+    assert follow_up.history == [{"role": "user", "content": "list tomorrow"},
+                                 {"role": "assistant", "content": "Tomorrow: 3 bookings."},
+                                 {"role": "user", "content": "also cancel Fahad"}]
+
+
+async def test_a_burst_is_answered_by_one_reply_and_never_again(services: Services) -> None:
+    wa_id = "966501234567"
+    burst = [await services.conversations.append(wa_id, "user", text) for text in ("hi", "book tomorrow", "evening")]
+    context = await services.conversations.turn_context(wa_id)
+    assert context.open_ids == tuple(m.id for m in burst if m is not None)
+    assert context.history == [{"role": "user", "content": "hi\n\nbook tomorrow\n\nevening"}]
+    assert await services.conversations.reply(wa_id, "assistant", "18:00 is free.", context.open_ids) is not None
+    assert await services.conversations.reply(wa_id, "assistant", "18:00 is free.", context.open_ids) is None
+    assert await services.conversations.reply(wa_id, "assistant", "Again.", context.open_ids[-1:]) is None
+    assert (await services.conversations.turn_context(wa_id)).open_ids == ()
+
+
+async def test_two_replies_racing_for_the_same_messages_keep_exactly_one(services: Services) -> None:
+    wa_id = "966501234567"
+    asked = await services.conversations.append(wa_id, "user", "hi")
+    assert asked is not None
+    stored = await asyncio.gather(*[services.conversations.reply(wa_id, "assistant", f"hello {n}", [asked.id])
+                                    for n in range(8)])
+    assert sum(reply is not None for reply in stored) == 1
+    replies = [m for m in await services.conversations.page(wa_id) if m.role == "assistant"]
+    assert len(replies) == 1
+
+
+async def test_a_reply_cannot_answer_another_conversations_messages(services: Services) -> None:
+    other = await services.conversations.append("966509876543", "user", "hi")
+    assert other is not None
+    assert await services.conversations.reply("966501234567", "assistant", "hello", [other.id]) is None
+    assert await services.conversations.open_prompts("966509876543") == [other.id]
+
+
+async def test_the_system_agents_replies_never_answer_a_customer_writing_from_its_number(services: Services) -> None:
+    agent = "12125550123"
+    operator = await services.conversations.append(agent, "secretary", "list today")
+    customer = await services.conversations.append(agent, "user", "hi, I want an appointment")
+    assert operator is not None and customer is not None
+    await services.conversations.reply(agent, "assistant", "Today: none.", [operator.id])
+    assert await services.conversations.open_prompts(agent) == []
+    assert await services.conversations.open_prompts(agent, "customer") == [customer.id]

@@ -343,10 +343,11 @@ class ScriptedTurn:
 
 
 def bridge_settings(graph: FakeGraphApi, **overrides: Any) -> Settings:
-    """Settings that point WhatsApp at the fake Graph API."""
-    return load_settings(whatsapp_api_base_url=graph.base_url, whatsapp_phone_number_id=PHONE_NUMBER_ID,
-                         whatsapp_access_token=ACCESS_TOKEN, whatsapp_app_secret=APP_SECRET,
-                         whatsapp_verify_token=VERIFY_TOKEN, **overrides)
+    """Settings that point WhatsApp at the fake Graph API. The services of these tests run on a fixed clock, on
+    which no quiet period would ever pass: customers' turns start at once unless a test asks otherwise."""
+    return load_settings(**{"whatsapp_api_base_url": graph.base_url, "whatsapp_phone_number_id": PHONE_NUMBER_ID,
+                            "whatsapp_access_token": ACCESS_TOKEN, "whatsapp_app_secret": APP_SECRET,
+                            "whatsapp_verify_token": VERIFY_TOKEN, "customer_quiet_seconds": 0, **overrides})
 
 
 @dataclass

@@ -3,11 +3,13 @@ model is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mcp.server import MCPServer
 
 from domain.services import Services
+from domain.views import MessageView
 from chat_bridge.agent.agents import build_customer_turn, build_system_agent_turn
 from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
@@ -144,11 +146,12 @@ async def test_a_provider_timeout_keeps_the_operators_message_and_tells_the_side
     assert "did not answer within 0.1 seconds" in events.of_type("system_agent_error")[0]["error"]
 
 
-async def test_a_conversation_whose_newest_message_is_not_the_users_is_left_alone(
+async def test_a_conversation_whose_messages_are_all_answered_is_left_alone(
     llm: ScriptedLLM, services: Services, turn: ConversationTurn
 ) -> None:
     await operator_says(services, "Hello")
-    await services.conversations.append(OPERATOR, "assistant", "Hello! How can I help?")
+    await services.conversations.reply(OPERATOR, "assistant", "Hello! How can I help?",
+                                       await services.conversations.open_prompts(OPERATOR))
 
     await turn(OPERATOR)
 
@@ -162,8 +165,9 @@ async def test_the_customer_assistant_answers_with_its_own_prompt_through_its_de
     llm.script(Reply("أهلاً! كيف أساعدك؟"))
     delivered: list[tuple[str, str]] = []
 
-    async def deliver(wa_id: str, text: str) -> None:
+    async def deliver(wa_id: str, text: str, answers: Sequence[int]) -> MessageView | None:
         delivered.append((wa_id, text))
+        return await services.conversations.reply(wa_id, "assistant", text, answers)
 
     settings = settings_for(llm)
     await build_customer_turn(settings.agent_config(), services, provider, in_memory_sessions(toolbox), events, deliver)(CUSTOMER)
