@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -81,7 +82,21 @@ class Respond:
     decide: Callable[[SeenRequest], Reply]
 
 
-Step = Reply | Failure | Stall | Respond
+@dataclass(frozen=True)
+class Hold:
+    """A model still thinking: says so (`arrived`) when its request comes, answers `then` once `release` is set.
+    Thread events, since the fake serves in a thread of its own; a test waits on `arrived` and sets `release`."""
+
+    then: Reply | Respond
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    async def wait_until_asked(self, seconds: float = 20.0) -> None:
+        if not await asyncio.to_thread(self.arrived.wait, seconds):
+            raise AssertionError(f"the model was not asked within {seconds} s")
+
+
+Step = Reply | Failure | Stall | Respond | Hold
 
 
 class ScriptedLLM:
@@ -135,6 +150,10 @@ class ScriptedLLM:
         if not self.steps:
             return JSONResponse(self.error(400, f"the fake {self.name} script is exhausted"), status_code=400)
         step = self.steps.popleft()
+        if isinstance(step, Hold):
+            step.arrived.set()
+            await self._held(step)
+            step = step.then
         if isinstance(step, Stall):
             await self._stall(step.seconds)
             return JSONResponse(self.render(Reply("(too late)"), body["model"]))
@@ -153,6 +172,12 @@ class ScriptedLLM:
             self.mistakes.append(mistake)
             return JSONResponse(self.error(400, mistake), status_code=400)
         return JSONResponse(self.render(reply, body["model"]))
+
+    async def _held(self, hold: Hold) -> None:
+        """Until the test releases `hold`, or has ended."""
+        generation = self.generation
+        while self.generation == generation and not hold.release.is_set():
+            await asyncio.sleep(0.01)
 
     async def _stall(self, seconds: float) -> None:
         """Wait `seconds`, or less when the test that scripted the stall is over."""
