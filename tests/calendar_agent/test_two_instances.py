@@ -236,7 +236,8 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
                 talks = [pool.submit(traffic.converse, wa_id) for wa_id in [AGENT, *CUSTOMERS]]
                 deadline = time.monotonic() + ANSWER_SECONDS
                 while traffic.answered < 100:
-                    assert time.monotonic() < deadline and not any(t.done() for t in talks), "traffic stalled"
+                    failed = [t.exception() for t in talks if t.done() and t.exception() is not None]
+                    assert time.monotonic() < deadline and not failed, ("traffic stalled", failed)
                     time.sleep(0.01)
                 doomed.kill()
                 after_the_kill = asyncio.run(_newest_message_id(postgres_url))

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The tests of concurrency and crashes (kill -9 mid-turn and mid-send, the durable queue, two instances on
+# one PostgreSQL, confirmations, bursts, notices), run N times in a row (default 20) beside two CPU-bound
+# processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
+# non-zero when any run failed. Extra arguments replace the list of tests.
+#   bash scripts/soak.sh            # 20 runs
+#   bash scripts/soak.sh 5 tests/calendar_agent/test_notice_crash.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+shift || true
+bash scripts/bootstrap.sh
+export DATABASE_URL_POSTGRES=${DATABASE_URL_POSTGRES:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}
+export CI=true  # the PostgreSQL tests must run, never skip
+tests=("$@")
+if [ "${#tests[@]}" -eq 0 ]; then
+  tests=(tests/calendar_agent/test_crash_recovery.py tests/calendar_agent/test_notice_crash.py
+         tests/calendar_agent/test_two_instances.py tests/chat_bridge/test_queue.py tests/chat_bridge/test_instances.py
+         tests/chat_bridge/test_notices.py tests/domain/test_jobs.py tests/mcp_server/test_confirmation.py
+         tests/acceptance/test_confirming.py tests/acceptance/test_answered_once.py)
+fi
+burners=()
+for _ in 1 2; do
+  .venv/bin/python -c 'while True: pass' &
+  burners+=($!)
+done
+trap 'kill "${burners[@]}" 2>/dev/null || true' EXIT
+logs=$(mktemp -d)
+green=0
+for run in $(seq 1 "$runs"); do
+  started=$(date +%s)
+  if .venv/bin/python -m pytest -q -p no:cacheprovider "${tests[@]}" >"$logs/run-$run.log" 2>&1; then
+    green=$((green + 1))
+    outcome=green
+  else
+    outcome="FAILED (see $logs/run-$run.log)"
+  fi
+  echo "soak: run $run/$runs $outcome in $(( $(date +%s) - started )) s: $(tail -n 1 "$logs/run-$run.log")"
+done
+echo "soak: $green of $runs runs green beside two CPU-bound processes"
+[ "$green" -eq "$runs" ]
