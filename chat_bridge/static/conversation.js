@@ -71,13 +71,29 @@ export class ConversationView {
 
   bubble(message) {
     const role = ROLE_LABELS[message.role] ? message.role : "assistant";
-    const status = message.role === "secretary" ? deliveryChip(message.delivery_status) : null;
+    const status = message.role === "user" ? null : deliveryChip(message.delivery_status);
     return h("article", { class: `msg msg-${role}`, dataset: { role, messageId: message.id } },
       h("header", { class: "msg-meta" },
         h("span", { class: "msg-author", dir: "auto" }, this.author(message)),
         h("time", { datetime: message.timestamp || "" }, shortTime(message.timestamp)),
+        this.answersChip(message),
         status),
       h("p", { class: "msg-text", dir: "auto" }, message.text));
+  }
+
+  /** A reply names the messages it answered (a burst, or lines written while the agent worked): a click shows
+   * the first of them. */
+  answersChip(message) {
+    const answered = (message.meta && message.meta.answers) || [];
+    if (!answered.length) return null;
+    const quoted = answered.map((id) => this.rows.get(id)?.querySelector(".msg-text")?.textContent)
+      .filter(Boolean).map((text) => `“${text.length > 60 ? `${text.slice(0, 60)}…` : text}”`);
+    const label = answered.length === 1 ? "Answers 1 message" : `Answers ${answered.length} messages`;
+    return h("button", {
+      type: "button", class: "msg-answers", title: quoted.join("\n") || label,
+      dataset: { answers: answered.join(",") },
+      onclick: () => this.rows.get(answered[0])?.scrollIntoView({ block: "center", behavior: "smooth" }),
+    }, `↩ ${label}`);
   }
 
   author(message) {

@@ -11,7 +11,7 @@ from playwright.async_api import WebSocketRoute, expect
 from tests.console.conftest import (
     AGENT_NAME, D1, D2, D3, FATIMA, OMAR, StartConsole, choose_conversation, day_total, send,
 )
-from tests.fakes.llm import Call, Failure, Reply
+from tests.fakes.llm import Call, Failure, Hold, Reply
 
 LOOK = Call("system_get_reservations", {"dates": [D1], "include": ["reservations"]})
 MOVE = Call("system_batch_modify", {"filters": {"dates": [D1]}, "updates": {"new_date": D3}})
@@ -207,3 +207,31 @@ async def test_a_console_that_lost_its_connection_shows_what_was_stored_meanwhil
     await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
     await expect(page.locator('[data-role="assistant"]').last).to_contain_text("Stored while you were offline.")
     assert len(sockets) == 2
+
+
+async def test_a_line_written_while_the_agent_works_gets_its_own_reply_which_names_it(
+    start_console: StartConsole,
+) -> None:
+    console = await start_console()
+    hold = Hold(Reply(f"Sunday {D1} has 3 reservations."))
+    console.llm.script(hold, Reply(f"Monday {D2} has 1 reservation."))
+    page = await console.open()
+    await choose_conversation(page, "Calendar", AGENT_NAME)
+
+    await send(page, "How busy is Sunday?")
+    await hold.wait_until_asked()
+    await send(page, "And Monday?")
+    await expect(page.locator('[data-role="secretary"]').last).to_contain_text("And Monday?")
+    hold.release.set()
+
+    replies = page.locator('[data-role="assistant"]')
+    await expect(replies).to_have_count(2)
+    await expect(replies.nth(0)).to_contain_text("has 3 reservations")
+    await expect(replies.nth(1)).to_contain_text("has 1 reservation")
+    asked = await page.locator('[data-role="secretary"]').evaluate_all(
+        "rows => rows.map(row => row.dataset.messageId)")
+    for reply, question, text in ((replies.nth(0), asked[0], "How busy is Sunday?"),
+                                  (replies.nth(1), asked[1], "And Monday?")):
+        chip = reply.locator(".msg-answers")
+        await expect(chip).to_have_attribute("data-answers", question)
+        await expect(chip).to_have_attribute("title", f"“{text}”")
