@@ -2,9 +2,15 @@
 
 1. Operator messages to the system agent from 50 concurrent senders (each sends its next message as
    soon as the previous one is accepted): time until the 202, p50/p95, and the rate sustained.
-2. 200 customer messages over 20 conversations (signed webhook deliveries, each conversation's in
-   sequence, all conversations at once): messages lost and order violations, as the agent turns saw them.
-The agent turns are an instant fake that records what it read and stores a reply.
+2. 20 customers who each write one line and wait for the answer: time from the webhook's 200 to the stored
+   answer, p50/p95.
+3. 200 customer messages over 20 conversations (signed webhook deliveries, each conversation's in
+   sequence, all conversations at once): messages lost, answered twice and order violations, as the agent
+   turns saw them, how many turns answered them, and the time until every one was answered.
+Everything runs twice in one run: customers' turns starting at once (`CUSTOMER_QUIET_SECONDS=0`, the
+baseline) and with the shipped quiet period, so the latency the quiet period adds is measured against it.
+The agent turns are an instant fake that answers what is open, as the real turn does (`turn_context`), and
+stores a reply that records what it answered.
 """
 
 from __future__ import annotations
@@ -37,39 +43,44 @@ from chat_bridge.events import new_message_event  # noqa: E402
 from chat_bridge.ports import AgentTurn  # noqa: E402
 from chat_bridge.queue import AgentKind  # noqa: E402
 from chat_bridge.state import BridgeContext  # noqa: E402
+from domain.conversations import Audience  # noqa: E402
 from domain.database import create_database  # noqa: E402
 from domain.demo import is_empty  # noqa: E402
 
 APP_SECRET = "bench-secret"
 AGENT = "12125550123"
-PROMPT_ROLE = {AgentKind.SYSTEM: "secretary", AgentKind.CUSTOMER: "user"}
 
 
 class RecordingAgents:
-    """Instant agent turns: each reads the prompts it has not seen, records them in order, stores a reply."""
+    """Instant agent turns: each answers the open prompts, records them in order, stores a reply naming them."""
 
     def __init__(self) -> None:
         self.seen: dict[str, list[str]] = defaultdict(list)
-        self.last_id: dict[str, int] = {}
+        self.turns = 0
 
     def turn_for(self, kind: AgentKind, context: BridgeContext) -> AgentTurn:
+        audience: Audience = "system" if kind is AgentKind.SYSTEM else "customer"
+
         async def turn(wa_id: str) -> None:
-            page = await context.services.conversations.page(wa_id, limit=40)
-            new = [m for m in page if m.role == PROMPT_ROLE[kind] and m.id > self.last_id.get(wa_id, 0)]
-            if not new:
+            conversations = context.services.conversations
+            answers = (await conversations.turn_context(wa_id, audience)).open_ids
+            if not answers:
                 return
-            self.seen[wa_id] += [m.text for m in new]
-            self.last_id[wa_id] = new[-1].id
-            reply = await context.services.conversations.append(wa_id, "assistant", f"noted {len(new)}")
-            assert reply is not None
+            texts = {m.id: m.text for m in await conversations.page(wa_id, limit=500)}
+            reply = await conversations.reply(wa_id, "assistant", f"noted {len(answers)}", answers)
+            if reply is None:
+                return
+            self.turns += 1
+            self.seen[wa_id] += [texts[i] for i in answers if i in texts]
             await context.events.publish(new_message_event(reply))
         return turn
 
 
-def serve_bridge(database_url: str, channel: Connection) -> None:
+def serve_bridge(database_url: str, quiet: float, channel: Connection) -> None:
     """The child process: the bridge on a free loopback port until told to stop, then what the agents saw."""
     agents = RecordingAgents()
-    settings = load_settings(None, database_url=database_url, whatsapp_app_secret=APP_SECRET)
+    settings = load_settings(None, database_url=database_url, whatsapp_app_secret=APP_SECRET,
+                             customer_quiet_seconds=quiet)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)  # connections wait in the backlog until uvicorn has started
@@ -77,7 +88,7 @@ def serve_bridge(database_url: str, channel: Connection) -> None:
     app = build_service_app(settings, agents=agents.turn_for)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     asyncio.run(serve_until_told(server, listener, channel))
-    channel.send(dict(agents.seen))  # after the lifespan drained every queued turn
+    channel.send((dict(agents.seen), agents.turns))  # after the lifespan drained every queued turn
 
 
 async def serve_until_told(server: uvicorn.Server, listener: socket.socket, channel: Connection) -> None:
@@ -137,6 +148,23 @@ async def customer_conversations(url: str, conversations: int, per_conversation:
     return sent
 
 
+async def first_answers(url: str, customers: int) -> dict[str, float]:
+    """Each of `customers` new customers writes one line and waits for the stored answer: ms from the 200."""
+    async with httpx2.AsyncClient(base_url=url, timeout=60) as http:
+        async def ask(n: int) -> float:
+            wa_id = f"9665019{n:05d}"
+            body, headers = signed_delivery(wa_id, f"wamid.first.{wa_id}", "hello")
+            assert (await http.post("/webhook", content=body, headers=headers)).status_code == 200
+            accepted = time.perf_counter()
+            while not any(m["role"] == "assistant" for m in (await http.get(f"/conversations/{wa_id}")).json()[
+                    "messages"]):
+                await asyncio.sleep(0.01)
+            return (time.perf_counter() - accepted) * 1000
+        started = time.perf_counter()
+        timings = await asyncio.gather(*(ask(n) for n in range(customers)))
+        return summary(list(timings), customers / (time.perf_counter() - started))
+
+
 def order_violations(sent: list[str], seen: list[str]) -> int:
     """Messages seen before one that was sent earlier."""
     position = {text: n for n, text in enumerate(sent)}
@@ -148,27 +176,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--per-sender", type=int, default=10)
+    parser.add_argument("--quiet", type=float, default=load_settings(None).customer_quiet_seconds,
+                        help="the customers' quiet period measured against none (default: the shipped one)")
     parser.add_argument("--database-url", default="", help="an empty scratch database (default: a new SQLite file)")
     args = parser.parse_args()
+    runs = {f"quiet_{quiet:g}s": run(args, quiet) for quiet in (0.0, args.quiet)}
+    print(json.dumps({"bench": "chat bridge", "database": args.database_url.split(":", 1)[0] or "sqlite",
+                      "server": "uvicorn on 127.0.0.1, its own process", "senders": args.senders, **runs}))
+
+
+def run(args: argparse.Namespace, quiet: float) -> dict[str, Any]:
+    """One bridge process with the customers' quiet period `quiet`, through the three phases."""
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
         upgrade(url)
         if not asyncio.run(has_no_customers(url)):
             raise SystemExit(f"bridge_bench: {url} is not empty; give it an empty scratch database")
         channel, child_channel = multiprocessing.Pipe()
-        bridge = multiprocessing.get_context("spawn").Process(target=serve_bridge, args=(url, child_channel))
+        bridge = multiprocessing.get_context("spawn").Process(target=serve_bridge, args=(url, quiet, child_channel))
         bridge.start()
         child_channel.close()
         base_url = f"http://127.0.0.1:{channel.recv()}"
         baseline = asyncio.run(latencies(base_url, args.senders, args.per_sender, operator=False))
         accepted = asyncio.run(latencies(base_url, args.senders, args.per_sender, operator=True))
+        first = asyncio.run(first_answers(base_url, 20))
         started = time.perf_counter()
         sent = asyncio.run(customer_conversations(base_url, 20, 10))
         channel.send("stop")
-        seen: dict[str, list[str]] = channel.recv()
+        seen, turns = channel.recv()
         answered_s = time.perf_counter() - started
         bridge.join()
-    print(json.dumps(report(baseline, accepted, sent, seen, args, answered_s)))
+    return report(baseline, accepted, sent, seen, turns, first, answered_s)
 
 
 async def has_no_customers(url: str) -> bool:
@@ -180,16 +218,17 @@ async def has_no_customers(url: str) -> bool:
 
 
 def report(baseline: dict[str, float], accepted: dict[str, float], sent: dict[str, list[str]],
-           seen: dict[str, list[str]], args: argparse.Namespace, answered_s: float) -> dict[str, Any]:
+           seen: dict[str, list[str]], turns: int, first: dict[str, float], answered_s: float) -> dict[str, Any]:
     total = sum(len(texts) for texts in sent.values())
     received = sum(len(set(seen.get(wa_id, [])) & set(texts)) for wa_id, texts in sent.items())
+    twice = sum(len(seen.get(wa_id, [])) - len(set(seen.get(wa_id, []))) for wa_id in sent)
     violations = sum(order_violations(texts, seen.get(wa_id, [])) for wa_id, texts in sent.items())
     return {
-        "bench": "chat bridge", "database": args.database_url.split(":", 1)[0] or "sqlite",
-        "server": "uvicorn on 127.0.0.1, its own process", "senders": args.senders,
         "operator_message_202": accepted, "health_baseline": baseline,
         "customer_messages": {"messages": total, "conversations": len(sent), "lost": total - received,
-                              "order_violations": violations, "all_answered_s": round(answered_s, 2)},
+                              "answered_twice": twice, "order_violations": violations, "turns": turns,
+                              "all_answered_s": round(answered_s, 2)},
+        "first_answer_after_200": first,
     }
 
 
