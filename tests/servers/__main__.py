@@ -15,6 +15,7 @@ from tests.servers import postgres_server, redis_server
 
 
 def say(line: str) -> None:
+    """One line for the person running the tests, on stderr beside the scripts' own."""
     print(f"test: {line}", file=sys.stderr, flush=True)
 
 
@@ -34,8 +35,8 @@ def postgres_url(stack: ExitStack) -> str:
     url = os.environ.get("DATABASE_URL_POSTGRES") or postgres_server.DEFAULT_URL
     if (reason := postgres_server.refusal(url)) is None:
         return url
-    in_ci = os.environ.get("CI") == "true" and url == postgres_server.DEFAULT_URL
-    if in_ci and postgres_server.start_system_cluster(url):
+    machine_cluster = os.environ.get("CI") == "true" and url == postgres_server.DEFAULT_URL
+    if machine_cluster and postgres_server.start_system_cluster(url):
         return url
     say(f"PostgreSQL at {url} does not answer ({reason})")
     return throwaway(stack, "PostgreSQL", url, postgres_server.throwaway_postgres)
@@ -66,6 +67,7 @@ def run(command: Sequence[str], environment: dict[str, str]) -> int:
 
 
 def main(command: Sequence[str]) -> int:
+    """Run `command` between the start and the stop of the servers it needs; its exit code."""
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     with ExitStack() as stack:
         environment = {**os.environ, "DATABASE_URL_POSTGRES": postgres_url(stack), "REDIS_URL_TEST": redis_url(stack)}
