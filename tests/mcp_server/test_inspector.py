@@ -9,16 +9,15 @@ from domain.services import Services
 from mcp_scenario import SLOTS, WEDNESDAY, wa_id
 from tests.fakes.loopback import serve_on_loopback
 from mcp_server.http import build_mcp_http_app
-from npx import npx
+from npm_tools import INSPECTOR, run_npm_program
 
-INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 TOKEN = "inspector-token"
 
 
 async def inspect(url: str, *arguments: str) -> dict[str, Any]:
     """One Inspector CLI call over streamable HTTP with the bearer token; its JSON output."""
-    code, out, err = await npx(INSPECTOR, "--cli", f"{url}/mcp", "--transport", "http",
-                               "--header", f"Authorization: Bearer {TOKEN}", *arguments)
+    code, out, err = await run_npm_program(INSPECTOR, "--cli", f"{url}/mcp", "--transport", "http",
+                                           "--header", f"Authorization: Bearer {TOKEN}", *arguments)
     assert code == 0, out + err
     answer: dict[str, Any] = json.loads(out)
     return answer
@@ -46,7 +45,7 @@ async def test_the_inspector_calls_a_tool_and_reads_its_structured_answer(
 
 async def test_the_inspector_without_the_token_is_told_to_authenticate(transport_server: MCPServer) -> None:
     async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=TOKEN)) as url:
-        code, out, err = await npx(INSPECTOR, "--cli", f"{url}/mcp", "--transport", "http", "--method", "tools/list",
-                                   "--stored-auth-only")
+        code, out, err = await run_npm_program(INSPECTOR, "--cli", f"{url}/mcp", "--transport", "http",
+                                               "--method", "tools/list", "--stored-auth-only")
     assert code != 0
     assert '"code":"auth_required"' in out + err, out + err
