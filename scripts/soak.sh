@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 shift || true
-bash scripts/bootstrap.sh
-export DATABASE_URL_POSTGRES=${DATABASE_URL_POSTGRES:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}
+bash scripts/bootstrap.sh --tests
 export CI=true  # the PostgreSQL tests must run, never skip
 tests=("$@")
 if [ "${#tests[@]}" -eq 0 ]; then
@@ -29,7 +28,9 @@ logs=$(mktemp -d)
 green=0
 for run in $(seq 1 "$runs"); do
   started=$(date +%s)
-  if .venv/bin/python -m pytest -q -p no:cacheprovider "${tests[@]}" >"$logs/run-$run.log" 2>&1; then
+  # The servers as the test command finds or starts them (scripts/test.sh).
+  if .venv/bin/python -m tests.servers .venv/bin/python -m pytest -q -p no:cacheprovider "${tests[@]}" \
+      >"$logs/run-$run.log" 2>&1; then
     green=$((green + 1))
     outcome=green
   else
