@@ -90,7 +90,7 @@ class Console:
             limit = max(1, min(int(request.query_params.get("limit", "10")), 50))
         except ValueError:
             raise RequestError("invalid_parameter", "limit must be a whole number.") from None
-        return JSONResponse({"batches": await request_services(request).outbox.batches(limit)})
+        return JSONResponse({"batches": await request_services(request).notice_reports.batches(limit)})
 
 
     async def dashboard(self, request: Request[Any]) -> JSONResponse:

@@ -1,10 +1,8 @@
 """The durable outbox of notices to customers: written in the transaction of the change that causes them, sent
 once by a worker at the configured rate, settled by WhatsApp's answer and then by its delivery statuses.
 
-A batch with `notify` plans its notices beside its changes (`plan_notices`): one per customer whose booking
-it moved, cancelled or made, in the customer's language, leaving out blocked customers and those who opted
-out; the rows are inserted with the batch's own rows (`queue_notices`), so a rolled-back batch queues
-nothing and a committed one loses nothing.
+A batch with `notify` plans its notices beside its changes (`domain.notice_plans`); the rows are inserted with
+the batch's own rows (`queue_notices`), so a rolled-back batch queues nothing and a committed one loses nothing.
 
 Sending (`NoticeOutbox`): a worker claims queued rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL), marking them
 `sending` under a lease, and settles each with WhatsApp's answer: `sent` (with WhatsApp's id, and the notice
@@ -17,13 +15,11 @@ its first status, and sent again only when none has come `settle_seconds` after 
 from __future__ import annotations
 
 import random
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,162 +27,19 @@ from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.conversations import delivery_moves_forward
 from domain.database import Database
-from domain.models import (BatchRecord, ConversationMessage, Customer, DeliveryStatus, MessageRole, Notice,
-                           Reservation, SchedulerRun)
-from domain.notices import NO_NAME, NoticeConfig, NoticePurpose, language_of, weekday
+from domain.models import ConversationMessage, Customer, DeliveryStatus, MessageRole, Notice, Reservation, SchedulerRun
+from domain.notice_plans import NoticePlan, notice_values, recipients
+from domain.notices import NoticeConfig, NoticePurpose
 from domain.planning import ACTIVE, Booking
-from domain.views import MessageView, local_iso, message_view
+from domain.views import MessageView, message_view
 
 CALLBACK_PREFIX = "notice:"
 SETTLED = ("sent", "delivered", "read")
 FINAL = ("sent", "delivered", "read", "failed", "skipped")
 STATUSES = ("queued", "sending", "sent", "delivered", "read", "failed", "skipped")
 _CHUNK = 500
-_LANGUAGE_MESSAGES = 5  # a customer's newest messages read to tell their language
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
-FAILURE_ROWS = 50
-WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window: free text only this long after their message
-
-
-def purpose_of(before: Booking | None, after: Booking | None) -> NoticePurpose | None:
-    """What a change tells its customer: a booking moved, cancelled or made for them; None for a change they
-    need not hear of (a new type, a rename)."""
-    was = before is not None and before.status == ACTIVE
-    now = after is not None and after.status == ACTIVE
-    if was and now and before is not None and after is not None:
-        return NoticePurpose.MOVED if before.slot != after.slot else None
-    if was:
-        return NoticePurpose.CANCELLED
-    return NoticePurpose.BOOKED if now else None
-
-
-def notice_values(config: NoticeConfig, language: str, name: str | None, before: Booking | None,
-                  after: Booking | None, text: str = "") -> dict[str, str]:
-    """What a notice's template may say, in `language`."""
-    values = {"customer_name": (name or "").strip() or NO_NAME[language], "clinic_name": config.clinic_name,
-              "text": text}
-    for prefix, booking in (("old", before), ("new", after)):
-        if booking is not None:
-            values |= {f"{prefix}_date": booking.date.isoformat(), f"{prefix}_time": booking.time_slot,
-                       f"{prefix}_weekday": weekday(booking.date, language)}
-    return values
-
-
-@dataclass
-class PlannedNotice:
-    """A notice a batch will queue: to whom, why, about which reservation (`item` is the batch's row, whose
-    reservation id is final once the batch is written) and what it says."""
-
-    wa_id: str
-    purpose: NoticePurpose
-    language: str
-    parameters: tuple[str, ...]
-    text: str
-    slot: tuple[date, str] | None
-    item: Any = None
-    template: str | None = None  # None: sent as the free text itself (the customer wrote within 24 hours)
-
-
-@dataclass
-class NoticePlan:
-    """The notices of one batch: what will be queued, who is left out and why, one example per language."""
-
-    notices: list[PlannedNotice] = field(default_factory=list)
-    left_out: Counter[str] = field(default_factory=Counter)
-
-    def preview(self) -> dict[str, Any]:
-        examples: dict[str, str] = {}
-        for notice in self.notices:
-            examples.setdefault(notice.language, notice.text)
-        kinds = Counter("template" if n.template else "text" for n in self.notices)
-        return {"customers": len(self.notices), "by_kind": dict(kinds),
-                "by_purpose": dict(Counter(n.purpose.value for n in self.notices)),
-                "by_language": dict(Counter(n.language for n in self.notices)),
-                "left_out": dict(self.left_out), "examples": examples}
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str | None
-    language: str
-    excluded: str | None  # why no notice may go to them: blocked, opted_out
-
-
-async def recipients(session: AsyncSession, config: NoticeConfig, wa_ids: Iterable[str]) -> dict[str, Recipient]:
-    """Each customer's name, language (from their newest messages, else the clinic's default) and whether they
-    may be messaged."""
-    wanted = sorted(set(wa_ids))
-    found: dict[str, Recipient] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        rows = (await session.execute(select(Customer.wa_id, Customer.name, Customer.is_blocked,
-                                             Customer.notices_opt_out).where(Customer.wa_id.in_(chunk)))).all()
-        newest = func.row_number().over(partition_by=ConversationMessage.wa_id,
-                                        order_by=ConversationMessage.id.desc()).label("n")
-        recent = (select(ConversationMessage.wa_id, ConversationMessage.text, newest)
-                  .where(ConversationMessage.wa_id.in_(chunk), ConversationMessage.role == MessageRole.USER)
-                  .subquery())
-        texts: dict[str, list[str]] = {}
-        for wa_id, text, _ in (await session.execute(
-                select(recent).where(recent.c.n <= _LANGUAGE_MESSAGES).order_by(recent.c.wa_id, recent.c.n))).all():
-            texts.setdefault(wa_id, []).append(text)
-        for wa_id, name, blocked, opted_out in rows:
-            excluded = "blocked" if blocked else "opted_out" if opted_out else None
-            found[wa_id] = Recipient(name, language_of(texts.get(wa_id, []), config.default_language), excluded)
-    return found
-
-
-async def plan_notices(session: AsyncSession, config: NoticeConfig, items: Sequence[Any],
-                       names: dict[str, str | None] | None = None) -> NoticePlan:
-    """The notices for a batch's applied items (each with `wa_id`, `before`, `after`): one per customer, for the
-    first of their changes that tells them something."""
-    plan = NoticePlan()
-    told: set[str] = set()
-    wanted = [(i, p) for i in items if i.wa_id and (p := purpose_of(i.before, i.after)) is not None]
-    people = await recipients(session, config, {i.wa_id for i, _ in wanted})
-    for item, purpose in wanted:
-        if item.wa_id in told:
-            continue
-        told.add(item.wa_id)
-        person = people.get(item.wa_id) or Recipient((names or {}).get(item.wa_id), config.default_language, None)
-        if person.excluded:
-            plan.left_out[person.excluded] += 1
-            continue
-        template = config.templates[purpose]
-        language = person.language if person.language in template.bodies else config.default_language
-        values = notice_values(config, language, person.name, item.before, item.after)
-        shown = item.after if purpose is not NoticePurpose.CANCELLED else item.before
-        plan.notices.append(PlannedNotice(item.wa_id, purpose, language, template.parameters(values),
-                                          template.render(language, values), shown.slot if shown else None, item,
-                                          template.name))
-    return plan
-
-
-async def plan_message(session: AsyncSession, config: NoticeConfig, wa_ids: Sequence[str], text: str,
-                       now: datetime) -> NoticePlan:
-    """A message from the clinic to each of `wa_ids`: the text itself to a customer who wrote within WhatsApp's
-    24-hour window, else the free-notice template carrying it."""
-    plan = NoticePlan()
-    people = await recipients(session, config, wa_ids)
-    recent = set(await session.scalars(
-        select(ConversationMessage.wa_id).where(ConversationMessage.wa_id.in_(sorted(set(wa_ids))),
-                                                ConversationMessage.role == MessageRole.USER,
-                                                ConversationMessage.timestamp > now - WINDOW).distinct()))
-    template = config.templates[NoticePurpose.NOTICE]
-    for wa_id in wa_ids:
-        person = people.get(wa_id) or Recipient(None, config.default_language, None)
-        if person.excluded:
-            plan.left_out[person.excluded] += 1
-            continue
-        if wa_id in recent:
-            plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, person.language, (), text, None))
-            continue
-        language = person.language if person.language in template.bodies else config.default_language
-        values = notice_values(config, language, person.name, None, None, text)
-        plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, language, template.parameters(values),
-                                          template.render(language, values), None, None, template.name))
-    return plan
 
 
 async def queue_notices(session: AsyncSession, config: NoticeConfig, plan: NoticePlan, batch_id: str | None,
@@ -231,7 +84,7 @@ class Settled:
 
 
 class NoticeOutbox:
-    """Claims, settles and reports the stored notices; queues the day-before reminders."""
+    """Claims and settles the stored notices; queues the day-before reminders."""
 
     def __init__(self, db: Database, clinic: ClinicConfig, config: NoticeConfig, clock: Clock = system_clock) -> None:
         self.db, self.clinic, self.config, self.clock = db, clinic, config, clock
@@ -440,57 +293,6 @@ class NoticeOutbox:
             await session.execute(insert(Notice), rows[start:start + _CHUNK])
         return len(rows)
 
-    async def stats(self, batch_id: str | None = None, wa_id: str | None = None) -> dict[str, Any]:
-        """Notices by status (of one batch, or one customer, or all) and the failed ones, newest first."""
-        where = [Notice.batch_id == batch_id] if batch_id else [Notice.wa_id == wa_id] if wa_id else []
-        async with self.db.reading() as session:
-            counts = dict((await session.execute(
-                select(Notice.status, func.count()).where(*where).group_by(Notice.status))).all())
-            failed = (await session.execute(_failures(*where).order_by(Notice.id.desc()).limit(FAILURE_ROWS))).all()
-        return self._stats(counts, failed)
-
-    async def batches(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The newest batches that queued notices (the console's panel): each with its tool, when, the counts
-        by status and its failures. Four statements, however many batches."""
-        async with self.db.reading() as session:
-            ids: list[str] = [i for i in await session.scalars(
-                select(Notice.batch_id).where(Notice.batch_id.is_not(None)).group_by(Notice.batch_id)
-                .order_by(func.max(Notice.id).desc()).limit(limit)) if i is not None]
-            records = {r.id: r for r in (await session.execute(
-                select(BatchRecord.id, BatchRecord.tool, BatchRecord.created_at).where(BatchRecord.id.in_(ids)))).all()}
-            counts: dict[str | None, dict[str, int]] = {}
-            for batch_id, status, count in (await session.execute(
-                    select(Notice.batch_id, Notice.status, func.count()).where(Notice.batch_id.in_(ids))
-                    .group_by(Notice.batch_id, Notice.status))).all():
-                counts.setdefault(batch_id, {})[status] = count
-            newest = func.row_number().over(partition_by=Notice.batch_id, order_by=Notice.id.desc()).label("n")
-            ranked = _failures(Notice.batch_id.in_(ids)).add_columns(Notice.batch_id.label("batch"), newest).subquery()
-            failed: dict[str, list[Any]] = {}
-            for row in (await session.execute(
-                    select(ranked).where(ranked.c.n <= FAILURE_ROWS).order_by(ranked.c.id.desc()))).all():
-                failed.setdefault(row.batch, []).append(row)
-        shown = []
-        for batch_id in ids:
-            record = records.get(batch_id)
-            shown.append({"batch_id": batch_id, "tool": record.tool if record else None,
-                          "created_at": local_iso(self.clinic, record.created_at) if record else None,
-                          **self._stats(counts.get(batch_id, {}), failed.get(batch_id, []))})
-        return shown
-
-    def _stats(self, counts: dict[str, int], failed: Sequence[Any]) -> dict[str, Any]:
-        return {"total": sum(counts.values()), "by_status": {s: counts.get(s, 0) for s in STATUSES},
-                "failures": [{"notice_id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "purpose": r.purpose,
-                              "status": r.status, "error": r.error, "error_code": r.error_code,
-                              "at": local_iso(self.clinic, r.updated_at)} for r in failed]}
-
-
-def _failures(*where: Any) -> Any:
-    """The failed and skipped notices matching `where`, with their customer's name."""
-    return (select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.status, Notice.error,
-                   Notice.error_code, Notice.updated_at)
-            .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
-            .where(*where, Notice.status.in_(("failed", "skipped"))))
-
 
 async def _excluded(session: AsyncSession, wa_ids: set[str]) -> dict[str, str]:
     """The customers of `wa_ids` no notice may reach now, and why."""
@@ -538,5 +340,4 @@ def _delivery(status: str) -> DeliveryStatus | None:
     return DeliveryStatus(status) if status in ("sent", "delivered", "read", "failed") else None
 
 
-__all__ = ["ClaimedNotice", "NoticeOutbox", "NoticePlan", "PlannedNotice", "Settled", "plan_message", "plan_notices",
-           "purpose_of", "queue_notices", "recipients"]
+__all__ = ["ClaimedNotice", "NoticeOutbox", "Settled", "queue_notices"]

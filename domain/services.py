@@ -12,6 +12,7 @@ from domain.customers import CustomerService
 from domain.database import Database
 from domain.events import CalendarEvents
 from domain.notices import NoticeConfig
+from domain.notice_reports import NoticeReports
 from domain.outbox import NoticeOutbox
 from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
@@ -43,6 +44,7 @@ class Services:
     dashboard: DashboardService
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
+    notice_reports: NoticeReports
 
 
 def build_services(
@@ -71,5 +73,6 @@ def build_services(
         dashboard=DashboardService(db, config, clock),
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
+        notice_reports=NoticeReports(db, config),
     )
 

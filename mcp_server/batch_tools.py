@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
-from domain.outbox import NoticeOutbox
+from domain.notice_reports import NoticeReports
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
@@ -51,10 +51,10 @@ class NoticesAnswer(BaseModel):
 class BatchTools:
     """Thin adapters over `SystemAgentBatchService`; each answer reports item by item."""
 
-    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig, outbox: NoticeOutbox) -> None:
+    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig, reports: NoticeReports) -> None:
         self.batch = batch
         self.config = config
-        self.outbox = outbox
+        self.reports = reports
 
     def tools(self) -> list[Tool]:
         names = type_names(self.config)
@@ -202,7 +202,7 @@ class BatchTools:
     ) -> Annotated[CallToolResult, NoticesAnswer]:
         """WhatsApp notices of a batch, a customer or all: counts by status, failures with reasons."""
         who = normalize_wa_id(wa_id) if wa_id else None
-        data = await self.outbox.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
+        data = await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
 
 
