@@ -1,5 +1,6 @@
 """How far the notices got: counts by status of a batch, a customer or all, the failures with their reasons,
-and the newest batches that messaged customers (the console's panel, `system_get_notices`)."""
+the unsure ones an operator decides, and the newest batches that messaged customers (the console's panel,
+`system_get_notices`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from domain.outbox import STATUSES
 from domain.views import local_iso
 
 FAILURE_ROWS = 50
+UNSURE_ROWS = 50
 
 
 class NoticeReports:
@@ -24,13 +26,27 @@ class NoticeReports:
         self.db, self.clinic = db, clinic
 
     async def stats(self, batch_id: str | None = None, wa_id: str | None = None) -> dict[str, Any]:
-        """Notices by status (of one batch, or one customer, or all) and the failed ones, newest first."""
+        """Notices by status (of one batch, or one customer, or all), the failed ones and the unsure ones, newest
+        first."""
         where = [Notice.batch_id == batch_id] if batch_id else [Notice.wa_id == wa_id] if wa_id else []
         async with self.db.reading() as session:
             counts = dict((await session.execute(
                 select(Notice.status, func.count()).where(*where).group_by(Notice.status))).all())
             failed = (await session.execute(_failures(*where).order_by(Notice.id.desc()).limit(FAILURE_ROWS))).all()
-        return self._stats(counts, failed)
+        return self._stats(counts, failed) | {"unsure": await self.unsure(*where)}
+
+    async def unsure(self, *where: Any) -> list[dict[str, Any]]:
+        """The `unsure` notices (and replies) matching `where`, newest first: a send began and nothing says
+        whether WhatsApp took it, so an operator decides whether to send it again."""
+        query = (select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.batch_id, Notice.text,
+                        Notice.attempted_at, Notice.error)
+                 .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
+                 .where(*where, Notice.status == "unsure").order_by(Notice.id.desc()).limit(UNSURE_ROWS))
+        async with self.db.reading() as session:
+            rows = (await session.execute(query)).all()
+        return [{"notice_id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "purpose": r.purpose,
+                 "batch_id": r.batch_id, "text": r.text, "attempted_at": local_iso(self.clinic, r.attempted_at),
+                 "error": r.error} for r in rows]
 
     async def batches(self, limit: int = 10) -> list[dict[str, Any]]:
         """The newest batches that queued notices (the console's panel): each with its tool, when, the counts
