@@ -25,6 +25,7 @@ from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.ports import EventSink
 from chat_bridge.whatsapp import Template, WhatsAppClient, WhatsAppError
 from domain.outbox import ClaimedNotice, NoticeOutbox, Settled
+from domain.reminders import DayBeforeReminders
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,9 @@ REMINDER_CHECK_SECONDS = 30.0
 class NoticeSender:
     """Claims and sends notices until closed."""
 
-    def __init__(self, outbox: NoticeOutbox, whatsapp: WhatsAppClient, events: EventSink, *,
-                 poll_seconds: float = 1.0) -> None:
-        self.outbox, self.whatsapp, self.events = outbox, whatsapp, events
+    def __init__(self, outbox: NoticeOutbox, reminders: DayBeforeReminders, whatsapp: WhatsAppClient,
+                 events: EventSink, *, poll_seconds: float = 1.0) -> None:
+        self.outbox, self.reminders, self.whatsapp, self.events = outbox, reminders, whatsapp, events
         self.poll_seconds = poll_seconds
         rate = outbox.config.rate_per_second
         # At most `rate` sends in any second, in bursts no larger than IN_FLIGHT when the rate allows.
@@ -110,7 +111,7 @@ class NoticeSender:
             return False
         if time.monotonic() - self._reminders_checked >= REMINDER_CHECK_SECONDS:
             self._reminders_checked = time.monotonic()
-            if queued := await self.outbox.queue_reminders():
+            if queued := await self.reminders.queue():
                 logger.info("queued %d day-before reminders", queued)
         await self._respect_pause()
         claim = max(CLAIM_MIN, min(CLAIM_MAX, int(self.outbox.config.rate_per_second)))

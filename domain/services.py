@@ -16,6 +16,7 @@ from domain.notice_reports import NoticeReports
 from domain.outbox import NoticeOutbox
 from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
+from domain.reminders import DayBeforeReminders
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
@@ -45,6 +46,7 @@ class Services:
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
     notice_reports: NoticeReports
+    reminders: DayBeforeReminders
 
 
 def build_services(
@@ -74,5 +76,6 @@ def build_services(
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
         notice_reports=NoticeReports(db, config),
+        reminders=DayBeforeReminders(db, config, notices, clock),
     )
 

@@ -387,7 +387,7 @@ async def test_a_send_whose_answer_is_lost_is_unsure_until_its_status_comes(
     graph_api.answer_delay = 2.0  # WhatsApp takes the message; its answer comes after the client gave up
     account = WhatsAppAccount(graph_api.base_url, PHONE_NUMBER_ID, ACCESS_TOKEN)
     whatsapp = WhatsAppClient(account, httpx2.AsyncClient(timeout=0.2))
-    sender = NoticeSender(services.outbox, whatsapp, RecordingSink(), poll_seconds=0.05)
+    sender = NoticeSender(services.outbox, services.reminders, whatsapp, RecordingSink(), poll_seconds=0.05)
     sender.start()
     try:
         await settles_to(services, {"unsure": 1})
