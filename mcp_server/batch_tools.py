@@ -201,8 +201,7 @@ class BatchTools:
         wa_id: Annotated[str | None, Field(max_length=32)] = None,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, NoticesAnswer]:
-        """WhatsApp notices of a batch, a customer or all: counts by status, failures with reasons, and the
-        unsure ones (a send began, WhatsApp never answered; an operator resends or dismisses them in the console)."""
+        """WhatsApp notices of a batch, a customer or all: counts by status, failures, unsure sends."""
         who = normalize_wa_id(wa_id) if wa_id else None
         data = await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
