@@ -79,7 +79,8 @@ class NoticeSender:
         return self.task is not None and not self.task.done() and not self.stopping
 
     async def close(self, grace: float = 10.0) -> None:
-        """Stop claiming; let the sends in flight finish (within `grace`), give back what was claimed."""
+        """Stop claiming; let the sends in flight finish (within `grace`), give back what was claimed and never
+        begun (a send still out after `grace` is settled by its status, else becomes unsure)."""
         self.stopping = True
         self._wakeup.set()
         if self.task is not None:
