@@ -150,11 +150,12 @@ class Settings(BaseSettings):
     clinic_name: str = Field(default="the clinic", min_length=1, max_length=100)
     notice_language: Literal["en", "ar"] = "ar"
     notice_templates: str = ""
-    # The outbox worker: messages per second (per instance), the claim's lease, how long a notice whose sender
-    # died waits for WhatsApp's status before it is sent again, and attempts before it is failed for good.
+    # The outbox worker: messages per second (per instance), the lease of a claim and of each send (a notice
+    # whose holder died is taken back once it ends: sent again if its send never began, else `unsure`), and
+    # attempts before it is failed for good. A lease longer than the WhatsApp client's timeout (15 s) keeps a
+    # slow answer from turning a live send unsure.
     notice_rate_per_second: float = Field(default=10.0, gt=0, le=1000)
     notice_lease_seconds: float = Field(default=30.0, ge=1)
-    notice_settle_seconds: float = Field(default=120.0, ge=0)
     notice_max_attempts: int = Field(default=10, ge=1, le=100)
     # Day-before reminders at this local time (HH:MM); empty turns them off.
     reminder_time: str = Field(default="18:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
@@ -182,7 +183,7 @@ class Settings(BaseSettings):
         return NoticeConfig(templates=self.templates(), clinic_name=self.clinic_name,
                             default_language=self.notice_language, stop_words=stop, start_words=start,
                             reminder_time=reminder, rate_per_second=self.notice_rate_per_second,
-                            lease_seconds=self.notice_lease_seconds, settle_seconds=self.notice_settle_seconds,
+                            lease_seconds=self.notice_lease_seconds,
                             max_attempts=self.notice_max_attempts)
 
     @field_validator(*(f"hours_{day}" for day in WEEKDAY_NAMES), "ramadan_hours")

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from chat_bridge.calendar_routes import calendar_routes
+from chat_bridge.notice_routes import notice_routes
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
                                 realtime, receive_webhook, request_error, search_customers, send_message,
                                 update_customer, verify_subscription)
@@ -69,6 +70,7 @@ def bridge_routes() -> list[BaseRoute]:
         Route("/webhook", receive_webhook, methods=["POST"]),
         WebSocketRoute("/ws", realtime),
         *calendar_routes(),
+        *notice_routes(),
     ]
 
 

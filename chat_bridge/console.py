@@ -84,13 +84,14 @@ class Console:
         return JSONResponse(agent_status(self.model))
 
     async def notice_batches(self, request: Request[Any]) -> JSONResponse:
-        """The newest batches that messaged customers: per batch the notices queued, sent, delivered, read,
-        failed and skipped, and the failures (`?limit=`, at most 50)."""
+        """The newest batches that messaged customers: per batch its notices by status and the failures
+        (`?limit=`, at most 50); and every unsure notice, for the operator to send again or dismiss."""
         try:
             limit = max(1, min(int(request.query_params.get("limit", "10")), 50))
         except ValueError:
             raise RequestError("invalid_parameter", "limit must be a whole number.") from None
-        return JSONResponse({"batches": await request_services(request).outbox.batches(limit)})
+        reports = request_services(request).notice_reports
+        return JSONResponse({"batches": await reports.batches(limit), "unsure": await reports.unsure()})
 
 
     async def dashboard(self, request: Request[Any]) -> JSONResponse:

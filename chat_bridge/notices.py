@@ -2,10 +2,12 @@
 the day-before reminders when their time comes.
 
 One sender runs in every instance; the rows are claimed, so instances share the work and never send the same
-notice. Messages go out at `rate_per_second` (aiolimiter's leaky bucket), a few at a time. A throughput
-refusal (HTTP 429, Graph's rate and pair-limit codes) pauses this sender for what WhatsApp asked (or a
-backoff) and puts the notice back without spending an attempt; another transient failure (5xx, no
-connection) retries that notice with exponential backoff; anything else fails it, visibly.
+notice. Messages go out at `rate_per_second` (aiolimiter's leaky bucket), a few at a time, each only after
+its start is recorded (`NoticeOutbox.attempt`). A throughput refusal (HTTP 429, Graph's rate and pair-limit
+codes) pauses this sender for what WhatsApp asked (or a backoff) and puts the notice back without spending an
+attempt; another transient failure (5xx, no connection) retries that notice with exponential backoff; a
+request whose answer was lost leaves the notice `unsure` (its status will settle it); anything else fails it,
+visibly.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.ports import EventSink
 from chat_bridge.whatsapp import Template, WhatsAppClient, WhatsAppError
 from domain.outbox import ClaimedNotice, NoticeOutbox, Settled
+from domain.reminders import DayBeforeReminders
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ THROTTLE_CODES = frozenset({4, 80007, 130429, 131056})
 IN_FLIGHT = 8  # sends awaiting WhatsApp's answer at once
 # Notices claimed at once: about a second's worth at the configured rate, within these bounds. What WhatsApp
 # took is settled in one transaction per claim (a notice taken but not yet settled when the process dies is
-# settled by its status after the restart).
+# settled by its status after the restart; until then it is `unsure`).
 CLAIM_MIN, CLAIM_MAX = 8, 64
 REMINDER_CHECK_SECONDS = 30.0
 
@@ -38,9 +41,9 @@ REMINDER_CHECK_SECONDS = 30.0
 class NoticeSender:
     """Claims and sends notices until closed."""
 
-    def __init__(self, outbox: NoticeOutbox, whatsapp: WhatsAppClient, events: EventSink, *,
-                 poll_seconds: float = 1.0) -> None:
-        self.outbox, self.whatsapp, self.events = outbox, whatsapp, events
+    def __init__(self, outbox: NoticeOutbox, reminders: DayBeforeReminders, whatsapp: WhatsAppClient,
+                 events: EventSink, *, poll_seconds: float = 1.0) -> None:
+        self.outbox, self.reminders, self.whatsapp, self.events = outbox, reminders, whatsapp, events
         self.poll_seconds = poll_seconds
         rate = outbox.config.rate_per_second
         # At most `rate` sends in any second, in bursts no larger than IN_FLIGHT when the rate allows.
@@ -76,7 +79,8 @@ class NoticeSender:
         return self.task is not None and not self.task.done() and not self.stopping
 
     async def close(self, grace: float = 10.0) -> None:
-        """Stop claiming; let the sends in flight finish (within `grace`), give back what was claimed."""
+        """Stop claiming; let the sends in flight finish (within `grace`), give back what was claimed and never
+        begun (a send still out after `grace` is settled by its status, else becomes unsure)."""
         self.stopping = True
         self._wakeup.set()
         if self.task is not None:
@@ -108,7 +112,7 @@ class NoticeSender:
             return False
         if time.monotonic() - self._reminders_checked >= REMINDER_CHECK_SECONDS:
             self._reminders_checked = time.monotonic()
-            if queued := await self.outbox.queue_reminders():
+            if queued := await self.reminders.queue():
                 logger.info("queued %d day-before reminders", queued)
         await self._respect_pause()
         claim = max(CLAIM_MIN, min(CLAIM_MAX, int(self.outbox.config.rate_per_second)))
@@ -143,35 +147,43 @@ class NoticeSender:
         await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
 
     async def _send(self, notice: ClaimedNotice, taken: list[tuple[int, str]]) -> None:
-        """Send one notice: WhatsApp's id joins `taken` (settled with the claim's others); a refusal is
-        settled at once."""
+        """Send one notice once its start is recorded: WhatsApp's id joins `taken` (settled with the claim's
+        others); a refusal is settled at once."""
         try:
+            if not await self.outbox.attempt(notice.id, self.worker):
+                logger.warning("notice %d is no longer this sender's (its lease ran out): not sent", notice.id)
+                return
             outcome = await self._attempt(notice)
             if isinstance(outcome, str):
                 taken.append((notice.id, outcome))
             else:
                 await self.publish(outcome)
         except Exception:
-            logger.exception("notice %d could not be settled; its lease will bring it back", notice.id)
+            logger.exception("notice %d could not be settled; once its lease ends it is taken back (unsure if its send "
+                             "began)", notice.id)
         finally:
             self.slots.release()
 
     async def _attempt(self, notice: ClaimedNotice) -> str | Settled:
-        """WhatsApp's id of the message, or the notice as settled after a refusal."""
+        """WhatsApp's id of the message, or the notice as settled after a refusal or a lost answer."""
         try:
             if notice.template is None:
-                wamid = (await self.whatsapp.send_text(notice.wa_id, notice.text))[0]
-            else:
-                template = Template(notice.template, notice.language, notice.parameters)
-                wamid = await self.whatsapp.send_template(notice.wa_id, template, notice.callback_data)
+                return (await self.whatsapp.send_text(notice.wa_id, notice.text, notice.callback_data))[0]
+            template = Template(notice.template, notice.language, notice.parameters)
+            return await self.whatsapp.send_template(notice.wa_id, template, notice.callback_data)
         except WhatsAppError as error:
-            if not error.retryable:
-                logger.warning("notice %d refused for good: %s", notice.id, error)
-                return await self.outbox.failed(notice.id, str(error), error.code)
-            delay = self.outbox.backoff(notice.attempts, error.retry_after)
-            throttled = error.status == 429 or error.code in THROTTLE_CODES
-            if throttled:
-                self.paused_until = max(self.paused_until, time.monotonic() + delay)
-            logger.info("notice %d: WhatsApp asked to try later (%s); again in %.1f s", notice.id, error, delay)
-            return await self.outbox.retry(notice.id, str(error), error.code, delay, counts=not throttled)
-        return wamid
+            return await self._refused(notice, error)
+
+    async def _refused(self, notice: ClaimedNotice, error: WhatsAppError) -> Settled:
+        if error.maybe_taken:  # sending it again could deliver it twice: its status, or an operator, decides
+            logger.warning("notice %d may have reached WhatsApp: unsure (%s)", notice.id, error)
+            return await self.outbox.unsure(notice.id, self.worker, str(error))
+        if not error.retryable:
+            logger.warning("notice %d refused for good: %s", notice.id, error)
+            return await self.outbox.failed(notice.id, self.worker, str(error), error.code)
+        delay = self.outbox.backoff(notice.attempts, error.retry_after)
+        throttled = error.status == 429 or error.code in THROTTLE_CODES
+        if throttled:
+            self.paused_until = max(self.paused_until, time.monotonic() + delay)
+        logger.info("notice %d: WhatsApp asked to try later (%s); again in %.1f s", notice.id, error, delay)
+        return await self.outbox.retry(notice.id, self.worker, str(error), error.code, delay, counts=not throttled)

@@ -3,7 +3,9 @@ templates (the only messages allowed outside the 24-hour customer-service window
 
 A refusal says whether trying again later can help (`WhatsAppError.retryable`: a rate or pair limit, a
 server error, no connection) and how long WhatsApp asked to wait (`retry_after`), so that a sender can back
-off instead of giving up or hammering.
+off instead of giving up or hammering. A request that left without a usable answer (the connection dropped or
+timed out after it was written, a 2xx without an id, a later part of a long text refused) is `maybe_taken`:
+WhatsApp may have the message, so sending it again could deliver it twice.
 """
 
 from __future__ import annotations
@@ -20,19 +22,24 @@ TIMEOUT_SECONDS = 15.0
 # Graph API error codes that mean "not now" rather than "never": application and account rate limits,
 # the phone number's throughput, the pair rate limit (too many messages to one customer), spam rate limit.
 RETRYABLE_CODES = frozenset({4, 80007, 130429, 131048, 131056})
+# Failures before any byte of the request reached WhatsApp: it cannot have the message.
+NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.ProxyError,
+            httpx2.UnsupportedProtocol, httpx2.LocalProtocolError)
 
 
 class WhatsAppError(Exception):
     """WhatsApp did not take a message; the text says why in words an operator can act on. `retryable`: the
-    same message may succeed later (after `retry_after` seconds when WhatsApp said); `code`: Graph's code."""
+    same message may succeed later (after `retry_after` seconds when WhatsApp said); `code`: Graph's code;
+    `maybe_taken`: the request left and no answer says what became of it."""
 
     def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
-                 code: int | None = None, status: int | None = None) -> None:
+                 code: int | None = None, status: int | None = None, maybe_taken: bool = False) -> None:
         super().__init__(message)
         self.status = status  # the HTTP status of WhatsApp's refusal, None when it was not reached
         self.retryable = retryable
         self.retry_after = retry_after
         self.code = code
+        self.maybe_taken = maybe_taken
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,24 @@ class WhatsAppClient:
         self.account = account
         self.http = http or httpx2.AsyncClient(timeout=TIMEOUT_SECONDS)
 
-    async def send_text(self, wa_id: str, text: str) -> list[str]:
-        """Send `text` to `wa_id` in parts of at most 4,096 characters; the WhatsApp id of each part."""
+    async def send_text(self, wa_id: str, text: str, callback_data: str | None = None) -> list[str]:
+        """Send `text` to `wa_id` in parts of at most 4,096 characters; the WhatsApp id of each part. Each part
+        carries `callback_data`; a part refused after others were taken is `maybe_taken` (the customer has
+        the start of the text)."""
         self._check_configured()
         parts = split_text(text)
         if not parts:
             raise WhatsAppError("There is nothing to send: the message is empty.")
-        return [await self._send_part(wa_id, part) for part in parts]
+        ids: list[str] = []
+        for number, part in enumerate(parts, start=1):
+            try:
+                ids.append(await self._send_part(wa_id, part, callback_data))
+            except WhatsAppError as error:
+                if not ids:
+                    raise
+                raise WhatsAppError(f"Part {number} of {len(parts)} was not sent: {error}", maybe_taken=True,
+                                    code=error.code, status=error.status) from error
+        return ids
 
     async def send_template(self, wa_id: str, template: Template, callback_data: str | None = None) -> str:
         """Send an approved template to `wa_id`; WhatsApp's id of the message. `callback_data` comes back in
@@ -90,8 +108,7 @@ class WhatsAppClient:
         self._check_configured()
         if not template.name or not template.language:
             raise WhatsAppError("A template message needs the template's name and language.")
-        extra = {"biz_opaque_callback_data": callback_data[:512]} if callback_data else {}
-        return await self._post(wa_id, {"type": "template", "template": template.payload(), **extra})
+        return await self._post(wa_id, {"type": "template", "template": template.payload(), **callback(callback_data)})
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -100,8 +117,9 @@ class WhatsAppClient:
         if not self.account.configured:
             raise WhatsAppError("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN.")
 
-    async def _send_part(self, wa_id: str, body: str) -> str:
-        return await self._post(wa_id, {"type": "text", "text": {"preview_url": False, "body": body}})
+    async def _send_part(self, wa_id: str, body: str, callback_data: str | None = None) -> str:
+        return await self._post(wa_id, {"type": "text", "text": {"preview_url": False, "body": body},
+                                        **callback(callback_data)})
 
     async def _post(self, wa_id: str, message: dict[str, Any]) -> str:
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **message}
@@ -110,9 +128,12 @@ class WhatsAppClient:
             response = await self.http.post(self.account.messages_url, json=payload, headers=headers)
         except httpx2.InvalidURL as error:
             raise WhatsAppError(f"WhatsApp could not be reached at {self.account.base_url}: {error!r}") from error
-        except httpx2.HTTPError as error:
+        except NOT_SENT as error:
             raise WhatsAppError(f"WhatsApp could not be reached at {self.account.base_url}: {error!r}",
                                 retryable=True) from error
+        except httpx2.HTTPError as error:
+            raise WhatsAppError(f"WhatsApp's answer was lost ({error!r}): it may have taken the message",
+                                retryable=True, maybe_taken=True) from error
         if not response.is_success:
             code = graph_code(response)
             retryable = response.status_code == 429 or response.status_code >= 500 or code in RETRYABLE_CODES
@@ -120,6 +141,11 @@ class WhatsAppClient:
                                 retryable=retryable, retry_after=retry_after(response), code=code,
                                 status=response.status_code)
         return message_id(response)
+
+
+def callback(data: str | None) -> dict[str, str]:
+    """`biz_opaque_callback_data`: WhatsApp returns it in the message's statuses (at most 512 characters)."""
+    return {"biz_opaque_callback_data": data[:512]} if data else {}
 
 
 def refusal(response: httpx2.Response) -> str:
@@ -154,7 +180,8 @@ def message_id(response: httpx2.Response) -> str:
         body: Any = response.json()
         return str(body["messages"][0]["id"])
     except (ValueError, KeyError, IndexError, TypeError):
-        raise WhatsAppError(f"WhatsApp answered without a message id: {response.text[:200]}") from None
+        raise WhatsAppError(f"WhatsApp answered without a message id: {response.text[:200]}",
+                            maybe_taken=True) from None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -62,6 +62,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "الإغلاق {id})؛ أعد فتحها أولًا أو أغلق أيامًا أخرى.",
     ),
     "closure_not_found": ("No closure with id {id}.", "لا يوجد إغلاق بالمعرّف {id}."),
+    "notice_not_found": ("No notice with id {id}.", "لا يوجد إشعار بالمعرّف {id}."),
+    "notice_not_unsure": (
+        "Notice {id} is {status}: only a notice whose send is unsure can be sent again or dismissed.",
+        "الإشعار {id} حالته {status}: لا يُعاد إرسال إشعار أو يُستبعد إلا إذا كان إرساله غير مؤكد.",
+    ),
     "slot_unavailable": (
         "{time} is not a bookable time on {date}. Available times: {valid}.",
         "الساعة {time} ليست موعدًا متاحًا يوم {date}. المواعيد المتاحة: {valid}.",
@@ -150,6 +155,8 @@ KINDS: dict[str, ErrorKind] = {
     "closed_hours": ErrorKind.CONFLICT,
     "closure_overlaps": ErrorKind.CONFLICT,
     "closure_not_found": ErrorKind.NOT_FOUND,
+    "notice_not_found": ErrorKind.NOT_FOUND,
+    "notice_not_unsure": ErrorKind.CONFLICT,
     "slot_unavailable": ErrorKind.CONFLICT,
     "day_full": ErrorKind.CONFLICT,
     "past_date": ErrorKind.INVALID,

@@ -24,6 +24,7 @@ class NoticePurpose(StrEnum):
     CANCELLED = "cancelled"
     REMINDER = "reminder"
     NOTICE = "notice"
+    REPLY = "reply"  # an agent's answer to the customer's own message: free text, never a template
 
 
 LANGUAGES = ("en", "ar")
@@ -118,12 +119,12 @@ def notice_templates(overrides: str = "", default_language: str = "ar") -> dict[
         raise TemplateError(f"NOTICE_TEMPLATES is not valid JSON: {error}") from None
     if not isinstance(given, dict):
         raise TemplateError("NOTICE_TEMPLATES must be a JSON object of purpose -> template.")
-    unknown = sorted(set(given) - set(NoticePurpose))
+    unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
         raise TemplateError(f"NOTICE_TEMPLATES names unknown purposes {unknown}; the purposes are "
-                            f"{', '.join(NoticePurpose)}.")
+                            f"{', '.join(DEFAULTS)}.")
     templates = {}
-    for purpose in NoticePurpose:
+    for purpose in DEFAULTS:
         change = given.get(purpose.value, {})
         if not isinstance(change, dict):
             raise TemplateError(f"NOTICE_TEMPLATES[{purpose.value!r}] must be an object with name, fields, bodies.")
@@ -171,7 +172,7 @@ def weekday(day: date, language: str) -> str:
 class NoticeConfig:
     """How the clinic messages its customers: templates, the clinic's name, the language of a customer who has
     not written, the stop and start words, the day-before reminders' local time (None: no reminders), and the
-    outbox worker's rate, lease, settling wait and attempts."""
+    outbox worker's rate, lease and attempts."""
 
     templates: Mapping[NoticePurpose, NoticeTemplate] = field(default_factory=notice_templates)
     clinic_name: str = "the clinic"
@@ -181,9 +182,6 @@ class NoticeConfig:
     reminder_time: time | None = time(18)
     rate_per_second: float = 10.0
     lease_seconds: float = 30.0
-    # How long a notice whose sender died mid-send waits for WhatsApp's status (which names it) before it is
-    # sent again: the Cloud API has no idempotency key, so this is what keeps a crash from sending twice.
-    settle_seconds: float = 120.0
     max_attempts: int = 10
 
     def is_stop(self, text: str) -> bool:

@@ -1,192 +1,54 @@
 """The durable outbox of notices to customers: written in the transaction of the change that causes them, sent
 once by a worker at the configured rate, settled by WhatsApp's answer and then by its delivery statuses.
 
-A batch with `notify` plans its notices beside its changes (`plan_notices`): one per customer whose booking
-it moved, cancelled or made, in the customer's language, leaving out blocked customers and those who opted
-out; the rows are inserted with the batch's own rows (`queue_notices`), so a rolled-back batch queues
-nothing and a committed one loses nothing.
+A batch with `notify` plans its notices beside its changes (`domain.notice_plans`); the rows are inserted with
+the batch's own rows (`queue_notices`), so a rolled-back batch queues nothing and a committed one loses nothing.
+
+An agent's reply to a customer goes through the same outbox (`queue_reply`, in the transaction that stores
+the reply): its send moves that message's delivery state instead of adding a copy.
 
 Sending (`NoticeOutbox`): a worker claims queued rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL), marking them
-`sending` under a lease, and settles each with WhatsApp's answer: `sent` (with WhatsApp's id, and the notice
-copied into the customer's conversation), back to `queued` after a backoff when trying later helps, or
-`failed`. Every send carries the notice's id as `biz_opaque_callback_data`, which WhatsApp returns in the
-message's statuses: a notice whose sender died between WhatsApp's acceptance and the settling is settled by
-its first status, and sent again only when none has come `settle_seconds` after its lease ended.
+`sending` under a lease. Before each request to WhatsApp leaves, it commits that the send began (`attempt`:
+`attempted_at`, only while the row is still its own), then settles the notice with WhatsApp's answer: `sent`
+(with WhatsApp's id, and the notice in the customer's conversation), back to `queued` after a backoff when
+WhatsApp refused it for now, or `failed`. The Cloud API has no idempotency key, so a crash is judged by that
+record, not by time: a notice whose dead holder never began its send is claimed again once its lease ends; one
+whose send began is `unsure` (WhatsApp may have it) and is never sent again by itself. Every send carries the
+notice's id as `biz_opaque_callback_data`, which WhatsApp returns in the message's statuses: the first status
+naming a `sending` or `unsure` notice settles it. What no status settles, an operator decides (`resend`,
+`dismiss`).
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.conversations import delivery_moves_forward
 from domain.database import Database
-from domain.models import (BatchRecord, ConversationMessage, Customer, DeliveryStatus, MessageRole, Notice,
-                           Reservation, SchedulerRun)
-from domain.notices import NO_NAME, NoticeConfig, NoticePurpose, language_of, weekday
-from domain.planning import ACTIVE, Booking
-from domain.views import MessageView, local_iso, message_view
+from domain.models import ConversationMessage, Customer, DeliveryStatus, MessageRole, Notice
+from domain.notice_plans import NoticePlan
+from domain.errors import DomainError
+from domain.notices import NoticeConfig, NoticePurpose, language_of
+from domain.reminders import stale_reminders
+from domain.views import MessageView, message_view
 
 CALLBACK_PREFIX = "notice:"
-SETTLED = ("sent", "delivered", "read")
-FINAL = ("sent", "delivered", "read", "failed", "skipped")
-STATUSES = ("queued", "sending", "sent", "delivered", "read", "failed", "skipped")
+# `unsure`: a send began (`attempted_at`) and no answer says whether WhatsApp took it; nothing sends it again by
+# itself. `dismissed`: an operator chose not to send an unsure notice again.
+STATUSES = ("queued", "sending", "unsure", "sent", "delivered", "read", "failed", "skipped", "dismissed")
+OUT = ("sending", "unsure")  # may be with WhatsApp without our knowing its id: a status naming it settles it
+FINAL = ("sent", "delivered", "read", "failed", "skipped", "dismissed")
 _CHUNK = 500
-_LANGUAGE_MESSAGES = 5  # a customer's newest messages read to tell their language
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
-FAILURE_ROWS = 50
-WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window: free text only this long after their message
-
-
-def purpose_of(before: Booking | None, after: Booking | None) -> NoticePurpose | None:
-    """What a change tells its customer: a booking moved, cancelled or made for them; None for a change they
-    need not hear of (a new type, a rename)."""
-    was = before is not None and before.status == ACTIVE
-    now = after is not None and after.status == ACTIVE
-    if was and now and before is not None and after is not None:
-        return NoticePurpose.MOVED if before.slot != after.slot else None
-    if was:
-        return NoticePurpose.CANCELLED
-    return NoticePurpose.BOOKED if now else None
-
-
-def notice_values(config: NoticeConfig, language: str, name: str | None, before: Booking | None,
-                  after: Booking | None, text: str = "") -> dict[str, str]:
-    """What a notice's template may say, in `language`."""
-    values = {"customer_name": (name or "").strip() or NO_NAME[language], "clinic_name": config.clinic_name,
-              "text": text}
-    for prefix, booking in (("old", before), ("new", after)):
-        if booking is not None:
-            values |= {f"{prefix}_date": booking.date.isoformat(), f"{prefix}_time": booking.time_slot,
-                       f"{prefix}_weekday": weekday(booking.date, language)}
-    return values
-
-
-@dataclass
-class PlannedNotice:
-    """A notice a batch will queue: to whom, why, about which reservation (`item` is the batch's row, whose
-    reservation id is final once the batch is written) and what it says."""
-
-    wa_id: str
-    purpose: NoticePurpose
-    language: str
-    parameters: tuple[str, ...]
-    text: str
-    slot: tuple[date, str] | None
-    item: Any = None
-    template: str | None = None  # None: sent as the free text itself (the customer wrote within 24 hours)
-
-
-@dataclass
-class NoticePlan:
-    """The notices of one batch: what will be queued, who is left out and why, one example per language."""
-
-    notices: list[PlannedNotice] = field(default_factory=list)
-    left_out: Counter[str] = field(default_factory=Counter)
-
-    def preview(self) -> dict[str, Any]:
-        examples: dict[str, str] = {}
-        for notice in self.notices:
-            examples.setdefault(notice.language, notice.text)
-        kinds = Counter("template" if n.template else "text" for n in self.notices)
-        return {"customers": len(self.notices), "by_kind": dict(kinds),
-                "by_purpose": dict(Counter(n.purpose.value for n in self.notices)),
-                "by_language": dict(Counter(n.language for n in self.notices)),
-                "left_out": dict(self.left_out), "examples": examples}
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str | None
-    language: str
-    excluded: str | None  # why no notice may go to them: blocked, opted_out
-
-
-async def recipients(session: AsyncSession, config: NoticeConfig, wa_ids: Iterable[str]) -> dict[str, Recipient]:
-    """Each customer's name, language (from their newest messages, else the clinic's default) and whether they
-    may be messaged."""
-    wanted = sorted(set(wa_ids))
-    found: dict[str, Recipient] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        rows = (await session.execute(select(Customer.wa_id, Customer.name, Customer.is_blocked,
-                                             Customer.notices_opt_out).where(Customer.wa_id.in_(chunk)))).all()
-        newest = func.row_number().over(partition_by=ConversationMessage.wa_id,
-                                        order_by=ConversationMessage.id.desc()).label("n")
-        recent = (select(ConversationMessage.wa_id, ConversationMessage.text, newest)
-                  .where(ConversationMessage.wa_id.in_(chunk), ConversationMessage.role == MessageRole.USER)
-                  .subquery())
-        texts: dict[str, list[str]] = {}
-        for wa_id, text, _ in (await session.execute(
-                select(recent).where(recent.c.n <= _LANGUAGE_MESSAGES).order_by(recent.c.wa_id, recent.c.n))).all():
-            texts.setdefault(wa_id, []).append(text)
-        for wa_id, name, blocked, opted_out in rows:
-            excluded = "blocked" if blocked else "opted_out" if opted_out else None
-            found[wa_id] = Recipient(name, language_of(texts.get(wa_id, []), config.default_language), excluded)
-    return found
-
-
-async def plan_notices(session: AsyncSession, config: NoticeConfig, items: Sequence[Any],
-                       names: dict[str, str | None] | None = None) -> NoticePlan:
-    """The notices for a batch's applied items (each with `wa_id`, `before`, `after`): one per customer, for the
-    first of their changes that tells them something."""
-    plan = NoticePlan()
-    told: set[str] = set()
-    wanted = [(i, p) for i in items if i.wa_id and (p := purpose_of(i.before, i.after)) is not None]
-    people = await recipients(session, config, {i.wa_id for i, _ in wanted})
-    for item, purpose in wanted:
-        if item.wa_id in told:
-            continue
-        told.add(item.wa_id)
-        person = people.get(item.wa_id) or Recipient((names or {}).get(item.wa_id), config.default_language, None)
-        if person.excluded:
-            plan.left_out[person.excluded] += 1
-            continue
-        template = config.templates[purpose]
-        language = person.language if person.language in template.bodies else config.default_language
-        values = notice_values(config, language, person.name, item.before, item.after)
-        shown = item.after if purpose is not NoticePurpose.CANCELLED else item.before
-        plan.notices.append(PlannedNotice(item.wa_id, purpose, language, template.parameters(values),
-                                          template.render(language, values), shown.slot if shown else None, item,
-                                          template.name))
-    return plan
-
-
-async def plan_message(session: AsyncSession, config: NoticeConfig, wa_ids: Sequence[str], text: str,
-                       now: datetime) -> NoticePlan:
-    """A message from the clinic to each of `wa_ids`: the text itself to a customer who wrote within WhatsApp's
-    24-hour window, else the free-notice template carrying it."""
-    plan = NoticePlan()
-    people = await recipients(session, config, wa_ids)
-    recent = set(await session.scalars(
-        select(ConversationMessage.wa_id).where(ConversationMessage.wa_id.in_(sorted(set(wa_ids))),
-                                                ConversationMessage.role == MessageRole.USER,
-                                                ConversationMessage.timestamp > now - WINDOW).distinct()))
-    template = config.templates[NoticePurpose.NOTICE]
-    for wa_id in wa_ids:
-        person = people.get(wa_id) or Recipient(None, config.default_language, None)
-        if person.excluded:
-            plan.left_out[person.excluded] += 1
-            continue
-        if wa_id in recent:
-            plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, person.language, (), text, None))
-            continue
-        language = person.language if person.language in template.bodies else config.default_language
-        values = notice_values(config, language, person.name, None, None, text)
-        plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, language, template.parameters(values),
-                                          template.render(language, values), None, None, template.name))
-    return plan
 
 
 async def queue_notices(session: AsyncSession, config: NoticeConfig, plan: NoticePlan, batch_id: str | None,
@@ -203,9 +65,29 @@ async def queue_notices(session: AsyncSession, config: NoticeConfig, plan: Notic
     return len(rows)
 
 
+async def queue_reply(session: AsyncSession, message: ConversationMessage, now: datetime) -> int:
+    """Queue the WhatsApp send of `message`, an answer to the customer stored in the caller's transaction, and
+    mark it pending; the outbox row's id. It goes as free text (it answers the customer's own message, so
+    neither the notices' opt-out nor the 24-hour template applies), once however often it is queued."""
+    if message.id is None:
+        await session.flush()
+    key = f"reply:{message.id}"
+    queued = await session.scalar(select(Notice.id).where(Notice.dedupe_key == key))
+    if queued is not None:
+        return queued
+    message.delivery_status = DeliveryStatus.PENDING
+    notice = Notice(batch_id=None, wa_id=message.wa_id, purpose=NoticePurpose.REPLY.value, template=None,
+                    language=language_of((message.text,), ""), parameters=[], text=message.text, dedupe_key=key,
+                    status="queued", attempts=0, available_at=now, message_id=message.id, created_at=now,
+                    updated_at=now)
+    session.add(notice)
+    await session.flush()
+    return notice.id
+
+
 @dataclass(frozen=True)
 class ClaimedNotice:
-    """A notice a worker holds until its lease ends, with what WhatsApp is sent."""
+    """A notice a worker holds until its lease ends, with what WhatsApp is sent; `attempts` counts this one."""
 
     id: int
     wa_id: str
@@ -222,7 +104,7 @@ class ClaimedNotice:
 
 @dataclass(frozen=True)
 class Settled:
-    """A notice's new state after an attempt or a status, and its copy in the conversation (to broadcast)."""
+    """A notice's new state after an attempt or a status, and its message in the conversation (to broadcast)."""
 
     notice_id: int
     status: str
@@ -231,7 +113,7 @@ class Settled:
 
 
 class NoticeOutbox:
-    """Claims, settles and reports the stored notices; queues the day-before reminders."""
+    """Claims and settles the stored notices."""
 
     def __init__(self, db: Database, clinic: ClinicConfig, config: NoticeConfig, clock: Clock = system_clock) -> None:
         self.db, self.clinic, self.config, self.clock = db, clinic, config, clock
@@ -241,12 +123,12 @@ class NoticeOutbox:
         return timedelta(seconds=self.config.lease_seconds)
 
     async def claim(self, worker: str, limit: int) -> tuple[list[ClaimedNotice], list[Settled]]:
-        """Up to `limit` notices ready to send, leased to `worker`; and those settled on the way without a send
-        (a reminder gone stale, a customer who opted out or was blocked since, attempts spent)."""
+        """Up to `limit` notices ready to send, leased to `worker`; and those settled on the way without a send:
+        a reminder gone stale, a customer who opted out or was blocked since, attempts spent, and a send whose
+        sender died after it began (`unsure`). A notice whose dead holder never began its send is taken again."""
         now = self.clock()
-        unsure = now - timedelta(seconds=self.config.settle_seconds)
         ready = or_(and_(Notice.status == "queued", Notice.available_at <= now),
-                    and_(Notice.status == "sending", Notice.lease_until <= unsure))
+                    and_(Notice.status == "sending", Notice.lease_until <= now))
         query = select(Notice).where(ready).order_by(Notice.id).limit(limit)
         async with self.db.reading() as session:  # an idle poll takes no write lock
             if (await session.scalars(query.with_only_columns(Notice.id))).first() is None:
@@ -255,24 +137,50 @@ class NoticeOutbox:
         settled: list[Settled] = []
         async with self.db.unit_of_work() as session:
             notices = list(await session.scalars(query.with_for_update(skip_locked=True)))
-            blocked = await _excluded(session, {n.wa_id for n in notices})
-            today = now.astimezone(self.clinic.zone).date()
-            stale = await _stale_reminders(session, [n for n in notices if n.purpose == NoticePurpose.REMINDER],
-                                           today)
+            reasons = await self._unsendable(session, notices, now)
             for notice in notices:
-                reason = blocked.get(notice.wa_id) or ("stale" if notice.id in stale else None)
-                if reason is None and notice.attempts >= self.config.max_attempts:
-                    reason = "attempts"
-                if reason is not None:
+                if (reason := reasons.get(notice.id)) is not None:
                     _settle_unsent(notice, now, reason)
                     settled.append(Settled(notice.id, notice.status, batch_id=notice.batch_id))
-                    continue
-                notice.status, notice.worker, notice.lease_until = "sending", worker, now + self.lease
-                notice.attempts += 1
-                notice.updated_at = now
-                claimed.append(ClaimedNotice(notice.id, notice.wa_id, notice.template, notice.language,
-                                             tuple(notice.parameters), notice.text, notice.attempts))
+                else:
+                    claimed.append(self._lease_to(notice, worker, now))
+            await _fail_replies(session, [n for n in notices if n.status in ("skipped", "failed")])
         return claimed, settled
+
+    async def _unsendable(self, session: AsyncSession, notices: list[Notice], now: datetime) -> dict[int, str]:
+        """Why each notice that must not be sent now is not (unsure, blocked, opted_out, stale, attempts)."""
+        excluded = await _excluded(session, {n.wa_id for n in notices})
+        stale = await stale_reminders(session, [n for n in notices if n.purpose == NoticePurpose.REMINDER],
+                                       now.astimezone(self.clinic.zone).date())
+        reasons: dict[int, str] = {}
+        for notice in notices:
+            barred = excluded.get(notice.wa_id)
+            if notice.purpose == NoticePurpose.REPLY and barred == "opted_out":
+                barred = None  # a reply answers the customer's own message: the opt-out is from notices
+            # A send that began may have reached WhatsApp: never begun again by itself, whatever else holds.
+            reason = ("unsure" if notice.attempted_at is not None else barred
+                      or ("stale" if notice.id in stale else None)
+                      or ("attempts" if notice.attempts >= self.config.max_attempts else None))
+            if reason is not None:
+                reasons[notice.id] = reason
+        return reasons
+
+    def _lease_to(self, notice: Notice, worker: str, now: datetime) -> ClaimedNotice:
+        notice.status, notice.worker, notice.lease_until, notice.updated_at = "sending", worker, now + self.lease, now
+        return ClaimedNotice(notice.id, notice.wa_id, notice.template, notice.language, tuple(notice.parameters),
+                             notice.text, notice.attempts + 1)
+
+    async def attempt(self, notice_id: int, worker: str) -> bool:
+        """Record (committed) that `worker` begins sending the notice, before the request to WhatsApp leaves;
+        False when it is no longer `worker`'s (its lease ran out and another took it): then it must not be
+        sent. From here a crash leaves it `unsure`, never sent again by itself. The send gets a fresh lease."""
+        now = self.clock()
+        async with self.db.unit_of_work() as session:
+            result = await session.execute(
+                update(Notice).where(Notice.id == notice_id, Notice.status == "sending", Notice.worker == worker,
+                                     Notice.attempted_at.is_(None))
+                .values(attempted_at=now, attempts=Notice.attempts + 1, lease_until=now + self.lease, updated_at=now))
+            return _count(result) == 1
 
     async def sent_many(self, taken: Sequence[tuple[int, str]]) -> list[Settled]:
         """Several notices WhatsApp took (notice id, WhatsApp's id), settled in one transaction; one a status
@@ -281,66 +189,101 @@ class NoticeOutbox:
         async with self.db.unit_of_work() as session:
             found = {n.id: n for n in await session.scalars(
                 select(Notice).where(Notice.id.in_([i for i, _ in taken])).with_for_update())}
-            copies: list[tuple[Notice, ConversationMessage] | Settled] = []
+            await _load_replies(session, list(found.values()))
+            settled: list[Settled] = []
+            marked: list[tuple[Notice, ConversationMessage]] = []
             for notice_id, external_id in taken:
                 notice = found.get(notice_id)
                 if notice is None or notice.status in FINAL:
-                    copies.append(Settled(notice_id, notice.status if notice else "missing"))
+                    settled.append(Settled(notice_id, notice.status if notice else "missing"))
                 else:
-                    copies.append((notice, self._mark_sent(session, notice, external_id, now)))
+                    marked.append((notice, await self._mark_sent(session, notice, external_id, now)))
             await session.flush()  # one round trip for every copy
-            settled = []
-            for copy in copies:
-                if isinstance(copy, Settled):
-                    settled.append(copy)
-                    continue
-                notice, message = copy
+            for notice, message in marked:
                 notice.message_id = message.id
                 settled.append(Settled(notice.id, "sent", message_view(self.clinic, message), notice.batch_id))
             return settled
 
-    async def retry(self, notice_id: int, error: str, code: int | None, delay: float, counts: bool = True) -> Settled:
-        """Queue the notice again after `delay` seconds; a refusal that only says "slow down" (`counts` False)
-        does not use up an attempt."""
+    async def retry(self, notice_id: int, worker: str, error: str, code: int | None, delay: float,
+                    counts: bool = True) -> Settled:
+        """WhatsApp did not take the notice from `worker`: queue it again after `delay` seconds; a refusal that
+        only says "slow down" (`counts` False) does not use up an attempt."""
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status != "sending":
+            if notice is None or notice.status not in OUT or notice.worker != worker:
                 return Settled(notice_id, notice.status if notice else "missing")
-            notice.status, notice.lease_until, notice.worker = "queued", None, None
-            notice.available_at = now + timedelta(seconds=delay)
+            _requeue(notice, now + timedelta(seconds=delay))
             notice.error, notice.error_code, notice.updated_at = error[:2000], code, now
             if not counts:
                 notice.attempts -= 1
             return Settled(notice.id, notice.status, batch_id=notice.batch_id)
 
-    async def failed(self, notice_id: int, error: str, code: int | None) -> Settled:
-        """WhatsApp refused the notice for good: `failed`, shown failed in the customer's conversation."""
+    async def failed(self, notice_id: int, worker: str, error: str, code: int | None) -> Settled:
+        """WhatsApp refused the notice from `worker` for good: `failed`, shown failed in the conversation."""
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status in FINAL:
+            if notice is None or notice.status not in OUT or notice.worker != worker:
                 return Settled(notice_id, notice.status if notice else "missing")
             notice.status, notice.lease_until, notice.error, notice.error_code = "failed", None, error[:2000], code
             notice.updated_at = now
-            message = self._copy(session, notice, now, DeliveryStatus.FAILED, None)
+            message = await self._conversation_copy(session, notice, now, DeliveryStatus.FAILED, None)
             await session.flush()
             notice.message_id = message.id
             return Settled(notice.id, "failed", message_view(self.clinic, message), notice.batch_id)
 
+    async def unsure(self, notice_id: int, worker: str, error: str) -> Settled:
+        """The request left `worker` and no answer says whether WhatsApp took it: `unsure` until a status naming
+        it settles it or an operator decides."""
+        now = self.clock()
+        async with self.db.unit_of_work() as session:
+            notice = await session.get(Notice, notice_id, with_for_update=True)
+            if notice is None or notice.status not in OUT or notice.worker != worker:
+                return Settled(notice_id, notice.status if notice else "missing")
+            notice.status, notice.lease_until, notice.error, notice.updated_at = "unsure", None, error[:2000], now
+            return Settled(notice.id, "unsure", batch_id=notice.batch_id)
+
     async def release(self, worker: str) -> int:
-        """Give back the notices `worker` claimed and has not sent (at shutdown); the attempt does not count."""
+        """Give back the notices `worker` claimed and never began to send (at shutdown). One whose send began
+        stays out: its status settles it, else it becomes `unsure`."""
         async with self.db.unit_of_work() as session:
             result = await session.execute(
-                update(Notice).where(Notice.worker == worker, Notice.status == "sending")
-                .values(status="queued", lease_until=None, worker=None, available_at=self.clock(),
-                        attempts=Notice.attempts - 1))
-            return int(getattr(result, "rowcount", 0) or 0)
+                update(Notice).where(Notice.worker == worker, Notice.status == "sending",
+                                     Notice.attempted_at.is_(None))
+                .values(status="queued", lease_until=None, worker=None, available_at=self.clock()))
+            return _count(result)
+
+    async def resend(self, notice_id: int) -> Settled:
+        """An operator's decision on an `unsure` notice: send it again now (the customer may get it twice)."""
+        return await self._decide(notice_id, "queued")
+
+    async def dismiss(self, notice_id: int) -> Settled:
+        """An operator's decision on an `unsure` notice: send it no more (`dismissed`; it may or may not have
+        arrived)."""
+        return await self._decide(notice_id, "dismissed")
+
+    async def _decide(self, notice_id: int, status: str) -> Settled:
+        now = self.clock()
+        async with self.db.unit_of_work() as session:
+            notice = await session.get(Notice, notice_id, with_for_update=True) if 0 < notice_id < 2**31 else None
+            if notice is None:
+                raise DomainError("notice_not_found", id=notice_id)
+            if notice.status != "unsure":
+                raise DomainError("notice_not_unsure", id=notice_id, status=notice.status)
+            if status == "queued":
+                _requeue(notice, now)
+                notice.attempts = 0  # the operator's send starts afresh, whatever the unsure one had used
+            else:
+                notice.status, notice.error = status, "an operator chose not to send it again"
+            notice.updated_at = now
+            return Settled(notice.id, notice.status, batch_id=notice.batch_id)
 
     async def record_status(self, external_id: str, status: str, callback_data: str | None = None,
                             error: str | None = None, code: int | None = None) -> Settled | None:
         """A delivery status from WhatsApp's webhook: moves the notice forward (failed always wins). A status
-        naming a notice that is still `sending` (its sender died before settling it) settles it as sent."""
+        naming a notice that is out (`sending` or `unsure`: its sender did not learn WhatsApp's answer) settles
+        it as sent."""
         if status not in ("sent", "delivered", "read", "failed"):
             return None
         now = self.clock()
@@ -350,35 +293,44 @@ class NoticeOutbox:
                 notice = await session.get(Notice, notice_id, with_for_update=True)
                 # Only a notice out for sending can have been sent without our knowing its id: a status naming
                 # one never sent, or one sent as another message, is not about it.
-                if notice is not None and (notice.external_id is not None or notice.status != "sending"):
+                if notice is not None and (notice.external_id is not None or notice.status not in OUT):
                     return None
             if notice is None:
                 return None
             copied = None
-            if notice.status == "sending":
+            if notice.status in OUT:
                 copied = await self._sent(session, notice, external_id, now)
             if delivery_moves_forward(_delivery(notice.status), DeliveryStatus(status)):
                 notice.status, notice.updated_at = status, now
                 if status == "failed":
                     notice.error, notice.error_code = (error or "WhatsApp could not deliver it")[:2000], code
-                if notice.message_id is not None:  # its copy in the conversation, in the same transaction
+                if notice.message_id is not None:  # its message in the conversation, in the same transaction
                     await session.execute(update(ConversationMessage).where(
                         ConversationMessage.id == notice.message_id).values(delivery_status=DeliveryStatus(status)))
             return Settled(notice.id, notice.status, copied.message if copied else None, notice.batch_id)
 
     async def _sent(self, session: AsyncSession, notice: Notice, external_id: str, now: datetime) -> Settled:
-        message = self._mark_sent(session, notice, external_id, now)
+        message = await self._mark_sent(session, notice, external_id, now)
         await session.flush()
         notice.message_id = message.id
         return Settled(notice.id, "sent", message_view(self.clinic, message), notice.batch_id)
 
-    def _mark_sent(self, session: AsyncSession, notice: Notice, external_id: str, now: datetime) -> ConversationMessage:
+    async def _mark_sent(self, session: AsyncSession, notice: Notice, external_id: str,
+                         now: datetime) -> ConversationMessage:
         notice.status, notice.external_id, notice.sent_at, notice.lease_until = "sent", external_id, now, None
         notice.updated_at = now
-        return self._copy(session, notice, now, DeliveryStatus.SENT, external_id)
+        return await self._conversation_copy(session, notice, now, DeliveryStatus.SENT, external_id)
 
-    def _copy(self, session: AsyncSession, notice: Notice, now: datetime, status: DeliveryStatus,
-              external_id: str | None) -> ConversationMessage:
+    async def _conversation_copy(self, session: AsyncSession, notice: Notice, now: datetime, status: DeliveryStatus,
+                                 external_id: str | None) -> ConversationMessage:
+        """The notice as the customer's conversation shows it: a reply is its own message, whose delivery moves;
+        any other notice gets a copy."""
+        if notice.purpose == NoticePurpose.REPLY and notice.message_id is not None:
+            message = await session.get(ConversationMessage, notice.message_id)
+            if message is not None:
+                message.delivery_status = status
+                message.external_id = external_id or message.external_id
+                return message
         message = ConversationMessage(
             wa_id=notice.wa_id, role=MessageRole.SECRETARY, text=notice.text, timestamp=now, delivery_status=status,
             external_id=external_id, meta={"notice": {"id": notice.id, "purpose": notice.purpose,
@@ -393,104 +345,6 @@ class NoticeOutbox:
         delay: float = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1))
         return delay * random.uniform(0.5, 1.0)
 
-    async def queue_reminders(self) -> int:
-        """Once the local reminder time has passed, the day-before reminders of tomorrow's active reservations,
-        queued once (a second instance or a restart finds the day's run recorded and queues nothing)."""
-        if self.config.reminder_time is None:
-            return 0
-        now = self.clock()
-        local = now.astimezone(self.clinic.zone)
-        if local.time() < self.config.reminder_time:
-            return 0
-        tomorrow = local.date() + timedelta(days=1)
-        run = f"reminders:{tomorrow.isoformat()}"
-        async with self.db.reading() as session:
-            if await session.get(SchedulerRun, run) is not None:
-                return 0
-        try:
-            async with self.db.unit_of_work() as session:
-                session.add(SchedulerRun(name=run, ran_at=now))
-                await session.flush()  # a second instance stops here: the day's run is taken
-                return await self._queue_reminders(session, tomorrow, now)
-        except IntegrityError:
-            return 0
-
-    async def _queue_reminders(self, session: AsyncSession, day: date, now: datetime) -> int:
-        bookings = [Booking(r.id, r.wa_id, r.date, r.time_slot, r.type, r.status) for r in (await session.execute(
-            select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
-                   Reservation.status).where(Reservation.date == day, Reservation.status == ACTIVE)
-            .order_by(Reservation.time_slot, Reservation.id))).all()]
-        people = await recipients(session, self.config, {b.wa_id for b in bookings})
-        template = self.config.templates[NoticePurpose.REMINDER]
-        rows = []
-        for booking in bookings:
-            person = people.get(booking.wa_id)
-            if person is None or person.excluded:
-                continue
-            language = person.language if person.language in template.bodies else self.config.default_language
-            values = notice_values(self.config, language, person.name, None, booking)
-            rows.append({"batch_id": None, "wa_id": booking.wa_id, "purpose": NoticePurpose.REMINDER.value,
-                         "reservation_id": booking.id, "slot_date": booking.date, "slot_time": booking.time_slot,
-                         "template": template.name, "language": language,
-                         "parameters": list(template.parameters(values)), "text": template.render(language, values),
-                         "dedupe_key": f"reminder:{booking.id}:{booking.date.isoformat()}:{booking.time_slot}",
-                         "status": "queued", "attempts": 0, "available_at": now, "created_at": now,
-                         "updated_at": now})
-        for start in range(0, len(rows), _CHUNK):
-            await session.execute(insert(Notice), rows[start:start + _CHUNK])
-        return len(rows)
-
-    async def stats(self, batch_id: str | None = None, wa_id: str | None = None) -> dict[str, Any]:
-        """Notices by status (of one batch, or one customer, or all) and the failed ones, newest first."""
-        where = [Notice.batch_id == batch_id] if batch_id else [Notice.wa_id == wa_id] if wa_id else []
-        async with self.db.reading() as session:
-            counts = dict((await session.execute(
-                select(Notice.status, func.count()).where(*where).group_by(Notice.status))).all())
-            failed = (await session.execute(_failures(*where).order_by(Notice.id.desc()).limit(FAILURE_ROWS))).all()
-        return self._stats(counts, failed)
-
-    async def batches(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The newest batches that queued notices (the console's panel): each with its tool, when, the counts
-        by status and its failures. Four statements, however many batches."""
-        async with self.db.reading() as session:
-            ids: list[str] = [i for i in await session.scalars(
-                select(Notice.batch_id).where(Notice.batch_id.is_not(None)).group_by(Notice.batch_id)
-                .order_by(func.max(Notice.id).desc()).limit(limit)) if i is not None]
-            records = {r.id: r for r in (await session.execute(
-                select(BatchRecord.id, BatchRecord.tool, BatchRecord.created_at).where(BatchRecord.id.in_(ids)))).all()}
-            counts: dict[str | None, dict[str, int]] = {}
-            for batch_id, status, count in (await session.execute(
-                    select(Notice.batch_id, Notice.status, func.count()).where(Notice.batch_id.in_(ids))
-                    .group_by(Notice.batch_id, Notice.status))).all():
-                counts.setdefault(batch_id, {})[status] = count
-            newest = func.row_number().over(partition_by=Notice.batch_id, order_by=Notice.id.desc()).label("n")
-            ranked = _failures(Notice.batch_id.in_(ids)).add_columns(Notice.batch_id.label("batch"), newest).subquery()
-            failed: dict[str, list[Any]] = {}
-            for row in (await session.execute(
-                    select(ranked).where(ranked.c.n <= FAILURE_ROWS).order_by(ranked.c.id.desc()))).all():
-                failed.setdefault(row.batch, []).append(row)
-        shown = []
-        for batch_id in ids:
-            record = records.get(batch_id)
-            shown.append({"batch_id": batch_id, "tool": record.tool if record else None,
-                          "created_at": local_iso(self.clinic, record.created_at) if record else None,
-                          **self._stats(counts.get(batch_id, {}), failed.get(batch_id, []))})
-        return shown
-
-    def _stats(self, counts: dict[str, int], failed: Sequence[Any]) -> dict[str, Any]:
-        return {"total": sum(counts.values()), "by_status": {s: counts.get(s, 0) for s in STATUSES},
-                "failures": [{"notice_id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "purpose": r.purpose,
-                              "status": r.status, "error": r.error, "error_code": r.error_code,
-                              "at": local_iso(self.clinic, r.updated_at)} for r in failed]}
-
-
-def _failures(*where: Any) -> Any:
-    """The failed and skipped notices matching `where`, with their customer's name."""
-    return (select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.status, Notice.error,
-                   Notice.error_code, Notice.updated_at)
-            .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
-            .where(*where, Notice.status.in_(("failed", "skipped"))))
-
 
 async def _excluded(session: AsyncSession, wa_ids: set[str]) -> dict[str, str]:
     """The customers of `wa_ids` no notice may reach now, and why."""
@@ -501,30 +355,43 @@ async def _excluded(session: AsyncSession, wa_ids: set[str]) -> dict[str, str]:
     return {w: "blocked" if b else "opted_out" for w, b, o in rows if b or o}
 
 
-async def _stale_reminders(session: AsyncSession, reminders: list[Notice], today: date) -> set[int]:
-    """The reminders whose reservation is no longer active at the date and time they speak of, or whose day has
-    come (a reminder is for the day before)."""
-    if not reminders:
-        return set()
-    ids = sorted({n.reservation_id for n in reminders if n.reservation_id is not None})
-    current = {r.id: (r.date, r.time_slot, r.status) for r in (await session.execute(
-        select(Reservation.id, Reservation.date, Reservation.time_slot, Reservation.status)
-        .where(Reservation.id.in_(ids)))).all()}
-    return {n.id for n in reminders if current.get(n.reservation_id or 0) != (n.slot_date, n.slot_time, ACTIVE)
-            or n.slot_date is None or n.slot_date <= today}
-
-
 def _settle_unsent(notice: Notice, now: datetime, reason: str) -> None:
-    """A notice that will not be sent: skipped (blocked, opted out, stale) or failed (attempts spent, keeping
-    the last refusal's words)."""
+    """A notice that will not be sent now: unsure (its dead sender had begun the send), skipped (blocked, opted
+    out, stale) or failed (attempts spent, keeping the last refusal's words)."""
     words = {"blocked": "the customer is blocked", "opted_out": "the customer opted out of notices",
-             "stale": "the reservation it spoke of was moved or cancelled, or its day has come"}
+             "stale": "the reservation it spoke of was moved or cancelled, or its day has come",
+             "unsure": "its sender stopped after the send began: WhatsApp may have it"}
     if reason == "attempts":
         notice.status = "failed"
         notice.error = f"gave up after {notice.attempts} attempts: {notice.error or 'no answer from WhatsApp'}"
     else:
-        notice.status, notice.error = "skipped", words[reason]
+        notice.status, notice.error = "unsure" if reason == "unsure" else "skipped", words[reason]
     notice.lease_until, notice.updated_at = None, now
+
+
+def _requeue(notice: Notice, available_at: datetime) -> None:
+    """Back to `queued`, held by nobody and with no send begun, so that the next claim sends it afresh."""
+    notice.status, notice.available_at, notice.attempted_at = "queued", available_at, None
+    notice.lease_until, notice.worker = None, None
+
+
+async def _load_replies(session: AsyncSession, notices: list[Notice]) -> None:
+    """The messages the replies among `notices` send, loaded into the session in one statement."""
+    ids = [n.message_id for n in notices if n.purpose == NoticePurpose.REPLY and n.message_id is not None]
+    if ids:
+        await session.execute(select(ConversationMessage).where(ConversationMessage.id.in_(ids)))
+
+
+async def _fail_replies(session: AsyncSession, notices: list[Notice]) -> None:
+    """The messages of replies that will not be sent show as failed (the notice says why)."""
+    ids = [n.message_id for n in notices if n.purpose == NoticePurpose.REPLY and n.message_id is not None]
+    if ids:
+        await session.execute(update(ConversationMessage).where(ConversationMessage.id.in_(ids))
+                              .values(delivery_status=DeliveryStatus.FAILED))
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _callback_id(data: str | None) -> int | None:
@@ -538,5 +405,4 @@ def _delivery(status: str) -> DeliveryStatus | None:
     return DeliveryStatus(status) if status in ("sent", "delivered", "read", "failed") else None
 
 
-__all__ = ["ClaimedNotice", "NoticeOutbox", "NoticePlan", "PlannedNotice", "Settled", "plan_message", "plan_notices",
-           "purpose_of", "queue_notices", "recipients"]
+__all__ = ["ClaimedNotice", "NoticeOutbox", "Settled", "queue_notices", "queue_reply"]

@@ -12,9 +12,11 @@ from domain.customers import CustomerService
 from domain.database import Database
 from domain.events import CalendarEvents
 from domain.notices import NoticeConfig
+from domain.notice_reports import NoticeReports
 from domain.outbox import NoticeOutbox
 from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
+from domain.reminders import DayBeforeReminders
 from domain.reservations import ReservationService
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
@@ -43,6 +45,8 @@ class Services:
     dashboard: DashboardService
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
+    notice_reports: NoticeReports
+    reminders: DayBeforeReminders
 
 
 def build_services(
@@ -71,5 +75,7 @@ def build_services(
         dashboard=DashboardService(db, config, clock),
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
+        notice_reports=NoticeReports(db, config),
+        reminders=DayBeforeReminders(db, config, notices, clock),
     )
 

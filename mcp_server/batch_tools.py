@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
-from domain.outbox import NoticeOutbox
+from domain.notice_reports import NoticeReports
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
@@ -41,7 +41,8 @@ BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
 
 class NoticesAnswer(BaseModel):
     """Notices by status; also `failures` (notice_id, wa_id, customer_name, purpose, status, error, error_code,
-    at), `batch_id`, `wa_id`. The schema lists the counts only, to keep tools/list small."""
+    at), `unsure` (notice_id, wa_id, customer_name, purpose, batch_id, text, attempted_at, error), `batch_id`,
+    `wa_id`. The schema lists the counts only, to keep tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -51,10 +52,10 @@ class NoticesAnswer(BaseModel):
 class BatchTools:
     """Thin adapters over `SystemAgentBatchService`; each answer reports item by item."""
 
-    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig, outbox: NoticeOutbox) -> None:
+    def __init__(self, batch: SystemAgentBatchService, config: ClinicConfig, reports: NoticeReports) -> None:
         self.batch = batch
         self.config = config
-        self.outbox = outbox
+        self.reports = reports
 
     def tools(self) -> list[Tool]:
         names = type_names(self.config)
@@ -200,9 +201,9 @@ class BatchTools:
         wa_id: Annotated[str | None, Field(max_length=32)] = None,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, NoticesAnswer]:
-        """WhatsApp notices of a batch, a customer or all: counts by status, failures with reasons."""
+        """WhatsApp notices of a batch, a customer or all: counts by status, failures, unsure sends."""
         who = normalize_wa_id(wa_id) if wa_id else None
-        data = await self.outbox.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
+        data = await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
 
 
@@ -218,6 +219,11 @@ def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, 
                      else "Not delivered (customer|wa_id|purpose|status|reason):")
         lines += [row([f.get("customer_name") or "-", f["wa_id"], f["purpose"], f["status"], f.get("error")])
                   for f in data["failures"]]
+    if data.get("unsure"):
+        lines.append("غير مؤكد، يقرر الموظف في لوحة التحكم (العميل|wa_id|الغرض|بدأ الإرسال):" if ar
+                     else "Unsure, an operator decides in the console (customer|wa_id|purpose|send began):")
+        lines += [row([u.get("customer_name") or "-", u["wa_id"], u["purpose"], u["attempted_at"]])
+                  for u in data["unsure"]]
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ def build_system_server(
     """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
     config = services.config
     query_tools = QueryTools(queries, config).tools()
-    tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.outbox).tools()
+    tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.notice_reports).tools()
              + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",

@@ -123,7 +123,8 @@ class ServeProcess:
         stack.callback(services.events.batch_listeners.remove, self.metrics.batch)
         workers.start()
         stack.push_async_callback(workers.close, SHUTDOWN_GRACE_SECONDS)
-        sender = NoticeSender(services.outbox, whatsapp, hub, poll_seconds=self.settings.queue_poll_seconds)
+        sender = NoticeSender(services.outbox, services.reminders, whatsapp, hub,
+                             poll_seconds=self.settings.queue_poll_seconds)
         services.events.notice_listeners.append(sender.wake_for)
         stack.callback(services.events.notice_listeners.remove, sender.wake_for)
         sender.start()

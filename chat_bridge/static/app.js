@@ -38,7 +38,10 @@ const strip = new CalendarStrip($("calendar-days"), {
   fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
   onError: (message) => { $("calendar-error").textContent = message; },
 });
-const notices = new NoticesPanel($("notices"), $("notice-batches"), { load: () => api("/notices/batches?limit=5") });
+const notices = new NoticesPanel($("notices"), $("notice-batches"), $("notice-unsure"), {
+  load: () => api("/notices/batches?limit=5"),
+  decide: (noticeId, choice) => api(`/notices/${noticeId}/${choice}`, { method: "POST", body: {} }),
+});
 const refreshNoticesSoon = debounce(() => notices.refresh(), 300);
 const dashboard = new Dashboard($("dashboard"), {
   load: (start, end) => api(`/dashboard?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`),

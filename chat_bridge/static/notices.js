@@ -1,15 +1,23 @@
-// The notices panel: per batch that messaged customers, how far its WhatsApp notices got, and what failed.
+// The notices panel: per batch that messaged customers, how far its WhatsApp notices got, and what failed; and
+// the notices whose send is unsure (a send began, WhatsApp never answered), each with the operator's two choices.
 
 import { h } from "./dom.js";
 
-const SHOWN = ["queued", "sent", "delivered", "read", "failed"];
-const LABELS = { queued: "Queued", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed" };
+const SHOWN = ["queued", "sent", "delivered", "read", "failed", "unsure"];
+const LABELS = { queued: "Queued", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed",
+  unsure: "Unsure" };
+const PURPOSES = { moved: "moved", booked: "booked", cancelled: "cancelled", reminder: "reminder", notice: "message",
+  reply: "reply" };
 
 export class NoticesPanel {
-  constructor(root, list, { load }) {
+  /** `decide(noticeId, "resend" | "dismiss")` sends the operator's choice on an unsure notice. */
+  constructor(root, list, unsureBox, { load, decide }) {
     this.root = root;
     this.list = list;
+    this.unsureBox = unsureBox;
+    this.unsureList = unsureBox.querySelector("ul");
     this.load = load;
+    this.decide = decide;
   }
 
   async refresh() {
@@ -19,12 +27,36 @@ export class NoticesPanel {
     } catch {
       return;
     }
-    this.render(data.batches || []);
+    this.render(data.batches || [], data.unsure || []);
   }
 
-  render(batches) {
-    this.root.hidden = batches.length === 0;
+  render(batches, unsure) {
+    this.root.hidden = batches.length === 0 && unsure.length === 0;
+    this.unsureBox.hidden = unsure.length === 0;
+    this.unsureList.replaceChildren(...unsure.map((notice) => this.unsureItem(notice)));
     this.list.replaceChildren(...batches.map((batch) => batchItem(batch)));
+  }
+
+  unsureItem(notice) {
+    const problem = h("span", { class: "notice-why", role: "alert" });
+    const choose = (choice) => async (event) => {
+      for (const button of event.currentTarget.parentElement.querySelectorAll("button")) button.disabled = true;
+      try {
+        await this.decide(notice.notice_id, choice);
+        await this.refresh();
+      } catch (error) {
+        problem.textContent = error.message; // another operator decided first, or the service is away
+      }
+    };
+    return h("li", { class: "notice-unsure-item", dataset: { noticeId: notice.notice_id, waId: notice.wa_id } },
+      h("span", { class: "notice-who", dir: "auto" }, notice.customer_name || `+${notice.wa_id}`),
+      h("span", { class: "notice-what" }, PURPOSES[notice.purpose] || notice.purpose),
+      h("span", { class: "notice-text", dir: "auto", title: notice.text }, notice.text),
+      h("div", { class: "notice-choices" },
+        h("button", { class: "button notice-resend", type: "button", onclick: choose("resend") }, "Send again"),
+        h("button", { class: "button button-quiet notice-dismiss", type: "button", onclick: choose("dismiss") },
+          "Dismiss")),
+      problem);
   }
 }
 

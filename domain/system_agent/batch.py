@@ -26,7 +26,8 @@ from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.models import BatchRecord, Notice, utcnow
 from domain.notices import NoticeConfig
-from domain.outbox import NoticePlan, plan_message, plan_notices, queue_notices
+from domain.notice_plans import NoticePlan, plan_message, plan_notices
+from domain.outbox import queue_notices
 from domain.phone_search import PhoneSearchService
 from domain.planning import RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes

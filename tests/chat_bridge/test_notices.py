@@ -4,24 +4,30 @@ model, the customer, the conversation and the database end up with."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client
 from sqlalchemy import func, select
 
+from chat_bridge.notices import NoticeSender
+from chat_bridge.whatsapp import WhatsAppAccount, WhatsAppClient
 from domain.config import ClinicConfig
 from domain.database import Database
-from domain.models import Customer, Notice
+from domain.models import ConversationMessage, Customer, MessageRole, Notice
 from domain.notices import NoticeConfig
+from domain.outbox import queue_reply
 from domain.services import Services, build_services
 from domain.system_agent.batch import BatchOptions
 from tests.conftest import NOW
-from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, graph_api, inbound,  # noqa: F401
-                                   running_bridge, signed)
+from tests.fakes.events import RecordingSink
+from tests.fakes.graph_api import (ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraphApi, RunningBridge,  # noqa: F401
+                                   graph_api, inbound, running_bridge, signed, status_callback)
 
 FATIMA, OMAR, LAYLA, BLOCKED, QUIET = "966501111111", "966502222222", "966503333333", "966504444444", "966505555555"
 SUNDAY, MONDAY = "2026-12-06", "2026-12-07"
@@ -76,6 +82,18 @@ async def sunday_patients(services: Services) -> None:
 async def notices(services: Services) -> list[Notice]:
     async with services.db.reading() as session:
         return list(await session.scalars(select(Notice).order_by(Notice.id)))
+
+
+async def counts(services: Services) -> dict[str, int]:
+    async with services.db.reading() as session:
+        return dict((await session.execute(select(Notice.status, func.count()).group_by(Notice.status))).all())
+
+
+async def settles_to(services: Services, expected: dict[str, int], seconds: float = 20) -> None:
+    """Until the notices' statuses are `expected` (a deadline, not a pause: it returns as soon as they are)."""
+    async with asyncio.timeout(seconds):
+        while await counts(services) != expected:
+            await asyncio.sleep(0.02)
 
 
 async def test_a_moved_day_tells_each_customer_once_in_their_language(services: Services, bridge: RunningBridge,
@@ -171,8 +189,7 @@ async def test_a_refused_template_fails_at_once_without_retrying(services: Servi
     await sunday_patients(services)
     graph_api.templates.pop(("appointment_cancelled", "en"))
     _, applied = await tool(bridge, "system_batch_cancel", {"filters": {"dates": [SUNDAY]}, "notify": True})
-    await graph_api.wait_for_sends(2)
-    await graph_api.wait_for_posted(4)
+    await settles_to(services, {"delivered": 2, "failed": 1})  # the refusal is settled by its own send
     _, counted = await tool(bridge, "system_get_notices", {"wa_id": OMAR})
     [failure] = counted["failures"]
     assert failure["error_code"] == 132001 and "does not exist" in failure["error"]
@@ -304,3 +321,104 @@ async def test_the_console_lists_each_batchs_notices_newest_first(services: Serv
     assert [(f["wa_id"], f["error_code"]) for f in listed[1]["failures"]] == [(LAYLA, 131026)]
     refused = await bridge.http.get("/notices/batches", params={"limit": "many"})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_parameter"
+
+
+# --- Crashes: judged by whether a send began, never by how long ago ---------------------------------------
+
+def later(services: Services, seconds: float) -> None:
+    """Move the services' clock on, past a lease, without waiting for it."""
+    assert isinstance(services.clock, RunningClock)
+    services.clock.start += timedelta(seconds=seconds)
+
+
+async def left_by_a_dead_sender(services: Services, begun: tuple[str, ...] = ()) -> dict[str, int]:
+    """The day's notices queued by a batch, then claimed by a sender that died, having begun the sends of the
+    customers in `begun` only; the leases have run out. Each customer's notice id."""
+    await sunday_patients(services)
+    await services.batch.cancel(filters={"dates": [SUNDAY]}, options=BatchOptions(notify=True))
+    claimed, _ = await services.outbox.claim("dead", 10)
+    for notice in claimed:
+        if notice.wa_id in begun:
+            assert await services.outbox.attempt(notice.id, "dead")
+    later(services, services.outbox.config.lease_seconds + 1)
+    return {n.wa_id: n.id for n in claimed}
+
+
+async def test_a_notice_its_dead_sender_claimed_but_never_began_is_sent_once_after_the_restart(
+    services: Services, graph_api: FakeGraphApi  # noqa: F811
+) -> None:
+    await left_by_a_dead_sender(services)
+    graph_api.approve_defaults()
+    async with running_bridge(services, graph_api) as bridge:
+        graph_api.webhook_url = f"{bridge.url}/webhook"
+        await settles_to(services, {"delivered": 3})
+    assert sorted(m.to for m in graph_api.sent) == sorted([FATIMA, OMAR, LAYLA])
+    assert {n.attempts for n in await notices(services) if n.status == "delivered"} == {1}
+
+
+async def test_a_notice_whose_send_began_before_its_sender_died_is_unsure_never_resent_and_its_status_settles_it(
+    services: Services, graph_api: FakeGraphApi  # noqa: F811
+) -> None:
+    ids = await left_by_a_dead_sender(services, begun=(OMAR,))
+    graph_api.approve_defaults()
+    async with running_bridge(services, graph_api) as bridge:
+        graph_api.webhook_url = f"{bridge.url}/webhook"
+        await settles_to(services, {"delivered": 2, "unsure": 1})
+        assert OMAR not in {m.to for m in graph_api.sent}  # every other notice went: Omar's is not sent again
+        _, counted = await tool(bridge, "system_get_notices", {"wa_id": OMAR})
+        assert counted["by_status"]["unsure"] == 1 and counted["unsure"][0]["notice_id"] == ids[OMAR]
+
+        # WhatsApp had taken it before the sender died: its status, which names the notice, settles it.
+        late = status_callback("wamid.before-the-crash", "delivered", OMAR, f"notice:{ids[OMAR]}")
+        body, headers = signed(late)
+        assert (await bridge.http.post("/webhook", content=body, headers=headers)).status_code == 200
+        await settles_to(services, {"delivered": 3})
+    [omars] = [n for n in await notices(services) if n.wa_id == OMAR]
+    assert (omars.external_id, omars.attempts) == ("wamid.before-the-crash", 1)
+
+
+async def test_a_send_whose_answer_is_lost_is_unsure_until_its_status_comes(
+    services: Services, graph_api: FakeGraphApi  # noqa: F811
+) -> None:
+    await sunday_patients(services)
+    await services.batch.cancel(requests=[{"wa_id": OMAR}], options=BatchOptions(notify=True))
+    graph_api.approve_defaults()
+    graph_api.answer_delay = 2.0  # WhatsApp takes the message; its answer comes after the client gave up
+    account = WhatsAppAccount(graph_api.base_url, PHONE_NUMBER_ID, ACCESS_TOKEN)
+    whatsapp = WhatsAppClient(account, httpx2.AsyncClient(timeout=0.2))
+    sender = NoticeSender(services.outbox, services.reminders, whatsapp, RecordingSink(), poll_seconds=0.05)
+    sender.start()
+    try:
+        await settles_to(services, {"unsure": 1})
+    finally:
+        await sender.close()
+        await whatsapp.aclose()
+    [sent] = graph_api.sent
+    [notice] = await notices(services)
+    assert "may have taken the message" in (notice.error or "")
+    settled = await services.outbox.record_status(sent.id, "sent", sent.callback_data)
+    assert settled is not None and settled.status == "sent"
+    assert len(graph_api.sent) == 1
+
+
+# --- Replies through the outbox --------------------------------------------------------------------------
+
+async def test_a_reply_queued_with_its_message_is_sent_once_as_text_and_its_message_follows_whatsapp(
+    services: Services, bridge: RunningBridge, graph_api: FakeGraphApi  # noqa: F811
+) -> None:
+    await sunday_patients(services)  # Quiet has opted out of notices, not of answers; Blocked gets nothing
+    answers = {}
+    for wa_id in (QUIET, BLOCKED):
+        async with services.db.unit_of_work() as session:
+            session.add(answer := ConversationMessage(wa_id=wa_id, role=MessageRole.ASSISTANT,
+                                                      text="Sunday at 13:00 is yours.", timestamp=services.clock()))
+            await queue_reply(session, answer, services.clock())
+        answers[wa_id] = answer.id
+    await settles_to(services, {"delivered": 1, "skipped": 1})
+    [sent] = graph_api.sent
+    assert (sent.to, sent.text, sent.template, sent.callback_data) == (QUIET, "Sunday at 13:00 is yours.", None,
+                                                                       f"notice:{(await notices(services))[0].id}")
+    quiet = (await bridge.http.get(f"/conversations/{QUIET}")).json()["messages"]
+    assert [(m["id"], m["role"], m["delivery_status"]) for m in quiet] == [(answers[QUIET], "assistant", "delivered")]
+    blocked = (await bridge.http.get(f"/conversations/{BLOCKED}")).json()["messages"]
+    assert [m["delivery_status"] for m in blocked] == ["failed"]

@@ -63,7 +63,7 @@ async def test_a_reservation_moved_or_cancelled_before_the_send_gets_no_stale_re
     services: Services, graph_api: FakeGraphApi  # noqa: F811
 ) -> None:
     await book_tomorrow(services)
-    assert await services.outbox.queue_reminders() == 3  # as the sender does once the evening comes
+    assert await services.reminders.queue() == 3  # as the sender does once the evening comes
     [layla] = await services.reservations.customer_reservations(LAYLA)
     await services.reservations.cancel(LAYLA)
     await services.reservations.modify(FATIMA, new_time="15:00")
@@ -79,9 +79,9 @@ async def test_a_reservation_moved_or_cancelled_before_the_send_gets_no_stale_re
 async def test_two_instances_queue_the_evenings_reminders_once(db: Database, config: ClinicConfig) -> None:
     first, second = (build_services(config, db, RunningClock(EVENING), notices=REMINDERS) for _ in range(2))
     await book_tomorrow(first)
-    counts = await asyncio.gather(first.outbox.queue_reminders(), second.outbox.queue_reminders())
+    counts = await asyncio.gather(first.reminders.queue(), second.reminders.queue())
     assert sorted(counts) == [0, 3]
-    assert await first.outbox.queue_reminders() == 0
+    assert await first.reminders.queue() == 0
     async with db.reading() as session:
         assert len(list(await session.scalars(select(Notice)))) == 3
 
@@ -90,6 +90,6 @@ async def test_before_the_reminder_time_or_with_reminders_off_nothing_is_queued(
                                                                                config: ClinicConfig) -> None:
     early = build_services(config, db, RunningClock(datetime(2026, 12, 1, 14, 0, tzinfo=UTC)), notices=REMINDERS)
     await book_tomorrow(early)
-    assert await early.outbox.queue_reminders() == 0  # 17:00 in Riyadh
+    assert await early.reminders.queue() == 0  # 17:00 in Riyadh
     off = build_services(config, db, RunningClock(EVENING), notices=NoticeConfig(reminder_time=None))
-    assert await off.outbox.queue_reminders() == 0
+    assert await off.reminders.queue() == 0

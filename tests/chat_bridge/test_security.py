@@ -20,7 +20,7 @@ TOKEN = "operator-secret"
 CUSTOMER = "966501234567"
 OPERATOR_CALLS = [("GET", "/customers/names"), ("GET", "/customers/search?q=sara"),
                   ("GET", f"/conversations/{CUSTOMER}"), ("POST", "/whatsapp/message"), ("POST", "/confirmations/c-1"),
-                  ("PATCH", f"/customers/{CUSTOMER}")]
+                  ("PATCH", f"/customers/{CUSTOMER}"), ("POST", "/notices/1/resend"), ("POST", "/notices/1/dismiss")]
 
 
 @pytest.fixture

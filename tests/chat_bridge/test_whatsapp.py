@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx2
 import pytest
 
 from chat_bridge.whatsapp import MAX_TEXT, Template, WhatsAppAccount, WhatsAppClient, WhatsAppError, split_text
@@ -120,3 +121,35 @@ async def test_an_unreachable_api_is_retryable_and_a_missing_template_name_is_no
         await client.send_template(CUSTOMER, Template("", "en"))
     assert nameless.value.retryable is False
     await client.aclose()
+
+
+async def test_each_part_of_a_text_carries_the_callback_data(client: WhatsAppClient, graph_api: FakeGraphApi) -> None:
+    long = " ".join(f"word{i}" for i in range(1000))
+    ids = await client.send_text(CUSTOMER, long, "notice:7")
+    assert len(ids) == len(split_text(long)) > 1
+    assert {m.callback_data for m in graph_api.sent} == {"notice:7"}
+
+
+async def test_a_lost_answer_says_whatsapp_may_have_the_message_and_no_connection_says_it_cannot(
+    graph_api: FakeGraphApi,  # noqa: F811
+) -> None:
+    graph_api.answer_delay = 1.0
+    impatient = WhatsAppClient(WhatsAppAccount(graph_api.base_url, PHONE_NUMBER_ID, ACCESS_TOKEN),
+                               httpx2.AsyncClient(timeout=0.1))
+    with pytest.raises(WhatsAppError, match="may have taken the message") as lost:
+        await impatient.send_text(CUSTOMER, "hello")
+    await impatient.aclose()
+    assert lost.value.maybe_taken is True and graph_api.texts_to(CUSTOMER) == ["hello"]
+    unreachable = WhatsAppClient(WhatsAppAccount("http://127.0.0.1:9", PHONE_NUMBER_ID, ACCESS_TOKEN))
+    with pytest.raises(WhatsAppError, match="could not be reached") as refused:
+        await unreachable.send_text(CUSTOMER, "hello")
+    await unreachable.aclose()
+    assert (refused.value.maybe_taken, refused.value.retryable) == (False, True)
+
+
+async def test_a_later_part_refused_leaves_the_text_maybe_taken(client: WhatsAppClient,
+                                                                graph_api: FakeGraphApi) -> None:
+    graph_api.after_record = lambda first: graph_api.fail_next(400)
+    with pytest.raises(WhatsAppError, match="Part 2 of 2 was not sent") as partial:
+        await client.send_text(CUSTOMER, "x" * MAX_TEXT + " tail", "notice:8")
+    assert partial.value.maybe_taken is True and len(graph_api.sent) == 1

@@ -89,6 +89,12 @@ class FakeGraphApi:
         self.posted: list[tuple[str, str]] = []  # (message id, status) the webhook took
         self.posting: set[asyncio.Task[None]] = set()
         self.answer_delay = 0.0  # seconds between recording a message and answering the request
+        # While `holding`, each message recorded waits (in `held`) to be answered until it is turned off, as
+        # WhatsApp's answers can be slow to come back; the statuses still follow. Messages whose id is in
+        # `silenced` get no status at all.
+        self.holding = False
+        self.held: list[SentMessage] = []
+        self.silenced: set[str] = set()
         self._http: httpx2.AsyncClient | None = None  # Meta's side: posts the statuses (plain HTTP on loopback)
         # Called with each message recorded, before it is answered (a test kills the sender there).
         self.after_record: Callable[[SentMessage], None] | None = None
@@ -163,6 +169,8 @@ class FakeGraphApi:
             task.add_done_callback(self.posting.discard)
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
+        if self.holding:
+            await self._hold(message)
         return JSONResponse({"messaging_product": "whatsapp", "contacts": [{"input": message.to, "wa_id": message.to}],
                              "messages": [{"id": message.id}]})
 
@@ -185,7 +193,17 @@ class FakeGraphApi:
             text = text.replace(f"{{{{{number}}}}}", value)
         return SentMessage(phone_number_id, to, text, message_id, str(name), str(language), values)
 
+    async def _hold(self, message: SentMessage) -> None:
+        """Answer `message` only once `holding` is turned off (from any thread: it is polled)."""
+        async with self.changed:
+            self.held.append(message)
+            self.changed.notify_all()
+        while self.holding:
+            await asyncio.sleep(0.02)
+
     async def _deliver_statuses(self, message: SentMessage) -> None:
+        if message.id in self.silenced:
+            return
         code = self.undeliverable.get(message.to)
         statuses = ("sent", "failed") if code is not None else self.statuses
         if self._http is None:
