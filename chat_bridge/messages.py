@@ -3,7 +3,7 @@ WhatsApp."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +29,12 @@ class Outbox:
     """Sends to a customer on WhatsApp and keeps the message with its delivery state: never dropped, never
     marked sent unless WhatsApp took it."""
 
-    def __init__(self, conversations: ConversationService, whatsapp: WhatsAppClient, events: EventSink) -> None:
+    def __init__(self, conversations: ConversationService, whatsapp: WhatsAppClient, events: EventSink,
+                 queued: Callable[[int], None] = lambda count: None) -> None:
         self.conversations = conversations
         self.whatsapp = whatsapp
         self.events = events
+        self.queued = queued  # told when replies were queued in the notices' outbox (its sender wakes)
 
     async def send(self, wa_id: str, text: str, role: MessageRole | str = MessageRole.SECRETARY,
                    meta: dict[str, Any] | None = None, answers: Sequence[int] = ()) -> Delivery:
@@ -49,11 +51,23 @@ class Outbox:
         return await self._send(stored)
 
     async def reply(self, wa_id: str, text: str, answers: Sequence[int]) -> MessageView | None:
-        """The assistant's reply to the customer's messages `answers`: stored and sent, unless another reply
-        answered them first (None, nothing sent)."""
-        stored = await self.conversations.reply(wa_id, MessageRole.ASSISTANT, text, answers,
-                                                delivery_status=DeliveryStatus.PENDING)
-        return None if stored is None else (await self._send(stored)).message
+        """The assistant's reply to the customer's messages `answers`, stored with its send queued in the durable
+        outbox (one transaction: a crash neither loses nor repeats it), unless another reply answered them first
+        (None, nothing queued)."""
+        stored = await self.conversations.reply(wa_id, MessageRole.ASSISTANT, text, answers, send=True)
+        if stored is not None:
+            self.queued(1)
+            await self.events.publish(new_message_event(stored))
+        return stored
+
+    async def queue(self, wa_id: str, text: str, meta: dict[str, Any] | None = None) -> MessageView:
+        """An automatic answer (text only, notices stopped or started): stored with its send queued in the durable
+        outbox, in one transaction."""
+        stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, text, meta=meta, send=True)
+        assert stored is not None  # only a redelivered external id is refused
+        self.queued(1)
+        await self.events.publish(new_message_event(stored))
+        return stored
 
     async def _send(self, stored: MessageView) -> Delivery:
         delivery = await self._deliver(stored)

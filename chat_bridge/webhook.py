@@ -172,8 +172,8 @@ class Inbox:
         """A stop word opts the customer out of every notice (a start word back in), and they are told so."""
         await self.services.customers.set_flags(wa_id, notices_opt_out=opted_out)
         logger.info("customer %s %s notices", wa_id, "opted out of" if opted_out else "opted back in to")
-        await self.outbox.send(wa_id, NOTICES_STOPPED if opted_out else NOTICES_STARTED, role=MessageRole.ASSISTANT,
-                               meta={"auto_reply": "notices_stopped" if opted_out else "notices_started"})
+        await self.outbox.queue(wa_id, NOTICES_STOPPED if opted_out else NOTICES_STARTED,
+                                meta={"auto_reply": "notices_stopped" if opted_out else "notices_started"})
 
     def _claims_the_agent(self, sender: str) -> bool:
         """Whether the sender is the system agent's contact, however it is written: nobody speaks as it."""
@@ -199,7 +199,7 @@ class Inbox:
 
     async def reply_text_only(self, wa_id: str) -> None:
         """The answer to a message that is not text (the `TEXT_ONLY` job)."""
-        await self.outbox.send(wa_id, TEXT_ONLY_REPLY, role=MessageRole.ASSISTANT, meta={"auto_reply": "text_only"})
+        await self.outbox.queue(wa_id, TEXT_ONLY_REPLY, meta={"auto_reply": "text_only"})
 
     async def update_status(self, update: StatusUpdate) -> None:
         """Record WhatsApp's delivery state on the message it sent (and on the notice it was), if this service

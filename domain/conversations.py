@@ -14,14 +14,13 @@ from sqlalchemy.orm import aliased
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.database import Database, lock_exclusively, lock_key
+from domain.delivery import DELIVERY_STATES, delivery_moves_forward
 from domain.jobs import enqueue
 from domain.models import ConversationMessage, DeliveryStatus, MessageRole
+from domain.outbox import queue_reply
 from domain.views import MessageView, message_view
 
 ROLES = tuple(MessageRole)
-# WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
-DELIVERY_RANK = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 1, DeliveryStatus.DELIVERED: 2, DeliveryStatus.READ: 3}
-DELIVERY_STATES = frozenset(s.value for s in DeliveryStatus)
 Audience = Literal["system", "customer"]
 # Whose messages each agent answers: the operators' (system agent) or the customer's (their assistant).
 PROMPT_ROLE: dict[Audience, MessageRole] = {"system": MessageRole.SECRETARY, "customer": MessageRole.USER}
@@ -46,10 +45,12 @@ class ConversationService:
         external_id: str | None = None,
         meta: dict[str, Any] | None = None,
         turn: str | None = None,
+        send: bool = False,
     ) -> MessageView | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
         `delivery_status` may be given as their values. With `turn` (a job kind), the job that answers the
-        message is queued in the same transaction (`domain.jobs`)."""
+        message is queued in the same transaction (`domain.jobs`); with `send`, its WhatsApp send is queued in
+        the outbox in the same transaction (`domain.outbox.queue_reply`)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
@@ -61,6 +62,8 @@ class ConversationService:
                 await session.flush()
                 if turn is not None:
                     enqueue(session, wa_id, turn, message.id, message.timestamp)
+                if send:
+                    await queue_reply(session, message, message.timestamp)
         except IntegrityError:
             if external_id is None:
                 raise
@@ -68,12 +71,14 @@ class ConversationService:
         return message_view(self.config, message)
 
     async def reply(self, wa_id: str, role: MessageRole | str, text: str, answers: Sequence[int], *,
-                    delivery_status: DeliveryStatus | str | None = None,
-                    meta: dict[str, Any] | None = None) -> MessageView | None:
+                    delivery_status: DeliveryStatus | str | None = None, meta: dict[str, Any] | None = None,
+                    send: bool = False) -> MessageView | None:
         """Store a reply to the messages `answers` (ids of one audience's prompts, as `turn_context` gave them);
         None when another reply answered any of them first (a turn run twice after a lost lease, or an operator
         who answered meanwhile): a message is answered once. Replies of one conversation are stored one at a
-        time (SQLite's write lock; a conversation's advisory lock on PostgreSQL)."""
+        time (SQLite's write lock; a conversation's advisory lock on PostgreSQL). `send`: its WhatsApp send is
+        queued in the outbox in the same transaction (pending until sent), so a crash neither loses nor
+        repeats it."""
         if not answers:
             raise ValueError("a reply answers at least one message")
         delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
@@ -89,6 +94,8 @@ class ConversationService:
                 meta=dict(meta or {}, answers=sorted(answers)[-ANSWERS_KEPT:]), answers_through=max(answers))
             session.add(message)
             await session.flush()
+            if send:
+                await queue_reply(session, message, now)
         return message_view(self.config, message)
 
     async def open_prompts(self, wa_id: str, audience: Audience | None = None) -> list[int]:
@@ -230,9 +237,3 @@ def model_role(role: MessageRole, system_chat: bool) -> str | None:
     if system_chat:
         return {MessageRole.SECRETARY: "user", MessageRole.ASSISTANT: "assistant"}.get(role)
     return "user" if role == MessageRole.USER else "assistant"
-
-
-def delivery_moves_forward(current: DeliveryStatus | None, new: DeliveryStatus) -> bool:
-    if new == DeliveryStatus.FAILED or current is None:
-        return True
-    return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)

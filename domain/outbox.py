@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
-from domain.conversations import delivery_moves_forward
+from domain.delivery import delivery_moves_forward
 from domain.database import Database
 from domain.models import ConversationMessage, Customer, DeliveryStatus, MessageRole, Notice
 from domain.notice_plans import NoticePlan

@@ -108,7 +108,7 @@ class ServeProcess:
         stack.callback(services.events.listeners.remove, hub.on_calendar_change)
         factory = self.agents or await self.model_agents(broker, stack)
         await stack.enter_async_context(self.mcp.lifespan())
-        outbox = Outbox(services.conversations, whatsapp, hub)
+        outbox = Outbox(services.conversations, whatsapp, hub, services.events.notices_queued)
         context = BridgeContext(services, hub, outbox)
         handlers: dict[str, Handler] = {kind: factory(kind, context) for kind in AgentKind}
         jobs = AgentJobs(services.db, services.clock, lease=timedelta(seconds=self.settings.queue_lease_seconds),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -67,6 +67,14 @@ async def rows(clinic: Clinic, wa_id: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     messages: list[dict[str, Any]] = response.json()["messages"]
     return messages
+
+
+async def until(clinic: Clinic, wa_id: str, holds: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+    """The conversation once `holds` is true of it (a bound, not a pause)."""
+    async with asyncio.timeout(SETTLE_SECONDS):
+        while not holds(chat := await rows(clinic, wa_id)):
+            await asyncio.sleep(0.02)
+    return chat
 
 
 def answers(row: dict[str, Any]) -> list[int]:
@@ -146,12 +154,12 @@ async def test_a_customer_line_written_while_their_assistant_works_is_answered_o
     await customer_writes(clinic, "I want to book tomorrow", "wamid.book")
     hold.release.set()
     await settled(clinic.services)
+    await graph_api.wait_for_sends(2)  # the replies go through the durable outbox's sender
 
     assert graph_api.texts_to(CUSTOMER) == ["Hello! How can I help?", "Answered: I want to book tomorrow"]
-    chat = await rows(clinic, CUSTOMER)
+    chat = await until(clinic, CUSTOMER, lambda chat: {row["delivery_status"] for row in chat[2:]} == {"sent"})
     assert roles(chat) == ["user", "user", "assistant", "assistant"]
     assert answers(chat[2]) == [chat[0]["id"]] and answers(chat[3]) == [chat[1]["id"]]
-    assert {row["delivery_status"] for row in chat[2:]} == {"sent"}
     assert clinic.llm.mistakes == []
 
 
@@ -168,6 +176,7 @@ async def test_a_burst_of_twenty_with_a_redelivery_is_one_turn_once_the_customer
         clock.now += timedelta(seconds=0.1)
     clock.now += timedelta(seconds=QUIET)
     await settled(bursty.services)
+    await graph_api.wait_for_sends(1)
 
     assert graph_api.texts_to(CUSTOMER) == ["Answered: " + "\n\n".join(texts)]
     chat = await rows(bursty, CUSTOMER)
@@ -188,6 +197,7 @@ async def test_a_customer_who_never_pauses_is_answered_once_the_longest_wait_has
         clock.now += timedelta(seconds=0.5)
     clock.now = first + timedelta(seconds=MOST)  # 0.5 s after the last line: the first has waited 6 s
     await settled(bursty.services)
+    await graph_api.wait_for_sends(1)
 
     assert len(graph_api.texts_to(CUSTOMER)) == 1
     chat = await rows(bursty, CUSTOMER)
