@@ -137,6 +137,7 @@ ANSWERS = {
     "recall": ("system_find_customers", {"recall": {"upcoming": True}}),
     "batch preview": ("system_batch_modify", {"filters": {"dates": [WEDNESDAY]}, "updates": {"new_time": "13:00"},
                                               "dry_run": True}),
+    "chat statistics": ("system_analyze_conversations", {"start_date": "2026-11-01", "end_date": WEDNESDAY}),
 }
 
 
@@ -145,8 +146,10 @@ async def test_a_hostile_name_already_stored_is_one_quoted_cell_marked_as_the_cu
     system_server: MCPServer, services: Services, seed: Seed, answer: str
 ) -> None:
     await seed([WEDNESDAY], 3)
+    await services.customers.ensure(wa_id(9))
+    await services.conversations.append(wa_id(9), "user", "hello")  # wrote, booked nothing: in the statistics
     async with services.db.unit_of_work() as session:
-        await session.execute(update(Customer).where(Customer.wa_id == wa_id(1)).values(name=STORED))
+        await session.execute(update(Customer).where(Customer.wa_id.in_([wa_id(1), wa_id(9)])).values(name=STORED))
     await services.search.refresh()
     tool, arguments = ANSWERS[answer]
     result = await call(system_server, tool, arguments)
