@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
-from mcp_server.customer_data import marked, note, quoted, written
+from mcp_server.customer_data import MARK, marked, note, quoted, written
 from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, match_row, row, time_label
 from mcp_server.toolkit import answer
 
@@ -25,8 +25,8 @@ class BatchAnswer(BaseModel):
     Also, when they apply: `failures` (the failed or skipped items grouped by reason: code, sentence, whole
     count, the first 200 items of each), `sample` (a table of items) or `items` (detailed), `confirmation`
     and `next_step` (needs_confirmation), `matched_customers`, `notices`, `hint`, tool, mode, errors,
-    items_truncated, undone_batch_id, truncated, `customer_written` (the fields holding what customers wrote). The output schema lists only the first two, to keep
-    tools/list small."""
+    items_truncated, undone_batch_id, truncated, `customer_written` (the fields holding what customers wrote).
+    The output schema lists only the first two, to keep tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -40,21 +40,24 @@ def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = N
     data = report.to_dict(verbosity)
     if tool is not None:
         data = with_next_step(data, tool)
+    data = marked(data)
     budget = TEXT_BUDGET if verbosity == "summary" else UNBOUNDED
-    return answer(batch_text(marked(data), report.ar, budget), marked(structured(data, verbosity)))
+    return answer(batch_text(data, report.ar, budget), structured(data, verbosity))
 
 
 def structured(data: dict[str, Any], verbosity: Verbosity) -> dict[str, Any]:
-    """Detailed: as it is. Summary: the sample rows as a table, the errors' sentences once, within budget."""
+    """Detailed: as it is. Summary: the sample rows as a table, the errors' sentences once, within budget, marked
+    anew (the sample's columns hold no names)."""
     if verbosity == "detailed":
         return data
     data = dict(data)
+    data.pop(MARK, None)
     rows = data.pop("items")
     columns = COLUMNS + ["placed"] if any(r.get("placed") for r in rows) else COLUMNS  # only a placement has it
     data["sample"] = {"columns": columns, "rows": [_row(r, columns) for r in rows]}
     errors = {r["error"]["code"]: r["error"]["message"] for r in rows if r.get("error")}
     data["errors"] = errors or None
-    return fit(data)
+    return fit(marked(data))
 
 
 def _row(item: dict[str, Any], columns: list[str]) -> list[Any]:
