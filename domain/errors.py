@@ -127,8 +127,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "لم يُنفّذ: فشل عنصر آخر في هذه الدفعة الذرية.",
     ),
     "invalid_name": (
-        "The name is not valid: at most {max} characters, with no control characters.",
-        "الاسم غير صالح: {max} حرفًا على الأكثر، دون أحرف تحكم.",
+        "The name is not valid: at most {max} characters.",
+        "الاسم غير صالح: {max} حرفًا على الأكثر.",
+    ),
+    "invalid_name_character": (
+        "The name is not valid: it holds the invisible character {char}; write it as plain text without it.",
+        "الاسم غير صالح: فيه الحرف غير المرئي {char}؛ اكتبه نصًا عاديًا دونه.",
     ),
     "query_too_long": (
         "The search is too long: at most {max} characters.",
@@ -181,6 +185,7 @@ KINDS: dict[str, ErrorKind] = {
     "confirmation_invalid": ErrorKind.CONFLICT,
     "atomic_rolled_back": ErrorKind.CONFLICT,
     "invalid_name": ErrorKind.INVALID,
+    "invalid_name_character": ErrorKind.INVALID,
     "query_too_long": ErrorKind.INVALID,
     # A key reused with other arguments is a wrong request, not a race (as the IETF Idempotency-Key draft has it).
     "idempotency_key_reused": ErrorKind.INVALID,

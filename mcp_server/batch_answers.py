@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
+from mcp_server.customer_data import MARK, marked, note, quoted, written
 from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, match_row, row, time_label
 from mcp_server.toolkit import answer
 
@@ -24,8 +25,8 @@ class BatchAnswer(BaseModel):
     Also, when they apply: `failures` (the failed or skipped items grouped by reason: code, sentence, whole
     count, the first 200 items of each), `sample` (a table of items) or `items` (detailed), `confirmation`
     and `next_step` (needs_confirmation), `matched_customers`, `notices`, `hint`, tool, mode, errors,
-    items_truncated, undone_batch_id, truncated. The output schema lists only the first two, to keep
-    tools/list small."""
+    items_truncated, undone_batch_id, truncated, `customer_written` (the fields holding what customers wrote).
+    The output schema lists only the first two, to keep tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -39,21 +40,24 @@ def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = N
     data = report.to_dict(verbosity)
     if tool is not None:
         data = with_next_step(data, tool)
+    data = marked(data)
     budget = TEXT_BUDGET if verbosity == "summary" else UNBOUNDED
     return answer(batch_text(data, report.ar, budget), structured(data, verbosity))
 
 
 def structured(data: dict[str, Any], verbosity: Verbosity) -> dict[str, Any]:
-    """Detailed: as it is. Summary: the sample rows as a table, the errors' sentences once, within budget."""
+    """Detailed: as it is. Summary: the sample rows as a table, the errors' sentences once, within budget, marked
+    anew (the sample's columns hold no names)."""
     if verbosity == "detailed":
         return data
     data = dict(data)
+    data.pop(MARK, None)
     rows = data.pop("items")
     columns = COLUMNS + ["placed"] if any(r.get("placed") for r in rows) else COLUMNS  # only a placement has it
     data["sample"] = {"columns": columns, "rows": [_row(r, columns) for r in rows]}
     errors = {r["error"]["code"]: r["error"]["message"] for r in rows if r.get("error")}
     data["errors"] = errors or None
-    return fit(data)
+    return fit(marked(data))
 
 
 def _row(item: dict[str, Any], columns: list[str]) -> list[Any]:
@@ -173,6 +177,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     text.add(_headline(data, say))
     if data.get("next_step"):
         text.add(data["next_step"])
+    if (customers := note(data, ar)) is not None:
+        text.add(customers)
     summary = data.get("summary") or {}
     if summary.get("days"):
         text.add(say["days"].format(days=_days(summary["days"], say), zone=summary.get("timezone", "")))
@@ -212,7 +218,8 @@ def recorded_answer(data: dict[str, Any], offset: int, limit: int, ar: bool = Fa
     for group, item in window:
         if group is not None:
             groups.setdefault(group["code"], {**group, "items": []})["items"].append(item)
-    shown = dict(data, failures=list(groups.values()), items=[item for group, item in window if group is None])
+    shown = marked(dict(data, failures=list(groups.values()),
+                        items=[item for group, item in window if group is None]))
     paging = [say["recorded"].format(created_at=data["created_at"])]
     if data.get("undone_at"):
         paging.append(say["undone_at"].format(undone_at=data["undone_at"]))
@@ -268,7 +275,7 @@ def _notices(text: Text, notices: dict[str, Any], queued: bool, say: dict[str, s
     if notices.get("left_out"):
         text.add(say["left_out"].format(left_out=", ".join(f"{why} {n}" for why, n in notices["left_out"].items())))
     for language, example in (notices.get("examples") or {}).items():
-        text.add(say["example"].format(language=language, text=cell(example)))
+        text.add(say["example"].format(language=language, text=quoted(example)))
 
 
 def _failures(text: Text, groups: list[dict[str, Any]], say: dict[str, str], reserve: int) -> list[tuple[str, int]]:
@@ -294,7 +301,7 @@ def _failure_line(item: dict[str, Any], say: dict[str, str]) -> str:
 
 def _who(item: dict[str, Any], say: dict[str, str]) -> str:
     ident = f"#{item['reservation_id']}" if item.get("reservation_id") is not None else f"item {item.get('index')}"
-    return row([ident, item.get("customer_name") or say["no_name"], item.get("wa_id")])
+    return row([ident, written(item.get("customer_name"), say["no_name"]), item.get("wa_id")])
 
 
 def _changes(text: Text, data: dict[str, Any], say: dict[str, str]) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ from domain.system_agent.requests import CancelItem, Filters, ModifyItem, Reques
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
+from mcp_server.customer_data import marked, note, written
 from mcp_server.rendering import row
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
@@ -42,7 +43,7 @@ BatchResult = Annotated[CallToolResult, BatchAnswer] | InputRequiredResult
 class NoticesAnswer(BaseModel):
     """Notices by status; also `failures` (notice_id, wa_id, customer_name, purpose, status, error, error_code,
     at), `unsure` (notice_id, wa_id, customer_name, purpose, batch_id, text, attempted_at, error), `batch_id`,
-    `wa_id`. The schema lists the counts only, to keep tools/list small."""
+    `wa_id`, `customer_written`. The schema lists the counts only, to keep tools/list small."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -203,7 +204,7 @@ class BatchTools:
     ) -> Annotated[CallToolResult, NoticesAnswer]:
         """WhatsApp notices of a batch, a customer or all: counts by status, failures, unsure sends."""
         who = normalize_wa_id(wa_id) if wa_id else None
-        data = await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
+        data = marked(await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who))
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
 
 
@@ -214,15 +215,17 @@ def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, 
     head = (f"إشعارات {scope}: {data['total']} إجمالًا: {counts}." if ar
             else f"Notices of {scope}: {data['total']} in all: {counts}.")
     lines = [head]
+    if (data["failures"] or data.get("unsure")) and (customers := note(data, ar)) is not None:
+        lines.append(customers)
     if data["failures"]:
         lines.append("لم تصل (العميل|wa_id|الغرض|الحالة|السبب):" if ar
                      else "Not delivered (customer|wa_id|purpose|status|reason):")
-        lines += [row([f.get("customer_name") or "-", f["wa_id"], f["purpose"], f["status"], f.get("error")])
+        lines += [row([written(f.get("customer_name"), "-"), f["wa_id"], f["purpose"], f["status"], f.get("error")])
                   for f in data["failures"]]
     if data.get("unsure"):
         lines.append("غير مؤكد، يقرر الموظف في لوحة التحكم (العميل|wa_id|الغرض|بدأ الإرسال):" if ar
                      else "Unsure, an operator decides in the console (customer|wa_id|purpose|send began):")
-        lines += [row([u.get("customer_name") or "-", u["wa_id"], u["purpose"], u["attempted_at"]])
+        lines += [row([written(u.get("customer_name"), "-"), u["wa_id"], u["purpose"], u["attempted_at"]])
                   for u in data["unsure"]]
     return "\n".join(lines)
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, create_model
 
 from domain.errors import DomainError
 from domain.system_agent.batch import BatchOptions, BatchReport
+from mcp_server.customer_data import quoted
 
 Run = Callable[[BatchOptions], Awaitable[BatchReport]]
 QUESTION = "confirm_batch"
@@ -159,15 +160,16 @@ def question(report: BatchReport, ar: bool) -> str:
 
 
 def _notices(notices: dict[str, Any] | None, hint: str | None, ar: bool) -> str:
-    """The WhatsApp messages a confirmation covers too: how many, who is left out, one example."""
+    """The WhatsApp messages a confirmation covers too: how many, who is left out, one example (quoted and escaped:
+    it holds a customer's name, which must not break the question's line or turn its text around)."""
     said = ""
     if notices:
         left = ", ".join(f"{why}: {n}" for why, n in (notices.get("left_out") or {}).items())
         example = next(iter((notices.get("examples") or {}).values()), "")
         if ar:
             said = f" وسيُرسل {notices.get('customers', 0)} إشعار واتساب" + (f" (مستثنون: {left})" if left else "")
-            said += f"، مثل: «{example}»." if example else "."
+            said += f"، مثل: {quoted(example)}." if example else "."
         else:
             said = f" It would also send {notices.get('customers', 0)} WhatsApp notice(s)"
-            said += (f" ({left} left out)" if left else "") + (f", e.g. \"{example}\"." if example else ".")
+            said += (f" ({left} left out)" if left else "") + (f", e.g. {quoted(example)}." if example else ".")
     return said + (f" {hint}" if hint else "")

@@ -5,19 +5,20 @@ Measured in `bench/answer_bench.py` on the same values: about 40 tokens a reserv
 as compact JSON arrays, 43 with " | " between cells and 56 as JSON objects.
 A cell that could be misread (a separator, a quote, a line break or another control character, or
 padding spaces) is written as a JSON string with those characters escaped, so no value can forge a
-row or a line of its own, and splitting a line at "|" gives its cells exactly.
+row or a line of its own, and splitting a line at "|" gives its cells exactly. What customers wrote (their
+names) is always such a JSON string, and the answer says so once (`customer_data`).
 """
 
 from __future__ import annotations
 
-import json
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.identities import is_hidden
 from domain.schedule import slot_label
+from mcp_server.customer_data import Written, json_text, note, quoted, written
 
 TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget
 TEXT_CEILING = 16_000  # bytes of text in any listing page: within the agent loop's 20,000-character clip
@@ -26,23 +27,20 @@ _UNSAFE = ('"',)
 
 
 def cell(value: Any) -> str:
-    """One value as a table cell: plain when it cannot be misread, else a JSON string."""
+    """One value as a table cell: plain when it cannot be misread, else a JSON string; a JSON string always when
+    a customer wrote it."""
     if value is None:
         return "-"
+    if isinstance(value, Written):
+        return quoted(value)
     text = str(value)
     if text and text.strip() == text and not text.startswith(_UNSAFE) and "|" not in text and _printable(text):
         return text
-    return _quoted(text)
+    return quoted(text)
 
 
 def _printable(text: str) -> bool:
-    return all(unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") for c in text)
-
-
-def _quoted(text: str) -> str:
-    """A JSON string with no separator and no invisible or line-breaking character left in it."""
-    quoted = json.dumps(text, ensure_ascii=False)
-    return "".join(c if _printable(c) and c != "|" else f"\\u{ord(c):04x}" for c in quoted)
+    return not any(is_hidden(c) for c in text)
 
 
 def row(values: Iterable[Any]) -> str:
@@ -67,10 +65,6 @@ def time_label(slot: str | None) -> str:
         return f"{slot} ({slot_label(slot)})"
     except ValueError:
         return slot
-
-
-def compact_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -156,7 +150,9 @@ def listing_text(view: dict[str, Any], tool: str, ar: bool = False) -> str:
     text = Text(budget=1 << 30)  # the page itself is what is sized; every row of it is shown
     text.add(say("match", reservations=summary["total_reservations"], customers=summary["total_customers"]) + " "
              + say("page", parts=_page_parts(summary)) + " " + say("timezone", zone=summary["timezone"]))
-    text.add(say("filters", filters=compact_json(summary.get("filters", {}))))
+    text.add(say("filters", filters=json_text(summary.get("filters", {}))))
+    if (customers := note(view, ar)) is not None:
+        text.add(customers)
     if "fuzzy_matches" in summary:
         _fuzzy(text, say, summary)
     if "reservations" in view:
@@ -167,8 +163,8 @@ def listing_text(view: dict[str, Any], tool: str, ar: bool = False) -> str:
         text.rows([_customer_line(c, say) for c in view["customers"]] or [say("none")])
     elif "wa_ids" in view:
         text.add(say("wa_ids", ids=", ".join(view["wa_ids"]) or "-"))
-    for note in summary.get("notes", []):
-        text.add(note)
+    for said in summary.get("notes", []):
+        text.add(said)
     if view.get("next_cursor"):
         text.add(say("more", tool=tool))
         text.add(f"next_cursor: {view['next_cursor']}")
@@ -184,7 +180,7 @@ def _page_parts(summary: dict[str, Any]) -> str:
 
 
 def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
-    query, matches = _quoted(summary["filters"].get("search_query", "")), summary["fuzzy_matches"]
+    query, matches = quoted(summary["filters"].get("search_query", "")), summary["fuzzy_matches"]
     if not matches:
         text.add(say("fuzzy_none", query=query))
         return
@@ -195,14 +191,14 @@ def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
 def match_row(match: dict[str, Any], no_name: str) -> str:
     """A customer a fuzzy query found: name|wa_id|similarity, and the name word it matched when that was in
     another script or spelling ("Fahad" finding "فهد")."""
-    matched = [match["matched"]] if match.get("matched") else []
-    return row([match.get("name") or no_name, match["wa_id"], match.get("similarity"), *matched])
+    matched = [written(match["matched"], "-")] if match.get("matched") else []
+    return row([written(match.get("name"), no_name), match["wa_id"], match.get("similarity"), *matched])
 
 
 def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:
     kind = f"{reservation['type']} {reservation.get('type_name', '')}".strip()
     return row([
-        f"#{reservation['id']}", reservation.get("customer_name") or say("no_name"), reservation["wa_id"],
+        f"#{reservation['id']}", written(reservation.get("customer_name"), say("no_name")), reservation["wa_id"],
         day_label(reservation["date"]),
         time_label(reservation["time_slot"]), kind, reservation["status"]])
 
@@ -211,14 +207,18 @@ def _customer_line(customer: dict[str, Any], say: Phrases) -> str:
     upcoming = customer.get("next_reservation")
     when = f"{day_label(upcoming['date'])} {time_label(upcoming['time_slot'])}" if upcoming else "-"
     flags = [say(flag) for flag in ("favorite", "blocked") if customer.get(f"is_{flag}")]
-    return row([customer["wa_id"], customer.get("name") or say("no_name"), customer.get("reservation_count", 0),
+    return row([customer["wa_id"], written(customer.get("name"), say("no_name")), customer.get("reservation_count", 0),
                 when, ", ".join(flags) or "-"])
 
 
-def record_text(headline: str, data: dict[str, Any]) -> str:
+def record_text(headline: str, data: dict[str, Any], ar: bool = False) -> str:
     """A record-like answer (nested statistics, a day's slots): the headline, then the data as compact JSON,
     which for nested shapes with few repeated rows costs little more than lines and cannot be misread."""
     cut = data.get("truncated") or {}
-    note = ("\nCut to keep this answer small: " + ", ".join(f"{path} (of {n})" for path, n in cut.items())
-            + '. For everything, call again with verbosity "detailed" or a shorter range.') if cut else ""
-    return f"{headline}{note}\n{compact_json(data)}"
+    lines = [headline]
+    if cut:
+        lines.append("Cut to keep this answer small: " + ", ".join(f"{path} (of {n})" for path, n in cut.items())
+                     + '. For everything, call again with verbosity "detailed" or a shorter range.')
+    if (customers := note(data, ar)) is not None:
+        lines.append(customers)
+    return "\n".join([*lines, json_text(data)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mcp.server import MCPServer
@@ -10,6 +9,7 @@ from mcp.server import MCPServer
 from domain.services import Services
 from domain.errors import DomainError
 from domain.system_agent.queries import SystemAgentQueryService
+from mcp_server.customer_data import json_text, marked
 from mcp_server.toolkit import invalid_params
 
 JSON = "application/json"
@@ -51,4 +51,5 @@ async def schedule_view(services: Services) -> dict[str, Any]:
 
 
 def _json(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    """A resource as a client (and perhaps its model) reads it: what customers wrote marked and made safe."""
+    return json_text(marked(data), indent=1)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from domain.errors import DomainError
-from domain.identities import MAX_NAME, is_control
+from domain.identities import MAX_NAME, hidden_in, is_control
 from domain.phone_search import MAX_QUERY
 from domain.placement import Placement
 
@@ -21,14 +21,22 @@ def _number_as_text(value: Any) -> Any:
 
 
 def _printable(value: str) -> str:
-    """Text a person wrote: no control or invisible formatting characters (a NUL byte, a line break)."""
+    """Text a person wrote: no control character (a NUL byte, a line break)."""
     if any(is_control(c) for c in value):
         raise ValueError("it contains a control character")
     return value
 
 
+def _plain_name(value: str) -> str:
+    """A name as a person or a model types it: nothing invisible in it either (`identities.HIDDEN_CATEGORIES`);
+    numbers and dates keep the bidi marks people paste with them, which their parsers drop."""
+    if (hidden := hidden_in(value)) is not None:
+        raise ValueError(f"it contains the invisible character {hidden}; write the name as plain text")
+    return value
+
+
 Phone = Annotated[str, BeforeValidator(_number_as_text), Field(max_length=40), AfterValidator(_printable)]
-Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_printable)]
+Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_plain_name)]
 Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time
 Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_printable)]
 ReservationId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -34,7 +34,7 @@ async def test_the_tools_find_and_target_a_name_in_the_other_script(services: Se
         found = await client.call_tool("system_get_reservations", {"search_query": "Muhammad"})
         preview = await client.call_tool("system_batch_cancel", {"filters": {"search_query": "Fahd"}, "dry_run": True})
     text = found.content[0].text  # type: ignore[union-attr]
-    assert f"Mohammed Saleh|{MOHAMMED}|0.85|Mohammed" in text
+    assert f'"Mohammed Saleh"|{MOHAMMED}|0.85|"Mohammed"' in text
     assert "Sara Khan" not in text and "فهد" not in text
     assert preview.structured_content is not None
     assert preview.structured_content["matched_customers"] == [

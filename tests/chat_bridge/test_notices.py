@@ -105,9 +105,9 @@ async def test_a_moved_day_tells_each_customer_once_in_their_language(services: 
     assert planned["notices"]["customers"] == 3 and planned["notices"]["left_out"] == {"blocked": 1, "opted_out": 1}
     assert "WhatsApp notices this would send: 3 customer(s) (moved 3)." in preview
     assert "Left out of the notices: blocked 1, opted_out 1." in preview
-    assert ("Example notice (en): Hello Omar Haddad, Al Noor Clinic has moved your appointment from Sunday "
-            "2026-12-06 at 13:00 to Monday 2026-12-07 at 13:00.") in preview
-    assert "Example notice (ar): مرحباً فاطمة، قامت Al Noor Clinic بنقل موعدك من الأحد 2026-12-06" in preview
+    assert ('Example notice (en): "Hello Omar Haddad, Al Noor Clinic has moved your appointment from Sunday '
+            '2026-12-06 at 13:00 to Monday 2026-12-07 at 13:00.') in preview
+    assert 'Example notice (ar): "مرحباً فاطمة، قامت Al Noor Clinic بنقل موعدك من الأحد 2026-12-06' in preview
     assert graph_api.sent == [] and await notices(services) == []
 
     text, applied = await tool(bridge, "system_batch_modify", move)
@@ -179,7 +179,7 @@ async def test_an_undeliverable_notice_is_failed_and_reported(services: Services
     assert (counted["by_status"]["delivered"], counted["by_status"]["failed"]) == (2, 1)
     [failure] = counted["failures"]
     assert (failure["wa_id"], failure["error_code"], failure["customer_name"]) == (LAYLA, 131026, "ليلى")
-    assert f"ليلى|{LAYLA}|cancelled|failed|Message undeliverable" in text
+    assert f'"ليلى"|{LAYLA}|cancelled|failed|Message undeliverable' in text
     page = (await bridge.http.get(f"/conversations/{LAYLA}")).json()["messages"]
     assert [m["delivery_status"] for m in page if (m["meta"] or {}).get("notice")] == ["failed"]
 

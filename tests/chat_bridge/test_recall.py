@@ -98,7 +98,7 @@ async def test_a_recall_line_names_the_customer_the_last_visit_in_both_calendars
         result = await client.call_tool("system_find_customers", {
             "recall": {"last_visit_before": "2026-03-01", "upcoming": False}})
     text = result.content[0].text  # type: ignore[union-attr]
-    assert "Omar Haddad|966501234567|Sun 2026-02-15 (1447-08-27)|1|1|-" in text
+    assert '"Omar Haddad"|966501234567|Sun 2026-02-15 (1447-08-27)|1|1|-' in text
     assert "system_message_customers with recall" in text
 
 
