@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
 from chat_bridge.queue import AgentKind
+from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
     system_agent_mcp_token: str = ""
     mcp_auth_token: str = ""
     mcp_allowed_hosts: str = ""
+    # Origins (scheme://host[:port]) whose pages may call the service besides the one it is reached at.
+    allowed_origins: str = ""
     operator_token: str = ""
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
@@ -203,6 +206,14 @@ class Settings(BaseSettings):
         for type_id, names in parse_pairs(value).items():
             if not names.partition("|")[0].strip():
                 raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in filter(None, (o.strip().rstrip("/") for o in value.split(","))):
+            if parsed_origin(origin) is None:
+                raise ValueError(f"expected origins such as https://clinic.example:8443, got {origin!r}")
         return value
 
     @field_validator("timezone")

@@ -38,8 +38,9 @@ def build_app(
     metrics: BridgeMetrics | None = None,
 ) -> Starlette:
     """The bridge's endpoints over the `State` that `lifespan` yields. With `operator_token`, every path but
-    the open ones (and `open_paths` among `extra_routes`) needs it. `allowed_hosts`, `allowed_origins`: the
-    Host and Origin values operators' browsers may use. `mcp_app` is served at `/mcp`; its lifespan is the
+    the open ones (and `open_paths` among `extra_routes`) needs it. `allowed_hosts`: the Host values the
+    service answers to; `allowed_origins`: the origins whose pages may call it besides the one a request was
+    sent to. `mcp_app` is served at `/mcp`; its lifespan is the
     caller's to run inside `lifespan`. With `metrics`, every request is counted there. Every request gets a
     request id for the log lines it causes (`chat_bridge.logs`)."""
     guard = [Middleware(OperatorGuard, token=operator_token, open_paths=tuple(open_paths))] if operator_token else []

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from calendar_agent.bootstrap import services_from
 from calendar_agent.bootstrap.mcp import system_server_for
 from calendar_agent.migrate import answers, is_current
-from calendar_agent.network import allowed_for
+from calendar_agent.network import allowed_for, sdk_origins
 from calendar_agent.settings import Settings, SettingsError
 from chat_bridge.agent.agents import (NoModel, build_customer_turn, build_provider, build_system_agent_turn,
                                       system_agent_sessions)
@@ -53,8 +53,9 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
     owned = services is None
     services = services or services_from(settings)
     server = system_server_for(services, settings)
-    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
-    mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
+    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts, settings.allowed_origins)
+    mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts,
+                             allowed_origins=sdk_origins(hosts, origins))
     metrics = BridgeMetrics()
     process = ServeProcess(settings, services, server, mcp, agents, metrics)
 

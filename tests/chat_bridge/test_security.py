@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from domain.services import Services
 from calendar_agent.settings import SettingsError
@@ -112,3 +113,48 @@ async def test_a_token_set_on_loopback_is_enforced(services: Services, graph_api
 async def test_loopback_without_a_token_is_open(services: Services, graph_api: FakeGraphApi) -> None:
     async with running_bridge(services, graph_api) as bridge:
         assert (await bridge.http.get("/customers/names")).status_code == 200
+
+
+OTHER_SITES = ["http://localhost:9999", "http://127.0.0.1:9999", "https://127.0.0.1:{port}", "http://localhost:{port}",
+               "null"]
+MCP_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
+               "Mcp-Method": "tools/list"}
+
+
+@pytest.mark.parametrize("site", OTHER_SITES)
+async def test_a_page_of_another_origin_on_this_machine_is_refused_everywhere(
+    services: Services, graph_api: FakeGraphApi, site: str
+) -> None:
+    async with running_bridge(services, graph_api) as bridge:
+        origin = site.format(port=bridge.url.rsplit(":", 1)[1])
+        sent = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "hi"},
+                                      headers={"Origin": origin})
+        mcp = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | {"Origin": origin})
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(bridge.ws_url, origin=Origin(origin)):
+                pass
+    assert [sent.status_code, mcp.status_code, refused.value.response.status_code] == [403, 403, 403]
+    assert sent.json()["error"]["code"] == mcp.json()["error"]["code"] == "invalid_origin"
+    assert await services.conversations.page(CUSTOMER) == [] and graph_api.sent == []
+
+
+async def test_the_page_the_service_serves_and_a_configured_origin_are_accepted(
+    services: Services, graph_api: FakeGraphApi
+) -> None:
+    settings = bridge_settings(graph_api, allowed_origins="https://clinic.example")
+    async with running_bridge(services, graph_api, settings=settings) as bridge:
+        for origin in (bridge.url, "https://clinic.example"):
+            sent = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "hi"},
+                                          headers={"Origin": origin})
+            mcp = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | {"Origin": origin})
+            async with connect(bridge.ws_url, origin=Origin(origin)) as sidebar:
+                await sidebar.ping()
+            assert (sent.status_code, mcp.status_code) == (200, 200)
+    assert graph_api.texts_to(CUSTOMER) == ["hi", "hi"]
+
+
+def test_an_allowed_origin_that_is_not_an_origin_stops_the_service(graph_api: FakeGraphApi) -> None:
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        bridge_settings(graph_api, allowed_origins="clinic.example")

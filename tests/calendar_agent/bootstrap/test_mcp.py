@@ -2,8 +2,8 @@
 
 import pytest
 
-from calendar_agent.network import allowed_for, is_loopback_host
-from mcp_server.http import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
+from calendar_agent.network import allowed_for, is_loopback_host, sdk_origins
+from mcp_server.http import LOOPBACK_HOSTS
 from calendar_agent.settings import load_settings
 from calendar_agent.bootstrap.mcp import run_mcp
 
@@ -18,11 +18,12 @@ def test_loopback_addresses_are_recognised(host: str) -> None:
     assert is_loopback_host(host)
 
 
-def test_a_named_address_is_accepted_as_host_and_origin_besides_loopback() -> None:
-    hosts, origins = allowed_for("10.0.0.7")
+def test_a_named_address_is_accepted_as_host_besides_loopback_and_origins_only_as_configured() -> None:
+    hosts, origins = allowed_for("10.0.0.7", configured_origins="https://clinic.example, http://10.0.0.8:81/")
     assert {"10.0.0.7:*", "127.0.0.1:*"} <= set(hosts)
-    assert "https://10.0.0.7:*" in origins
+    assert origins == ["https://clinic.example", "http://10.0.0.8:81"]
+    assert {"https://10.0.0.7:*", "http://127.0.0.1:*", "https://clinic.example"} <= set(sdk_origins(hosts, origins))
 
 
-def test_loopback_accepts_only_loopback_names() -> None:
-    assert allowed_for("127.0.0.1") == (list(LOOPBACK_HOSTS), list(LOOPBACK_ORIGINS))
+def test_loopback_accepts_only_loopback_names_and_no_other_origin() -> None:
+    assert allowed_for("127.0.0.1") == (list(LOOPBACK_HOSTS), [])
