@@ -20,6 +20,18 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _not_a_boolean(value: Any) -> Any:
+    """Python counts true and false as 1 and 0, so pydantic would read `reservation_id: true` as reservation 1:
+    an id is a number, never a boolean."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not an id; give the number itself")
+    return value
+
+
+# After an id's bounds in `Annotated`: placed before them, it would hide them from the published schema.
+NotBoolean = BeforeValidator(_not_a_boolean)
+
+
 def _printable(value: str) -> str:
     """Text a person wrote: no control or invisible formatting characters (a NUL byte, a line break)."""
     if any(is_control(c) for c in value):
@@ -31,8 +43,8 @@ Phone = Annotated[str, BeforeValidator(_number_as_text), Field(max_length=40), A
 Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_printable)]
 Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time
 Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_printable)]
-ReservationId = Annotated[int, Field(ge=1, le=MAX_ID)]
-TypeId = Annotated[int, Field(ge=0)]  # "1" is 1; whether the clinic has that type, the planner checks
+ReservationId = Annotated[int, Field(ge=1, le=MAX_ID), NotBoolean]
+TypeId = Annotated[int, Field(ge=0), NotBoolean]  # "1" is 1; whether the clinic has that type, the planner checks
 
 WA_ID = "WhatsApp number with country code, e.g. 966501234567"
 WHOSE = "WhatsApp number with country code; alone: their next reservation"
