@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from domain.errors import error_body
+from mcp_server.bodies import MAX_BODY_BYTES, read_body, refusal, replaying, too_large
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
@@ -60,8 +61,23 @@ class MCPHttpApp:
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         elif not self.authorized(scope):
             await _unauthorized(scope, receive, send)
+        elif scope["method"] == "POST":
+            await self._post(scope, receive, send)
         else:
             await self.manager.handle_request(scope, receive, send)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A message, read whole and checked (`mcp_server.bodies`) before the SDK reads it again."""
+        read = await read_body(receive)
+        if read is None:
+            await too_large()(scope, receive, send)
+            return
+        body, messages = read
+        refused = await refusal(body)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await self.manager.handle_request(scope, replaying(messages, receive), send)
 
     def authorized(self, scope: Scope) -> bool:
         """With a token, only `Authorization: Bearer <token>`; without one, only loopback callers."""
@@ -82,7 +98,8 @@ def build_mcp_http_app(
     """Streamable HTTP for `server` at `path`; Host and Origin must be in the allowed lists."""
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=list(allowed_hosts), allowed_origins=list(allowed_origins))
-    server.streamable_http_app(streamable_http_path=path, transport_security=security)
+    server.streamable_http_app(streamable_http_path=path, transport_security=security,
+                               max_request_body_size=MAX_BODY_BYTES)
     return MCPHttpApp(server.session_manager, auth_token, path)
 
 

@@ -94,7 +94,8 @@ class QueryTools:
         end_date: OptionalDate = None,
         include_cancelled: bool = False,
         reservation_types: TypesArg = None,
-        include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
+        include: Annotated[list[Section] | None, Field(max_length=3, description="Sections to return; empty: all")
+                           ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_FUZZY_LIMIT, description="Most fuzzy matches of search_query")
                          ] = DEFAULT_FUZZY_LIMIT,
         max_results: Annotated[int | None, Field(ge=1, le=MAX_RESULTS, description=MAX_RESULTS_HELP)] = None,
