@@ -112,15 +112,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from calendar_agent.http_server import server_config
-    from calendar_agent.bootstrap.serve import build_service_app
+    from calendar_agent.bootstrap.serve import build_service_app, require_tokens
     from calendar_agent.network import is_loopback_host
     from chat_bridge.logs import configure_logging
 
+    public = not is_loopback_host(args.host)
+    require_tokens(settings, public)  # before anything is touched
     configure_logging(settings.log_format, settings.log_level)
     prepare_database(settings, create_folder=False)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
-    app = build_service_app(settings, host=args.host, public=not is_loopback_host(args.host))
+    app = build_service_app(settings, host=args.host, public=public)
     print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
     uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="info")).run()
     return 0

@@ -7,6 +7,7 @@ such as Claude Desktop, still reads the project's settings). Variables in the en
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import time
@@ -121,6 +122,9 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: str = ""
     # Origins (scheme://host[:port]) whose pages may call the service besides the one it is reached at.
     allowed_origins: str = ""
+    # Addresses or networks of the reverse proxies in front of the service: a request from one is never
+    # taken for this machine's own, and their X-Forwarded-For and X-Forwarded-Proto are believed.
+    trusted_proxies: str = ""
     operator_token: str = ""
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
@@ -215,6 +219,18 @@ class Settings(BaseSettings):
             if parsed_origin(origin) is None:
                 raise ValueError(f"expected origins such as https://clinic.example:8443, got {origin!r}")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for proxy in value.split(","):
+            if proxy.strip():
+                ipaddress.ip_network(proxy.strip(), strict=False)
+        return value
+
+    def proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES as a list of addresses and networks."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @field_validator("timezone")
     @classmethod

@@ -1,9 +1,10 @@
-"""Who may use the operator API and the realtime channel: the operator token, required beyond loopback."""
+"""Who may use the operator API and the realtime channel: the operator token (required beyond loopback), or,
+where none is configured, only a caller on this machine that came through no proxy; and which pages may call."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, QueryParams
@@ -48,12 +49,18 @@ def presented_token(scope: Scope) -> str:
     return ""
 
 
-class OperatorGuard:
-    """ASGI middleware: everything but the open paths needs the operator token."""
+CallerCheck = Callable[[Scope], bool]  # whether a request comes from this machine and through no proxy
 
-    def __init__(self, app: ASGIApp, token: str, open_paths: tuple[str, ...] = ()) -> None:
+
+class OperatorGuard:
+    """ASGI middleware: everything but the open paths needs the operator token; without one configured, the
+    caller must be `local_caller` (this machine, through no proxy: `mcp_server.http.LocalCallers`)."""
+
+    def __init__(self, app: ASGIApp, token: str | None, local_caller: CallerCheck,
+                 open_paths: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.token = token.encode()
+        self.token = token.encode() if token else None
+        self.local_caller = local_caller
         self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,11 +75,16 @@ class OperatorGuard:
         return is_open_path(scope["path"], self.open_paths)
 
     def _authorised(self, scope: Scope) -> bool:
+        if self.token is None:
+            return self.local_caller(scope)
         return hmac.compare_digest(presented_token(scope).encode(), self.token)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = error_body("unauthorized", "This endpoint needs the operator token: "
-                          "send Authorization: Bearer <OPERATOR_TOKEN>.")
+        sentence = ("This endpoint needs the operator token: send Authorization: Bearer <OPERATOR_TOKEN>."
+                    if self.token is not None else
+                    "Without OPERATOR_TOKEN only this machine may use this endpoint, and this request came through "
+                    "a proxy or from elsewhere: set OPERATOR_TOKEN and send Authorization: Bearer <OPERATOR_TOKEN>.")
+        body = error_body("unauthorized", sentence)
         await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
 
 

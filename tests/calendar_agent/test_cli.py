@@ -67,3 +67,11 @@ def test_the_mcp_server_refuses_a_database_folder_that_does_not_exist(tmp_path: 
     assert result.returncode == 2
     assert "Invalid setting DATABASE_URL" in result.stderr and f"{tmp_path}/typo does not exist" in result.stderr
     assert not (tmp_path / "typo").exists()
+
+
+def test_a_public_serve_with_the_operator_token_but_no_mcp_token_does_not_start(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", "--host", "0.0.0.0", "--port", "0", extra={"OPERATOR_TOKEN": "operator-secret"})
+    assert result.returncode == 2
+    [error] = [line for line in result.stderr.splitlines() if "settings from" not in line]
+    assert error.startswith("calendar-agent: Invalid setting MCP_AUTH_TOKEN: it must be set when the service")
+    assert not (tmp_path / "var").exists()  # refused before the database was touched
