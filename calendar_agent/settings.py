@@ -3,6 +3,10 @@
 Which file: `--env-file` or `CALENDAR_AGENT_ENV_FILE` when given (it must exist), else `.env` in the
 working directory, else `.env` beside the project (so a client that starts the command from elsewhere,
 such as Claude Desktop, still reads the project's settings). Variables in the environment win.
+
+A relative SQLite path in DATABASE_URL (the default `./var/calendar.db` is one) is relative to the folder of
+that settings file, or to the project without one; never to the working directory, which is wherever a client
+happened to start the command.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
@@ -290,7 +296,7 @@ class Settings(BaseSettings):
 
 def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
     """Read the settings once, from the environment and `env_file` when given; a bad value raises
-    `SettingsError` naming the variable."""
+    `SettingsError` naming the variable. A relative SQLite path is made absolute (see the module's docstring)."""
     try:
         settings = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
         settings.clinic_config()
@@ -298,7 +304,20 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         raise SettingsError(_describe(error)) from None
     except ValueError as error:
         raise SettingsError(f"Invalid setting: {error}") from None
-    return settings
+    base = env_file.resolve().parent if env_file is not None else PROJECT_ROOT
+    return settings.model_copy(update={"database_url": absolute_sqlite(settings.database_url, base)})
+
+
+def absolute_sqlite(database_url: str, base: Path) -> str:
+    """`database_url` with a relative SQLite path made absolute against `base`; any other URL as it is."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return database_url  # said when the database is checked (`calendar_agent.database_check`)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or Path(path).is_absolute():
+        return database_url
+    return url.set(database=str((base / path).resolve())).render_as_string(hide_password=False)
 
 
 def _describe(error: ValidationError) -> str:
