@@ -7,13 +7,12 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from calendar_agent.migrate import upgrade
-from calendar_agent.settings import (DEFAULT_DATABASE_URL, ENV_FILE_VARIABLE, Settings, SettingsError, load_settings,
-                                     settings_file)
+from calendar_agent.database_check import prepare_database
+from calendar_agent.settings import ENV_FILE_VARIABLE, Settings, SettingsError, load_settings, settings_file
 from domain.database import create_database
 from domain.demo import is_empty, seed_demo
 
@@ -34,11 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def shown_url(url: str) -> str:
-    """The database URL as logged: a SQLite path made absolute, a password hidden."""
-    if url.startswith("sqlite") and ":///" in url:
-        scheme, path = url.split(":///", 1)
-        return f"{scheme}:///{Path(path).resolve()}" if path and path != ":memory:" else url
-    return make_url(url).render_as_string(hide_password=True)
+    """The database URL as logged, its password hidden (a SQLite path is absolute already: `load_settings`)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(DATABASE_URL is not a database URL)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,29 +69,14 @@ def _add_mcp(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     mcp.set_defaults(run=_mcp)
 
 
-def prepare_database(settings: Settings, create_folder: bool = True) -> None:
-    """Apply the migrations. A SQLite file's missing folder is created when `create_folder` (the setup
-    commands) or for the default location; otherwise it is an error naming DATABASE_URL, since a mistyped
-    path would silently open a new, empty calendar."""
-    if settings.database_url.startswith("sqlite") and ":///" in settings.database_url:
-        path = settings.database_url.split(":///", 1)[1]
-        folder = Path(path).parent
-        if path and path != ":memory:" and not folder.is_dir():
-            if not (create_folder or settings.database_url == DEFAULT_DATABASE_URL):
-                raise SettingsError(f"Invalid setting DATABASE_URL: the folder {folder.resolve()} does not exist; "
-                                    "fix the path, or create the folder for a new calendar.")
-            folder.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-
-
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    prepare_database(settings)
+    prepare_database(settings.database_url, may_create=True)
     print("database is up to date", file=sys.stderr)
     return 0
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    prepare_database(settings)
+    prepare_database(settings.database_url, may_create=True)
     created = asyncio.run(_seed_async(settings, args.customers, args.days, args.force))
     print(json.dumps(created))
     return 0
@@ -112,15 +96,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from calendar_agent.http_server import server_config
-    from calendar_agent.bootstrap.serve import build_service_app
+    from calendar_agent.bootstrap.serve import build_service_app, require_tokens
     from calendar_agent.network import is_loopback_host
     from chat_bridge.logs import configure_logging
 
+    public = not is_loopback_host(args.host)
+    require_tokens(settings, public)  # before anything is touched
     configure_logging(settings.log_format, settings.log_level)
-    prepare_database(settings, create_folder=False)
+    # Only the demo's start (`scripts/serve.sh`) may create the calendar it is about to fill.
+    prepare_database(settings.database_url, may_create=args.seed_demo_if_empty)
     if args.seed_demo_if_empty:
         print(json.dumps({"seeded": asyncio.run(_seed_async(settings, 300, 60, False))}), file=sys.stderr)
-    app = build_service_app(settings, host=args.host, public=not is_loopback_host(args.host))
+    app = build_service_app(settings, host=args.host, public=public)
     print(f"calendar-agent: the console is at http://{args.host}:{args.port}/ and MCP at /mcp", file=sys.stderr)
     uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="info")).run()
     return 0
@@ -131,7 +118,7 @@ def _mcp(settings: Settings, args: argparse.Namespace) -> int:
     from chat_bridge.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
-    prepare_database(settings, create_folder=False)
+    prepare_database(settings.database_url, may_create=False)
     run_mcp(settings, http=args.http, host=args.host, port=args.port)
     return 0
 

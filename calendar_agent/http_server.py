@@ -78,4 +78,8 @@ def server_config(app: Any, settings: Settings, host: str, port: int, **options:
     """The uvicorn configuration every HTTP entry point uses."""
     # The log lines' handlers and format are `chat_bridge.logs.configure_logging`'s: uvicorn keeps its own off.
     options.setdefault("log_config", None)
+    # uvicorn takes the client's address and scheme from X-Forwarded-For and X-Forwarded-Proto when the peer is
+    # one of these: this machine (a proxy on it) and TRUSTED_PROXIES. The scheme is what a page's Origin is
+    # compared with; a request that carries such headers is never taken for a local caller all the same.
+    options.setdefault("forwarded_allow_ips", ",".join(["127.0.0.1", "::1", *settings.proxy_list()]))
     return uvicorn.Config(app, host=host, port=port, http=protocol_for(settings), **options)

@@ -3,10 +3,15 @@
 Which file: `--env-file` or `CALENDAR_AGENT_ENV_FILE` when given (it must exist), else `.env` in the
 working directory, else `.env` beside the project (so a client that starts the command from elsewhere,
 such as Claude Desktop, still reads the project's settings). Variables in the environment win.
+
+A relative SQLite path in DATABASE_URL (the default `./var/calendar.db` is one) is relative to the folder of
+that settings file, or to the project without one; never to the working directory, which is wherever a client
+happened to start the command.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import time
@@ -15,10 +20,13 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.config import BridgeConfig
 from chat_bridge.queue import AgentKind
+from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
@@ -118,6 +126,11 @@ class Settings(BaseSettings):
     system_agent_mcp_token: str = ""
     mcp_auth_token: str = ""
     mcp_allowed_hosts: str = ""
+    # Origins (scheme://host[:port]) whose pages may call the service besides the one it is reached at.
+    allowed_origins: str = ""
+    # Addresses or networks of the reverse proxies in front of the service: a request from one is never
+    # taken for this machine's own, and their X-Forwarded-For and X-Forwarded-Proto are believed.
+    trusted_proxies: str = ""
     operator_token: str = ""
     confirmation_threshold: int = Field(default=20, ge=0)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
@@ -206,6 +219,26 @@ class Settings(BaseSettings):
                 raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
         return value
 
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in filter(None, (o.strip().rstrip("/") for o in value.split(","))):
+            if parsed_origin(origin) is None:
+                raise ValueError(f"expected origins such as https://clinic.example:8443, got {origin!r}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for proxy in value.split(","):
+            if proxy.strip():
+                ipaddress.ip_network(proxy.strip(), strict=False)
+        return value
+
+    def proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES as a list of addresses and networks."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -264,7 +297,7 @@ class Settings(BaseSettings):
 
 def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
     """Read the settings once, from the environment and `env_file` when given; a bad value raises
-    `SettingsError` naming the variable."""
+    `SettingsError` naming the variable. A relative SQLite path is made absolute (see the module's docstring)."""
     try:
         settings = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
         settings.clinic_config()
@@ -272,7 +305,20 @@ def load_settings(env_file: Path | None = None, **overrides: object) -> Settings
         raise SettingsError(_describe(error)) from None
     except ValueError as error:
         raise SettingsError(f"Invalid setting: {error}") from None
-    return settings
+    base = env_file.resolve().parent if env_file is not None else PROJECT_ROOT
+    return settings.model_copy(update={"database_url": absolute_sqlite(settings.database_url, base)})
+
+
+def absolute_sqlite(database_url: str, base: Path) -> str:
+    """`database_url` with a relative SQLite path made absolute against `base`; any other URL as it is."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return database_url  # said when the database is checked (`calendar_agent.database_check`)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or Path(path).is_absolute():
+        return database_url
+    return url.set(database=str((base / path).resolve())).render_as_string(hide_password=False)
 
 
 def _describe(error: ValidationError) -> str:

@@ -17,7 +17,7 @@ from chat_bridge.routes import (RequestError, answer_confirmation, conversation,
                                 update_customer, verify_subscription)
 from chat_bridge.logs import RequestIds
 from chat_bridge.operations import BridgeMetrics, RequestMetrics, prometheus_metrics, readiness
-from chat_bridge.security import OperatorGuard, SameSiteGuard
+from chat_bridge.security import CallerCheck, OperatorGuard, SameSiteGuard
 from chat_bridge.state import State
 from domain.errors import DomainError
 
@@ -31,6 +31,7 @@ def build_app(
     lifespan: Lifespan,
     *,
     operator_token: str | None,
+    local_caller: CallerCheck,
     allowed_hosts: Sequence[str],
     allowed_origins: Sequence[str],
     extra_routes: Sequence[BaseRoute] = (),
@@ -38,17 +39,18 @@ def build_app(
     mcp_app: ASGIApp | None = None,
     metrics: BridgeMetrics | None = None,
 ) -> Starlette:
-    """The bridge's endpoints over the `State` that `lifespan` yields. With `operator_token`, every path but
-    the open ones (and `open_paths` among `extra_routes`) needs it. `allowed_hosts`, `allowed_origins`: the
-    Host and Origin values operators' browsers may use. `mcp_app` is served at `/mcp`; its lifespan is the
+    """The bridge's endpoints over the `State` that `lifespan` yields. Every path but the open ones (and
+    `open_paths` among `extra_routes`) needs `operator_token`, or without one a `local_caller`. `allowed_hosts`: the Host values the
+    service answers to; `allowed_origins`: the origins whose pages may call it besides the one a request was
+    sent to. `mcp_app` is served at `/mcp`; its lifespan is the
     caller's to run inside `lifespan`. With `metrics`, every request is counted there. Every request gets a
     request id for the log lines it causes (`chat_bridge.logs`)."""
-    guard = [Middleware(OperatorGuard, token=operator_token, open_paths=tuple(open_paths))] if operator_token else []
+    guard = Middleware(OperatorGuard, token=operator_token, local_caller=local_caller, open_paths=tuple(open_paths))
     counted = [Middleware(RequestMetrics, metrics=metrics)] if metrics is not None else []
     return Starlette(
         routes=[*bridge_routes(), *extra_routes, *mcp_routes(mcp_app)],
         middleware=[Middleware(RequestIds), *counted, Middleware(SameSiteGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
-                    *guard],
+                    guard],
         exception_handlers={RequestError: request_error, DomainError: domain_error},
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,

@@ -6,7 +6,7 @@ the batch record): a closure is a batch, previewed, confirmed and undoable like 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -18,6 +18,7 @@ from chat_bridge.state import State
 from domain.config import BookingSource
 from domain.schedule import clinic_today
 from domain.system_agent.batch import BatchOptions, BatchReport
+from domain.system_agent.requests import NotBoolean
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -47,7 +48,7 @@ class BookingRequest(BaseModel):
     wa_id: str = Field(max_length=40)
     date: str = Field(max_length=40)
     time_slot: str = Field(max_length=40)
-    reservation_type: int = Field(default=0, ge=0, le=1000)
+    reservation_type: Annotated[int, Field(ge=0, le=1000), NotBoolean] = 0
     customer_name: str | None = Field(default=None, max_length=200)
     hijri: bool = False
 

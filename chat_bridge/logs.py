@@ -1,6 +1,10 @@
 """The service's log lines: one JSON object per line on stderr (or plain text), each naming the request and the
 conversation it belongs to.
 
+No line carries a query string's values: a browser can only pass the operator token to the WebSocket as
+`?token=`, Meta's verification passes its token the same way, and a search's `?q=` is a customer's name.
+Every query is written with its names only (`/ws?token=[redacted]`), in uvicorn's lines and the app's.
+
 `request_id` is the caller's `X-Request-ID` when it is a sane token (else one made here), sent back on the
 response; a turn run by the work queue is `job-<id>`. `conversation_id` is the contact (`wa_id`) whose turn
 or message is being handled. Both live in context variables, so every line logged while handling them
@@ -30,6 +34,10 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(conversation_id)s"
 TEXT = "%(asctime)s %(levelname)s %(name)s [request=%(request_id)s conversation=%(conversation_id)s] %(message)s"
 
+# A URL path and its query inside a log line (`/ws?token=abc`, `http://host/x?q=1`).
+QUERY_IN_TEXT = re.compile(r"(/[^\s?\"'#]*)\?([^\s\"'#]+)")
+REDACTED = "[redacted]"
+
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _conversation_id: ContextVar[str | None] = ContextVar("conversation_id", default=None)
 
@@ -43,10 +51,43 @@ class LogContext(logging.Filter):
         return True
 
 
+def query_names(query: str) -> str:
+    """A query string with its values taken out: `token=abc&q=x` -> `token=[redacted]&q=[redacted]`."""
+    names = [part.partition("=")[0][:40] for part in re.split(r"[&;]", query) if part]
+    return "&".join(f"{name}={REDACTED}" if name else REDACTED for name in names)
+
+
+def redacted_path(path: str) -> str:
+    """A request target as logged: the path, and of its query the names only."""
+    target, mark, query = path.partition("?")
+    return f"{target}?{query_names(query)}" if mark else path
+
+
+def redacted_text(text: str) -> str:
+    """Every URL query inside `text` with its values taken out."""
+    return QUERY_IN_TEXT.sub(lambda found: f"{found[1]}?{query_names(found[2])}", text)
+
+
+class QueryRedaction(logging.Filter):
+    """Takes the values out of every query string a record carries. uvicorn passes the request target as an
+    argument (`"WebSocket %s"`), which is redacted whole, whatever characters it holds; any other URL in the
+    finished line is caught by its shape."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redacted_path(a) if isinstance(a, str) and a.startswith("/") else a
+                                for a in record.args)
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = redacted_text(message), None
+        return True
+
+
 def configure_logging(fmt: LogFormat = "json", level: str = "INFO") -> None:
     """Send every logger's records (uvicorn's included) to stderr in `fmt`; stdout stays free (MCP stdio)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LogContext())
+    handler.addFilter(QueryRedaction())
     if fmt == "json":
         handler.setFormatter(JsonFormatter(FIELDS, rename_fields={"levelname": "level", "name": "logger"}))
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import inspect
-import json
 import re
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 
+from chat_bridge.bodies import UnreadableBody, decode_json
 from chat_bridge.messages import OperatorMessage
 from chat_bridge.ports import ConfirmationAnswers
 from chat_bridge.state import State
@@ -51,9 +51,10 @@ async def domain_error(request: Request, error: Exception) -> JSONResponse:
 async def read_json(request: Request[Any]) -> dict[str, Any]:
     """The body as a JSON object, else a 400."""
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise RequestError("invalid_json", "The request body is not valid JSON.", ErrorKind.MALFORMED) from None
+        body = await decode_json(await request.body())
+    except UnreadableBody as error:
+        raise RequestError("invalid_json", f"The request body is not valid JSON: {error}.",
+                           ErrorKind.MALFORMED) from None
     if not isinstance(body, dict):
         raise RequestError("invalid_json", "The request body must be a JSON object.", ErrorKind.MALFORMED)
     return body
@@ -194,7 +195,7 @@ async def receive_webhook(request: Request[State]) -> Response:
         return JSONResponse(error_body("invalid_signature", "The X-Hub-Signature-256 header is missing or wrong."),
                             status_code=403)
     inbox = request.state["inbox"]
-    messages, statuses = read_delivery(parse_body(body))
+    messages, statuses = read_delivery(await parse_body(body))
     for message in messages:
         await inbox.receive(message)
     for update in statuses:

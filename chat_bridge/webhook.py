@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from domain.services import Services
 from chat_bridge import logs
+from chat_bridge.bodies import UnreadableBody, decode_json
 from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
@@ -214,9 +214,11 @@ class Inbox:
         await self.events.publish(notice_event(settled.notice_id, settled.batch_id, settled.status))
 
 
-def parse_body(body: bytes) -> Any:
+async def parse_body(body: bytes) -> Any:
+    """A signed delivery's payload; None, with one warning, when it cannot be read (Meta must still get its 200,
+    or it delivers the same body again and again)."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("a signed webhook delivery is not JSON; acknowledged and ignored")
+        return await decode_json(body)
+    except UnreadableBody as error:
+        logger.warning("a signed webhook delivery is unreadable (%s); acknowledged and ignored", error)
         return None

@@ -16,7 +16,8 @@ from domain.notice_reports import NoticeReports
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
-from domain.system_agent.requests import CancelItem, Filters, ModifyItem, Requests, ReserveItem, Updates
+from domain.system_agent.requests import (MAX_ID, CancelItem, Filters, ModifyItem, NotBoolean, Requests, ReserveItem,
+                                          Updates)
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
@@ -186,7 +187,7 @@ class BatchTools:
 
     async def system_reopen_days(
         self, ctx: Context,
-        closure_id: Annotated[int, Field(ge=1, le=2**31 - 1, description="From get_current_datetime")],
+        closure_id: Annotated[int, Field(ge=1, le=MAX_ID, description="From get_current_datetime"), NotBoolean],
         idempotency_key: KeyArg = None, ar: ArabicArg = False,
     ) -> BatchResult:
         """Remove a closure so its days can be booked; cancelled bookings stay cancelled."""

@@ -17,14 +17,15 @@ from domain.services import Services
 from domain.config import BookingSource
 from domain.identities import MAX_NAME, normalize_wa_id
 from domain.reservations import ReservationResult
-from domain.system_agent.requests import MAX_ID
+from domain.system_agent.requests import MAX_ID, NotBoolean
 from domain.views import ReservationView
 from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
-TypeArg = Annotated[int, Field(ge=0, le=MAX_ID)]  # described by the configured types (`notes`)
-IdArg = Annotated[int | None, Field(ge=1, le=MAX_ID, description="Which reservation; omit for the customer's next one")]
+TypeArg = Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]  # described by the configured types (`notes`)
+IdArg = Annotated[Annotated[int, Field(ge=1, le=MAX_ID), NotBoolean] | None, Field(
+    description="Which reservation; omit for the customer's next one")]
 
 
 class CustomerReservations(BaseModel):
@@ -113,7 +114,7 @@ class CustomerTools:
     async def modify_reservation(
         self, new_date: Annotated[str | None, Field(description="YYYY-MM-DD or DD-MM-YYYY")] = None,
         new_time: Annotated[str | None, Field(description="e.g. 13:00 or 1:00 PM")] = None,
-        new_type: Annotated[int | None, Field(ge=0, le=MAX_ID)] = None,
+        new_type: Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean] | None = None,
         new_name: Annotated[str | None, Field(description="The customer's corrected name")] = None,
         reservation_id: IdArg = None, hijri: HijriArg = False, ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationChange]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -31,19 +31,25 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from domain.errors import error_body
+from mcp_server.bodies import MAX_BODY_BYTES, read_body, refusal, replaying, too_large
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
 LOOPBACK_ORIGINS = tuple(f"http://{h}" for h in LOOPBACK_HOSTS)
+CallerCheck = Callable[[Scope], bool]  # whether a request comes from this machine and through no proxy
+# Headers by which a proxy names the client it forwards (ASGI header names are lower case).
+PROXY_HEADERS = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
 
 
 class MCPHttpApp:
     """The MCP endpoint as an ASGI app: callers are authorised first, then the SDK's session manager
     validates Host and Origin (DNS-rebinding protection) and serves the protocol."""
 
-    def __init__(self, manager: StreamableHTTPSessionManager, auth_token: str | None, path: str) -> None:
+    def __init__(self, manager: StreamableHTTPSessionManager, auth_token: str | None, path: str,
+                 local_caller: CallerCheck | None = None) -> None:
         self.manager = manager
         self.auth_token = auth_token or None
+        self.local_caller = local_caller or LocalCallers()
         self.path = path.rstrip("/")
         self._lifespan_router = Router(lifespan=lambda _app: self.lifespan())
 
@@ -59,14 +65,30 @@ class MCPHttpApp:
         elif not str(scope["path"]).rstrip("/").endswith(self.path):
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         elif not self.authorized(scope):
-            await _unauthorized(scope, receive, send)
+            await _unauthorized(self.auth_token is not None)(scope, receive, send)
+        elif scope["method"] == "POST":
+            await self._post(scope, receive, send)
         else:
             await self.manager.handle_request(scope, receive, send)
 
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A message, read whole and checked (`mcp_server.bodies`) before the SDK reads it again."""
+        read = await read_body(receive)
+        if read is None:
+            await too_large()(scope, receive, send)
+            return
+        body, messages = read
+        refused = await refusal(body)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await self.manager.handle_request(scope, replaying(messages, receive), send)
+
     def authorized(self, scope: Scope) -> bool:
-        """With a token, only `Authorization: Bearer <token>`; without one, only loopback callers."""
+        """With a token, only `Authorization: Bearer <token>`; without one, only callers on this machine that
+        came through no proxy (`LocalCallers`)."""
         if self.auth_token is None:
-            return is_loopback(scope.get("client"))
+            return self.local_caller(scope)
         given = Headers(scope=scope).get("authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {self.auth_token}".encode())
 
@@ -78,25 +100,48 @@ def build_mcp_http_app(
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
     allowed_origins: Sequence[str] = LOOPBACK_ORIGINS,
     path: str = "/mcp",
+    local_caller: CallerCheck | None = None,
 ) -> MCPHttpApp:
-    """Streamable HTTP for `server` at `path`; Host and Origin must be in the allowed lists."""
+    """Streamable HTTP for `server` at `path`; Host and Origin must be in the allowed lists. Without
+    `auth_token`, only a `local_caller` (by default `LocalCallers()`: loopback, no proxy) is served."""
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=list(allowed_hosts), allowed_origins=list(allowed_origins))
-    server.streamable_http_app(streamable_http_path=path, transport_security=security)
-    return MCPHttpApp(server.session_manager, auth_token, path)
+    server.streamable_http_app(streamable_http_path=path, transport_security=security,
+                               max_request_body_size=MAX_BODY_BYTES)
+    return MCPHttpApp(server.session_manager, auth_token, path, local_caller)
 
 
-def is_loopback(client: Any) -> bool:
-    """Whether the peer (an ASGI `client` pair) is this machine."""
+class LocalCallers:
+    """Who counts as this machine where no token is configured: a loopback peer that is no proxy.
+
+    Behind a reverse proxy on this host every caller's address is 127.0.0.1, so the address alone proves
+    nothing. A request that names a forwarded client (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) came through
+    a proxy, and so did any request from an address in `trusted_proxies` (TRUSTED_PROXIES: addresses or
+    networks), whatever headers it has: both are callers from elsewhere."""
+
+    def __init__(self, trusted_proxies: Sequence[str] = ()) -> None:
+        self.proxies = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip())
+
+    def __call__(self, scope: Scope) -> bool:
+        address = peer_address(scope.get("client"))
+        if address is None or not address.is_loopback or any(address in net for net in self.proxies):
+            return False
+        return not any(name.lower() in PROXY_HEADERS for name, _ in scope.get("headers", []))
+
+
+def peer_address(client: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The peer's address (from an ASGI `client` pair), None when there is none or it is no IP address."""
     if not client:
-        return False
+        return None
     try:
-        return ipaddress.ip_address(str(client[0])).is_loopback
+        return ipaddress.ip_address(str(client[0]))
     except ValueError:
-        return False
+        return None
 
 
-async def _unauthorized(scope: Scope, receive: Receive, send: Send) -> None:
-    body = error_body("unauthorized", "A valid bearer token (MCP_AUTH_TOKEN) is required.")
-    response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="mcp"'})
-    await response(scope, receive, send)
+def _unauthorized(token_configured: bool) -> JSONResponse:
+    sentence = ("A valid bearer token (MCP_AUTH_TOKEN) is required." if token_configured else
+                "Without MCP_AUTH_TOKEN only this machine may use /mcp, and this request came through a proxy "
+                "or from elsewhere: set MCP_AUTH_TOKEN and send Authorization: Bearer <MCP_AUTH_TOKEN>.")
+    return JSONResponse(error_body("unauthorized", sentence), status_code=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="mcp"'})

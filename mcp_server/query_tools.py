@@ -14,7 +14,7 @@ from domain.phone_search import MAX_QUERY
 from domain.system_agent.paging import DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT, MAX_RESULTS
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService
-from domain.system_agent.requests import MAX_ID
+from domain.system_agent.requests import MAX_ID, NotBoolean
 from mcp_server.batch_answers import Verbosity
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
 from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg, type_names
@@ -38,7 +38,7 @@ WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
     description="Customers' numbers")]
 DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
     description="Exact dates, YYYY-MM-DD or DD-MM-YYYY")]
-TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Field(max_length=100)]
+TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]] | None, Field(max_length=100)]
 MAX_RESULTS_HELP = f"Rows per section (omitted: up to {PAGE_ROWS} within about 5 KB)"
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
            "can read whole; the rest come with next_cursor.")
@@ -98,7 +98,8 @@ class QueryTools:
         end_date: OptionalDate = None,
         include_cancelled: bool = False,
         reservation_types: TypesArg = None,
-        include: Annotated[list[Section] | None, Field(description="Sections to return; empty: all")] = None,
+        include: Annotated[list[Section] | None, Field(max_length=3, description="Sections to return; empty: all")
+                           ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_FUZZY_LIMIT, description="Most fuzzy matches of search_query")
                          ] = DEFAULT_FUZZY_LIMIT,
         max_results: Annotated[int | None, Field(ge=1, le=MAX_RESULTS, description=MAX_RESULTS_HELP)] = None,

@@ -80,8 +80,16 @@ def _concise(error: ValidationError, tool: str) -> ValidationError:
     shown = problems[:MAX_ERRORS]
     title = tool if len(problems) == len(shown) else f"{tool} (the first {len(shown)} of {len(problems)})"
     return ValidationError.from_exception_data(title, [
-        {"type": PydanticCustomError(p["type"], p["msg"]), "loc": _readable(p["loc"]), "input": p["input"]}
+        {"type": PydanticCustomError(p["type"], p["msg"]), "loc": _readable(p["loc"]), "input": _shown(p["input"])}
         for p in shown])
+
+
+def _shown(value: Any) -> Any:
+    """The refused input as the error quotes it; a long list or object by its size, since writing out the
+    repr of 200,000 items costs more than refusing them."""
+    if isinstance(value, list | dict) and len(value) > MAX_ERRORS:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    return value
 
 
 def _readable(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:

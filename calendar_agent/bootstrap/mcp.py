@@ -11,10 +11,11 @@ from mcp.server import MCPServer
 
 from calendar_agent.bootstrap import services_from
 from calendar_agent.http_server import server_config
-from calendar_agent.network import allowed_for, is_loopback_host
+from calendar_agent.network import allowed_for, is_loopback_host, sdk_origins
 from calendar_agent.settings import Settings
+from chat_bridge.security import SameSiteGuard
 from domain.services import Services
-from mcp_server.http import build_mcp_http_app
+from mcp_server.http import LocalCallers, build_mcp_http_app
 from mcp_server.system_server import build_system_server
 
 
@@ -45,7 +46,12 @@ async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:
 
 
 async def _serve_http(server: MCPServer, settings: Settings, host: str, port: int) -> None:
-    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
-    app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
+    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts, settings.allowed_origins)
+    app = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts,
+                             allowed_origins=sdk_origins(hosts, origins),
+                             local_caller=LocalCallers(settings.proxy_list()))
+    # The same Host and Origin rule as `calendar-agent serve` applies to its /mcp: a page on another port of
+    # this machine is another site.
+    guarded = SameSiteGuard(app, allowed_hosts=hosts, allowed_origins=origins)
     print(f"MCP streamable HTTP on http://{host}:{port}/mcp", file=sys.stderr)
-    await uvicorn.Server(server_config(app, settings, host, port, log_level="info")).serve()
+    await uvicorn.Server(server_config(guarded, settings, host, port, log_level="info")).serve()

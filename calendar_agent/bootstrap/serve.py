@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from calendar_agent.bootstrap import services_from
 from calendar_agent.bootstrap.mcp import system_server_for
 from calendar_agent.migrate import answers, is_current
-from calendar_agent.network import allowed_for
+from calendar_agent.network import allowed_for, sdk_origins
 from calendar_agent.settings import Settings, SettingsError
 from chat_bridge.agent.agents import (NoModel, build_customer_turn, build_provider, build_system_agent_turn,
                                       system_agent_sessions)
@@ -39,22 +39,25 @@ from domain.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, async
 from domain.jobs import AgentJobs
 from domain.services import Services
 from mcp_server.customer_server import build_customer_server
-from mcp_server.http import MCPHttpApp, build_mcp_http_app
+from mcp_server.http import LocalCallers, MCPHttpApp, build_mcp_http_app
 
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
 def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bool = False,
                       services: Services | None = None, agents: AgentTurnFactory | None = None) -> Starlette:
-    """Everything `calendar-agent serve` runs. `public`: it listens beyond loopback, so `OPERATOR_TOKEN` is
-    required (else `SettingsError`). Given `services` stay the caller's to close. `agents` stands in for the
-    model-backed agents (a test's scripted runtime); everything else is built as in production."""
-    token = operator_token(settings, public)
+    """Everything `calendar-agent serve` runs. `public`: it listens beyond loopback, so `OPERATOR_TOKEN` and
+    `MCP_AUTH_TOKEN` are required (else `SettingsError`). Given `services` stay the caller's to close. `agents`
+    stands in for the model-backed agents (a test's scripted runtime); everything else is built as in
+    production."""
+    require_tokens(settings, public)
     owned = services is None
     services = services or services_from(settings)
     server = system_server_for(services, settings)
-    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts)
-    mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts, allowed_origins=origins)
+    hosts, origins = allowed_for(host, settings.mcp_allowed_hosts, settings.allowed_origins)
+    local = LocalCallers(settings.proxy_list())
+    mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts,
+                             allowed_origins=sdk_origins(hosts, origins), local_caller=local)
     metrics = BridgeMetrics()
     process = ServeProcess(settings, services, server, mcp, agents, metrics)
 
@@ -65,19 +68,23 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
                 stack.push_async_callback(services.db.dispose)
             yield await process.open(stack)
 
-    return build_app(lifespan, operator_token=token, allowed_hosts=hosts, allowed_origins=origins, mcp_app=mcp,
+    return build_app(lifespan, operator_token=settings.operator_token or None, local_caller=local,
+                     allowed_hosts=hosts, allowed_origins=origins, mcp_app=mcp,
                      extra_routes=console_routes(settings.bridge_config(), settings.agent_config().model),
                      open_paths=PUBLIC_PATHS, metrics=metrics)
 
 
-def operator_token(settings: Settings, public: bool) -> str | None:
-    """The token operators must present, None when none is set on a loopback service.
-
-    A public service without `OPERATOR_TOKEN` refuses to start."""
-    if public and not settings.operator_token:
+def require_tokens(settings: Settings, public: bool) -> None:
+    """A public service refuses to start without `OPERATOR_TOKEN` and `MCP_AUTH_TOKEN`: on a loopback service a
+    missing token opens its door to this machine's own callers only, beyond loopback it would open to anyone."""
+    if not public:
+        return
+    if not settings.operator_token:
         raise SettingsError("Invalid setting OPERATOR_TOKEN: it must be set when the service listens beyond "
                             "loopback, or anyone who can reach it could act as an operator.")
-    return settings.operator_token or None
+    if not settings.mcp_auth_token:
+        raise SettingsError("Invalid setting MCP_AUTH_TOKEN: it must be set when the service listens beyond "
+                            "loopback, or anyone who can reach /mcp could use the system agent's tools.")
 
 
 class ServeProcess:

@@ -20,6 +20,18 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _not_a_boolean(value: Any) -> Any:
+    """Python counts true and false as 1 and 0, so pydantic would read `reservation_id: true` as reservation 1:
+    an id is a number, never a boolean."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not an id; give the number itself")
+    return value
+
+
+# After an id's bounds in `Annotated`: placed before them, it would hide them from the published schema.
+NotBoolean = BeforeValidator(_not_a_boolean)
+
+
 def _printable(value: str) -> str:
     """Text a person wrote: no control character (a NUL byte, a line break)."""
     if any(is_control(c) for c in value):
@@ -39,8 +51,8 @@ Phone = Annotated[str, BeforeValidator(_number_as_text), Field(max_length=40), A
 Name = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_plain_name)]
 Short = Annotated[str, Field(max_length=40), AfterValidator(_printable)]  # a date, a time
 Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_printable)]
-ReservationId = Annotated[int, Field(ge=1, le=MAX_ID)]
-TypeId = Annotated[int, Field(ge=0)]  # "1" is 1; whether the clinic has that type, the planner checks
+ReservationId = Annotated[int, Field(ge=1, le=MAX_ID), NotBoolean]
+TypeId = Annotated[int, Field(ge=0), NotBoolean]  # "1" is 1; whether the clinic has that type, the planner checks
 
 WA_ID = "WhatsApp number with country code, e.g. 966501234567"
 WHOSE = "WhatsApp number with country code; alone: their next reservation"
@@ -57,6 +69,16 @@ def _one_or_many(value: Any) -> Any:
     return value if isinstance(value, list) or value is None else [value]
 
 
+def at_most(limit: int) -> BeforeValidator:
+    """A list of more than `limit` values, refused by its length before any value is validated: a call of
+    200,000 empty items costs a count, not 200,000 models (which held the event loop for seconds)."""
+    def counted(value: Any) -> Any:
+        if isinstance(value, list) and len(value) > limit:
+            raise ValueError(f"it has {len(value)} items; at most {limit} per call")
+        return value
+    return BeforeValidator(counted)
+
+
 ValueT = TypeVar("ValueT")
 Many = Annotated[list[ValueT], BeforeValidator(_one_or_many)]
 
@@ -66,7 +88,7 @@ class BatchItem(BaseModel):
 
 
 ItemT = TypeVar("ItemT", bound=BatchItem)
-Requests = Annotated[Many[ItemT], Field(max_length=MAX_ITEMS)]  # the items of one batch
+Requests = Annotated[Many[ItemT], Field(max_length=MAX_ITEMS), at_most(MAX_ITEMS)]  # the items of one batch
 
 
 class ReserveItem(BatchItem):
@@ -108,12 +130,13 @@ class CancelItem(BatchItem):
 class Filters(BatchItem):
     """Every upcoming reservation matching all given"""
 
-    wa_ids: Annotated[Many[Phone], Field(max_length=MAX_ITEMS)] | None = None
-    dates: Annotated[Many[Short], Field(max_length=366)] | None = Field(default=None, description=DATE)
+    wa_ids: Annotated[Many[Phone], Field(max_length=MAX_ITEMS), at_most(MAX_ITEMS)] | None = None
+    dates: Annotated[Many[Short], Field(max_length=366), at_most(366)] | None = Field(default=None, description=DATE)
     start_date: Short | None = Field(default=None, description="From, inclusive")
     end_date: Short | None = Field(default=None, description="To, inclusive")
-    time_slots: Annotated[Many[Short], Field(max_length=48)] | None = Field(default=None, description=TIME)
-    reservation_types: Annotated[Many[TypeId], Field(max_length=100)] | None = None
+    time_slots: Annotated[Many[Short], Field(max_length=48), at_most(48)] | None = Field(default=None,
+                                                                                          description=TIME)
+    reservation_types: Annotated[Many[TypeId], Field(max_length=100), at_most(100)] | None = None
     search_query: Query | None = Field(
         default=None, description="Fuzzy name or number (always confirmed)")
     hijri: bool = Field(default=False, description=HIJRI)

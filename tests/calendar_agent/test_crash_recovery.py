@@ -18,7 +18,9 @@ from datetime import date, timedelta
 
 import httpx2
 import pytest
+from sqlalchemy.engine import make_url
 
+from calendar_agent.migrate import upgrade
 from calendar_agent.settings import load_settings
 from domain.database import create_database
 from domain.services import build_services
@@ -52,6 +54,11 @@ class Serve:
         self.log = tmp_path / "serve.log"  # stderr of every start, appended
 
     def start(self) -> None:
+        """Start the service, creating its SQLite calendar first as `calendar-agent db upgrade` would: `serve`
+        refuses to open a calendar that does not exist."""
+        url = make_url(self.env["DATABASE_URL"])
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+            upgrade(self.env["DATABASE_URL"])
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "calendar_agent.cli", "serve", "--port", str(self.port)],

@@ -4,12 +4,16 @@ each naming its request and conversation; and the provider errors on `/metrics`.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
+from websockets.sync.client import connect
 
+from chat_bridge.logs import QueryRedaction
 from tests.calendar_agent.test_crash_recovery import AGENT, Serve, serve, wait_for  # noqa: F401 (fixture)
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.llm import Failure, Reply, ScriptedLLM
@@ -66,3 +70,41 @@ def test_a_turn_logs_its_conversation_and_job_and_a_provider_error_is_counted(
     [failure] = [r for r in lines(serve.log) if r["level"] == "WARNING" and "could not answer" in r["message"]]
     assert (failure["conversation_id"], failure["request_id"]) == (AGENT, "job-1")
     assert "HTTP 503" in failure["message"]
+
+
+def test_no_log_line_carries_a_token_passed_in_a_query_string(
+    serve: Serve,  # noqa: F811 (fixture)
+) -> None:
+    secret, verify = "operator-secret-4242", "verify-secret-4343"
+    serve.env |= {"OPERATOR_TOKEN": secret, "WHATSAPP_VERIFY_TOKEN": verify}
+    serve.start()
+
+    with connect(f"ws{serve.url.removeprefix('http')}/ws?token={secret}") as sidebar:
+        sidebar.ping().wait(10)
+    refused = httpx2.get(f"{serve.url}/customers/names", params={"token": secret}, timeout=10)
+    verified = httpx2.get(f"{serve.url}/webhook", params={"hub.mode": "subscribe", "hub.verify_token": verify,
+                                                          "hub.challenge": "42"}, timeout=10)
+    assert (refused.status_code, verified.text) == (401, "42")
+    wait_for(lambda: sum("/webhook" in r["message"] for r in lines(serve.log)) >= 1)
+    serve.stop()
+
+    log = serve.log.read_text(encoding="utf-8")
+    assert secret not in log and verify not in log
+    messages = [r["message"] for r in lines(serve.log)]
+    assert any('"WebSocket /ws?token=[redacted]" [accepted]' in m for m in messages), messages
+    assert any('"GET /customers/names?token=[redacted] HTTP/1.1" 401' in m for m in messages)
+    assert any("/webhook?hub.mode=[redacted]&hub.verify_token=[redacted]&hub.challenge=[redacted]" in m
+               for m in messages)
+
+
+@pytest.mark.parametrize(("logged", "args", "shown"), [
+    ('%s - "WebSocket %s" [accepted]', ("127.0.0.1:5", '/ws?token=a"b c'),
+     '127.0.0.1:5 - "WebSocket /ws?token=[redacted]" [accepted]'),
+    ("HTTP Request: %s %s", ("GET", "https://graph.example/v1/x?access_token=zz&a=1"),
+     "HTTP Request: GET https://graph.example/v1/x?access_token=[redacted]&a=[redacted]"),
+    ("what is free on Sunday?", (), "what is free on Sunday?"),
+])
+def test_a_query_string_is_logged_with_its_names_only(logged: str, args: tuple[str, ...], shown: str) -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, logged, args, None)
+    QueryRedaction().filter(record)
+    assert record.getMessage() == shown

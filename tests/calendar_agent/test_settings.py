@@ -1,10 +1,11 @@
 """Settings are read once, with documented defaults, and bad values name their variable."""
 
 from datetime import time
+from pathlib import Path
 
 import pytest
 
-from calendar_agent.settings import SettingsError, load_settings
+from calendar_agent.settings import PROJECT_ROOT, SettingsError, load_settings
 from domain.config import BookingSource, ClinicConfig
 
 
@@ -44,3 +45,17 @@ def test_a_bad_value_fails_naming_the_variable(monkeypatch: pytest.MonkeyPatch, 
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert variable in str(error.value)
+
+
+def test_a_relative_sqlite_path_is_the_projects_or_the_settings_files_never_the_working_directorys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings_file = tmp_path / "clinic" / "calendar.env"
+    settings_file.parent.mkdir()
+    settings_file.write_text("DATABASE_URL=sqlite+aiosqlite:///data/calendar.db\n")
+    assert load_settings().database_url == f"sqlite+aiosqlite:///{PROJECT_ROOT}/var/calendar.db"
+    assert load_settings(settings_file).database_url == f"sqlite+aiosqlite:///{tmp_path}/clinic/data/calendar.db"
+    absolute = f"sqlite+aiosqlite:///{tmp_path}/elsewhere.db"
+    assert load_settings(settings_file, database_url=absolute).database_url == absolute

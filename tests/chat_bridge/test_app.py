@@ -22,6 +22,7 @@ from calendar_agent.bootstrap.serve import build_service_app
 from chat_bridge.app import build_app
 from chat_bridge.queue import SYSTEM_AGENT_FAILED, AgentKind
 from chat_bridge.state import BridgeContext, State
+from mcp_server.http import LocalCallers
 from domain.errors import DomainError, error_body
 from domain.services import Services
 from tests.fakes.loopback import serve_on_loopback
@@ -72,7 +73,7 @@ async def test_reservation_changes_are_broadcast_to_the_sidebars(services: Servi
 
 
 async def test_the_console_page_needs_no_token_and_its_data_does(services: Services, graph_api: FakeGraphApi) -> None:
-    settings = bridge_settings(graph_api, operator_token="t")
+    settings = bridge_settings(graph_api, operator_token="t", mcp_auth_token="m")
     async with running_bridge(services, graph_api, settings=settings, public=True) as bridge:
         page = await bridge.http.get("/")
         config = await bridge.http.get("/config")
@@ -115,7 +116,8 @@ async def test_a_domain_error_is_answered_with_the_status_of_its_kind(code: str,
     async def refuse(request: Request[Any]) -> Response:
         raise DomainError(code)
 
-    app = build_app(no_state, operator_token=None, allowed_hosts=["127.0.0.1:*"], allowed_origins=[],
+    app = build_app(no_state, operator_token=None, local_caller=LocalCallers(), allowed_hosts=["127.0.0.1:*"],
+                    allowed_origins=[],
                     extra_routes=[Route("/refuse", refuse)])
     async with serve_on_loopback(app) as url, httpx2.AsyncClient(base_url=url) as http:
         response = await http.get("/refuse")

@@ -268,3 +268,11 @@ async def test_another_web_page_cannot_close_days_or_book(services: Services,
     assert [r.status_code for r in (closing, booking, reopening)] == [403, 403, 403]
     assert (plain.status_code, plain.json()["error"]["code"]) == (415, "unsupported_media_type")
     assert await closures(services) == [] and await statuses(services) == {}
+
+
+async def test_a_booking_whose_type_is_true_is_refused(services: Services,
+                                                      bridge: RunningBridge) -> None:  # noqa: F811
+    refused = await bridge.http.post("/reservations", json={"wa_id": NEWCOMER, "date": "2026-12-21",
+                                                            "time_slot": "11:00", "reservation_type": True})
+    assert refused.status_code == 422 and "true is not an id" in refused.json()["error"]["message"]
+    assert await statuses(services) == {}

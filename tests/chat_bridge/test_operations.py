@@ -69,7 +69,7 @@ async def test_metrics_count_requests_turns_batches_and_the_queue(services: Serv
 
 async def test_metrics_need_the_operator_token_and_readiness_does_not(services: Services,
                                                                      graph_api: FakeGraphApi) -> None:  # noqa: F811
-    settings = bridge_settings(graph_api, operator_token="t")
+    settings = bridge_settings(graph_api, operator_token="t", mcp_auth_token="m")
     async with running_bridge(services, graph_api, settings=settings, public=True) as bridge:
         anonymous = await bridge.http.get("/metrics")
         signed = await bridge.http.get("/metrics", headers={"Authorization": "Bearer t"})

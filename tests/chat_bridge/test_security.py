@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx2
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from domain.services import Services
 from calendar_agent.settings import SettingsError
 from calendar_agent.bootstrap.serve import build_service_app
 from calendar_agent.network import is_loopback_host
 from chat_bridge.security import is_open_path
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, bridge_settings,  # noqa: F401
                                    graph_api, inbound, running_bridge, signed)
 
 TOKEN = "operator-secret"
+MCP_TOKEN = "mcp-secret"
 CUSTOMER = "966501234567"
+AGENT = "12125550123"
 OPERATOR_CALLS = [("GET", "/customers/names"), ("GET", "/customers/search?q=sara"),
                   ("GET", f"/conversations/{CUSTOMER}"), ("POST", "/whatsapp/message"), ("POST", "/confirmations/c-1"),
                   ("PATCH", f"/customers/{CUSTOMER}"), ("POST", "/notices/1/resend"), ("POST", "/notices/1/dismiss")]
@@ -25,7 +30,7 @@ OPERATOR_CALLS = [("GET", "/customers/names"), ("GET", "/customers/search?q=sara
 
 @pytest.fixture
 async def public_bridge(services: Services, graph_api: FakeGraphApi) -> AsyncIterator[RunningBridge]:
-    settings = bridge_settings(graph_api, operator_token=TOKEN)
+    settings = bridge_settings(graph_api, operator_token=TOKEN, mcp_auth_token=MCP_TOKEN)
     async with running_bridge(services, graph_api, settings=settings, public=True) as running:
         yield running
 
@@ -112,3 +117,110 @@ async def test_a_token_set_on_loopback_is_enforced(services: Services, graph_api
 async def test_loopback_without_a_token_is_open(services: Services, graph_api: FakeGraphApi) -> None:
     async with running_bridge(services, graph_api) as bridge:
         assert (await bridge.http.get("/customers/names")).status_code == 200
+
+
+OTHER_SITES = ["http://localhost:9999", "http://127.0.0.1:9999", "https://127.0.0.1:{port}", "http://localhost:{port}",
+               "null"]
+MCP_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
+               "Mcp-Method": "tools/list"}
+
+
+@pytest.mark.parametrize("site", OTHER_SITES)
+async def test_a_page_of_another_origin_on_this_machine_is_refused_everywhere(
+    services: Services, graph_api: FakeGraphApi, site: str
+) -> None:
+    async with running_bridge(services, graph_api) as bridge:
+        origin = site.format(port=bridge.url.rsplit(":", 1)[1])
+        sent = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "hi"},
+                                      headers={"Origin": origin})
+        mcp = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | {"Origin": origin})
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(bridge.ws_url, origin=Origin(origin)):
+                pass
+    assert [sent.status_code, mcp.status_code, refused.value.response.status_code] == [403, 403, 403]
+    assert sent.json()["error"]["code"] == mcp.json()["error"]["code"] == "invalid_origin"
+    assert await services.conversations.page(CUSTOMER) == [] and graph_api.sent == []
+
+
+async def test_the_page_the_service_serves_and_a_configured_origin_are_accepted(
+    services: Services, graph_api: FakeGraphApi
+) -> None:
+    settings = bridge_settings(graph_api, allowed_origins="https://clinic.example")
+    async with running_bridge(services, graph_api, settings=settings) as bridge:
+        for origin in (bridge.url, "https://clinic.example"):
+            sent = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "hi"},
+                                          headers={"Origin": origin})
+            mcp = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | {"Origin": origin})
+            async with connect(bridge.ws_url, origin=Origin(origin)) as sidebar:
+                await sidebar.ping()
+            assert (sent.status_code, mcp.status_code) == (200, 200)
+    assert graph_api.texts_to(CUSTOMER) == ["hi", "hi"]
+
+
+def test_an_allowed_origin_that_is_not_an_origin_stops_the_service(graph_api: FakeGraphApi) -> None:
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        bridge_settings(graph_api, allowed_origins="clinic.example")
+
+
+def test_a_public_service_without_an_mcp_token_refuses_to_start(graph_api: FakeGraphApi) -> None:
+    with pytest.raises(SettingsError, match="Invalid setting MCP_AUTH_TOKEN: it must be set when the service"):
+        build_service_app(bridge_settings(graph_api, operator_token=TOKEN), public=True)
+
+
+PROXIED = [{"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "127.0.0.1"},
+           {"Forwarded": "for=203.0.113.7;proto=https"}, {"X-Real-IP": "203.0.113.7"}]
+
+
+@pytest.mark.parametrize("proxy", PROXIED)
+async def test_without_tokens_a_request_through_a_proxy_is_refused_and_this_machine_served(
+    services: Services, graph_api: FakeGraphApi, proxy: dict[str, str]
+) -> None:
+    async with running_bridge(services, graph_api) as bridge:
+        names = await bridge.http.get("/customers/names", headers=proxy)
+        sent = await bridge.http.post("/whatsapp/message", json={"wa_id": CUSTOMER, "message": "hi"}, headers=proxy)
+        tools = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | proxy)
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(bridge.ws_url, additional_headers=proxy):
+                pass
+        health = await bridge.http.get("/health", headers=proxy)
+        local = [await bridge.http.get("/customers/names"),
+                 await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS)]
+    assert [names.status_code, sent.status_code, tools.status_code] == [401, 401, 401]
+    assert "Without OPERATOR_TOKEN only this machine" in names.json()["error"]["message"]
+    assert "Without MCP_AUTH_TOKEN only this machine" in tools.json()["error"]["message"]
+    assert refused.value.response.status_code == 403 and health.status_code == 200
+    assert [r.status_code for r in local] == [200, 200]
+    assert "system_batch_cancel" in local[1].text
+    assert await services.conversations.page(CUSTOMER) == [] and graph_api.sent == []
+
+
+async def test_without_tokens_a_trusted_proxys_address_is_never_this_machine(
+    services: Services, graph_api: FakeGraphApi
+) -> None:
+    settings = bridge_settings(graph_api, trusted_proxies="127.0.0.1, 10.0.0.0/8")
+    async with running_bridge(services, graph_api, settings=settings) as bridge:
+        names = await bridge.http.get("/customers/names")
+        tools = await bridge.http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS)
+        health = await bridge.http.get("/health")
+    assert (names.status_code, tools.status_code, health.status_code) == (401, 401, 200)
+
+
+async def test_behind_a_tls_proxy_the_tokens_open_the_api_and_the_pages_origin_is_its_https_one(
+    services: Services, graph_api: FakeGraphApi
+) -> None:
+    settings = bridge_settings(graph_api, operator_token=TOKEN, mcp_auth_token=MCP_TOKEN,
+                               mcp_allowed_hosts="clinic.example")
+    proxy = {"Host": "clinic.example", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    app = build_service_app(settings, services=services, host="127.0.0.1")
+    async with serve_on_loopback(app, settings) as url, httpx2.AsyncClient(base_url=url) as http:
+        bare = await http.get("/customers/names", headers=proxy)
+        page = await http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "hi"}, headers=proxy | {
+            "Authorization": f"Bearer {TOKEN}", "Origin": "https://clinic.example"})
+        plain_page = await http.get("/customers/names", headers=proxy | {
+            "Authorization": f"Bearer {TOKEN}", "Origin": "http://clinic.example"})
+        tools = await http.post("/mcp", json=MCP_LIST, headers=MCP_HEADERS | proxy | {
+            "Authorization": f"Bearer {MCP_TOKEN}"})
+    assert (bare.status_code, page.status_code, plain_page.status_code, tools.status_code) == (401, 202, 403, 200)
+    assert [m.text for m in await services.conversations.page(AGENT)] == ["hi"]

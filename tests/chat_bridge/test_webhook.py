@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
+
+import pytest
 
 from domain.services import Services
 from chat_bridge.queue import AgentKind
@@ -153,6 +156,32 @@ async def test_a_status_for_an_unknown_message_is_acknowledged(bridge: RunningBr
 async def test_a_signed_delivery_of_an_unexpected_shape_is_acknowledged(bridge: RunningBridge) -> None:
     assert await deliver(bridge, {"entry": [{"changes": [{"value": {"messages": [{"id": 1}]}}]}]}) == 200
     assert await deliver(bridge, {"entry": "nonsense"}) == 200
+
+
+@pytest.mark.parametrize("depth", [10_000, 50_000])  # 20 KB decoded on the event loop, 100 KB in a thread
+async def test_a_signed_delivery_nested_too_deep_is_acknowledged_and_ignored_with_one_warning(
+    bridge: RunningBridge, caplog: pytest.LogCaptureFixture, depth: int
+) -> None:
+    body = b'{"entry": ' + b"[" * depth + b"]" * depth + b"}"
+    response = await bridge.http.post("/webhook", content=body, headers={"Content-Type": "application/json",
+                                                                         "X-Hub-Signature-256": sign(body)})
+    assert (response.status_code, response.json()) == (200, {"status": "received"})
+    assert await deliver(bridge, inbound(CUSTOMER, "wamid.after", text="still there?")) == 200
+    await bridge.stop()
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.getMessage()) for r in problems] == [
+        ("chat_bridge.webhook", "a signed webhook delivery is unreadable (it is nested too deeply); acknowledged and "
+                                "ignored")]
+    assert [m.text for m in await bridge.services.conversations.page(CUSTOMER)][:1] == ["still there?"]
+
+
+@pytest.mark.parametrize("depth", [10_000, 50_000])
+async def test_an_operator_body_nested_too_deep_is_a_clear_400(bridge: RunningBridge, depth: int) -> None:
+    body = b'{"wa_id": ' + b"[" * depth + b"]" * depth + b"}"
+    response = await bridge.http.post("/whatsapp/message", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "invalid_json", "message": (
+        "The request body is not valid JSON: it is nested too deeply.")}
 
 
 async def test_200_messages_over_20_conversations_are_all_answered_in_order(bridge: RunningBridge) -> None:

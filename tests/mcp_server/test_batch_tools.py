@@ -121,8 +121,21 @@ async def test_a_batch_of_more_than_10000_items_is_a_tool_error(system_server: M
     requests = [{"wa_id": wa_id(n), "date": WEDNESDAY, "time_slot": "13:00"} for n in range(10_001)]
     result = await call(system_server, "system_batch_reserve", {"requests": requests})
     assert result.is_error
-    assert "requests\n  Value should have at most 10000 items after validation, not 10001" in text(result)
+    assert "requests\n  Value error, it has 10001 items; at most 10000 per call" in text(result)
     assert await active_on(services, wa_id(0)) == []
+
+
+@pytest.mark.parametrize("tool", ["system_batch_cancel", "system_batch_modify"])
+async def test_an_oversized_batch_is_refused_by_its_count_before_any_item_is_read(
+    system_server: MCPServer, services: Services, tool: str
+) -> None:
+    await services.reservations.reserve(ALICE, WEDNESDAY, "13:00")
+    requests: list[dict[str, Any]] = [{"reservation_id": True}] + [{}] * 199_999
+    result = await call(system_server, tool, {"requests": requests})
+    assert result.is_error and "1 validation error" in text(result)
+    assert "requests\n  Value error, it has 200000 items; at most 10000 per call" in text(result)
+    assert "requests.0" not in text(result) and len(text(result)) < 500
+    assert await active_on(services, ALICE) == [WEDNESDAY]
 
 
 async def test_an_unknown_argument_is_a_tool_error_and_nothing_runs(

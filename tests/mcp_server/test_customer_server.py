@@ -87,3 +87,11 @@ async def test_cancel_reservation_cancels_the_next_one(customer_server: MCPServe
 async def test_an_error_in_arabic_for_an_arabic_conversation(customer_server: MCPServer) -> None:
     result = await call(customer_server, "reserve_time_slot", {"date": "2026-11-01", "time_slot": "13:00", "ar": True})
     assert result.is_error and "لا يمكن الحجز في وقت مضى." in text(result)
+
+
+async def test_true_is_not_the_customers_reservation_1(customer_server: MCPServer, services: Services) -> None:
+    mine = await services.reservations.reserve(ALICE, WEDNESDAY, "13:00")
+    assert mine.reservation is not None and mine.reservation.id == 1
+    result = await call(customer_server, "cancel_reservation", {"reservation_id": True})
+    assert result.is_error and "true is not an id" in text(result)
+    assert [r.status for r in await services.reservations.customer_reservations(ALICE)] == ["active"]

@@ -58,7 +58,7 @@ async def test_a_field_the_calendar_refuses_fails_its_own_item_and_the_rest_is_b
     assert await services.reservations.customer_reservations(BOB) == []
 
 
-@pytest.mark.parametrize("reservation_id", [10**30, -1, 0, 1.5, "1; drop table reservations"])
+@pytest.mark.parametrize("reservation_id", [10**30, -1, 0, 1.5, "1; drop table reservations", True, False])
 async def test_an_impossible_reservation_id_is_refused_before_anything_runs(
     system_server: MCPServer, reservation_id: Any
 ) -> None:
@@ -159,3 +159,34 @@ async def test_a_hostile_name_already_stored_is_one_quoted_cell_marked_as_the_cu
     assert NOTE[0] in shown and (quoted(STORED) in shown or json_text(STORED) in shown)
     holds_it = json.dumps(STORED, ensure_ascii=False)[1:-1] in json.dumps(structured, ensure_ascii=False)
     assert bool(structured.get("customer_written")) == holds_it  # a batch's compact sample has no names
+
+
+@pytest.mark.parametrize(("tool", "arguments", "path"), [
+    ("system_batch_cancel", {"requests": [{"reservation_id": True}]}, "requests.0.reservation_id"),
+    ("system_batch_modify", {"requests": [{"reservation_id": True, "new_time": "15:00"}]}, "requests.0.reservation_id"),
+    ("system_batch_modify", {"filters": {"dates": [WEDNESDAY]}, "updates": {"new_type": True}}, "updates.new_type"),
+    ("system_batch_reserve", {"requests": [{"wa_id": BOB, "date": WEDNESDAY, "time_slot": "15:00",
+                                            "reservation_type": True}]}, "requests.0.reservation_type"),
+    ("system_reopen_days", {"closure_id": True}, "closure_id"),
+])
+async def test_true_is_never_read_as_the_id_1_and_the_item_says_so(
+    system_server: MCPServer, services: Services, tool: str, arguments: dict[str, Any], path: str
+) -> None:
+    first = await services.reservations.reserve(ALICE, WEDNESDAY, "13:00")
+    assert first.reservation is not None and first.reservation.id == 1
+    result = await call(system_server, tool, arguments)
+    assert result.is_error
+    assert f"{path}\n" in text(result) and "true is not an id; give the number itself" in text(result)
+    [kept] = await services.reservations.customer_reservations(ALICE)
+    assert (kept.status, kept.time_slot, kept.type) == ("active", "13:00", 0)
+    assert await services.reservations.customer_reservations(BOB) == []
+
+
+async def test_a_boolean_id_given_to_the_batch_service_fails_its_own_item(services: Services) -> None:
+    await services.reservations.reserve(ALICE, WEDNESDAY, "13:00")
+    report = await services.batch.cancel([{"reservation_id": True}, {"wa_id": ALICE}], None)
+    failed = [item for item in report.items if item.status == "failed"]
+    assert [(item.index, item.error and item.error.code) for item in failed] == [(0, "invalid_request")]
+    assert failed[0].error is not None and "true is not an id" in failed[0].error.message()
+    [cancelled] = await services.reservations.customer_reservations(ALICE, include_cancelled=True)
+    assert cancelled.status == "cancelled"

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import MCPServer
@@ -14,7 +15,7 @@ from starlette.routing import Mount, Route
 from domain.services import Services
 from mcp_scenario import ALICE, WEDNESDAY
 from tests.fakes.loopback import serve_on_loopback
-from mcp_server.http import MCPHttpApp, build_mcp_http_app
+from mcp_server.http import LocalCallers, MCPHttpApp, build_mcp_http_app
 
 TOKEN = "s3cret-token"
 MODERN = "2026-07-28"
@@ -101,6 +102,24 @@ async def test_another_path_is_not_found(transport_server: MCPServer) -> None:
         async with httpx2.AsyncClient() as http:
             response = await http.post(f"{url}/admin", json=RESERVE)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("proxy", [{"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=203.0.113.7"},
+                                   {"X-Real-IP": "203.0.113.7"}])
+async def test_without_a_token_a_call_through_a_proxy_on_this_machine_is_401_and_nothing_runs(
+    transport_server: MCPServer, sqlite_services: Services, proxy: dict[str, str]
+) -> None:
+    async with serve_on_loopback(build_mcp_http_app(transport_server, auth_token=None)) as url:
+        response = await post(url, RESERVE, **proxy)
+    assert response.status_code == 401 and "came through a proxy" in response.json()["error"]["message"]
+    assert await sqlite_services.reservations.customer_reservations(ALICE) == []
+
+
+def test_a_trusted_proxys_address_is_never_a_local_caller() -> None:
+    local = LocalCallers(["127.0.0.1", "10.0.0.0/8"])
+    assert not local({"type": "http", "client": ("127.0.0.1", 51000), "headers": []})
+    assert local({"type": "http", "client": ("127.0.0.2", 51000), "headers": []})
+    assert not local({"type": "http", "client": ("10.1.2.3", 51000), "headers": []})
 
 
 async def test_a_caller_beyond_loopback_without_a_configured_token_is_refused(transport_server: MCPServer) -> None:
