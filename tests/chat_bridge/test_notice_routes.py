@@ -46,7 +46,7 @@ async def test_the_console_lists_the_unsure_notices_and_counts_them_per_batch(br
     [batch] = listed["batches"]
     assert batch["by_status"]["unsure"] == 2 and batch["failures"] == []
     text, _ = await tool(bridge, "system_get_notices", {"batch_id": batch["batch_id"]})
-    assert "unsure 2" in text and f"Omar Haddad|{OMAR}|cancelled|" in text
+    assert "unsure 2" in text and f"\"Omar Haddad\"|{OMAR}|cancelled|" in text
 
 
 async def test_an_operator_sends_an_unsure_notice_again_and_it_goes_once(

@@ -126,6 +126,7 @@ async def test_a_customer_on_whatsapp_gets_the_customer_assistant_and_never_a_sy
         assert (await service.http.post("/webhook", content=body, headers=headers)).status_code == 200
         reply = await next_reply(sidebar, CUSTOMER)
     assert reply["text"].startswith("تم حجز")
+    await service.graph.wait_for_sends(1)  # stored first, then sent by the durable outbox's sender
     assert [m.text for m in service.graph.sent] == [reply["text"]]
     [reservation] = await service.services.reservations.customer_reservations(CUSTOMER)
     assert (reservation.date, reservation.time_slot) == (SUNDAY, "13:00")
