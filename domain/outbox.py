@@ -211,8 +211,9 @@ class NoticeOutbox:
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status not in OUT or notice.worker != worker:
+            if not _held_by(notice, worker):
                 return Settled(notice_id, notice.status if notice else "missing")
+            assert notice is not None
             _requeue(notice, now + timedelta(seconds=delay))
             notice.error, notice.error_code, notice.updated_at = error[:2000], code, now
             if not counts:
@@ -224,8 +225,9 @@ class NoticeOutbox:
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status not in OUT or notice.worker != worker:
+            if not _held_by(notice, worker):
                 return Settled(notice_id, notice.status if notice else "missing")
+            assert notice is not None
             notice.status, notice.lease_until, notice.error, notice.error_code = "failed", None, error[:2000], code
             notice.updated_at = now
             message = await self._conversation_copy(session, notice, now, DeliveryStatus.FAILED, None)
@@ -239,8 +241,9 @@ class NoticeOutbox:
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True)
-            if notice is None or notice.status not in OUT or notice.worker != worker:
+            if not _held_by(notice, worker):
                 return Settled(notice_id, notice.status if notice else "missing")
+            assert notice is not None
             notice.status, notice.lease_until, notice.error, notice.updated_at = "unsure", None, error[:2000], now
             return Settled(notice.id, "unsure", batch_id=notice.batch_id)
 
@@ -392,6 +395,11 @@ async def _fail_replies(session: AsyncSession, notices: list[Notice]) -> None:
 
 def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _held_by(notice: Notice | None, worker: str) -> bool:
+    """Whether `notice` is still out for sending by `worker` (a lease another worker took over is not)."""
+    return notice is not None and notice.status in OUT and notice.worker == worker
 
 
 def _callback_id(data: str | None) -> int | None:
