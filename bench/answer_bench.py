@@ -41,6 +41,7 @@ from domain.models import Customer, Reservation  # noqa: E402
 from domain.schedule import slots_for  # noqa: E402
 from domain.views import reservation_view  # noqa: E402
 from domain.planning import ACTIVE, Booking  # noqa: E402
+from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService  # noqa: E402
 from domain.system_agent.queries import SystemAgentQueryService  # noqa: E402
 from mcp_server.customer_data import NOTE  # noqa: E402
@@ -144,8 +145,8 @@ def _splits(line: str, row: dict[str, Any]) -> bool:
 def system_server(services: Services) -> MCPServer:
     """The system tools server, with a confirmation threshold above every batch here."""
     args = (services.db, services.config, services.clock, services.search)
-    batch = SystemAgentBatchService(*args, confirmation_threshold=100_000)
-    return build_system_server(services, batch, SystemAgentQueryService(*args), confirmation_threshold=100_000)
+    batch = SystemAgentBatchService(*args, limits=EffectLimits.uniform(100_000))
+    return build_system_server(services, batch, SystemAgentQueryService(*args))
 
 
 async def received(url: str, config: ClinicConfig, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from domain.config import ClinicConfig  # noqa: E402
 from domain.database import create_database  # noqa: E402
 from domain.models import Customer, Reservation  # noqa: E402
 from domain.schedule import slots_for  # noqa: E402
+from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService  # noqa: E402
 from domain.system_agent.queries import SystemAgentQueryService  # noqa: E402
 from mcp_server.http import build_mcp_http_app  # noqa: E402
@@ -89,8 +90,8 @@ def copy_of(source: Path, folder: Path, name: str) -> str:
 
 def system_server(services: Services, threshold: int = THRESHOLD) -> MCPServer:
     args = (services.db, services.config, services.clock, services.search)
-    batch = SystemAgentBatchService(*args, confirmation_threshold=threshold)
-    return build_system_server(services, batch, SystemAgentQueryService(*args), confirmation_threshold=threshold)
+    batch = SystemAgentBatchService(*args, limits=EffectLimits.uniform(threshold))
+    return build_system_server(services, batch, SystemAgentQueryService(*args))
 
 
 async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
@@ -116,7 +117,7 @@ async def service_move_ms(url: str, config: ClinicConfig, requests: list[dict[st
     """The same batch straight on SystemAgentBatchService: what the MCP layer adds is the difference."""
     services = build_services(config, create_database(url), lambda: NOW)
     batch = SystemAgentBatchService(services.db, config, services.clock, services.search,
-                                    confirmation_threshold=len(requests) + 1)
+                                    limits=EffectLimits.uniform(len(requests) + 1))
     ms, _ = await timed(lambda: batch.modify(requests))
     await services.db.dispose()
     return ms

@@ -80,8 +80,7 @@ async def fill(url: str) -> None:
 
 def server_for(services: Services) -> Any:
     args = (services.db, services.config, services.clock, services.search)
-    return build_system_server(services, SystemAgentBatchService(*args), SystemAgentQueryService(*args),
-                               confirmation_threshold=20)
+    return build_system_server(services, SystemAgentBatchService(*args), SystemAgentQueryService(*args))
 
 
 async def timed(client: Client, arguments: dict[str, Any]) -> tuple[float, dict[str, Any]]:

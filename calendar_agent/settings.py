@@ -28,6 +28,7 @@ from chat_bridge.config import BridgeConfig
 from chat_bridge.queue import AgentKind
 from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
+from domain.system_agent.effects import EffectLimits
 from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
@@ -132,7 +133,11 @@ class Settings(BaseSettings):
     # taken for this machine's own, and their X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: str = ""
     operator_token: str = ""
-    confirmation_threshold: int = Field(default=20, ge=0)
+    # How much an agent applies without a person's yes, per operator turn and per conversation over the window
+    # (`domain.system_agent.effects`): e.g. "bookings=5/30 free_text=1/5 whole_day=2"; unnamed effects keep
+    # their defaults.
+    confirmation_limits: str = Field(default="", max_length=500)
+    confirmation_window_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
     confirmation_secret: str = ""
     # The durable work queue of agent turns (`domain.jobs`): workers per instance, how often an idle worker
@@ -219,6 +224,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
         return value
 
+    @field_validator("confirmation_limits")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        EffectLimits.parse(value)  # a ValueError names the word that is wrong
+        return value
+
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: str) -> str:
@@ -281,9 +292,13 @@ class Settings(BaseSettings):
         """The bridge's view: the operators' token, Meta's webhook secrets, the confirmation limits."""
         return BridgeConfig(
             operator_token=self.operator_token or None, whatsapp_verify_token=self.whatsapp_verify_token,
-            whatsapp_app_secret=self.whatsapp_app_secret, confirmation_threshold=self.confirmation_threshold,
+            whatsapp_app_secret=self.whatsapp_app_secret, confirmation_limits=self.effect_limits().describe(),
             confirmation_timeout_seconds=self.confirmation_timeout_seconds,
         )
+
+    def effect_limits(self) -> EffectLimits:
+        """What an agent applies without asking a person (`CONFIRMATION_LIMITS`, `CONFIRMATION_WINDOW_MINUTES`)."""
+        return EffectLimits.parse(self.confirmation_limits, self.confirmation_window_minutes)
 
     def quiet_period(self) -> QuietPeriod:
         """How long a customer's turn waits for the rest of a burst (operators' turns never wait)."""

@@ -13,5 +13,5 @@ class BridgeConfig:
     operator_token: str | None = None
     whatsapp_verify_token: str = ""
     whatsapp_app_secret: str = ""
-    confirmation_threshold: int = 20
+    confirmation_limits: str = ""  # what an agent applies without asking, as `EffectLimits.describe` says it
     confirmation_timeout_seconds: float = 300.0

@@ -67,7 +67,7 @@ class Console:
             "token_required": bool(self.bridge.operator_token),
             "timezone": services.config.timezone,
             "today": clinic_today(services.config, services.clock()).isoformat(),
-            "confirmation_threshold": self.bridge.confirmation_threshold,
+            "confirmation_limits": self.bridge.confirmation_limits,
             "reservation_types": [{"id": t.id, "name": t.name} for t in services.config.reservation_types],
         })
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -148,6 +148,7 @@ class BatchRecord(Base):
     """An applied batch: who, when, which tool and arguments, and each item's before/after."""
 
     __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_effects", "actor", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tool: Mapped[str] = mapped_column(String(64))
@@ -158,6 +159,11 @@ class BatchRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What it did that a person may have to confirm (`domain.system_agent.effects`), in which turn (MCP session),
+    # and whether a person confirmed it: what an agent applied without asking counts against its limits.
+    turn: Mapped[str | None] = mapped_column(String(64))
+    effects: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConfirmationUse(Base):

@@ -23,6 +23,7 @@ from domain.planning import ACTIVE, Booking
 
 _CHUNK = 500
 _LANGUAGE_MESSAGES = 5  # a customer's newest messages read to tell their language
+SHOWN = 10  # people a preview names (who is left out and why); the rest are counted
 WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window: free text only this long after their message
 
 
@@ -71,6 +72,12 @@ class NoticePlan:
 
     notices: list[PlannedNotice] = field(default_factory=list)
     left_out: Counter[str] = field(default_factory=Counter)
+    left_out_people: list[dict[str, str | None]] = field(default_factory=list)  # the first SHOWN: who and why
+
+    def leave_out(self, wa_id: str, name: str | None, why: str) -> None:
+        self.left_out[why] += 1
+        if len(self.left_out_people) < SHOWN:
+            self.left_out_people.append({"wa_id": wa_id, "name": name, "why": why})
 
     def preview(self) -> dict[str, Any]:
         examples: dict[str, str] = {}
@@ -80,7 +87,8 @@ class NoticePlan:
         return {"customers": len(self.notices), "by_kind": dict(kinds),
                 "by_purpose": dict(Counter(n.purpose.value for n in self.notices)),
                 "by_language": dict(Counter(n.language for n in self.notices)),
-                "left_out": dict(self.left_out), "examples": examples}
+                "left_out": dict(self.left_out), "left_out_customers": list(self.left_out_people),
+                "examples": examples}
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ async def plan_notices(session: AsyncSession, config: NoticeConfig, items: Seque
         told.add(item.wa_id)
         person = people.get(item.wa_id) or Recipient((names or {}).get(item.wa_id), config.default_language, None)
         if person.excluded:
-            plan.left_out[person.excluded] += 1
+            plan.leave_out(item.wa_id, person.name, person.excluded)
             continue
         template = config.templates[purpose]
         language = person.language if person.language in template.bodies else config.default_language
@@ -154,7 +162,7 @@ async def plan_message(session: AsyncSession, config: NoticeConfig, wa_ids: Sequ
     for wa_id in wa_ids:
         person = people.get(wa_id) or Recipient(None, config.default_language, None)
         if person.excluded:
-            plan.left_out[person.excluded] += 1
+            plan.leave_out(wa_id, person.name, person.excluded)
             continue
         if wa_id in recent:
             plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, person.language, (), text, None))

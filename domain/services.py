@@ -18,6 +18,7 @@ from domain.pending_confirmations import PendingConfirmations
 from domain.phone_search import PhoneSearchService
 from domain.reminders import DayBeforeReminders
 from domain.reservations import ReservationService
+from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
 from domain.system_agent.dashboard import DashboardService
@@ -50,7 +51,7 @@ class Services:
 
 
 def build_services(
-    config: ClinicConfig, db: Database, clock: Clock = system_clock, *, confirmation_threshold: int = 20,
+    config: ClinicConfig, db: Database, clock: Clock = system_clock, *, limits: EffectLimits | None = None,
     confirmation_secret: bytes | None = None, notices: NoticeConfig | None = None,
 ) -> Services:
     events = CalendarEvents()
@@ -68,7 +69,7 @@ def build_services(
         conversations=ConversationService(db, config, clock),
         vacations=VacationService(db),
         events=events,
-        batch=SystemAgentBatchService(db, config, clock, search, confirmation_threshold, events=events,
+        batch=SystemAgentBatchService(db, config, clock, search, limits, events=events,
                                       token_secret=confirmation_secret, notices=notices),
         queries=SystemAgentQueryService(db, config, clock, search),
         recall=RecallService(db, config, clock),

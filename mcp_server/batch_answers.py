@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
 from mcp_server.budget import fit
+from mcp_server.confirmation import why_asked
 from mcp_server.customer_data import MARK, marked, note, quoted, written
 from mcp_server.rendering import SEPARATOR, TEXT_BUDGET, Text, cell, day_label, match_row, row, time_label
 from mcp_server.toolkit import answer
@@ -177,6 +178,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     text.add(_headline(data, say))
     if data.get("next_step"):
         text.add(data["next_step"])
+    if data["status"] == "needs_confirmation" and (why := why_asked(data.get("confirmation") or {}, ar)):
+        text.add(why)
     if (customers := note(data, ar)) is not None:
         text.add(customers)
     summary = data.get("summary") or {}

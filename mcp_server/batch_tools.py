@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
@@ -81,7 +84,7 @@ class BatchTools:
     ) -> BatchResult:
         """Book reservations. A customer who has an upcoming reservation is moved to the new slot
         (one each); a cancelled booking of that slot is reinstated."""
-        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar)
+        options = _options(ctx, mode, dry_run, idempotency_key, confirmation_token, ar)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.reserve(_plain(requests), opts, _progress(ctx))
@@ -96,7 +99,7 @@ class BatchTools:
         """Change reservations (date, time, type, name, or a new number: new_wa_id): explicit
         requests, or filters plus updates, e.g. filters {"dates": ["2026-12-03"]} with updates
         {"new_date": "2026-12-05"} moves that whole day, keeping each time."""
-        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar, notify)
+        options = _options(ctx, mode, dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.modify(_plain(requests), _plain(filters), _plain(updates), opts, _progress(ctx))
@@ -110,7 +113,7 @@ class BatchTools:
     ) -> BatchResult:
         """Cancel (soft delete) upcoming reservations: explicit requests, or every one the filters
         match, e.g. {"start_date": "2026-12-20", "end_date": "2026-12-31"}."""
-        options = _options(mode, dry_run, idempotency_key, confirmation_token, ar, notify)
+        options = _options(ctx, mode, dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.cancel(_plain(requests), _plain(filters), opts, _progress(ctx))
@@ -127,7 +130,7 @@ class BatchTools:
     ) -> BatchResult:
         """Revert an applied batch (moves, cancellations, bookings, renames, new numbers); undoable
         too. What the calendar no longer allows fails."""
-        options = _options("best_effort", False, None, confirmation_token, ar, notify)
+        options = _options(ctx, "best_effort", False, None, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.undo(batch_id, opts, _progress(ctx))
@@ -158,7 +161,7 @@ class BatchTools:
     ) -> BatchResult:
         """WhatsApp customers (wa_ids, those booked in a date range, or a recall): plain text if they
         wrote in the last 24 hours, else the notice template. Confirmed like a batch."""
-        options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar)
+        options = _options(ctx, "best_effort", dry_run, idempotency_key, confirmation_token, ar)
         filters = {"start_date": start_date, "end_date": end_date or start_date} if start_date else None
 
         async def run(opts: BatchOptions) -> Any:
@@ -178,7 +181,7 @@ class BatchTools:
     ) -> BatchResult:
         """Close days (or some hours of them), cancelling their bookings in one batch; then any
         booking there is refused. Undo reopens and restores."""
-        options = _options("best_effort", dry_run, idempotency_key, confirmation_token, ar, notify)
+        options = _options(ctx, "best_effort", dry_run, idempotency_key, confirmation_token, ar, notify)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.close(start_date, end_date, title, hijri, opts, _progress(ctx),
@@ -191,7 +194,7 @@ class BatchTools:
         idempotency_key: KeyArg = None, ar: ArabicArg = False,
     ) -> BatchResult:
         """Remove a closure so its days can be booked; cancelled bookings stay cancelled."""
-        options = _options("best_effort", False, idempotency_key, None, ar)
+        options = _options(ctx, "best_effort", False, idempotency_key, None, ar)
 
         async def run(opts: BatchOptions) -> Any:
             return await self.batch.reopen(closure_id, opts)
@@ -231,10 +234,33 @@ def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, 
     return "\n".join(lines)
 
 
-def _options(mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool,
+def _options(ctx: Context, mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool,
              notify: bool = False) -> BatchOptions:
     return BatchOptions.model_validate({"mode": mode, "dry_run": dry_run, "idempotency_key": key,
-                                        "confirmation_token": token, "ar": ar, "notify": notify})
+                                        "confirmation_token": token, "ar": ar, "notify": notify,
+                                        "turn": turn_of(ctx)})
+
+
+_TURNS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_STATELESS = "2026-07-28"  # from this version on, a client has no connection beyond its one request
+
+
+def turn_of(ctx: Context) -> str | None:
+    """The caller's turn: its MCP connection (the bridge opens one for each turn of the operators' chat; a desktop
+    client's lasts its whole conversation), named once with a random id, so what its calls apply without asking
+    adds up (`domain.system_agent.effects`). None for a stateless client, whose every request is a new connection:
+    its whole window then counts as one turn."""
+    version = ctx.protocol_version
+    if version is None or is_version_at_least(version, _STATELESS):
+        return None
+    # The SDK keeps one `Connection` per client connection and wraps it in a new session object for each request;
+    # it offers no public handle on it, so the session's own reference is read.
+    connection = getattr(ctx.session, "_connection", None)
+    if connection is None:
+        return None
+    if connection not in _TURNS:
+        _TURNS[connection] = uuid.uuid4().hex
+    return _TURNS[connection]
 
 
 def _plain(value: Sequence[BaseModel] | BaseModel | None) -> Any:

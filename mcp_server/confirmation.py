@@ -139,37 +139,155 @@ def _says_yes(content: dict[str, Any] | None) -> bool:
 
 
 def question(report: BatchReport, ar: bool) -> str:
-    """What the user is asked: how many reservations, which actions, on which days."""
+    """What the person is asked, one fact a line: what the batch would do and on which days, why they are asked
+    (the limits it would pass, with what was applied without asking before it), who is affected, who would fail,
+    whom a search chose, the exact text customers would get and who is left out. Every customer's name is quoted
+    and escaped: it cannot break a line or pass for our words."""
     preview = (report.confirmation or {}).get("preview", {})
-    count, days = preview.get("reservations", 0), preview.get("days", {})
-    actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items())
+    say = _AR if ar else _EN
+    lines = [_headline(report.tool, preview, say)]
+    if (why := why_asked(report.confirmation or {}, ar)) is not None:
+        lines.append(why)
+    lines += _people(say["who"], preview.get("affected", []), preview.get("affected_more", 0), say, _change)
+    if preview.get("failed"):
+        failures = ", ".join(f"{code}: {n}" for code, n in preview.get("failures", {}).items())
+        title = say["failing"].format(count=preview["failed"], failures=failures)
+        lines += _people(title, preview.get("failing", []), preview.get("failing_more", 0), say, _failure)
+    matched = preview.get("matched_customers") or []
+    lines += _people(say["matched"], matched[:SHOWN], max(0, len(matched) - SHOWN), say, lambda p, s: "")
+    lines += _told(preview.get("notices"), report.tool == "system_message_customers", say)
+    lines.append(say["ask_send"] if report.tool == "system_message_customers" else say["ask"])
+    return "\n".join(lines)
+
+
+def why_asked(confirmation: dict[str, Any], ar: bool) -> str | None:
+    """Why a batch asks: each limit it would pass with the totals so far, a search that chose its customers, or
+    the customers the batch it undoes had told."""
+    preview, say = confirmation.get("preview") or {}, _AR if ar else _EN
+    if reasons := [_reason(o, preview.get("window_minutes", 60), say) for o in preview.get("asks_because", [])]:
+        return say["why"] + " " + " ".join(reasons)
+    if preview.get("matched_customers") is not None:
+        return say["why"] + " " + say["searched"]
+    if preview.get("notified_before"):
+        return say["why"] + " " + say["undo_told"].format(count=preview["notified_before"])
+    return None
+
+
+SHOWN = 10  # people a question names; the rest are counted
+
+_EN = {
+    "headline": "{tool} would change {count} reservation(s) ({actions}) on {days} day(s): {shown}.",
+    "headline_message": "system_message_customers would send a WhatsApp message to {count} customer(s).",
+    "closures": " It closes {days} day(s): {periods}.",
+    "why": "Asked because:",
+    "searched": "the customers were chosen by a name search.",
+    "undo_told": "the batch being undone told {count} customer(s) on WhatsApp; this undo tells nobody.",
+    "turn": "this turn", "window": "the last {minutes} minutes",
+    "reason": "{what}: {before} already in {scope} without asking, {adds} more now makes {total} (limit {limit}).",
+    "whole_day": "it would take every booking off {day} ({count} in this turn).",
+    "effects": {"bookings": "reservations changed or made", "messaged": "customers told on WhatsApp",
+                "free_text": "customers sent your own words", "days_closed": "days closed",
+                "closure_bookings": "reservations cancelled by a closure"},
+    "who": "Who:", "failing": "{count} item(s) would fail ({failures}) and stay as they are:", "matched": "Chosen by the search:",
+    "more": "and {count} more.", "no_name": "(no name)", "item": "item {index}", "cancelled": "cancelled",
+    "text_exact": "The exact text they would get, e.g.: {text}",
+    "notices": "It would also send {count} WhatsApp notice(s); the exact text, e.g.: {text}",
+    "left_out": "Left out of the messages:",
+    "why_left": {"blocked": "blocked", "opted_out": "opted out of notices"},
+    "ask": "Nothing has been written yet. Apply it?",
+    "ask_send": "Nothing has been sent yet. Send it?",
+}
+_AR = {
+    "headline": "{tool}: سيتغير {count} حجزًا ({actions}) في {days} يومًا: {shown}.",
+    "headline_message": "system_message_customers: ستُرسل رسالة واتساب إلى {count} عميلًا.",
+    "closures": " ويُغلق {days} يومًا: {periods}.",
+    "why": "سبب السؤال:",
+    "searched": "اختير العملاء ببحث بالاسم.",
+    "undo_told": "أبلغت الدفعة التي يُتراجع عنها {count} عميلًا على واتساب؛ ولن يُبلغ هذا التراجع أحدًا.",
+    "turn": "هذا الدور", "window": "آخر {minutes} دقيقة",
+    "reason": "{what}: {before} سابقًا في {scope} دون سؤال، و{adds} الآن يصبح المجموع {total} (الحد {limit}).",
+    "whole_day": "سيُخلي يوم {day} من كل حجوزاته ({count} في هذا الدور).",
+    "effects": {"bookings": "حجوزات تتغير أو تُنشأ", "messaged": "عملاء يُبلَّغون على واتساب",
+                "free_text": "عملاء تصلهم كلماتك", "days_closed": "أيام تُغلق",
+                "closure_bookings": "حجوزات يلغيها الإغلاق"},
+    "who": "من:", "failing": "سيفشل {count} ({failures}) ويبقى كما هو:", "matched": "اختارهم البحث:",
+    "more": "و{count} غيرهم.", "no_name": "(بلا اسم)", "item": "العنصر {index}", "cancelled": "يُلغى",
+    "text_exact": "النص الذي سيصلهم حرفيًا، مثلًا: {text}",
+    "notices": "وسيُرسل {count} إشعار واتساب؛ النص حرفيًا، مثلًا: {text}",
+    "left_out": "مستثنون من الرسائل:",
+    "why_left": {"blocked": "محظور", "opted_out": "ألغى الاشتراك في الإشعارات"},
+    "ask": "لم يُكتب شيء بعد. هل تريد التنفيذ؟",
+    "ask_send": "لم يُرسل شيء بعد. هل تريد الإرسال؟",
+}
+
+
+def _headline(tool: str, preview: dict[str, Any], say: dict[str, Any]) -> str:
+    if tool == "system_message_customers":
+        return say["headline_message"].format(count=(preview.get("effects") or {}).get("free_text", 0)
+                                              or (preview.get("notices") or {}).get("customers", 0))
+    days = preview.get("days", {})
+    actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items()) or "-"
     shown = ", ".join(f"{d} ({n})" for d, n in list(days.items())[:10]) + (" …" if len(days) > 10 else "")
-    failures = ", ".join(f"{code}: {n}" for code, n in preview.get("failures", {}).items())
-    if ar:
-        failing = f" وسيفشل {preview['failed']} ({failures})." if preview.get("failed") else ""
-        told = _notices(preview.get("notices"), preview.get("hint"), ar)
-        return (f"{report.tool}: سيتغير {count} حجزًا قائمًا ({actions}) في {len(days)} يومًا: {shown}.{failing}"
-                f"{told} لم يُكتب شيء بعد. هل تريد التنفيذ؟")
-    failing = f" {preview['failed']} item(s) would fail ({failures}) and stay as they are." if preview.get(
-        "failed") else ""
-    told = _notices(preview.get("notices"), preview.get("hint"), ar)
-    if report.tool == "system_message_customers":
-        return f"system_message_customers:{told} Nothing has been sent yet. Send it?"
-    return (f"{report.tool} would change {count} existing reservations ({actions}) on {len(days)} day(s): "
-            f"{shown}.{failing}{told} Nothing has been written yet. Apply it?")
+    line = say["headline"].format(tool=tool, count=preview.get("reservations", 0), actions=actions,
+                                  days=len(days), shown=shown or "-")
+    closed = [c for c in preview.get("closures") or [] if c.get("action") == "closed"]
+    if closed:
+        periods = ", ".join(f"{c.get('start_date')} – {c.get('end_date')}" for c in closed)
+        line += say["closures"].format(days=(preview.get("effects") or {}).get("days_closed", 0), periods=periods)
+    return line
 
 
-def _notices(notices: dict[str, Any] | None, hint: str | None, ar: bool) -> str:
-    """The WhatsApp messages a confirmation covers too: how many, who is left out, one example (quoted and escaped:
-    it holds a customer's name, which must not break the question's line or turn its text around)."""
-    said = ""
-    if notices:
-        left = ", ".join(f"{why}: {n}" for why, n in (notices.get("left_out") or {}).items())
-        example = next(iter((notices.get("examples") or {}).values()), "")
-        if ar:
-            said = f" وسيُرسل {notices.get('customers', 0)} إشعار واتساب" + (f" (مستثنون: {left})" if left else "")
-            said += f"، مثل: {quoted(example)}." if example else "."
-        else:
-            said = f" It would also send {notices.get('customers', 0)} WhatsApp notice(s)"
-            said += (f" ({left} left out)" if left else "") + (f", e.g. {quoted(example)}." if example else ".")
-    return said + (f" {hint}" if hint else "")
+def _reason(over: dict[str, Any], minutes: int, say: dict[str, Any]) -> str:
+    if over.get("scope") == "whole_day":
+        return say["whole_day"].format(day=over.get("day"), count=over.get("total"))
+    scope = say["turn"] if over.get("scope") == "turn" else say["window"].format(minutes=minutes)
+    return say["reason"].format(what=say["effects"].get(over.get("effect"), over.get("effect")), scope=scope,
+                                before=over.get("before"), adds=over.get("adds"), total=over.get("total"),
+                                limit=over.get("limit"))
+
+
+def _people(title: str, people: list[dict[str, Any]], more: int, say: dict[str, Any],
+            detail: Callable[[dict[str, Any], dict[str, Any]], str]) -> list[str]:
+    """A titled line per person (name quoted, number), then how many more, when there are any."""
+    if not people:
+        return []
+    lines = [title]
+    for person in people:
+        lines.append(f"- {_who(person, say)}{detail(person, say)}")
+    if more:
+        lines.append(say["more"].format(count=more))
+    return lines
+
+
+def _who(person: dict[str, Any], say: dict[str, Any]) -> str:
+    """A person as a card names them: their name quoted, their number; an item with neither by its place."""
+    if not person.get("wa_id"):
+        found = person.get("reservation_id")
+        return f"#{found}" if found else say["item"].format(index=person.get("index", 0) + 1)
+    return f"{quoted(person['name']) if person.get('name') else say['no_name']} +{person['wa_id']}"
+
+
+def _change(person: dict[str, Any], say: dict[str, Any]) -> str:
+    was, then = person.get("from"), person.get("to")
+    to = then if then else say["cancelled"]
+    return f": {was} → {to}" if was else f": → {to}"
+
+
+def _failure(person: dict[str, Any], say: dict[str, Any]) -> str:
+    return f": {person.get('reason') or person.get('error')}"
+
+
+def _told(notices: dict[str, Any] | None, message: bool, say: dict[str, Any]) -> list[str]:
+    """The exact text customers would get (quoted: it holds a customer's name), and who is left out and why."""
+    if not notices:
+        return []
+    examples = list((notices.get("examples") or {}).values())
+    lines = []
+    if examples:
+        text = " / ".join(quoted(example) for example in examples)
+        lines.append(say["text_exact"].format(text=text) if message else
+                     say["notices"].format(count=notices.get("customers", 0), text=text))
+    left = notices.get("left_out_customers") or []
+    more = sum((notices.get("left_out") or {}).values()) - len(left)
+    lines += _people(say["left_out"], left, more, say, lambda p, s: f": {s['why_left'].get(p['why'], p['why'])}")
+    return lines

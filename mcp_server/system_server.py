@@ -25,8 +25,6 @@ def build_system_server(
     services: Services,
     batch: SystemAgentBatchService,
     queries: SystemAgentQueryService,
-    *,
-    confirmation_threshold: int,
 ) -> MCPServer:
     """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
     config = services.config
@@ -35,7 +33,7 @@ def build_system_server(
              + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
-                          instructions=instructions(config, confirmation_threshold), tools=tools,
+                          instructions=instructions(config), tools=tools,
                           subscriptions=subscriptions.bus)
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
@@ -44,14 +42,16 @@ def build_system_server(
     return server
 
 
-def instructions(config: ClinicConfig, confirmation_threshold: int) -> str:
+def instructions(config: ClinicConfig) -> str:
     """What a model should know before using the tools."""
     capacity = slot_capacity(config, BookingSource.AGENT)
     return (
         f"Privileged calendar tools of a clinic. Dates and times are local to {config.timezone}; call "
         f"get_current_datetime before reasoning about relative dates. A slot holds at most {capacity} "
         "reservations booked by an agent. Look before you write: "
-        "system_get_reservations or system_get_reservation_snapshot, then a batch tool with dry_run. A batch "
-        f"that would change more than {confirmation_threshold} existing reservations needs the user's "
-        "confirmation: follow the answer's next_step. Every applied batch has a batch_id that "
-        "system_undo_batch reverts.")
+        "system_get_reservations or system_get_reservation_snapshot, then a batch tool with dry_run. The user "
+        "confirms by effect, not by call: what you change, message or close without asking adds up over the "
+        "turn and the hour, and the call that would pass a limit asks the user, showing the totals so far; "
+        "splitting a change into smaller calls asks just the same. A call that needs confirmation answers "
+        "needs_confirmation: follow its next_step. Every applied batch has a batch_id that system_undo_batch "
+        "reverts.")

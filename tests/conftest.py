@@ -17,8 +17,13 @@ from sqlalchemy import text
 from domain.services import Services, build_services
 from calendar_agent.migrate import upgrade
 from domain.config import ClinicConfig
+from domain.system_agent.effects import EffectLimits
 from domain.database import Database, create_database
 
+# The tests of other features ask a person only about a call of more than 20 of anything, whatever came before;
+# the product's defaults (`EffectLimits()`, as `serve` builds them) are proven by tests/acceptance/test_asking.py
+# and tests/mcp_server/test_effects.py.
+PER_CALL = EffectLimits.uniform(20)
 # Tuesday 2026-12-01 10:00 in Riyadh: far from Ramadan, before the first slot of the day.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 TABLES = ("agent_jobs", "batches", "vacations", "conversation_messages", "reservations", "customers",
@@ -110,7 +115,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 @pytest.fixture
 def services(db: Database, config: ClinicConfig, clock: FixedClock) -> Services:
-    return build_services(config, db, clock)
+    return build_services(config, db, clock, limits=PER_CALL)
 
 
 @pytest.fixture

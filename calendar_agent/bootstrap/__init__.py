@@ -14,6 +14,6 @@ def services_from(settings: Settings, clock: Clock = system_clock) -> Services:
     """The domain's services over the database `settings` name; the caller disposes of `services.db`."""
     return build_services(
         settings.clinic_config(), create_database(settings.database_url), clock,
-        confirmation_threshold=settings.confirmation_threshold,
+        limits=settings.effect_limits(),
         confirmation_secret=settings.confirmation_secret.encode() or None, notices=settings.notice_config(),
     )

@@ -29,8 +29,7 @@ def run_mcp(settings: Settings, *, http: bool = False, host: str = "127.0.0.1", 
 
 def system_server_for(services: Services, settings: Settings) -> MCPServer:
     """The system agent's server over `services`, with its query and batch services."""
-    return build_system_server(services, services.batch, services.queries,
-                               confirmation_threshold=settings.confirmation_threshold)
+    return build_system_server(services, services.batch, services.queries)
 
 
 async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:

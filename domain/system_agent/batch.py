@@ -8,11 +8,11 @@ writes every change in bulk in one transaction: a cancelled call leaves nothing 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,7 @@ from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database, json_text
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.models import BatchRecord, Notice, utcnow
+from domain.models import BatchRecord, Notice
 from domain.notices import NoticeConfig
 from domain.notice_plans import NoticePlan, plan_message, plan_notices
 from domain.outbox import queue_notices
@@ -33,9 +33,12 @@ from domain.planning import RuleContext
 from domain.store import ensure_customers, load_vacations, write_changes
 from domain.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
+from domain.system_agent.cards import card
 from domain.system_agent.closures import ClosePlanner, ReopenPlanner
 from domain.system_agent.recall import MAX_TARGETS, Recall, RecallService
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint, redeem, shared_secret
+from domain.system_agent.effects import (PERSON, EffectLimits, Effects, Overrun, Spent, active_counts, added_by_day,
+                                         effects_of, overruns, spent)
 from domain.system_agent.planners import (
     CancelPlanner, MessagePlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
 )
@@ -64,6 +67,7 @@ class BatchOptions(BaseModel):
     max_reservations: int | None = None
     ar: bool = False
     notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.outbox`)
+    turn: str | None = Field(default=None, max_length=64)  # the caller's turn (MCP session): its effects add up
 
 
 class RecordedChange(View):
@@ -105,14 +109,14 @@ class SystemAgentBatchService:
         config: ClinicConfig,
         clock: Clock,
         search: PhoneSearchService,
-        confirmation_threshold: int = 20,
+        limits: EffectLimits | None = None,
         confirmation_ttl_seconds: int = 600,
         token_secret: bytes | None = None,
         events: CalendarEvents | None = None,
         notices: NoticeConfig | None = None,
     ) -> None:
         self.db, self.config, self.clock, self.search = db, config, clock, search
-        self.confirmation_threshold = confirmation_threshold
+        self.limits = limits or EffectLimits()
         self.token_secret = token_secret  # None: generated once and kept in the database for every instance
         self.token_ttl = timedelta(seconds=confirmation_ttl_seconds)
         self._tokens: ConfirmationTokens | None = None
@@ -208,14 +212,14 @@ class SystemAgentBatchService:
                    progress: ProgressCallback | None = None) -> BatchReport:
         """Revert an applied batch where the calendar still allows; report what could not be. An undo is a
         batch like any other: the same capacity and confirmation rules, its own record, undoable itself."""
-        hint = None
+        hint, told = None, 0
         if not options.notify:
             async with self.db.reading() as session:
                 told = await session.scalar(select(func.count()).select_from(Notice).where(Notice.batch_id == batch_id))
             if told:  # asked whatever the batch's size: whether to tell them again is the user's to decide
                 hint = (f"The batch being undone notified {told} customer(s). Ask the user whether to tell them the "
                         "restored times: if so, call system_undo_batch with notify=true instead.")
-        planner = UndoPlanner(batch_id, hint)
+        planner = UndoPlanner(batch_id, hint, told)
         report = await self._run("system_undo_batch", {"batch_id": batch_id}, options, progress, planner)
         report.undone_batch_id = batch_id
         return report
@@ -310,7 +314,8 @@ class SystemAgentBatchService:
                                                         if i.wa_id and i.wa_id not in names}))
             names.update(plan.new_customers)
             notices = await self._notices(session, plan, options, ctx.now)
-            if not self._settle(plan, options, tool, arguments, ctx, tokens):
+            budget = None if options.dry_run else await self._budget(session, plan, options, ctx.now)
+            if not self._settle(plan, options, tool, arguments, ctx, tokens, budget):
                 if plan.report.status in ("rolled_back", "failed"):
                     plan.report.notices = None  # nothing is written, so nobody is told anything
                 return plan.report
@@ -319,7 +324,7 @@ class SystemAgentBatchService:
             if notices is not None:
                 queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)
                 plan.report.notices = dict(plan.report.notices or {}, queued=queued)
-            await self._record(session, plan.report, arguments, options, audit_text(plan))
+            await self._record(session, plan, arguments, options, audit_text(plan), ctx.now, budget)
             return plan.report
 
     async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions,
@@ -337,8 +342,26 @@ class SystemAgentBatchService:
         plan.report.notices = notices.preview()
         return notices
 
+    async def _budget(self, session: AsyncSession, plan: Plan, options: BatchOptions, now: datetime) -> _Budget:
+        """The plan's effects, what its caller applied without asking before it, and the limits it would pass.
+        A person's own act from the console is counted alone: they are asked about one large act, and what
+        they did before is their own doing, not an agent's to add up."""
+        closing = any(c.action == "closed" for c in plan.closures)
+        days = sum((c.end - c.start).days + 1 for c in plan.closures if c.action == "closed")
+        free = plan.notices if plan.message is not None else 0
+        effects = effects_of(plan.changes, len(plan.edits), plan.notices, free, days, closing)
+        nothing = Spent(Effects(), Effects())
+        if not effects:
+            return _Budget(effects, nothing, [])
+        already = nothing if options.actor == PERSON else await spent(session, options.actor, options.turn, now,
+                                                                      self.limits.window)
+        counts = await active_counts(session, effects.removed)
+        added = added_by_day(plan.changes)
+        left = {day: counts.get(day, 0) - n + added[day] for day, n in effects.removed.items()}
+        return _Budget(effects, already, overruns(self.limits, effects, already, left))
+
     def _settle(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
-                ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
+                ctx: RuleContext, tokens: ConfirmationTokens, budget: _Budget | None) -> bool:
         """Decide the report's status; True when the plan should be written."""
         report = plan.report
         if options.mode == "atomic" and report.counts()["failed"]:
@@ -353,16 +376,16 @@ class SystemAgentBatchService:
         if report.items and not report.counts()["ok"] and not plan.closures:
             report.status = "failed"  # every item failed: nothing to write, record or undo
             return False
-        return self._confirmed(plan, options, tool, arguments, ctx, tokens)
+        assert budget is not None  # only a dry run has none, and it is settled above
+        return self._confirmed(plan, options, tool, arguments, ctx, tokens, budget)
 
     def _confirmed(self, plan: Plan, options: BatchOptions, tool: str, arguments: dict[str, Any],
-                   ctx: RuleContext, tokens: ConfirmationTokens) -> bool:
-        count = max(plan.destructive_count(), plan.notices)  # messages sent cannot be taken back either
+                   ctx: RuleContext, tokens: ConfirmationTokens, budget: _Budget) -> bool:
         # Targets found by a fuzzy search_query are asked about whatever their number: a loose query
         # ("a", a common first name) can reach people nobody meant. So is undoing a batch that notified
         # customers: whether to tell them again is the user's call.
-        guessed = (plan.report.matched is not None or plan.report.hint is not None) and count > 0
-        if options.confirmed or (count <= self.confirmation_threshold and not guessed):
+        guessed = (plan.report.matched is not None or plan.report.hint is not None) and bool(budget.effects)
+        if options.confirmed or (not budget.over and not guessed):
             return True
         change = fingerprint(tool, arguments, [(c.after.id, c.after.slot, c.after.type, c.after.status)
                                                for c in plan.changes])
@@ -370,16 +393,11 @@ class SystemAgentBatchService:
             plan.redeemed = (*tokens.check(options.confirmation_token, change, ctx.now), ctx.now)
             return True
         token, expires = tokens.issue(change, ctx.now)
-        summary = plan.report.summary()
         plan.report.status = "needs_confirmation"
         plan.report.confirmation = {
             "token": token, "expires_at": expires.astimezone(self.config.zone).isoformat(timespec="seconds"),
-            "threshold": self.confirmation_threshold,
-            "preview": {"reservations": count, "days": summary["days"], "actions": summary["by_action"],
-                        "failed": summary["failed"], "failures": summary["by_error"],
-                        **({"notices": plan.report.notices} if plan.report.notices is not None else {}),
-                        **({"hint": plan.report.hint} if plan.report.hint else {}),
-                        **({"matched_customers": plan.report.matched} if plan.report.matched is not None else {})},
+            "limits": self.limits.describe(),
+            "preview": card(plan.report, budget.effects, budget.spent, budget.over, self.limits, plan.notified_before),
             "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "
                             "the same tool again with the same arguments and this confirmation_token.",
         }
@@ -401,15 +419,17 @@ class SystemAgentBatchService:
             mark_undone(plan.undoes)
         plan.report.batch_id = str(uuid.uuid4())
 
-    async def _record(self, session: AsyncSession, report: BatchReport, arguments: dict[str, Any],
-                      options: BatchOptions, changes: str) -> None:
+    async def _record(self, session: AsyncSession, plan: Plan, arguments: dict[str, Any],
+                      options: BatchOptions, changes: str, now: datetime, budget: _Budget | None) -> None:
         # Every value goes with the execution: a statement keeps the values it was built with in
         # SQLAlchemy's cache, and these can weigh megabytes.
+        report = plan.report
+        asked = options.confirmed or plan.redeemed is not None
         await session.execute(_RECORD.values(changes=json_text(session, "changes")), {
             "id": report.batch_id, "tool": report.tool, "actor": options.actor, "arguments": _jsonable(arguments),
             "result": report.to_dict("summary", failure_items=None), "changes": changes,
-            "idempotency_key": options.idempotency_key,
-            "created_at": utcnow()})
+            "idempotency_key": options.idempotency_key, "created_at": now, "turn": options.turn,
+            "effects": budget.effects.to_json() if budget is not None else None, "asked": asked})
 
     async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:
         """The first result of this key; a key is bound to its tool and arguments, so another call with it
@@ -423,6 +443,15 @@ class SystemAgentBatchService:
             raise DomainError("idempotency_key_reused", key=options.idempotency_key, tool=record.tool)
         return BatchReport(record.tool, options.mode, self.config, status="replayed", batch_id=record.id,
                            stored=record.result)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """A plan's effects, what its caller spent before it, and the limits it would pass (`effects`)."""
+
+    effects: Effects
+    spent: Spent
+    over: list[Overrun]
 
 
 class _ClosuresChanged(Exception):

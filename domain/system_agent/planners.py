@@ -47,6 +47,7 @@ class Plan:
     notices: int = 0  # customers the batch will message (with `notify`)
     message: str | None = None  # what a message batch tells its customers (`MessagePlanner`)
     closures: list[ClosureEdit] = field(default_factory=list)  # closures written or removed (`closures`)
+    notified_before: int = 0  # customers the batch an undo reverts told on WhatsApp
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -67,9 +68,6 @@ class Plan:
         else:
             current = None
         self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, before=current, error=error))
-
-    def destructive_count(self) -> int:
-        return sum(1 for c in self.changes if c.before is not None and c.action != "unchanged") + len(self.edits)
 
     def closure_views(self) -> list[dict[str, Any]]:
         return [dict(c.view().model_dump(), action=c.action) for c in self.closures]
@@ -340,12 +338,13 @@ class UndoPlanner:
     """Reverts a recorded batch; `hint` is the next step its answer offers (telling the customers it
     notified the restored times)."""
 
-    def __init__(self, batch_id: str, hint: str | None = None) -> None:
-        self.batch_id, self.hint = batch_id, hint
+    def __init__(self, batch_id: str, hint: str | None = None, told: int = 0) -> None:
+        self.batch_id, self.hint, self.told = batch_id, hint, told
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
                        progress: ProgressCallback | None) -> None:
         plan.report.hint = self.hint
+        plan.notified_before = self.told
         record = await load_record(session, self.batch_id)
         changes = recorded_changes(record.changes)
         state = await undo_state(session, ctx, changes)

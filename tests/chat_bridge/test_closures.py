@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from domain.models import Notice, Reservation, Vacation
 from domain.services import Services
 from domain.system_agent.batch import BatchOptions
+from domain.system_agent.effects import EffectLimits
 from mcp_server.customer_server import build_customer_server
 from tests.fakes.graph_api import FakeGraphApi, RunningBridge, bridge, graph_api, running_bridge  # noqa: F401
 
@@ -134,7 +135,7 @@ async def test_reopening_days_lets_them_be_booked_and_keeps_the_cancelled_bookin
 
 async def test_a_closure_over_the_threshold_is_previewed_then_confirmed_and_notifies_each_customer_once(
         services: Services, graph_api: FakeGraphApi) -> None:  # noqa: F811
-    services.batch.confirmation_threshold = 1
+    services.batch.limits = EffectLimits.uniform(1)
     await booked_around_the_break(services)
     async with running_bridge(services, graph_api) as bridge:
         body = dict(WINTER, notify=True)

@@ -20,7 +20,8 @@ from calendar_agent.settings import Settings
 from domain.config import ClinicConfig
 from domain.database import Database, create_database
 from domain.services import Services, build_services
-from tests.conftest import FixedClock
+from domain.system_agent.effects import EffectLimits
+from tests.conftest import PER_CALL, FixedClock
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api  # noqa: F401
@@ -80,7 +81,7 @@ class Service:
 
 
 class StartService(Protocol):
-    async def __call__(self, *, confirmation_threshold: int = 20, model: bool = True, **settings: Any) -> Service: ...
+    async def __call__(self, *, limits: EffectLimits = PER_CALL, model: bool = True, **settings: Any) -> Service: ...
 
 
 @pytest.fixture
@@ -90,12 +91,12 @@ async def start_service(db: Database, clock: FixedClock, anthropic_api: Scripted
     """Starts the service on a loopback port over a seeded calendar; `model=False`: no LLM key is set.
     Other keyword arguments are settings. Everything is shut down after the test."""
     async with AsyncExitStack() as stack:
-        async def start(*, confirmation_threshold: int = 20, model: bool = True, **overrides: Any) -> Service:
+        async def start(*, limits: EffectLimits = PER_CALL, model: bool = True, **overrides: Any) -> Service:
             llm_settings = anthropic_api.settings_overrides() if model else {"anthropic_api_key": ""}
             settings = bridge_settings(graph_api, **llm_settings, llm_timeout_seconds=5.0, llm_max_retries=1,
-                                       confirmation_threshold=confirmation_threshold,
+                                       confirmation_limits=limits.describe(),
                                        confirmation_timeout_seconds=30.0, **overrides)
-            services = build_services(ClinicConfig(), db, clock, confirmation_threshold=confirmation_threshold)
+            services = build_services(ClinicConfig(), db, clock, limits=settings.effect_limits())
             await seed(services)
             app = build_service_app(settings, services=services)
             url = await stack.enter_async_context(serve_on_loopback(app))
@@ -123,7 +124,7 @@ class Console(Service):
 
 
 class StartConsole(Protocol):
-    async def __call__(self, *, confirmation_threshold: int = 20, model: bool = True, **settings: Any) -> Console: ...
+    async def __call__(self, *, limits: EffectLimits = PER_CALL, model: bool = True, **settings: Any) -> Console: ...
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 
 from playwright.async_api import WebSocketRoute, expect
 
+from domain.system_agent.effects import EffectLimits
 from tests.console.conftest import (
     AGENT_NAME, D1, D2, D3, FATIMA, OMAR, StartConsole, choose_conversation, day_total, send,
 )
@@ -88,12 +89,12 @@ async def test_a_message_whatsapp_refuses_is_shown_as_not_delivered(start_consol
 
 
 async def test_cancelling_a_large_batch_leaves_the_calendar_unchanged(start_console: StartConsole) -> None:
-    console = await start_console(confirmation_threshold=2)
+    console = await start_console(limits=EffectLimits.uniform(2))
     console.llm.script(Reply(calls=(MOVE,)), Reply("Understood: nothing was moved."))
     page = await console.open()
     await send(page, MOVE_REQUEST)
     card = page.locator(".confirm-card")
-    await expect(card).to_contain_text("3 existing reservations")
+    await expect(card).to_contain_text("3 reservation(s)")
     await expect(page.locator("#typing")).to_be_visible()
 
     await card.get_by_role("button", name="Cancel").click()
@@ -106,7 +107,7 @@ async def test_cancelling_a_large_batch_leaves_the_calendar_unchanged(start_cons
 
 
 async def test_confirming_a_large_batch_applies_it(start_console: StartConsole) -> None:
-    console = await start_console(confirmation_threshold=2)
+    console = await start_console(limits=EffectLimits.uniform(2))
     console.llm.script(Reply(calls=(MOVE,)), Reply("Moved the 3 reservations."))
     page = await console.open()
     await send(page, MOVE_REQUEST)

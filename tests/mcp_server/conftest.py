@@ -13,6 +13,7 @@ from domain.services import Services, build_services
 from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.database import create_database
+from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import BatchOptions, SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.customer_server import build_customer_server
@@ -28,12 +29,12 @@ def queries(services: Services) -> SystemAgentQueryService:
 @pytest.fixture
 def batch(services: Services) -> SystemAgentBatchService:
     return SystemAgentBatchService(services.db, services.config, services.clock, services.search,
-                                   confirmation_threshold=THRESHOLD)
+                                   limits=EffectLimits.uniform(THRESHOLD))
 
 
 @pytest.fixture
 def system_server(services: Services, batch: SystemAgentBatchService, queries: SystemAgentQueryService) -> MCPServer:
-    return build_system_server(services, batch, queries, confirmation_threshold=THRESHOLD)
+    return build_system_server(services, batch, queries)
 
 
 @pytest.fixture
@@ -58,8 +59,8 @@ def transport_server(sqlite_services: Services) -> MCPServer:
     queries = SystemAgentQueryService(sqlite_services.db, sqlite_services.config, sqlite_services.clock,
                                       sqlite_services.search)
     batch = SystemAgentBatchService(sqlite_services.db, sqlite_services.config, sqlite_services.clock,
-                                    sqlite_services.search, confirmation_threshold=THRESHOLD)
-    return build_system_server(sqlite_services, batch, queries, confirmation_threshold=THRESHOLD)
+                                    sqlite_services.search, limits=EffectLimits.uniform(THRESHOLD))
+    return build_system_server(sqlite_services, batch, queries)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ async def test_a_large_cancel_asks_the_user_and_applies_on_yes(
     callback, asked = answering("accept", {"confirm": True})
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback)
     assert data(result)["status"] == "applied"
-    assert asked and "would change 30 existing reservations (cancelled: 30) on 2 day(s)" in asked[0]
+    assert asked and "would change 30 reservation(s) (cancelled: 30) on 2 day(s)" in asked[0]
     assert await active(services) == 0
 
 
@@ -162,7 +162,7 @@ async def test_a_calendar_changed_while_the_user_decides_is_asked_again_with_the
 
     result = await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode="legacy")
     assert data(result)["status"] == "applied" and data(result)["summary"]["ok"] == 29
-    assert len(asked) == 2 and "would change 29 existing reservations" in asked[1]
+    assert len(asked) == 2 and "would change 29 reservation(s)" in asked[1]
     assert await active(services) == 0
 
 
@@ -174,6 +174,6 @@ async def test_the_preview_says_what_would_fail_and_why(
     requests = [{"reservation_id": i} for i in ids[:25]] + [{"reservation_id": 99_999}, {"reservation_id": 99_998}]
     result = await cancel(system_server, {"requests": requests}, callback)
     assert data(result)["status"] == "declined"
-    assert "would change 25 existing reservations" in asked[0]
+    assert "would change 25 reservation(s)" in asked[0]
     assert "2 item(s) would fail (reservation_not_found: 2) and stay as they are" in asked[0]
     assert await active(services) == 30

@@ -87,8 +87,9 @@ async def test_descriptions_tell_the_model_the_date_time_and_zone_formats(system
         assert expected in text
 
 
-async def test_the_server_instructions_state_the_confirmation_threshold(system_server: MCPServer) -> None:
-    assert "more than 20 existing reservations" in (system_server.instructions or "")
+async def test_the_server_instructions_say_confirmation_is_by_effect_not_by_call(system_server: MCPServer) -> None:
+    said = system_server.instructions or ""
+    assert "confirms by effect, not by call" in said and "splitting a change into smaller calls asks" in said
 
 
 async def test_batch_schemas_publish_every_field_of_the_domains_request_models(system_server: MCPServer) -> None:
