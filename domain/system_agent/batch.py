@@ -353,8 +353,8 @@ class SystemAgentBatchService:
         nothing = Spent(Effects(), Effects())
         if not effects:
             return _Budget(effects, nothing, [])
-        already = nothing if options.actor == PERSON else await spent(session, options.actor, options.turn, now,
-                                                                      self.limits.window)
+        alone = options.actor == PERSON or not self.limits.add_up
+        already = nothing if alone else await spent(session, options.actor, options.turn, now, self.limits.window)
         counts = await active_counts(session, effects.removed)
         added = added_by_day(plan.changes)
         left = {day: counts.get(day, 0) - n + added[day] for day, n in effects.removed.items()}

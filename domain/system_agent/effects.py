@@ -111,6 +111,7 @@ class EffectLimits:
     closure_bookings: Limit = Limit(0, 0)
     whole_day: int = 2  # taking every booking off a day that had at least this many asks (0: never)
     window: timedelta = timedelta(minutes=60)
+    add_up: bool = True  # False: each call is counted alone, as a person's own acts from the console always are
 
     @classmethod
     def parse(cls, text: str, window_minutes: float = 60) -> EffectLimits:
@@ -132,8 +133,9 @@ class EffectLimits:
 
     @classmethod
     def uniform(cls, count: int) -> EffectLimits:
-        """Every effect up to `count` a turn, no window, no whole-day rule: asked only of a call above `count`."""
-        return cls(**{name: Limit(count, None) for name in COUNTED}, whole_day=0)
+        """Every effect up to `count` a call, counted alone, with no whole-day rule: asked only of a call above
+        `count` (what the product asked before it confirmed by effect)."""
+        return cls(**{name: Limit(count, None) for name in COUNTED}, whole_day=0, add_up=False)
 
     def describe(self) -> str:
         return " ".join([*(f"{name}={getattr(self, name)}" for name in COUNTED), f"whole_day={self.whole_day}"])
