@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -117,22 +117,24 @@ class Clinic:
         async with connect("ws" + self.url.removeprefix("http") + "/ws") as socket:
             yield socket
 
-    async def ask(self, text: str, *, answer: bool | None = None) -> Exchange:
+    async def ask(self, text: str, *, answer: bool | None | Callable[[dict[str, Any]], bool] = None) -> Exchange:
         """Send `text` to the system agent as the console does, and watch the sidebar until the turn ends.
-        `answer`: the operator's yes (True) or no (False) to a confirmation the turn asks for."""
+        `answer`: the operator's yes (True) or no (False) to each confirmation the turn asks for, or a function of
+        the `confirmation_request` event that decides."""
         async with self.sidebar() as sidebar:
             response = await self.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": text})
             assert response.status_code == 202, response.text
             events = await self._until_turn_ends(sidebar, answer)
         return Exchange(events, list(self.llm.mistakes))
 
-    async def _until_turn_ends(self, sidebar: ClientConnection, answer: bool | None) -> list[dict[str, Any]]:
+    async def _until_turn_ends(self, sidebar: ClientConnection,
+                               answer: bool | None | Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         async with asyncio.timeout(TURN_SECONDS):
             while not turn_ended(events):
                 events.append(json.loads(await sidebar.recv()))
                 if events[-1]["type"] == "confirmation_request":
-                    await self.confirm(events[-1], answer)
+                    await self.confirm(events[-1], answer(events[-1]) if callable(answer) else answer)
         return events
 
     async def confirm(self, request: dict[str, Any], answer: bool | None) -> None:
