@@ -24,6 +24,7 @@ from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 from domain.services import Services
+from domain.system_agent.batch import BatchOptions
 from domain.models import Reservation
 from domain.schedule import slots_for
 from tests.fakes.llm import ScriptedLLM
@@ -204,11 +205,12 @@ def open_slots(services: Services, first: str, places: int) -> list[tuple[str, s
 
 
 async def fill(services: Services, first: str, count: int) -> list[tuple[str, str]]:
-    """`count` new customers booked from `first` on, in one batch; their (day, slot) in order."""
+    """`count` new customers booked from `first` on, in one batch a person confirmed (none of it counts against
+    what an agent may apply without asking); their (day, slot) in order."""
     places = open_slots(services, first, count)
     requests = [{"wa_id": f"9665{index:08d}", "customer_name": f"Patient {index:03d}", "date": day, "time_slot": slot}
                 for index, (day, slot) in enumerate(places, start=1)]
-    report = await services.batch.reserve(requests)
+    report = await services.batch.reserve(requests, BatchOptions(confirmed=True))
     assert (report.status, report.counts()["ok"]) == ("applied", count), report.to_dict()["summary"]
     return places
 

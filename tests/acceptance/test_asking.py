@@ -21,9 +21,8 @@ from domain.config import ClinicConfig
 from domain.database import Database
 from domain.models import Notice, Vacation
 from domain.services import Services, build_services
-from domain.system_agent.batch import BatchOptions
 from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, Clinic, Exchange, active_on, book, calendar,
-                                      first_line, open_slots)
+                                      fill, first_line, open_slots)
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings
 from tests.fakes.llm import Call, Reply, Respond, SeenRequest
 from tests.fakes.loopback import serve_on_loopback
@@ -44,12 +43,9 @@ async def clinic(db: Database, config: ClinicConfig, clock: Clock, graph_api: Fa
 
 
 async def seeded(services: Services, count: int, first: str = SUNDAY) -> list[int]:
-    """`count` customers booked from `first` on by a batch a person confirmed: none of it counts against an agent."""
-    requests = [{"wa_id": f"9665{index:08d}", "customer_name": f"Patient {index:03d}", "date": day, "time_slot": slot}
-                for index, (day, slot) in enumerate(open_slots(services, first, count), start=1)]
-    report = await services.batch.reserve(requests, BatchOptions(confirmed=True))
-    assert report.counts()["ok"] == count, report.to_dict()["summary"]
-    return [item.reservation_id for item in report.items if item.reservation_id is not None]
+    """`count` customers booked from `first` on by a batch a person confirmed: their reservation ids."""
+    await fill(services, first, count)
+    return [booking.id for booking in await calendar(services)]
 
 
 def cancels(ids: list[int]) -> Call:

@@ -23,7 +23,7 @@ from domain.database import create_database
 from domain.models import AgentJob, BatchRecord, Reservation
 from domain.services import Services, build_services
 from tests.acceptance.support import SUNDAY, TUESDAY, fill
-from tests.conftest import TABLES, FixedClock
+from tests.conftest import PER_CALL, TABLES, FixedClock
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, graph_api,  # noqa: F401
                                    bridge_settings, inbound, next_event, running_bridge, signed)
@@ -40,7 +40,7 @@ async def two_services(postgres_url: str, config: ClinicConfig, clock: FixedCloc
     databases = [create_database(postgres_url) for _ in range(2)]
     async with databases[0].engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    yield [build_services(config, db, clock) for db in databases]
+    yield [build_services(config, db, clock, limits=PER_CALL) for db in databases]
     for db in databases:
         await db.dispose()
 

@@ -24,7 +24,7 @@ from domain.notices import NoticeConfig
 from domain.outbox import queue_reply
 from domain.services import Services, build_services
 from domain.system_agent.batch import BatchOptions
-from tests.conftest import NOW
+from tests.conftest import NOW, PER_CALL
 from tests.fakes.events import RecordingSink
 from tests.fakes.graph_api import (ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraphApi, RunningBridge,  # noqa: F401
                                    graph_api, inbound, running_bridge, signed, status_callback)
@@ -47,7 +47,7 @@ class RunningClock:
 @pytest.fixture
 def services(db: Database, config: ClinicConfig) -> Services:
     notices = NoticeConfig(clinic_name="Al Noor Clinic", rate_per_second=50, reminder_time=None)
-    return build_services(config, db, RunningClock(), notices=notices)
+    return build_services(config, db, RunningClock(), notices=notices, limits=PER_CALL)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from domain.database import Database
 from domain.models import Notice
 from domain.notices import NoticeConfig
 from domain.services import Services, build_services
+from tests.conftest import PER_CALL
 from tests.chat_bridge.test_notices import FATIMA, LAYLA, OMAR, RunningClock, notices, tool
 from tests.fakes.graph_api import FakeGraphApi, graph_api, running_bridge  # noqa: F401
 
@@ -24,7 +25,7 @@ REMINDERS = NoticeConfig(clinic_name="Al Noor Clinic", reminder_time=time(18), r
 
 @pytest.fixture
 def services(db: Database, config: ClinicConfig) -> Services:
-    return build_services(config, db, RunningClock(EVENING), notices=REMINDERS)
+    return build_services(config, db, RunningClock(EVENING), notices=REMINDERS, limits=PER_CALL)
 
 
 async def book_tomorrow(services: Services) -> None:
@@ -77,7 +78,7 @@ async def test_a_reservation_moved_or_cancelled_before_the_send_gets_no_stale_re
 
 
 async def test_two_instances_queue_the_evenings_reminders_once(db: Database, config: ClinicConfig) -> None:
-    first, second = (build_services(config, db, RunningClock(EVENING), notices=REMINDERS) for _ in range(2))
+    first, second = (build_services(config, db, RunningClock(EVENING), notices=REMINDERS, limits=PER_CALL) for _ in range(2))
     await book_tomorrow(first)
     counts = await asyncio.gather(first.reminders.queue(), second.reminders.queue())
     assert sorted(counts) == [0, 3]

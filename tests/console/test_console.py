@@ -95,6 +95,8 @@ async def test_cancelling_a_large_batch_leaves_the_calendar_unchanged(start_cons
     await send(page, MOVE_REQUEST)
     card = page.locator(".confirm-card")
     await expect(card).to_contain_text("3 reservation(s)")
+    await expect(card).to_contain_text("Asked because: reservations changed or made: 0 already in this turn")
+    await expect(card.locator(".confirm-text")).to_contain_text(f"\nWho:\n- ")  # one person a line
     await expect(page.locator("#typing")).to_be_visible()
 
     await card.get_by_role("button", name="Cancel").click()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from mcp.server import MCPServer
 
+from tests.conftest import PER_CALL
 from domain.services import Services, build_services
 from domain.clock import Clock
 from domain.config import ClinicConfig
@@ -49,7 +50,7 @@ async def sqlite_services(sqlite_template: Path, tmp_path: Path, config: ClinicC
     path = tmp_path / "transport.db"
     shutil.copy(sqlite_template, path)
     db = create_database(f"sqlite+aiosqlite:///{path}")
-    yield build_services(config, db, clock)
+    yield build_services(config, db, clock, limits=PER_CALL)
     await db.dispose()
 
 

@@ -11,7 +11,7 @@ from domain.config import BookingSource
 from domain.errors import DomainError
 from domain.models import BatchRecord
 from domain.system_agent.batch import BatchOptions
-from tests.conftest import FixedClock
+from tests.conftest import PER_CALL, FixedClock
 
 SUNDAY, MONDAY = "2026-12-06", "2026-12-07"
 YES = BatchOptions(confirmed=True)
@@ -142,7 +142,7 @@ async def test_a_token_from_one_instance_works_once_on_another_and_stays_used_af
 ) -> None:
     await book_25(services)
     filters = {"dates": [SUNDAY, MONDAY]}
-    first, second, restarted = (build_services(services.config, services.db, clock) for _ in range(3))
+    first, second, restarted = (build_services(services.config, services.db, clock, limits=PER_CALL) for _ in range(3))
     asked = await first.batch.cancel(filters=filters)
     assert asked.status == "needs_confirmation" and asked.confirmation is not None
     token = BatchOptions(confirmation_token=asked.confirmation["token"])
@@ -158,8 +158,8 @@ async def test_instances_with_other_configured_secrets_refuse_each_others_tokens
     services: Services, clock: FixedClock
 ) -> None:
     await book_25(services)
-    ours = build_services(services.config, services.db, clock, confirmation_secret=b"ours")
-    theirs = build_services(services.config, services.db, clock, confirmation_secret=b"theirs")
+    ours = build_services(services.config, services.db, clock, confirmation_secret=b"ours", limits=PER_CALL)
+    theirs = build_services(services.config, services.db, clock, confirmation_secret=b"theirs", limits=PER_CALL)
     asked = await ours.batch.cancel(filters={"dates": [SUNDAY, MONDAY]})
     assert asked.confirmation is not None
     with pytest.raises(DomainError) as refused:
