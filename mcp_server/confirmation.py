@@ -165,17 +165,17 @@ def why_asked(confirmation: dict[str, Any], ar: bool) -> str | None:
     the customers the batch it undoes had told."""
     preview, say = confirmation.get("preview") or {}, _AR if ar else _EN
     if reasons := [_reason(o, preview.get("window_minutes", 60), say) for o in preview.get("asks_because", [])]:
-        return say["why"] + " " + " ".join(reasons)
+        return f"{say['why']} {' '.join(reasons)}"
     if preview.get("matched_customers") is not None:
-        return say["why"] + " " + say["searched"]
+        return f"{say['why']} {say['searched']}"
     if preview.get("notified_before"):
-        return say["why"] + " " + say["undo_told"].format(count=preview["notified_before"])
+        return f"{say['why']} {say['undo_told'].format(count=preview['notified_before'])}"
     return None
 
 
 SHOWN = 10  # people a question names; the rest are counted
 
-_EN = {
+_EN: dict[str, Any] = {
     "headline": "{tool} would change {count} reservation(s) ({actions}) on {days} day(s): {shown}.",
     "headline_message": "system_message_customers would send a WhatsApp message to {count} customer(s).",
     "closures": " It closes {days} day(s): {periods}.",
@@ -197,7 +197,7 @@ _EN = {
     "ask": "Nothing has been written yet. Apply it?",
     "ask_send": "Nothing has been sent yet. Send it?",
 }
-_AR = {
+_AR: dict[str, Any] = {
     "headline": "{tool}: سيتغير {count} حجزًا ({actions}) في {days} يومًا: {shown}.",
     "headline_message": "system_message_customers: ستُرسل رسالة واتساب إلى {count} عميلًا.",
     "closures": " ويُغلق {days} يومًا: {periods}.",
@@ -223,12 +223,12 @@ _AR = {
 
 def _headline(tool: str, preview: dict[str, Any], say: dict[str, Any]) -> str:
     if tool == "system_message_customers":
-        return say["headline_message"].format(count=(preview.get("effects") or {}).get("free_text", 0)
-                                              or (preview.get("notices") or {}).get("customers", 0))
+        return str(say["headline_message"].format(count=(preview.get("effects") or {}).get("free_text", 0)
+                                                  or (preview.get("notices") or {}).get("customers", 0)))
     days = preview.get("days", {})
     actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items()) or "-"
     shown = ", ".join(f"{d} ({n})" for d, n in list(days.items())[:10]) + (" …" if len(days) > 10 else "")
-    line = say["headline"].format(tool=tool, count=preview.get("reservations", 0), actions=actions,
+    line: str = say["headline"].format(tool=tool, count=preview.get("reservations", 0), actions=actions,
                                   days=len(days), shown=shown or "-")
     closed = [c for c in preview.get("closures") or [] if c.get("action") == "closed"]
     if closed:
@@ -239,11 +239,11 @@ def _headline(tool: str, preview: dict[str, Any], say: dict[str, Any]) -> str:
 
 def _reason(over: dict[str, Any], minutes: int, say: dict[str, Any]) -> str:
     if over.get("scope") == "whole_day":
-        return say["whole_day"].format(day=over.get("day"), count=over.get("total"))
+        return str(say["whole_day"].format(day=over.get("day"), count=over.get("total")))
     scope = say["turn"] if over.get("scope") == "turn" else say["window"].format(minutes=minutes)
-    return say["reason"].format(what=say["effects"].get(over.get("effect"), over.get("effect")), scope=scope,
+    return str(say["reason"].format(what=say["effects"].get(over.get("effect"), over.get("effect")), scope=scope,
                                 before=over.get("before"), adds=over.get("adds"), total=over.get("total"),
-                                limit=over.get("limit"))
+                                limit=over.get("limit")))
 
 
 def _people(title: str, people: list[dict[str, Any]], more: int, say: dict[str, Any],

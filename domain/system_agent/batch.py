@@ -215,7 +215,8 @@ class SystemAgentBatchService:
         hint, told = None, 0
         if not options.notify:
             async with self.db.reading() as session:
-                told = await session.scalar(select(func.count()).select_from(Notice).where(Notice.batch_id == batch_id))
+                told = int(await session.scalar(
+                    select(func.count()).select_from(Notice).where(Notice.batch_id == batch_id)) or 0)
             if told:  # asked whatever the batch's size: whether to tell them again is the user's to decide
                 hint = (f"The batch being undone notified {told} customer(s). Ask the user whether to tell them the "
                         "restored times: if so, call system_undo_batch with notify=true instead.")

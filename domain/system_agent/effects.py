@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.database import lock_exclusively, lock_key
-from domain.models import BatchRecord, Reservation, ReservationStatus
-from domain.planning import ACTIVE, Change
+from domain.models import BatchRecord, Reservation
+from domain.planning import ACTIVE, Change, ReservationStatus
 
 COUNTED = ("bookings", "messaged", "free_text", "days_closed", "closure_bookings")
 PERSON = "operator"  # the actor of what a person does from the console: their own act, never budgeted
@@ -64,8 +64,9 @@ class Effects:
         if not isinstance(value, dict):
             return cls()
         counts = {name: int(value.get(name) or 0) for name in COUNTED}
-        removed = value.get("removed") if isinstance(value.get("removed"), dict) else {}
-        return cls(**counts, removed={str(day): int(n) for day, n in removed.items()})
+        removed = value.get("removed")
+        days = {str(day): int(n) for day, n in removed.items()} if isinstance(removed, dict) else {}
+        return cls(**counts, removed=days)
 
 
 def effects_of(changes: Iterable[Change], edits: int, messaged: int, free_text: int,
@@ -128,14 +129,16 @@ class EffectLimits:
             turn, slash, window = value.partition("/")
             if not slash:
                 raise ValueError(f"{word!r}: write the turn's and the window's limit as N/M (e.g. {name}=5/30)")
-            limits = replace(limits, **{name: Limit(_count(turn, word), _count(window, word))})
+            limit: dict[str, Any] = {name: Limit(_count(turn, word), _count(window, word))}
+            limits = replace(limits, **limit)
         return limits
 
     @classmethod
     def uniform(cls, count: int) -> EffectLimits:
         """Every effect up to `count` a call, counted alone, with no whole-day rule: asked only of a call above
         `count` (what the product asked before it confirmed by effect)."""
-        return cls(**{name: Limit(count, None) for name in COUNTED}, whole_day=0, add_up=False)
+        each: dict[str, Any] = {name: Limit(count, None) for name in COUNTED}
+        return cls(**each, whole_day=0, add_up=False)
 
     def describe(self) -> str:
         return " ".join([*(f"{name}={getattr(self, name)}" for name in COUNTED), f"whole_day={self.whole_day}"])
