@@ -266,3 +266,15 @@ async def test_the_consoles_own_act_is_counted_alone(services: Services, seed: S
     assert statuses == ["applied"] * 4
     assert (await batch.cancel([{"reservation_id": i} for i in ids[20:26]], options=person)).status == \
         "needs_confirmation"
+
+
+async def test_an_arabic_card_says_the_same_in_arabic(guarded: MCPServer, services: Services, seed: Seed) -> None:
+    ids = await seed([WEDNESDAY, THURSDAY], 30)
+    callback, asked = answering("decline")
+    async with Client(guarded, elicitation_callback=callback, mode="legacy") as client:
+        await client.call_tool("system_batch_cancel", dict(cancels(ids[0:6]), ar=True))
+    lines = asked[0].split("\n")
+    assert lines[0].startswith("system_batch_cancel: سيتغير 6 حجزًا")
+    assert lines[1] == ("سبب السؤال: حجوزات تتغير أو تُنشأ: 0 سابقًا في هذا الدور دون سؤال، و6 الآن يصبح المجموع 6 "
+                        "(الحد 5).")
+    assert lines[2] == "من:" and lines[-1] == "لم يُكتب شيء بعد. هل تريد التنفيذ؟"
