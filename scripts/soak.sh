@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tests of concurrency and crashes (kill -9 mid-turn and mid-send, the durable queue, two instances on
-# one PostgreSQL, confirmations, bursts, notices), run N times in a row (default 20) beside two CPU-bound
+# one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices), run N times in a row (default 20) beside two CPU-bound
 # processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
 # non-zero when any run failed. Extra arguments replace the list of tests.
 #   bash scripts/soak.sh            # 20 runs
@@ -16,7 +16,8 @@ if [ "${#tests[@]}" -eq 0 ]; then
   tests=(tests/calendar_agent/test_crash_recovery.py tests/calendar_agent/test_notice_crash.py
          tests/calendar_agent/test_two_instances.py tests/chat_bridge/test_queue.py tests/chat_bridge/test_instances.py
          tests/chat_bridge/test_notices.py tests/domain/test_jobs.py tests/mcp_server/test_confirmation.py
-         tests/acceptance/test_confirming.py tests/acceptance/test_answered_once.py)
+         tests/acceptance/test_confirming.py tests/acceptance/test_answered_once.py tests/mcp_server/test_effects.py
+         tests/acceptance/test_asking.py)
 fi
 burners=()
 for _ in 1 2; do
