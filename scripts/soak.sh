@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tests of concurrency and crashes (kill -9 mid-turn and mid-send, the durable queue, two instances on
-# one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices), run N times in a row (default 20) beside two CPU-bound
-# processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
+# one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices), run N times in a row
+# (default 20) beside two CPU-bound processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
 # non-zero when any run failed. Extra arguments replace the list of tests.
 #   bash scripts/soak.sh            # 20 runs
 #   bash scripts/soak.sh 5 tests/calendar_agent/test_notice_crash.py
