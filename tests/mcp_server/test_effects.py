@@ -39,7 +39,8 @@ def test_empty_settings_give_the_default_limits() -> None:
 
 async def active(services: Services) -> int:
     async with services.db.unit_of_work() as session:
-        count = await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.status == "active"))
+        count = await session.scalar(select(func.count()).select_from(Reservation)
+                                     .where(Reservation.status == "active"))
     return int(count or 0)
 
 
