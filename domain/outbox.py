@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
@@ -129,7 +130,15 @@ class NoticeOutbox:
         now = self.clock()
         ready = or_(and_(Notice.status == "queued", Notice.available_at <= now),
                     and_(Notice.status == "sending", Notice.lease_until <= now))
-        query = select(Notice).where(ready).order_by(Notice.id).limit(limit)
+        # A customer reads an assistant's replies in the order they were written: a reply waits while an earlier
+        # reply to them is still to be sent (queued, backing off, or held by a sender, even a dead one whose lease
+        # has not ended), so one claim holds at most one reply per customer.
+        earlier = aliased(Notice)
+        reply = NoticePurpose.REPLY.value
+        waiting = exists().where(earlier.wa_id == Notice.wa_id, earlier.purpose == reply, earlier.id < Notice.id,
+                                 earlier.status.in_(("queued", "sending")))
+        query = (select(Notice).where(ready, or_(Notice.purpose != reply, ~waiting))
+                 .order_by(Notice.id).limit(limit))
         async with self.db.reading() as session:  # an idle poll takes no write lock
             if (await session.scalars(query.with_only_columns(Notice.id))).first() is None:
                 return [], []

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from domain.database import create_database
 from calendar_agent.settings import load_settings
-from domain.models import ConversationMessage, Reservation
+from domain.models import ConversationMessage, Notice, Reservation
 from domain.planning import ReservationStatus
 from domain.schedule import slots_for
 from tests.calendar_agent.test_crash_recovery import AGENT, Serve
@@ -90,6 +90,22 @@ async def _active_reservations(url: str) -> list[tuple[str, str, str]]:
             rows = await session.execute(select(Reservation.wa_id, Reservation.date, Reservation.time_slot)
                                          .where(Reservation.status == ReservationStatus.ACTIVE))
             return [(wa_id, str(day), str(slot)) for wa_id, day, slot in rows]
+    finally:
+        await db.dispose()
+
+
+async def _until_sent(url: str) -> None:
+    """Until no notice or reply is left to send (those whose send began on the killed instance are unsure): a
+    deadline, not a pause."""
+    db = create_database(url)
+    try:
+        async with asyncio.timeout(ANSWER_SECONDS):
+            while True:
+                async with db.reading() as session:
+                    if not await session.scalar(select(func.count()).select_from(Notice)
+                                                .where(Notice.status.in_(("queued", "sending")))):
+                        return
+                await asyncio.sleep(0.1)
     finally:
         await db.dispose()
 
@@ -225,8 +241,10 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
     asyncio.run(_truncate(postgres_url))
     places = slots_for_customers(date.today() + timedelta(days=3))
     anthropic_api.script(*[Respond(assistant(places))] * 800)
+    # A short notice lease: the replies the killed instance held but never began are taken again soon, and the
+    # customer's later replies, which wait behind them, go out before the test reads what WhatsApp got.
     doomed, survivor = start_instances(tmp_path, 2, anthropic_api, postgres_url, graph,
-                                       CONFIRMATION_SECRET="one-secret-for-both")
+                                       CONFIRMATION_SECRET="one-secret-for-both", NOTICE_LEASE_SECONDS="10")
     balancer = RoundRobinProxy([doomed.port, survivor.port])
     try:
         with balancer.running() as url:
@@ -244,6 +262,7 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
                 after_the_kill = asyncio.run(_newest_message_id(postgres_url))
                 for talk in talks:
                     talk.result()
+            asyncio.run(_until_sent(postgres_url))
             time.sleep(1.0)  # a duplicate answer, if any, would be stored by now (poll 0.1 s)
             with httpx2.Client(base_url=url, timeout=10) as client:
                 conversations = {wa_id: [m for m in Traffic.rows(client, wa_id) if m["role"] != "tool"]

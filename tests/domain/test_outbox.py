@@ -220,3 +220,28 @@ async def test_a_refused_reply_shows_its_own_message_failed(services: Services) 
     settled = await services.outbox.failed(notice_id, "w", "HTTP 400: re-engagement message", 131047)
     assert settled.message is not None and settled.message.id == message_id
     assert (await message(services, message_id)).delivery_status == DeliveryStatus.FAILED
+
+
+async def test_a_customers_replies_are_claimed_one_at_a_time_in_the_order_they_were_written(
+    services: Services, clock: FixedClock
+) -> None:
+    """The reply a dead sender held keeps the customer's later replies waiting until it is taken again and sent:
+    WhatsApp gets them in order. Another customer's reply and the notices are not held up."""
+    _, first = await reply(services, FATIMA, "re: 4")
+    _, second = await reply(services, FATIMA, "re: 5")
+    _, third = await reply(services, FATIMA, "re: 6")
+    _, others = await reply(services, OMAR, "re: 1")
+    notice = (await queue(services, FATIMA))[-1]  # an operator's text to her, queued after her replies
+    outbox = services.outbox
+    dead, _ = await outbox.claim("dead", 10)
+    assert [c.id for c in dead] == [first, others, notice]  # one reply a customer in one claim
+    assert await outbox.claim("live", 10) == ([], [])  # the dead holder's lease still runs: the later ones wait
+    clock.now += LEASE
+    again, _ = await outbox.claim("live", 10)
+    assert [c.id for c in again] == [first, others, notice]  # taken again as the dead holder left them
+    assert await outbox.attempt(first, "live")
+    assert await outbox.claim("live", 10) == ([], [])  # "re: 5" waits while "re: 4" is being sent
+    await outbox.sent_many([(first, "wamid.four")])
+    assert [c.id for c in (await outbox.claim("live", 10))[0]] == [second]
+    await outbox.sent_many([(second, "wamid.five")])
+    assert [c.id for c in (await outbox.claim("live", 10))[0]] == [third]
