@@ -313,7 +313,8 @@ class SystemAgentBatchService:
             names = plan.report.names  # a filtered batch read its customers' names with the reservations
             names.update(await customer_names(session, {i.wa_id for i in plan.report.items
                                                         if i.wa_id and i.wa_id not in names}))
-            names.update(plan.new_customers)
+            # A name the batch gives; a customer it names no name for keeps the one on record.
+            names.update({wa_id: name for wa_id, name in plan.new_customers.items() if name or wa_id not in names})
             notices = await self._notices(session, plan, options, ctx.now)
             budget = None if options.dry_run else await self._budget(session, plan, options, ctx.now)
             if not self._settle(plan, options, tool, arguments, ctx, tokens, budget):

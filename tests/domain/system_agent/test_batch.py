@@ -266,3 +266,12 @@ async def test_applied_batches_tell_the_calendars_listeners(services: Services) 
     await services.batch.reserve([{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}])
     await services.batch.reserve([{"wa_id": wa(2), "date": SUNDAY, "time_slot": "11:00"}], BatchOptions(dry_run=True))
     assert heard == [f"created:{SUNDAY}"]
+
+
+async def test_a_booking_without_a_name_shows_the_name_on_record(services: Services) -> None:
+    await services.customers.ensure(wa(1), "Layla Hassan")
+    report = await services.batch.reserve([{"wa_id": wa(1), "date": SUNDAY, "time_slot": "11:00"}])
+    [row] = report.to_dict("detailed")["items"]
+    assert row["customer_name"] == "Layla Hassan"
+    customer = await services.customers.get(wa(1))
+    assert customer is not None and customer.name == "Layla Hassan"
