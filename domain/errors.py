@@ -114,6 +114,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_request": ("The request is invalid: {reason}", "الطلب غير صالح: {reason}"),
     "batch_not_found": ("No batch with id {batch_id}.", "لا توجد دفعة بالمعرّف {batch_id}."),
     "batch_already_undone": ("Batch {batch_id} was already undone.", "تم التراجع عن الدفعة {batch_id} مسبقًا."),
+    "message_already_sent": (
+        "The message to this customer is already {status}: it cannot be taken back.",
+        "الرسالة إلى هذا العميل {status} بالفعل: لا يمكن استرجاعها.",
+    ),
+    "message_not_requeued": (
+        "A message an undo withdrew is not queued again: send it anew with system_message_customers.",
+        "الرسالة التي سحبها تراجع لا تُعاد إلى الطابور: أرسلها من جديد عبر system_message_customers.",
+    ),
     "changed_since": (
         "This reservation changed after the batch; it was left as it is.",
         "تغيّر هذا الحجز بعد الدفعة؛ تُرك كما هو.",
@@ -182,6 +190,8 @@ KINDS: dict[str, ErrorKind] = {
     "batch_not_found": ErrorKind.NOT_FOUND,
     "batch_already_undone": ErrorKind.CONFLICT,
     "changed_since": ErrorKind.CONFLICT,
+    "message_already_sent": ErrorKind.CONFLICT,
+    "message_not_requeued": ErrorKind.CONFLICT,
     "confirmation_invalid": ErrorKind.CONFLICT,
     "atomic_rolled_back": ErrorKind.CONFLICT,
     "invalid_name": ErrorKind.INVALID,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,7 @@ from domain.customers import change_wa_id, customer_names, rename_customer
 from domain.database import Database, json_text
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.models import BatchRecord, Notice
+from domain.models import BatchRecord, Notice, utcnow
 from domain.notices import NoticeConfig
 from domain.notice_plans import NoticePlan, plan_message, plan_notices
 from domain.outbox import queue_notices
@@ -215,7 +215,8 @@ class SystemAgentBatchService:
         hint, told = None, 0
         if not options.notify:
             async with self.db.reading() as session:
-                told = int(await session.scalar(
+                tool = await session.scalar(select(BatchRecord.tool).where(BatchRecord.id == batch_key(batch_id)))
+                told = 0 if tool == "system_message_customers" else int(await session.scalar(
                     select(func.count()).select_from(Notice).where(Notice.batch_id == batch_id)) or 0)
             if told:  # asked whatever the batch's size: whether to tell them again is the user's to decide
                 hint = (f"The batch being undone notified {told} customer(s). Ask the user whether to tell them the "
@@ -417,6 +418,9 @@ class SystemAgentBatchService:
         for edit in plan.edits:
             await _apply_edit(session, edit)
         await write_closures(session, plan.closures)
+        if plan.withdrawn:
+            await session.execute(update(Notice).where(Notice.id.in_(plan.withdrawn)).values(
+                status="skipped", error="withdrawn by an undo of its batch", lease_until=None, updated_at=utcnow()))
         if plan.undoes is not None:
             mark_undone(plan.undoes)
         plan.report.batch_id = str(uuid.uuid4())

@@ -14,7 +14,7 @@ from domain.closures import CLOSURE_ACTIONS, ClosureEdit, reverted_closures
 from domain.database import FINE_LOCKS, lock_whole_calendar
 from domain.errors import DomainError
 from domain.identities import normalize_wa_id
-from domain.models import Customer
+from domain.models import Customer, Notice
 from domain.planning import (
     Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_reserve,
 )
@@ -48,6 +48,7 @@ class Plan:
     message: str | None = None  # what a message batch tells its customers (`MessagePlanner`)
     closures: list[ClosureEdit] = field(default_factory=list)  # closures written or removed (`closures`)
     notified_before: int = 0  # customers the batch an undo reverts told on WhatsApp
+    withdrawn: list[int] = field(default_factory=list)  # notices an undo takes back before they are sent
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -350,9 +351,10 @@ class UndoPlanner:
         state = await undo_state(session, ctx, changes)
         numbers = renumbered(changes)
         plan.closures = await reverted_closures(session, ctx.vacations, changes)
-        # Reservations first, as the batch left them; then the customers it renamed or renumbered.
+        # Reservations first, as the batch left them; then the customers it renamed or renumbered; then the
+        # messages it queued and were not sent yet.
         for index, change in reversed(list(enumerate(changes))):
-            if change["action"] == "customer" or change["action"] in CLOSURE_ACTIONS:
+            if change["action"] in ("customer", "message", "withdrawn") or change["action"] in CLOSURE_ACTIONS:
                 continue
             result: Change | DomainError
             try:
@@ -365,7 +367,28 @@ class UndoPlanner:
             if change["action"] == "customer":
                 plan.edits.append(reverted_customer(index, change))
                 plan.report.items.append(ItemResult(index, "ok", change["wa_id"], None, "customer"))
+            elif change["action"] == "withdrawn":
+                plan.report.items.append(ItemResult(index, "failed", change.get("wa_id"),
+                                                    error=DomainError("message_not_requeued")))
+        if any(change["action"] == "message" for change in changes):
+            await withdraw_messages(session, plan, record.id)
         plan.undoes = record
+
+
+async def withdraw_messages(session: AsyncSession, plan: Plan, batch_id: str) -> None:
+    """Take back a message batch: each notice not sent yet (queued, or held by a sender that has not begun it) is
+    withdrawn when the undo is written; one whose send began or ended is reported, with where it stands. The rows
+    are locked, so a sender cannot begin one between this plan and its write."""
+    notices = await session.scalars(select(Notice).where(Notice.batch_id == batch_id).order_by(Notice.id)
+                                    .with_for_update())
+    for index, notice in enumerate(notices):
+        if notice.status == "queued" or (notice.status == "sending" and notice.attempted_at is None):
+            plan.withdrawn.append(notice.id)
+            plan.report.items.append(ItemResult(index, "ok", notice.wa_id, action="withdrawn"))
+        else:
+            status = "being sent" if notice.status in ("sending", "unsure") else notice.status
+            plan.report.items.append(ItemResult(index, "failed", notice.wa_id,
+                                                error=DomainError("message_already_sent", status=status)))
 
 
 class MessagePlanner:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from domain.services import Services, build_services
 from domain.config import BookingSource
 from domain.errors import DomainError
-from domain.models import BatchRecord
+from domain.models import BatchRecord, Notice
 from domain.system_agent.batch import BatchOptions
 from tests.conftest import PER_CALL, FixedClock
 
@@ -166,3 +166,32 @@ async def test_instances_with_other_configured_secrets_refuse_each_others_tokens
         await theirs.batch.cancel(filters={"dates": [SUNDAY, MONDAY]},
                                   options=BatchOptions(confirmation_token=asked.confirmation["token"]))
     assert refused.value.code == "confirmation_invalid"
+
+
+async def test_undoing_a_message_batch_withdraws_what_is_not_sent_yet_and_says_what_was(services: Services) -> None:
+    for n in range(3):
+        await services.customers.ensure(wa(n), f"Patient {n}")
+    sent = await services.batch.message("The clinic opens at noon tomorrow.", wa_ids=[wa(0), wa(1), wa(2)])
+    assert sent.status == "applied" and sent.batch_id is not None
+    outbox = services.outbox
+    [first], _ = await outbox.claim("sender", 1)
+    assert await outbox.attempt(first.id, "sender")
+    await outbox.sent_many([(first.id, "wamid.first")])
+    [held], _ = await outbox.claim("sender", 1)  # claimed, its send not begun yet
+
+    undone = await services.batch.undo(sent.batch_id)
+
+    assert undone.status == "applied"
+    outcomes = {(i.wa_id, i.status, i.action, i.error.code if i.error else None) for i in undone.items}
+    assert outcomes == {(wa(0), "failed", None, "message_already_sent"), (wa(1), "ok", "withdrawn", None),
+                        (wa(2), "ok", "withdrawn", None)}
+    assert [i.error.message() for i in undone.items if i.error] == [
+        "The message to this customer is already sent: it cannot be taken back."]
+    assert await outbox.attempt(held.id, "sender") is False  # the sender that held it may not begin it now
+    assert await outbox.claim("sender", 10) == ([], [])
+    async with services.db.reading() as session:
+        statuses = dict((await session.execute(select(Notice.wa_id, Notice.status))).all())
+    assert statuses == {wa(0): "sent", wa(1): "skipped", wa(2): "skipped"}
+    again = await services.batch.undo(undone.batch_id or "")
+    assert again.status == "failed"
+    assert {i.error.code for i in again.items if i.error} == {"message_not_requeued"}
