@@ -95,6 +95,8 @@ EN = {
     "replayed": "Already applied earlier (replayed, nothing written now): {ok} ok{actions}, {failed} "
                 "failed, {skipped} skipped of {requested} item(s).",
     "failed": "Every item failed, nothing written: {failed} failed, {skipped} skipped of {requested} item(s).",
+    "nothing_matched": "Nothing matched, nothing written and no batch recorded: no upcoming reservation or customer "
+                       "fits the request.",
     "batch_id": "batch_id={batch_id} (undo it with system_undo_batch).",
     "undone": "This undoes batch {batch_id}.",
     "days": "Days: {days}. Times are {zone}.",
@@ -134,6 +136,7 @@ AR = {
     "replayed": "نُفذت سابقًا (إعادة، لم يُكتب شيء الآن): نجح {ok}{actions}، وفشل {failed}، وتخطي {skipped} "
                 "من أصل {requested}.",
     "failed": "فشلت كل العناصر، لم يُكتب شيء: فشل {failed}، وتخطي {skipped} من أصل {requested}.",
+    "nothing_matched": "لم يطابق شيء، لم يُكتب شيء ولم تُسجَّل دفعة: لا حجز قادم ولا عميل يوافق الطلب.",
     "batch_id": "batch_id={batch_id} (للتراجع استخدم system_undo_batch).",
     "undone": "هذه العملية تتراجع عن الدفعة {batch_id}.",
     "days": "الأيام: {days}. الأوقات بتوقيت {zone}.",

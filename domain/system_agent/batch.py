@@ -319,7 +319,7 @@ class SystemAgentBatchService:
             notices = await self._notices(session, plan, options, ctx.now)
             budget = None if options.dry_run else await self._budget(session, plan, options, ctx.now)
             if not self._settle(plan, options, tool, arguments, ctx, tokens, budget):
-                if plan.report.status in ("rolled_back", "failed"):
+                if plan.report.status in ("rolled_back", "failed", "nothing_matched"):
                     plan.report.notices = None  # nothing is written, so nobody is told anything
                 return plan.report
             await self._write(session, plan)
@@ -367,6 +367,9 @@ class SystemAgentBatchService:
                 ctx: RuleContext, tokens: ConfirmationTokens, budget: _Budget | None) -> bool:
         """Decide the report's status; True when the plan should be written."""
         report = plan.report
+        if not report.items and not plan.closures:
+            report.status = "nothing_matched"  # no batch to record, nor to undo
+            return False
         if options.mode == "atomic" and report.counts()["failed"]:
             for item in report.items:
                 if item.status == "ok":

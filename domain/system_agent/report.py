@@ -66,7 +66,7 @@ class BatchReport:
     mode: str
     config: ClinicConfig
     status: Literal["applied", "dry_run", "needs_confirmation", "replayed", "rolled_back", "declined",
-                    "failed"] = "applied"
+                    "failed", "nothing_matched"] = "applied"
     items: list[ItemResult] = field(default_factory=list)
     batch_id: str | None = None
     confirmation: dict[str, Any] | None = None
@@ -115,7 +115,8 @@ class BatchReport:
         verb = {"applied": "Applied", "dry_run": "Dry run, nothing written", "replayed": "Already applied (replayed)",
                 "needs_confirmation": "Needs confirmation, nothing written", "rolled_back": "Rolled back, nothing written",
                 "declined": "Declined by the user, nothing written",
-                "failed": "Every item failed, nothing written"}[self.status]
+                "failed": "Every item failed, nothing written",
+                "nothing_matched": "Nothing matched, nothing written"}[self.status]
         return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
 
     def failures(self, limit: int | None = FAILURE_ITEMS) -> list[dict[str, Any]]:

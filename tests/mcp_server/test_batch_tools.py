@@ -9,8 +9,10 @@ import pytest
 from mcp import Client
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
+from sqlalchemy import select
 
 from domain.services import Services
+from domain.models import BatchRecord
 from domain.system_agent.batch import SystemAgentBatchService
 from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 
@@ -325,3 +327,16 @@ async def test_a_call_cancelled_mid_batch_writes_nothing(system_server: MCPServe
                                    progress_callback=cancel_at_first_progress)
     assert scope.cancelled_caught
     assert await active_on(services, wa_id(0)) == []
+
+
+async def test_a_batch_that_matches_nothing_says_so_and_records_nothing(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 3)
+    result = await call(system_server, "system_batch_cancel", {"filters": {"dates": [THURSDAY]}})
+    assert data(result)["status"] == "nothing_matched" and data(result).get("batch_id") is None
+    assert text(result).startswith("Nothing matched, nothing written and no batch recorded: no upcoming reservation "
+                                   "or customer fits the request.")
+    async with services.db.reading() as session:
+        tools = list(await session.scalars(select(BatchRecord.tool)))
+    assert tools == ["system_batch_reserve"]  # the seed's own batch only
