@@ -73,9 +73,11 @@ class NoticePlan:
     notices: list[PlannedNotice] = field(default_factory=list)
     left_out: Counter[str] = field(default_factory=Counter)
     left_out_people: list[dict[str, str | None]] = field(default_factory=list)  # the first SHOWN: who and why
+    excluded: dict[str, str] = field(default_factory=dict)  # every customer left out: wa_id -> why
 
     def leave_out(self, wa_id: str, name: str | None, why: str) -> None:
         self.left_out[why] += 1
+        self.excluded[wa_id] = why
         if len(self.left_out_people) < SHOWN:
             self.left_out_people.append({"wa_id": wa_id, "name": name, "why": why})
 

@@ -339,6 +339,10 @@ class SystemAgentBatchService:
         if plan.message is not None:
             wa_ids = [i.wa_id for i in plan.report.items if i.status == "ok" and i.wa_id]
             notices = await plan_message(session, self.notices, wa_ids, plan.message, now)
+            for item in plan.report.items:  # a customer the message cannot reach is not counted as messaged
+                if item.status == "ok" and (why := notices.excluded.get(item.wa_id or "")) is not None:
+                    code = "customer_blocked" if why == "blocked" else "customer_opted_out"
+                    item.status, item.action, item.error = "skipped", None, DomainError(code)
         else:
             notices = await plan_notices(session, self.notices, plan.report.changed_items(), plan.report.names)
         plan.notices = len(notices.notices)

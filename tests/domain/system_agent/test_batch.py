@@ -275,3 +275,14 @@ async def test_a_booking_without_a_name_shows_the_name_on_record(services: Servi
     assert row["customer_name"] == "Layla Hassan"
     customer = await services.customers.get(wa(1))
     assert customer is not None and customer.name == "Layla Hassan"
+
+
+async def test_a_message_counts_only_the_customers_it_reaches(services: Services) -> None:
+    for n in range(3):
+        await services.customers.ensure(wa(n), f"Patient {n}")
+    await services.customers.set_flags(wa(1), notices_opt_out=True)
+    report = await services.batch.message("The clinic opens at noon.", wa_ids=[wa(0), wa(1), wa(2)])
+    assert report.status == "applied" and report.counts() == {"ok": 2, "skipped": 1}
+    [left] = [i for i in report.items if i.status == "skipped"]
+    assert (left.wa_id, left.error.code if left.error else None) == (wa(1), "customer_opted_out")
+    assert report.notices is not None and report.notices["queued"] == 2
