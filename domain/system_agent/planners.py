@@ -56,7 +56,7 @@ class Plan:
         self.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, change.action, change.before, after))
 
     def fail(self, index: int, error: DomainError, wa_id: Any = None, reservation_id: Any = None,
-             current: Booking | None = None) -> None:
+             current: Booking | None = None, requested: tuple[date, str] | None = None) -> None:
         """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given).
         What the caller sent is kept only when it is a plain number: anything else could be hostile."""
         # Kept without its traceback: the frames it holds would outweigh the item (a batch of 100,000 failures
@@ -68,7 +68,8 @@ class Plan:
             wa_id, reservation_id = current.wa_id, current.id
         else:
             current = None
-        self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, before=current, error=error))
+        self.report.items.append(ItemResult(index, "failed", wa_id, reservation_id, before=current, error=error,
+                                            requested=requested))
 
     def closure_views(self) -> list[dict[str, Any]]:
         return [dict(c.view().model_dump(), action=c.action) for c in self.closures]
@@ -103,7 +104,7 @@ class ReservePlanner:
                 plan.ok(index, plan_reserve(ctx, state, wa_id, day, slot, item.reservation_type))
                 plan.new_customers[wa_id] = item.customer_name or plan.new_customers.get(wa_id)
             except DomainError as error:
-                plan.fail(index, error, wa_id)
+                plan.fail(index, error, wa_id, requested=(day, slot))
             await _tick(progress, done, len(parsed))
 
 

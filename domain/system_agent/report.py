@@ -31,6 +31,7 @@ class ItemResult:
     after: Booking | None = None
     error: DomainError | None = None
     placed: str | None = None  # why a placement put it elsewhere than asked (`domain.placement`)
+    requested: tuple[date, str] | None = None  # the day and time a failed booking asked for
 
     def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:
         row: dict[str, Any] = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
@@ -48,14 +49,17 @@ class ItemResult:
             row["from_date"], row["from_time"] = self.before.date.isoformat(), self.before.time_slot
         if (shown := self.after or self.before) is not None:
             row["date"], row["time_slot"] = shown.date.isoformat(), shown.time_slot
+        elif self.requested is not None:
+            row["date"], row["time_slot"] = self.requested[0].isoformat(), self.requested[1]
         return row
 
     def brief(self, report: BatchReport) -> dict[str, Any]:
         """The item as a failure list names it: which reservation, whose, and when it stands."""
         shown = self.after or self.before
+        day, slot = (shown.date, shown.time_slot) if shown else self.requested or (None, None)
         return {"index": self.index, "reservation_id": self.reservation_id, "wa_id": self.wa_id,
                 "customer_name": report.names.get(self.wa_id or ""),
-                "date": shown.date.isoformat() if shown else None, "time_slot": shown.time_slot if shown else None}
+                "date": day.isoformat() if day else None, "time_slot": slot}
 
 
 @dataclass

@@ -340,3 +340,15 @@ async def test_a_batch_that_matches_nothing_says_so_and_records_nothing(
     async with services.db.reading() as session:
         tools = list(await session.scalars(select(BatchRecord.tool)))
     assert tools == ["system_batch_reserve"]  # the seed's own batch only
+
+
+async def test_a_failed_booking_names_the_day_and_time_it_asked_for(
+    system_server: MCPServer, services: Services, seed: Seed
+) -> None:
+    await seed([WEDNESDAY], 5)  # 11:00 is full
+    result = await call(system_server, "system_batch_reserve", {
+        "requests": [{"wa_id": BOB, "date": WEDNESDAY, "time_slot": "11:00"}]})
+    [group] = data(result)["failures"]
+    [item] = group["items"]
+    assert (item["date"], item["time_slot"]) == (WEDNESDAY, "11:00")
+    assert f"|Wed {WEDNESDAY}|11:00 (11:00 AM)" in text(result)
