@@ -68,8 +68,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "الإشعار {id} حالته {status}: لا يُعاد إرسال إشعار أو يُستبعد إلا إذا كان إرساله غير مؤكد.",
     ),
     "slot_unavailable": (
-        "{time} is not a bookable time on {date}. Available times: {valid}.",
-        "الساعة {time} ليست موعدًا متاحًا يوم {date}. المواعيد المتاحة: {valid}.",
+        "{time} is not a bookable time on {date}{period}. Available times: {valid}.",
+        "الساعة {time} ليست موعدًا متاحًا يوم {date}{period_ar}. المواعيد المتاحة: {valid}.",
     ),
     "day_full": ("No slot on {date} has room left.", "لا يوجد موعد متاح في {date}."),
     "past_date": ("Cannot reserve in the past.", "لا يمكن الحجز في وقت مضى."),

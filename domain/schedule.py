@@ -229,7 +229,12 @@ def check_slot_bookable(
     slots = slots_for(config, day)
     if slot not in slots:
         valid = ", ".join(f"{s} ({slot_label(s)})" for s in slots)
-        raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), valid=valid)
+        hours = hours_for(config, day)
+        ramadan = hours is not None and hours is config.ramadan_hours
+        span = f"{hours.opens:%H:%M}–{hours.closes:%H:%M}" if hours is not None else ""
+        raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), valid=valid,
+                          period=f" (Ramadan hours, {span})" if ramadan else "",
+                          period_ar=f" (ساعات رمضان، {span})" if ramadan else "")
     if slot_has_ended(config, day, slot, now):
         raise DomainError("past_date")
     if closed := closing(vacations, day, slot):
