@@ -94,7 +94,9 @@ class CustomerTools:
         days = await self.services.availability.search(date, hijri=hijri)
         day = days[0]
         slots = [{k: s[k] for k in SLOT_KEYS if k in s} for s in day["slots"]]
-        labels = ", ".join(s["time_label"] for s in slots) or f"none ({day_status_text(day)})"
+        left = "متبقٍ {n}" if ar else "{n} place(s) left"
+        labels = ", ".join(f"{s['time_label']} ({left.format(n=s['remaining'])})" for s in slots) \
+            or f"none ({day_status_text(day)})"
         data = {"date": day["date"], "weekday": day["weekday"], "status": day_status_text(day),
                 "timezone": day["timezone"], "slots": slots}
         return answer(f"{day['weekday']} {day['date']}: {labels}.", data)

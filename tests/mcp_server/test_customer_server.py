@@ -71,6 +71,16 @@ async def test_available_slots_of_a_closed_day_say_closed(customer_server: MCPSe
     assert text(result) == "Friday 2026-12-04: none (closed)."
 
 
+async def test_available_slots_say_how_many_places_each_has_left(customer_server: MCPServer, services: Services) -> None:
+    for n in range(3):
+        await services.reservations.reserve(f"96650999{n:04d}", WEDNESDAY, "11:00")
+    result = await call(customer_server, "get_available_time_slots", {"date": WEDNESDAY})
+    assert text(result) == ("Wednesday 2026-12-02: 11:00 AM (2 place(s) left), 1:00 PM (5 place(s) left), "
+                            "3:00 PM (5 place(s) left).")
+    arabic = await call(customer_server, "get_available_time_slots", {"date": WEDNESDAY, "ar": True})
+    assert "11:00 AM (متبقٍ 2)" in text(arabic)
+
+
 async def test_modify_reservation_changes_the_time(customer_server: MCPServer, services: Services) -> None:
     await services.reservations.reserve(ALICE, WEDNESDAY, "11:00")
     result = await call(customer_server, "modify_reservation", {"new_time": "3:00 PM"})
