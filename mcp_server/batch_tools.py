@@ -17,6 +17,7 @@ from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
 from domain.notice_reports import NoticeReports
 from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
+from domain.system_agent.history import recent_batches
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
 from domain.system_agent.requests import (MAX_ID, CancelItem, Filters, ModifyItem, NotBoolean, Requests, ReserveItem,
@@ -30,6 +31,7 @@ from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
 PROGRESS_FROM = 100  # batches larger than this report progress
 RECORDED_PAGE = 100  # items of a recorded batch per system_get_batch answer
+LISTED_PAGE = 20  # batches per system_get_batch answer without a batch_id
 ReserveRequests = Annotated[Requests[ReserveItem] | None, Field(description="Reservations to make")]
 ModifyRequests = Annotated[Requests[ModifyItem] | None, Field(
     description="Changes, each by reservation_id and/or wa_id; or use filters")]
@@ -138,15 +140,18 @@ class BatchTools:
 
     async def system_get_batch(
         self,
-        batch_id: Annotated[str, Field(max_length=64, description="The batch_id of an applied batch")],
+        batch_id: Annotated[str | None, Field(max_length=64, description="Omit: list the newest")] = None,
         offset: Annotated[int, Field(ge=0, description="Items to skip (from the previous answer)")] = 0,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, BatchAnswer]:
         """An applied batch as recorded: counts, failures by reason, then each change, 100 items a
-        call."""
+        call; with no batch_id, the newest batches."""
+        if batch_id is None:
+            listed = await recent_batches(self.batch.db, self.config, LISTED_PAGE, offset)
+            headline = batches_text(listed)
+            return answer(headline, dict(listed, status="listed", message=headline.split("\n", 1)[0]))
         data = await self.batch.recorded(batch_id)
         return recorded_answer(data.model_dump(mode="json"), offset, RECORDED_PAGE, ar)
-
 
     async def system_message_customers(
         self, ctx: Context,
@@ -210,6 +215,20 @@ class BatchTools:
         who = normalize_wa_id(wa_id) if wa_id else None
         data = marked(await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who))
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
+
+
+def batches_text(data: dict[str, Any]) -> str:
+    """A line a batch, newest first, then where the next page starts."""
+    shown = data["batches"]
+    lines = [f"Applied batches, newest first: {len(shown)} of {data['total']} from {data['offset']} "
+             f"({data['timezone']}).", "batch_id|at|by|tool|what|ok|failed|notices|undo"]
+    for b in shown:
+        notices = ", ".join(f"{status} {n}" for status, n in b["notices"].items()) or "-"
+        undo = f"undone {b['undone_at']}" if b["undone_at"] else b["undo"]
+        lines.append(row([b["batch_id"], b["at"], b["by"], b["tool"], b["what"], b["ok"], b["failed"], notices, undo]))
+    if data["next_offset"] is not None:
+        lines.append(f"More: call again with offset={data['next_offset']}.")
+    return "\n".join(lines)
 
 
 def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, ar: bool) -> str:

@@ -8,6 +8,7 @@ from mcp.server import MCPServer
 
 from domain.services import Services
 from domain.errors import DomainError
+from domain.system_agent.history import recent_batches
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.customer_data import json_text, marked
 from mcp_server.toolkit import invalid_params
@@ -16,8 +17,8 @@ JSON = "application/json"
 
 
 def add_calendar_resources(server: MCPServer, services: Services, queries: SystemAgentQueryService) -> None:
-    """Register `calendar://day/{date}`, `calendar://customer/{wa_id}` and `calendar://config/schedule` on
-    `server`."""
+    """Register `calendar://day/{date}`, `calendar://customer/{wa_id}`, `calendar://batches/recent` and
+    `calendar://config/schedule` on `server`."""
 
     @server.resource("calendar://day/{date}", name="day", title="A day's reservations", mime_type=JSON,
                      description="One day (YYYY-MM-DD): its status and, per slot, who is booked and the room left.")
@@ -36,6 +37,12 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
             return _json((await services.recall.customer(wa_id)).model_dump())
         except DomainError as error:
             raise invalid_params(error) from error
+
+    @server.resource("calendar://batches/recent", name="batches", title="Recent batches", mime_type=JSON,
+                     description="The 20 newest applied batches: batch_id, when, by whom, what in words, counts, "
+                                 "notices by status, and how to undo each.")
+    async def batches() -> str:
+        return _json(await recent_batches(services.db, services.config))
 
     @server.resource("calendar://config/schedule", name="schedule", title="Schedule configuration", mime_type=JSON,
                      description="Opening hours per weekday, slot length, Ramadan hours, capacities, types, "

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from domain.services import Services
 from domain.models import BatchRecord
 from domain.system_agent.batch import SystemAgentBatchService
+from tests.conftest import FixedClock
 from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 
 
@@ -352,3 +354,42 @@ async def test_a_failed_booking_names_the_day_and_time_it_asked_for(
     [item] = group["items"]
     assert (item["date"], item["time_slot"]) == (WEDNESDAY, "11:00")
     assert f"|Wed {WEDNESDAY}|11:00 (11:00 AM)" in text(result)
+
+
+async def test_the_newest_batches_say_what_each_did_and_an_undo_by_a_listed_id_works(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    ids = await seed([WEDNESDAY], 3)
+    clock.now += timedelta(minutes=1)  # a batch's time orders the listing
+    moved = data(await call(system_server, "system_batch_modify", {
+        "filters": {"dates": [WEDNESDAY]}, "updates": {"new_date": THURSDAY}}))
+    await services.customers.ensure(wa_id(0), "Sara Khan")
+    clock.now += timedelta(minutes=1)
+    await call(system_server, "system_message_customers", {"text": "See you\u2028 soon.", "wa_ids": [wa_id(0)]})
+    clock.now += timedelta(minutes=1)
+
+    listing = await call(system_server, "system_get_batch", {})
+
+    [message, move, _] = data(listing)["batches"]
+    assert data(listing)["total"] == 3 and data(listing).get("next_offset") is None
+    assert (move["batch_id"], move["tool"], move["by"], move["ok"]) == (moved["batch_id"], "system_batch_modify",
+                                                                        "agent", 3)
+    assert move["what"] == f"filters: days {WEDNESDAY}; to date {THURSDAY}"
+    assert move["undo"] == "system_undo_batch reverts what the calendar still allows"
+    assert message["what"] == '1 listed customer(s); text "See you soon."'
+    assert message["notices"] == {"queued": 1}
+    assert message["undo"] == "system_undo_batch withdraws the messages not sent yet"
+    lines = text(listing).split("\n")
+    assert lines[0] == "Applied batches, newest first: 3 of 3 from 0 (Asia/Riyadh)."
+    assert text(await call(system_server, "system_get_batch", {"offset": 2})).startswith(
+        "Applied batches, newest first: 1 of 3 from 2")
+    assert lines[1] == "batch_id|at|by|tool|what|ok|failed|notices|undo"
+    undone = data(await call(system_server, "system_undo_batch", {"batch_id": move["batch_id"]}))
+    assert undone["status"] == "applied" and len(ids) == 3
+    again = data(await call(system_server, "system_get_batch", {}))["batches"]
+    assert [b["tool"] for b in again] == ["system_undo_batch", "system_message_customers", "system_batch_modify",
+                                          "system_batch_reserve"]
+    assert again[2]["undo"] == "already undone" and again[0]["what"] == f"undo of {move['batch_id']}"
+    async with Client(system_server) as client:
+        resource = await client.read_resource("calendar://batches/recent")
+    assert json.loads(resource.contents[0].text)["total"] == 4  # type: ignore[union-attr]
