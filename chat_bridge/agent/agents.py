@@ -9,7 +9,7 @@ from mcp.server import MCPServer
 from domain.services import Services
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.agent.loop import AgentLoop, SessionFactory
-from chat_bridge.agent.providers import LLMProvider
+from chat_bridge.agent.providers import TURN_FACTS, LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions, remote_sessions
 from chat_bridge.agent.turns import ConversationTurn, ReplyDelivery
 from chat_bridge.confirmations import ConfirmationBroker
@@ -35,7 +35,7 @@ class DatedPrompt:
     def __call__(self, server_instructions: str | None = None) -> str:
         now = self.clock().astimezone(self.config.zone)
         notes = f"\n\n## Notes from the tool server\n{server_instructions}" if server_instructions else ""
-        return f"{self.text}{notes}\n\nNow: {now.isoformat(timespec='seconds')} ({now:%A}) in {self.config.timezone}"
+        return f"{self.text}{notes}{TURN_FACTS}{now.isoformat(timespec='seconds')} ({now:%A}) in {self.config.timezone}"
 
 
 def clinic_facts(config: ClinicConfig, *, with_capacity: bool = False) -> str:

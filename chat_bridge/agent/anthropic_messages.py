@@ -10,7 +10,7 @@ from anthropic.types import Message
 from mcp.types import Tool
 
 from chat_bridge.agent.messages import Completion, ToolCall, Turn
-from chat_bridge.agent.providers import SdkProvider, ToolSpec
+from chat_bridge.agent.providers import SdkProvider, ToolSpec, stable_and_per_turn
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -37,12 +37,33 @@ class AnthropicProvider(SdkProvider):
     async def complete(self, system: str, messages: Sequence[Turn], tools: Sequence[ToolSpec]) -> Completion:
         try:
             response = await self.client.messages.create(
-                model=self.model, max_tokens=self.max_tokens, system=system,
-                messages=cast(Any, wire_messages(messages)), tools=cast(Any, list(tools)) if tools else anthropic.omit,
+                model=self.model, max_tokens=self.max_tokens, system=cast(Any, system_blocks(system)),
+                messages=cast(Any, cached_tail(wire_messages(messages))),
+                tools=cast(Any, list(tools)) if tools else anthropic.omit,
             )
         except anthropic.AnthropicError as error:
             raise self.failure(error) from None
         return completion(response)
+
+
+CACHED = {"type": "ephemeral"}
+
+
+def system_blocks(system: str) -> list[dict[str, Any]]:
+    """The system prompt as blocks: the part every turn shares marked for the prompt cache (with the tools before
+    it, it is the same prefix on every request), then this turn's facts (the clock), after the breakpoint."""
+    stable, per_turn = stable_and_per_turn(system)
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": stable, "cache_control": CACHED}]
+    return blocks + ([{"type": "text", "text": per_turn}] if per_turn else [])
+
+
+def cached_tail(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation with a cache breakpoint on its newest block: the next round of the turn, which sends all
+    of it again and more, reads it from the cache."""
+    if messages and messages[-1]["content"]:
+        last = messages[-1]
+        messages[-1] = dict(last, content=[*last["content"][:-1], dict(last["content"][-1], cache_control=CACHED)])
+    return messages
 
 
 def wire_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:

@@ -14,6 +14,15 @@ ToolSpec = dict[str, Any]
 """A tool definition in one provider's wire format, made by that provider's `tool_specs`."""
 
 
+TURN_FACTS = "\n\nNow: "  # what opens a system prompt's per-turn tail (the clock): the rest stays byte-identical
+
+
+def stable_and_per_turn(system: str) -> tuple[str, str]:
+    """A system prompt as the part every turn shares (cached by the provider) and the tail this turn adds."""
+    stable, mark, tail = system.rpartition(TURN_FACTS)
+    return (stable, mark + tail) if mark else (system, "")
+
+
 class LLMProvider(Protocol):
     """A chat model that can call tools."""
 

@@ -137,3 +137,26 @@ async def test_the_factory_builds_the_configured_provider(
     assert isinstance(provider, (AnthropicProvider, OpenAIProvider)) and isinstance(provider, kind)
     assert provider.client.max_retries == 2
     await provider.aclose()
+
+
+async def test_every_request_of_a_turn_and_of_the_next_turns_shares_a_byte_identical_cacheable_prefix(
+    llm: ScriptedLLM, provider: LLMProvider
+) -> None:
+    """Anthropic is told where the prefix ends (`cache_control` after the shared system prompt, and on the newest
+    block for the turn's next round); OpenAI caches a byte-identical prefix by itself. Either way the clock comes
+    after the part every turn shares."""
+    llm.script(Reply("One."), Reply("Two."))
+    first = "Be kind.\n\nNow: 2026-12-01T10:00:00+03:00 (Tuesday) in Asia/Riyadh"
+    later = "Be kind.\n\nNow: 2026-12-01T10:05:00+03:00 (Tuesday) in Asia/Riyadh"
+    await provider.complete(first, HELLO, [])
+    await provider.complete(later, HELLO, [])
+    bodies = llm.bodies
+    if isinstance(provider, AnthropicProvider):
+        for body, tail in zip(bodies, (first, later), strict=True):
+            assert body["system"] == [{"type": "text", "text": "Be kind.", "cache_control": {"type": "ephemeral"}},
+                                      {"type": "text", "text": tail.removeprefix("Be kind.")}]
+            assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    else:
+        systems = [body["messages"][0]["content"] for body in bodies]
+        assert systems == [first, later] and all(s.startswith("Be kind.\n\nNow: ") for s in systems)
+    assert [seen.system for seen in llm.seen] == [first, later]
