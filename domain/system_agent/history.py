@@ -26,6 +26,7 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
     limit = max(1, min(limit, MAX_LISTED))
     async with db.reading() as session:
         total = int(await session.scalar(select(func.count()).select_from(BatchRecord)) or 0)
+        offset = max(0, min(offset, total))  # past the end lists nothing (and a huge offset never reaches SQL)
         rows = (await session.execute(
             select(BatchRecord.id, BatchRecord.tool, BatchRecord.actor, BatchRecord.created_at, BatchRecord.undone_at,
                    BatchRecord.arguments, BatchRecord.result)
