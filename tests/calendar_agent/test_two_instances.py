@@ -241,10 +241,12 @@ def test_two_instances_behind_a_balancer_answer_every_message_once_in_order_when
     asyncio.run(_truncate(postgres_url))
     places = slots_for_customers(date.today() + timedelta(days=3))
     anthropic_api.script(*[Respond(assistant(places))] * 800)
-    # A short notice lease: the replies the killed instance held but never began are taken again soon, and the
-    # customer's later replies, which wait behind them, go out before the test reads what WhatsApp got.
+    # Short leases (a running turn renews its own): the turns and replies the killed instance held are taken again
+    # soon, so a conversation it cut is answered well within ANSWER_SECONDS on a loaded machine, and a customer's
+    # later replies, which wait behind one it held, go out before the test reads what WhatsApp got.
     doomed, survivor = start_instances(tmp_path, 2, anthropic_api, postgres_url, graph,
-                                       CONFIRMATION_SECRET="one-secret-for-both", NOTICE_LEASE_SECONDS="10")
+                                       CONFIRMATION_SECRET="one-secret-for-both", NOTICE_LEASE_SECONDS="10",
+                                       QUEUE_LEASE_SECONDS="20")
     balancer = RoundRobinProxy([doomed.port, survivor.port])
     try:
         with balancer.running() as url:

@@ -168,7 +168,10 @@ async def test_a_signed_delivery_nested_too_deep_is_acknowledged_and_ignored_wit
     assert (response.status_code, response.json()) == (200, {"status": "received"})
     assert await deliver(bridge, inbound(CUSTOMER, "wamid.after", text="still there?")) == 200
     await bridge.stop()
-    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # The product's own warnings (a pool's complaint about a connection another test left to the collector, on
+    # a loaded machine, is not this delivery's).
+    ours = ("chat_bridge", "domain", "mcp_server", "calendar_agent")
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.split(".")[0] in ours]
     assert [(r.name, r.getMessage()) for r in problems] == [
         ("chat_bridge.webhook", "a signed webhook delivery is unreadable (it is nested too deeply); acknowledged and "
                                 "ignored")]
