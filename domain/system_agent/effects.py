@@ -31,7 +31,7 @@ from domain.models import BatchRecord, Reservation
 from domain.planning import ACTIVE, Change, ReservationStatus
 
 COUNTED = ("bookings", "messaged", "free_text", "days_closed", "closure_bookings")
-PERSON = "operator"  # the actor of what a person does from the console: their own act, never budgeted
+PERSON = "operator"  # the actor of what a person does from the console: each act counted alone
 Scope = Literal["turn", "window", "whole_day"]
 
 

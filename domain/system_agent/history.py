@@ -15,9 +15,9 @@ from domain.config import ClinicConfig
 from domain.database import Database
 from domain.identities import HIDDEN_CATEGORIES
 from domain.models import BatchRecord, Notice
+from domain.system_agent.effects import PERSON
 
 MAX_LISTED = 100
-PERSON = "operator"
 WHAT_LENGTH = 80  # characters of a message's text or a closure's title a listing repeats
 
 
