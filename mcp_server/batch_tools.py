@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from mcp_server.customer_data import marked, note, written
 from mcp_server.rendering import row
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
+logger = logging.getLogger(__name__)
 PROGRESS_FROM = 100  # batches larger than this report progress
 RECORDED_PAGE = 100  # items of a recorded batch per system_get_batch answer
 LISTED_PAGE = 20  # batches per system_get_batch answer without a batch_id
@@ -301,6 +303,10 @@ async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, ver
     if isinstance(outcome, InputRequiredResult):
         return outcome
     if isinstance(outcome, Declined):
+        logger.info("%s: declined by the user", tool)
         data = declined_answer(tool, options.mode, options.ar)
         return answer(data["message"], data)
+    counts = ", ".join(f"{status} {n}" for status, n in sorted(outcome.counts().items())) or "no items"
+    logger.info("%s: %s (%s)%s", tool, outcome.status, counts,
+                f", batch {outcome.batch_id}" if outcome.batch_id else "")
     return batch_answer(outcome, verbosity, tool)

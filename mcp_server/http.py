@@ -1,4 +1,5 @@
-"""Streamable HTTP for an MCP server: bearer token, Host/Origin checks, and a lifespan a host app can enter.
+"""Streamable HTTP for an MCP server: bearer token, Host/Origin checks, resumable streams, and a lifespan a host
+app can enter.
 
 Standalone, serve the app with uvicorn (it answers the ASGI lifespan itself). Mounted in another
 Starlette app, route `/mcp` to it and enter `lifespan()` from the host's own lifespan:
@@ -32,6 +33,7 @@ from starlette.websockets import WebSocketClose
 
 from domain.errors import error_body
 from mcp_server.bodies import MAX_BODY_BYTES, read_body, refusal, replaying, too_large
+from mcp_server.resumable import RETRY_MS, SessionEvents, resumable_per_session
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_HOSTS = tuple(h for host in LOOPBACK for h in (host, f"{host}:*"))
@@ -106,8 +108,12 @@ def build_mcp_http_app(
     `auth_token`, only a `local_caller` (by default `LocalCallers()`: loopback, no proxy) is served."""
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=list(allowed_hosts), allowed_origins=list(allowed_origins))
+    # Streams are resumable (`mcp_server.resumable`): the store given here only switches resumability on; each
+    # session is given a store of its own.
     server.streamable_http_app(streamable_http_path=path, transport_security=security,
-                               max_request_body_size=MAX_BODY_BYTES)
+                               max_request_body_size=MAX_BODY_BYTES, event_store=SessionEvents(),
+                               retry_interval=RETRY_MS)
+    resumable_per_session(server.session_manager)
     return MCPHttpApp(server.session_manager, auth_token, path, local_caller)
 
 

@@ -15,12 +15,13 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp_types import (INVALID_PARAMS, CallToolResult, SubscribeRequestParams, TextContent, ToolAnnotations,
-                       UnsubscribeRequestParams)
+from mcp_types import (INVALID_PARAMS, CallToolResult, SetLevelRequestParams, SubscribeRequestParams, TextContent,
+                       ToolAnnotations, UnsubscribeRequestParams)
 from pydantic import ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from domain.errors import DomainError
+from mcp_server.client_log import ClientLogging
 from mcp_server.schemas import described, input_schema, output_schema
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -122,11 +123,16 @@ def package_version() -> str:
 
 
 class ClinicServer(MCPServer):
-    """The SDK's server, with a version, and with errors a client can rely on: an unknown prompt or bad
-    prompt arguments are invalid params (-32602) with a sentence, not an internal error."""
+    """The SDK's server, with a version, with the logging capability (`mcp_server.client_log`), and with errors
+    a client can rely on: an unknown prompt or bad prompt arguments are invalid params (-32602) with a sentence,
+    not an internal error."""
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, version=package_version(), **options)
+        logs = ClientLogging()
+        # The SDK's own way to serve a method its 2026 revision removed (see `mcp.server.extension.MethodBinding`).
+        self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, logs.set_level)
+        self.middleware.append(logs)
 
     def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:
         """Serve 2025-era `resources/subscribe` and `resources/unsubscribe` (the SDK serves only the
