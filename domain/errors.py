@@ -42,8 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "نطاق التواريخ طويل جدًا؛ الحد الأقصى {max_days} يومًا.",
     ),
     "clinic_closed": (
-        "The clinic is closed on this day ({date}).",
-        "العيادة مغلقة في هذا اليوم ({date}).",
+        "The clinic is closed on this day ({date}, {hijri} AH).",
+        "العيادة مغلقة في هذا اليوم ({date}، {hijri} هـ).",
     ),
     "vacation": (
         "The clinic is closed for {title} from {start} to {end} ({start_hijri} to {end_hijri} AH).",
@@ -68,10 +68,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "الإشعار {id} حالته {status}: لا يُعاد إرسال إشعار أو يُستبعد إلا إذا كان إرساله غير مؤكد.",
     ),
     "slot_unavailable": (
-        "{time} is not a bookable time on {date}{period}. Available times: {valid}.",
-        "الساعة {time} ليست موعدًا متاحًا يوم {date}{period_ar}. المواعيد المتاحة: {valid}.",
+        "{time} is not a bookable time on {date} ({hijri} AH){period}. Available times: {valid}.",
+        "الساعة {time} ليست موعدًا متاحًا يوم {date} ({hijri} هـ){period_ar}. المواعيد المتاحة: {valid}.",
     ),
-    "day_full": ("No slot on {date} has room left.", "لا يوجد موعد متاح في {date}."),
+    "day_full": ("No slot on {date} ({hijri} AH) has room left.", "لا يوجد موعد متاح في {date} ({hijri} هـ)."),
     "past_date": ("Cannot reserve in the past.", "لا يمكن الحجز في وقت مضى."),
     "past_reservation": (
         "This reservation is in the past and cannot be changed or cancelled.",

@@ -13,7 +13,7 @@ from typing import Literal
 
 from domain.errors import DomainError
 from domain.planning import Booking, CalendarState, Change, RuleContext, plan_modify
-from domain.schedule import check_day_open, nearest_first, open_slots
+from domain.schedule import check_day_open, hijri_date, nearest_first, open_slots
 
 Placement = Literal["keep_time", "nearest", "first_free"]
 # Why the asked time can be left for another slot: it has no room, is no slot that day, or has ended.
@@ -47,7 +47,7 @@ def place(ctx: RuleContext, state: CalendarState, target: Booking, new_date: dat
                 continue
             raise
         return change, f"nearest: {asked} {refused.code}" if refused is not None else "first_free"
-    raise DomainError("day_full", date=day.isoformat())
+    raise DomainError("day_full", date=day.isoformat(), hijri=hijri_date(day))
 
 
 def candidates(ctx: RuleContext, day: date, asked: str, placement: Placement) -> list[str]:

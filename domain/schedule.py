@@ -216,7 +216,7 @@ def check_day_open(config: ClinicConfig, day: date, vacations: list[Vacation], n
     if status is DayStatus.PAST:
         raise DomainError("past_date")
     if status is DayStatus.CLOSED:
-        raise DomainError("clinic_closed", date=day.isoformat())
+        raise DomainError("clinic_closed", date=day.isoformat(), hijri=hijri_date(day))
     if vacation is not None:
         raise vacation_error(vacation)
 
@@ -232,7 +232,7 @@ def check_slot_bookable(
         hours = hours_for(config, day)
         ramadan = hours is not None and hours is config.ramadan_hours
         span = f"{hours.opens:%H:%M}–{hours.closes:%H:%M}" if hours is not None else ""
-        raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), valid=valid,
+        raise DomainError("slot_unavailable", time=slot, date=day.isoformat(), hijri=hijri_date(day), valid=valid,
                           period=f" (Ramadan hours, {span})" if ramadan else "",
                           period_ar=f" (ساعات رمضان، {span})" if ramadan else "")
     if slot_has_ended(config, day, slot, now):

@@ -240,7 +240,8 @@ DAYS_ROOM = 800  # bytes of the days line; the rest of a long span is counted
 
 
 def _days(days: dict[str, int], say: dict[str, str]) -> str:
-    """'Sun 2026-12-06: 8, Mon 2026-12-07: 8', cut to DAYS_ROOM with the days left out counted."""
+    """'Sun 2026-12-06 (1448-06-26): 8, Mon 2026-12-07 (1448-06-27): 8', cut to DAYS_ROOM with the days left out
+    counted."""
     shown: list[str] = []
     for day, count in days.items():
         part = f"{day_label(day)}: {count}"

@@ -91,7 +91,7 @@ def recall_text(page: RecallPage, recall: Recall, first: int, ar: bool) -> tuple
 
 
 def _line(customer: dict[str, Any]) -> str:
-    last = f"{day_label(customer['last_visit'])} ({customer['last_visit_hijri']})" if customer["last_visit"] else None
+    last = day_label(customer["last_visit"]) if customer["last_visit"] else None
     nxt = day_label(customer["next_booking"]) if customer["next_booking"] else None
     return row([written(customer["name"], "-"), customer["wa_id"], last, customer["visits"], customer["cancellations"],
                 nxt])

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from domain.identities import is_hidden
-from domain.schedule import slot_label
+from domain.schedule import hijri_date, slot_label
 from mcp_server.customer_data import Written, json_text, note, quoted, written
 
 TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget
@@ -48,13 +48,14 @@ def row(values: Iterable[Any]) -> str:
 
 
 def day_label(iso: str | None) -> str:
-    """'2026-12-07' -> 'Mon 2026-12-07'."""
+    """'2026-12-07' -> 'Mon 2026-12-07 (1448-06-27)': the weekday, the date and its Hijri date (Umm al-Qura)."""
     if not iso:
         return "-"
     try:
-        return f"{date.fromisoformat(iso):%a} {iso}"
+        day = date.fromisoformat(iso)
     except ValueError:
         return iso
+    return f"{day:%a} {iso} ({hijri_date(day)})"
 
 
 def time_label(slot: str | None) -> str:

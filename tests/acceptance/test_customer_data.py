@@ -69,7 +69,7 @@ async def test_a_hostile_profile_name_reaches_the_system_agent_as_one_quoted_cel
     lines = reservation_lines(text)
     reservation = (await active_on_ids(clinic))[CUSTOMER]
     assert set(lines) == {*booked.values(), reservation}  # no forged #12 or #13
-    assert lines[reservation].split("|") == [f"#{reservation}", quoted(STORED), CUSTOMER, "Mon 2026-12-07",
+    assert lines[reservation].split("|") == [f"#{reservation}", quoted(STORED), CUSTOMER, "Mon 2026-12-07 (1448-06-27)",
                                              "11:00 (11:00 AM)", "0 Check-up", "active"]
     assert json.loads(lines[booked[KHALID]].split("|")[1]) == LEGACY
     assert lines[booked[OMAR]].split("|")[1] == '"Omar Haddad"'  # quoted however harmless it looks

@@ -71,7 +71,7 @@ async def test_nearest_puts_each_reservation_in_the_nearest_free_slot_and_says_w
     landed = await places(services, movers)
     assert sorted(landed.values()) == [(MONDAY, "11:00"), (MONDAY, "13:00"), (MONDAY, "15:00")]
     second = next(w for w, where in landed.items() if where == (MONDAY, "13:00"))
-    assert f"{second}|moved|Sun {SUNDAY} 11:00 (11:00 AM)|Mon {MONDAY} 13:00 (1:00 PM)|placed nearest: 11:00 slot_full" \
+    assert f"{second}|moved|Sun {SUNDAY} (1448-06-26) 11:00 (11:00 AM)|Mon {MONDAY} (1448-06-27) 13:00 (1:00 PM)|placed nearest: 11:00 slot_full" \
         in text
 
 
@@ -81,7 +81,7 @@ async def test_a_dry_run_shows_the_placement_and_writes_nothing(services: Servic
     await booked(services, MONDAY, "13:00", 5, 100)
     text, data = await call(bridge, with_placement("nearest", dry_run=True))
     assert data["status"] == "dry_run" and "placed" in data["sample"]["columns"]
-    assert f"Mon {MONDAY} 11:00 (11:00 AM)|placed nearest: 13:00 slot_full" in text  # a tie goes to the earlier
+    assert f"Mon {MONDAY} (1448-06-27) 11:00 (11:00 AM)|placed nearest: 13:00 slot_full" in text  # a tie goes to the earlier
     assert await places(services, movers) == {movers[0]: (SUNDAY, "13:00")}
 
 
@@ -106,7 +106,7 @@ async def test_a_full_day_fails_each_item_naming_the_day(services: Services,
         await booked(services, MONDAY, slot, 5, 100 + 10 * n)
     _, data = await call(bridge, with_placement("first_free"))
     assert data["failures"][0]["code"] == "day_full"
-    assert data["failures"][0]["message"] == f"No slot on {MONDAY} has room left."
+    assert data["failures"][0]["message"] == f"No slot on {MONDAY} (1448-06-27 AH) has room left."
 
 
 async def test_placements_racing_each_other_and_single_bookings_never_pass_capacity(services: Services) -> None:

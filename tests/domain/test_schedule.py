@@ -123,7 +123,7 @@ def test_errors_speak_arabic_on_request() -> None:
 def test_a_time_refused_in_ramadan_names_the_ramadan_hours() -> None:
     with pytest.raises(DomainError) as refused:
         check_slot_bookable(CONFIG, date(2027, 2, 15), "11:00", [], NOW)  # a Monday in Ramadan 1448
-    assert refused.value.message() == ("11:00 is not a bookable time on 2027-02-15 (Ramadan hours, 10:00–16:00). "
+    assert refused.value.message() == ("11:00 is not a bookable time on 2027-02-15 (1448-09-08 AH) (Ramadan hours, 10:00–16:00). "
                                        "Available times: 10:00 (10:00 AM), 12:00 (12:00 PM), 14:00 (2:00 PM).")
     assert "(ساعات رمضان، 10:00–16:00)" in refused.value.message(ar=True)
     with pytest.raises(DomainError) as outside:

@@ -35,8 +35,8 @@ async def test_a_listing_names_every_booked_customer_with_id_day_and_both_times(
     answer = text(await call(system_server, "system_get_reservations", {"dates": [WEDNESDAY]}))
     assert answer.startswith("6 reservation(s) and 6 customer(s) match.")
     assert reservation_ids(answer) == ids
-    assert f'#{ids[0]}|"فاطمة الزهراني"|{wa_id(0)}|Wed {WEDNESDAY}|11:00 (11:00 AM)|0 Check-up|active' in answer
-    assert f'#{ids[5]}|"Omar Haddad"|{wa_id(5)}|Wed {WEDNESDAY}|13:00 (1:00 PM)' in answer
+    assert f'#{ids[0]}|"فاطمة الزهراني"|{wa_id(0)}|Wed {WEDNESDAY} (1448-06-22)|11:00 (11:00 AM)|0 Check-up|active' in answer
+    assert f'#{ids[5]}|"Omar Haddad"|{wa_id(5)}|Wed {WEDNESDAY} (1448-06-22)|13:00 (1:00 PM)' in answer
     assert f"#{ids[1]}|(no name)|{wa_id(1)}|" in answer
 
 
@@ -79,8 +79,8 @@ async def test_a_move_that_overflows_names_each_failed_item_under_its_reason(
     assert answer.startswith("Applied: 1 ok (moved 1), 1 failed, 0 skipped of 2 item(s). batch_id=")
     assert data(result)["batch_id"] in answer
     assert "slot_full: This time slot is fully booked. (1 failed)" in answer
-    assert f'#{moving[1]}|"Sara Khan"|{wa_id(11)}|Sun {SUNDAY}|11:00 (11:00 AM)' in answer
-    assert f"#{moving[0]}|(no name)|{wa_id(10)}|moved|Sun {SUNDAY} 11:00 (11:00 AM)|Mon {MONDAY} 11:00" in answer
+    assert f'#{moving[1]}|"Sara Khan"|{wa_id(11)}|Sun {SUNDAY} (1448-06-26)|11:00 (11:00 AM)' in answer
+    assert f"#{moving[0]}|(no name)|{wa_id(10)}|moved|Sun {SUNDAY} (1448-06-26) 11:00 (11:00 AM)|Mon {MONDAY} (1448-06-27) 11:00" in answer
 
 
 async def test_failures_past_the_budget_are_counted_and_every_one_is_in_the_batch_record(
@@ -133,7 +133,7 @@ async def test_an_unknown_batch_is_a_clear_tool_error(system_server: MCPServer) 
 async def test_availability_lists_each_open_slot_with_the_places_left(system_server: MCPServer, seed: Seed) -> None:
     await seed([WEDNESDAY], 7)
     answer = text(await call(system_server, "search_available_appointments", {"start_date": WEDNESDAY}))
-    assert f"Wed {WEDNESDAY} open: 13:00 (1:00 PM) 3 left, 15:00 (3:00 PM) 5 left" in answer.splitlines()
+    assert f"Wed {WEDNESDAY} (1448-06-22) open: 13:00 (1:00 PM) 3 left, 15:00 (3:00 PM) 5 left" in answer.splitlines()
 
 
 async def test_a_batch_over_many_days_keeps_its_text_small_and_counts_the_days_it_does_not_name(
@@ -145,7 +145,7 @@ async def test_a_batch_over_many_days_keeps_its_text_small_and_counts_the_days_i
         "filters": {"start_date": days[0], "end_date": days[-1]}, "updates": {"new_type": 1}, "dry_run": True})
     answer = text(result)
     assert len(answer.encode()) < 6_000
-    assert re.search(r"and \d+ more day\(s\) up to \w{3} \d{4}-\d{2}-\d{2}\. Times are Asia/Riyadh\.", answer)
+    assert re.search(r"and \d+ more day\(s\) up to \w{3} \d{4}-\d{2}-\d{2} \(\d{4}-\d{2}-\d{2}\)\. Times are Asia/Riyadh\.", answer)
 
 
 async def test_a_batch_in_which_every_item_failed_is_not_applied_and_leaves_no_record(

@@ -353,7 +353,7 @@ async def test_a_failed_booking_names_the_day_and_time_it_asked_for(
     [group] = data(result)["failures"]
     [item] = group["items"]
     assert (item["date"], item["time_slot"]) == (WEDNESDAY, "11:00")
-    assert f"|Wed {WEDNESDAY}|11:00 (11:00 AM)" in text(result)
+    assert f"|Wed {WEDNESDAY} (1448-06-22)|11:00 (11:00 AM)" in text(result)
 
 
 async def test_the_newest_batches_say_what_each_did_and_an_undo_by_a_listed_id_works(

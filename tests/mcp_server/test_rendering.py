@@ -94,7 +94,7 @@ def test_a_report_holding_names_says_so_before_its_json() -> None:
 
 def test_days_and_times_are_written_both_ways() -> None:
     assert (day_label("2026-12-07"), time_label("13:00"), time_label("11:00")) == (
-        "Mon 2026-12-07", "13:00 (1:00 PM)", "11:00 (11:00 AM)")
+        "Mon 2026-12-07 (1448-06-27)", "13:00 (1:00 PM)", "11:00 (11:00 AM)")
 
 
 def test_rows_past_the_budget_are_counted_not_added() -> None:
