@@ -164,6 +164,7 @@ class BatchRecord(Base):
     turn: Mapped[str | None] = mapped_column(String(64))
     effects: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    request: Mapped[str | None] = mapped_column(String(300))  # what it was asked for, as its caller worded it
 
 
 class ConfirmationUse(Base):

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
 from domain.notice_reports import NoticeReports
-from domain.system_agent.batch import BatchOptions, ProgressCallback, SystemAgentBatchService
+from domain.system_agent.batch import (REQUEST_LENGTH, REQUEST_META, BatchOptions, ProgressCallback,
+                                      SystemAgentBatchService)
 from domain.system_agent.history import recent_batches
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
@@ -223,11 +224,12 @@ def batches_text(data: dict[str, Any]) -> str:
     """A line a batch, newest first, then where the next page starts."""
     shown = data["batches"]
     lines = [f"Applied batches, newest first: {len(shown)} of {data['total']} from {data['offset']} "
-             f"({data['timezone']}).", "batch_id|at|by|tool|what|ok|failed|notices|undo"]
+             f"({data['timezone']}).", "batch_id|at|by|tool|what|ok|failed|notices|undo|asked for"]
     for b in shown:
         notices = ", ".join(f"{status} {n}" for status, n in b["notices"].items()) or "-"
         undo = f"undone {b['undone_at']}" if b["undone_at"] else b["undo"]
-        lines.append(row([b["batch_id"], b["at"], b["by"], b["tool"], b["what"], b["ok"], b["failed"], notices, undo]))
+        lines.append(row([b["batch_id"], b["at"], b["by"], b["tool"], b["what"], b["ok"], b["failed"], notices, undo,
+                          written(b["request"], "-")]))
     if data["next_offset"] is not None:
         lines.append(f"More: call again with offset={data['next_offset']}.")
     return "\n".join(lines)
@@ -259,7 +261,18 @@ def _options(ctx: Context, mode: str, dry_run: bool, key: str | None, token: str
              notify: bool = False) -> BatchOptions:
     return BatchOptions.model_validate({"mode": mode, "dry_run": dry_run, "idempotency_key": key,
                                         "confirmation_token": token, "ar": ar, "notify": notify,
-                                        "turn": turn_of(ctx)})
+                                        "turn": turn_of(ctx), "request": request_of(ctx)})
+
+
+def request_of(ctx: Context) -> str | None:
+    """What the caller says the call serves (`REQUEST_META` in the request's `_meta`), on one line, cut to
+    `REQUEST_LENGTH` characters; None when it says nothing."""
+    meta = ctx.request_context.meta or {}
+    said = meta.get(REQUEST_META)
+    if not isinstance(said, str):
+        return None
+    line = " ".join(said.split())
+    return line[:REQUEST_LENGTH - 1] + "…" if len(line) > REQUEST_LENGTH else line or None
 
 
 _TURNS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()

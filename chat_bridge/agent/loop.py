@@ -6,12 +6,15 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import cast
 
 from mcp import Client, MCPError
 from mcp.types import CallToolResult, TextContent, Tool
+from mcp_types import RequestParamsMeta
 
 from chat_bridge.agent.messages import Completion, ToolCall, ToolResult, Turn
 from chat_bridge.agent.providers import LLMProvider, ProviderError, ToolSpec
+from domain.system_agent.batch import REQUEST_META
 
 SystemPrompt = Callable[[str | None], str]
 """The system prompt of a turn, given the MCP server's own instructions (if it has any)."""
@@ -50,18 +53,21 @@ class AgentLoop:
         self.max_rounds = max_rounds
         self.result_char_limit = result_char_limit
 
-    async def run(self, history: Sequence[Turn], on_tool_result: ToolObserver | None = None) -> AgentReply:
-        """Answer the last turn of `history`; raises `ProviderError` when the model cannot answer."""
+    async def run(self, history: Sequence[Turn], on_tool_result: ToolObserver | None = None,
+                  request: str | None = None) -> AgentReply:
+        """Answer the last turn of `history`; raises `ProviderError` when the model cannot answer. Each tool call
+        names `request` (what the user asked, in their words) in its `_meta`, so a batch records on whose
+        request it was made."""
         async with self.sessions() as client:
-            outcome = await self._attempt(client, history, on_tool_result)
+            outcome = await self._attempt(client, history, on_tool_result, request)
         # Raised here, not inside the session, whose task group would wrap it in an ExceptionGroup.
         if isinstance(outcome, ProviderError):
             raise outcome
         return outcome
 
-    async def _attempt(self, client: Client, history: Sequence[Turn],
-                       on_tool_result: ToolObserver | None) -> AgentReply | ProviderError:
-        rounds = _Rounds(self, client, await listed_tools(client), on_tool_result)
+    async def _attempt(self, client: Client, history: Sequence[Turn], on_tool_result: ToolObserver | None,
+                       request: str | None) -> AgentReply | ProviderError:
+        rounds = _Rounds(self, client, await listed_tools(client), on_tool_result, request)
         try:
             return await rounds.converse(self.system_prompt_fn(client.instructions), list(history))
         except ProviderError as error:
@@ -71,8 +77,10 @@ class AgentLoop:
 class _Rounds:
     """One turn's rounds: the session, its tools, and who is told about each tool result."""
 
-    def __init__(self, loop: AgentLoop, client: Client, tools: list[Tool], observer: ToolObserver | None) -> None:
+    def __init__(self, loop: AgentLoop, client: Client, tools: list[Tool], observer: ToolObserver | None,
+                 request: str | None = None) -> None:
         self.loop = loop
+        self.meta = cast(RequestParamsMeta, {REQUEST_META: request}) if request else None
         self.client = client
         self.known = {tool.name for tool in tools}
         self.specs: list[ToolSpec] = loop.provider.tool_specs(tools)
@@ -107,7 +115,7 @@ class _Rounds:
             available = ", ".join(sorted(self.known))
             return ToolResult(call, f"There is no tool named {call.name!r}. Available: {available}.", True)
         try:
-            result = await self.client.call_tool(call.name, call.arguments)
+            result = await self.client.call_tool(call.name, call.arguments, meta=self.meta)
         except MCPError as error:
             return ToolResult(call, f"The tool {call.name} failed: {error}", True)
         whole = result_text(result)

@@ -63,7 +63,8 @@ class ConversationTurn:
             if not context.open_ids:
                 return  # answered already: by an earlier turn, or by this job's first attempt before a crash
             with answering(wa_id):
-                reply = await self.loop.run(turns_from_history(context.history), partial(self._record_tool, wa_id))
+                reply = await self.loop.run(turns_from_history(context.history), partial(self._record_tool, wa_id),
+                                            asked(context.history))
             if not reply.text or await self.deliver(wa_id, reply.text, context.open_ids) is not None:
                 return
             logger.warning("conversation %s: another reply answered these messages first; this one is dropped", wa_id)
@@ -87,6 +88,11 @@ class ConversationTurn:
         assert stored is not None  # only a redelivered external_id returns None
         await self.events.publish(new_message_event(stored))
         return stored
+
+
+def asked(history: Sequence[dict[str, str]]) -> str | None:
+    """What the open messages say (the history's last turn, when it is the user's): the request the turn serves."""
+    return history[-1]["content"] if history and history[-1]["role"] == "user" else None
 
 
 def tool_row_text(result: ToolResult) -> str:

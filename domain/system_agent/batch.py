@@ -52,6 +52,12 @@ STALE_RETRIES = 3  # plans made again when closures change under a batch, before
 MAX_MESSAGE = 1000  # characters of a message to customers (a template parameter holds about that much)
 
 
+# The request a batch serves, as its caller words it: the bridge sends the operator's message it answers under this
+# key of a tool call's MCP `_meta`; any client may. Kept, cut to REQUEST_LENGTH characters, with the batch.
+REQUEST_META = "calendar-agent/request"
+REQUEST_LENGTH = 300
+
+
 class BatchOptions(BaseModel):
     """How a batch runs. `confirmed` is set only by an adapter after the user said yes."""
 
@@ -68,6 +74,7 @@ class BatchOptions(BaseModel):
     ar: bool = False
     notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.outbox`)
     turn: str | None = Field(default=None, max_length=64)  # the caller's turn (MCP session): its effects add up
+    request: str | None = Field(default=None, max_length=REQUEST_LENGTH)  # what the batch was asked for, in words
 
 
 class RecordedChange(View):
@@ -442,6 +449,7 @@ class SystemAgentBatchService:
             "id": report.batch_id, "tool": report.tool, "actor": options.actor, "arguments": _jsonable(arguments),
             "result": report.to_dict("summary", failure_items=None), "changes": changes,
             "idempotency_key": options.idempotency_key, "created_at": now, "turn": options.turn,
+            "request": options.request,
             "effects": budget.effects.to_json() if budget is not None else None, "asked": asked})
 
     async def _stored(self, tool: str, arguments: dict[str, Any], options: BatchOptions) -> BatchReport | None:

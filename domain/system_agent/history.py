@@ -29,7 +29,7 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
         offset = max(0, min(offset, total))  # past the end lists nothing (and a huge offset never reaches SQL)
         rows = (await session.execute(
             select(BatchRecord.id, BatchRecord.tool, BatchRecord.actor, BatchRecord.created_at, BatchRecord.undone_at,
-                   BatchRecord.arguments, BatchRecord.result)
+                   BatchRecord.arguments, BatchRecord.result, BatchRecord.request)
             .order_by(BatchRecord.created_at.desc(), BatchRecord.id.desc()).offset(offset).limit(limit))).all()
         told: dict[str, dict[str, int]] = defaultdict(dict)
         if rows:
@@ -44,6 +44,7 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
         batches.append({
             "batch_id": row.id, "tool": row.tool,
             "by": "operator" if row.actor == PERSON else "agent",
+            "request": row.request,  # for the agent's: the operator's message it answered, when its client said
             "at": row.created_at.astimezone(zone).isoformat(timespec="minutes"),
             "what": described(row.tool, row.arguments or {}),
             "ok": int(summary.get("ok") or 0), "failed": int(summary.get("failed") or 0),

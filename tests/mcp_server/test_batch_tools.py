@@ -3,18 +3,18 @@
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
 from mcp import Client
 from mcp.server import MCPServer
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, RequestParamsMeta
 from sqlalchemy import select
 
 from domain.services import Services
 from domain.models import BatchRecord
-from domain.system_agent.batch import SystemAgentBatchService
+from domain.system_agent.batch import REQUEST_META, SystemAgentBatchService
 from tests.conftest import FixedClock
 from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text
 
@@ -383,7 +383,8 @@ async def test_the_newest_batches_say_what_each_did_and_an_undo_by_a_listed_id_w
     assert lines[0] == "Applied batches, newest first: 3 of 3 from 0 (Asia/Riyadh)."
     assert text(await call(system_server, "system_get_batch", {"offset": 2})).startswith(
         "Applied batches, newest first: 1 of 3 from 2")
-    assert lines[1] == "batch_id|at|by|tool|what|ok|failed|notices|undo"
+    assert lines[1] == "batch_id|at|by|tool|what|ok|failed|notices|undo|asked for"
+    assert lines[2].endswith("|-")  # no client said what the call served
     undone = data(await call(system_server, "system_undo_batch", {"batch_id": move["batch_id"]}))
     assert undone["status"] == "applied" and len(ids) == 3
     again = data(await call(system_server, "system_get_batch", {}))["batches"]
@@ -393,3 +394,20 @@ async def test_the_newest_batches_say_what_each_did_and_an_undo_by_a_listed_id_w
     async with Client(system_server) as client:
         resource = await client.read_resource("calendar://batches/recent")
     assert json.loads(resource.contents[0].text)["total"] == 4  # type: ignore[union-attr]
+
+
+async def test_a_batch_keeps_the_request_its_client_names_on_one_line_and_cut_to_300_characters(
+    system_server: MCPServer, seed: Seed, clock: FixedClock
+) -> None:
+    await seed([WEDNESDAY], 2)
+    clock.now += timedelta(minutes=1)  # a batch's time orders the listing
+    said = "Move Wednesday\n to Thursday | the doctor is away\u2028 " + "please " * 100
+    async with Client(system_server) as client:
+        await client.call_tool("system_batch_modify", {
+            "filters": {"dates": [WEDNESDAY]}, "updates": {"new_date": THURSDAY}}, meta=cast(RequestParamsMeta, {REQUEST_META: said}))
+        listing = await client.call_tool("system_get_batch", {})
+    newest = data(listing)["batches"][0]
+    assert newest["request"].startswith("Move Wednesday to Thursday | the doctor is away please please")
+    assert len(newest["request"]) == 300 and newest["request"].endswith("…")
+    row = text(listing).split("\n")[2]
+    assert json.loads(row.rsplit("|", 1)[1]) == newest["request"]
