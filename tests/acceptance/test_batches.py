@@ -3,13 +3,18 @@ it served, and undoes the one the operator means, long after its id left the mod
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, Booking, Clinic, book, calendar,
-                                      first_line, open_slots)
+from sqlalchemy import select
+
+from domain.models import Notice
+from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, TURN_SECONDS, Booking, Clinic, book,
+                                      calendar, first_line, open_slots)
 from tests.conftest import FixedClock
+from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.llm import Call, Reply, Respond, SeenRequest
 
 COLUMNS = "batch_id|at|by|tool|what|ok|failed|notices|undo|asked for"
@@ -107,3 +112,45 @@ def _restored(before: list[Booking], after: list[Booking]) -> list[Booking]:
     """The calendar after an undo: every reservation as it was; one the batch made (and the undo cancelled) stays
     on record, cancelled, after them."""
     return before + [b for b in after[len(before):] if b.status == "cancelled"]
+
+
+async def test_a_message_batch_undone_through_the_chat_withdraws_exactly_what_was_not_sent(
+        clinic: Clinic, graph_api: FakeGraphApi) -> None:
+    """Whether the sender or the undo reaches a notice first is a race; whoever wins, the undo's answer, the
+    outbox and what WhatsApp received agree on each customer."""
+    graph_api.approve_defaults()
+    people = [person for person, _, _ in SUNDAY_BOOKINGS]
+    await book(clinic.services, SUNDAY_BOOKINGS)
+    request = "Tell Sunday's patients that the clinic opens at noon"
+    clinic.llm.script(Reply(calls=(Call("system_message_customers", {
+        "text": "The clinic opens at noon on Sunday.", "wa_ids": [p.wa_id for p in people]}),)), Reply("Sent."))
+    await clinic.ask(request, answer=True)
+    clinic.llm.script(Reply(calls=(Call("system_get_batch", {}),)), Respond(undo_the_one_asked(request)),
+                      Reply("Withdrawn what was not sent."))
+
+    exchange = await clinic.ask("Undo that message", answer=True)
+
+    assert exchange.errors == []
+    undone = clinic.llm.seen[-1].last_result
+    statuses = await _settled_notices(clinic)
+    withdrawn = {p.wa_id for p in people if statuses[p.wa_id] == "skipped"}
+    delivered = {p.wa_id for p in people if statuses[p.wa_id] == "sent"}
+    assert withdrawn | delivered == {p.wa_id for p in people}, statuses
+    assert {m.to for m in graph_api.sent} == delivered and len(graph_api.sent) == len(delivered)
+    head = first_line(undone)
+    if withdrawn:
+        assert f"{len(withdrawn)} ok (withdrawn {len(withdrawn)})" in head, undone
+    assert f"{len(delivered)} failed" in head, undone
+    for wa_id in delivered:
+        assert f"|{wa_id}|" in undone and "it cannot be taken back" in undone, undone
+
+
+async def _settled_notices(clinic: Clinic) -> dict[str, str]:
+    """Each notice's status once none is queued or being sent (a deadline, not a pause)."""
+    async with asyncio.timeout(TURN_SECONDS):
+        while True:
+            async with clinic.services.db.reading() as session:
+                statuses = dict((await session.execute(select(Notice.wa_id, Notice.status))).all())
+            if not {"queued", "sending"} & set(statuses.values()):
+                return statuses
+            await asyncio.sleep(0.05)
