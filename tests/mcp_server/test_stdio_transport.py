@@ -2,10 +2,14 @@
 
 import os
 import sys
+import warnings
+from datetime import date, timedelta
 from pathlib import Path
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp_types import LoggingMessageNotificationParams
 
 from calendar_agent.migrate import upgrade
 
@@ -26,3 +30,27 @@ async def test_stdio_serves_the_system_tools_over_a_new_calendar(tmp_path: Path)
     assert {"system_batch_modify", "system_undo_batch"} <= names
     assert found.structured_content is not None
     assert found.structured_content["summary"]["total_reservations"] == 0
+
+
+async def test_over_stdio_a_batchs_log_record_reaches_a_client_that_set_its_level(tmp_path: Path) -> None:
+    """The process logs at its default LOG_LEVEL (info); a client that asks for info hears of the batch it ran."""
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def heard(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
+    start, end = date.today() + timedelta(days=2), date.today() + timedelta(days=9)
+    async with Client(command(tmp_path), mode="legacy", logging_callback=heard) as client:
+        found = await client.call_tool("search_available_appointments", {"start_date": start.isoformat(),
+                                                                         "end_date": end.isoformat()})
+        assert found.structured_content is not None
+        day = next(d for d in found.structured_content["days"] if d["slots"])
+        booking = {"requests": [{"wa_id": "966501234567", "date": day["date"],
+                                 "time_slot": day["slots"][0]["time_slot"]}]}
+        with warnings.catch_warnings():  # deprecated from 2026-07-28 on; what handshake-era clients send
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.set_logging_level("info")
+        result = await client.call_tool("system_batch_reserve", booking)
+        told = [str(m.data) for m in received]
+    assert result.structured_content is not None
+    assert told == [f"system_batch_reserve: applied (ok 1), batch {result.structured_content['batch_id']}"]
