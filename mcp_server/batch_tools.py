@@ -17,14 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.config import ClinicConfig
 from domain.identities import normalize_wa_id
 from domain.notice_reports import NoticeReports
-from domain.system_agent.batch import (REQUEST_LENGTH, REQUEST_META, BatchOptions, ProgressCallback,
-                                      SystemAgentBatchService)
+from domain.system_agent.batch import REQUEST_META, BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.history import recent_batches
 from domain.system_agent.recall import Recall
 from domain.system_agent.undo import batch_key
 from domain.system_agent.requests import (MAX_ID, CancelItem, Filters, ModifyItem, NotBoolean, Requests, ReserveItem,
                                           Updates)
 from mcp_server.batch_answers import BatchAnswer, Verbosity, batch_answer, declined_answer, recorded_answer
+from mcp_server.client_log import connection_of
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
 from mcp_server.customer_data import marked, note, written
@@ -264,15 +264,10 @@ def _options(ctx: Context, mode: str, dry_run: bool, key: str | None, token: str
                                         "turn": turn_of(ctx), "request": request_of(ctx)})
 
 
-def request_of(ctx: Context) -> str | None:
-    """What the caller says the call serves (`REQUEST_META` in the request's `_meta`), on one line, cut to
-    `REQUEST_LENGTH` characters; None when it says nothing."""
-    meta = ctx.request_context.meta or {}
-    said = meta.get(REQUEST_META)
-    if not isinstance(said, str):
-        return None
-    line = " ".join(said.split())
-    return line[:REQUEST_LENGTH - 1] + "…" if len(line) > REQUEST_LENGTH else line or None
+def request_of(ctx: Context) -> object:
+    """What the caller says the call serves (`REQUEST_META` in the request's `_meta`), as sent: `BatchOptions`
+    keeps it on one line and cut to length, or drops it."""
+    return (ctx.request_context.meta or {}).get(REQUEST_META)
 
 
 _TURNS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -287,9 +282,7 @@ def turn_of(ctx: Context) -> str | None:
     version = ctx.protocol_version
     if version is None or is_version_at_least(version, _STATELESS):
         return None
-    # The SDK keeps one `Connection` per client connection and wraps it in a new session object for each request;
-    # it offers no public handle on it, so the session's own reference is read.
-    connection = getattr(ctx.session, "_connection", None)
+    connection = connection_of(ctx.session)
     if connection is None:
         return None
     if connection not in _TURNS:

@@ -97,7 +97,7 @@ class ClientLogging:
 
     async def set_level(self, ctx: ServerRequestContext[Any, Any], params: SetLevelRequestParams) -> EmptyResult:
         """`logging/setLevel`: from now on this connection receives records at `params.level` and above."""
-        connection = _connection(ctx)
+        connection = connection_of(ctx.session)
         if connection is not None:
             self._levels[connection] = params.level
         return EmptyResult()
@@ -106,7 +106,7 @@ class ClientLogging:
         """The least severe level this request's client receives."""
         if is_version_at_least(ctx.protocol_version, _REQUEST_SCOPED_LOGS):
             return LEVELS[0]  # the SDK keeps to the level the request's `_meta` names
-        connection = _connection(ctx)
+        connection = connection_of(ctx.session)
         return self._levels.get(connection, DEFAULT_LEVEL) if connection is not None else DEFAULT_LEVEL
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -144,8 +144,9 @@ class ClientLogging:
                     continue
 
 
-def _connection(ctx: ServerRequestContext[Any, Any]) -> object | None:
-    # The SDK keeps one `Connection` per client connection and wraps it in a new session object for each
-    # request; it offers no public handle on it, so the session's own reference is read (as `turn_of` does).
-    return getattr(ctx.session, "_connection", None)
+def connection_of(session: object) -> object | None:
+    """The client connection a request's session belongs to. The SDK keeps one `Connection` per client connection
+    and wraps it in a new session object for each request; it offers no public handle on it, so the session's own
+    reference is read."""
+    return getattr(session, "_connection", None)
 

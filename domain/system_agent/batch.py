@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,7 +74,16 @@ class BatchOptions(BaseModel):
     ar: bool = False
     notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.outbox`)
     turn: str | None = Field(default=None, max_length=64)  # the caller's turn (MCP session): its effects add up
-    request: str | None = Field(default=None, max_length=REQUEST_LENGTH)  # what the batch was asked for, in words
+    request: str | None = None  # what the batch was asked for, in words: one line, at most REQUEST_LENGTH
+
+    @field_validator("request", mode="before")
+    @classmethod
+    def _one_line(cls, said: object) -> str | None:
+        """The caller's words on one line, cut to `REQUEST_LENGTH` characters; anything but text is no request."""
+        if not isinstance(said, str):
+            return None
+        line = " ".join(said.split())
+        return line[:REQUEST_LENGTH - 1] + "…" if len(line) > REQUEST_LENGTH else line or None
 
 
 class RecordedChange(View):

@@ -195,3 +195,11 @@ async def test_undoing_a_message_batch_withdraws_what_is_not_sent_yet_and_says_w
     again = await services.batch.undo(undone.batch_id or "")
     assert again.status == "failed"
     assert {i.error.code for i in again.items if i.error} == {"message_not_requeued"}
+
+
+def test_a_batchs_request_is_kept_on_one_line_and_cut_and_anything_but_text_is_no_request() -> None:
+    assert BatchOptions(request="move\r\n  Sunday\u2028to Monday").request == "move Sunday to Monday"
+    huge = BatchOptions(request="ا" * 1_000_000).request
+    assert huge is not None and len(huge) == 300 and huge.endswith("…")
+    assert BatchOptions.model_validate({"request": {"text": "cancel all"}}).request is None
+    assert BatchOptions(request="   ").request is None
