@@ -51,7 +51,7 @@ async def test_metrics_count_requests_turns_batches_and_the_queue(services: Serv
     async with running_bridge(services, graph_api) as bridge:
         sent = await bridge.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "what is on Sunday?"})
         await bridge.http.patch("/customers/966500000001", json={"blocked": True})
-        await bridge.http.request("PROPFIND", "/no/such/path/12345")
+        await bridge.http.request("PROPFIND", "/no/such/path/invented-segment")
         async with Client(f"{bridge.url}/mcp") as client:
             await client.call_tool("system_batch_reserve", {"requests": [
                 {"wa_id": "966501234567", "date": "2026-12-06", "time_slot": "11:00"},
@@ -61,7 +61,7 @@ async def test_metrics_count_requests_turns_batches_and_the_queue(services: Serv
     assert 'calendar_http_requests_total{method="POST",route="/whatsapp/message",status="202"} 1.0' in body
     assert 'calendar_http_requests_total{method="PATCH",route="/customers/{wa_id}",status="404"} 1.0' in body
     assert 'calendar_agent_turn_seconds_count{kind="system"} 1.0' in body
-    assert "PROPFIND" not in body and "12345" not in body  # neither invented methods nor paths become labels
+    assert "PROPFIND" not in body and "invented-segment" not in body  # neither invented methods nor paths become labels
     assert 'calendar_batch_items_count{tool="system_batch_reserve"} 1.0' in body
     assert 'calendar_batch_items_sum{tool="system_batch_reserve"} 2.0' in body
     assert 'calendar_queue_jobs{state="queued"} 0.0' in body and "calendar_queue_oldest_job_seconds 0.0" in body
