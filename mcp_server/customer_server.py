@@ -20,6 +20,7 @@ from domain.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID, NotBoolean
 from domain.views import ReservationView
 from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names
+from mcp_server.schemas import shared_arguments_note
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
@@ -50,10 +51,11 @@ class ReservationChange(BaseModel):
 
 def build_customer_server(services: Services, wa_id: str) -> MCPServer:
     """An MCPServer with the customer assistant's tools, every one acting for `wa_id` only."""
-    customer = CustomerTools(services, normalize_wa_id(wa_id))
+    tools = CustomerTools(services, normalize_wa_id(wa_id)).tools()
+    shared = shared_arguments_note([tool.parameters for tool in tools])
     return ClinicServer("clinic-calendar-customer", title="Clinic appointments",
-                     instructions="Appointment tools for the customer in this chat; times are local to "
-                                  f"{services.config.timezone}.", tools=customer.tools())
+                        instructions="Appointment tools for the customer in this chat; times are local to "
+                                     f"{services.config.timezone}. {shared}", tools=tools)
 
 
 class CustomerTools:

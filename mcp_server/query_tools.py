@@ -25,7 +25,7 @@ from mcp_server.toolkit import READ_ONLY, answer, declare
 RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
 CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
 Section = Literal["reservations", "wa_ids", "customers"]
-OptionalDate = Annotated[str | None, Field(max_length=40, description="YYYY-MM-DD or DD-MM-YYYY")]
+OptionalDate = Annotated[str | None, Field(max_length=40)]
 
 
 def _comma_separated(value: Any) -> Any:
@@ -37,7 +37,7 @@ Texts = Annotated[list[Annotated[str, Field(max_length=40)]], BeforeValidator(_c
 WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
     description="Customers' numbers")]
 DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
-    description="Exact dates, YYYY-MM-DD or DD-MM-YYYY")]
+    description="Exact dates")]
 TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]] | None, Field(max_length=100)]
 MAX_RESULTS_HELP = f"Rows per section (omitted: up to {PAGE_ROWS} within about 5 KB)"
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "

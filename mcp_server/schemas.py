@@ -7,6 +7,21 @@ from typing import Any
 
 JsonSchema = dict[str, Any]
 _DEFS = "#/$defs/"
+# What an argument of these names means is the same in every tool: said once, in the server's instructions
+# (`shared_arguments_note`), not in each of the 17 schemas that take it.
+SHARED_ARGUMENTS = {
+    "ar": "true: the answer and its errors in Arabic",
+    "hijri": "true: the dates given are Hijri (Umm al-Qura)",
+    "dry_run": "true: plan and preview, write nothing",
+    "mode": "best_effort (default) applies what it can and reports each failure; atomic: all or nothing",
+    "verbosity": "summary (default): counts, failures and a sample; detailed: every item",
+    "notify": "true: each customer concerned gets one WhatsApp notice (only when the user asks for it)",
+    "idempotency_key": "a repeated call with the same key answers the first result and applies nothing twice",
+    "confirmation_token": "from a needs_confirmation answer, passed only once the user said yes",
+}
+# Descriptions that only give a format; the note says it once.
+FORMATS = ("YYYY-MM-DD or DD-MM-YYYY", "13:00 or 1:00 PM", "A time like 13:00 or 1:00 PM")
+FORMATS_NOTE = "Dates are YYYY-MM-DD or DD-MM-YYYY; times 13:00 or 1:00 PM."
 
 
 def input_schema(schema: JsonSchema) -> JsonSchema:
@@ -101,6 +116,42 @@ def _without_nulls(node: Any) -> Any:
     if "default" in result and result["default"] is None:
         result.pop("default")
     return result
+
+
+def without_shared(node: Any) -> Any:
+    """The schema without the descriptions `shared_arguments_note` gives once: of the shared arguments, at
+    any depth, and of the formats (a description that adds to a format keeps what it adds)."""
+    if isinstance(node, list):
+        return [without_shared(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: without_shared(v) for k, v in node.items()}
+    for name, sub in result.get("properties", {}).items():
+        text = sub.get("description")
+        if isinstance(text, str):
+            for format_ in FORMATS:
+                text = text.removeprefix(format_).removeprefix("; ").strip()
+            if name in SHARED_ARGUMENTS or not text:
+                sub.pop("description")
+            else:
+                sub["description"] = text[0].upper() + text[1:] if text[:1].islower() else text
+    return result
+
+
+def shared_arguments_note(schemas: list[JsonSchema]) -> str:
+    """What the shared arguments these schemas take mean, and the formats, in one paragraph."""
+    taken = {name for schema in schemas for name in _property_names(schema)}
+    meanings = "; ".join(f"{name}: {text}" for name, text in SHARED_ARGUMENTS.items() if name in taken)
+    return f"{FORMATS_NOTE} Arguments that mean the same in every tool: {meanings}." if meanings else FORMATS_NOTE
+
+
+def _property_names(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_property_names(item) for item in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    names = set(node.get("properties", {}))
+    return names.union(*(_property_names(v) for v in node.values()))
 
 
 def described(node: Any, notes: dict[str, str]) -> Any:

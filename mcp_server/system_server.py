@@ -18,6 +18,7 @@ from mcp_server.query_tools import QueryTools
 from mcp_server.recall_tools import RecallTools
 from mcp_server.resources import add_calendar_resources
 from mcp_server.subscriptions import DaySubscriptions
+from mcp_server.schemas import JsonSchema, shared_arguments_note
 from mcp_server.toolkit import ClinicServer
 
 
@@ -33,7 +34,7 @@ def build_system_server(
              + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
-                          instructions=instructions(config), tools=tools,
+                          instructions=instructions(config, [tool.parameters for tool in tools]), tools=tools,
                           subscriptions=subscriptions.bus)
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
@@ -42,8 +43,8 @@ def build_system_server(
     return server
 
 
-def instructions(config: ClinicConfig) -> str:
-    """What a model should know before using the tools."""
+def instructions(config: ClinicConfig, schemas: list[JsonSchema]) -> str:
+    """What a model should know before using the tools (whose argument `schemas` are given)."""
     capacity = slot_capacity(config, BookingSource.AGENT)
     return (
         f"Privileged calendar tools of a clinic. Dates and times are local to {config.timezone}; call "
@@ -54,4 +55,4 @@ def instructions(config: ClinicConfig) -> str:
         "turn and the hour, and the call that would pass a limit asks the user, showing the totals so far; "
         "splitting a change into smaller calls asks just the same. A call that needs confirmation answers "
         "needs_confirmation: follow its next_step. Every applied batch has a batch_id that system_undo_batch "
-        "reverts.")
+        f"reverts. {shared_arguments_note(schemas)}")

@@ -22,9 +22,10 @@ from pydantic_core import PydanticCustomError
 
 from domain.errors import DomainError
 from mcp_server.client_log import ClientLogging
-from mcp_server.schemas import described, input_schema, output_schema
+from mcp_server.schemas import described, input_schema, output_schema, without_shared
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# A read-only tool says only that (the spec gives destructiveHint and idempotentHint meaning for writes only).
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 # Writing tools can move or cancel existing reservations. Repeating a call has no further effect: the
 # same booking again is "unchanged", a cancelled one is "already cancelled", moved rows no longer match.
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
@@ -39,13 +40,15 @@ def declare(
     notes: dict[str, str] | None = None,
 ) -> Tool:
     """A Tool from `fn` (its docstring is the description) that refuses unknown arguments, publishes inline
-    schemas and answers a domain error as a tool error (in Arabic when the call's `ar` argument is true).
+    schemas (the shared arguments and formats described once, by `schemas.shared_arguments_note`) and answers a
+    domain error as a tool error (in Arabic when the call's `ar` argument is true).
     `notes` lead the description of every property so named, at any depth (e.g. the configured type names)."""
     tool = Tool.from_function(_answering_domain_errors(fn), title=title, annotations=annotations,
                               description=inspect.cleandoc(fn.__doc__ or ""), structured_output=True)
     metadata = tool.fn_metadata
     metadata.arg_model = _strict(metadata.arg_model, tool.name)
-    tool.parameters = described(input_schema(metadata.arg_model.model_json_schema(by_alias=True)), notes or {})
+    tool.parameters = described(without_shared(input_schema(metadata.arg_model.model_json_schema(by_alias=True))),
+                                notes or {})
     if metadata.output_schema is not None:
         metadata.output_schema = output_schema(metadata.output_schema)
     return tool

@@ -59,8 +59,9 @@ WHOSE = "WhatsApp number with country code; alone: their next reservation"
 DATE = "YYYY-MM-DD or DD-MM-YYYY"
 TIME = "13:00 or 1:00 PM"
 HIJRI = "Hijri dates"
-# The descriptions are what a published schema of these models says; another name models send for a field is
-# accepted (`validation_alias`) and named in the field's description.
+# The descriptions are what a published schema of these models says. Another name models send for a field (the
+# plan's, e.g. `date_str`) is accepted (`validation_alias`) but not published: one name per field keeps the
+# schemas small and the model's calls uniform.
 
 
 def _one_or_many(value: Any) -> Any:
@@ -93,10 +94,9 @@ Requests = Annotated[Many[ItemT], Field(max_length=MAX_ITEMS), at_most(MAX_ITEMS
 
 class ReserveItem(BatchItem):
     wa_id: Phone = Field(description=WA_ID)
-    date: Short = Field(validation_alias=AliasChoices("date", "date_str"), description=DATE + "; alias date_str")
+    date: Short = Field(validation_alias=AliasChoices("date", "date_str"), description=DATE)
     time_slot: Short = Field(description=TIME)
-    reservation_type: TypeId = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"),
-                                     description="Alias type")
+    reservation_type: TypeId = Field(default=0, validation_alias=AliasChoices("reservation_type", "type"))
     customer_name: Name | None = None
     hijri: bool = Field(default=False, description=HIJRI)
 
@@ -106,11 +106,9 @@ class ModifyItem(BatchItem):
     wa_id: Phone | None = Field(default=None, description=WHOSE)
     new_date: Short | None = Field(default=None, description=DATE)
     new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"),
-                                   description=TIME + "; alias new_time_slot")
-    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
-                                    description="Alias new_reservation_type")
-    new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"),
-                                  description="Alias customer_name")
+                                   description=TIME)
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
+    new_name: Name | None = Field(default=None, validation_alias=AliasChoices("new_name", "customer_name"))
     new_wa_id: Phone | None = Field(default=None, description="Move customer, bookings and chat to this number")
     hijri: bool = Field(default=False, description=HIJRI)
 
@@ -123,7 +121,7 @@ class CancelItem(BatchItem):
     reservation_id: ReservationId | None = None
     wa_id: Phone | None = Field(default=None, description=WHOSE)
     date: Short | None = Field(default=None, validation_alias=AliasChoices("date", "date_str"),
-                               description=DATE + "; with wa_id: their reservation that day; alias date_str")
+                               description="With wa_id: their reservation that day")
     hijri: bool = Field(default=False, description=HIJRI)
 
 
@@ -147,9 +145,8 @@ class Updates(BatchItem):
 
     new_date: Short | None = Field(default=None, description=DATE)
     new_time: Short | None = Field(default=None, validation_alias=AliasChoices("new_time", "new_time_slot"),
-                                   description=TIME + "; alias new_time_slot")
-    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"),
-                                    description="Alias new_reservation_type")
+                                   description=TIME)
+    new_type: TypeId | None = Field(default=None, validation_alias=AliasChoices("new_type", "new_reservation_type"))
     placement: Placement = Field(default="keep_time", description=(
         "If that time is full or absent: the nearest free slot, or first_free"))
     hijri: bool = Field(default=False, description=HIJRI)

@@ -8,6 +8,7 @@ from mcp_types import ListToolsResult, Tool
 from pydantic import BaseModel
 
 from domain.system_agent.requests import CancelItem, Filters, ModifyItem, ReserveItem, Updates
+from mcp_server.schemas import SHARED_ARGUMENTS
 
 SYSTEM_TOOLS = {
     "get_current_datetime", "search_available_appointments", "system_get_reservations", "system_batch_reserve",
@@ -58,7 +59,7 @@ async def test_write_tools_are_annotated_destructive_idempotent_and_closed_world
     for tool in (await listed(system_server)).tools:
         if tool.name not in READ_TOOLS:
             annotations = tool.annotations
-            assert annotations is not None and annotations.read_only_hint is False, tool.name
+            assert annotations is not None and annotations.read_only_hint in (None, False), tool.name
             assert annotations.destructive_hint is True and annotations.idempotent_hint is True, tool.name
             assert annotations.open_world_hint is False, tool.name
 
@@ -80,9 +81,9 @@ async def test_batch_request_items_are_described_inline(system_server: MCPServer
     assert "0 Check-up, 1 Follow-up" in item["properties"]["reservation_type"]["description"]
 
 
-async def test_descriptions_tell_the_model_the_date_time_and_zone_formats(system_server: MCPServer) -> None:
+async def test_the_model_is_told_the_date_time_and_zone_formats(system_server: MCPServer) -> None:
     tools = {tool.name: tool for tool in (await listed(system_server)).tools}
-    text = wire(tools["search_available_appointments"])
+    text = wire(tools["search_available_appointments"]) + (system_server.instructions or "")
     for expected in ("YYYY-MM-DD", "DD-MM-YYYY", "Hijri", "13:00", "1:00 PM", "Asia/Riyadh"):
         assert expected in text
 
@@ -105,10 +106,19 @@ async def test_batch_schemas_publish_every_field_of_the_domains_request_models(s
         assert published[name]["additionalProperties"] is False, name
 
 
-async def test_batch_schemas_name_the_other_names_a_field_accepts(system_server: MCPServer) -> None:
+async def test_batch_schemas_publish_one_name_per_field(system_server: MCPServer) -> None:
     tools = {tool.name: tool.input_schema["properties"] for tool in (await listed(system_server)).tools}
     reserve = tools["system_batch_reserve"]["requests"]["items"]["properties"]
-    assert reserve["reservation_type"]["description"] == "0 Check-up, 1 Follow-up; Alias type"
-    assert reserve["date"]["description"].endswith("alias date_str")
-    assert tools["system_batch_modify"]["updates"]["properties"]["new_time"]["description"].endswith(
-        "alias new_time_slot")
+    assert reserve["reservation_type"] == {"description": "0 Check-up, 1 Follow-up", "minimum": 0, "type": "integer"}
+    assert "date_str" not in wire(await listed(system_server))  # accepted (test_batch_tools), not advertised
+
+
+async def test_shared_arguments_are_described_once_in_the_instructions(system_server: MCPServer) -> None:
+    async with Client(system_server) as client:
+        tools, instructions = (await client.list_tools()).tools, client.instructions or ""
+    for name, meaning in SHARED_ARGUMENTS.items():
+        assert f"{name}: {meaning}" in instructions
+        taking = [tool for tool in tools if name in tool.input_schema["properties"]]
+        assert taking and all("description" not in tool.input_schema["properties"][name] for tool in taking), name
+    assert "Dates are YYYY-MM-DD or DD-MM-YYYY; times 13:00 or 1:00 PM." in instructions
+    assert "YYYY-MM-DD" not in wire(ListToolsResult(tools=tools))
