@@ -9,8 +9,14 @@ measured in characters of JSON:
 - `fixed_prefix`: the tools and the system prompt every turn shares (what the first request of a turn can read
   from the cache, the turns before it having written it);
 - per request: its size, and the part of it a cache can serve (the fixed prefix on a turn's first request; on
-  its later requests, everything the request before it sent, which ends at the breakpoint on its newest block);
+  its later requests, everything the request before it sent, which ends at the breakpoint on its newest block;
+  nothing on a request whose tools differ from the ones cached, which toolsets reached through `more_tools`
+  never cause);
 - `tools_list_bytes`: the MCP `tools/list` answer the client reads.
+
+Two runs on fresh copies of the demo calendar: `toolsets` as shipped (the core tools and `more_tools`; the
+closures and the recall read their toolset, then run through it), and the baseline `every_tool_listed`
+(`MCP_TOOLSETS=all`: every tool in every request, called directly); the ratios compare the two.
 
 Tokens are estimated as characters / 4 (no tokenizer is installed here); the shares are exact in characters.
 Confirmations are answered yes as the operator would, and the limits are raised so that each request asks at
@@ -45,7 +51,7 @@ from domain.database import create_database  # noqa: E402
 from domain.demo import seed_demo  # noqa: E402
 from domain.models import Customer, Reservation  # noqa: E402
 from domain.services import build_services  # noqa: E402
-from tests.fakes.llm import Call, FakeAnthropic, Reply, Respond, SeenRequest  # noqa: E402
+from tests.fakes.llm import Call, FakeAnthropic, Reply, Respond, SeenRequest, more, read_toolset  # noqa: E402
 from tests.fakes.loopback import serve_in_thread, serve_on_loopback  # noqa: E402
 
 logging.disable(logging.INFO)
@@ -60,8 +66,14 @@ def undo_last(seen: SeenRequest) -> Reply:
     return Reply(calls=(Call("system_undo_batch", {"batch_id": batch}),))
 
 
-def requests(day: str, next_day: str, name: str) -> list[tuple[str, list[Any]]]:
-    """The operator's standard requests and the scripted model's steps for each."""
+def requests(day: str, next_day: str, name: str, listed: bool) -> list[tuple[str, list[Any]]]:
+    """The operator's standard requests and the scripted model's steps for each. A toolset's tool is called
+    directly when `listed` (MCP_TOOLSETS=all), else read and run through `more_tools`."""
+    def toolset(name: str) -> list[Any]:
+        return [] if listed else [Reply(calls=(read_toolset(name),))]
+
+    def use(tool: str, arguments: dict[str, Any]) -> Call:
+        return Call(tool, arguments) if listed else more(tool, arguments)
     return [
         ("list a day", [Reply(calls=(Call("get_current_datetime"),)),
                         Reply(calls=(Call("system_get_reservations", {"dates": [day]}),)), Reply("Listed.")]),
@@ -70,10 +82,11 @@ def requests(day: str, next_day: str, name: str) -> list[tuple[str, list[Any]]]:
         ("undo", [Reply(calls=(Call("system_get_batch", {}),)), Respond(undo_last), Reply("Undone.")]),
         ("cancel by name", [Reply(calls=(Call("system_batch_cancel", {"filters": {"search_query": name}}),)),
                             Reply("Cancelled.")]),
-        ("close days", [Reply(calls=(Call("system_close_days", {"start_date": "2027-01-10", "end_date": "2027-01-12",
-                                                                "title": "Training"}),)), Reply("Closed.")]),
-        ("recall and message", [Reply(calls=(Call("system_find_customers", {"last_visit_before": day}),)),
-                                Reply(calls=(Call("system_message_customers", {
+        ("close days", [*toolset("closures"), Reply(calls=(use("system_close_days", {
+            "start_date": "2027-01-10", "end_date": "2027-01-12", "title": "Training"}),)), Reply("Closed.")]),
+        ("recall and message", [*toolset("messaging"),
+                                Reply(calls=(use("system_find_customers", {"last_visit_before": day}),)),
+                                Reply(calls=(use("system_message_customers", {
                                     "text": "We have missed you; reply to book.", "start_date": next_day}),)),
                                 Reply("Sent.")]),
     ]
@@ -90,27 +103,44 @@ async def until_turn_ends(http: httpx2.AsyncClient, sidebar: ClientConnection) -
 
 
 def measured(body: dict[str, Any]) -> dict[str, int]:
-    """A request's size in characters of JSON: tools, the shared system prompt, the rest."""
+    """A request's size in characters of JSON: tools, the shared system prompt, the rest; and which tools it
+    offered (a cache entry begins with the tools, so a request offering others reads nothing from it)."""
     tools = len(json.dumps(body.get("tools") or [], ensure_ascii=False))
     system = body.get("system") or []
     shared = len(json.dumps(system[:1], ensure_ascii=False)) if isinstance(system, list) else 0
     total = len(json.dumps(body, ensure_ascii=False))
-    return {"tools": tools, "shared_system": shared, "total": total}
+    offered = hash(tuple(tool["name"] for tool in body.get("tools") or []))
+    return {"tools": tools, "shared_system": shared, "total": total, "offered": offered}
 
 
 async def tools_list_bytes(services: Any, settings: Any) -> int:
+    """The `tools/list` answer's bytes, as a client of this configuration reads it."""
     async with Client(system_server_for(services, settings)) as client:
         listed = await client.list_tools()
     return len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
 async def main() -> None:
+    toolsets = await measure_run(toolsets="")
+    every = await measure_run(toolsets="all")
+    print(json.dumps({
+        "bench": "what the model is sent", "model": "fake Anthropic",
+        "toolsets": toolsets, "every_tool_listed": every,
+        "fixed_prefix_ratio": round(toolsets["fixed_prefix_chars"] / every["fixed_prefix_chars"], 3),
+        "tokens_sent_ratio": round(toolsets["approx_tokens_sent"] / every["approx_tokens_sent"], 3),
+        "tools_list_ratio": round(toolsets["tools_list_bytes"] / every["tools_list_bytes"], 3),
+    }))
+
+
+async def measure_run(toolsets: str) -> dict[str, Any]:
+    """The six requests through `serve` with `MCP_TOOLSETS=toolsets`, on a fresh copy of the demo calendar."""
     fake = FakeAnthropic()
     with tempfile.TemporaryDirectory() as folder, serve_in_thread(fake.app) as model_url:
         fake.url = model_url
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         upgrade(url)
-        settings = load_settings(database_url=url, confirmation_limits=LIMITS, **fake.settings_overrides())
+        settings = load_settings(database_url=url, confirmation_limits=LIMITS, mcp_toolsets=toolsets,
+                                 **fake.settings_overrides())
         services = build_services(settings.clinic_config(), create_database(url), limits=settings.effect_limits())
         await seed_demo(services.db, services.config)
         day, next_day, name = await a_busy_day(services)
@@ -118,7 +148,7 @@ async def main() -> None:
         app = build_service_app(settings, services=services)
         async with serve_on_loopback(app) as base, httpx2.AsyncClient(base_url=base, timeout=60) as http:
             async with connect("ws" + base.removeprefix("http") + "/ws") as sidebar:
-                for what, steps in requests(day, next_day, name):
+                for what, steps in requests(day, next_day, name, listed=bool(toolsets)):
                     first = len(fake.bodies)
                     fake.script(*steps)
                     await http.post("/whatsapp/message", json={"wa_id": AGENT, "message": what})
@@ -126,24 +156,29 @@ async def main() -> None:
                     rows.append((what, [measured(b) for b in fake.bodies[first:]]))
         listed = await tools_list_bytes(services, settings)
         await services.db.dispose()
+    return summary(rows, listed)
+
+
+def summary(rows: list[tuple[str, list[dict[str, int]]]], listed: int) -> dict[str, Any]:
     prefix = rows[0][1][0]["tools"] + rows[0][1][0]["shared_system"]
     turns, sent, cacheable, later_sent, later_cacheable = [], 0, 0, 0, 0
     for what, sizes in rows:
         for n, size in enumerate(sizes):
-            cached = prefix if n == 0 else sizes[n - 1]["total"]
+            before = rows[0][1][0] if n == 0 else sizes[n - 1]
+            cached = 0 if before["offered"] != size["offered"] else prefix if n == 0 else before["total"]
             sent, cacheable = sent + size["total"], cacheable + min(cached, size["total"])
             if n:
                 later_sent, later_cacheable = later_sent + size["total"], later_cacheable + min(cached, size["total"])
         turns.append({"request": what, "model_requests": len(sizes),
                       "approx_tokens": [round(s["total"] / CHARS_PER_TOKEN) for s in sizes]})
-    print(json.dumps({
-        "bench": "what the model is sent", "model": "fake Anthropic", "tools_list_bytes": listed,
-        "fixed_prefix_chars": prefix, "fixed_prefix_approx_tokens": round(prefix / CHARS_PER_TOKEN),
+    return {
+        "tools_list_bytes": listed, "fixed_prefix_chars": prefix,
+        "fixed_prefix_approx_tokens": round(prefix / CHARS_PER_TOKEN),
         "tools_chars": rows[0][1][0]["tools"], "shared_system_chars": rows[0][1][0]["shared_system"],
         "turns": turns, "approx_tokens_sent": round(sent / CHARS_PER_TOKEN),
         "cacheable_share": round(cacheable / sent, 3),
         "cacheable_share_from_second_request": round(later_cacheable / later_sent, 3) if later_sent else None,
-    }))
+    }
 
 
 async def a_busy_day(services: Any) -> tuple[str, str, str]:

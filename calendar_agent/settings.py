@@ -29,6 +29,7 @@ from chat_bridge.queue import AgentKind
 from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.system_agent.effects import EffectLimits
+from mcp_server.toolsets import listed_toolsets
 from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
@@ -127,6 +128,9 @@ class Settings(BaseSettings):
     system_agent_mcp_token: str = ""
     mcp_auth_token: str = ""
     mcp_allowed_hosts: str = ""
+    # Toolsets listed beside the core tools (comma separated: messaging, closures, reports; or all); the others are
+    # reached through more_tools (mcp_server.toolsets).
+    mcp_toolsets: str = ""
     # Origins (scheme://host[:port]) whose pages may call the service besides the one it is reached at.
     allowed_origins: str = ""
     # Addresses or networks of the reverse proxies in front of the service: a request from one is never
@@ -222,6 +226,12 @@ class Settings(BaseSettings):
         for type_id, names in parse_pairs(value).items():
             if not names.partition("|")[0].strip():
                 raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
+        return value
+
+    @field_validator("mcp_toolsets")
+    @classmethod
+    def _toolsets(cls, value: str) -> str:
+        listed_toolsets(value)  # a ValueError names the toolsets there are
         return value
 
     @field_validator("confirmation_limits")

@@ -63,8 +63,8 @@ class ClinicTools:
         ]
 
     async def get_current_datetime(self) -> Annotated[CallToolResult, CurrentTime]:
-        """The clinic's current date and time, weekday, Hijri date, Ramadan, today's hours and the
-        closures to come. Call it before reasoning about 'today' or 'next week'; never guess."""
+        """The clinic's date and time now, weekday, Hijri date, Ramadan, today's hours and the closures to
+        come."""
         config = self.services.config
         now = self.services.clock().astimezone(config.zone)
         today = clinic_today(config, now)
@@ -92,7 +92,7 @@ class ClinicTools:
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, Availability]:
         """Open slots with the places left, for a day or a range (at most 366 days); with near_time,
-        the nearest open slot each day. Days without slots say why in `status`. Times are Asia/Riyadh."""
+        the nearest open slot each day. Days without slots say why in `status`."""
         days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
         shaped = [_day(d) for d in days]
         data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],

@@ -108,9 +108,8 @@ class QueryTools:
         hijri: HijriArg = False,
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationsAnswer]:
-        """Find reservations, wa_ids and customers; each filter given narrows: search_query (fuzzy
-        names or numbers), wa_ids, dates, start_date/end_date, reservation_types, include_cancelled.
-        Totals first, then a line per row. With next_cursor: call again with it, same filters."""
+        """Find reservations, wa_ids and customers; each filter given narrows. Totals first, then a line
+        per row; with next_cursor, call again with it and the same filters."""
         page = await self.queries.reservation_page(
             search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
             include_cancelled=include_cancelled, reservation_types=reservation_types,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcp.server import MCPServer
 
 from domain.services import Services
@@ -20,22 +22,27 @@ from mcp_server.resources import add_calendar_resources
 from mcp_server.subscriptions import DaySubscriptions
 from mcp_server.schemas import JsonSchema, shared_arguments_note
 from mcp_server.toolkit import ClinicServer
+from mcp_server.toolsets import ToolsetGateway
 
 
 def build_system_server(
     services: Services,
     batch: SystemAgentBatchService,
     queries: SystemAgentQueryService,
+    toolsets: Sequence[str] = (),
 ) -> MCPServer:
-    """An MCPServer exposing the system agent's tools over these services (no transport attached)."""
+    """An MCPServer exposing the system agent's tools over these services (no transport attached): the core
+    tools and the `toolsets` named listed, the others reached through `more_tools` (`mcp_server.toolsets`)."""
     config = services.config
     query_tools = QueryTools(queries, config).tools()
     tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.notice_reports).tools()
              + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
+    gateway = ToolsetGateway(tools, toolsets)
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
-                          instructions=instructions(config, [tool.parameters for tool in tools]), tools=tools,
-                          subscriptions=subscriptions.bus)
+                          instructions=instructions(config, [tool.parameters for tool in tools]),
+                          tools=tools + ([gateway.tool()] if gateway.toolsets else []), subscriptions=subscriptions.bus)
+    server.unlisted = gateway.unlisted()
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
     add_operator_prompts(server)
@@ -47,12 +54,9 @@ def instructions(config: ClinicConfig, schemas: list[JsonSchema]) -> str:
     """What a model should know before using the tools (whose argument `schemas` are given)."""
     capacity = slot_capacity(config, BookingSource.AGENT)
     return (
-        f"Privileged calendar tools of a clinic. Dates and times are local to {config.timezone}; call "
-        f"get_current_datetime before reasoning about relative dates. A slot holds at most {capacity} "
-        "reservations booked by an agent. Look before you write: "
-        "system_get_reservations or system_get_reservation_snapshot, then a batch tool with dry_run. The user "
-        "confirms by effect, not by call: what you change, message or close without asking adds up over the "
-        "turn and the hour, and the call that would pass a limit asks the user, showing the totals so far; "
-        "splitting a change into smaller calls asks just the same. A call that needs confirmation answers "
-        "needs_confirmation: follow its next_step. Every applied batch has a batch_id that system_undo_batch "
-        f"reverts. {shared_arguments_note(schemas)}")
+        f"Privileged calendar tools of a clinic; dates and times are local to {config.timezone} "
+        f"(get_current_datetime says what today is). A slot holds at most {capacity} reservations booked by an "
+        "agent. The user confirms by effect, not by call: what you change, message or close without asking adds "
+        "up over the turn and the hour, the call that would pass a limit asks, and splitting a change into smaller "
+        "calls asks just the same. A needs_confirmation answer says the next step. Every applied batch has a "
+        f"batch_id that system_undo_batch reverts. {shared_arguments_note(schemas)}")

@@ -132,10 +132,14 @@ class ClinicServer(MCPServer):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, version=package_version(), **options)
+        self.unlisted: set[str] = set()  # tools `tools/list` leaves out, still called by name (`mcp_server.toolsets`)
         logs = ClientLogging()
         # The SDK's own way to serve a method its 2026 revision removed (see `mcp.server.extension.MethodBinding`).
         self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, logs.set_level)
         self.middleware.append(logs)
+
+    async def list_tools(self) -> list[Any]:
+        return [tool for tool in await super().list_tools() if tool.name not in self.unlisted]
 
     def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:
         """Serve 2025-era `resources/subscribe` and `resources/unsubscribe` (the SDK serves only the

@@ -17,6 +17,7 @@ from chat_bridge.security import SameSiteGuard
 from domain.services import Services
 from mcp_server.http import LocalCallers, build_mcp_http_app
 from mcp_server.system_server import build_system_server
+from mcp_server.toolsets import listed_toolsets
 
 
 def run_mcp(settings: Settings, *, http: bool = False, host: str = "127.0.0.1", port: int = 8765) -> None:
@@ -29,7 +30,7 @@ def run_mcp(settings: Settings, *, http: bool = False, host: str = "127.0.0.1", 
 
 def system_server_for(services: Services, settings: Settings) -> MCPServer:
     """The system agent's server over `services`, with its query and batch services."""
-    return build_system_server(services, services.batch, services.queries)
+    return build_system_server(services, services.batch, services.queries, listed_toolsets(settings.mcp_toolsets))
 
 
 async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:

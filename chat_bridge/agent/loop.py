@@ -14,6 +14,7 @@ from mcp_types import RequestParamsMeta
 
 from chat_bridge.agent.messages import Completion, ToolCall, ToolResult, Turn
 from chat_bridge.agent.providers import LLMProvider, ProviderError, ToolSpec
+from chat_bridge.agent.model_tools import as_run, for_model
 from domain.system_agent.batch import REQUEST_META
 
 SystemPrompt = Callable[[str | None], str]
@@ -83,7 +84,7 @@ class _Rounds:
         self.meta = cast(RequestParamsMeta, {REQUEST_META: request}) if request else None
         self.client = client
         self.known = {tool.name for tool in tools}
-        self.specs: list[ToolSpec] = loop.provider.tool_specs(tools)
+        self.specs: list[ToolSpec] = loop.provider.tool_specs([for_model(tool) for tool in tools])
         self.observer = observer
 
     async def converse(self, system: str, turns: list[Turn]) -> AgentReply:
@@ -120,7 +121,7 @@ class _Rounds:
             return ToolResult(call, f"The tool {call.name} failed: {error}", True)
         whole = result_text(result)
         shown = clip(whole, self.loop.result_char_limit)
-        return ToolResult(call, shown, result.is_error, batch_outcome(result), whole if shown != whole else None)
+        return ToolResult(as_run(call), shown, result.is_error, batch_outcome(result), whole if shown != whole else None)
 
 
 def stopped_notice(max_rounds: int, last: Completion) -> str:

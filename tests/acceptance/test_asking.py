@@ -24,7 +24,7 @@ from domain.services import Services, build_services
 from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, Clinic, Exchange, active_on, book, calendar,
                                       fill, first_line, open_slots)
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings
-from tests.fakes.llm import Call, Reply, Respond, SeenRequest
+from tests.fakes.llm import Call, Reply, Respond, SeenRequest, more, read_toolset
 from tests.fakes.loopback import serve_on_loopback
 
 WEDNESDAY = "2026-12-09"
@@ -93,7 +93,8 @@ async def test_a_small_whole_day_moved_by_ids_asks_and_the_yes_moves_exactly_tha
 
 async def test_closing_a_whole_year_asks_and_the_no_closes_nothing(clinic: Clinic) -> None:
     year = {"start_date": "2027-01-01", "end_date": "2027-12-31", "title": "Renovation"}
-    clinic.llm.script(Reply(calls=(Call("system_close_days", year),)), Reply("Nothing was closed."))
+    clinic.llm.script(Reply(calls=(read_toolset("closures"),)), Reply(calls=(more("system_close_days", year),)),
+                      Reply("Nothing was closed."))
 
     exchange = await clinic.ask("Close 2027", answer=False)
 
@@ -101,13 +102,18 @@ async def test_closing_a_whole_year_asks_and_the_no_closes_nothing(clinic: Clini
     assert "days closed: 0 already in this turn without asking, 365 more now makes 365 (limit 3)." in asked
     async with clinic.services.db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(Vacation)) == 0
+    # The sidebar shows the toolset read, then the tool run through more_tools under its own name and arguments.
+    read, run = [m for m in exchange.messages if m["role"] == "tool"]
+    assert read["text"].startswith("more_tools → system_close_days: Close days")
+    assert run["text"].startswith("system_close_days → ") and run["meta"]["arguments"] == year
+    assert "more_tools" in clinic.llm.seen[0].tools and "system_close_days" not in clinic.llm.seen[0].tools
 
 
 async def test_free_text_to_twenty_customers_is_shown_verbatim_and_the_no_sends_nothing(
         clinic: Clinic, graph_api: FakeGraphApi) -> None:  # noqa: F811
     await seeded(clinic.services, 20)
     broadcast = {"text": PHISHING, "start_date": SUNDAY, "end_date": MONDAY}
-    clinic.llm.script(Reply(calls=(Call("system_message_customers", broadcast),)), Reply("Nothing was sent."))
+    clinic.llm.script(Reply(calls=(more("system_message_customers", broadcast),)), Reply("Nothing was sent."))
 
     exchange = await clinic.ask("Tell everyone booked this week", answer=False)
 

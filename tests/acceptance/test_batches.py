@@ -15,7 +15,7 @@ from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, 
                                       calendar, first_line, open_slots)
 from tests.conftest import FixedClock
 from tests.fakes.graph_api import FakeGraphApi
-from tests.fakes.llm import Call, Reply, Respond, SeenRequest
+from tests.fakes.llm import Call, Reply, Respond, SeenRequest, more
 
 COLUMNS = "batch_id|at|by|tool|what|ok|failed|notices|undo|asked for"
 MOVE = f"Move Sunday's bookings to Tuesday {TUESDAY}, same times"
@@ -83,7 +83,7 @@ async def test_each_kind_of_batch_is_undone_from_the_listing_through_the_chat(cl
                                                     "new_time": "15:00"}]})),
         ("Cancel everything on Sunday", Call("system_batch_cancel", {"filters": {"dates": [SUNDAY]}})),
         ("Close the clinic on Monday for a staff meeting",
-         Call("system_close_days", {"start_date": MONDAY, "end_date": MONDAY, "title": "Staff meeting"})),
+         more("system_close_days", {"start_date": MONDAY, "end_date": MONDAY, "title": "Staff meeting"})),
     ]
     for request, call in stories:
         clock.now += timedelta(minutes=1)
@@ -101,11 +101,12 @@ async def test_each_kind_of_batch_is_undone_from_the_listing_through_the_chat(cl
         assert exchange.errors == [], exchange.errors
         listing = clinic.llm.seen[-2].last_result
         newest = listed(listing)[0]
-        assert (newest["tool"], newest["by"], json.loads(newest["asked for"])) == (call.name, "agent", request)
+        tool = call.arguments["tool"] if call.name == "more_tools" and isinstance(call.arguments, dict) else call.name
+        assert (newest["tool"], newest["by"], json.loads(newest["asked for"])) == (tool, "agent", request)
         undone = clinic.llm.seen[-1].last_result
         assert f"This undoes batch {newest['batch_id']}." in undone, undone
         assert await calendar(clinic.services) == _restored(before, await calendar(clinic.services))
-        assert await clinic.services.vacations.list() == closures_before, call.name
+        assert await clinic.services.vacations.list() == closures_before, tool
 
 
 def _restored(before: list[Booking], after: list[Booking]) -> list[Booking]:
@@ -122,7 +123,7 @@ async def test_a_message_batch_undone_through_the_chat_withdraws_exactly_what_wa
     people = [person for person, _, _ in SUNDAY_BOOKINGS]
     await book(clinic.services, SUNDAY_BOOKINGS)
     request = "Tell Sunday's patients that the clinic opens at noon"
-    clinic.llm.script(Reply(calls=(Call("system_message_customers", {
+    clinic.llm.script(Reply(calls=(more("system_message_customers", {
         "text": "The clinic opens at noon on Sunday.", "wa_ids": [p.wa_id for p in people]}),)), Reply("Sent."))
     await clinic.ask(request, answer=True)
     clinic.llm.script(Reply(calls=(Call("system_get_batch", {}),)), Respond(undo_the_one_asked(request)),

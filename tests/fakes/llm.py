@@ -32,6 +32,16 @@ class Call:
     arguments: dict[str, Any] | str = field(default_factory=dict)
 
 
+def more(tool: str, arguments: dict[str, Any]) -> Call:
+    """A call of a tool the system server reaches through `more_tools` (a toolset's), as a model makes it."""
+    return Call("more_tools", {"tool": tool, "arguments": arguments})
+
+
+def read_toolset(toolset: str) -> Call:
+    """The call a model makes to read a toolset's tools before it uses one."""
+    return Call("more_tools", {"toolset": toolset})
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str = ""

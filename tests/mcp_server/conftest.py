@@ -19,6 +19,7 @@ from domain.system_agent.batch import BatchOptions, SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
 from mcp_server.customer_server import build_customer_server
 from mcp_server.system_server import build_system_server
+from mcp_server.toolsets import TOOLSETS
 from mcp_scenario import ALICE, SLOTS, THRESHOLD, Seed, wa_id
 
 
@@ -36,6 +37,13 @@ def batch(services: Services) -> SystemAgentBatchService:
 @pytest.fixture
 def system_server(services: Services, batch: SystemAgentBatchService, queries: SystemAgentQueryService) -> MCPServer:
     return build_system_server(services, batch, queries)
+
+
+@pytest.fixture
+def every_tool_server(services: Services, batch: SystemAgentBatchService, queries: SystemAgentQueryService
+                      ) -> MCPServer:
+    """The system server listing every toolset (MCP_TOOLSETS=all): each tool's own schema and annotations."""
+    return build_system_server(services, batch, queries, tuple(TOOLSETS))
 
 
 @pytest.fixture
