@@ -24,7 +24,7 @@ from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
 from domain.conversations import ConversationService
 from domain.models import MessageRole
-from domain.pending_confirmations import ConfirmationState, PendingConfirmations
+from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question
 from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]
@@ -99,9 +99,9 @@ class ConfirmationBroker:
     async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any,
                      seconds: float) -> MessageView:
         meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
-        stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta)
+        stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta,
+                                                 question=Question(confirmation_id, timedelta(seconds=seconds)))
         assert stored is not None  # only a redelivered external_id returns None
-        await self.pending.ask(confirmation_id, wa_id, stored.id, timedelta(seconds=seconds))
         await self.events.publish(new_message_event(stored))
         await self.events.publish({"type": "confirmation_request", "wa_id": wa_id, "confirmation_id": confirmation_id,
                                    "message": message, "preview": preview, "message_id": stored.id})

@@ -18,6 +18,7 @@ from domain.delivery import DELIVERY_STATES, delivery_moves_forward
 from domain.jobs import enqueue
 from domain.models import ConversationMessage, DeliveryStatus, MessageRole
 from domain.outbox import queue_reply
+from domain.pending_confirmations import Question, add_question
 from domain.views import MessageView, message_view
 
 ROLES = tuple(MessageRole)
@@ -46,11 +47,13 @@ class ConversationService:
         meta: dict[str, Any] | None = None,
         turn: str | None = None,
         send: bool = False,
+        question: Question | None = None,
     ) -> MessageView | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
         `delivery_status` may be given as their values. With `turn` (a job kind), the job that answers the
         message is queued in the same transaction (`domain.jobs`); with `send`, its WhatsApp send is queued in
-        the outbox in the same transaction (`domain.outbox.queue_reply`)."""
+        the outbox in the same transaction (`domain.outbox.queue_reply`); with `question`, the message asks that
+        confirmation, pending from the same transaction on (`domain.pending_confirmations`)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         delivery = None if delivery_status is None else DeliveryStatus(delivery_status)
@@ -64,6 +67,8 @@ class ConversationService:
                     enqueue(session, wa_id, turn, message.id, message.timestamp)
                 if send:
                     await queue_reply(session, message, message.timestamp)
+                if question is not None:
+                    add_question(session, question, wa_id, message.id, message.timestamp)
         except IntegrityError:
             if external_id is None:
                 raise

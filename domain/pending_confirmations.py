@@ -7,10 +7,12 @@ so of two answers given at once (two sidebars, two instances) one wins and the o
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.database import Database
@@ -24,6 +26,21 @@ class ConfirmationState(StrEnum):
     EXPIRED = "expired"
 
 
+@dataclass(frozen=True)
+class Question:
+    """A confirmation asked in a conversation, stored with the message that asks it (`ConversationService.append`):
+    a process that dies between the two never leaves a question shown pending that no turn can expire."""
+
+    confirmation_id: str
+    timeout: timedelta
+
+
+def add_question(session: AsyncSession, question: Question, wa_id: str, message_id: int, now: datetime) -> None:
+    """The pending row of `question`, asked by the message `message_id`, in the caller's transaction."""
+    session.add(PendingConfirmation(id=question.confirmation_id, wa_id=wa_id, message_id=message_id,
+                                    state=ConfirmationState.PENDING, asked_at=now, expires_at=now + question.timeout))
+
+
 class PendingConfirmations:
     """The confirmations asked on every instance, and their answers."""
 
@@ -32,10 +49,10 @@ class PendingConfirmations:
         self.clock = clock
 
     async def ask(self, confirmation_id: str, wa_id: str, message_id: int, timeout: timedelta) -> None:
-        now = self.clock()
+        """Record a question asked by a message stored before (a turn asks with the message itself, see
+        `Question`)."""
         async with self.db.unit_of_work() as session:
-            session.add(PendingConfirmation(id=confirmation_id, wa_id=wa_id, message_id=message_id,
-                                            state=ConfirmationState.PENDING, asked_at=now, expires_at=now + timeout))
+            add_question(session, Question(confirmation_id, timeout), wa_id, message_id, self.clock())
 
     async def answer(self, confirmation_id: str, accept: bool) -> bool:
         """Record the operator's answer; False when nothing is pending under that id (unknown, answered or

@@ -20,6 +20,7 @@ import httpx2
 import pytest
 from sqlalchemy.engine import make_url
 
+from calendar_agent.bootstrap.serve import SHUTDOWN_GRACE_SECONDS
 from calendar_agent.migrate import upgrade
 from calendar_agent.settings import load_settings
 from domain.database import create_database
@@ -79,9 +80,16 @@ class Serve:
         self.process.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM, as a supervisor stops the service: it drains its turns for up to SHUTDOWN_GRACE_SECONDS (a turn
+        waiting for an operator's answer waits that long), then exits; killed if it has not by a minute after."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(30)
+            try:
+                self.process.wait(SHUTDOWN_GRACE_SECONDS + 60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from domain.config import ClinicConfig
+from domain.conversations import ConversationService
 from domain.database import Database
-from domain.pending_confirmations import ConfirmationState, PendingConfirmations
+from domain.models import MessageRole
+from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question
 from tests.conftest import FixedClock
 
 ID = "0123456789abcdef0123456789abcdef"
@@ -72,3 +75,25 @@ async def test_abandon_expires_only_the_pending_confirmations_of_its_conversatio
     assert await pending.state(other) is ConfirmationState.PENDING
     assert await pending.answer(ID, True) is False
     assert await pending.abandon("12125550123") == []
+
+
+async def test_a_question_is_pending_from_the_transaction_that_stores_the_message_asking_it(
+        db: Database, clock: FixedClock) -> None:
+    conversations = ConversationService(db, ClinicConfig(), clock)
+    pending = PendingConfirmations(db, clock)
+
+    stored = await conversations.append("12125550123", MessageRole.ASSISTANT, "Apply it?",
+                                        meta={"kind": "confirmation"}, question=Question(ID, timedelta(minutes=5)))
+
+    assert stored is not None and await pending.state(ID) is ConfirmationState.PENDING
+    assert await pending.abandon("12125550123") == [(ID, stored.id)]  # a dead turn's question: expired at once
+
+
+async def test_a_question_whose_message_is_not_stored_is_not_pending(db: Database, clock: FixedClock) -> None:
+    conversations = ConversationService(db, ClinicConfig(), clock)
+    await conversations.append("12125550123", MessageRole.USER, "hi", external_id="wamid.1")
+
+    again = await conversations.append("12125550123", MessageRole.ASSISTANT, "Apply it?", external_id="wamid.1",
+                                       question=Question(ID, timedelta(minutes=5)))  # refused in the transaction
+
+    assert again is None and await PendingConfirmations(db, clock).state(ID) is None
