@@ -21,6 +21,8 @@ class RoundRobinProxy:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
+        self._open: set[asyncio.StreamWriter] = set()  # both ends of every connection still piped
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @contextlib.contextmanager
     def running(self) -> Iterator[str]:
@@ -43,14 +45,40 @@ class RoundRobinProxy:
         self._ready.set()
         async with server:
             await self._stop.wait()
+        await self._close_connections()
+
+    async def _close_connections(self) -> None:
+        """Stopping: every connection still open (a client's keep-alive, a WebSocket) is closed and its handler
+        ends before the loop does, so no socket or task is left for the garbage collector to warn about."""
+        for handler in list(self._handlers):
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        for writer in list(self._open):
+            writer.close()
+        for writer in list(self._open):
+            with contextlib.suppress(OSError, RuntimeError):
+                await writer.wait_closed()
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        upstream = await self._connect()
-        if upstream is None:
-            client_writer.close()
-            return
-        reader, writer = upstream
-        await asyncio.gather(_pipe(client_reader, writer), _pipe(reader, client_writer))
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        self._open.add(client_writer)
+        upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        try:
+            upstream = await self._connect()
+            if upstream is None:
+                return
+            reader, writer = upstream
+            self._open.add(writer)
+            await asyncio.gather(_pipe(client_reader, writer), _pipe(reader, client_writer))
+        finally:
+            self._handlers.discard(handler)
+            for end in (client_writer, *([upstream[1]] if upstream is not None else [])):
+                end.close()
+                with contextlib.suppress(OSError, RuntimeError, asyncio.CancelledError):
+                    await end.wait_closed()
+                self._open.discard(end)
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         for _ in range(len(self.backends)):
