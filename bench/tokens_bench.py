@@ -18,7 +18,8 @@ Two runs on fresh copies of the demo calendar: `toolsets` as shipped (the core t
 closures and the recall read their toolset, then run through it), and the baseline `every_tool_listed`
 (`MCP_TOOLSETS=all`: every tool in every request, called directly); the ratios compare the two.
 
-Tokens are estimated as characters / 4 (no tokenizer is installed here); the shares are exact in characters.
+Tokens are counted with OpenAI's o200k_base and cl100k_base tokenizers (the fixed prefix, everything sent) and
+estimated as characters / 4 for Anthropic, whose tokenizer is not published; the shares are exact in characters.
 Confirmations are answered yes as the operator would, and the limits are raised so that each request asks at
 most once (the fuzzy cancel always asks).
 
@@ -38,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bpe_openai  # noqa: E402
 import httpx2  # noqa: E402
 from mcp import Client  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -57,6 +59,9 @@ from tests.fakes.loopback import serve_in_thread, serve_on_loopback  # noqa: E40
 logging.disable(logging.INFO)
 AGENT = "12125550123"
 CHARS_PER_TOKEN = 4
+# OpenAI's tokenizers (`bpe-openai`, offline); Anthropic publishes none, so its counts are estimated as
+# characters / CHARS_PER_TOKEN beside them.
+ENCODINGS = {name: bpe_openai.get_encoding(name) for name in ("o200k_base", "cl100k_base")}
 LIMITS = "bookings=10000/off messaged=10000/off free_text=10000/off days_closed=10000/off closure_bookings=10000/off"
 
 
@@ -110,7 +115,11 @@ def measured(body: dict[str, Any]) -> dict[str, int]:
     shared = len(json.dumps(system[:1], ensure_ascii=False)) if isinstance(system, list) else 0
     total = len(json.dumps(body, ensure_ascii=False))
     offered = hash(tuple(tool["name"] for tool in body.get("tools") or []))
-    return {"tools": tools, "shared_system": shared, "total": total, "offered": offered}
+    prefix = json.dumps(body.get("tools") or [], ensure_ascii=False) + json.dumps(
+        system[:1] if isinstance(system, list) else [], ensure_ascii=False)
+    return {"tools": tools, "shared_system": shared, "total": total, "offered": offered,
+            **{f"prefix_{name}": len(encoding.encode(prefix)) for name, encoding in ENCODINGS.items()},
+            "total_o200k": len(ENCODINGS["o200k_base"].encode(json.dumps(body, ensure_ascii=False)))}
 
 
 async def tools_list_bytes(services: Any, settings: Any) -> int:
@@ -128,6 +137,7 @@ async def main() -> None:
         "toolsets": toolsets, "every_tool_listed": every,
         "fixed_prefix_ratio": round(toolsets["fixed_prefix_chars"] / every["fixed_prefix_chars"], 3),
         "tokens_sent_ratio": round(toolsets["approx_tokens_sent"] / every["approx_tokens_sent"], 3),
+        "tokens_sent_o200k_ratio": round(toolsets["tokens_sent_o200k"] / every["tokens_sent_o200k"], 3),
         "tools_list_ratio": round(toolsets["tools_list_bytes"] / every["tools_list_bytes"], 3),
     }))
 
@@ -171,9 +181,12 @@ def summary(rows: list[tuple[str, list[dict[str, int]]]], listed: int) -> dict[s
                 later_sent, later_cacheable = later_sent + size["total"], later_cacheable + min(cached, size["total"])
         turns.append({"request": what, "model_requests": len(sizes),
                       "approx_tokens": [round(s["total"] / CHARS_PER_TOKEN) for s in sizes]})
+    first = rows[0][1][0]
     return {
         "tools_list_bytes": listed, "fixed_prefix_chars": prefix,
         "fixed_prefix_approx_tokens": round(prefix / CHARS_PER_TOKEN),
+        "fixed_prefix_tokens": {name: first[f"prefix_{name}"] for name in ENCODINGS},
+        "tokens_sent_o200k": sum(size["total_o200k"] for _, sizes in rows for size in sizes),
         "tools_chars": rows[0][1][0]["tools"], "shared_system_chars": rows[0][1][0]["shared_system"],
         "turns": turns, "approx_tokens_sent": round(sent / CHARS_PER_TOKEN),
         "cacheable_share": round(cacheable / sent, 3),

@@ -10,14 +10,14 @@ _DEFS = "#/$defs/"
 # What an argument of these names means is the same in every tool: said once, in the server's instructions
 # (`shared_arguments_note`), not in each of the 17 schemas that take it.
 SHARED_ARGUMENTS = {
-    "ar": "true: the answer and its errors in Arabic",
-    "hijri": "true: the dates given are Hijri (Umm al-Qura)",
-    "dry_run": "true: plan and preview, write nothing",
-    "mode": "best_effort (default) applies what it can and reports each failure; atomic: all or nothing",
-    "verbosity": "summary (default): counts, failures and a sample; detailed: every item",
-    "notify": "true: each customer concerned gets one WhatsApp notice (only when the user asks for it)",
-    "idempotency_key": "a repeated call with the same key answers the first result and applies nothing twice",
-    "confirmation_token": "from a needs_confirmation answer, passed only once the user said yes",
+    "ar": "answer in Arabic",
+    "hijri": "the dates given are Hijri (Umm al-Qura)",
+    "dry_run": "preview, write nothing",
+    "mode": "best_effort (default) or atomic (all or nothing)",
+    "verbosity": "summary (default) or detailed (every item)",
+    "notify": "tell each customer concerned on WhatsApp (only when the user asks)",
+    "idempotency_key": "a repeat with the same key applies nothing twice",
+    "confirmation_token": "from needs_confirmation, once the user said yes",
 }
 # Descriptions that only give a format; the note says it once.
 FORMATS = ("YYYY-MM-DD or DD-MM-YYYY", "13:00 or 1:00 PM", "A time like 13:00 or 1:00 PM")
@@ -142,7 +142,7 @@ def shared_arguments_note(schemas: list[JsonSchema]) -> str:
     """What the shared arguments these schemas take mean, and the formats, in one paragraph."""
     taken = {name for schema in schemas for name in _property_names(schema)}
     meanings = "; ".join(f"{name}: {text}" for name, text in SHARED_ARGUMENTS.items() if name in taken)
-    return f"{FORMATS_NOTE} Arguments that mean the same in every tool: {meanings}." if meanings else FORMATS_NOTE
+    return f"{FORMATS_NOTE} Shared arguments: {meanings}." if meanings else FORMATS_NOTE
 
 
 def _property_names(node: Any) -> set[str]:

@@ -63,8 +63,8 @@ class ToolsetGateway:
         them. Annotated as a write: it can run one."""
         tool = declare(self.more_tools, title="More tools", annotations=WRITES)
         listing = "; ".join(f"{name}: {', '.join(t.name for t in members)}" for name, members in self.toolsets.items())
-        tool.description = (f"The tools beyond these, by toolset: {listing}. Call with a toolset to read its tools' "
-                            "arguments, then with a tool and its arguments to run it.")
+        tool.description = (f"Tools beyond these, by toolset: {listing}. Call with a toolset to read its tools, "
+                            "then with a tool and its arguments to run one.")
         tool.parameters["properties"]["toolset"]["enum"] = list(self.toolsets)
         tool.fn_metadata.output_schema = {"type": "object"}  # the answer of whichever tool it ran
         return tool

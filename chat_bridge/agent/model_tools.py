@@ -13,22 +13,35 @@ UNBOUNDED = 2**31 - 1  # a maximum this large says nothing to a model
 
 
 def for_model(tool: Tool) -> Tool:
-    """The tool as a model reads it: its schema without the length and count bounds, which the server enforces
-    (a value past one is refused with a sentence saying so) and which tell a model nothing it acts on."""
-    return tool.model_copy(update={"input_schema": _without_bounds(tool.input_schema)})
+    """The tool as a model reads it: its schema without what the server enforces and a model never acts on: the
+    bounds (`maxLength`, `maxItems`, `minimum`, an unbounded `maximum`; a value past one is refused with a
+    sentence), the refusal of unknown fields inside an argument (the server refuses them just the same) and a
+    flag's `false` default (what leaving it out means)."""
+    schema = _without_bounds(tool.input_schema)
+    schema["properties"] = {name: _without_false_default(sub) for name, sub in schema.get("properties", {}).items()}
+    return tool.model_copy(update={"input_schema": schema})
 
 
-def _without_bounds(node: Any) -> Any:
+def _without_bounds(node: Any, top: bool = True) -> Any:
     if isinstance(node, list):
-        return [_without_bounds(item) for item in node]
+        return [_without_bounds(item, False) for item in node]
     if not isinstance(node, dict):
         return node
-    result = {k: _without_bounds(v) for k, v in node.items() if k not in ("properties", "maxLength", "maxItems")}
+    dropped = {"properties", "maxLength", "maxItems", "minimum"} | (set() if top else {"additionalProperties"})
+    result = {k: _without_bounds(v, False) for k, v in node.items() if k not in dropped}
     if "properties" in node:
-        result["properties"] = {name: _without_bounds(sub) for name, sub in node["properties"].items()}
+        result["properties"] = {name: _without_bounds(sub, False) for name, sub in node["properties"].items()}
     if result.get("maximum", 0) >= UNBOUNDED:
         result.pop("maximum")
+    if not top and node.get("additionalProperties") is not False and "additionalProperties" in node:
+        result["additionalProperties"] = node["additionalProperties"]
     return result
+
+
+def _without_false_default(argument: Any) -> Any:
+    if isinstance(argument, dict) and argument.get("type") == "boolean" and argument.get("default") is False:
+        return {k: v for k, v in argument.items() if k != "default"}
+    return argument
 
 
 def as_run(call: ToolCall) -> ToolCall:
