@@ -29,11 +29,11 @@ from chat_bridge.queue import AgentKind
 from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.system_agent.effects import EffectLimits
-from mcp_server.toolsets import listed_toolsets
 from domain.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
                             notice_templates)
+from mcp_server.toolsets import listed_toolsets
 
 
 class SettingsError(Exception):

@@ -48,12 +48,6 @@ class PendingConfirmations:
         self.db = db
         self.clock = clock
 
-    async def ask(self, confirmation_id: str, wa_id: str, message_id: int, timeout: timedelta) -> None:
-        """Record a question asked by a message stored before (a turn asks with the message itself, see
-        `Question`)."""
-        async with self.db.unit_of_work() as session:
-            add_question(session, Question(confirmation_id, timeout), wa_id, message_id, self.clock())
-
     async def answer(self, confirmation_id: str, accept: bool) -> bool:
         """Record the operator's answer; False when nothing is pending under that id (unknown, answered or
         expired)."""

@@ -42,7 +42,7 @@ def build_system_server(
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
                           instructions=instructions(config, [tool.parameters for tool in tools]),
                           tools=tools + ([gateway.tool()] if gateway.toolsets else []), subscriptions=subscriptions.bus)
-    server.unlisted = gateway.unlisted()
+    server.unlisted = gateway.unlisted
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
     add_operator_prompts(server)

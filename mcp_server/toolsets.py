@@ -50,13 +50,11 @@ class ToolsetGateway:
     def __init__(self, tools: Sequence[Tool], listed: Iterable[str]) -> None:
         shown = set(listed)
         by_name = {tool.name: tool for tool in tools}
-        self.toolsets = {name: [by_name[tool] for tool in members if tool in by_name]
-                         for name, members in TOOLSETS.items() if name not in shown}
-        self.toolsets = {name: members for name, members in self.toolsets.items() if members}
-
-    def unlisted(self) -> set[str]:
-        """The names of the tools `more_tools` reaches, which `tools/list` leaves out."""
-        return {tool.name for members in self.toolsets.values() for tool in members}
+        toolsets = {name: [by_name[tool] for tool in members if tool in by_name]
+                    for name, members in TOOLSETS.items() if name not in shown}
+        self.toolsets = {name: members for name, members in toolsets.items() if members}
+        # The names of the tools `more_tools` reaches, which `tools/list` leaves out.
+        self.unlisted = {tool.name for members in self.toolsets.values() for tool in members}
 
     def tool(self) -> Tool:
         """`more_tools`, its description naming every tool of each toolset, its `toolset` argument an enum of
@@ -85,8 +83,8 @@ class ToolsetGateway:
         raise ToolError(f"Name a toolset ({', '.join(self.toolsets)}), or a tool and its arguments.")
 
     async def _run(self, name: str, arguments: dict[str, Any], ctx: Context) -> CallToolResult | InputRequiredResult:
-        if name not in self.unlisted():
-            raise ToolError(f"more_tools runs the tools of its toolsets ({', '.join(sorted(self.unlisted()))}); "
+        if name not in self.unlisted:
+            raise ToolError(f"more_tools runs the tools of its toolsets ({', '.join(sorted(self.unlisted))}); "
                             f"call {name} directly.")
         try:
             result = await ctx.mcp_server.call_tool(name, arguments, ctx)

@@ -27,14 +27,13 @@ def _without_bounds(node: Any, top: bool = True) -> Any:
         return [_without_bounds(item, False) for item in node]
     if not isinstance(node, dict):
         return node
-    dropped = {"properties", "maxLength", "maxItems", "minimum"} | (set() if top else {"additionalProperties"})
-    result = {k: _without_bounds(v, False) for k, v in node.items() if k not in dropped}
+    refusal = not top and node.get("additionalProperties") is False  # an inner object's: the server's business
+    result = {k: _without_bounds(v, False) for k, v in node.items()
+              if k not in ("properties", "maxLength", "maxItems", "minimum") and not (refusal and k == "additionalProperties")}
     if "properties" in node:
         result["properties"] = {name: _without_bounds(sub, False) for name, sub in node["properties"].items()}
     if result.get("maximum", 0) >= UNBOUNDED:
         result.pop("maximum")
-    if not top and node.get("additionalProperties") is not False and "additionalProperties" in node:
-        result["additionalProperties"] = node["additionalProperties"]
     return result
 
 

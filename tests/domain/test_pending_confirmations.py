@@ -9,16 +9,21 @@ from domain.config import ClinicConfig
 from domain.conversations import ConversationService
 from domain.database import Database
 from domain.models import MessageRole
-from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question
+from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question, add_question
 from tests.conftest import FixedClock
 
 ID = "0123456789abcdef0123456789abcdef"
 
 
+async def ask(db: Database, clock: FixedClock, confirmation_id: str, wa_id: str, message_id: int) -> None:
+    """A question as a turn's message stores it (`ConversationService.append(question=...)`), without the message."""
+    async with db.unit_of_work() as session:
+        add_question(session, Question(confirmation_id, timedelta(minutes=5)), wa_id, message_id, clock())
+
+
 async def asked(db: Database, clock: FixedClock) -> PendingConfirmations:
-    pending = PendingConfirmations(db, clock)
-    await pending.ask(ID, "12125550123", 1, timedelta(minutes=5))
-    return pending
+    await ask(db, clock, ID, "12125550123", 1)
+    return PendingConfirmations(db, clock)
 
 
 async def test_a_confirmation_takes_the_first_answer_and_refuses_the_second(db: Database, clock: FixedClock) -> None:
@@ -64,8 +69,8 @@ async def test_abandon_expires_only_the_pending_confirmations_of_its_conversatio
                                                                                  clock: FixedClock) -> None:
     pending = await asked(db, clock)
     other, answered = "1" * 32, "2" * 32
-    await pending.ask(other, "966501110001", 2, timedelta(minutes=5))
-    await pending.ask(answered, "12125550123", 3, timedelta(minutes=5))
+    await ask(db, clock, other, "966501110001", 2)
+    await ask(db, clock, answered, "12125550123", 3)
     await pending.answer(answered, True)
 
     assert await pending.abandon("12125550123") == [(ID, 1)]

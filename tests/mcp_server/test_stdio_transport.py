@@ -12,6 +12,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import LoggingMessageNotificationParams
 
 from calendar_agent.migrate import upgrade
+from mcp_server.toolsets import TOOLSETS
 
 
 def command(tmp_path: Path) -> StdioServerParameters:
@@ -30,6 +31,24 @@ async def test_stdio_serves_the_system_tools_over_a_new_calendar(tmp_path: Path)
     assert {"system_batch_modify", "system_undo_batch"} <= names
     assert found.structured_content is not None
     assert found.structured_content["summary"]["total_reservations"] == 0
+
+
+async def test_over_stdio_the_toolsets_are_reached_through_more_tools_unless_listed(tmp_path: Path) -> None:
+    """As Claude Desktop starts it: the core tools and more_tools; MCP_TOOLSETS=all lists every tool instead."""
+    async with Client(command(tmp_path)) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        read = await client.call_tool("more_tools", {"toolset": "reports"})
+        ran = await client.call_tool("more_tools", {"tool": "system_get_reservation_snapshot",
+                                                    "arguments": {"start_date": "2027-01-03"}})
+    assert "more_tools" in names and "system_get_reservation_snapshot" not in names
+    assert read.structured_content is not None
+    assert [t["name"] for t in read.structured_content["tools"]] == list(TOOLSETS["reports"])
+    assert not ran.is_error and ran.structured_content is not None and ran.structured_content["totals"]["days"] == 1
+    every = command(tmp_path)
+    every.env = {**(every.env or {}), "MCP_TOOLSETS": "all"}
+    async with Client(every) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+    assert "more_tools" not in listed and set(TOOLSETS["reports"]) <= listed
 
 
 async def test_over_stdio_a_batchs_log_record_reaches_a_client_that_set_its_level(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from mcp.types import Tool
 
 from chat_bridge.agent.messages import ToolCall
-from chat_bridge.agent.model_tools import as_run, for_model
+from chat_bridge.agent.model_tools import MORE_TOOLS, as_run, for_model
+from mcp_server.toolsets import MORE_TOOLS as SERVERS_GATEWAY
 
 SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["requests"],
@@ -46,3 +47,7 @@ def test_a_tool_run_through_more_tools_is_recorded_under_its_own_name() -> None:
     assert as_run(routed) == ToolCall("call-1", "system_close_days", {"start_date": "2027-01-01"})
     assert as_run(ToolCall("call-2", "more_tools", {"toolset": "closures"})).name == "more_tools"
     assert as_run(ToolCall("call-3", "system_batch_cancel", {"tool": "x"})).name == "system_batch_cancel"
+
+
+def test_the_bridge_names_the_gateway_as_the_server_does() -> None:
+    assert MORE_TOOLS == SERVERS_GATEWAY  # the layers may not import each other: the name is pinned here
