@@ -27,8 +27,8 @@ from domain.services import build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from calendar_agent.bootstrap.serve import build_service_app  # noqa: E402
 from calendar_agent.settings import load_settings  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.demo import seed_demo  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.calendar.demo import seed_demo  # noqa: E402
 from tests.fakes.llm import Call, FakeAnthropic, Reply  # noqa: E402
 from tests.fakes.loopback import serve_in_thread, serve_on_loopback  # noqa: E402
 

@@ -23,9 +23,9 @@ from sqlalchemy import insert  # noqa: E402
 from domain.services import build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer, Reservation  # noqa: E402
-from domain.schedule import slots_for  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer, Reservation  # noqa: E402
+from domain.rules.schedule import slots_for  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 RESERVATIONS = 5000

@@ -38,8 +38,8 @@ from sqlalchemy import insert, text  # noqa: E402
 from domain.services import build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import BookingSource, ClinicConfig, OpeningHours  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer, Reservation  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer, Reservation  # noqa: E402
 from domain.system_agent.batch import BatchOptions  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 10:00 in Riyadh

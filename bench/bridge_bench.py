@@ -43,9 +43,9 @@ from chat_bridge.events import new_message_event  # noqa: E402
 from chat_bridge.ports import AgentTurn  # noqa: E402
 from chat_bridge.queue import AgentKind  # noqa: E402
 from chat_bridge.state import BridgeContext  # noqa: E402
-from domain.conversations import Audience  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.demo import is_empty  # noqa: E402
+from domain.calendar.conversations import Audience  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.calendar.demo import is_empty  # noqa: E402
 
 APP_SECRET = "bench-secret"
 AGENT = "12125550123"

@@ -29,8 +29,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import BatchRecord, Customer, Reservation  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import BatchRecord, Customer, Reservation  # noqa: E402
 from domain.services import build_services  # noqa: E402
 from domain.system_agent.batch import BatchOptions  # noqa: E402
 from domain.system_agent.effects import EffectLimits, Limit  # noqa: E402

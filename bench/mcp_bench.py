@@ -32,9 +32,9 @@ from sqlalchemy import insert  # noqa: E402
 from domain.services import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer, Reservation  # noqa: E402
-from domain.schedule import slots_for  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer, Reservation  # noqa: E402
+from domain.rules.schedule import slots_for  # noqa: E402
 from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService  # noqa: E402
 from domain.system_agent.queries import SystemAgentQueryService  # noqa: E402

@@ -29,9 +29,9 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import BookingSource, ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer, Notice, Reservation  # noqa: E402
-from domain.notices import NoticeConfig  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer, Notice, Reservation  # noqa: E402
+from domain.notices.templates import NoticeConfig  # noqa: E402
 from domain.services import build_services  # noqa: E402
 from tests.fakes.graph_api import FakeGraphApi, running_bridge  # noqa: E402
 from tests.fakes.loopback import serve_on_loopback  # noqa: E402

@@ -28,7 +28,7 @@ from mcp import Client  # noqa: E402
 from year_bench import CUSTOMERS, DAYS, FIRST, RESERVATIONS, fill, on_each_database, server_for, spread  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
 from domain.services import build_services  # noqa: E402
 
 YEAR_END = datetime.combine(FIRST + timedelta(days=DAYS), datetime.min.time(), tzinfo=UTC)

@@ -29,10 +29,10 @@ from sqlalchemy import insert  # noqa: E402
 
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer  # noqa: E402
-from domain.phone_search import PhoneSearchService  # noqa: E402
-from domain.search_index import CustomerSearchIndex  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer  # noqa: E402
+from domain.search.service import PhoneSearchService  # noqa: E402
+from domain.search.index import CustomerSearchIndex  # noqa: E402
 
 SEED = 20240601
 CUSTOMERS = 100_000

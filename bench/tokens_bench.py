@@ -49,9 +49,9 @@ from calendar_agent.bootstrap.mcp import system_server_for  # noqa: E402
 from calendar_agent.bootstrap.serve import build_service_app  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from calendar_agent.settings import load_settings  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.demo import seed_demo  # noqa: E402
-from domain.models import Customer, Reservation  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.calendar.demo import seed_demo  # noqa: E402
+from domain.storage.models import Customer, Reservation  # noqa: E402
 from domain.services import build_services  # noqa: E402
 from tests.fakes.llm import Call, FakeAnthropic, Reply, Respond, SeenRequest, more, read_toolset  # noqa: E402
 from tests.fakes.loopback import serve_in_thread, serve_on_loopback  # noqa: E402

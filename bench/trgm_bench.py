@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg  # noqa: E402
 
 from search_bench import SEED, build_customers, build_queries  # noqa: E402 (bench/ is on the path: the script's folder)
-from domain.search_index import CustomerSearchIndex  # noqa: E402
+from domain.search.index import CustomerSearchIndex  # noqa: E402
 
 TRGM_QUERY = """
 SELECT wa_id, name, similarity(name, $1) AS score FROM customers

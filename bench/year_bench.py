@@ -38,8 +38,8 @@ from sqlalchemy import insert, text  # noqa: E402
 from domain.services import Services, build_services  # noqa: E402
 from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
-from domain.database import create_database  # noqa: E402
-from domain.models import Customer, Reservation  # noqa: E402
+from domain.storage.database import create_database  # noqa: E402
+from domain.storage.models import Customer, Reservation  # noqa: E402
 from domain.system_agent.batch import SystemAgentBatchService  # noqa: E402
 from domain.system_agent.queries import SystemAgentQueryService  # noqa: E402
 from mcp_server.system_server import build_system_server  # noqa: E402

@@ -13,8 +13,8 @@ from sqlalchemy.exc import ArgumentError
 
 from calendar_agent.database_check import prepare_database
 from calendar_agent.settings import ENV_FILE_VARIABLE, Settings, SettingsError, load_settings, settings_file
-from domain.database import create_database
-from domain.demo import is_empty, seed_demo
+from domain.storage.database import create_database
+from domain.calendar.demo import is_empty, seed_demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from calendar_agent.migrate import answers, upgrade
 from calendar_agent.settings import SettingsError
-from domain.database import create_database
+from domain.storage.database import create_database
 
 INVALID = "Invalid setting DATABASE_URL: "
 EXAMPLES = "sqlite+aiosqlite:///path/to/calendar.db or postgresql+asyncpg://user:password@host:5432/database"

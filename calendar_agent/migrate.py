@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from domain.database import Database
+from domain.storage.database import Database
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

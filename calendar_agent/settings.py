@@ -29,9 +29,9 @@ from chat_bridge.queue import AgentKind
 from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.system_agent.effects import EffectLimits
-from domain.jobs import QuietPeriod
+from domain.workers.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
-from domain.notices import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
+from domain.notices.templates import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
                             notice_templates)
 from mcp_server.toolsets import listed_toolsets
 
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     confirmation_window_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
     confirmation_timeout_seconds: float = Field(default=300.0, gt=0)
     confirmation_secret: str = ""
-    # The durable work queue of agent turns (`domain.jobs`): workers per instance, how often an idle worker
+    # The durable work queue of agent turns (`domain.workers.jobs`): workers per instance, how often an idle worker
     # looks for jobs stored by other instances, the lease a running turn renews, attempts after crashes.
     queue_workers: int = Field(default=4, ge=1, le=64)
     queue_poll_seconds: float = Field(default=0.5, gt=0, le=60)
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str = ""
     whatsapp_app_secret: str = ""
     whatsapp_verify_token: str = ""
-    # Notices to customers (`domain.notices`): the clinic's name in them, the language of a customer who has
+    # Notices to customers (`domain.notices.templates`): the clinic's name in them, the language of a customer who has
     # not written yet, and JSON replacing any of the built-in templates (purpose -> {name, fields, bodies}).
     clinic_name: str = Field(default="the clinic", min_length=1, max_length=100)
     notice_language: Literal["en", "ar"] = "ar"

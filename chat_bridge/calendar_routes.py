@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from chat_bridge.routes import RequestError, read_json
 from chat_bridge.state import State
 from domain.config import BookingSource
-from domain.schedule import clinic_today
+from domain.rules.schedule import clinic_today
 from domain.system_agent.batch import BatchOptions, BatchReport
 from domain.system_agent.requests import NotBoolean
 

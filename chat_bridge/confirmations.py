@@ -22,9 +22,9 @@ from mcp.types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestPar
 from chat_bridge.agent.conversation import current_wa_id
 from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink
-from domain.conversations import ConversationService
-from domain.models import MessageRole
-from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question
+from domain.calendar.conversations import ConversationService
+from domain.storage.models import MessageRole
+from domain.calendar.pending_confirmations import ConfirmationState, PendingConfirmations, Question
 from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]

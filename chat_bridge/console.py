@@ -19,8 +19,8 @@ from domain.services import Services
 from chat_bridge.agent.config import ModelConfig
 from chat_bridge.config import BridgeConfig
 from chat_bridge.routes import RequestError
-from domain.identities import display_wa_id
-from domain.schedule import clinic_today
+from domain.rules.identities import display_wa_id
+from domain.rules.schedule import clinic_today
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")

@@ -2,7 +2,7 @@
 consoles connected to the others, a customer created or renamed on one is found by the others' search, and
 an operator's answer given on one reaches the tool waiting for it on another, and a day changed on one is
 told to the MCP clients subscribed to it on another. All travel through a
-`domain.broadcast.Broadcast`: PostgreSQL's LISTEN/NOTIFY, or Redis pub/sub when `REDIS_URL` is set."""
+`domain.workers.broadcast.Broadcast`: PostgreSQL's LISTEN/NOTIFY, or Redis pub/sub when `REDIS_URL` is set."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 
 from chat_bridge.confirmations import ConfirmationBroker
 from chat_bridge.events import Hub
-from domain.broadcast import Broadcast
-from domain.database import Changes
+from domain.workers.broadcast import Broadcast
+from domain.storage.database import Changes
 from domain.events import CalendarEvents
-from domain.phone_search import PhoneSearchService
+from domain.search.service import PhoneSearchService
 
 EVENT, CHANGES, ANSWERED, DAYS = "event", "customer_changes", "confirmation_answered", "days_changed"
 MAX_DAYS = 400  # days one message may name (a closure spans at most 366)

@@ -11,9 +11,10 @@ from chat_bridge.events import new_message_event
 from chat_bridge.ports import EventSink, TurnQueue
 from chat_bridge.queue import AgentKind
 from chat_bridge.whatsapp import WhatsAppClient, WhatsAppError
-from domain.conversations import ConversationService
-from domain.customers import CustomerService
-from domain.models import DeliveryStatus, MessageRole
+from domain.calendar.conversations import ConversationService
+from domain.calendar.customers import CustomerService
+from domain.rules.delivery import DeliveryStatus
+from domain.storage.models import MessageRole
 from domain.views import MessageView
 
 

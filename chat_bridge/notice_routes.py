@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from chat_bridge.events import notice_event
 from chat_bridge.state import State
-from domain.outbox import Settled
+from domain.notices.outbox import Settled
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +26,14 @@ def notice_routes() -> list[BaseRoute]:
 async def resend(request: Request[State]) -> JSONResponse:
     """Queue an unsure notice again, to be sent at once (the customer may get it twice): the notice's new
     status; 409 when it is not unsure, 404 when there is no such notice."""
-    settled = await request.state["services"].outbox.resend(request.path_params["notice_id"])
+    settled = await request.state["services"].notice_statuses.resend(request.path_params["notice_id"])
     request.state["notices"].wake()
     return await decided(request, settled)
 
 
 async def dismiss(request: Request[State]) -> JSONResponse:
     """Send an unsure notice no more (`dismissed`): the notice's new status; 409 when it is not unsure."""
-    return await decided(request, await request.state["services"].outbox.dismiss(request.path_params["notice_id"]))
+    return await decided(request, await request.state["services"].notice_statuses.dismiss(request.path_params["notice_id"]))
 
 
 async def decided(request: Request[State], settled: Settled) -> JSONResponse:

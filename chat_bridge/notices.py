@@ -1,4 +1,4 @@
-"""The outbox's sender: sends the stored notices (`domain.outbox`) to WhatsApp at the configured rate, and queues
+"""The outbox's sender: sends the stored notices (`domain.notices.outbox`) to WhatsApp at the configured rate, and queues
 the day-before reminders when their time comes.
 
 One sender runs in every instance; the rows are claimed, so instances share the work and never send the same
@@ -24,8 +24,9 @@ from aiolimiter import AsyncLimiter
 from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.ports import EventSink
 from chat_bridge.whatsapp import Template, WhatsAppClient, WhatsAppError
-from domain.outbox import ClaimedNotice, NoticeOutbox, Settled
-from domain.reminders import DayBeforeReminders
+from domain.notices.outbox import Settled
+from domain.workers.outbox import ClaimedNotice, NoticeOutbox
+from domain.notices.reminders import DayBeforeReminders
 
 logger = logging.getLogger(__name__)
 

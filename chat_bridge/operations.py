@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.jobs import AgentJobs
+from domain.workers.jobs import AgentJobs
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ class EventSink(Protocol):
 
 
 class TurnQueue(Protocol):
-    """Serves the stored jobs (`domain.jobs`); told when this process has stored one."""
+    """Serves the stored jobs (`domain.workers.jobs`); told when this process has stored one."""
 
     def wake(self) -> None: ...
 

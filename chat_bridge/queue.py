@@ -1,4 +1,4 @@
-"""Agent turns served from the durable work queue (`domain.jobs`): workers in this process claim the
+"""Agent turns served from the durable work queue (`domain.workers.jobs`): workers in this process claim the
 stored jobs of every instance on the database, one conversation at a time each, in arrival order.
 
 A message that wants an answer is stored with its job (`ConversationService.append(..., turn=kind)`);
@@ -20,9 +20,9 @@ from enum import StrEnum
 from chat_bridge import logs
 from chat_bridge.events import new_message_event, system_agent_error_event, typing_event
 from chat_bridge.ports import EventSink
-from domain.conversations import ConversationService
-from domain.jobs import AgentJobs, ClaimedJob
-from domain.models import MessageRole
+from domain.calendar.conversations import ConversationService
+from domain.workers.jobs import AgentJobs, ClaimedJob
+from domain.storage.models import MessageRole
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from chat_bridge.ports import ConfirmationAnswers
 from chat_bridge.state import State
 from chat_bridge.webhook import SIGNATURE_HEADER, parse_body, read_delivery, valid_signature
 from domain.errors import DomainError, ErrorKind, error_body
-from domain.identities import normalize_wa_id
+from domain.rules.identities import normalize_wa_id
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500

@@ -22,8 +22,8 @@ from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
 from chat_bridge.queue import TEXT_ONLY, AgentKind
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id, readable_name
-from domain.models import MessageRole
+from domain.rules.identities import normalize_wa_id, readable_name
+from domain.storage.models import MessageRole
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class Inbox:
     async def update_status(self, update: StatusUpdate) -> None:
         """Record WhatsApp's delivery state on the message it sent (and on the notice it was), if this service
         sent it; a notice whose sender died before it learnt WhatsApp's id is settled here."""
-        settled = await self.services.outbox.record_status(update.message_id, update.status, update.callback_data,
+        settled = await self.services.notice_statuses.record_status(update.message_id, update.status, update.callback_data,
                                                            update.error, update.error_code)
         if settled is None:  # not a notice: an operator's or the assistant's message
             await self.services.conversations.record_delivery(update.message_id, update.status)

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.availability import AvailabilityService
+from domain.calendar.availability import AvailabilityService
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
-from domain.conversations import ConversationService
-from domain.customers import CustomerService
-from domain.database import Database
+from domain.calendar.conversations import ConversationService
+from domain.calendar.customers import CustomerService
+from domain.storage.database import Database
 from domain.events import CalendarEvents
-from domain.notices import NoticeConfig
-from domain.notice_reports import NoticeReports
-from domain.outbox import NoticeOutbox
-from domain.pending_confirmations import PendingConfirmations
-from domain.phone_search import PhoneSearchService
-from domain.reminders import DayBeforeReminders
-from domain.reservations import ReservationService
+from domain.notices.templates import NoticeConfig
+from domain.notices.reports import NoticeReports
+from domain.notices.statuses import NoticeStatuses
+from domain.workers.outbox import NoticeOutbox
+from domain.calendar.pending_confirmations import PendingConfirmations
+from domain.search.service import PhoneSearchService
+from domain.notices.reminders import DayBeforeReminders
+from domain.calendar.reservations import ReservationService
 from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
 from domain.system_agent.dashboard import DashboardService
 from domain.system_agent.recall import RecallService
-from domain.vacations import VacationService
+from domain.calendar.vacations import VacationService
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Services:
     dashboard: DashboardService
     confirmations: PendingConfirmations
     outbox: NoticeOutbox
+    notice_statuses: NoticeStatuses
     notice_reports: NoticeReports
     reminders: DayBeforeReminders
 
@@ -76,6 +78,7 @@ def build_services(
         dashboard=DashboardService(db, config, clock),
         confirmations=PendingConfirmations(db, clock),
         outbox=NoticeOutbox(db, config, notices, clock),
+        notice_statuses=NoticeStatuses(db, config, clock),
         notice_reports=NoticeReports(db, config),
         reminders=DayBeforeReminders(db, config, notices, clock),
     )

@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.config import ClinicConfig
-from domain.models import ConversationMessage
-from domain.planning import Booking
-from domain.schedule import hijri_date, slot_label
+from domain.storage.models import ConversationMessage
+from domain.rules.planning import Booking
+from domain.rules.schedule import hijri_date, slot_label
 
 
 class View(BaseModel):

@@ -15,8 +15,8 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
-from domain.identities import normalize_wa_id
-from domain.notice_reports import NoticeReports
+from domain.rules.identities import normalize_wa_id
+from domain.notices.reports import NoticeReports
 from domain.system_agent.batch import REQUEST_META, BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.history import recent_batches
 from domain.system_agent.recall import Recall

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from domain.config import ClinicConfig
 from domain.services import Services
-from domain.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
+from domain.rules.schedule import clinic_today, hijri_date, hours_for, is_ramadan, slot_label
 from mcp_server.budget import fit
 from mcp_server.rendering import day_label, row, time_label
 from mcp_server.toolkit import READ_ONLY, answer, declare

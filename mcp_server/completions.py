@@ -9,10 +9,10 @@ from mcp.server import MCPServer
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from domain.errors import DomainError
-from domain.phone_search import CustomerHit
-from domain.schedule import clinic_today, open_slots, parse_date, slot_label, slots_for
+from domain.search.service import CustomerHit
+from domain.rules.schedule import clinic_today, open_slots, parse_date, slot_label, slots_for
 from domain.services import Services
-from domain.store import load_vacations
+from domain.storage.store import load_vacations
 
 MAX_VALUES = 100  # the most values one completion may carry (MCP)
 DAYS_AHEAD = 90  # open days offered for a date

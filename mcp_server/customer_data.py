@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from domain.identities import HIDDEN_CATEGORIES
+from domain.rules.identities import HIDDEN_CATEGORIES
 
 # Fields that hold what customers wrote, wherever they are in an answer: names, the name word a fuzzy search
 # matched, and notices' examples (our template around a customer's name).

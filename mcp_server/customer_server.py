@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from domain.services import Services
 from domain.config import BookingSource
-from domain.identities import MAX_NAME, normalize_wa_id
-from domain.reservations import ReservationResult
+from domain.rules.identities import MAX_NAME, normalize_wa_id
+from domain.calendar.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID, NotBoolean
 from domain.views import ReservationView
 from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names

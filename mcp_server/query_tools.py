@@ -10,7 +10,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.config import ClinicConfig
-from domain.phone_search import MAX_QUERY
+from domain.search.service import MAX_QUERY
 from domain.system_agent.paging import DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT, MAX_RESULTS
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from domain.system_agent.queries import ReservationPage, SystemAgentQueryService

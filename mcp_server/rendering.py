@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.identities import is_hidden
-from domain.schedule import hijri_date, slot_label
+from domain.rules.identities import is_hidden
+from domain.rules.schedule import hijri_date, slot_label
 from mcp_server.customer_data import Written, json_text, note, quoted, written
 
 TEXT_BUDGET = 5_000  # bytes of text in a default answer, like the structured content's budget

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from mcp.server import MCPServer
 
 from domain.services import Services
-from domain.capacity import slot_capacity
+from domain.rules.capacity import slot_capacity
 from domain.config import BookingSource, ClinicConfig
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService

@@ -18,7 +18,7 @@ from domain.services import Services, build_services
 from calendar_agent.migrate import upgrade
 from domain.config import ClinicConfig
 from domain.system_agent.effects import EffectLimits
-from domain.database import Database, create_database
+from domain.storage.database import Database, create_database
 
 # The tests of other features ask a person only about a call of more than 20 of anything, whatever came before;
 # the product's defaults (`EffectLimits()`, as `serve` builds them) are proven by tests/acceptance/test_asking.py

@@ -1,8 +1,10 @@
-"""The domain imports nothing from the web, MCP, or the entry points; no import cycle between packages, nor between
-the bridge's modules."""
+"""The domain imports nothing from the web, MCP, or the entry points; its rules do no I/O; its parts import only
+downwards; no import cycle between packages, nor between the modules of any package."""
 
 import ast
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("mcp", "starlette", "uvicorn", "chat_bridge", "mcp_server", "calendar_agent", "anthropic", "openai",
@@ -84,6 +86,49 @@ def cycle_through(graph: dict[str, set[str]], start: str) -> list[str]:
     return []
 
 
-def test_the_bridges_modules_import_one_another_without_a_cycle() -> None:
-    graph = module_imports("chat_bridge")
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_modules_of_each_package_import_one_another_without_a_cycle(package: str) -> None:
+    graph = module_imports(package)
     assert {module: cycle for module in graph if (cycle := cycle_through(graph, module))} == {}
+
+
+# The domain's parts, lowest first: the shared vocabulary, the pure rules, storage, the shapes callers are shown,
+# the notices and the workers that send them, then the services (search, the calendar's single-item verbs, the
+# system agent's batches) and their composition. A part imports only itself and the parts before it.
+DOMAIN_LAYERS = ("config", "errors", "clock", "rules", "storage", "views", "events", "notices", "workers", "search",
+                 "calendar", "system_agent", "services")
+
+
+def domain_part(module: str) -> str:
+    """`domain.rules.schedule` -> `rules`, `domain.views` -> `views`."""
+    return module.split(".")[1]
+
+
+def test_every_module_of_the_domain_is_in_a_declared_part() -> None:
+    parts = {domain_part(module) for module in module_imports("domain") if module != "domain"}
+    assert parts - set(DOMAIN_LAYERS) == set()
+
+
+def test_the_domains_parts_import_only_downwards() -> None:
+    rank = {part: i for i, part in enumerate(DOMAIN_LAYERS)}
+    upward = {f"{module} -> {imported}" for module, imports in module_imports("domain").items() if module != "domain"
+              for imported in imports if imported != "domain"
+              and rank[domain_part(imported)] > rank[domain_part(module)]}
+    assert upward == set()
+
+
+# What a rule may import: pure standard modules, the calendar's date and number libraries, and the domain's
+# vocabulary. No database, network, file, process or event loop.
+PURE_MODULES = {"__future__", "collections", "dataclasses", "datetime", "enum", "functools", "itertools", "re",
+                "typing", "unicodedata", "hijridate", "phonenumbers", "domain"}
+
+
+def test_the_rules_do_no_io() -> None:
+    rules = ROOT / "domain" / "rules"
+    impure = {str(path.relative_to(ROOT)): sorted(imported_modules(path) - PURE_MODULES)
+              for path in rules.rglob("*.py")}
+    assert {path: names for path, names in impure.items() if names} == {}
+    outside = {f"{module} -> {imported}" for module, imports in module_imports("domain").items()
+               if module.startswith("domain.rules") for imported in imports
+               if domain_part(imported) not in ("rules", "config", "errors")}
+    assert outside == set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from calendar_agent.settings import Settings
 from domain.clock import Clock, system_clock
-from domain.database import create_database
+from domain.storage.database import create_database
 from domain.services import Services, build_services
 
 

@@ -35,8 +35,8 @@ from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
-from domain.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, asyncpg_dsn
-from domain.jobs import AgentJobs
+from domain.workers.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, asyncpg_dsn
+from domain.workers.jobs import AgentJobs
 from domain.services import Services
 from mcp_server.customer_server import build_customer_server
 from mcp_server.http import LocalCallers, MCPHttpApp, build_mcp_http_app

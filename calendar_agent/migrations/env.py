@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from domain.database import create_database
-from domain.models import Base
+from domain.storage.database import create_database
+from domain.storage.models import Base
 
 
 def _run(connection: Connection) -> None:

@@ -17,7 +17,7 @@ from chat_bridge.events import system_agent_error_event
 from chat_bridge.ports import EventSink
 from chat_bridge.queue import AgentKind
 from domain.clock import Clock
-from domain.conversations import Audience
+from domain.calendar.conversations import Audience
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig
 from prompts.loader import customer_agent_prompt, system_agent_prompt
 

@@ -13,8 +13,8 @@ from chat_bridge.agent.messages import ToolResult, turns_from_history
 from chat_bridge.agent.providers import ProviderError
 from chat_bridge.events import new_message_event, system_agent_error_event
 from chat_bridge.ports import EventSink
-from domain.conversations import Audience, ConversationService
-from domain.models import MessageRole
+from domain.calendar.conversations import Audience, ConversationService
+from domain.storage.models import MessageRole
 from domain.views import MessageView
 
 logger = logging.getLogger(__name__)

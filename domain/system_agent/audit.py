@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from domain.planning import Booking
-
-if TYPE_CHECKING:
-    from domain.system_agent.planners import Plan
+from domain.calendar.closures import ClosureEdit
+from domain.rules.planning import Booking
+from domain.system_agent.report import BatchReport
+from domain.system_agent.undo import CustomerEdit
 
 _FIELDS = ("id", "wa_id", "date", "time_slot", "type", "status")
 
 
-def audit_text(plan: Plan) -> str:
-    """Every change the plan made, as the JSON text the record keeps."""
+def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Sequence[ClosureEdit]) -> str:
+    """Every change a batch made (its report's changed items, customer edits and closures), as the JSON text the
+    record keeps."""
     writer = _AuditText()
     rows = [writer.change(i.index, i.action or "", i.before, i.after)
-            for i in plan.report.changed_items() if i.action != "customer"]
+            for i in report.changed_items() if i.action != "customer"]
     rows += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
-                         "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in plan.edits]
-    rows += [json.dumps(c.record(), ensure_ascii=False) for c in plan.closures]
+                         "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in edits]
+    rows += [json.dumps(c.record(), ensure_ascii=False) for c in closures]
     return "[" + ",".join(rows) + "]"
 
 

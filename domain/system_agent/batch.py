@@ -1,7 +1,7 @@
 """SystemAgentBatchService: set-based batches over the same rules as the single-item services.
 
 A batch loads the occupancy of every slot and customer it touches once, plans each item with the
-pure rules of `domain.planning` (earlier items of the batch already applied to the counts), and
+pure rules of `domain.rules.planning` (earlier items of the batch already applied to the counts), and
 writes every change in bulk in one transaction: a cancelled call leaves nothing half-written.
 """
 
@@ -18,20 +18,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
-from domain.closures import write_closures
+from domain.calendar.closures import write_closures
 from domain.config import BookingSource, ClinicConfig
-from domain.customers import change_wa_id, customer_names, rename_customer
-from domain.database import Database, json_text
+from domain.calendar.customers import change_wa_id, customer_names, rename_customer
+from domain.storage.database import Database, json_text
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.models import BatchRecord, Notice, utcnow
-from domain.notices import NoticeConfig
-from domain.notice_plans import NoticePlan, plan_message, plan_notices
-from domain.outbox import queue_notices
-from domain.phone_search import PhoneSearchService
-from domain.planning import RuleContext
-from domain.store import ensure_customers, load_vacations, write_changes
-from domain.collector import collector_paused
+from domain.storage.models import BatchRecord, Notice, utcnow
+from domain.notices.templates import NoticeConfig
+from domain.notices.plans import NoticePlan, plan_message, plan_notices
+from domain.notices.outbox import queue_notices
+from domain.search.service import PhoneSearchService
+from domain.rules.planning import RuleContext
+from domain.storage.store import ensure_customers, load_vacations, write_changes
+from domain.system_agent.collector import collector_paused
 from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.cards import card
 from domain.system_agent.closures import ClosePlanner, ReopenPlanner
@@ -72,7 +72,7 @@ class BatchOptions(BaseModel):
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
     ar: bool = False
-    notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.outbox`)
+    notify: bool = False  # tell each customer whose booking the batch moves, cancels or makes (`domain.notices.outbox`)
     turn: str | None = Field(default=None, max_length=64)  # the caller's turn (MCP session): its effects add up
     request: str | None = None  # what the batch was asked for, in words: one line, at most REQUEST_LENGTH
 
@@ -343,7 +343,7 @@ class SystemAgentBatchService:
             if notices is not None:
                 queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)
                 plan.report.notices = dict(plan.report.notices or {}, queued=queued)
-            await self._record(session, plan, arguments, options, audit_text(plan), ctx.now, budget)
+            await self._record(session, plan, arguments, options, audit_text(plan.report, plan.edits, plan.closures), ctx.now, budget)
             return plan.report
 
     async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions,

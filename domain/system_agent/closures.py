@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.closures import ClosureEdit, closures, overlap
-from domain.database import lock_whole_calendar
+from domain.calendar.closures import ClosureEdit, closures, overlap
+from domain.storage.database import lock_whole_calendar
 from domain.errors import DomainError
-from domain.identities import checked_name
-from domain.models import Vacation
-from domain.planning import RuleContext
-from domain.schedule import parse_date, parse_time, slots_for
+from domain.rules.identities import checked_name
+from domain.storage.models import Vacation
+from domain.rules.planning import RuleContext
+from domain.rules.schedule import parse_date, parse_time, slots_for
 from domain.system_agent.planners import CancelPlanner, Plan, ProgressCallback
 from domain.system_agent.requests import MAX_ID, Filters
 

@@ -14,9 +14,9 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.models import ConfirmationUse, ServiceSecret
+from domain.storage.models import ConfirmationUse, ServiceSecret
 
 
 def fingerprint(tool: str, arguments: dict[str, Any], plan: list[tuple[Any, ...]]) -> str:
@@ -27,7 +27,7 @@ def fingerprint(tool: str, arguments: dict[str, Any], plan: list[tuple[Any, ...]
 
 class ConfirmationTokens:
     """Issues and checks tokens signed with `secret`; that a token is used only once is the database's to
-    keep (`domain.models.ConfirmationUse`), so it holds across instances and restarts."""
+    keep (`domain.storage.models.ConfirmationUse`), so it holds across instances and restarts."""
 
     def __init__(self, secret: bytes, ttl: timedelta = timedelta(minutes=10)) -> None:
         self.secret = secret

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import BatchRecord, ConversationMessage, Reservation
-from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import clinic_midnight
+from domain.storage.database import Database
+from domain.storage.models import BatchRecord, ConversationMessage, Reservation
+from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.schedule import clinic_midnight
 from domain.system_agent.statistics import date_range
 
 MAX_DASHBOARD_DAYS = 366

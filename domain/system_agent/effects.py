@@ -26,9 +26,9 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.database import lock_exclusively, lock_key
-from domain.models import BatchRecord, Reservation
-from domain.planning import ACTIVE, Change, ReservationStatus
+from domain.storage.database import lock_exclusively, lock_key
+from domain.storage.models import BatchRecord, Reservation
+from domain.rules.planning import ACTIVE, Change, ReservationStatus
 
 COUNTED = ("bookings", "messaged", "free_text", "days_closed", "closure_bookings")
 PERSON = "operator"  # the actor of what a person does from the console: each act counted alone

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.identities import HIDDEN_CATEGORIES
-from domain.models import BatchRecord, Notice
+from domain.storage.database import Database
+from domain.rules.identities import HIDDEN_CATEGORIES
+from domain.storage.models import BatchRecord, Notice
 from domain.system_agent.effects import PERSON
 
 MAX_LISTED = 100

@@ -17,10 +17,10 @@ from sqlalchemy import (
 )
 
 from domain.config import ClinicConfig
-from domain.models import Customer, Reservation
-from domain.planning import ACTIVE, Booking
-from domain.schedule import upcoming_after
-from domain.store import started_after
+from domain.storage.models import Customer, Reservation
+from domain.rules.planning import ACTIVE, Booking
+from domain.rules.schedule import upcoming_after
+from domain.storage.store import started_after
 from domain.system_agent.paging import KEYSETS, TOTALS, PagePosition, ReservationQuery, reservation_key
 from domain.views import ReservationView, View, reservation_view
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.capacity import check_type
+from domain.rules.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id
-from domain.phone_search import CustomerHit
-from domain.schedule import parse_date
+from domain.rules.identities import normalize_wa_id
+from domain.search.service import CustomerHit
+from domain.rules.schedule import parse_date
 
 SECTIONS = ("reservations", "wa_ids", "customers")
 # wa_ids and customers list the same people in wa_id order, so they page together.

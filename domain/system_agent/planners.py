@@ -10,22 +10,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.closures import CLOSURE_ACTIONS, ClosureEdit, reverted_closures
-from domain.database import FINE_LOCKS, lock_whole_calendar
+from domain.calendar.closures import CLOSURE_ACTIONS, ClosureEdit, reverted_closures
+from domain.storage.database import FINE_LOCKS, lock_whole_calendar
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id
-from domain.models import Customer, Notice
-from domain.planning import (
+from domain.rules.identities import normalize_wa_id
+from domain.storage.models import Customer, Notice
+from domain.rules.planning import (
     Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_reserve,
 )
-from domain.placement import place
-from domain.schedule import parse_date, parse_time, slots_for
-from domain.store import load_state, lock_calendar
+from domain.rules.placement import place
+from domain.rules.schedule import parse_date, parse_time, slots_for
+from domain.storage.store import load_state, lock_calendar
 from domain.system_agent.audit import recorded_changes
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.requests import MAX_ID, CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
 from domain.system_agent.targets import find_by_filters, locate
-from domain.models import BatchRecord
+from domain.storage.models import BatchRecord
 from domain.system_agent.undo import (
     CustomerEdit, load_record, renumbered, reverted_customer, revert, undo_item, undo_state,
 )

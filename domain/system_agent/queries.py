@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
 
-from domain.capacity import check_type
+from domain.rules.capacity import check_type
 from domain.clock import Clock
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import Reservation
-from domain.phone_search import CustomerHit, PhoneSearchService
+from domain.storage.database import Database
+from domain.storage.models import Reservation
+from domain.search.service import CustomerHit, PhoneSearchService
 from domain.system_agent.listing import (
     CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
 )

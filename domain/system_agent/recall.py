@@ -1,6 +1,6 @@
 """Recall: customers chosen by their history ("who hasn't come back since March?").
 
-A visit is an active reservation whose slot has ended (the one "upcoming" rule of `domain.schedule`, as a
+A visit is an active reservation whose slot has ended (the one "upcoming" rule of `domain.rules.schedule`, as a
 query condition); a cancellation is a cancelled reservation; upcoming is an active reservation not ended.
 One grouped statement computes, per customer, the last visit, the visits, the cancellations and the next
 booking, and the filters and the order apply to those figures in SQL.
@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.capacity import check_type
+from domain.rules.capacity import check_type
 from domain.clock import Clock
 from domain.config import ClinicConfig
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id
-from domain.models import Customer, Reservation
-from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import hijri_date, parse_date
-from domain.store import upcoming
+from domain.rules.identities import normalize_wa_id
+from domain.storage.models import Customer, Reservation
+from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.schedule import hijri_date, parse_date
+from domain.storage.store import upcoming
 from domain.system_agent.requests import Short, TypeId
 from domain.views import View
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
-from domain.planning import Booking
+from domain.rules.planning import Booking
 from domain.views import ReservationView, reservation_view
 
 SAMPLE_ROWS = 50
@@ -30,7 +30,7 @@ class ItemResult:
     before: Booking | None = None
     after: Booking | None = None
     error: DomainError | None = None
-    placed: str | None = None  # why a placement put it elsewhere than asked (`domain.placement`)
+    placed: str | None = None  # why a placement put it elsewhere than asked (`domain.rules.placement`)
     requested: tuple[date, str] | None = None  # the day and time a failed booking asked for
 
     def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:

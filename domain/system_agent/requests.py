@@ -7,9 +7,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from domain.errors import DomainError
-from domain.identities import MAX_NAME, hidden_in, is_control
-from domain.phone_search import MAX_QUERY
-from domain.placement import Placement
+from domain.rules.identities import MAX_NAME, hidden_in, is_control
+from domain.search.service import MAX_QUERY
+from domain.rules.placement import Placement
 
 MAX_ITEMS = 10_000
 MAX_ID = 2_147_483_647  # reservation ids are 32-bit integers on both databases

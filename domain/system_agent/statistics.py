@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.capacity import SlotOccupancy, slot_room
+from domain.rules.capacity import SlotOccupancy, slot_room
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.models import ConversationMessage, Customer, Reservation
-from domain.planning import ACTIVE, CANCELLED
-from domain.schedule import DayStatus, Vacation, clinic_midnight, closing, day_status, hijri_date, parse_date, slot_label, slots_for
-from domain.store import load_vacations, upcoming
+from domain.storage.models import ConversationMessage, Customer, Reservation
+from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.schedule import DayStatus, Vacation, clinic_midnight, closing, day_status, hijri_date, parse_date, slot_label, slots_for
+from domain.storage.store import load_vacations, upcoming
 from domain.views import local_iso
 
 MAX_SNAPSHOT_DAYS = 92

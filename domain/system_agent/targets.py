@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.capacity import check_type
+from domain.rules.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
-from domain.identities import normalize_wa_id
-from domain.models import Customer, Reservation
-from domain.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
-from domain.schedule import parse_date, parse_time
-from domain.store import upcoming
+from domain.rules.identities import normalize_wa_id
+from domain.storage.models import Customer, Reservation
+from domain.rules.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
+from domain.rules.schedule import parse_date, parse_time
+from domain.storage.store import upcoming
 from domain.system_agent.requests import Filters
 
 

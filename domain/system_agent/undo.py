@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
-from domain.models import BatchRecord
-from domain.planning import (Booking, CalendarState, Change, ReservationStatus, RuleContext, plan_cancel, plan_modify,
+from domain.storage.models import BatchRecord
+from domain.rules.planning import (Booking, CalendarState, Change, ReservationStatus, RuleContext, plan_cancel, plan_modify,
                              plan_restore)
-from domain.schedule import parse_date
-from domain.store import load_state, lock_calendar
+from domain.rules.schedule import parse_date
+from domain.storage.store import load_state, lock_calendar
 from domain.system_agent.report import ItemResult
 
 _CANCEL_AFTER = ("created", "reinstated", "restored")

@@ -25,8 +25,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from domain.services import Services
 from domain.system_agent.batch import BatchOptions
-from domain.models import Reservation
-from domain.schedule import slots_for
+from domain.storage.models import Reservation
+from domain.rules.schedule import slots_for
 from tests.fakes.llm import ScriptedLLM
 
 AGENT = "12125550123"  # the system agent's contact: the operators' chat

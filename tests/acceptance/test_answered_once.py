@@ -20,7 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from calendar_agent.bootstrap.serve import build_service_app
-from domain.jobs import AgentJobs
+from domain.workers.jobs import AgentJobs
 from domain.services import Services
 from tests.acceptance.support import AGENT, SUNDAY, TUESDAY, Clinic, fill, is_confirmation, roles
 from tests.conftest import FixedClock

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from calendar_agent.bootstrap.serve import build_service_app
 from domain.clock import Clock
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import Notice, Vacation
+from domain.storage.database import Database
+from domain.storage.models import Notice, Vacation
 from domain.services import Services, build_services
 from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, Clinic, Exchange, active_on, book, calendar,
                                       fill, first_line, open_slots)

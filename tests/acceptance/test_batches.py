@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from domain.models import Notice
+from domain.storage.models import Notice
 from tests.acceptance.support import (MONDAY, SUNDAY, SUNDAY_BOOKINGS, TUESDAY, TURN_SECONDS, Booking, Clinic, book,
                                       calendar, first_line, open_slots)
 from tests.conftest import FixedClock

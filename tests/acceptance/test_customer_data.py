@@ -13,8 +13,8 @@ import json
 from mcp import Client
 from sqlalchemy import select, update
 
-from domain.identities import is_hidden
-from domain.models import ConversationMessage, Customer
+from domain.rules.identities import is_hidden
+from domain.storage.models import ConversationMessage, Customer
 from mcp_server.customer_data import NOTE, quoted
 from tests.acceptance.support import (
     FATIMA, KHALID, MONDAY, OMAR, Clinic, active_on, book, calendar, ids, reservation_lines, roles,

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from calendar_agent.bootstrap.serve import SHUTDOWN_GRACE_SECONDS
 from calendar_agent.migrate import upgrade
 from calendar_agent.settings import load_settings
-from domain.database import create_database
+from domain.storage.database import create_database
 from domain.services import build_services
 from tests.acceptance.support import calendar, fill
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from calendar_agent.migrate import upgrade
-from domain.database import create_database
-from domain.models import Notice
+from domain.storage.database import create_database
+from domain.storage.models import Notice
 from tests.conftest import NOW
 
 

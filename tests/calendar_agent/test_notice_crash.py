@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from chat_bridge.notices import IN_FLIGHT
-from domain.database import create_database
-from domain.models import Notice
+from domain.storage.database import create_database
+from domain.storage.models import Notice
 from tests.calendar_agent.test_crash_recovery import Serve, book_next_week, free_port, wait_for
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeGraphApi, SentMessage

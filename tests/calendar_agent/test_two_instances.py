@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import func, select, text
 from websockets.sync.client import connect
 
-from domain.database import create_database
+from domain.storage.database import create_database
 from calendar_agent.settings import load_settings
 from chat_bridge.notices import CLAIM_MAX, CLAIM_MIN
-from domain.models import ConversationMessage, Notice, Reservation
-from domain.planning import ReservationStatus
-from domain.schedule import slots_for
+from domain.storage.models import ConversationMessage, Notice, Reservation
+from domain.rules.planning import ReservationStatus
+from domain.rules.schedule import slots_for
 from tests.calendar_agent.test_crash_recovery import AGENT, Serve
 from tests.conftest import TABLES
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)

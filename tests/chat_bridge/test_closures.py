@@ -12,7 +12,7 @@ from typing import Any
 from mcp import Client
 from sqlalchemy import func, select
 
-from domain.models import Notice, Reservation, Vacation
+from domain.storage.models import Notice, Reservation, Vacation
 from domain.services import Services
 from domain.system_agent.batch import BatchOptions
 from domain.system_agent.effects import EffectLimits

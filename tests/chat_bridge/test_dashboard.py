@@ -10,7 +10,7 @@ from typing import Any
 from mcp import Client
 from sqlalchemy import Date, bindparam, text
 
-from domain.models import BatchRecord, ConversationMessage
+from domain.storage.models import BatchRecord, ConversationMessage
 from domain.services import Services
 from tests.conftest import NOW
 from tests.fakes.graph_api import RunningBridge, bridge, graph_api  # noqa: F401

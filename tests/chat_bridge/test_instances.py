@@ -18,9 +18,9 @@ from calendar_agent.bootstrap.serve import build_service_app
 
 from chat_bridge.queue import AgentKind
 from domain.config import ClinicConfig
-from domain.customers import rename_customer
-from domain.database import create_database
-from domain.models import AgentJob, BatchRecord, Reservation
+from domain.calendar.customers import rename_customer
+from domain.storage.database import create_database
+from domain.storage.models import AgentJob, BatchRecord, Reservation
 from domain.services import Services, build_services
 from tests.acceptance.support import SUNDAY, TUESDAY, fill
 from tests.conftest import PER_CALL, TABLES, FixedClock

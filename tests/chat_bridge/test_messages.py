@@ -8,7 +8,7 @@ from websockets.asyncio.client import connect
 
 from domain.services import Services
 from chat_bridge.queue import AgentKind
-from domain.models import ConversationMessage
+from domain.storage.models import ConversationMessage
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, bridge, graph_api,  # noqa: F401
                                    next_event, running_bridge)
 

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from chat_bridge.notices import NoticeSender
 from chat_bridge.whatsapp import WhatsAppAccount, WhatsAppClient
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import ConversationMessage, Customer, MessageRole, Notice
-from domain.notices import NoticeConfig
-from domain.outbox import queue_reply
+from domain.storage.database import Database
+from domain.storage.models import ConversationMessage, Customer, MessageRole, Notice
+from domain.notices.templates import NoticeConfig
+from domain.notices.outbox import queue_reply
 from domain.services import Services, build_services
 from domain.system_agent.batch import BatchOptions
 from tests.conftest import NOW, PER_CALL
@@ -300,7 +300,7 @@ async def test_a_status_naming_a_notice_that_was_never_sent_changes_nothing(serv
     [notice] = await notices(services)
     assert queued.notices is not None and notice.status == "queued"
     for callback in (f"notice:{notice.id}", "notice:99999999999999999999", "notice:-1", "notice:١", None):
-        assert await services.outbox.record_status("wamid.forged", "delivered", callback) is None
+        assert await services.notice_statuses.record_status("wamid.forged", "delivered", callback) is None
     [after] = await notices(services)
     assert (after.status, after.external_id, after.message_id) == ("queued", None, None)
 
@@ -396,7 +396,7 @@ async def test_a_send_whose_answer_is_lost_is_unsure_until_its_status_comes(
     [sent] = graph_api.sent
     [notice] = await notices(services)
     assert "may have taken the message" in (notice.error or "")
-    settled = await services.outbox.record_status(sent.id, "sent", sent.callback_data)
+    settled = await services.notice_statuses.record_status(sent.id, "sent", sent.callback_data)
     assert settled is not None and settled.status == "sent"
     assert len(graph_api.sent) == 1
 

@@ -12,7 +12,7 @@ from typing import Any
 from mcp import Client
 from sqlalchemy import select
 
-from domain.models import Reservation
+from domain.storage.models import Reservation
 from domain.services import Services
 from domain.system_agent.batch import BatchOptions
 from tests.fakes.graph_api import RunningBridge, bridge, graph_api  # noqa: F401

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chat_bridge.queue import CUSTOMER_AGENT_FAILED, SYSTEM_AGENT_FAILED, AgentKind, Handler, TurnWorkers
-from domain.jobs import AgentJobs
-from domain.models import MessageRole
+from domain.workers.jobs import AgentJobs
+from domain.storage.models import MessageRole
 from domain.services import Services
 from tests.conftest import FixedClock
 

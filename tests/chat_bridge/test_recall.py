@@ -12,8 +12,8 @@ import pytest
 from mcp import Client
 
 from domain.config import ClinicConfig
-from domain.models import Reservation
-from domain.planning import ACTIVE, CANCELLED
+from domain.storage.models import Reservation
+from domain.rules.planning import ACTIVE, CANCELLED
 from domain.services import Services
 from tests.fakes.graph_api import RunningBridge, bridge, graph_api  # noqa: F401
 from tests.fakes.histories import History, generated

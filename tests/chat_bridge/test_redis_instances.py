@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as redis
 from websockets.asyncio.client import connect
 
-from domain.broadcast import RedisBroadcast
+from domain.workers.broadcast import RedisBroadcast
 from domain.services import Services
 from tests.chat_bridge.test_instances import AGENT, CUSTOMER, eventually, two_services  # noqa: F401 (fixture)
 from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, next_event, running_bridge  # noqa: F401

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import Notice
-from domain.notices import NoticeConfig
+from domain.storage.database import Database
+from domain.storage.models import Notice
+from domain.notices.templates import NoticeConfig
 from domain.services import Services, build_services
 from tests.conftest import PER_CALL
 from tests.chat_bridge.test_notices import FATIMA, LAYLA, OMAR, RunningClock, notices, tool

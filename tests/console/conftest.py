@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from calendar_agent.bootstrap.serve import build_service_app
 from calendar_agent.settings import Settings
 from domain.config import ClinicConfig
-from domain.database import Database, create_database
+from domain.storage.database import Database, create_database
 from domain.services import Services, build_services
 from domain.system_agent.effects import EffectLimits
 from tests.conftest import PER_CALL, FixedClock

@@ -10,10 +10,10 @@ from datetime import timedelta
 from playwright.async_api import expect
 
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.notice_plans import NoticePlan, PlannedNotice
-from domain.notices import NoticePurpose
-from domain.outbox import STATUSES, queue_notices
+from domain.storage.database import Database
+from domain.notices.plans import NoticePlan, PlannedNotice
+from domain.notices.templates import NoticePurpose
+from domain.notices.outbox import STATUSES, queue_notices
 from domain.services import build_services
 from tests.conftest import FixedClock
 from tests.console.conftest import D1, OMAR, SARA, StartConsole, send

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.capacity import SlotOccupancy, check_fits, check_type, slot_capacity
+from domain.rules.capacity import SlotOccupancy, check_fits, check_type, slot_capacity
 from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
 

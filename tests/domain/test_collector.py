@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.collector import collector_paused
+from domain.system_agent.collector import collector_paused
 
 
 @pytest.fixture(autouse=True)

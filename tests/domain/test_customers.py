@@ -5,7 +5,8 @@ import json
 
 from sqlalchemy import select, text
 
-from domain.models import ConversationMessage, DeliveryStatus, MessageRole
+from domain.rules.delivery import DeliveryStatus
+from domain.storage.models import ConversationMessage, MessageRole
 from domain.services import Services
 
 

@@ -7,9 +7,9 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from domain.services import Services
-from domain.database import Database, create_database
-from domain.models import Customer
-from domain.store import ensure_customers
+from domain.storage.database import Database, create_database
+from domain.storage.models import Customer
+from domain.storage.store import ensure_customers
 
 
 async def add_customer(db: Database, wa_id: str) -> None:

@@ -4,7 +4,7 @@ import pytest
 
 from domain.services import Services
 from domain.errors import DomainError
-from domain.identities import MAX_NAME, checked_name, normalize_wa_id, readable_name
+from domain.rules.identities import MAX_NAME, checked_name, normalize_wa_id, readable_name
 
 
 @pytest.mark.parametrize("raw", ["+966 50 123 4567", "966501234567", "(966) 50-123-4567", "00966501234567",

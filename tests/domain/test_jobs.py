@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from domain.jobs import AgentJobs, JobStatus, enqueue
-from domain.models import AgentJob
+from domain.workers.jobs import AgentJobs, JobStatus, enqueue
+from domain.storage.models import AgentJob
 from domain.services import Services
 from tests.conftest import FixedClock
 

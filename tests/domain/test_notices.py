@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from calendar_agent.settings import SettingsError, load_settings
-from domain.notices import NoticeConfig, NoticePurpose, TemplateError, language_of, notice_templates, weekday
+from domain.notices.templates import NoticeConfig, NoticePurpose, TemplateError, language_of, notice_templates, weekday
 
 MOVE = {"customer_name": "فاطمة", "clinic_name": "عيادة النور", "old_weekday": weekday(date(2026, 12, 8), "ar"),
         "old_date": "2026-12-08", "old_time": "11:00", "new_weekday": weekday(date(2026, 12, 9), "ar"),

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.errors import DomainError, ErrorKind
-from domain.models import ConversationMessage, DeliveryStatus, MessageRole, Notice
-from domain.notice_plans import NoticePlan, PlannedNotice
-from domain.notices import NoticePurpose
-from domain.outbox import Settled, queue_notices, queue_reply
+from domain.rules.delivery import DeliveryStatus
+from domain.storage.models import ConversationMessage, MessageRole, Notice
+from domain.notices.plans import NoticePlan, PlannedNotice
+from domain.notices.templates import NoticePurpose
+from domain.notices.outbox import Settled, queue_notices, queue_reply
 from domain.services import Services
 from tests.conftest import FixedClock
 
@@ -102,7 +103,7 @@ async def test_a_send_begins_once_per_claim_and_renews_the_lease(services: Servi
 
 async def test_a_status_naming_an_unsure_notice_settles_it(services: Services, clock: FixedClock) -> None:
     notice_id = await unsure_notice(services, clock)
-    settled = await services.outbox.record_status("wamid.late", "delivered", f"notice:{notice_id}")
+    settled = await services.notice_statuses.record_status("wamid.late", "delivered", f"notice:{notice_id}")
     assert settled is not None and settled.status == "delivered" and settled.message is not None
     [notice] = await stored(services)
     assert (notice.status, notice.external_id) == ("delivered", "wamid.late")
@@ -142,7 +143,7 @@ async def test_a_lost_answer_makes_the_notice_unsure_at_once(services: Services,
 
 async def test_an_operator_resends_an_unsure_notice_afresh(services: Services, clock: FixedClock) -> None:
     notice_id = await unsure_notice(services, clock)
-    assert (await services.outbox.resend(notice_id)).status == "queued"
+    assert (await services.notice_statuses.resend(notice_id)).status == "queued"
     [notice] = await stored(services)
     assert (notice.status, notice.attempted_at, notice.attempts, notice.worker) == ("queued", None, 0, None)
     [claimed], _ = await services.outbox.claim("live", 10)
@@ -154,11 +155,11 @@ async def test_an_operator_dismisses_an_unsure_notice_and_decides_nothing_else(
 ) -> None:
     notice_id = await unsure_notice(services, clock)
     [other] = await queue(services, OMAR)
-    assert (await services.outbox.dismiss(notice_id)).status == "dismissed"
-    for decide, target, code in ((services.outbox.resend, notice_id, "notice_not_unsure"),
-                                 (services.outbox.dismiss, other, "notice_not_unsure"),
-                                 (services.outbox.resend, 999_999, "notice_not_found"),
-                                 (services.outbox.dismiss, 2**40, "notice_not_found")):
+    assert (await services.notice_statuses.dismiss(notice_id)).status == "dismissed"
+    for decide, target, code in ((services.notice_statuses.resend, notice_id, "notice_not_unsure"),
+                                 (services.notice_statuses.dismiss, other, "notice_not_unsure"),
+                                 (services.notice_statuses.resend, 999_999, "notice_not_found"),
+                                 (services.notice_statuses.dismiss, 2**40, "notice_not_found")):
         with pytest.raises(DomainError) as refused:
             await decide(target)
         assert refused.value.code == code
@@ -206,7 +207,7 @@ async def test_a_sent_reply_moves_its_own_message_and_adds_no_copy(services: Ser
     [settled] = await services.outbox.sent_many([(notice_id, "wamid.reply1")])
     assert settled.message is not None and settled.message.id == message_id
     assert settled.message.delivery_status == "sent"
-    await services.outbox.record_status("wamid.reply1", "read")
+    await services.notice_statuses.record_status("wamid.reply1", "read")
     answer = await message(services, message_id)
     assert (answer.delivery_status, answer.external_id) == (DeliveryStatus.READ, "wamid.reply1")
     async with services.db.reading() as session:

@@ -6,10 +6,10 @@ import asyncio
 from datetime import timedelta
 
 from domain.config import ClinicConfig
-from domain.conversations import ConversationService
-from domain.database import Database
-from domain.models import MessageRole
-from domain.pending_confirmations import ConfirmationState, PendingConfirmations, Question, add_question
+from domain.calendar.conversations import ConversationService
+from domain.storage.database import Database
+from domain.storage.models import MessageRole
+from domain.calendar.pending_confirmations import ConfirmationState, PendingConfirmations, Question, add_question
 from tests.conftest import FixedClock
 
 ID = "0123456789abcdef0123456789abcdef"

@@ -3,8 +3,8 @@
 import random
 from datetime import date
 
-from domain.capacity import SlotOccupancy
-from domain.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change
+from domain.rules.capacity import SlotOccupancy
+from domain.rules.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change
 
 DAYS = [date(2026, 12, 6), date(2026, 12, 7)]
 SLOTS = ["11:00", "13:00"]

@@ -6,7 +6,7 @@ import pytest
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
-from domain.schedule import (
+from domain.rules.schedule import (
     Vacation, check_slot_bookable, is_ramadan, open_slots, parse_date, parse_time, slot_label, slots_for,
 )
 

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import insert
 
 from domain.services import Services
-from domain import phone_search
+from domain.search import service as phone_search
 from domain.errors import DomainError
-from domain.models import Customer
-from domain.store import ensure_customers
+from domain.storage.models import Customer
+from domain.storage.store import ensure_customers
 from domain.system_agent.batch import BatchOptions
 
 CONFIRMED = BatchOptions(confirmed=True)

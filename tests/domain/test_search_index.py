@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.search_index import CustomerSearchIndex, SearchHit, normalize_text, written_form
+from domain.search.index import CustomerSearchIndex, SearchHit, normalize_text, written_form
 
 CUSTOMERS: list[tuple[str, str | None]] = [
     ("966501234567", "Ahmed Ali Hassan"),

@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from domain.models import Reservation
-from domain.schedule import is_upcoming, slots_for
+from domain.storage.models import Reservation
+from domain.rules.schedule import is_upcoming, slots_for
 from domain.services import Services
-from domain.store import upcoming
+from domain.storage.store import upcoming
 from tests.mcp_server.mcp_scenario import wa_id
 
 DAYS = [date(2026, 12, 1) + timedelta(days=n) for n in range(3)]

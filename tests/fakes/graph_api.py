@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection
 
-from domain.notices import DEFAULTS
+from domain.notices.templates import DEFAULTS
 from domain.services import Services
 from domain.views import MessageView
 from tests.fakes.loopback import serve_on_loopback

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.config import ClinicConfig
-from domain.models import Customer, Reservation
-from domain.planning import ACTIVE, CANCELLED, ReservationStatus
-from domain.schedule import is_upcoming
+from domain.storage.models import Customer, Reservation
+from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
+from domain.rules.schedule import is_upcoming
 from domain.services import Services
 from tests.conftest import NOW
 

@@ -13,7 +13,7 @@ from tests.conftest import PER_CALL
 from domain.services import Services, build_services
 from domain.clock import Clock
 from domain.config import ClinicConfig
-from domain.database import create_database
+from domain.storage.database import create_database
 from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import BatchOptions, SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService

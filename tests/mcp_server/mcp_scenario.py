@@ -12,7 +12,7 @@ from mcp.client.session import ClientRequestContext
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
 
-from domain.schedule import is_ramadan
+from domain.rules.schedule import is_ramadan
 
 THRESHOLD = 20
 ALICE = "966501234567"

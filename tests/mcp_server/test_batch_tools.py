@@ -13,7 +13,7 @@ from mcp_types import CallToolResult, RequestParamsMeta
 from sqlalchemy import select
 
 from domain.services import Services
-from domain.models import BatchRecord
+from domain.storage.models import BatchRecord
 from domain.system_agent.batch import REQUEST_META, SystemAgentBatchService
 from tests.conftest import FixedClock
 from mcp_scenario import ALICE, BOB, SUNDAY, THURSDAY, WEDNESDAY, Seed, wa_id, weekdays, call, data, text

@@ -14,7 +14,7 @@ from mcp.server import MCPServer
 from sqlalchemy import func, select, update
 
 from calendar_agent.settings import load_settings
-from domain.models import Customer, Reservation, Vacation
+from domain.storage.models import Customer, Reservation, Vacation
 from domain.services import Services
 from domain.system_agent.batch import BatchOptions, SystemAgentBatchService
 from domain.system_agent.effects import EffectLimits

@@ -11,8 +11,8 @@ from mcp import Client
 from mcp.server import MCPServer
 from sqlalchemy import update
 
-from domain.identities import is_hidden
-from domain.models import Customer
+from domain.rules.identities import is_hidden
+from domain.storage.models import Customer
 from domain.services import Services
 from mcp_scenario import ALICE, BOB, WEDNESDAY, Seed, call, data, text, wa_id
 from mcp_server.customer_data import NOTE, json_text, quoted

@@ -10,8 +10,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from sqlalchemy import update
 
-from domain.identities import is_hidden
-from domain.models import Customer
+from domain.rules.identities import is_hidden
+from domain.storage.models import Customer
 from domain.services import Services
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed, wa_id
 

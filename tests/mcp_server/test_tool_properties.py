@@ -18,7 +18,7 @@ from mcp.server import MCPServer
 from sqlalchemy import select
 
 from domain.services import Services
-from domain.models import Reservation
+from domain.storage.models import Reservation
 from mcp_scenario import SUNDAY, WEDNESDAY, Seed
 from mcp_server.schemas import JsonSchema
 

@@ -10,7 +10,7 @@ from mcp_types import CallToolResult
 from sqlalchemy import func, select
 
 from calendar_agent.settings import SettingsError, load_settings
-from domain.models import Vacation
+from domain.storage.models import Vacation
 from domain.services import Services
 from mcp_scenario import WEDNESDAY, Seed, answering, call, data, text
 from mcp_server.toolsets import TOOLSETS, listed_toolsets

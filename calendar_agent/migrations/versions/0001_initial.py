@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from domain.models import UTCDateTime
+from domain.storage.models import UTCDateTime
 
 revision = "0001"
 down_revision = None

@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from domain.models import UTCDateTime
+from domain.storage.models import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

@@ -7,7 +7,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-from domain.models import UTCDateTime
+from domain.storage.models import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

@@ -7,7 +7,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-from domain.models import UTCDateTime
+from domain.storage.models import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"

@@ -9,7 +9,7 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
-from domain.models import UTCDateTime
+from domain.storage.models import UTCDateTime
 
 revision = "0010"
 down_revision = "0009"

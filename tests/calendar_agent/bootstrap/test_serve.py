@@ -21,7 +21,7 @@ from websockets.typing import Origin
 
 from domain.services import Services
 from calendar_agent.bootstrap.serve import build_service_app
-from domain.store import ensure_customers
+from domain.storage.store import ensure_customers
 from tests.acceptance.support import Clinic
 from tests.fakes.fixtures import anthropic_api, anthropic_server, openai_api, openai_server  # noqa: F401
 from tests.fakes.loopback import serve_on_loopback

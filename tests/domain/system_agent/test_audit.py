@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from domain.config import ClinicConfig
-from domain.planning import ACTIVE, CANCELLED, Booking
+from domain.rules.planning import ACTIVE, CANCELLED, Booking
 from domain.system_agent.audit import audit_text, recorded_changes
 from domain.system_agent.planners import Plan
 from domain.system_agent.report import BatchReport, ItemResult

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from domain.services import Services
 from domain.config import BookingSource
 from domain.errors import DomainError
-from domain.models import Reservation
+from domain.storage.models import Reservation
 from domain.system_agent.batch import BatchOptions
 from domain.views import ReservationView
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, insert, select
 
 from domain.services import Services
-from domain.models import Customer, Reservation
-from domain.schedule import slots_for
+from domain.storage.models import Customer, Reservation
+from domain.rules.schedule import slots_for
 from domain.system_agent.batch import BatchOptions
 
 COUNT = 35_000  # more ids than one PostgreSQL statement may carry as separate parameters

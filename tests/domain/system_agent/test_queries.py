@@ -10,8 +10,8 @@ from sqlalchemy import insert
 
 from domain.services import Services
 from domain.errors import DomainError
-from domain.models import ConversationMessage, Customer, Reservation
-from domain.schedule import hijri_date
+from domain.storage.models import ConversationMessage, Customer, Reservation
+from domain.rules.schedule import hijri_date
 from domain.system_agent.queries import SystemAgentQueryService
 
 SARA, MOHAMMED, LAYLA, OMAR, KHALID = "966501234567", "966509876543", "966507654321", "966505555555", "966501111111"

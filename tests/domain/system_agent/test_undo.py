@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from domain.services import Services, build_services
 from domain.config import BookingSource
 from domain.errors import DomainError
-from domain.models import BatchRecord, Notice
+from domain.storage.models import BatchRecord, Notice
 from domain.system_agent.batch import BatchOptions
 from tests.conftest import PER_CALL, FixedClock
 

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from domain.clock import Clock, system_clock
 from domain.config import BookingSource, ClinicConfig
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.models import ConversationMessage, Customer
-from domain.planning import RuleContext, plan_reserve
-from domain.schedule import open_slots
-from domain.store import ensure_customers, load_state, load_vacations, write_changes
+from domain.storage.models import ConversationMessage, Customer
+from domain.rules.planning import RuleContext, plan_reserve
+from domain.rules.schedule import open_slots
+from domain.storage.store import ensure_customers, load_state, load_vacations, write_changes
 
 ARABIC_FIRST = ["محمد", "أحمد", "عبدالله", "فهد", "خالد", "سعود", "ناصر", "فيصل", "تركي", "سلطان", "عمر", "يوسف",
                 "إبراهيم", "عبدالرحمن", "مشعل", "نورة", "فاطمة", "سارة", "ريم", "هيفاء", "لطيفة", "منيرة", "أمل",

@@ -4,7 +4,7 @@
 vowels and Arabic long vowels and hamza carriers are dropped (a و or ي starting the word is the consonant
 w or y), letters that English spellings of Arabic names share are merged (ق and k, ث and t, ذ ض ظ and d),
 doubled letters collapse, and a final h (ة, ه, "Fatimah") is dropped. The search index matches skeletons
-exactly, as a second way to a customer beside the words themselves (`domain.search_index`).
+exactly, as a second way to a customer beside the words themselves (`domain.search.index`).
 """
 
 from __future__ import annotations

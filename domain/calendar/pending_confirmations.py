@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
-from domain.database import Database
-from domain.models import PendingConfirmation
+from domain.storage.database import Database
+from domain.storage.models import PendingConfirmation
 
 
 class ConfirmationState(StrEnum):

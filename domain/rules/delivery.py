@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from domain.models import DeliveryStatus
+from enum import StrEnum
+
+
+class DeliveryStatus(StrEnum):
+    """How far WhatsApp has taken a message sent out, in the order it goes (failed can come at any point)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
 
 # WhatsApp reports a sent message's progress; a late report never moves it back (failed always wins).
 DELIVERY_RANK = {DeliveryStatus.PENDING: 0, DeliveryStatus.SENT: 1, DeliveryStatus.DELIVERED: 2, DeliveryStatus.READ: 3}

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from domain.planning import ReservationStatus
+from domain.rules.delivery import DeliveryStatus as DeliveryStatus
+from domain.rules.planning import ReservationStatus
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -60,16 +61,6 @@ class MessageRole(StrEnum):
     ASSISTANT = "assistant"
     SECRETARY = "secretary"
     TOOL = "tool"
-
-
-class DeliveryStatus(StrEnum):
-    """How far WhatsApp has taken a message sent out, in the order it goes (failed can come at any point)."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
 
 
 def utcnow() -> datetime:
@@ -186,7 +177,7 @@ class ServiceSecret(Base):
 
 
 class PendingConfirmation(Base):
-    """A confirmation a tool asked an operator for, and its answer (see `domain.pending_confirmations`)."""
+    """A confirmation a tool asked an operator for, and its answer (see `domain.calendar.pending_confirmations`)."""
 
     __tablename__ = "pending_confirmations"
 
@@ -201,7 +192,7 @@ class PendingConfirmation(Base):
 
 class AgentJob(Base):
     """An agent turn to run for a conversation, stored with the message that asks for it: the durable work
-    queue every instance on the database serves (see `domain.jobs`)."""
+    queue every instance on the database serves (see `domain.workers.jobs`)."""
 
     __tablename__ = "agent_jobs"
     __table_args__ = (Index("ix_agent_jobs_open", "status", "wa_id", "id"),)
@@ -221,7 +212,7 @@ class AgentJob(Base):
 
 
 class Notice(Base):
-    """A message to a customer in the durable outbox (see `domain.outbox`): queued in the transaction of the
+    """A message to a customer in the durable outbox (see `domain.notices.outbox`): queued in the transaction of the
     change that causes it, sent once by a worker, then updated by WhatsApp's delivery statuses.
 
     `status`: queued, sending (claimed; `lease_until` bounds the claim), sent, delivered, read, failed, or

@@ -2,7 +2,7 @@
 customer's language, leaving out blocked customers and those who opted out; or an operator's own text, as free
 text inside WhatsApp's 24-hour window and as the notice template outside it.
 
-Planning reads and never writes: the plan is previewed with the batch, and `domain.outbox.queue_notices` inserts
+Planning reads and never writes: the plan is previewed with the batch, and `domain.notices.outbox.queue_notices` inserts
 it in the batch's own transaction.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.models import ConversationMessage, Customer, MessageRole
-from domain.notices import NO_NAME, NoticeConfig, NoticePurpose, language_of, weekday
-from domain.planning import ACTIVE, Booking
+from domain.storage.models import ConversationMessage, Customer, MessageRole
+from domain.notices.templates import NO_NAME, NoticeConfig, NoticePurpose, language_of, weekday
+from domain.rules.planning import ACTIVE, Booking
 
 _CHUNK = 500
 _LANGUAGE_MESSAGES = 5  # a customer's newest messages read to tell their language

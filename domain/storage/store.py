@@ -19,13 +19,13 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
-from domain.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar, note_change
-from domain.identities import checked_name
-from domain.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
-from domain.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
+from domain.storage.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar, note_change
+from domain.rules.identities import checked_name
+from domain.storage.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
+from domain.rules.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.config import ClinicConfig
-from domain.schedule import Vacation as VacationPeriod
-from domain.schedule import upcoming_after
+from domain.rules.schedule import Vacation as VacationPeriod
+from domain.rules.schedule import upcoming_after
 
 _CHUNK = 500
 CUSTOMER_NAMED = "customer_named"  # change kinds: wa_id -> its name (new or renamed) ...
@@ -53,7 +53,7 @@ def starts_after(day: date | ColumnElement[Any], slot: str | ColumnElement[Any])
 
 
 async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Iterable[SlotKey]) -> bool:
-    """Take the write locks of these customers and slots (see `domain.database`); False when the
+    """Take the write locks of these customers and slots (see `domain.storage.database`); False when the
     database needs none because its transactions are serialised already."""
     if session.get_bind().dialect.name != "postgresql":
         return False

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 
-from domain.capacity import SlotOccupancy, check_fits, check_type
+from domain.rules.capacity import SlotOccupancy, check_fits, check_type
 from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
-from domain.schedule import Vacation, check_slot_bookable, clinic_today, is_upcoming
+from domain.rules.schedule import Vacation, check_slot_bookable, clinic_today, is_upcoming
 
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.models import Vacation
-from domain.schedule import hijri_date, parse_date
+from domain.storage.models import Vacation
+from domain.rules.schedule import hijri_date, parse_date
 from domain.views import View
 
 

@@ -8,17 +8,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from domain.capacity import SlotOccupancy, slot_room
+from domain.rules.capacity import SlotOccupancy, slot_room
 from domain.clock import Clock, system_clock
 from domain.config import BookingSource, ClinicConfig
-from domain.database import Database
+from domain.storage.database import Database
 from domain.errors import DomainError
-from domain.models import Reservation
-from domain.planning import ACTIVE
-from domain.schedule import (
+from domain.storage.models import Reservation
+from domain.rules.planning import ACTIVE
+from domain.rules.schedule import (
     day_status, hijri_date, hours_for, is_ramadan, nearest_first, open_slots, parse_date, parse_time, slot_label,
 )
-from domain.store import load_vacations
+from domain.storage.store import load_vacations
 
 MAX_RANGE_DAYS = 366
 

@@ -9,9 +9,9 @@ from typing import Any, Literal
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.models import Vacation
-from domain.schedule import Vacation as Period
-from domain.vacations import VacationView, vacation_view
+from domain.storage.models import Vacation
+from domain.rules.schedule import Vacation as Period
+from domain.calendar.vacations import VacationView, vacation_view
 
 CLOSURE_ACTIONS = ("closed", "reopened")
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import Notice, Reservation, SchedulerRun
-from domain.notice_plans import notice_values, recipients
-from domain.notices import NoticeConfig, NoticePurpose
-from domain.planning import ACTIVE, Booking
+from domain.storage.database import Database
+from domain.storage.models import Notice, Reservation, SchedulerRun
+from domain.notices.plans import notice_values, recipients
+from domain.notices.templates import NoticeConfig, NoticePurpose
+from domain.rules.planning import ACTIVE, Booking
 
 _CHUNK = 500
 

@@ -12,7 +12,7 @@ from hijridate import Gregorian, Hijri
 
 from domain.config import WEEKDAY_NAMES, ClinicConfig, OpeningHours
 from domain.errors import DomainError
-from domain.identities import ascii_digits
+from domain.rules.identities import ascii_digits
 
 RAMADAN = 9
 _TIME_24 = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Literal
 
 from domain.errors import DomainError
-from domain.planning import Booking, CalendarState, Change, RuleContext, plan_modify
-from domain.schedule import check_day_open, hijri_date, nearest_first, open_slots
+from domain.rules.planning import Booking, CalendarState, Change, RuleContext, plan_modify
+from domain.rules.schedule import check_day_open, hijri_date, nearest_first, open_slots
 
 Placement = Literal["keep_time", "nearest", "first_free"]
 # Why the asked time can be left for another slot: it has no room, is no slot that day, or has ended.

@@ -13,12 +13,13 @@ from sqlalchemy.orm import aliased
 
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
-from domain.database import Database, lock_exclusively, lock_key
-from domain.delivery import DELIVERY_STATES, delivery_moves_forward
-from domain.jobs import enqueue
-from domain.models import ConversationMessage, DeliveryStatus, MessageRole
-from domain.outbox import queue_reply
-from domain.pending_confirmations import Question, add_question
+from domain.storage.database import Database, lock_exclusively, lock_key
+from domain.rules.delivery import DELIVERY_STATES, delivery_moves_forward
+from domain.workers.jobs import enqueue
+from domain.rules.delivery import DeliveryStatus
+from domain.storage.models import ConversationMessage, MessageRole
+from domain.notices.outbox import queue_reply
+from domain.calendar.pending_confirmations import Question, add_question
 from domain.views import MessageView, message_view
 
 ROLES = tuple(MessageRole)
@@ -51,9 +52,9 @@ class ConversationService:
     ) -> MessageView | None:
         """Store a message; returns None when `external_id` was stored before (a redelivery). `role` and
         `delivery_status` may be given as their values. With `turn` (a job kind), the job that answers the
-        message is queued in the same transaction (`domain.jobs`); with `send`, its WhatsApp send is queued in
-        the outbox in the same transaction (`domain.outbox.queue_reply`); with `question`, the message asks that
-        confirmation, pending from the same transaction on (`domain.pending_confirmations`)."""
+        message is queued in the same transaction (`domain.workers.jobs`); with `send`, its WhatsApp send is queued in
+        the outbox in the same transaction (`domain.notices.outbox.queue_reply`); with `question`, the message asks that
+        confirmation, pending from the same transaction on (`domain.calendar.pending_confirmations`)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         delivery = None if delivery_status is None else DeliveryStatus(delivery_status)

@@ -11,13 +11,13 @@ from typing import Any, Unpack
 from sqlalchemy import Connection, Row, Select, bindparam, func, select
 
 from domain.config import ClinicConfig
-from domain.database import Changes, Database
+from domain.storage.database import Changes, Database
 from domain.errors import DomainError
-from domain.identities import display_wa_id
-from domain.models import ConversationMessage, Customer, Reservation
-from domain.planning import ACTIVE
-from domain.search_index import CustomerSearchIndex, written_form
-from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED
+from domain.rules.identities import display_wa_id
+from domain.storage.models import ConversationMessage, Customer, Reservation
+from domain.rules.planning import ACTIVE
+from domain.search.index import CustomerSearchIndex, written_form
+from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.views import View, local_iso
 
 MAX_LIMIT = 200

@@ -9,11 +9,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import ClinicConfig
-from domain.database import Database, note_change
+from domain.storage.database import Database, note_change
 from domain.errors import DomainError
-from domain.identities import checked_name, display_wa_id, normalize_wa_id
-from domain.models import ConversationMessage, Customer, Reservation
-from domain.store import CUSTOMER_GONE, CUSTOMER_NAMED, ListParameters, ensure_customers
+from domain.rules.identities import checked_name, display_wa_id, normalize_wa_id
+from domain.storage.models import ConversationMessage, Customer, Reservation
+from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED, ListParameters, ensure_customers
 from domain.views import View, local_iso
 
 

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from domain.clock import Clock, system_clock
-from domain.database import Database
-from domain.models import AgentJob
+from domain.storage.database import Database
+from domain.storage.models import AgentJob
 
 
 class JobStatus(StrEnum):

@@ -9,15 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.config import BookingSource, ClinicConfig
-from domain.customers import change_wa_id, customer_names, rename_customer
-from domain.database import Database
+from domain.calendar.customers import change_wa_id, customer_names, rename_customer
+from domain.storage.database import Database
 from domain.errors import DomainError
 from domain.events import CalendarEvents
-from domain.identities import normalize_wa_id
-from domain.models import Reservation
-from domain.planning import ACTIVE, Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
-from domain.schedule import parse_date, parse_time
-from domain.store import ensure_customers, load_state, load_vacations, lock_calendar, not_ended, write_changes
+from domain.rules.identities import normalize_wa_id
+from domain.storage.models import Reservation
+from domain.rules.planning import ACTIVE, Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
+from domain.rules.schedule import parse_date, parse_time
+from domain.storage.store import ensure_customers, load_state, load_vacations, lock_calendar, not_ended, write_changes
 from domain.views import ReservationView, View, reservation_view
 
 

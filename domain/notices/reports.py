@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.config import ClinicConfig
-from domain.database import Database
-from domain.models import BatchRecord, Customer, Notice
-from domain.outbox import STATUSES
+from domain.storage.database import Database
+from domain.storage.models import BatchRecord, Customer, Notice
+from domain.notices.outbox import STATUSES
 from domain.views import local_iso
 
 FAILURE_ROWS = 50

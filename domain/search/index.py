@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from domain.transliteration import skeleton
+from domain.search.transliteration import skeleton
 
 WA_ID_EXACT_SCORE = 1.0
 WA_ID_FRAGMENT_SCORE = 0.9
@@ -35,7 +35,7 @@ _SHORT_TOKEN_CUTOFF = 80.0
 _LONG_TOKEN_CUTOFF = 72.0
 _MAX_TYPO_TOKENS = 30
 # The same name in another script or spelling ("Fahad" / "فهد", "Mohammed" / "محمد"): the same consonant
-# skeleton (`domain.transliteration`), never as good as the word itself, and only for a query word of three
+# skeleton (`domain.search.transliteration`), never as good as the word itself, and only for a query word of three
 # letters or more (a typed "al" would otherwise reach every Ali and Layla).
 _CROSS_SCORE = 0.85
 _CROSS_MIN_LENGTH = 3

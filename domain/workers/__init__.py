@@ -1,0 +1,1 @@
+"""Infrastructure workers: the durable job queue, the notice outbox, the reminders and the cross-instance broadcast."""
