@@ -35,7 +35,7 @@ def test_the_audit_reads_back_as_the_rows_for_hostile_values() -> None:
         pairs.append((before if n % 2 else None, Booking(n, wa_id, date(2026, 12, 3), "13:00\\", 1, CANCELLED)))
     plan = plan_of(pairs)
     plan.edits.append(CustomerEdit(9, "966500000001", 'Sa"ra\n', "966500000002"))
-    rows = recorded_changes(json.loads(audit_text(plan)))
+    rows = recorded_changes(json.loads(audit_text(plan.report, plan.edits, plan.closures)))
     assert rows[:-1] == [{"index": n, "action": "moved", "before": as_dict(b), "after": as_dict(a)}
                          for n, (b, a) in enumerate(pairs)]
     assert rows[-1] == {"index": 9, "action": "customer", "wa_id": "966500000001", "new_wa_id": "966500000002",
@@ -46,7 +46,7 @@ def test_an_unchanged_item_is_not_recorded() -> None:
     booking = Booking(1, "966500000001", date(2026, 12, 2), "11:00", 0)
     plan = plan_of([(booking, booking)])
     plan.report.items[0].action = "unchanged"
-    assert json.loads(audit_text(plan)) == []
+    assert json.loads(audit_text(plan.report, plan.edits, plan.closures)) == []
 
 
 def test_a_record_written_with_keyed_rows_reads_the_same() -> None:
@@ -59,6 +59,7 @@ def test_a_record_written_with_keyed_rows_reads_the_same() -> None:
 def test_the_compact_rows_take_less_than_half_of_the_keyed_form() -> None:
     pairs = [(Booking(n, f"9665{n:08d}", date(2026, 12, 2), "11:00", 0), Booking(n, f"9665{n:08d}", date(2026, 12, 3),
                                                                             "11:00", 0)) for n in range(1, 101)]
-    text = audit_text(plan_of(list(pairs)))
+    plan = plan_of(list(pairs))
+    text = audit_text(plan.report, plan.edits, plan.closures)
     keyed = json.dumps(recorded_changes(json.loads(text)))
     assert len(text) * 2 < len(keyed)
