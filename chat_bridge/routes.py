@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import inspect
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from chat_bridge.ports import ConfirmationAnswers
 from chat_bridge.state import State
 from chat_bridge.webhook import SIGNATURE_HEADER, parse_body, read_delivery, valid_signature
 from domain.errors import DomainError, ErrorKind, error_body
-from domain.rules.identities import normalize_wa_id
+from domain.rules.identities import normalize_wa_id, same_wa_id
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -65,7 +64,7 @@ def resolve_wa_id(raw: object, system_wa_id: str) -> str:
     text = str(raw if raw is not None else "").strip()
     if not text:
         raise RequestError("missing_wa_id", "Choose a contact: wa_id is required.")
-    if re.sub(r"\D", "", text) == system_wa_id:
+    if same_wa_id(text, system_wa_id):
         return system_wa_id
     return normalize_wa_id(text)
 

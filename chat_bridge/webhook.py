@@ -22,7 +22,7 @@ from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
 from chat_bridge.queue import TEXT_ONLY, AgentKind
 from domain.errors import DomainError
-from domain.rules.identities import normalize_wa_id, readable_name
+from domain.rules.identities import normalize_wa_id, readable_name, same_wa_id
 from domain.storage.models import MessageRole
 
 logger = logging.getLogger(__name__)
@@ -177,10 +177,7 @@ class Inbox:
 
     def _claims_the_agent(self, sender: str) -> bool:
         """Whether the sender is the system agent's contact, however it is written: nobody speaks as it."""
-        try:
-            return normalize_wa_id(sender) == self.services.config.system_agent_wa_id
-        except DomainError:
-            return False
+        return same_wa_id(sender, self.services.config.system_agent_wa_id)
 
     async def _customer(self, message: InboundMessage) -> str | None:
         """The sender's wa_id, the customer created (named after the profile) if new; None when blocked."""

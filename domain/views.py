@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.storage.models import ConversationMessage
 from domain.rules.planning import Booking
@@ -49,11 +50,6 @@ class MessageView(View):
     timestamp: str | None
     delivery_status: str | None
     meta: dict[str, Any] | None
-
-
-def local_iso(config: ClinicConfig, moment: datetime | None) -> str | None:
-    """An aware timestamp in the clinic's zone, ISO 8601 with its offset."""
-    return None if moment is None else moment.astimezone(config.zone).isoformat(timespec="seconds")
 
 
 def reservation_view(config: ClinicConfig, booking: Booking, customer_name: str | None = None) -> ReservationView:

@@ -77,7 +77,7 @@ async function boot() {
     return fatal(error.message);
   }
   $("sign-out").hidden = !state.config.token_required;
-  useTimeZone(state.config.timezone);
+  useTimeZone(state.config.timezone, () => state.config.today);
   picker.systemAgent = state.config.system_agent;
   if (state.config.token_required && !operatorToken.get()) await signIn.ask();
   await start();

@@ -48,9 +48,12 @@ export function initials(name, fallback = "") {
 let timeFormat = null;
 let dayTimeFormat = null;
 let dayKey = null;
+let clinicToday = () => dayKey.format(new Date());
 
-/** Show times in the clinic's zone (the operator may sit elsewhere). */
-export function useTimeZone(timeZone) {
+/** Show times in the clinic's zone (the operator may sit elsewhere); `today` gives the clinic's date as the server
+ * tells it (`/config`), so that a browser whose clock is off still calls the clinic's today "today". */
+export function useTimeZone(timeZone, today) {
+  if (today) clinicToday = today;
   timeFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
   dayTimeFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
   dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone });
@@ -63,7 +66,7 @@ export function shortTime(iso) {
   if (!iso) return "";
   const moment = new Date(iso);
   if (Number.isNaN(moment.getTime())) return "";
-  const sameDay = dayKey.format(moment) === dayKey.format(new Date());
+  const sameDay = dayKey.format(moment) === clinicToday();
   return (sameDay ? timeFormat : dayTimeFormat).format(moment);
 }
 

@@ -14,7 +14,8 @@ from domain.errors import DomainError
 from domain.rules.identities import checked_name, display_wa_id, normalize_wa_id
 from domain.storage.models import ConversationMessage, Customer, Reservation
 from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED, ListParameters, ensure_customers
-from domain.views import View, local_iso
+from domain.clock import local_iso
+from domain.views import View
 
 
 class CustomerView(View):

@@ -13,7 +13,7 @@ from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.storage.models import BatchRecord, Customer, Notice
 from domain.notices.outbox import STATUSES
-from domain.views import local_iso
+from domain.clock import local_iso
 
 FAILURE_ROWS = 50
 UNSURE_ROWS = 50

@@ -30,6 +30,15 @@ def normalize_wa_id(raw: str | int) -> str:
     return digits
 
 
+def same_wa_id(raw: object, wa_id: str) -> bool:
+    """Whether `raw` is `wa_id` however it is written (separators, '+' or '00', digits of any script), even when
+    `wa_id` is no real number (the system agent's contact need not be one)."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int) or len(str(raw)) > MAX_WA_ID_INPUT:
+        return False
+    text = _SEPARATORS.sub("", ascii_digits(str(raw)))
+    return (text[2:] if text.startswith("00") else text).removeprefix("+") == wa_id
+
+
 def ascii_digits(text: str) -> str:
     """Decimal digits of any script as ASCII digits (and a fullwidth plus as '+'); the rest unchanged."""
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else "+" if c == "\uff0b" else c for c in text)

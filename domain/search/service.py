@@ -18,7 +18,8 @@ from domain.storage.models import ConversationMessage, Customer, Reservation
 from domain.rules.planning import ACTIVE
 from domain.search.index import CustomerSearchIndex, written_form
 from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED
-from domain.views import View, local_iso
+from domain.clock import local_iso
+from domain.views import View
 
 MAX_LIMIT = 200
 MAX_QUERY = 200  # characters of a search query

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from domain.clock import system_clock
 from domain.rules.delivery import DeliveryStatus as DeliveryStatus
 from domain.rules.planning import ReservationStatus
 
@@ -63,10 +64,6 @@ class MessageRole(StrEnum):
     TOOL = "tool"
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Base(DeclarativeBase):
     pass
 
@@ -80,7 +77,7 @@ class Customer(Base):
     is_favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     # Answered a notice with a stop word (or an operator said so): no notice is ever queued for them.
     notices_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
 
 
 class Reservation(Base):
@@ -100,8 +97,8 @@ class Reservation(Base):
     status: Mapped[ReservationStatus] = mapped_column(StoredEnum(ReservationStatus, 10),
                                                       default=ReservationStatus.ACTIVE)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock, onupdate=system_clock)
 
 
 class ConversationMessage(Base):
@@ -113,7 +110,7 @@ class ConversationMessage(Base):
     wa_id: Mapped[str] = mapped_column(String(20))
     role: Mapped[MessageRole] = mapped_column(StoredEnum(MessageRole, 12))
     text: Mapped[str] = mapped_column(Text)
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     # Delivery of an operator's message to WhatsApp: pending, sent, failed (None when not sent out).
     delivery_status: Mapped[DeliveryStatus | None] = mapped_column(StoredEnum(DeliveryStatus, 12))
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -148,7 +145,7 @@ class BatchRecord(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What it did that a person may have to confirm (`domain.system_agent.effects`), in which turn (MCP session),
     # and whether a person confirmed it: what an agent applied without asking counts against its limits.
@@ -203,11 +200,11 @@ class AgentJob(Base):
     message_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -237,19 +234,19 @@ class Notice(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     message_id: Mapped[int | None] = mapped_column(Integer)  # the conversation's copy, once sent or failed
     error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the current claim's send began: set (and committed) before the request to WhatsApp leaves, so a
     # notice whose sender died after it is known to be unsure, not unsent.
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
 
 
 class SchedulerRun(Base):
@@ -258,4 +255,4 @@ class SchedulerRun(Base):
     __tablename__ = "scheduler_runs"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)

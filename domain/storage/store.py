@@ -21,7 +21,8 @@ from sqlalchemy.sql.elements import BindParameter
 
 from domain.storage.database import FINE_LOCKS, lock_for_write, lock_key, lock_whole_calendar, note_change
 from domain.rules.identities import checked_name
-from domain.storage.models import Customer, Reservation, UTCDateTime, Vacation, utcnow
+from domain.clock import system_clock
+from domain.storage.models import Customer, Reservation, UTCDateTime, Vacation
 from domain.rules.planning import ACTIVE, CANCELLED, Booking, CalendarState, Change, SlotKey
 from domain.config import ClinicConfig
 from domain.rules.schedule import Vacation as VacationPeriod
@@ -136,7 +137,7 @@ async def ensure_customers(session: AsyncSession, names: dict[str, str | None]) 
     for chunk in _chunks(sorted(names)):
         rows = await session.scalars(select(Customer).where(Customer.wa_id.in_(chunk)))
         existing.update({row.wa_id: row for row in rows})
-    now = utcnow()
+    now = system_clock()
     new = [{"wa_id": w, "name": n, "is_blocked": False, "is_favorite": False, "created_at": now}
            for w, n in names.items() if w not in existing]
     if new:
@@ -163,7 +164,7 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     updated in the columns the batch changes only (an index over an untouched column is left alone), by
     one statement per group of rows that end alike (a moved day is one group), or one statement from an
     array of rows when they are many different ones."""
-    now = utcnow()
+    now = system_clock()
     # A row may change several times in one batch: only its last state is written.
     final = {c.after.id: c.after for c in changes if c.action != "unchanged"}
     created = [b for b in final.values() if b.id < 0]

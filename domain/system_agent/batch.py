@@ -262,7 +262,7 @@ class SystemAgentBatchService:
                 if plan.report.status in ("rolled_back", "failed", "nothing_matched"):
                     plan.report.notices = None  # nothing is written, so nobody is told anything
                 return plan.report
-            await write_plan(session, plan)
+            await write_plan(session, plan, ctx.now)
             plan.report.closures = plan.closure_views()
             if notices is not None:
                 queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.planning import RuleContext
@@ -91,7 +92,7 @@ class BatchGate:
         token, expires = tokens.issue(change, ctx.now)
         plan.report.status = "needs_confirmation"
         plan.report.confirmation = {
-            "token": token, "expires_at": expires.astimezone(self.config.zone).isoformat(timespec="seconds"),
+            "token": token, "expires_at": local_iso(self.config, expires),
             "limits": self.limits.describe(),
             "preview": card(plan.report, budget.effects, budget.spent, budget.over, self.limits, plan.notified_before),
             "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.rules.identities import HIDDEN_CATEGORIES
@@ -37,7 +38,6 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
                     select(Notice.batch_id, Notice.status, func.count())
                     .where(Notice.batch_id.in_([r.id for r in rows])).group_by(Notice.batch_id, Notice.status))).all():
                 told[str(batch_id)][status] = int(count)
-    zone = config.zone
     batches = []
     for row in rows:
         summary = (row.result or {}).get("summary") or {}
@@ -45,12 +45,12 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
             "batch_id": row.id, "tool": row.tool,
             "by": "operator" if row.actor == PERSON else "agent",
             "request": row.request,  # for the agent's: the operator's message it answered, when its client said
-            "at": row.created_at.astimezone(zone).isoformat(timespec="minutes"),
+            "at": local_iso(config, row.created_at),
             "what": described(row.tool, row.arguments or {}),
             "ok": int(summary.get("ok") or 0), "failed": int(summary.get("failed") or 0),
             "by_action": summary.get("by_action") or {},
             "notices": told.get(row.id, {}),
-            "undone_at": row.undone_at.astimezone(zone).isoformat(timespec="minutes") if row.undone_at else None,
+            "undone_at": local_iso(config, row.undone_at),
             "undo": undo_note(row.tool, row.undone_at is not None),
         })
     return {"total": total, "offset": offset, "timezone": config.timezone, "batches": batches,

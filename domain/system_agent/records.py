@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.customers import customer_names
+from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.storage.database import Database, json_text
@@ -62,9 +63,8 @@ async def recorded_batch(db: Database, config: ClinicConfig, batch_id: str) -> R
             raise DomainError("batch_not_found", batch_id=batch_id)
         changed = [c for c in recorded_changes(record.changes) if "before" in c]
         names = await customer_names(session, {(c["after"] or c["before"])["wa_id"] for c in changed})
-    zone = config.zone
-    return RecordedBatch(answer=record.result, created_at=record.created_at.astimezone(zone).isoformat(),
-                         undone_at=record.undone_at.astimezone(zone).isoformat() if record.undone_at else None,
+    return RecordedBatch(answer=record.result, created_at=local_iso(config, record.created_at) or "",
+                         undone_at=local_iso(config, record.undone_at),
                          changes=[_change_row(c, names) for c in changed])
 
 

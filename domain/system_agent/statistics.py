@@ -19,7 +19,7 @@ from domain.storage.models import ConversationMessage, Customer, Reservation
 from domain.rules.planning import ACTIVE, CANCELLED
 from domain.rules.schedule import DayStatus, Vacation, clinic_midnight, closing, day_status, hijri_date, parse_date, slot_label, slots_for
 from domain.storage.store import load_vacations, upcoming
-from domain.views import local_iso
+from domain.clock import local_iso
 
 MAX_SNAPSHOT_DAYS = 92
 MAX_ANALYSIS_DAYS = 366

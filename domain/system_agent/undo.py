@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -104,5 +104,5 @@ def undo_item(index: int, change: dict[str, Any], result: Change | DomainError) 
     return ItemResult(index, "ok", result.after.wa_id, result.after.id, result.action, result.before, result.after)
 
 
-def mark_undone(record: BatchRecord) -> None:
-    record.undone_at = datetime.now(UTC)
+def mark_undone(record: BatchRecord, now: datetime) -> None:
+    record.undone_at = now

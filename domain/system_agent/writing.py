@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.closures import write_closures
 from domain.calendar.customers import change_wa_id, customer_names, rename_customer
-from domain.storage.models import Notice, utcnow
+from domain.storage.models import Notice
 from domain.storage.store import ensure_customers, write_changes
 from domain.system_agent.confirmation import redeem
 from domain.system_agent.planners import Plan
 from domain.system_agent.undo import CustomerEdit, mark_undone
 
 
-async def write_plan(session: AsyncSession, plan: Plan) -> None:
+async def write_plan(session: AsyncSession, plan: Plan, now: datetime) -> None:
     """Write a settled plan in the caller's transaction: its changes, customer edits, closures, withdrawn notices,
     the batch it undoes; the report gets the new reservations' ids and the batch its id."""
     if plan.redeemed is not None:
@@ -33,9 +34,9 @@ async def write_plan(session: AsyncSession, plan: Plan) -> None:
     await write_closures(session, plan.closures)
     if plan.withdrawn:
         await session.execute(update(Notice).where(Notice.id.in_(plan.withdrawn)).values(
-            status="skipped", error="withdrawn by an undo of its batch", lease_until=None, updated_at=utcnow()))
+            status="skipped", error="withdrawn by an undo of its batch", lease_until=None, updated_at=now))
     if plan.undoes is not None:
-        mark_undone(plan.undoes)
+        mark_undone(plan.undoes, now)
     plan.report.batch_id = str(uuid.uuid4())
 
 

@@ -26,6 +26,7 @@ from domain.notices.outbox import CALLBACK_PREFIX, FINAL, OUT, Settled, conversa
 from domain.notices.reminders import stale_reminders
 from domain.notices.templates import NoticeConfig, NoticePurpose
 from domain.rules.delivery import DeliveryStatus
+from domain.rules.schedule import clinic_today
 from domain.storage.database import Database
 from domain.storage.models import ConversationMessage, Customer, Notice
 from domain.views import message_view
@@ -98,7 +99,7 @@ class NoticeOutbox:
         """Why each notice that must not be sent now is not (unsure, blocked, opted_out, stale, attempts)."""
         excluded = await _excluded(session, {n.wa_id for n in notices})
         stale = await stale_reminders(session, [n for n in notices if n.purpose == NoticePurpose.REMINDER],
-                                       now.astimezone(self.clinic.zone).date())
+                                       clinic_today(self.clinic, now))
         reasons: dict[int, str] = {}
         for notice in notices:
             barred = excluded.get(notice.wa_id)

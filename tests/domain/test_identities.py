@@ -4,7 +4,7 @@ import pytest
 
 from domain.services import Services
 from domain.errors import DomainError
-from domain.rules.identities import MAX_NAME, checked_name, normalize_wa_id, readable_name
+from domain.rules.identities import MAX_NAME, checked_name, normalize_wa_id, readable_name, same_wa_id
 
 
 @pytest.mark.parametrize("raw", ["+966 50 123 4567", "966501234567", "(966) 50-123-4567", "00966501234567",
@@ -95,3 +95,12 @@ async def test_a_profile_name_is_stored_cleaned_and_a_typed_one_refused_on_each_
     [item] = report.items
     assert item.status == "failed" and item.error is not None and "U+2066" in item.error.message()
     assert await services.reservations.customer_reservations("966507654321") == []
+
+
+def test_the_system_agents_contact_is_recognised_however_it_is_written_and_nothing_else_is() -> None:
+    system = "12125550123"
+    for written in ("12125550123", "+1 212 555 0123", "00 1 (212) 555-0123", "١٢١٢٥٥٥٠١٢٣", "+\u200e12125550123",
+                    12125550123):
+        assert same_wa_id(written, system), written
+    for other in ("x12125550123", "12125550124", "1212555012", "", "+", True, None, 12.5, "1" * 1_000_000):
+        assert not same_wa_id(other, system), other
