@@ -42,7 +42,11 @@ def declare(
     """A Tool from `fn` (its docstring is the description) that refuses unknown arguments, publishes inline
     schemas (the shared arguments and formats described once, by `schemas.shared_arguments_note`) and answers a
     domain error as a tool error (in Arabic when the call's `ar` argument is true).
-    `notes` lead the description of every property so named, at any depth (e.g. the configured type names)."""
+    `notes` lead the description of every property so named, at any depth (e.g. the configured type names).
+
+    The SDK has no public way to refuse unknown arguments, so this is the one place that reaches under it: it
+    replaces `Tool.fn_metadata.arg_model` and the published schemas. `tests/mcp_server/test_toolkit.py` drives a
+    declared tool through the SDK's client and fails, naming the SDK's version, when that stops working."""
     tool = Tool.from_function(_answering_domain_errors(fn), title=title, annotations=annotations,
                               description=inspect.cleandoc(fn.__doc__ or ""), structured_output=True)
     metadata = tool.fn_metadata
