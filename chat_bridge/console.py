@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -21,9 +22,15 @@ from chat_bridge.config import BridgeConfig
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
+from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
+# The shapes the console's JavaScript reads, by the names its annotations use (`/** @type {SnapshotDay} */ day`):
+# `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
+# shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
+CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
+    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -78,7 +85,7 @@ class Console:
             raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
         services = request_services(request)
         end = request.query_params.get("end") or start
-        return JSONResponse(await services.queries.reservation_snapshot(start, end))
+        return JSONResponse((await services.queries.reservation_snapshot(start, end)).model_dump(mode="json"))
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
         return JSONResponse(agent_status(self.model))

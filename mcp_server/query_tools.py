@@ -152,11 +152,11 @@ class QueryTools:
     ) -> Annotated[CallToolResult, Report]:
         """The calendar day by day: each day's status (open, closed, vacation, past) and per slot who
         is booked, by type, and the places left."""
-        data = await self.queries.reservation_snapshot(start_date, end_date)
-        totals = data["totals"]
-        text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {data['start_date']} to "
-                f"{data['end_date']}; {totals['cancelled']} cancelled.")
-        return _report(text, _sized(data, verbosity, _overview), ar)
+        snapshot = await self.queries.reservation_snapshot(start_date, end_date)
+        totals = snapshot.totals
+        text = (f"{totals.reservations} reservation(s) on {totals.days} day(s), {snapshot.start_date} to "
+                f"{snapshot.end_date}; {totals.cancelled} cancelled.")
+        return _report(text, _sized(snapshot.model_dump(mode="json"), verbosity, _overview), ar)
 
 
 def _overview(snapshot: dict[str, Any]) -> dict[str, Any]:

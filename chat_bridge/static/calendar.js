@@ -1,4 +1,6 @@
 // The calendar strip: the days a conversation touches, each slot with who is booked; refreshed live.
+// It reads the `/calendar` snapshot only through the shapes the server declares (`chat_bridge/console.py`,
+// CONSOLE_SHAPES): each variable annotated with one is held by a test against that shape's JSON schema.
 
 import { h, icon } from "./dom.js";
 
@@ -61,11 +63,13 @@ export class CalendarStrip {
 
   render(snapshots) {
     const wanted = new Set(this.days);
-    const types = Object.assign({}, ...snapshots.map((s) => s.types || {}));
-    const days = snapshots.flatMap((s) => s.days).filter((day) => wanted.has(day.date));
+    const types = Object.assign({}, ...snapshots.map((/** @type {CalendarSnapshot} */ s) => s.types || {}));
+    const days = snapshots.flatMap((/** @type {CalendarSnapshot} */ s) => s.days)
+      .filter((/** @type {SnapshotDay} */ day) => wanted.has(day.date));
     this.root.replaceChildren(...days.map((day) => this.day(day, types)));
   }
 
+  /** @param {SnapshotDay} day */
   day(day, types) {
     const label = `${day.weekday} ${headerFormat.format(new Date(`${day.date}T00:00:00Z`))}`;
     const slots = day.slots.filter((slot) => slot.in_hours || slot.booked);
@@ -83,13 +87,14 @@ export class CalendarStrip {
         : h("p", { class: "day-empty" }, day.status === "closed" ? "Closed" : day.vacation || "No slots"));
   }
 
+  /** @param {SnapshotSlot} slot */
   slot(date, slot, types) {
     const key = `${date} ${slot.time_slot}`;
     const before = this.booked.get(key);
     this.booked.set(key, slot.booked);
     const capacity = slot.capacity.operator;
     const full = slot.full.agent;
-    const mine = slot.reservations.some((r) => r.wa_id === this.highlight);
+    const mine = slot.reservations.some((/** @type {SlotBooking} */ booking) => booking.wa_id === this.highlight);
     return h("li", {
       class: `slot${full ? " slot-full" : ""}${mine ? " slot-mine" : ""}${before !== undefined && before !== slot.booked ? " slot-changed" : ""}`,
       dataset: { slot: slot.time_slot, booked: slot.booked },
@@ -106,10 +111,10 @@ export class CalendarStrip {
 
   people(reservations, types) {
     if (!reservations.length) return null;
-    const chip = (r) => h("li", {
-      class: `person${r.wa_id === this.highlight ? " person-mine" : ""}`, dir: "auto", dataset: { reservationId: r.id, waId: r.wa_id },
-      title: `${r.customer_name || `+${r.wa_id}`} · +${r.wa_id} · ${types[String(r.type)] || `type ${r.type}`}`,
-    }, r.customer_name || `+${r.wa_id}`);
+    const chip = (/** @type {SlotBooking} */ booking) => h("li", {
+      class: `person${booking.wa_id === this.highlight ? " person-mine" : ""}`, dir: "auto", dataset: { reservationId: booking.id, waId: booking.wa_id },
+      title: `${booking.customer_name || `+${booking.wa_id}`} · +${booking.wa_id} · ${types[String(booking.type)] || `type ${booking.type}`}`,
+    }, booking.customer_name || `+${booking.wa_id}`);
     const shown = reservations.slice(0, NAMES_SHOWN).map(chip);
     const rest = reservations.slice(NAMES_SHOWN);
     return h("ul", { class: "people" }, shown,
@@ -118,6 +123,7 @@ export class CalendarStrip {
   }
 }
 
+/** @param {SnapshotDay} day */
 function statusChip(day) {
   const text = { open: "Open", past: "Past", closed: "Closed", vacation: "Vacation" }[day.status] || day.status;
   const kind = { open: "chip-ok", past: "chip-muted", closed: "chip-muted", vacation: "chip-warn" }[day.status] || "chip-muted";

@@ -31,6 +31,7 @@ from domain.system_agent.paging import (
     customer_scope,
     parse_reservation_query,
 )
+from domain.system_agent.snapshots import MAX_SNAPSHOT_DAYS, CalendarSnapshot, CalendarSnapshots
 from domain.system_agent.statistics import CalendarStatistics, date_range
 from domain.views import ReservationView, View
 
@@ -90,6 +91,7 @@ class SystemAgentQueryService:
         self.clock = clock
         self.search = search
         self.statistics = CalendarStatistics(db, config, clock)
+        self.snapshots = CalendarSnapshots(db, config, clock)
 
     async def reservation_page(
         self, *, search_query: str | None = None, wa_ids: list[str] | str | None = None,
@@ -159,6 +161,7 @@ class SystemAgentQueryService:
         """Message statistics of the customers' chats over clinic days start to end (inclusive)."""
         return await self.statistics.conversation_analysis(start_date, end_date)
 
-    async def reservation_snapshot(self, start_date: str, end_date: str | None = None) -> dict[str, Any]:
+    async def reservation_snapshot(self, start_date: str, end_date: str | None = None) -> CalendarSnapshot:
         """Each day from start to end (at most 92): its status and, per slot, who is booked and the room left."""
-        return await self.statistics.reservation_snapshot(start_date, end_date)
+        first, last = date_range(start_date, end_date or start_date, MAX_SNAPSHOT_DAYS)
+        return await self.snapshots.snapshot(first, last)

@@ -1,27 +1,23 @@
-"""Calendar statistics for the system agent: conversation analysis and day-by-day reservation snapshots."""
+"""Calendar statistics for the system agent: who wrote, how much, and who has no upcoming reservation."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.rules.capacity import SlotOccupancy, slot_room
-from domain.clock import Clock
-from domain.config import BookingSource, ClinicConfig
-from domain.storage.database import Database
+from domain.clock import Clock, local_iso
+from domain.config import ClinicConfig
 from domain.errors import DomainError
+from domain.rules.schedule import clinic_midnight, parse_date, slot_label
+from domain.storage.database import Database
 from domain.storage.models import ConversationMessage, Customer, Reservation
-from domain.rules.planning import ACTIVE, CANCELLED
-from domain.rules.schedule import DayStatus, Vacation, clinic_midnight, closing, day_status, hijri_date, parse_date, slot_label, slots_for
-from domain.storage.store import load_vacations, upcoming
-from domain.clock import local_iso
+from domain.storage.store import upcoming
 
-MAX_SNAPSHOT_DAYS = 92
 MAX_ANALYSIS_DAYS = 366
 MAX_LISTED_CUSTOMERS = 200
 BUSIEST_HOURS = 5
@@ -75,71 +71,6 @@ class CalendarStatistics:
                 "customers": [{"wa_id": w, "name": n, "last_message_at": local_iso(self.config, at)}
                               for w, at, n in listed],
             },
-        }
-
-    async def reservation_snapshot(self, start_date: str, end_date: str | None = None) -> dict[str, Any]:
-        """Each day from start to end (at most 92): its status and, per slot, who is booked and the room left."""
-        first, last = date_range(start_date, end_date or start_date, MAX_SNAPSHOT_DAYS)
-        rows, cancelled_count, vacations = await self._snapshot_data(first, last)
-        booked: dict[date, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for row in rows:
-            booked[row.date][row.time_slot].append(row)
-        days = [self._snapshot_day(first + timedelta(days=n), booked[first + timedelta(days=n)], vacations)
-                for n in range((last - first).days + 1)]
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                "types": {str(t.id): t.name for t in self.config.reservation_types},
-                "days": days, "totals": self._snapshot_totals(days, rows, cancelled_count)}
-
-    async def _snapshot_data(self, first: date, last: date) -> tuple[list[Any], int, list[Vacation]]:
-        """Active rows of the range with customer names, the number cancelled, and the vacations."""
-        in_range = [Reservation.date >= first, Reservation.date <= last]
-        statement = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot,
-                            Reservation.type, Customer.name)
-                     .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
-                     .where(*in_range, Reservation.status == ACTIVE).order_by(Reservation.id))
-        cancelled = select(func.count()).select_from(Reservation).where(*in_range, Reservation.status == CANCELLED)
-        async with self.db.reading() as session:
-            rows = list((await session.execute(statement)).all())
-            return rows, int(await session.scalar(cancelled) or 0), await load_vacations(session)
-
-    def _snapshot_day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> dict[str, Any]:
-        status, vacation = day_status(self.config, day, vacations, self.clock())
-        # A slot an hours closure closes is out of hours that day.
-        in_hours = [s for s in slots_for(self.config, day) if closing(vacations, day, s) is None]
-        times = sorted(set(booked) | set(in_hours if status in (DayStatus.OPEN, DayStatus.PAST) else ()))
-        slots = [self._snapshot_slot(t, booked.get(t, []), t in in_hours) for t in times]
-        return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
-                "status": status.value, "vacation": vacation.title if vacation else None,
-                "booked": sum(s["booked"] for s in slots), "slots": slots}
-
-    def _snapshot_slot(self, slot: str, rows: list[Any], in_hours: bool) -> dict[str, Any]:
-        """Who is booked and, per booking source, the capacity, the room left (also per capped type) and whether
-        nothing more fits: computed here so that no caller recomputes the rule."""
-        occupancy = SlotOccupancy()
-        for row in rows:
-            occupancy.add(row.type)
-        rooms = {source.value: slot_room(self.config, occupancy, source) for source in BookingSource}
-        types = list(self.config.type_ids())
-        entry: dict[str, Any] = {
-            "time_slot": slot, "time_label": slot_label(slot), "in_hours": in_hours, "booked": len(rows),
-            "capacity": {k: room.capacity for k, room in rooms.items()},
-            "remaining": {k: room.remaining for k, room in rooms.items()},
-            "full": {k: not room.fits_any(types) for k, room in rooms.items()},
-            "by_type": dict(sorted(Counter(str(r.type) for r in rows).items())),
-            "reservations": [{"id": r.id, "wa_id": r.wa_id, "customer_name": r.name, "type": r.type} for r in rows],
-        }
-        if self.config.type_capacity:
-            entry["type_remaining"] = {k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
-        return entry
-
-    def _snapshot_totals(self, days: list[dict[str, Any]], rows: Sequence[Any], cancelled: int) -> dict[str, Any]:
-        open_slots = [s for d in days if d["status"] == "open" for s in d["slots"] if s["in_hours"]]
-        return {
-            "days": len(days), "days_by_status": dict(Counter(d["status"] for d in days)),
-            "reservations": len(rows), "cancelled": cancelled, "customers": len({r.wa_id for r in rows}),
-            "by_type": dict(sorted(Counter(str(r.type) for r in rows).items())),
-            "open_days_capacity": {k: sum(s["capacity"][k] for s in open_slots) for k in ("agent", "operator")},
-            "open_days_booked": sum(s["booked"] for s in open_slots),
         }
 
 

@@ -1,0 +1,158 @@
+"""The calendar day by day, as every caller reads it: each day's status and, per slot, who is booked and the room
+left for each booking source. One declared shape for the MCP tool and resource, the console's `/calendar` and the
+calendar strip (`chat_bridge/static/calendar.js`), whose reads a test holds against this shape's JSON schema."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import func, select
+
+from domain.clock import Clock
+from domain.config import BookingSource, ClinicConfig
+from domain.rules.capacity import SlotOccupancy, slot_room
+from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.schedule import DayStatus, Vacation, closing, day_status, hijri_date, slot_label, slots_for
+from domain.storage.database import Database
+from domain.storage.models import Customer, Reservation
+from domain.storage.store import load_vacations
+from domain.views import View
+
+MAX_SNAPSHOT_DAYS = 92
+# By booking source ("agent", "operator"): the capacity, room and fullness differ by who books.
+PerSource = dict[str, int]
+
+
+class SlotBooking(View):
+    """An active reservation of a slot, as the calendar names it."""
+
+    id: int
+    wa_id: str
+    customer_name: str | None
+    type: int
+
+
+class SnapshotSlot(View):
+    """One slot of a day: who is booked and, per booking source, its capacity, the places left and whether nothing
+    more fits, computed here so that no caller recomputes the rule."""
+
+    time_slot: str
+    time_label: str
+    in_hours: bool = Field(description="within the day's opening hours (not closed by an hours closure)")
+    booked: int
+    capacity: PerSource
+    remaining: PerSource = Field(description="places left, by booking source")
+    full: dict[str, bool]
+    by_type: dict[str, int] = Field(description="active reservations by type id")
+    reservations: list[SlotBooking]
+    type_remaining: dict[str, dict[str, int]] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="with per-type capacities: places left by booking source, then by type id")
+
+
+class SnapshotDay(View):
+    """One day: its status (open, closed, vacation, past), the closure that closes it, and its slots."""
+
+    date: str
+    hijri_date: str
+    weekday: str
+    status: str
+    vacation: str | None = Field(description="the title of the closure that closes the day, if any")
+    booked: int
+    slots: list[SnapshotSlot]
+
+
+class SnapshotTotals(View):
+    """The range's counts; the capacity and booking of its open days' slots within hours."""
+
+    days: int
+    days_by_status: dict[str, int]
+    reservations: int
+    cancelled: int
+    customers: int
+    by_type: dict[str, int]
+    open_days_capacity: PerSource
+    open_days_booked: int
+
+
+class CalendarSnapshot(View):
+    """Each day from `start_date` to `end_date` (inclusive), with the clinic's type names by id."""
+
+    start_date: str
+    end_date: str
+    timezone: str
+    types: dict[str, str]
+    days: list[SnapshotDay]
+    totals: SnapshotTotals
+
+
+class CalendarSnapshots:
+    """Reads the calendar of a range of days as a `CalendarSnapshot`."""
+
+    def __init__(self, db: Database, config: ClinicConfig, clock: Clock) -> None:
+        self.db, self.config, self.clock = db, config, clock
+
+    async def snapshot(self, first: date, last: date) -> CalendarSnapshot:
+        """Each day from `first` to `last`: its status and, per slot, who is booked and the room left."""
+        rows, cancelled_count, vacations = await self._data(first, last)
+        booked: dict[date, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            booked[row.date][row.time_slot].append(row)
+        days = [self._day(first + timedelta(days=n), booked[first + timedelta(days=n)], vacations)
+                for n in range((last - first).days + 1)]
+        return CalendarSnapshot(start_date=first.isoformat(), end_date=last.isoformat(),
+                                timezone=self.config.timezone,
+                                types={str(t.id): t.name for t in self.config.reservation_types},
+                                days=days, totals=self._totals(days, rows, cancelled_count))
+
+    async def _data(self, first: date, last: date) -> tuple[list[Any], int, list[Vacation]]:
+        """Active rows of the range with customer names, the number cancelled, and the vacations."""
+        in_range = [Reservation.date >= first, Reservation.date <= last]
+        statement = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot,
+                            Reservation.type, Customer.name)
+                     .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
+                     .where(*in_range, Reservation.status == ACTIVE).order_by(Reservation.id))
+        cancelled = select(func.count()).select_from(Reservation).where(*in_range, Reservation.status == CANCELLED)
+        async with self.db.reading() as session:
+            rows = list((await session.execute(statement)).all())
+            return rows, int(await session.scalar(cancelled) or 0), await load_vacations(session)
+
+    def _day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> SnapshotDay:
+        status, vacation = day_status(self.config, day, vacations, self.clock())
+        # A slot an hours closure closes is out of hours that day.
+        in_hours = [s for s in slots_for(self.config, day) if closing(vacations, day, s) is None]
+        times = sorted(set(booked) | set(in_hours if status in (DayStatus.OPEN, DayStatus.PAST) else ()))
+        slots = [self._slot(t, booked.get(t, []), t in in_hours) for t in times]
+        return SnapshotDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
+                           status=status.value, vacation=vacation.title if vacation else None,
+                           booked=sum(s.booked for s in slots), slots=slots)
+
+    def _slot(self, slot: str, rows: list[Any], in_hours: bool) -> SnapshotSlot:
+        occupancy = SlotOccupancy()
+        for row in rows:
+            occupancy.add(row.type)
+        rooms = {source.value: slot_room(self.config, occupancy, source) for source in BookingSource}
+        types = list(self.config.type_ids())
+        by_type = ({k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
+                   if self.config.type_capacity else None)
+        return SnapshotSlot(
+            time_slot=slot, time_label=slot_label(slot), in_hours=in_hours, booked=len(rows),
+            capacity={k: room.capacity for k, room in rooms.items()},
+            remaining={k: room.remaining for k, room in rooms.items()},
+            full={k: not room.fits_any(types) for k, room in rooms.items()},
+            by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
+            reservations=[SlotBooking(id=r.id, wa_id=r.wa_id, customer_name=r.name, type=r.type) for r in rows],
+            type_remaining=by_type)
+
+    def _totals(self, days: list[SnapshotDay], rows: Sequence[Any], cancelled: int) -> SnapshotTotals:
+        open_slots = [s for d in days if d.status == "open" for s in d.slots if s.in_hours]
+        return SnapshotTotals(
+            days=len(days), days_by_status=dict(Counter(d.status for d in days)),
+            reservations=len(rows), cancelled=cancelled, customers=len({r.wa_id for r in rows}),
+            by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
+            open_days_capacity={k: sum(s.capacity[k] for s in open_slots) for k in ("agent", "operator")},
+            open_days_booked=sum(s.booked for s in open_slots))

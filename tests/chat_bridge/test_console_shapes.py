@@ -1,0 +1,57 @@
+"""The console's JavaScript reads only the shapes the server declares: every property read from a variable
+annotated with a shape (`/** @param {SnapshotDay} day */`, `(/** @type {SlotBooking} */ r) =>`) is a property of
+that shape's JSON schema, and every annotation names a declared shape."""
+
+from __future__ import annotations
+
+import re
+from chat_bridge.console import CONSOLE_SHAPES, STATIC_DIR
+
+ANNOTATION = re.compile(r"@(?:param|type)\s*\{(\w+)(?:\[\])?\}\s*(?:\*/\s*)?(\w+)")
+
+
+def bindings(source: str) -> dict[str, set[str]]:
+    """Each annotated variable of a script and the shapes it is annotated with."""
+    found: dict[str, set[str]] = {}
+    for shape, name in ANNOTATION.findall(source):
+        found.setdefault(name, set()).add(shape)
+    return found
+
+
+def reads(source: str, name: str) -> set[str]:
+    """The properties read from `name` (`name.x`, `name?.x`)."""
+    return set(re.findall(rf"(?<![\w.]){name}\??\.(\w+)", source))
+
+
+def scripts() -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(STATIC_DIR.glob("*.js"))}
+
+
+def test_every_shape_the_console_names_is_declared_and_each_variable_has_one() -> None:
+    named = {f"{script}: {name}": shapes for script, source in scripts().items()
+             for name, shapes in bindings(source).items()}
+    assert named, "no script annotates what it reads"
+    assert {k: v for k, v in named.items() if len(v) != 1 or not v <= set(CONSOLE_SHAPES)} == {}
+
+
+def test_every_property_the_console_reads_is_in_its_shapes_schema() -> None:
+    unknown = {}
+    for script, source in scripts().items():
+        for name, (shape,) in bindings(source).items():
+            properties = set(CONSOLE_SHAPES[shape].model_json_schema()["properties"])
+            if missing := reads(source, name) - properties:
+                unknown[f"{script}: {name} ({shape})"] = sorted(missing)
+    assert unknown == {}
+
+
+def test_the_calendar_strip_reads_the_snapshot_through_its_shapes() -> None:
+    source = (STATIC_DIR / "calendar.js").read_text()
+    assert {name: shapes for name, shapes in bindings(source).items()} == {
+        "s": {"CalendarSnapshot"}, "day": {"SnapshotDay"}, "slot": {"SnapshotSlot"}, "booking": {"SlotBooking"}}
+    assert reads(source, "slot") >= {"time_slot", "booked", "capacity", "full", "reservations", "time_label"}
+
+
+def test_a_property_the_shape_lacks_is_caught() -> None:
+    source = "/** @param {SnapshotSlot} slot */ function f(slot) { return slot.places_left; }"
+    properties = set(CONSOLE_SHAPES["SnapshotSlot"].model_json_schema()["properties"])
+    assert reads(source, "slot") - properties == {"places_left"}
