@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,6 +17,7 @@ from typing import Any, Literal
 
 from mcp.client import ClientRequestContext
 from mcp.types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData
+from pydantic import ValidationError
 
 from chat_bridge.agent.conversation import current_wa_id
 from chat_bridge.events import new_message_event
@@ -25,6 +25,7 @@ from chat_bridge.ports import EventSink
 from domain.calendar.conversations import ConversationService
 from domain.storage.models import MessageRole
 from domain.calendar.pending_confirmations import ConfirmationState, PendingConfirmations, Question
+from domain.system_agent.cards import Card
 from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]
@@ -141,13 +142,14 @@ def _is_id(confirmation_id: str) -> bool:
 
 
 def preview_of(requested_schema: dict[str, Any]) -> Any:
-    """The preview a tool put in the schema's description: parsed when it is JSON, else the text."""
+    """The card a calendar tool put in the schema's description (`domain.system_agent.cards.Card`), checked
+    against its declared shape; another tool's description as its text."""
     description = requested_schema.get("description")
     if not isinstance(description, str):
         return None
     try:
-        return json.loads(description)
-    except ValueError:
+        return Card.model_validate_json(description).model_dump(mode="json")
+    except ValidationError:
         return description
 
 

@@ -22,6 +22,7 @@ from chat_bridge.config import BridgeConfig
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
+from domain.system_agent.cards import Card
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -30,7 +31,7 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
-    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking)}
+    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:

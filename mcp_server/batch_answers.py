@@ -9,6 +9,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict
 
 from domain.system_agent.batch import BatchReport
+from domain.system_agent.cards import Confirmation
 from mcp_server.budget import fit
 from mcp_server.confirmation import why_asked
 from mcp_server.customer_data import MARK, marked, note, quoted, written
@@ -181,7 +182,8 @@ def batch_text(data: dict[str, Any], ar: bool = False, budget: int = TEXT_BUDGET
     text.add(_headline(data, say))
     if data.get("next_step"):
         text.add(data["next_step"])
-    if data["status"] == "needs_confirmation" and (why := why_asked(data.get("confirmation") or {}, ar)):
+    asks = data["status"] == "needs_confirmation" and data.get("confirmation")
+    if asks and (why := why_asked(Confirmation.model_validate(data["confirmation"]), ar)):
         text.add(why)
     if (customers := note(data, ar)) is not None:
         text.add(customers)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, create_model
 
 from domain.errors import DomainError
 from domain.system_agent.batch import BatchOptions, BatchReport
+from domain.system_agent.cards import Card, Confirmation
 from mcp_server.customer_data import quoted
 
 Run = Callable[[BatchOptions], Awaitable[BatchReport]]
@@ -69,7 +70,7 @@ async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcom
         if not await _elicit_now(ctx, question(report, options.ar), _form(report)):
             return Declined()
         assert report.confirmation is not None
-        report = await _redeemed(run, options, report.confirmation["token"]) or await run(options)
+        report = await _redeemed(run, options, report.confirmation.token) or await run(options)
     return report
 
 
@@ -99,8 +100,8 @@ def _asks_by_input_required(ctx: Context) -> bool:
 
 def _form(report: BatchReport) -> type[Confirm]:
     """The yes/no form, its description the preview as JSON so a client can show it as a card."""
-    preview = (report.confirmation or {}).get("preview", {})
-    form: type[Confirm] = create_model("Confirm", __base__=Confirm, __doc__=json.dumps(preview))
+    preview = report.confirmation.preview.model_dump_json() if report.confirmation else "{}"
+    form: type[Confirm] = create_model("Confirm", __base__=Confirm, __doc__=preview)
     return form
 
 
@@ -116,7 +117,7 @@ def _input_required(report: BatchReport, ar: bool) -> InputRequiredResult:
     assert report.confirmation is not None
     schema = render_elicitation_schema(_form(report))
     params = ElicitRequestFormParams(message=question(report, ar), requested_schema=schema)
-    state = json.dumps({"question": QUESTION, "token": report.confirmation["token"]})
+    state = json.dumps({"question": QUESTION, "token": report.confirmation.token})
     return InputRequiredResult(input_requests={QUESTION: ElicitRequest(params=params)}, request_state=state)
 
 
@@ -143,33 +144,33 @@ def question(report: BatchReport, ar: bool) -> str:
     (the limits it would pass, with what was applied without asking before it), who is affected, who would fail,
     whom a search chose, the exact text customers would get and who is left out. Every customer's name is quoted
     and escaped: it cannot break a line or pass for our words."""
-    preview = (report.confirmation or {}).get("preview", {})
-    say = _AR if ar else _EN
+    assert report.confirmation is not None
+    preview, say = report.confirmation.preview, _AR if ar else _EN
     lines = [_headline(report.tool, preview, say)]
-    if (why := why_asked(report.confirmation or {}, ar)) is not None:
+    if (why := why_asked(report.confirmation, ar)) is not None:
         lines.append(why)
-    lines += _people(say["who"], preview.get("affected", []), preview.get("affected_more", 0), say, _change)
-    if preview.get("failed"):
-        failures = ", ".join(f"{code}: {n}" for code, n in preview.get("failures", {}).items())
-        title = say["failing"].format(count=preview["failed"], failures=failures)
-        lines += _people(title, preview.get("failing", []), preview.get("failing_more", 0), say, _failure)
-    matched = preview.get("matched_customers") or []
+    lines += _people(say["who"], [p.model_dump() for p in preview.affected], preview.affected_more, say, _change)
+    if preview.failed:
+        failures = ", ".join(f"{code}: {n}" for code, n in preview.failures.items())
+        title = say["failing"].format(count=preview.failed, failures=failures)
+        lines += _people(title, [p.model_dump() for p in preview.failing], preview.failing_more, say, _failure)
+    matched = preview.matched_customers or []
     lines += _people(say["matched"], matched[:SHOWN], max(0, len(matched) - SHOWN), say, lambda p, s: "")
-    lines += _told(preview.get("notices"), report.tool == "system_message_customers", say)
+    lines += _told(preview.notices, report.tool == "system_message_customers", say)
     lines.append(say["ask_send"] if report.tool == "system_message_customers" else say["ask"])
     return "\n".join(lines)
 
 
-def why_asked(confirmation: dict[str, Any], ar: bool) -> str | None:
+def why_asked(confirmation: Confirmation, ar: bool) -> str | None:
     """Why a batch asks: each limit it would pass with the totals so far, a search that chose its customers, or
     the customers the batch it undoes had told."""
-    preview, say = confirmation.get("preview") or {}, _AR if ar else _EN
-    if reasons := [_reason(o, preview.get("window_minutes", 60), say) for o in preview.get("asks_because", [])]:
+    preview, say = confirmation.preview, _AR if ar else _EN
+    if reasons := [_reason(o, preview.window_minutes, say) for o in preview.asks_because]:
         return f"{say['why']} {' '.join(reasons)}"
-    if preview.get("matched_customers") is not None:
+    if preview.matched_customers is not None:
         return f"{say['why']} {say['searched']}"
-    if preview.get("notified_before"):
-        return f"{say['why']} {say['undo_told'].format(count=preview['notified_before'])}"
+    if preview.notified_before:
+        return f"{say['why']} {say['undo_told'].format(count=preview.notified_before)}"
     return None
 
 
@@ -222,19 +223,19 @@ _AR: dict[str, Any] = {
 }
 
 
-def _headline(tool: str, preview: dict[str, Any], say: dict[str, Any]) -> str:
+def _headline(tool: str, preview: Card, say: dict[str, Any]) -> str:
     if tool == "system_message_customers":
-        return str(say["headline_message"].format(count=(preview.get("effects") or {}).get("free_text", 0)
-                                                  or (preview.get("notices") or {}).get("customers", 0)))
-    days = preview.get("days", {})
-    actions = ", ".join(f"{a}: {n}" for a, n in preview.get("actions", {}).items()) or "-"
+        return str(say["headline_message"].format(count=preview.effects.get("free_text", 0)
+                                                  or (preview.notices or {}).get("customers", 0)))
+    days = preview.days
+    actions = ", ".join(f"{a}: {n}" for a, n in preview.actions.items()) or "-"
     shown = ", ".join(f"{d} ({n})" for d, n in list(days.items())[:10]) + (" …" if len(days) > 10 else "")
-    line: str = say["headline"].format(tool=tool, count=preview.get("reservations", 0), actions=actions,
-                                  days=len(days), shown=shown or "-")
-    closed = [c for c in preview.get("closures") or [] if c.get("action") == "closed"]
+    line: str = say["headline"].format(tool=tool, count=preview.reservations, actions=actions,
+                                       days=len(days), shown=shown or "-")
+    closed = [c for c in preview.closures or [] if c.get("action") == "closed"]
     if closed:
         periods = ", ".join(f"{c.get('start_date')} – {c.get('end_date')}" for c in closed)
-        line += say["closures"].format(days=(preview.get("effects") or {}).get("days_closed", 0), periods=periods)
+        line += say["closures"].format(days=preview.effects.get("days_closed", 0), periods=periods)
     return line
 
 

@@ -225,6 +225,7 @@ function confirmationCard({ id, text, preview, state, messageId, timestamp, onAn
   return card;
 }
 
+/** @param {Card} preview the card of a batch that asks, as the server declares it */
 function previewList(preview) {
   if (!preview || typeof preview !== "object") return null;
   const days = Object.entries(preview.days || {});

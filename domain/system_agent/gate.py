@@ -13,12 +13,13 @@ from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.planning import RuleContext
-from domain.system_agent.cards import card
+from domain.system_agent.cards import SHOWN, Card, CardPerson, Confirmation, FailingPerson
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint
 from domain.system_agent.effects import (PERSON, EffectLimits, Effects, Overrun, Spent, active_counts, added_by_day,
                                          effects_of, overruns, spent)
 from domain.system_agent.options import BatchOptions
 from domain.system_agent.planners import Plan
+from domain.system_agent.report import BatchReport, ItemResult
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,39 @@ class BatchGate:
             return True
         token, expires = tokens.issue(change, ctx.now)
         plan.report.status = "needs_confirmation"
-        plan.report.confirmation = {
-            "token": token, "expires_at": local_iso(self.config, expires),
-            "limits": self.limits.describe(),
-            "preview": card(plan.report, budget.effects, budget.spent, budget.over, self.limits, plan.notified_before),
-            "instructions": "Show this preview to the user and wait for their answer. Only if they confirm, call "
-                            "the same tool again with the same arguments and this confirmation_token.",
-        }
+        plan.report.confirmation = Confirmation(
+            token=token, expires_at=local_iso(self.config, expires) or "", limits=self.limits.describe(),
+            preview=card(plan.report, budget.effects, budget.spent, budget.over, self.limits, plan.notified_before),
+            instructions="Show this preview to the user and wait for their answer. Only if they confirm, call "
+                         "the same tool again with the same arguments and this confirmation_token.")
         return False
+
+
+def card(report: BatchReport, effects: Effects, spent: Spent, over: list[Overrun], limits: EffectLimits,
+         notified_before: int) -> Card:
+    """The card of a batch that asks (`Confirmation.preview`)."""
+    summary = report.summary()
+    changed = report.changed_items() if report.tool != "system_message_customers" else []
+    failing = [i for i in report.items if i.status == "failed"]
+    return Card(
+        reservations=effects.bookings, days=summary["days"], actions=summary["by_action"],
+        failed=summary["failed"], failures=summary["by_error"],
+        affected=[CardPerson(**_person(report, item)) for item in changed[:SHOWN]],
+        affected_more=max(0, len(changed) - SHOWN),
+        failing=[FailingPerson(**_person(report, item), error=item.error.code if item.error else None,
+                               reason=item.error.message(report.ar) if item.error else None)
+                 for item in failing[:SHOWN]],
+        failing_more=max(0, len(failing) - SHOWN),
+        effects=effects.to_json(), so_far=spent.to_json(),
+        asks_because=[o.to_json() for o in over], window_minutes=int(limits.window.total_seconds() // 60),
+        notices=report.notices, matched_customers=report.matched, notified_before=notified_before or None,
+        closures=report.closures or None)
+
+
+def _person(report: BatchReport, item: ItemResult) -> dict[str, Any]:
+    """One affected customer: who, and what happens to their booking (from and to, as day and time)."""
+    before, after = item.before, item.after
+    moved_from = f"{before.date.isoformat()} {before.time_slot}" if before is not None else None
+    moved_to = f"{after.date.isoformat()} {after.time_slot}" if after is not None and after.status == "active" else None
+    return {"index": item.index, "wa_id": item.wa_id, "name": report.names.get(item.wa_id or ""), "action": item.action,
+            "reservation_id": item.reservation_id, "from": moved_from, "to": moved_to}

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.planning import Booking
+from domain.system_agent.cards import Confirmation
 from domain.views import ReservationView, reservation_view
 
 SAMPLE_ROWS = 50
@@ -73,7 +74,7 @@ class BatchReport:
                     "failed", "nothing_matched"] = "applied"
     items: list[ItemResult] = field(default_factory=list)
     batch_id: str | None = None
-    confirmation: dict[str, Any] | None = None
+    confirmation: Confirmation | None = None
     names: dict[str, str | None] = field(default_factory=dict)
     ar: bool = False
     stored: dict[str, Any] | None = None  # a replayed batch's stored answer
@@ -153,7 +154,7 @@ class BatchReport:
             "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
             "message": self.message(), "summary": self.summary(), "failures": self.failures(failure_items),
             "items": [i.row(self, detailed) for i in rows], "items_truncated": len(rows) < len(self.items),
-            "confirmation": self.confirmation,
+            "confirmation": self.confirmation.model_dump(mode="json") if self.confirmation else None,
             **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
             **({"matched_customers": self.matched} if self.matched is not None else {}),
             **({"notices": self.notices} if self.notices is not None else {}),

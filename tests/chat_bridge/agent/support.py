@@ -12,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
 from calendar_agent.settings import Settings, load_settings
+from domain.system_agent.cards import Card
 from chat_bridge.agent.agents import build_provider
 from chat_bridge.agent.providers import LLMProvider
 from tests.fakes.llm import ScriptedLLM
@@ -19,10 +20,17 @@ from tests.fakes.llm import ScriptedLLM
 OPERATOR = "12125550123"  # the system agent's chat: the operator writes as `secretary`
 
 
-class ConfirmCancel(BaseModel):
-    """{"reservations": 3, "days": {"2026-12-03": 3}}"""
+# The card a calendar tool puts in its question's schema (`domain.system_agent.cards.Card`), as JSON.
+PREVIEW = Card(reservations=3, days={"2026-12-03": 3}, actions={"cancelled": 3}, failed=0, failures={}, affected=[],
+               affected_more=0, failing=[], failing_more=0, effects={"bookings": 3}, so_far={}, asks_because=[],
+               window_minutes=60)
 
+
+class ConfirmCancel(BaseModel):
     confirm: bool = False
+
+
+ConfirmCancel.__doc__ = PREVIEW.model_dump_json()
 
 
 def build_toolbox() -> MCPServer:

@@ -14,7 +14,7 @@ from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
 from chat_bridge.agent.turns import ConversationTurn
 from chat_bridge.confirmations import ConfirmationBroker, accepted_content
-from tests.chat_bridge.agent.support import OPERATOR
+from tests.chat_bridge.agent.support import OPERATOR, PREVIEW
 from tests.fakes.events import RecordingSink
 from tests.fakes.llm import Call, Reply, ScriptedLLM
 
@@ -90,7 +90,7 @@ async def test_the_question_is_stored_in_the_conversation_with_its_preview(
     question = (await services.conversations.page(OPERATOR))[1]
     assert (question.role, question.text) == ("assistant", "Cancel the 3 reservations of 2026-12-03?")
     assert question.meta == {"kind": "confirmation", "confirmation_id": request["confirmation_id"],
-                                "preview": {"reservations": 3, "days": {"2026-12-03": 3}}, "state": "accepted"}
+                                "preview": PREVIEW.model_dump(mode="json"), "state": "accepted"}
 
 
 async def test_the_request_and_its_resolution_are_published(
@@ -101,7 +101,7 @@ async def test_the_request_and_its_resolution_are_published(
     request = await run_answering(turn, events, broker, accept=False)
 
     assert (request["wa_id"], request["message"]) == (OPERATOR, "Cancel the 3 reservations of 2026-12-03?")
-    assert request["preview"] == {"reservations": 3, "days": {"2026-12-03": 3}}
+    assert request["preview"] == PREVIEW.model_dump(mode="json")
     resolved = events.of_type("confirmation_resolved")[0]
     assert (resolved["confirmation_id"], resolved["state"], resolved["accepted"]) == (
         request["confirmation_id"], "declined", False)

@@ -167,9 +167,9 @@ async def test_a_cancel_by_fuzzy_name_is_asked_about_whatever_its_size(services:
     report = await services.batch.cancel(filters={"search_query": "layla"})
     assert [i.wa_id for i in report.items] == [wa(1)]
     assert report.status == "needs_confirmation" and report.confirmation is not None
-    assert report.confirmation["preview"]["matched_customers"][0]["name"] == "Layla Hassan"
+    assert [c["name"] for c in report.confirmation.preview.matched_customers or []] == ["Layla Hassan"]
     assert len(await services.reservations.customer_reservations(wa(1))) == 1
-    token = report.confirmation["token"]
+    token = report.confirmation.token
     applied = await services.batch.cancel(filters={"search_query": "layla"},
                                           options=BatchOptions(confirmation_token=token))
     assert applied.status == "applied" and applied.matched is not None
@@ -184,10 +184,10 @@ async def test_large_destructive_batch_asks_for_confirmation(services: Services)
     await book(services, 1, day=MONDAY, slot="13:00", start=40)
     report = await services.batch.cancel(filters={"start_date": SUNDAY, "end_date": MONDAY})
     assert report.status == "needs_confirmation" and report.confirmation is not None
-    assert report.confirmation["preview"]["reservations"] == 21
-    assert report.confirmation["preview"]["days"] == {SUNDAY: 15, MONDAY: 6}
+    assert report.confirmation.preview.reservations == 21
+    assert report.confirmation.preview.days == {SUNDAY: 15, MONDAY: 6}
     assert sum(s["booked"] for s in await active_on(services, SUNDAY)) == 15
-    token = report.confirmation["token"]
+    token = report.confirmation.token
     done = await services.batch.cancel(filters={"start_date": SUNDAY, "end_date": MONDAY},
                                        options=BatchOptions(confirmation_token=token))
     assert done.status == "applied" and done.counts()["ok"] == 21
@@ -199,7 +199,7 @@ async def test_a_confirmation_token_works_once_and_only_for_its_change(services:
     filters = {"start_date": SUNDAY, "end_date": "2026-12-10"}
     report = await services.batch.cancel(filters=filters)
     assert report.confirmation is not None
-    token = report.confirmation["token"]
+    token = report.confirmation.token
     with pytest.raises(DomainError) as other:
         await services.batch.cancel(filters=dict(filters, time_slots=["11:00"]),
                                     options=BatchOptions(confirmation_token=token))

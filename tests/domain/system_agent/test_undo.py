@@ -55,7 +55,7 @@ async def test_a_large_undo_asks_first_and_changes_nothing_until_confirmed(servi
     asked = await services.batch.undo(cancelled.batch_id)
     assert asked.status == "needs_confirmation" and asked.confirmation is not None
     assert await active(services, SUNDAY) == 0
-    token = asked.confirmation["token"]
+    token = asked.confirmation.token
     undone = await services.batch.undo(cancelled.batch_id, BatchOptions(confirmation_token=token))
     assert undone.status == "applied" and await active(services, SUNDAY) == 5
 
@@ -145,7 +145,7 @@ async def test_a_token_from_one_instance_works_once_on_another_and_stays_used_af
     first, second, restarted = (build_services(services.config, services.db, clock, limits=PER_CALL) for _ in range(3))
     asked = await first.batch.cancel(filters=filters)
     assert asked.status == "needs_confirmation" and asked.confirmation is not None
-    token = BatchOptions(confirmation_token=asked.confirmation["token"])
+    token = BatchOptions(confirmation_token=asked.confirmation.token)
     applied = await second.batch.cancel(filters=filters, options=token)
     assert applied.status == "applied" and await active(services, SUNDAY) == 0
     await first.batch.undo(applied.batch_id or "", YES)
@@ -164,7 +164,7 @@ async def test_instances_with_other_configured_secrets_refuse_each_others_tokens
     assert asked.confirmation is not None
     with pytest.raises(DomainError) as refused:
         await theirs.batch.cancel(filters={"dates": [SUNDAY, MONDAY]},
-                                  options=BatchOptions(confirmation_token=asked.confirmation["token"]))
+                                  options=BatchOptions(confirmation_token=asked.confirmation.token))
     assert refused.value.code == "confirmation_invalid"
 
 
