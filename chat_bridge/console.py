@@ -23,6 +23,7 @@ from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
 from domain.system_agent.cards import Card
+from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -31,7 +32,8 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
-    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card)}
+    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
+                                        DashboardTotals, DashboardDay, BusiestSlot)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -108,7 +110,7 @@ class Console:
         if not start:
             raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
         figures = await request_services(request).dashboard.figures(start, request.query_params.get("end") or start)
-        return JSONResponse(figures)
+        return JSONResponse(figures.model_dump(mode="json"))
 
 
 def request_services(request: Request[Any]) -> Services:

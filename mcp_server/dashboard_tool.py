@@ -29,7 +29,7 @@ class DashboardTool:
     ) -> Annotated[CallToolResult, Report]:
         """Bookings per day and type, cancellations and share, busiest slots, new vs returning
         customers, operator and agent activity over a period."""
-        data = fit(await self.dashboard.figures(start_date, end_date))
+        data = fit((await self.dashboard.figures(start_date, end_date)).model_dump(mode="json"))
         return answer(record_text(headline(data), data), data)
 
 

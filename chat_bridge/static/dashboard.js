@@ -47,25 +47,28 @@ export class Dashboard {
   }
 }
 
+/** @param {Dashboard} data */
 function totals(data) {
-  const t = data.totals;
+  /** @type {DashboardTotals} */ const total = data.totals;
   const tile = (name, value, note) => h("div", { class: "dash-tile", dataset: { figure: name } },
     h("dt", {}, note), h("dd", {}, String(value)));
   return h("dl", { class: "dash-tiles" },
-    tile("bookings", t.bookings, "Bookings"),
-    tile("cancelled", `${t.cancelled} (${Math.round(t.cancelled_share * 100)}%)`, "Cancelled"),
+    tile("bookings", total.bookings, "Bookings"),
+    tile("cancelled", `${total.cancelled} (${Math.round(total.cancelled_share * 100)}%)`, "Cancelled"),
     tile("new", data.customers.new, "New customers"),
     tile("returning", data.customers.returning, "Returning customers"));
 }
 
+/** @param {Dashboard} data */
 function perDay(data) {
   const types = Object.keys(data.types);
   const days = data.days;
   const height = 140, width = Math.max(days.length * 8, 320), bar = width / days.length;
-  const top = Math.max(1, ...days.map((d) => types.reduce((n, t) => n + d.by_type[t], 0) + d.cancelled));
+  const top = Math.max(1, ...days.map((/** @type {DashboardDay} */ day) =>
+    types.reduce((n, t) => n + day.by_type[t], 0) + day.cancelled));
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "dash-chart", role: "img",
     "aria-label": "Bookings per day by type, cancellations on top" });
-  days.forEach((day, index) => {
+  days.forEach((/** @type {DashboardDay} */ day, index) => {
     let y = height;
     const parts = [...types.map((t, n) => [data.types[t], day.by_type[t], TYPE_COLOURS[n % TYPE_COLOURS.length]]),
       ["Cancelled", day.cancelled, CANCELLED_COLOUR]];
@@ -89,11 +92,13 @@ function perDay(data) {
   return section("Bookings per day", chart, scale, legend);
 }
 
+/** @param {Dashboard} data */
 function busiest(data) {
-  const rows = data.busiest_slots.map((s) => [`${s.weekday} ${s.time_slot}`, s.bookings]);
+  const rows = data.busiest_slots.map((/** @type {BusiestSlot} */ slot) => [`${slot.weekday} ${slot.time_slot}`, slot.bookings]);
   return section("Busiest slots", bars(rows, "busiest"));
 }
 
+/** @param {Dashboard} data */
 function customers(data) {
   const { new: fresh, returning, total } = data.customers;
   const share = total ? fresh / total : 0;
@@ -105,6 +110,7 @@ function customers(data) {
     h("li", {}, swatch(TYPE_COLOURS[1]), `New ${fresh}`), h("li", {}, swatch(TYPE_COLOURS[0]), `Returning ${returning}`)));
 }
 
+/** @param {Dashboard} data */
 function activity(data) {
   const messages = Object.entries(data.activity.messages).map(([who, n]) => [WRITERS[who] || who, n]);
   const batches = Object.entries(data.activity.batches).flatMap(([actor, tools]) =>
@@ -138,7 +144,7 @@ function svg(tag, attrs = {}, text) {
 }
 
 function shift(iso, days) {
-  const day = new Date(`${iso}T00:00:00Z`);
-  day.setUTCDate(day.getUTCDate() + days);
-  return day.toISOString().slice(0, 10);
+  const moment = new Date(`${iso}T00:00:00Z`);
+  moment.setUTCDate(moment.getUTCDate() + days);
+  return moment.toISOString().slice(0, 10);
 }

@@ -1,6 +1,7 @@
 """The clinic's dashboard over a period: bookings per day and type, cancellations and their share, the busiest
 slots, new versus returning customers, and what operators and agents did. Every figure is a grouped SQL
-statement; Python only arranges the rows (a year is at most 366 days times a few slots)."""
+statement; Python only arranges the rows (a year is at most 366 days times a few slots). One declared shape
+(`Dashboard`) for the MCP tool and the console's dashboard (`chat_bridge/static/dashboard.js`)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,65 @@ from domain.storage.models import BatchRecord, ConversationMessage, Reservation
 from domain.rules.planning import ACTIVE, CANCELLED
 from domain.rules.schedule import clinic_midnight
 from domain.system_agent.statistics import date_range
+from domain.views import View
 
 MAX_DASHBOARD_DAYS = 366
 BUSIEST = 10  # weekday-and-time slots listed
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class DashboardTotals(View):
+    """Active bookings and cancellations dated in the period; `by_type` by type name."""
+
+    bookings: int
+    cancelled: int
+    cancelled_share: float
+    by_type: dict[str, int]
+
+
+class DashboardDay(View):
+    """One day's active bookings by type id, and its cancellations."""
+
+    date: str
+    by_type: dict[str, int]
+    cancelled: int
+
+
+class BusiestSlot(View):
+    """A weekday and time by its active bookings in the period."""
+
+    weekday: str
+    time_slot: str
+    bookings: int
+
+
+class CustomerCounts(View):
+    """Customers with an active booking in the period: new (no earlier booking) or returning."""
+
+    total: int
+    new: int
+    returning: int
+
+
+class Activity(View):
+    """Messages by who wrote them, and applied batches by actor, then by tool."""
+
+    messages: dict[str, int]
+    batches: dict[str, dict[str, int]]
+
+
+class Dashboard(View):
+    """The clinic's figures over `start_date`..`end_date` (clinic dates, inclusive)."""
+
+    start_date: str
+    end_date: str
+    timezone: str
+    totals: DashboardTotals
+    types: dict[str, str]
+    days: list[DashboardDay]
+    busiest_slots: list[BusiestSlot]
+    customers: CustomerCounts
+    activity: Activity
 
 
 class DashboardService:
@@ -30,14 +86,14 @@ class DashboardService:
     def __init__(self, db: Database, config: ClinicConfig, clock: Clock) -> None:
         self.db, self.config, self.clock = db, config, clock
 
-    async def figures(self, start_date: str, end_date: str | None = None) -> dict[str, Any]:
+    async def figures(self, start_date: str, end_date: str | None = None) -> Dashboard:
         first, last = date_range(start_date, end_date or start_date, MAX_DASHBOARD_DAYS)
         async with self.db.reading() as session:
             slots = await self._slots(session, first, last)
             customers = await self._customers(session, first, last)
             activity = await self._activity(session, first, last)
-        return {"start_date": first.isoformat(), "end_date": last.isoformat(), "timezone": self.config.timezone,
-                **_bookings(self.config, slots, first, last), "customers": customers, "activity": activity}
+        return Dashboard(start_date=first.isoformat(), end_date=last.isoformat(), timezone=self.config.timezone,
+                         **_bookings(self.config, slots, first, last), customers=customers, activity=activity)
 
     async def _slots(self, session: AsyncSession, first: date, last: date) -> list[Any]:
         """(date, time_slot, type, status, count) of every reservation dated in the period."""
@@ -46,7 +102,7 @@ class DashboardService:
                  .group_by(Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status))
         return list((await session.execute(query)).all())
 
-    async def _customers(self, session: AsyncSession, first: date, last: date) -> dict[str, int]:
+    async def _customers(self, session: AsyncSession, first: date, last: date) -> CustomerCounts:
         """Customers with an active booking in the period: new (no earlier booking of theirs, whatever its
         status) or returning. One pass over the customers' histories, grouped by customer."""
         in_period = and_(Reservation.status == ACTIVE, Reservation.date >= first)
@@ -54,9 +110,9 @@ class DashboardService:
                      .group_by(Reservation.wa_id).having(func.count().filter(in_period) > 0).subquery())
         counts = select(func.count(), func.count().filter(histories.c.first_seen < first)).select_from(histories)
         total, returning = (int(n) for n in (await session.execute(counts)).one())
-        return {"total": total, "new": total - returning, "returning": returning}
+        return CustomerCounts(total=total, new=total - returning, returning=returning)
 
-    async def _activity(self, session: AsyncSession, first: date, last: date) -> dict[str, Any]:
+    async def _activity(self, session: AsyncSession, first: date, last: date) -> Activity:
         """Messages by who wrote them (operators, agents, customers) and applied batches by actor and tool,
         in the period's clinic days."""
         start, end = clinic_midnight(self.config, first), clinic_midnight(self.config, last + timedelta(days=1))
@@ -74,7 +130,7 @@ class DashboardService:
         by_actor: dict[str, dict[str, int]] = defaultdict(dict)
         for actor, tool, count in (await session.execute(batches)).all():
             by_actor[str(actor)][str(tool)] = int(count)
-        return {"messages": dict(sorted(messages.items())), "batches": dict(sorted(by_actor.items()))}
+        return Activity(messages=dict(sorted(messages.items())), batches=dict(sorted(by_actor.items())))
 
 
 def _writer(role: str, to_agent: bool) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from chat_bridge.console import CONSOLE_SHAPES, STATIC_DIR
 
-ANNOTATION = re.compile(r"@(?:param|type)\s*\{(\w+)(?:\[\])?\}\s*(?:\*/\s*)?(\w+)")
+ANNOTATION = re.compile(r"@(?:param|type)\s*\{(\w+)(?:\[\])?\}\s*(?:\*/\s*)?(?:(?:const|let|var)\s+)?(\w+)")
 
 
 def bindings(source: str) -> dict[str, set[str]]:
@@ -49,6 +49,13 @@ def test_the_calendar_strip_reads_the_snapshot_through_its_shapes() -> None:
     assert {name: shapes for name, shapes in bindings(source).items()} == {
         "s": {"CalendarSnapshot"}, "day": {"SnapshotDay"}, "slot": {"SnapshotSlot"}, "booking": {"SlotBooking"}}
     assert reads(source, "slot") >= {"time_slot", "booked", "capacity", "full", "reservations", "time_label"}
+
+
+def test_the_dashboard_reads_its_figures_through_their_shapes() -> None:
+    source = (STATIC_DIR / "dashboard.js").read_text()
+    assert bindings(source) == {"data": {"Dashboard"}, "total": {"DashboardTotals"}, "day": {"DashboardDay"},
+                                "slot": {"BusiestSlot"}}
+    assert reads(source, "total") == {"bookings", "cancelled", "cancelled_share"}
 
 
 def test_a_property_the_shape_lacks_is_caught() -> None:
