@@ -22,6 +22,7 @@ from chat_bridge.config import BridgeConfig
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
+from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
 from domain.system_agent.cards import Card
 from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
@@ -33,7 +34,8 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
-                                        DashboardTotals, DashboardDay, BusiestSlot)}
+                                        DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
+                                        UnsureNotice)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -101,7 +103,8 @@ class Console:
         except ValueError:
             raise RequestError("invalid_parameter", "limit must be a whole number.") from None
         reports = request_services(request).notice_reports
-        return JSONResponse({"batches": await reports.batches(limit), "unsure": await reports.unsure()})
+        return JSONResponse({"batches": [b.model_dump(mode="json") for b in await reports.batches(limit)],
+                             "unsure": [u.model_dump(mode="json") for u in await reports.unsure()]})
 
 
     async def dashboard(self, request: Request[Any]) -> JSONResponse:

@@ -216,7 +216,8 @@ class BatchTools:
     ) -> Annotated[CallToolResult, NoticesAnswer]:
         """WhatsApp notices of a batch, a customer or all: counts by status, failures, unsure sends."""
         who = normalize_wa_id(wa_id) if wa_id else None
-        data = marked(await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who))
+        stats = await self.reports.stats(batch_id=batch_key(batch_id) if batch_id else None, wa_id=who)
+        data = marked(stats.model_dump(mode="json"))
         return answer(notices_text(data, batch_id, who, ar), dict(data, batch_id=batch_id, wa_id=who))
 
 

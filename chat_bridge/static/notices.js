@@ -33,10 +33,11 @@ export class NoticesPanel {
   render(batches, unsure) {
     this.root.hidden = batches.length === 0 && unsure.length === 0;
     this.unsureBox.hidden = unsure.length === 0;
-    this.unsureList.replaceChildren(...unsure.map((notice) => this.unsureItem(notice)));
-    this.list.replaceChildren(...batches.map((batch) => batchItem(batch)));
+    this.unsureList.replaceChildren(...unsure.map((/** @type {UnsureNotice} */ notice) => this.unsureItem(notice)));
+    this.list.replaceChildren(...batches.map((/** @type {NoticeBatch} */ batch) => batchItem(batch)));
   }
 
+  /** @param {UnsureNotice} notice */
   unsureItem(notice) {
     const problem = h("span", { class: "notice-why", role: "alert" });
     const choose = (choice) => async (event) => {
@@ -60,6 +61,7 @@ export class NoticesPanel {
   }
 }
 
+/** @param {NoticeBatch} batch */
 function batchItem(batch) {
   const counts = batch.by_status || {};
   // "Queued" counts what has not left yet, claimed or not; skipped notices (opted out since) join the failures.
@@ -74,10 +76,10 @@ function batchItem(batch) {
     h("dl", { class: "notice-counts" }, ...SHOWN.map((status) =>
       h("div", { class: `notice-count notice-${status}`, dataset: { status } },
         h("dt", {}, LABELS[status]), h("dd", {}, String(shown[status] || 0))))),
-    failures.length ? h("ul", { class: "notice-failures", "aria-label": "Not delivered" }, ...failures.map((f) =>
-      h("li", { dataset: { waId: f.wa_id } },
-        h("span", { class: "notice-who", dir: "auto" }, f.customer_name || `+${f.wa_id}`),
-        h("span", { class: "notice-why" }, `${f.status}: ${f.error || "no reason given"}`)))) : null);
+    failures.length ? h("ul", { class: "notice-failures", "aria-label": "Not delivered" }, ...failures.map((/** @type {NoticeFailure} */ failure) =>
+      h("li", { dataset: { waId: failure.wa_id } },
+        h("span", { class: "notice-who", dir: "auto" }, failure.customer_name || `+${failure.wa_id}`),
+        h("span", { class: "notice-why" }, `${failure.status}: ${failure.error || "no reason given"}`)))) : null);
 }
 
 function toolLabel(tool) {

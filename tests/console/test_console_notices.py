@@ -76,6 +76,6 @@ async def test_the_operator_sends_one_unsure_notice_again_and_dismisses_the_othe
     await unsure.locator(f'.notice-unsure-item[data-wa-id="{OMAR}"] .notice-dismiss').click()
     await expect(unsure).to_be_hidden()
     assert [m.to for m in console.graph.sent] == [SARA]
-    assert await console.services.notice_reports.stats() == {
+    assert (await console.services.notice_reports.stats()).model_dump() == {
         "total": 2, "by_status": {**dict.fromkeys(STATUSES, 0), "delivered": 1, "dismissed": 1}, "failures": [],
         "unsure": []}
