@@ -64,13 +64,21 @@ class SystemAgentBatchService:
         notices: NoticeConfig | None = None,
     ) -> None:
         self.db, self.config, self.clock, self.search = db, config, clock, search
-        self.limits = limits or EffectLimits()
         self.token_secret = token_secret  # None: generated once and kept in the database for every instance
         self.token_ttl = timedelta(seconds=confirmation_ttl_seconds)
         self._tokens: ConfirmationTokens | None = None
         self.events = events or CalendarEvents()
         self.notices = notices or NoticeConfig()
-        self.gate = BatchGate(config, self.limits)
+        self.gate = BatchGate(config, limits or EffectLimits())
+
+    @property
+    def limits(self) -> EffectLimits:
+        """The limits past which a batch asks a person (the gate's)."""
+        return self.gate.limits
+
+    @limits.setter
+    def limits(self, limits: EffectLimits) -> None:
+        self.gate.limits = limits
 
     async def reserve(
         self, requests: Any, options: BatchOptions = BatchOptions(), progress: ProgressCallback | None = None
