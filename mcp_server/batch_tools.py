@@ -150,7 +150,7 @@ class BatchTools:
         """An applied batch as recorded: counts, failures by reason, then each change, 100 items a
         call; with no batch_id, the newest batches."""
         if batch_id is None:
-            listed = await recent_batches(self.batch.db, self.config, LISTED_PAGE, offset)
+            listed = (await recent_batches(self.batch.db, self.config, LISTED_PAGE, offset)).model_dump(mode="json")
             headline = batches_text(listed)
             return answer(headline, dict(listed, status="listed", message=headline.split("\n", 1)[0]))
         data = await self.batch.recorded(batch_id)

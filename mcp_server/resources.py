@@ -42,7 +42,7 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
                      description="The 20 newest applied batches: batch_id, when, by whom, what in words, counts, "
                                  "notices by status, and how to undo each.")
     async def batches() -> str:
-        return _json(await recent_batches(services.db, services.config))
+        return _json((await recent_batches(services.db, services.config)).model_dump(mode="json"))
 
     @server.resource("calendar://config/schedule", name="schedule", title="Schedule configuration", mime_type=JSON,
                      description="Opening hours per weekday, slot length, Ramadan hours, capacities, types, "

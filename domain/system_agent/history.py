@@ -1,6 +1,7 @@
 """The batches anyone can find: the newest applied batches, each with who ran it, when, what it did in words, its
 counts, its notices by status, and whether and how it can be undone. A model that lost a batch id from its
-history finds it here ("undo this morning's move")."""
+history finds it here ("undo this morning's move"). One declared shape (`BatchHistory`) for the MCP tool and
+resource."""
 
 from __future__ import annotations
 
@@ -17,12 +18,42 @@ from domain.storage.database import Database
 from domain.rules.identities import HIDDEN_CATEGORIES
 from domain.storage.models import BatchRecord, Notice
 from domain.system_agent.effects import PERSON
+from domain.views import View
 
 MAX_LISTED = 100
 WHAT_LENGTH = 80  # characters of a message's text or a closure's title a listing repeats
 
 
-async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+class ListedBatch(View):
+    """An applied batch as a listing shows it: who ran it, when, what it did in words and in counts, its notices
+    by status, and whether and how it can be undone."""
+
+    batch_id: str
+    tool: str
+    by: str
+    request: str | None
+    at: str | None
+    what: str
+    ok: int
+    failed: int
+    by_action: dict[str, int]
+    notices: dict[str, int]
+    undone_at: str | None
+    undo: str
+
+
+class BatchHistory(View):
+    """A page of the newest applied batches, newest first, with how many there are and where the next page
+    starts."""
+
+    total: int
+    offset: int
+    timezone: str
+    batches: list[ListedBatch]
+    next_offset: int | None
+
+
+async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, offset: int = 0) -> BatchHistory:
     """The newest applied batches from `offset` on (at most `MAX_LISTED`), newest first, and how many there are."""
     limit = max(1, min(limit, MAX_LISTED))
     async with db.reading() as session:
@@ -41,20 +72,15 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
     batches = []
     for row in rows:
         summary = (row.result or {}).get("summary") or {}
-        batches.append({
-            "batch_id": row.id, "tool": row.tool,
-            "by": "operator" if row.actor == PERSON else "agent",
-            "request": row.request,  # for the agent's: the operator's message it answered, when its client said
-            "at": local_iso(config, row.created_at),
-            "what": described(row.tool, row.arguments or {}),
-            "ok": int(summary.get("ok") or 0), "failed": int(summary.get("failed") or 0),
-            "by_action": summary.get("by_action") or {},
-            "notices": told.get(row.id, {}),
-            "undone_at": local_iso(config, row.undone_at),
-            "undo": undo_note(row.tool, row.undone_at is not None),
-        })
-    return {"total": total, "offset": offset, "timezone": config.timezone, "batches": batches,
-            "next_offset": offset + len(rows) if offset + len(rows) < total else None}
+        batches.append(ListedBatch(
+            batch_id=row.id, tool=row.tool, by="operator" if row.actor == PERSON else "agent",
+            request=row.request,  # for the agent's: the operator's message it answered, when its client said
+            at=local_iso(config, row.created_at), what=described(row.tool, row.arguments or {}),
+            ok=int(summary.get("ok") or 0), failed=int(summary.get("failed") or 0),
+            by_action=summary.get("by_action") or {}, notices=told.get(row.id, {}),
+            undone_at=local_iso(config, row.undone_at), undo=undo_note(row.tool, row.undone_at is not None)))
+    return BatchHistory(total=total, offset=offset, timezone=config.timezone, batches=batches,
+                        next_offset=offset + len(rows) if offset + len(rows) < total else None)
 
 
 def undo_note(tool: str, undone: bool) -> str:
@@ -121,4 +147,4 @@ def _short(text: str) -> str:
     return json.dumps(visible if len(visible) <= WHAT_LENGTH else visible[:WHAT_LENGTH] + "…", ensure_ascii=False)
 
 
-__all__ = ["MAX_LISTED", "described", "recent_batches", "undo_note"]
+__all__ = ["MAX_LISTED", "BatchHistory", "ListedBatch", "described", "recent_batches", "undo_note"]
