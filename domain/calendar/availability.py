@@ -1,4 +1,8 @@
-"""AvailabilityService: open slots with their remaining room, for a day or a range."""
+"""AvailabilityService: open slots with their remaining room, for a day or a range, for one booking source.
+
+Its shapes (`AvailableDay`, `AvailableSlot`) answer "what can this caller book": `remaining` is one number, for the
+source asked. The calendar snapshot (`domain.system_agent.snapshots`) answers "how full is the calendar", with
+the room per source."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import func, select
 
 from domain.rules.capacity import SlotOccupancy, slot_room
@@ -19,8 +24,34 @@ from domain.rules.schedule import (
     day_status, hijri_date, hours_for, is_ramadan, nearest_first, open_slots, parse_date, parse_time, slot_label,
 )
 from domain.storage.store import load_vacations
+from domain.views import View
 
 MAX_RANGE_DAYS = 366
+
+
+class AvailableSlot(View):
+    """An open slot: how many are booked, the places left for the source asked and whether any type still fits."""
+
+    time_slot: str
+    time_label: str
+    booked: int
+    remaining: int = Field(description="places left for the booking source asked")
+    available: bool
+    type_remaining: dict[str, int] | None = Field(default=None, exclude_if=lambda value: value is None,
+                                                  description="with per-type capacities: places left by type id")
+
+
+class AvailableDay(View):
+    """A day's open slots; a day without any says why in `status` (closed, vacation, past)."""
+
+    date: str
+    hijri_date: str
+    weekday: str
+    status: str
+    vacation: str | None
+    ramadan_hours: bool
+    timezone: str
+    slots: list[AvailableSlot]
 
 
 class AvailabilityService:
@@ -40,7 +71,7 @@ class AvailabilityService:
         source: BookingSource = BookingSource.AGENT,
         hijri: bool = False,
         only_available: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[AvailableDay]:
         """One entry per day from start to end (inclusive); with `near_time`, the nearest open slot per day."""
         first = parse_date(start_date, hijri)
         last = parse_date(end_date, hijri) if end_date is not None else first
@@ -55,11 +86,10 @@ class AvailabilityService:
         for offset in range((last - first).days + 1):
             day = first + timedelta(days=offset)
             entry = self._day(day, counts, vacations, now, source)
-            if wanted is not None:
-                entry["slots"] = _nearest(entry["slots"], wanted)
+            slots = _nearest(entry.slots, wanted) if wanted is not None else entry.slots
             if only_available:
-                entry["slots"] = [s for s in entry["slots"] if s["available"]]
-            days.append(entry)
+                slots = [s for s in slots if s.available]
+            days.append(entry.model_copy(update={"slots": slots}))
         return days
 
     async def _load(self, first: date, last: date) -> tuple[dict[tuple[date, str], SlotOccupancy], list[Any]]:
@@ -76,25 +106,24 @@ class AvailabilityService:
             counts[(day, slot)].add(type_id, count)
         return counts, vacations
 
-    def _day(self, day: date, counts: Any, vacations: Any, now: Any, source: BookingSource) -> dict[str, Any]:
+    def _day(self, day: date, counts: Any, vacations: Any, now: Any, source: BookingSource) -> AvailableDay:
         status, vacation = day_status(self.config, day, vacations, now)
         types = list(self.config.type_ids())
         slots = []
         for slot in open_slots(self.config, day, vacations, now):
             occupancy = counts[(day, slot)] if (day, slot) in counts else SlotOccupancy()
             room = slot_room(self.config, occupancy, source)
-            entry = {"time_slot": slot, "time_label": slot_label(slot), "booked": occupancy.total,
-                     "remaining": room.remaining, "available": room.fits_any(types)}
-            if room.by_type:
-                entry["type_remaining"] = {str(t): n for t, n in room.by_type.items()}
-            slots.append(entry)
-        return {"date": day.isoformat(), "hijri_date": hijri_date(day), "weekday": day.strftime("%A"),
-                "status": status.value, "vacation": vacation.title if vacation else None,
-                "ramadan_hours": is_ramadan(day) and hours_for(self.config, day) is not None,
-                "timezone": self.config.timezone, "slots": slots}
+            slots.append(AvailableSlot(
+                time_slot=slot, time_label=slot_label(slot), booked=occupancy.total, remaining=room.remaining,
+                available=room.fits_any(types),
+                type_remaining={str(t): n for t, n in room.by_type.items()} if room.by_type else None))
+        return AvailableDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
+                            status=status.value, vacation=vacation.title if vacation else None,
+                            ramadan_hours=is_ramadan(day) and hours_for(self.config, day) is not None,
+                            timezone=self.config.timezone, slots=slots)
 
 
-def _nearest(slots: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+def _nearest(slots: list[AvailableSlot], wanted: str) -> list[AvailableSlot]:
     """The open slot closest to `wanted` (earlier wins a tie), or none."""
-    open_ones = {s["time_slot"]: s for s in slots if s["available"]}
+    open_ones = {s.time_slot: s for s in slots if s.available}
     return [open_ones[t] for t in nearest_first(list(open_ones), wanted)[:1]]
