@@ -39,7 +39,9 @@ from domain.system_agent.planners import (
 from domain.system_agent.recall import MAX_TARGETS, Recall, RecallService
 from domain.system_agent.records import RecordedBatch, RecordedChange, record_batch, recorded_batch, stored_report
 from domain.system_agent.report import BatchReport, ItemResult
+from domain.system_agent.paging import MAX_FUZZY_LIMIT, customer_scope
 from domain.system_agent.requests import Filters, Updates, as_list, parse_whole
+from domain.system_agent.targets import Filtered, parsed_filters
 from domain.system_agent.audit import audit_text
 from domain.system_agent.undo import batch_key
 from domain.system_agent.writing import write_plan
@@ -195,17 +197,15 @@ class SystemAgentBatchService:
             self._tokens = ConfirmationTokens(secret, self.token_ttl)
         return self._tokens
 
-    async def _filtered(
-        self, raw: dict[str, Any]
-    ) -> tuple[tuple[Filters, list[str] | None], list[dict[str, Any]] | None]:
+    async def _filtered(self, raw: dict[str, Any]) -> tuple[Filtered, list[dict[str, Any]] | None]:
         """Parse filters and resolve a fuzzy `search_query` to wa_ids before the write transaction; the
         customers it matched (wa_id, name, similarity), or None without a search_query."""
-        filters = parse_whole(Filters, raw, "filters")
-        if not filters.search_query:
-            return (filters, None), None
-        hits = await self.search.search(filters.search_query, limit=200)
+        query = parsed_filters(self.config, parse_whole(Filters, raw, "filters"))
+        if not query.search_query:
+            return (query, customer_scope(query, [])), None
+        hits = await self.search.search(query.search_query, limit=MAX_FUZZY_LIMIT)
         matched = [h.model_dump(include={"wa_id", "name", "similarity", "matched"}) for h in hits]
-        return (filters, [h.wa_id for h in hits]), matched
+        return (query, customer_scope(query, hits)), matched
 
     async def _run(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,

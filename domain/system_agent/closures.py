@@ -21,7 +21,8 @@ from domain.storage.models import Vacation
 from domain.rules.planning import RuleContext
 from domain.rules.schedule import parse_date, parse_time, slots_for
 from domain.system_agent.planners import CancelPlanner, Plan, ProgressCallback
-from domain.system_agent.requests import MAX_ID, Filters
+from domain.system_agent.paging import ReservationQuery
+from domain.system_agent.requests import MAX_ID
 
 MAX_CLOSURE_DAYS = 366
 
@@ -44,8 +45,8 @@ class ClosePlanner:
         if overlapping := overlap(await closures(session), closure):
             raise DomainError("closure_overlaps", **overlapping.view().model_dump())
         plan.closures.append(closure)
-        filters = Filters(start_date=first.isoformat(), end_date=last.isoformat(), time_slots=slots)
-        await CancelPlanner([], (filters, None))(session, ctx, plan, progress)
+        query = ReservationQuery(start=first, end=last, time_slots=tuple(slots) if slots else None)
+        await CancelPlanner([], (query, None))(session, ctx, plan, progress)
 
     def _hours(self) -> tuple[str | None, str | None]:
         if self.hours is None or self.hours == (None, None):

@@ -40,19 +40,20 @@ class Shape:
     types: bool
     by_customer_only: bool
     wide: bool = False  # SQLite only: see `_nudged`
+    slots: bool = False
 
     @classmethod
     def of(cls, query: ReservationQuery, customers: list[str] | None, sqlite: bool = False) -> Shape:
         span = (query.end - query.start).days if query.start and query.end else None
         wide = sqlite and customers is None and not query.dates and (span is None or span > WIDE_DAYS)
         return cls(not query.include_cancelled, customers is not None, bool(query.dates), query.start is not None,
-                   query.end is not None, bool(query.types), query.by_customer_only, wide)
+                   query.end is not None, bool(query.types), query.by_customer_only, wide, bool(query.time_slots))
 
 
 def parameters(query: ReservationQuery, customers: list[str] | None) -> dict[str, Any]:
     """The values of a listing's bound parameters."""
     return {"customers": customers or [], "dates": list(query.dates or ()), "start": query.start, "end": query.end,
-            "types": list(query.types or ())}
+            "types": list(query.types or ()), "slots": list(query.time_slots or ())}
 
 
 def matching(shape: Shape, by_customer: bool = False) -> list[ColumnElement[bool]]:
@@ -69,6 +70,8 @@ def matching(shape: Shape, by_customer: bool = False) -> list[ColumnElement[bool
         conditions.append(_nudged(shape, by_customer, Reservation.date <= bindparam("end")))
     if shape.types:
         conditions.append(Reservation.type.in_(bindparam("types", expanding=True)))
+    if shape.slots:
+        conditions.append(Reservation.time_slot.in_(bindparam("slots", expanding=True)))
     return conditions
 
 

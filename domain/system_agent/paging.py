@@ -1,4 +1,8 @@
-"""What a reservation listing asks for and where its pages stop: parsed filters and cursors.
+"""What a reservation listing or a filtered batch asks for, and where a listing's pages stop: the one parsed filter
+(`ReservationQuery`, from `parse_reservation_query`) and cursors.
+
+The reads (`system_get_reservations`) and the writes (a batch's `filters`, the customers a message goes to) parse
+their filters here, into one model, and select with one SQL builder (`listing.matching`).
 
 A cursor carries the keyset position of every section and a fingerprint of the filters, so a page
 is never continued with other filters than the ones that produced it.
@@ -19,19 +23,21 @@ from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.identities import normalize_wa_id
 from domain.search.service import CustomerHit
-from domain.rules.schedule import parse_date
+from domain.rules.schedule import parse_date, parse_time
 
 SECTIONS = ("reservations", "wa_ids", "customers")
 # wa_ids and customers list the same people in wa_id order, so they page together.
 KEYSETS = {"reservations": "reservations", "wa_ids": "people", "customers": "people"}
 DEFAULT_MAX_RESULTS, MAX_RESULTS = 200, 500
+# How many customers a fuzzy `search_query` may reach: a listing asks for up to MAX (50 unless it says), a batch's
+# filters always take MAX (and ask a person about whom the search chose).
 DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT = 50, 200
 CURSOR_VERSION = 1
 
 
 @dataclass(frozen=True)
 class ReservationQuery:
-    """The parsed filters of `get_reservations`; every filter given narrows the result."""
+    """The parsed filters of a listing or a batch; every filter given narrows the result."""
 
     search_query: str | None = None
     fuzzy_limit: int = DEFAULT_FUZZY_LIMIT
@@ -42,12 +48,18 @@ class ReservationQuery:
     include_cancelled: bool = False
     types: tuple[int, ...] | None = None
     include: tuple[str, ...] = SECTIONS
+    time_slots: tuple[str, ...] | None = None  # a batch's filters only: a listing has no time filter
 
     @property
     def by_customer_only(self) -> bool:
         """A customer filter without date or type filters lists customers even with no reservation."""
         by_customer = self.search_query is not None or self.wa_ids is not None
-        return by_customer and not (self.dates or self.start or self.end or self.types)
+        return by_customer and not (self.dates or self.start or self.end or self.types or self.time_slots)
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter is given (a batch over every reservation is refused)."""
+        return any([self.search_query, self.wa_ids, self.dates, self.start, self.end, self.types, self.time_slots])
 
     def view(self) -> dict[str, Any]:
         return {
@@ -57,6 +69,7 @@ class ReservationQuery:
             "start_date": _iso(self.start), "end_date": _iso(self.end),
             "include_cancelled": self.include_cancelled,
             "reservation_types": list(self.types) if self.types else None, "include": list(self.include),
+            **({"time_slots": list(self.time_slots)} if self.time_slots else {}),
         }
 
     def given(self) -> dict[str, Any]:
@@ -132,10 +145,12 @@ def _cursor_error(reason: str) -> DomainError:
 
 def parse_reservation_query(
     config: ClinicConfig, *, search_query: str | None, wa_ids: list[str] | str | None, dates: list[str] | str | None,
-    start_date: str | None, end_date: str | None, include_cancelled: bool, reservation_types: list[int] | None,
-    include: list[str] | str | None, limit: int, hijri: bool,
+    start_date: str | None, end_date: str | None, include_cancelled: bool = False,
+    reservation_types: Sequence[int | str] | int | str | None, include: list[str] | str | None = None,
+    limit: int = MAX_FUZZY_LIMIT, hijri: bool = False, time_slots: list[str] | str | None = None,
 ) -> ReservationQuery:
-    """Validate and normalise the filters; raises `invalid_wa_id`, `invalid_date`, `invalid_range`, `invalid_type`."""
+    """Validate and normalise the filters; raises `invalid_wa_id`, `invalid_date`, `invalid_time`, `invalid_range`,
+    `invalid_type`."""
     start = parse_date(start_date, hijri) if start_date else None
     end = parse_date(end_date, hijri) if end_date else None
     if start and end and end < start:
@@ -146,8 +161,9 @@ def parse_reservation_query(
         wa_ids=tuple(dict.fromkeys(normalize_wa_id(w) for w in _as_list(wa_ids))) or None,
         dates=tuple(sorted({parse_date(d, hijri) for d in _as_list(dates)})) or None,
         start=start, end=end, include_cancelled=include_cancelled,
-        types=tuple(sorted({check_type(config, t) for t in reservation_types or ()})) or None,
+        types=tuple(sorted({check_type(config, t) for t in _as_list(reservation_types)})) or None,
         include=_sections(include),
+        time_slots=tuple(sorted({parse_time(s) for s in _as_list(time_slots)})) or None,
     )
 
 
@@ -160,10 +176,12 @@ def _sections(include: list[str] | str | None) -> tuple[str, ...]:
     return tuple(s for s in SECTIONS if s in wanted) or SECTIONS
 
 
-def _as_list(value: Iterable[Any] | str | None) -> list[Any]:
+def _as_list(value: Iterable[Any] | str | int | None) -> list[Any]:
     """One value or many; a string may hold several, separated by commas."""
     if value is None:
         return []
+    if isinstance(value, int):
+        return [value]
     if isinstance(value, str):
         return [part for part in (p.strip() for p in value.split(",")) if part]
     return [v for v in value if v is not None and str(v).strip()]

@@ -23,8 +23,8 @@ from domain.rules.schedule import parse_date, parse_time, slots_for
 from domain.storage.store import load_state, lock_calendar
 from domain.system_agent.audit import recorded_changes
 from domain.system_agent.report import BatchReport, ItemResult
-from domain.system_agent.requests import MAX_ID, CancelItem, Filters, ModifyItem, ReserveItem, Updates, parse_item
-from domain.system_agent.targets import find_by_filters, locate
+from domain.system_agent.requests import MAX_ID, CancelItem, ModifyItem, ReserveItem, Updates, parse_item
+from domain.system_agent.targets import Filtered, find_by_filters, locate
 from domain.storage.models import BatchRecord
 from domain.system_agent.undo import (
     CustomerEdit, load_record, renumbered, reverted_customer, revert, undo_item, undo_state,
@@ -109,7 +109,7 @@ class ReservePlanner:
 
 
 class ModifyPlanner:
-    def __init__(self, raw: list[Any], filtered: tuple[Filters, list[str] | None] | None = None,
+    def __init__(self, raw: list[Any], filtered: Filtered | None = None,
                  updates: Updates | None = None) -> None:
         self.raw, self.filtered, self.updates = raw, filtered, updates
 
@@ -143,7 +143,7 @@ class ModifyPlanner:
 
     @staticmethod
     async def _filtered(session: AsyncSession, ctx: RuleContext, plan: Plan, progress: ProgressCallback | None,
-                        filtered: tuple[Filters, list[str] | None], updates: Updates) -> None:
+                        filtered: Filtered, updates: Updates) -> None:
         """Every found reservation gets the same updates: parsed once, no model per item."""
         found = await _found(session, ctx, plan, filtered)
         try:
@@ -167,7 +167,7 @@ class ModifyPlanner:
 
 
 async def _found(session: AsyncSession, ctx: RuleContext, plan: Plan,
-                 filtered: tuple[Filters, list[str] | None]) -> list[Booking]:
+                 filtered: Filtered) -> list[Booking]:
     """The reservations the filters find; their customers' names go to the report."""
     found, names = await find_by_filters(session, ctx, *filtered)
     plan.report.names.update(names)
@@ -286,7 +286,7 @@ async def _modify_one(ctx: RuleContext, state: CalendarState, plan: Plan, index:
 
 
 class CancelPlanner:
-    def __init__(self, raw: list[Any], filtered: tuple[Filters, list[str] | None] | None) -> None:
+    def __init__(self, raw: list[Any], filtered: Filtered | None) -> None:
         self.raw, self.filtered = raw, filtered
 
     def _items(self, plan: Plan) -> list[tuple[int, CancelItem]]:
@@ -324,7 +324,7 @@ class CancelPlanner:
 
     @staticmethod
     async def _filtered(session: AsyncSession, ctx: RuleContext, plan: Plan, progress: ProgressCallback | None,
-                        filtered: tuple[Filters, list[str] | None]) -> None:
+                        filtered: Filtered) -> None:
         found = await _found(session, ctx, plan, filtered)
         state = await _found_state(session, ctx, found)
         for index, booking in enumerate(found):
@@ -396,7 +396,7 @@ class MessagePlanner:
     """The customers a message goes to: explicit wa_ids (each must be a customer), or the customers of the
     upcoming reservations the filters find, each once. Nothing in the calendar changes."""
 
-    def __init__(self, wa_ids: list[Any], filtered: tuple[Filters, list[str] | None] | None, text: str) -> None:
+    def __init__(self, wa_ids: list[Any], filtered: Filtered | None, text: str) -> None:
         self.wa_ids, self.filtered, self.text = wa_ids, filtered, text
 
     async def __call__(self, session: AsyncSession, ctx: RuleContext, plan: Plan,
