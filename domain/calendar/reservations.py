@@ -171,12 +171,16 @@ class ReservationService:
         return [reservation_view(self.config, b, names.get(wa_id)) for b in bookings]
 
     async def _published(self, result: ReservationResult) -> ReservationResult:
-        """Tell the calendar's listeners, once the change is committed."""
+        """Tell the calendar's listeners, once the change is committed (a caller's, inside `Database.together`)."""
         if result.reservation is not None and result.action != "unchanged":
-            await self.events.publish(result.action, result.reservation)
-            days = {date.fromisoformat(v.date) for v in (result.reservation, result.previous) if v is not None}
-            await self.events.days_changed(days)
+            await self.db.after_commit(lambda: self._publish(result))
         return result
+
+    async def _publish(self, result: ReservationResult) -> None:
+        assert result.reservation is not None
+        await self.events.publish(result.action, result.reservation)
+        await self.events.days_changed({date.fromisoformat(v.date) for v in (result.reservation, result.previous)
+                                        if v is not None})
 
     async def _finish(self, session: AsyncSession, change: Change) -> ReservationResult:
         ids = await write_changes(session, [change])

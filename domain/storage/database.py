@@ -13,8 +13,9 @@ connection, because aiosqlite hops between threads several times per statement.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Engine, Text, bindparam, cast, create_engine, event, make_url, text
@@ -34,6 +35,11 @@ def note_change(session: AsyncSession, kind: str, key: str, value: Any = None) -
     """Tell the commit listeners, once this transaction commits (never if it rolls back), that it changed
     `key` of `kind` (the search index hears of customers created, renamed or renumbered)."""
     session.info.setdefault(_CHANGED, {}).setdefault(kind, {})[key] = value
+
+
+# The unit of work a caller opened with `Database.together()` in this task, and what waits for its commit.
+_JOINED: ContextVar[tuple[Database, AsyncSession, list[Callable[[], Awaitable[None]]]] | None] = ContextVar(
+    "joined_unit_of_work", default=None)
 
 
 class Database:
@@ -57,13 +63,48 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed when the block ends cleanly, else rolled back. After a
-        commit, the commit listeners hear what it changed (see `note_change`)."""
+        commit, the commit listeners hear what it changed (see `note_change`). Inside `together()` it is the
+        caller's transaction, which commits or rolls back as a whole."""
+        if (joined := self._joined()) is not None:
+            yield joined[1]
+            return
         async with self.sessions() as session:
             async with session.begin():
                 yield session
             if changed := session.info.pop(_CHANGED, None):
                 for listener in self.commit_listeners:
                     listener(changed)
+
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[AsyncSession]:
+        """One transaction that the service verbs called inside the block join, so that what two verbs write
+        commits together or not at all; what they tell listeners once committed (`after_commit`) is told after
+        this block commits, and never when it rolls back. A read inside the block (`reading`) does not see its
+        writes before the commit."""
+        if self._joined() is not None:  # already inside one: join it
+            async with self.unit_of_work() as session:
+                yield session
+            return
+        deferred: list[Callable[[], Awaitable[None]]] = []
+        async with self.unit_of_work() as session:
+            token = _JOINED.set((self, session, deferred))
+            try:
+                yield session
+            finally:
+                _JOINED.reset(token)
+        for work in deferred:
+            await work()
+
+    async def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` now, after the verb's own commit; inside `together()`, once the caller's block commits."""
+        if (joined := self._joined()) is not None:
+            joined[2].append(work)
+        else:
+            await work()
+
+    def _joined(self) -> tuple[Database, AsyncSession, list[Callable[[], Awaitable[None]]]] | None:
+        joined = _JOINED.get()
+        return joined if joined is not None and joined[0] is self else None
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

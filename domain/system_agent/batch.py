@@ -222,15 +222,18 @@ class SystemAgentBatchService:
                 raise
             return stored
         if report.status == "applied":
-            self.events.batch_applied(tool, len(report.items))
-            if report.notices and report.notices.get("queued"):
-                self.events.notices_queued(report.notices["queued"])
-        if report.status == "applied" and self.events.listeners:
+            await self.db.after_commit(lambda: self._publish(tool, report))
+        return report
+
+    async def _publish(self, tool: str, report: BatchReport) -> None:
+        """Tell the calendar's listeners what an applied batch changed, once it is committed."""
+        self.events.batch_applied(tool, len(report.items))
+        if report.notices and report.notices.get("queued"):
+            self.events.notices_queued(report.notices["queued"])
+        if self.events.listeners:
             for action, view in report.changed():
                 await self.events.publish(action, view)
-        if report.status == "applied":
-            await self.events.days_changed(report.days_changed())
-        return report
+        await self.events.days_changed(report.days_changed())
 
     async def _transaction(
         self, tool: str, arguments: dict[str, Any], options: BatchOptions,
