@@ -26,6 +26,7 @@ from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
 from domain.system_agent.cards import Card
 from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
+from domain.views import MessageView
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
@@ -35,7 +36,7 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
-                                        UnsureNotice)}
+                                        UnsureNotice, MessageView)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:

@@ -39,6 +39,7 @@ export class ConversationView {
     return this.rows.has(id);
   }
 
+  /** @param {MessageView} message */
   place(message) {
     if (message.meta && message.meta.kind === "confirmation") {
       const shownFromEvent = this.card(message.meta.confirmation_id);
@@ -63,12 +64,14 @@ export class ConversationView {
     return best;
   }
 
+  /** @param {MessageView} message */
   row(message) {
     if (message.meta && message.meta.kind === "confirmation") return this.confirmation(message);
     if (message.role === "tool") return toolRow(message);
     return this.bubble(message);
   }
 
+  /** @param {MessageView} message */
   bubble(message) {
     const role = ROLE_LABELS[message.role] ? message.role : "assistant";
     const status = message.role === "user" ? null : deliveryChip(message.delivery_status);
@@ -83,6 +86,7 @@ export class ConversationView {
 
   /** A reply names the messages it answered (a burst, or lines written while the agent worked): a click shows
    * the first of them. */
+  /** @param {MessageView} message */
   answersChip(message) {
     const answered = (message.meta && message.meta.answers) || [];
     if (!answered.length) return null;
@@ -96,6 +100,7 @@ export class ConversationView {
     }, `↩ ${label}`);
   }
 
+  /** @param {MessageView} message */
   author(message) {
     const agent = this.contact && this.contact.is_system_agent;
     if (message.role === "assistant") return agent ? this.agentName : "Assistant";
@@ -105,6 +110,7 @@ export class ConversationView {
   }
 
   /** A confirmation card for a stored confirmation message or a `confirmation_request` event. */
+  /** @param {MessageView} message */
   confirmation(message) {
     const meta = message.meta || {};
     return confirmationCard({
@@ -156,6 +162,7 @@ function deliveryChip(status) {
 }
 
 /** A tool call, collapsed: the tool and its outcome; open it for the arguments and the result. */
+/** @param {MessageView} message */
 export function toolRow(message) {
   const meta = message.meta || {};
   const name = meta.tool || "tool";
