@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -33,7 +32,7 @@ PUBLIC_PATHS = ("/", "/static", "/config")
 # The shapes the console's JavaScript reads, by the names its annotations use (`/** @type {SnapshotDay} */ day`):
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
-CONSOLE_SHAPES: dict[str, type[BaseModel]] = {
+CONSOLE_SHAPES: dict[str, Any] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
                                         UnsureNotice, MessageView)}
@@ -91,7 +90,7 @@ class Console:
             raise RequestError("missing_parameter", "start is required, as YYYY-MM-DD.")
         services = request_services(request)
         end = request.query_params.get("end") or start
-        return JSONResponse((await services.queries.reservation_snapshot(start, end)).model_dump(mode="json"))
+        return JSONResponse(await services.queries.reservation_snapshot(start, end))
 
     async def agent_status(self, request: Request[Any]) -> JSONResponse:
         return JSONResponse(agent_status(self.model))

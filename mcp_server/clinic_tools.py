@@ -94,9 +94,9 @@ class ClinicTools:
         """Open slots with the places left, for a day or a range (at most 366 days); with near_time,
         the nearest open slot each day. Days without slots say why in `status`."""
         days = await self.services.availability.search(start_date, end_date, near_time=near_time, hijri=hijri)
-        shaped = [_day(d.model_dump()) for d in days]
-        data = {"timezone": self.services.config.timezone, "start_date": days[0].date,
-                "end_date": days[-1].date, "near_time": near_time, "days": shaped, "summary": _totals(shaped)}
+        shaped = [_day(dict(d)) for d in days]
+        data = {"timezone": self.services.config.timezone, "start_date": days[0]["date"],
+                "end_date": days[-1]["date"], "near_time": near_time, "days": shaped, "summary": _totals(shaped)}
         shown = fit(data)
         return answer(_availability_text(shown, self.services.config), shown)
 

@@ -94,7 +94,7 @@ class CustomerTools:
     ) -> Annotated[CallToolResult, DaySlots]:
         """Open slots on one day with the places left. Say so when the day is closed or full."""
         days = await self.services.availability.search(date, hijri=hijri)
-        day = days[0].model_dump()
+        day: dict[str, Any] = dict(days[0])
         slots = [{k: s[k] for k in SLOT_KEYS if k in s} for s in day["slots"]]
         left = "متبقٍ {n}" if ar else "{n} place(s) left"
         labels = ", ".join(f"{s['time_label']} ({left.format(n=s['remaining'])})" for s in slots) \

@@ -153,10 +153,10 @@ class QueryTools:
         """The calendar day by day: each day's status (open, closed, vacation, past) and per slot who
         is booked, by type, and the places left."""
         snapshot = await self.queries.reservation_snapshot(start_date, end_date)
-        totals = snapshot.totals
-        text = (f"{totals.reservations} reservation(s) on {totals.days} day(s), {snapshot.start_date} to "
-                f"{snapshot.end_date}; {totals.cancelled} cancelled.")
-        return _report(text, _sized(snapshot.model_dump(mode="json"), verbosity, _overview), ar)
+        totals = snapshot["totals"]
+        text = (f"{totals['reservations']} reservation(s) on {totals['days']} day(s), {snapshot['start_date']} to "
+                f"{snapshot['end_date']}; {totals['cancelled']} cancelled.")
+        return _report(text, _sized(dict(snapshot), verbosity, _overview), ar)
 
 
 def _overview(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
             snapshot = await queries.reservation_snapshot(date)
         except DomainError as error:
             raise invalid_params(error) from error
-        return _json({"timezone": snapshot.timezone, "types": snapshot.types, **snapshot.days[0].model_dump()})
+        return _json({"timezone": snapshot["timezone"], "types": snapshot["types"], **snapshot["days"][0]})
 
     @server.resource("calendar://customer/{wa_id}", name="customer", title="A customer's history", mime_type=JSON,
                      description="One customer by wa_id: name, last visit (with its Hijri date), visits, "

@@ -2,7 +2,8 @@
 
 Its shapes (`AvailableDay`, `AvailableSlot`) answer "what can this caller book": `remaining` is one number, for the
 source asked. The calendar snapshot (`domain.system_agent.snapshots`) answers "how full is the calendar", with
-the room per source."""
+the room per source. The shapes are TypedDicts: typed, with a JSON schema through pydantic's `TypeAdapter`, and plain
+dicts at run time (a year's search builds no validated objects)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import func, select
+from typing_extensions import NotRequired, TypedDict  # pydantic reads a TypedDict's schema from this one before 3.12
 
 from domain.rules.capacity import SlotOccupancy, slot_room
 from domain.clock import Clock, system_clock
@@ -24,24 +25,23 @@ from domain.rules.schedule import (
     day_status, hijri_date, hours_for, is_ramadan, nearest_first, open_slots, parse_date, parse_time, slot_label,
 )
 from domain.storage.store import load_vacations
-from domain.views import View
 
 MAX_RANGE_DAYS = 366
 
 
-class AvailableSlot(View):
-    """An open slot: how many are booked, the places left for the source asked and whether any type still fits."""
+class AvailableSlot(TypedDict):
+    """An open slot: how many are booked, the places left for the booking source asked (`remaining`) and whether
+    any type still fits; with per-type capacities, the places left by type id (`type_remaining`)."""
 
     time_slot: str
     time_label: str
     booked: int
-    remaining: int = Field(description="places left for the booking source asked")
+    remaining: int
     available: bool
-    type_remaining: dict[str, int] | None = Field(default=None, exclude_if=lambda value: value is None,
-                                                  description="with per-type capacities: places left by type id")
+    type_remaining: NotRequired[dict[str, int]]
 
 
-class AvailableDay(View):
+class AvailableDay(TypedDict):
     """A day's open slots; a day without any says why in `status` (closed, vacation, past)."""
 
     date: str
@@ -86,10 +86,11 @@ class AvailabilityService:
         for offset in range((last - first).days + 1):
             day = first + timedelta(days=offset)
             entry = self._day(day, counts, vacations, now, source)
-            slots = _nearest(entry.slots, wanted) if wanted is not None else entry.slots
+            if wanted is not None:
+                entry["slots"] = _nearest(entry["slots"], wanted)
             if only_available:
-                slots = [s for s in slots if s.available]
-            days.append(entry.model_copy(update={"slots": slots}))
+                entry["slots"] = [s for s in entry["slots"] if s["available"]]
+            days.append(entry)
         return days
 
     async def _load(self, first: date, last: date) -> tuple[dict[tuple[date, str], SlotOccupancy], list[Any]]:
@@ -113,10 +114,11 @@ class AvailabilityService:
         for slot in open_slots(self.config, day, vacations, now):
             occupancy = counts[(day, slot)] if (day, slot) in counts else SlotOccupancy()
             room = slot_room(self.config, occupancy, source)
-            slots.append(AvailableSlot(
-                time_slot=slot, time_label=slot_label(slot), booked=occupancy.total, remaining=room.remaining,
-                available=room.fits_any(types),
-                type_remaining={str(t): n for t, n in room.by_type.items()} if room.by_type else None))
+            entry = AvailableSlot(time_slot=slot, time_label=slot_label(slot), booked=occupancy.total,
+                                  remaining=room.remaining, available=room.fits_any(types))
+            if room.by_type:
+                entry["type_remaining"] = {str(t): n for t, n in room.by_type.items()}
+            slots.append(entry)
         return AvailableDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
                             status=status.value, vacation=vacation.title if vacation else None,
                             ramadan_hours=is_ramadan(day) and hours_for(self.config, day) is not None,
@@ -125,5 +127,5 @@ class AvailabilityService:
 
 def _nearest(slots: list[AvailableSlot], wanted: str) -> list[AvailableSlot]:
     """The open slot closest to `wanted` (earlier wins a tie), or none."""
-    open_ones = {s.time_slot: s for s in slots if s.available}
+    open_ones = {s["time_slot"]: s for s in slots if s["available"]}
     return [open_ones[t] for t in nearest_first(list(open_ones), wanted)[:1]]

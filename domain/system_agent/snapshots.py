@@ -1,6 +1,9 @@
 """The calendar day by day, as every caller reads it: each day's status and, per slot, who is booked and the room
 left for each booking source. One declared shape for the MCP tool and resource, the console's `/calendar` and the
-calendar strip (`chat_bridge/static/calendar.js`), whose reads a test holds against this shape's JSON schema."""
+calendar strip (`chat_bridge/static/calendar.js`), whose reads a test holds against this shape's JSON schema.
+
+The shapes are TypedDicts: typed for every reader and writer here (mypy), with a JSON schema through pydantic's
+`TypeAdapter`, and plain dicts at run time, so that a 92-day snapshot of thousands of bookings costs no validation."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import func, select
+from typing_extensions import NotRequired, TypedDict  # pydantic reads a TypedDict's schema from this one before 3.12
 
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
@@ -20,14 +23,13 @@ from domain.rules.schedule import DayStatus, Vacation, closing, day_status, hijr
 from domain.storage.database import Database
 from domain.storage.models import Customer, Reservation
 from domain.storage.store import load_vacations
-from domain.views import View
 
 MAX_SNAPSHOT_DAYS = 92
 # By booking source ("agent", "operator"): the capacity, room and fullness differ by who books.
 PerSource = dict[str, int]
 
 
-class SlotBooking(View):
+class SlotBooking(TypedDict):
     """An active reservation of a slot, as the calendar names it."""
 
     id: int
@@ -36,37 +38,37 @@ class SlotBooking(View):
     type: int
 
 
-class SnapshotSlot(View):
-    """One slot of a day: who is booked and, per booking source, its capacity, the places left and whether nothing
-    more fits, computed here so that no caller recomputes the rule."""
+class SnapshotSlot(TypedDict):
+    """One slot of a day: who is booked and, per booking source, its capacity, the places left (`remaining`) and
+    whether nothing more fits, computed here so that no caller recomputes the rule. `in_hours`: within the day's
+    opening hours (not closed by an hours closure); `by_type`: active reservations by type id;
+    `type_remaining` (with per-type capacities only): places left by booking source, then by type id."""
 
     time_slot: str
     time_label: str
-    in_hours: bool = Field(description="within the day's opening hours (not closed by an hours closure)")
+    in_hours: bool
     booked: int
     capacity: PerSource
-    remaining: PerSource = Field(description="places left, by booking source")
+    remaining: PerSource
     full: dict[str, bool]
-    by_type: dict[str, int] = Field(description="active reservations by type id")
+    by_type: dict[str, int]
     reservations: list[SlotBooking]
-    type_remaining: dict[str, dict[str, int]] | None = Field(
-        default=None, exclude_if=lambda value: value is None,
-        description="with per-type capacities: places left by booking source, then by type id")
+    type_remaining: NotRequired[dict[str, dict[str, int]]]
 
 
-class SnapshotDay(View):
-    """One day: its status (open, closed, vacation, past), the closure that closes it, and its slots."""
+class SnapshotDay(TypedDict):
+    """One day: its status (open, closed, vacation, past), the title of the closure that closes it, its slots."""
 
     date: str
     hijri_date: str
     weekday: str
     status: str
-    vacation: str | None = Field(description="the title of the closure that closes the day, if any")
+    vacation: str | None
     booked: int
     slots: list[SnapshotSlot]
 
 
-class SnapshotTotals(View):
+class SnapshotTotals(TypedDict):
     """The range's counts; the capacity and booking of its open days' slots within hours."""
 
     days: int
@@ -79,7 +81,7 @@ class SnapshotTotals(View):
     open_days_booked: int
 
 
-class CalendarSnapshot(View):
+class CalendarSnapshot(TypedDict):
     """Each day from `start_date` to `end_date` (inclusive), with the clinic's type names by id."""
 
     start_date: str
@@ -129,7 +131,7 @@ class CalendarSnapshots:
         slots = [self._slot(t, booked.get(t, []), t in in_hours) for t in times]
         return SnapshotDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
                            status=status.value, vacation=vacation.title if vacation else None,
-                           booked=sum(s.booked for s in slots), slots=slots)
+                           booked=sum(s["booked"] for s in slots), slots=slots)
 
     def _slot(self, slot: str, rows: list[Any], in_hours: bool) -> SnapshotSlot:
         occupancy = SlotOccupancy()
@@ -137,22 +139,22 @@ class CalendarSnapshots:
             occupancy.add(row.type)
         rooms = {source.value: slot_room(self.config, occupancy, source) for source in BookingSource}
         types = list(self.config.type_ids())
-        by_type = ({k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
-                   if self.config.type_capacity else None)
-        return SnapshotSlot(
+        entry = SnapshotSlot(
             time_slot=slot, time_label=slot_label(slot), in_hours=in_hours, booked=len(rows),
             capacity={k: room.capacity for k, room in rooms.items()},
             remaining={k: room.remaining for k, room in rooms.items()},
             full={k: not room.fits_any(types) for k, room in rooms.items()},
             by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
-            reservations=[SlotBooking(id=r.id, wa_id=r.wa_id, customer_name=r.name, type=r.type) for r in rows],
-            type_remaining=by_type)
+            reservations=[SlotBooking(id=r.id, wa_id=r.wa_id, customer_name=r.name, type=r.type) for r in rows])
+        if self.config.type_capacity:
+            entry["type_remaining"] = {k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
+        return entry
 
     def _totals(self, days: list[SnapshotDay], rows: Sequence[Any], cancelled: int) -> SnapshotTotals:
-        open_slots = [s for d in days if d.status == "open" for s in d.slots if s.in_hours]
+        open_slots = [s for d in days if d["status"] == "open" for s in d["slots"] if s["in_hours"]]
         return SnapshotTotals(
-            days=len(days), days_by_status=dict(Counter(d.status for d in days)),
+            days=len(days), days_by_status=dict(Counter(d["status"] for d in days)),
             reservations=len(rows), cancelled=cancelled, customers=len({r.wa_id for r in rows}),
             by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
-            open_days_capacity={k: sum(s.capacity[k] for s in open_slots) for k in ("agent", "operator")},
-            open_days_booked=sum(s.booked for s in open_slots))
+            open_days_capacity={k: sum(s["capacity"][k] for s in open_slots) for k in ("agent", "operator")},
+            open_days_booked=sum(s["booked"] for s in open_slots))

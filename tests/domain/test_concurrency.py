@@ -18,7 +18,7 @@ async def test_fifty_simultaneous_bookings_leave_exactly_the_capacity(services: 
     assert outcomes.count("ok") == 5
     assert outcomes.count("slot_full") == 45
     day = await services.availability.search("2026-12-06", only_available=False)
-    assert day[0].slots[0].booked == 5
+    assert day[0]["slots"][0]["booked"] == 5
 
 
 async def test_one_customer_booking_twice_at_once_keeps_one_reservation(services: Services) -> None:

@@ -72,7 +72,7 @@ async def test_readers_answer_while_a_writer_holds_its_transaction(services: Ser
     assert contacts == [services.config.system_agent_wa_id, "966501110001"]
     assert customer is not None and customer.name == "Omar Haddad"
     assert found == ["966501110001"] and [m.text for m in page] == ["hello"]
-    assert days[0].date == "2026-12-06" and snapshot.days[0].date == "2026-12-06"
+    assert days[0]["date"] == "2026-12-06" and snapshot["days"][0]["date"] == "2026-12-06"
 
 
 async def test_a_reading_session_refuses_to_write(db: Database) -> None:

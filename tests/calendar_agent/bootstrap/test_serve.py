@@ -61,7 +61,7 @@ async def service(services: Services, graph_api: FakeGraphApi, llm: ScriptedLLM)
 
 async def booked(services: Services, day: str) -> int:
     [entry] = await services.availability.search(day, only_available=False)
-    return sum(slot.booked for slot in entry.slots)
+    return sum(slot["booked"] for slot in entry["slots"])
 
 
 async def next_reply(sidebar: ClientConnection, wa_id: str) -> dict[str, Any]:

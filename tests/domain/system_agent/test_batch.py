@@ -29,7 +29,7 @@ async def book(services: Services, count: int, day: str = SUNDAY, slot: str = "1
 
 async def active_on(services: Services, day: str) -> list[dict[str, Any]]:
     [entry] = await services.availability.search(day, only_available=False)
-    return [slot.model_dump() for slot in entry.slots]
+    return [dict(slot) for slot in entry["slots"]]
 
 
 async def test_batch_reserve_reports_each_item(services: Services) -> None:

@@ -370,7 +370,7 @@ async def seed_snapshot(services: Services) -> None:
 
 async def test_snapshot_gives_each_day_its_status(services: Services) -> None:
     await seed_snapshot(services)
-    result = (await queries(services).reservation_snapshot("2026-11-30", "2026-12-05")).model_dump()
+    result = await queries(services).reservation_snapshot("2026-11-30", "2026-12-05")
     statuses = [(d["date"], d["status"]) for d in result["days"]]
     assert statuses == [("2026-11-30", "past"), ("2026-12-01", "open"), ("2026-12-02", "open"),
                         ("2026-12-03", "vacation"), ("2026-12-04", "closed"), ("2026-12-05", "open")]
@@ -381,7 +381,7 @@ async def test_snapshot_gives_each_day_its_status(services: Services) -> None:
 
 async def test_snapshot_slot_shows_bookings_capacity_and_who(services: Services) -> None:
     await seed_snapshot(services)
-    result = (await queries(services).reservation_snapshot("2026-12-01")).model_dump()
+    result = await queries(services).reservation_snapshot("2026-12-01")
     slot = next(s for s in result["days"][0]["slots"] if s["time_slot"] == "13:00")
     assert slot["booked"] == 2
     assert slot["capacity"] == {"agent": 5, "operator": 6}
@@ -393,7 +393,7 @@ async def test_snapshot_slot_shows_bookings_capacity_and_who(services: Services)
 
 async def test_snapshot_totals_add_up(services: Services) -> None:
     await seed_snapshot(services)
-    totals = (await queries(services).reservation_snapshot("2026-11-30", "2026-12-05")).totals.model_dump()
+    totals = (await queries(services).reservation_snapshot("2026-11-30", "2026-12-05"))["totals"]
     assert (totals["days"], totals["reservations"], totals["cancelled"], totals["customers"]) == (6, 4, 1, 4)
     assert totals["days_by_status"] == {"past": 1, "open": 3, "vacation": 1, "closed": 1}
     assert totals["by_type"] == {"0": 3, "1": 1}
@@ -405,14 +405,14 @@ async def test_snapshot_shows_bookings_outside_opening_hours(services: Services)
     await services.customers.ensure(SARA, "Sara Ahmed")
     async with services.db.unit_of_work() as session:  # booked before Fridays were closed, say
         await session.execute(insert(Reservation), [{"wa_id": SARA, "date": date(2026, 12, 4), "time_slot": "11:00"}])
-    day = (await queries(services).reservation_snapshot("04-12-2026")).days[0].model_dump()
+    day = (await queries(services).reservation_snapshot("04-12-2026"))["days"][0]
     assert day["status"] == "closed"
     assert [(s["time_slot"], s["in_hours"], s["booked"]) for s in day["slots"]] == [("11:00", False, 1)]
 
 
 async def test_snapshot_refuses_more_than_92_days(services: Services) -> None:
     service = queries(services)
-    assert len((await service.reservation_snapshot("2026-12-01", "2027-03-02")).days) == 92
+    assert len((await service.reservation_snapshot("2026-12-01", "2027-03-02"))["days"]) == 92
     with pytest.raises(DomainError) as error:
         await service.reservation_snapshot("2026-12-01", "2027-03-03")
     assert (error.value.code, error.value.details["max_days"]) == ("range_too_long", 92)

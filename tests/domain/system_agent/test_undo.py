@@ -37,7 +37,7 @@ async def book_25(services: Services) -> None:
 
 async def active(services: Services, day: str, slot: str = "11:00") -> int:
     [entry] = await services.availability.search(day, only_available=False)
-    booked: int = next(s.booked for s in entry.slots if s.time_slot == slot)
+    booked: int = next(s["booked"] for s in entry["slots"] if s["time_slot"] == slot)
     return booked
 
 
