@@ -39,7 +39,7 @@ class BatchAnswer(BaseModel):
 def batch_answer(report: BatchReport, verbosity: Verbosity, tool: str | None = None) -> CallToolResult:
     """The text a model acts on, and the structured answer: every item when detailed, else a compact
     sample within the size budget."""
-    data = report.to_dict(verbosity)
+    data: dict[str, Any] = dict(report.to_dict(verbosity))  # the renderers below read it as JSON
     if tool is not None:
         data = with_next_step(data, tool)
     data = marked(data)

@@ -1,4 +1,8 @@
-"""What a batch did, item by item, and its compact and detailed shapes."""
+"""What a batch did, item by item, and its compact and detailed shapes.
+
+The answer's shape is declared (`BatchAnswerData` and its rows, summary and failure groups): TypedDicts, typed for
+every writer here, with a JSON schema through pydantic's `TypeAdapter`, and plain dicts at run time (an answer may
+list 100,000 items)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+from typing_extensions import NotRequired, TypedDict  # pydantic reads a TypedDict's schema from this one before 3.12
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
@@ -17,6 +23,89 @@ from domain.views import ReservationView, reservation_view
 SAMPLE_ROWS = 50
 FAILURE_ITEMS = 200  # items an answer lists per failure reason; the count is always whole
 Verbosity = Literal["summary", "detailed"]
+
+
+class ItemError(TypedDict):
+    """Why an item failed or was skipped: the stable code and its sentence."""
+
+    code: str
+    message: str
+
+
+class ItemRow(TypedDict):
+    """One item of an answer. Summary rows say where the booking was (`from_date`, `from_time`) and is (`date`,
+    `time_slot`); detailed rows give the whole reservation before and after."""
+
+    index: int
+    status: Literal["ok", "failed", "skipped"]
+    wa_id: str | None
+    customer_name: str | None
+    reservation_id: int | None
+    action: str | None
+    error: NotRequired[ItemError]
+    placed: NotRequired[str]
+    before: NotRequired[dict[str, Any] | None]
+    after: NotRequired[dict[str, Any] | None]
+    from_date: NotRequired[str]
+    from_time: NotRequired[str]
+    date: NotRequired[str]
+    time_slot: NotRequired[str]
+
+
+class ItemBrief(TypedDict):
+    """An item as a failure group names it; `message` only where it differs from the group's."""
+
+    index: int
+    reservation_id: int | None
+    wa_id: str | None
+    customer_name: str | None
+    date: str | None
+    time_slot: str | None
+    message: NotRequired[str]
+
+
+class FailureGroup(TypedDict):
+    """The failed or skipped items of one reason: its code, sentence, whole count and the first items."""
+
+    code: str
+    status: str
+    message: str
+    count: int
+    items: list[ItemBrief]
+
+
+class BatchSummary(TypedDict):
+    """The counts of a batch: by status, by action, by error, by day changed; `placed` counts placements."""
+
+    requested: int
+    ok: int
+    failed: int
+    skipped: int
+    by_action: dict[str, int]
+    by_error: dict[str, int]
+    days: dict[str, int]
+    timezone: str
+    placed: NotRequired[dict[str, int]]
+
+
+class BatchAnswerData(TypedDict):
+    """A batch's answer, as every caller reads it (the MCP tools, the bridge's endpoints, the stored record)."""
+
+    batch_id: str | None
+    tool: str
+    status: str
+    mode: str
+    message: str
+    summary: BatchSummary
+    failures: list[FailureGroup]
+    items: list[ItemRow]
+    items_truncated: bool
+    confirmation: dict[str, Any] | None
+    undone_batch_id: NotRequired[str]
+    matched_customers: NotRequired[list[dict[str, Any]]]
+    notices: NotRequired[dict[str, Any]]
+    hint: NotRequired[str]
+    closures: NotRequired[list[dict[str, Any]]]
 
 
 @dataclass(slots=True)
@@ -34,12 +123,13 @@ class ItemResult:
     placed: str | None = None  # why a placement put it elsewhere than asked (`domain.rules.placement`)
     requested: tuple[date, str] | None = None  # the day and time a failed booking asked for
 
-    def row(self, report: BatchReport, detailed: bool) -> dict[str, Any]:
-        row: dict[str, Any] = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
-                               "customer_name": report.names.get(self.wa_id or ""),
-                               "reservation_id": self.reservation_id, "action": self.action}
+    def row(self, report: BatchReport, detailed: bool) -> ItemRow:
+        # Literals checked against their TypedDicts: calling a TypedDict costs four times a literal, per row.
+        row: ItemRow = {"index": self.index, "status": self.status, "wa_id": self.wa_id,
+                        "customer_name": report.names.get(self.wa_id or ""), "reservation_id": self.reservation_id,
+                        "action": self.action}
         if self.error is not None:
-            row["error"] = self.error.to_dict(report.ar)
+            row["error"] = {"code": self.error.code, "message": self.error.message(report.ar)}
         if self.placed is not None:
             row["placed"] = self.placed
         if detailed:
@@ -54,13 +144,14 @@ class ItemResult:
             row["date"], row["time_slot"] = self.requested[0].isoformat(), self.requested[1]
         return row
 
-    def brief(self, report: BatchReport) -> dict[str, Any]:
+    def brief(self, report: BatchReport) -> ItemBrief:
         """The item as a failure list names it: which reservation, whose, and when it stands."""
         shown = self.after or self.before
         day, slot = (shown.date, shown.time_slot) if shown else self.requested or (None, None)
-        return {"index": self.index, "reservation_id": self.reservation_id, "wa_id": self.wa_id,
-                "customer_name": report.names.get(self.wa_id or ""),
-                "date": day.isoformat() if day else None, "time_slot": slot}
+        brief: ItemBrief = {"index": self.index, "reservation_id": self.reservation_id, "wa_id": self.wa_id,
+                            "customer_name": report.names.get(self.wa_id or ""),
+                            "date": day.isoformat() if day else None, "time_slot": slot}
+        return brief
 
 
 @dataclass
@@ -97,7 +188,7 @@ class BatchReport:
     def changed_items(self) -> list[ItemResult]:
         return [i for i in self.items if i.status == "ok" and i.action not in (None, "unchanged")]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> BatchSummary:
         counts = self.counts()
         days: Counter[date] = Counter()
         for item in self.changed_items():
@@ -106,14 +197,14 @@ class BatchReport:
                 days[before.date] += 1
             if after is not None and (before is None or after.date != before.date):
                 days[after.date] += 1
-        return {
-            "requested": len(self.items), "ok": counts["ok"], "failed": counts["failed"], "skipped": counts["skipped"],
-            "by_action": dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
-            "by_error": dict(Counter(i.error.code for i in self.items if i.error is not None)),
-            "days": {day.isoformat(): n for day, n in sorted(days.items())}, "timezone": self.config.timezone,
-            **({"placed": dict(placed)} if (placed := Counter(i.placed.split(":")[0] for i in self.items if i.placed))
-               else {}),
-        }
+        summary = BatchSummary(
+            requested=len(self.items), ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
+            by_action=dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
+            by_error=dict(Counter(i.error.code for i in self.items if i.error is not None)),
+            days={day.isoformat(): n for day, n in sorted(days.items())}, timezone=self.config.timezone)
+        if placed := Counter(i.placed.split(":")[0] for i in self.items if i.placed):
+            summary["placed"] = dict(placed)
+        return summary
 
     def message(self) -> str:
         counts = self.counts()
@@ -124,10 +215,10 @@ class BatchReport:
                 "nothing_matched": "Nothing matched, nothing written"}[self.status]
         return f"{verb}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped of {len(self.items)}."
 
-    def failures(self, limit: int | None = FAILURE_ITEMS) -> list[dict[str, Any]]:
+    def failures(self, limit: int | None = FAILURE_ITEMS) -> list[FailureGroup]:
         """Failed and skipped items grouped by reason (code), each group with its sentence, its whole count and
         its first `limit` items (None: every one, as the batch record keeps them)."""
-        groups: dict[str, dict[str, Any]] = {}
+        groups: dict[str, FailureGroup] = {}
         for item in self.items:
             if item.error is None:
                 continue
@@ -138,29 +229,37 @@ class BatchReport:
             group["count"] += 1
             if limit is None or len(group["items"]) < limit:
                 message, brief = item.error.message(self.ar), item.brief(self)
-                group["items"].append(brief if message == group["message"] else brief | {"message": message})
+                if message != group["message"]:
+                    brief["message"] = message
+                group["items"].append(brief)
         return list(groups.values())
 
-    def to_dict(self, verbosity: Verbosity = "summary", failure_items: int | None = FAILURE_ITEMS) -> dict[str, Any]:
+    def to_dict(self, verbosity: Verbosity = "summary", failure_items: int | None = FAILURE_ITEMS) -> BatchAnswerData:
         """The failures grouped by reason (`failure_items` of each, None: all), and the items: when summary, a
         sample of at most 50 items that did not apply, then at most 50 that did; every item in full when
         detailed."""
-        if self.stored is not None:
-            return dict(self.stored, status="replayed", message="Already applied (replayed): " + self.stored["message"])
+        if self.stored is not None:  # the answer as it was stored, a `BatchAnswerData` in JSON
+            return cast(BatchAnswerData, dict(self.stored, status="replayed",
+                                              message="Already applied (replayed): " + self.stored["message"]))
         detailed = verbosity == "detailed"
         rows = self.items if detailed else (
             [i for i in self.items if i.status != "ok"][:SAMPLE_ROWS] + [i for i in self.items if i.status == "ok"][:SAMPLE_ROWS])
-        return {
-            "batch_id": self.batch_id, "tool": self.tool, "status": self.status, "mode": self.mode,
-            "message": self.message(), "summary": self.summary(), "failures": self.failures(failure_items),
-            "items": [i.row(self, detailed) for i in rows], "items_truncated": len(rows) < len(self.items),
-            "confirmation": self.confirmation.model_dump(mode="json") if self.confirmation else None,
-            **({"undone_batch_id": self.undone_batch_id} if self.undone_batch_id else {}),
-            **({"matched_customers": self.matched} if self.matched is not None else {}),
-            **({"notices": self.notices} if self.notices is not None else {}),
-            **({"hint": self.hint} if self.hint else {}),
-            **({"closures": self.closures} if self.closures else {}),
-        }
+        answer = BatchAnswerData(
+            batch_id=self.batch_id, tool=self.tool, status=self.status, mode=self.mode, message=self.message(),
+            summary=self.summary(), failures=self.failures(failure_items),
+            items=[i.row(self, detailed) for i in rows], items_truncated=len(rows) < len(self.items),
+            confirmation=self.confirmation.model_dump(mode="json") if self.confirmation else None)
+        if self.undone_batch_id:
+            answer["undone_batch_id"] = self.undone_batch_id
+        if self.matched is not None:
+            answer["matched_customers"] = self.matched
+        if self.notices is not None:
+            answer["notices"] = self.notices
+        if self.hint:
+            answer["hint"] = self.hint
+        if self.closures:
+            answer["closures"] = self.closures
+        return answer
 
     def days_changed(self) -> set[date]:
         """Every day whose calendar the batch changed: where its changes came from and went, and the days of the
