@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import TypedDict  # pydantic reads a TypedDict's schema from this one before 3.12
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -25,17 +27,31 @@ from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
 from domain.system_agent.cards import Card
 from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
+from domain.calendar.customers import CustomerView
+from domain.search.service import CustomerHit
 from domain.views import MessageView
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
+
+
+class AgentStatus(TypedDict):
+    """Whether the system agent can reach a model, and the variables to set when it cannot (`/agent/status`)."""
+
+    configured: bool
+    provider: str
+    model: str | None
+    missing: list[str]
+    message: str | None
+
+
 # The shapes the console's JavaScript reads, by the names its annotations use (`/** @type {SnapshotDay} */ day`):
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, Any] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
-                                        UnsureNotice, MessageView)}
+                                        UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -53,7 +69,7 @@ def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
     ]
 
 
-def agent_status(model: ModelConfig) -> dict[str, Any]:
+def agent_status(model: ModelConfig) -> AgentStatus:
     """Whether the system agent can reach a model, and the variables to set when it cannot."""
     configured = model.configured
     message = None if configured else model.missing_sentence()

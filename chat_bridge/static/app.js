@@ -96,7 +96,7 @@ async function start() {
   realtime.start();
   notices.refresh();
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
-  await openConversation(contacts.find((c) => c.wa_id === wanted) || contacts[0]);
+  await openConversation(contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted) || contacts[0]);
 }
 
 function fatal(message) {
@@ -120,6 +120,7 @@ $("sign-out").addEventListener("click", () => {
 
 // --- the conversation ----------------------------------------------------------------------------------
 
+/** @param {CustomerView} contact */
 async function openConversation(contact) {
   const generation = ++state.generation;
   state.selected = contact;
@@ -145,6 +146,7 @@ async function openConversation(contact) {
 }
 
 /** The newest page of `contact`'s conversation, shown; null when it failed or another was chosen meanwhile. */
+/** @param {CustomerView} contact */
 async function loadPage(contact, generation, beforeId = null) {
   const log = $("messages");
   log.setAttribute("aria-busy", "true");
@@ -173,11 +175,13 @@ $("load-older").addEventListener("click", async () => {
   $("load-older").hidden = !state.olderBefore;
 });
 
+/** @param {CustomerView} contact */
 function placeholder(contact, blocked) {
   if (blocked) return "The agent needs a language model before it can answer";
   return contact.is_system_agent ? `Ask ${contact.name}…` : "Message on WhatsApp…";
 }
 
+/** @param {CustomerView} contact */
 function emptyText(contact) {
   return contact.is_system_agent
     ? `Ask ${contact.name} to find, book, move or cancel appointments, e.g. “move all users from next Sunday to Tuesday”.`
@@ -311,7 +315,7 @@ $("calendar-reset").addEventListener("click", () => {
 
 window.addEventListener("hashchange", () => {
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
-  const contact = state.contacts.find((c) => c.wa_id === wanted);
+  const contact = state.contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted);
   if (contact && wanted !== state.selected?.wa_id) openConversation(contact);
 });
 

@@ -5,6 +5,7 @@ import { debounce, h, icon, initials } from "./dom.js";
 const SEARCH_DELAY_MS = 150;
 
 /** A contact's label: its name, else its number. */
+/** @param {CustomerView} contact */
 export function contactLabel(contact) {
   return contact.name || contact.display || `+${contact.wa_id}`;
 }
@@ -74,7 +75,7 @@ export class ContactCombobox {
     const folded = query.toLowerCase();
     const digits = query.replace(/\D/g, "");
     const agentMatches = agent && (agent.name.toLowerCase().includes(folded) || (digits && agent.wa_id.includes(digits)));
-    const customers = hits.filter((hit) => !agent || hit.wa_id !== agent.wa_id);
+    const customers = hits.filter((/** @type {CustomerHit} */ hit) => !agent || hit.wa_id !== agent.wa_id);
     return agentMatches ? [{ ...agent, is_system_agent: true }, ...customers] : customers;
   }
 
@@ -91,6 +92,7 @@ export class ContactCombobox {
     this.highlight();
   }
 
+  /** @param {CustomerView} contact */
   option(contact, index) {
     const agent = Boolean(contact.is_system_agent);
     const unread = this.unread(contact.wa_id);
@@ -150,6 +152,7 @@ export class ContactCombobox {
     }
   }
 
+  /** @param {CustomerView} contact */
   choose(contact) {
     this.close();
     this.select(contact);

@@ -5,6 +5,7 @@ import { h, icon, initials } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 
+/** @param {CustomerView} contact */
 export function renderHeader(contact) {
   const agent = Boolean(contact.is_system_agent);
   const number = contact.display || `+${contact.wa_id}`;
@@ -19,6 +20,7 @@ export function renderHeader(contact) {
 }
 
 /** Says plainly that the agent has no model and which variables to set; false when there is nothing to say. */
+/** @param {CustomerView} contact @param {AgentStatus} status */
 export function renderAgentNotice(contact, status) {
   const blocked = Boolean(contact?.is_system_agent && status && !status.configured);
   const notice = $("agent-notice");
@@ -38,6 +40,7 @@ function codeList(names) {
   return names.flatMap((name, index) => [index ? (index === names.length - 1 ? " and " : ", ") : "", h("code", {}, name)]);
 }
 
+/** @param {CustomerView} contact */
 export function renderTyping(contact, typing) {
   $("typing").hidden = !typing;
   $("typing-text").textContent = contact?.is_system_agent ? `${contact.name} is working` : "The assistant is replying";
@@ -45,7 +48,7 @@ export function renderTyping(contact, typing) {
 
 /** The latest conversations (the system agent first) as buttons, with unread counts. */
 export function renderRecent(contacts, { selected, unread, open }) {
-  $("recent-list").replaceChildren(...contacts.map((contact) => {
+  $("recent-list").replaceChildren(...contacts.map((/** @type {CustomerView} */ contact) => {
     const agent = Boolean(contact.is_system_agent);
     const count = unread(contact.wa_id);
     return h("li", {},

@@ -15,7 +15,7 @@ def test_agent_status_names_the_key_the_chosen_provider_needs(provider: str, var
     status = agent_status(load_settings(llm_provider=provider).agent_config().model)
 
     assert (status["configured"], status["provider"], status["missing"]) == (False, provider, [variable])
-    assert variable in status["message"]
+    assert status["message"] is not None and variable in status["message"]
 
 
 def test_agent_status_is_configured_with_a_key() -> None:
