@@ -158,10 +158,9 @@ class NoticeOutbox:
         only says "slow down" (`counts` False) does not use up an attempt."""
         now = self.clock()
         async with self.db.unit_of_work() as session:
-            notice = await session.get(Notice, notice_id, with_for_update=True)
-            if not _held_by(notice, worker):
-                return Settled(notice_id, notice.status if notice else "missing")
-            assert notice is not None
+            notice = await _held(session, notice_id, worker)
+            if isinstance(notice, Settled):
+                return notice
             requeue(notice, now + timedelta(seconds=delay))
             notice.error, notice.error_code, notice.updated_at = error[:2000], code, now
             if not counts:
@@ -172,10 +171,9 @@ class NoticeOutbox:
         """WhatsApp refused the notice from `worker` for good: `failed`, shown failed in the conversation."""
         now = self.clock()
         async with self.db.unit_of_work() as session:
-            notice = await session.get(Notice, notice_id, with_for_update=True)
-            if not _held_by(notice, worker):
-                return Settled(notice_id, notice.status if notice else "missing")
-            assert notice is not None
+            notice = await _held(session, notice_id, worker)
+            if isinstance(notice, Settled):
+                return notice
             notice.status, notice.lease_until, notice.error, notice.error_code = "failed", None, error[:2000], code
             notice.updated_at = now
             message = await conversation_copy(session, notice, now, DeliveryStatus.FAILED, None)
@@ -188,10 +186,9 @@ class NoticeOutbox:
         it settles it or an operator decides."""
         now = self.clock()
         async with self.db.unit_of_work() as session:
-            notice = await session.get(Notice, notice_id, with_for_update=True)
-            if not _held_by(notice, worker):
-                return Settled(notice_id, notice.status if notice else "missing")
-            assert notice is not None
+            notice = await _held(session, notice_id, worker)
+            if isinstance(notice, Settled):
+                return notice
             notice.status, notice.lease_until, notice.error, notice.updated_at = "unsure", None, error[:2000], now
             return Settled(notice.id, "unsure", batch_id=notice.batch_id)
 
@@ -255,6 +252,10 @@ def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _held_by(notice: Notice | None, worker: str) -> bool:
-    """Whether `notice` is still out for sending by `worker` (a lease another worker took over is not)."""
-    return notice is not None and notice.status in OUT and notice.worker == worker
+async def _held(session: AsyncSession, notice_id: int, worker: str) -> Notice | Settled:
+    """The notice, locked, while it is still out for sending by `worker`; else how it stands (a lease another
+    worker took over, a notice settled meanwhile, or none)."""
+    notice = await session.get(Notice, notice_id, with_for_update=True)
+    if notice is None:
+        return Settled(notice_id, "missing")
+    return notice if notice.status in OUT and notice.worker == worker else Settled(notice_id, notice.status)
