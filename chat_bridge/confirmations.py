@@ -2,8 +2,8 @@
 
 A tool asks (`ctx.elicit`); the broker stores the question in the conversation being answered, tells the
 sidebars, and waits for the operator's yes or no (`answer`, called by an HTTP endpoint of any instance on
-the database). No answer in time counts as cancel. A tool that wants a structured preview shown beside the question puts it, as
-JSON, in the requested schema's top-level `description` (a pydantic model's docstring lands there).
+the database). No answer in time counts as cancel. A calendar tool sends the card to show beside the question
+(`domain.system_agent.cards.Card`) in the request's `_meta`, under `CARD_META_KEY`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from chat_bridge.ports import EventSink
 from domain.calendar.conversations import ConversationService
 from domain.storage.models import MessageRole
 from domain.calendar.pending_confirmations import ConfirmationState, PendingConfirmations, Question
-from domain.system_agent.cards import Card
+from domain.system_agent.cards import CARD_META_KEY, Card
 from domain.views import MessageView
 
 Outcome = Literal["accepted", "declined", "expired"]
@@ -72,14 +72,14 @@ class ConfirmationBroker:
             stored = await self.conversations.update_meta(message_id, {"state": "expired"})
             await self._told_resolved(stored, confirmation_id, "expired")
 
-    async def outcome(self, wa_id: str, message: str, requested_schema: dict[str, Any],
+    async def outcome(self, wa_id: str, message: str, preview: dict[str, Any] | None,
                       timeout: float | None = None) -> Outcome:
         """Ask the operator of `wa_id`'s conversation: accepted only for an explicit yes in time."""
         confirmation_id = uuid.uuid4().hex
         seconds = self.timeout_seconds if timeout is None else timeout
         self._waiting[confirmation_id] = asyncio.Event()
         try:
-            stored = await self._store(wa_id, confirmation_id, message, preview_of(requested_schema), seconds)
+            stored = await self._store(wa_id, confirmation_id, message, preview, seconds)
             outcome = await self._wait(confirmation_id, seconds)
         finally:
             del self._waiting[confirmation_id]
@@ -92,12 +92,12 @@ class ConfirmationBroker:
         if wa_id is None or not isinstance(params, ElicitRequestFormParams):
             return ErrorData(code=INVALID_REQUEST, message="Only a confirmation asked during a conversation turn "
                                                            "can be answered.")
-        outcome = await self.outcome(wa_id, params.message, params.requested_schema)
+        outcome = await self.outcome(wa_id, params.message, preview_of(params))
         if outcome == "accepted":
             return ElicitResult(action="accept", content=accepted_content(params.requested_schema))
         return ElicitResult(action="decline" if outcome == "declined" else "cancel")
 
-    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Any,
+    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: dict[str, Any] | None,
                      seconds: float) -> MessageView:
         meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
         stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta,
@@ -141,16 +141,16 @@ def _is_id(confirmation_id: str) -> bool:
     return len(confirmation_id) == 32 and all(c in "0123456789abcdef" for c in confirmation_id)
 
 
-def preview_of(requested_schema: dict[str, Any]) -> Any:
-    """The card a calendar tool put in the schema's description (`domain.system_agent.cards.Card`), checked
-    against its declared shape; another tool's description as its text."""
-    description = requested_schema.get("description")
-    if not isinstance(description, str):
+def preview_of(params: ElicitRequestFormParams) -> dict[str, Any] | None:
+    """The card a calendar tool sent with its question, checked against its declared shape; None when the
+    question came without one, or with something that is not a card."""
+    card = (params.meta or {}).get(CARD_META_KEY)
+    if card is None:
         return None
     try:
-        return Card.model_validate_json(description).model_dump(mode="json")
+        return Card.model_validate(card).model_dump(mode="json")
     except ValidationError:
-        return description
+        return None
 
 
 def accepted_content(requested_schema: dict[str, Any]) -> dict[str, str | int | float | bool | list[str] | None]:

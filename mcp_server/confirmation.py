@@ -17,15 +17,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
+from mcp.server.elicitation import render_elicitation_schema
 from mcp.server.mcpserver import Context
+from mcp.shared.message import ServerMessageMetadata
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from domain.errors import DomainError
 from domain.system_agent.batch import BatchOptions, BatchReport
-from domain.system_agent.cards import Card, Confirmation
+from domain.system_agent.cards import CARD_META_KEY, Card, Confirmation
 from mcp_server.customer_data import quoted
 
 Run = Callable[[BatchOptions], Awaitable[BatchReport]]
@@ -37,6 +38,9 @@ class Confirm(BaseModel):
     """Only an explicit `confirm: true` is a yes: an empty or missing answer is not."""
 
     confirm: bool = Field(default=False, strict=True, description="Apply this change")
+
+
+CONFIRM_SCHEMA = render_elicitation_schema(Confirm)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcom
             return report
         if _asks_by_input_required(ctx):
             return _input_required(report, options.ar)
-        if not await _elicit_now(ctx, question(report, options.ar), _form(report)):
+        if not await _elicit_now(ctx, _form(report, options.ar)):
             return Declined()
         assert report.confirmation is not None
         report = await _redeemed(run, options, report.confirmation.token) or await run(options)
@@ -98,27 +102,25 @@ def _asks_by_input_required(ctx: Context) -> bool:
     return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
 
 
-def _form(report: BatchReport) -> type[Confirm]:
-    """The yes/no form, its description the preview as JSON so a client can show it as a card."""
-    preview = report.confirmation.preview.model_dump_json() if report.confirmation else "{}"
-    form: type[Confirm] = create_model("Confirm", __base__=Confirm, __doc__=preview)
-    return form
+def _form(report: BatchReport, ar: bool) -> ElicitRequestFormParams:
+    """The yes/no question, the card in its `_meta` (`CARD_META_KEY`) for a client that shows one; a client
+    that does not shows the question's text, which names the people and the change."""
+    assert report.confirmation is not None
+    meta = {CARD_META_KEY: report.confirmation.preview.model_dump(mode="json")}
+    return ElicitRequestFormParams(message=question(report, ar), requested_schema=CONFIRM_SCHEMA, _meta=meta)
 
 
-async def _elicit_now(ctx: Context, message: str, form: type[Confirm]) -> bool:
-    try:
-        outcome = await ctx.elicit(message, form)
-    except ValueError:  # accepted without (valid) content: not a clear yes
-        return False
-    return isinstance(outcome, AcceptedElicitation) and outcome.data.confirm is True
+async def _elicit_now(ctx: Context, form: ElicitRequestFormParams) -> bool:
+    """Ask over the back-channel (what `ctx.elicit` does, with the card in `_meta`); only `confirm: true` is yes."""
+    answer = await ctx.session.send_request(ElicitRequest(params=form), ElicitResult,
+                                            metadata=ServerMessageMetadata(related_request_id=ctx.request_id))
+    return answer.action == "accept" and _says_yes(answer.content)
 
 
 def _input_required(report: BatchReport, ar: bool) -> InputRequiredResult:
     assert report.confirmation is not None
-    schema = render_elicitation_schema(_form(report))
-    params = ElicitRequestFormParams(message=question(report, ar), requested_schema=schema)
     state = json.dumps({"question": QUESTION, "token": report.confirmation.token})
-    return InputRequiredResult(input_requests={QUESTION: ElicitRequest(params=params)}, request_state=state)
+    return InputRequiredResult(input_requests={QUESTION: ElicitRequest(params=_form(report, ar))}, request_state=state)
 
 
 def _answer_to_our_question(ctx: Context) -> tuple[str, bool] | None:

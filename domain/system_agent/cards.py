@@ -4,8 +4,8 @@ carries it.
 Who is affected (names and numbers, the first `SHOWN` and how many more), what each change does, the exact
 text customers would get, who is left out of it and why, which items would fail and why, whose bookings a
 search chose, what the caller already applied without asking and which limit this call would pass. Facts only:
-nothing in a card is addressed to a model. One declared shape for the question the MCP server asks, the batch
-answer, the bridge and the console's confirmation card (`chat_bridge/static/conversation.js`).
+nothing in a card is addressed to a model. One declared shape for the question the MCP server asks (in its `_meta`), the
+batch answer, the bridge and the console's confirmation card (`chat_bridge/static/conversation.js`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from pydantic import ConfigDict, Field
 from domain.views import View
 
 SHOWN = 10  # people a card names; the rest are counted
+# Where the card travels with the question: a key of the elicitation request's `_meta` (MCP's place for
+# data beside the protocol's own), read by the bridge and shown by the console.
+CARD_META_KEY = "clinic.calendar/card"
 
 
 def _absent_when_none(value: object) -> bool:

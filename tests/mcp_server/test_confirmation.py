@@ -6,9 +6,10 @@ import pytest
 from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.server import MCPServer
-from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
+from mcp_types import CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 
 from domain.services import Services
+from domain.system_agent.cards import CARD_META_KEY, Card
 from mcp_scenario import THURSDAY, WEDNESDAY, Elicitation, Seed, answering, wa_id, data
 
 CANCEL_WEDNESDAY = {"filters": {"dates": [WEDNESDAY]}}  # 15 reservations
@@ -45,6 +46,34 @@ async def test_a_legacy_connection_asks_over_its_back_channel_and_applies_on_yes
     assert data(result)["status"] == "applied"
     assert len(asked) == 1
     assert await active(services) == 0
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_the_question_asks_only_for_a_yes_and_carries_its_card_where_the_protocol_keeps_meta(
+    system_server: MCPServer, services: Services, seed: Seed, mode: str
+) -> None:
+    """A request's `_meta` travels on a back-channel request (the bridge's connection); a 2026-07-28 embedded
+    request has no `_meta` on the wire, so that client is shown the question's text, which names the change."""
+    await seed([WEDNESDAY, THURSDAY], 30)
+    forms: list[ElicitRequestFormParams] = []
+
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        assert isinstance(params, ElicitRequestFormParams)
+        forms.append(params)
+        return ElicitResult(action="decline")
+
+    await cancel(system_server, CANCEL_BOTH_DAYS, callback, mode=mode)
+    (form,) = forms
+    assert "would change 30 reservation(s) (cancelled: 30) on 2 day(s)" in form.message
+    if mode == "legacy":
+        card = Card.model_validate((form.meta or {})[CARD_META_KEY])
+        assert (card.reservations, card.days, card.actions) == (30, {WEDNESDAY: 15, THURSDAY: 15}, {"cancelled": 30})
+    else:
+        assert form.meta is None
+    schema = form.requested_schema
+    assert (set(schema["properties"]), schema["properties"]["confirm"]["type"]) == ({"confirm"}, "boolean")
+    assert "{" not in schema.get("description", "")  # the card is no longer JSON in the form's text
+    assert await active(services) == 30
 
 
 async def test_a_declined_question_changes_nothing_and_hands_out_no_token(

@@ -9,10 +9,11 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
 
 from calendar_agent.settings import Settings, load_settings
-from domain.system_agent.cards import Card
+from domain.system_agent.cards import CARD_META_KEY, Card
 from chat_bridge.agent.agents import build_provider
 from chat_bridge.agent.providers import LLMProvider
 from tests.fakes.llm import ScriptedLLM
@@ -20,17 +21,17 @@ from tests.fakes.llm import ScriptedLLM
 OPERATOR = "12125550123"  # the system agent's chat: the operator writes as `secretary`
 
 
-# The card a calendar tool puts in its question's schema (`domain.system_agent.cards.Card`), as JSON.
+# The card a calendar tool sends with its question, in the request's `_meta` (`domain.system_agent.cards`).
 PREVIEW = Card(reservations=3, days={"2026-12-03": 3}, actions={"cancelled": 3}, failed=0, failures={}, affected=[],
                affected_more=0, failing=[], failing_more=0, effects={"bookings": 3}, so_far={}, asks_because=[],
                window_minutes=60)
+CONFIRM_SCHEMA: Any = {"type": "object", "properties": {"confirm": {"type": "boolean", "default": False}}}
 
 
-class ConfirmCancel(BaseModel):
-    confirm: bool = False
-
-
-ConfirmCancel.__doc__ = PREVIEW.model_dump_json()
+def question(text: str, card: object = PREVIEW) -> ElicitRequestFormParams:
+    """A yes/no question as the calendar tools ask it: `card` in its `_meta` (dumped when it is a Card)."""
+    shown = card.model_dump(mode="json") if isinstance(card, Card) else card
+    return ElicitRequestFormParams(message=text, requested_schema=CONFIRM_SCHEMA, _meta={CARD_META_KEY: shown})
 
 
 def build_toolbox() -> MCPServer:
@@ -60,8 +61,10 @@ def build_toolbox() -> MCPServer:
     @server.tool()
     async def cancel_day(date: str, ctx: Context) -> str:
         """Cancel every reservation of a day once the operator confirms."""
-        answer = await ctx.elicit(f"Cancel the 3 reservations of {date}?", ConfirmCancel)
-        if answer.action == "accept" and answer.data.confirm:
+        answer = await ctx.session.send_request(
+            ElicitRequest(params=question(f"Cancel the 3 reservations of {date}?")), ElicitResult,
+            metadata=ServerMessageMetadata(related_request_id=ctx.request_id))
+        if answer.action == "accept" and (answer.content or {}).get("confirm") is True:
             return f"Cancelled 3 reservations on {date}."
         return f"Nothing cancelled: the operator's answer was {answer.action}."
 

@@ -13,14 +13,12 @@ from chat_bridge.agent.agents import build_system_agent_turn
 from chat_bridge.agent.providers import LLMProvider
 from chat_bridge.agent.sessions import in_memory_sessions
 from chat_bridge.agent.turns import ConversationTurn
-from chat_bridge.confirmations import ConfirmationBroker, accepted_content
-from tests.chat_bridge.agent.support import OPERATOR, PREVIEW
+from chat_bridge.confirmations import ConfirmationBroker, accepted_content, preview_of
+from tests.chat_bridge.agent.support import OPERATOR, PREVIEW, question
 from tests.fakes.events import RecordingSink
 from tests.fakes.llm import Call, Reply, ScriptedLLM
 
 CANCEL_THURSDAY = (Reply(calls=(Call("cancel_day", {"date": "2026-12-03"}),)), Reply("Done."))
-CONFIRM_SCHEMA = {"type": "object", "description": "Cancel 3 reservations.",
-                  "properties": {"confirm": {"type": "boolean", "default": False}}}
 
 
 async def run_answering(turn: ConversationTurn, events: RecordingSink, broker: ConfirmationBroker,
@@ -109,7 +107,7 @@ async def test_the_request_and_its_resolution_are_published(
 
 async def test_a_yes_in_time_is_accepted(services: Services, events: RecordingSink) -> None:
     broker = ConfirmationBroker(services.conversations, services.confirmations, events)
-    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
+    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", None, timeout=5))
     request = await events.wait_for("confirmation_request")
 
     await broker.answer(request["confirmation_id"], True)
@@ -117,12 +115,11 @@ async def test_a_yes_in_time_is_accepted(services: Services, events: RecordingSi
     assert await asking == "accepted"
 
 
-async def test_a_preview_that_is_not_json_is_kept_as_text(services: Services, events: RecordingSink) -> None:
-    broker = ConfirmationBroker(services.conversations, services.confirmations, events)
-
-    await broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=0.01)
-
-    assert events.of_type("confirmation_request")[0]["preview"] == "Cancel 3 reservations."
+def test_the_card_comes_from_the_questions_meta_checked_against_its_shape() -> None:
+    assert preview_of(question("Cancel 3?")) == PREVIEW.model_dump(mode="json")
+    assert preview_of(question("Cancel 3?", card={"reservations": "many", "script": "<b>"})) is None
+    assert preview_of(question("Cancel 3?", card="Cancel 3 reservations.")) is None
+    assert preview_of(question("Cancel 3?").model_copy(update={"meta": None})) is None
 
 
 async def test_an_unknown_confirmation_cannot_be_answered(services: Services, events: RecordingSink) -> None:
@@ -133,7 +130,7 @@ async def test_an_unknown_confirmation_cannot_be_answered(services: Services, ev
 
 async def test_a_confirmation_is_answered_once(services: Services, events: RecordingSink) -> None:
     broker = ConfirmationBroker(services.conversations, services.confirmations, events)
-    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", CONFIRM_SCHEMA, timeout=5))
+    asking = asyncio.create_task(broker.outcome(OPERATOR, "Cancel 3?", None, timeout=5))
     request = await events.wait_for("confirmation_request")
 
     first = await broker.answer(request["confirmation_id"], False)
