@@ -20,7 +20,8 @@ from mcp.types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestPar
 from pydantic import ValidationError
 
 from chat_bridge.agent.conversation import current_wa_id
-from chat_bridge.events import new_message_event
+from chat_bridge.events import (ConfirmationOutcome, ConfirmationRequestEvent, ConfirmationResolvedEvent,
+                                 new_message_event)
 from chat_bridge.ports import EventSink
 from domain.calendar.conversations import ConversationService
 from domain.storage.models import MessageRole
@@ -28,7 +29,7 @@ from domain.calendar.pending_confirmations import ConfirmationState, PendingConf
 from domain.system_agent.cards import CARD_META_KEY, Card
 from domain.views import MessageView
 
-Outcome = Literal["accepted", "declined", "expired"]
+Outcome = ConfirmationOutcome
 Relay = Callable[[str], Awaitable[None]]
 
 
@@ -72,7 +73,7 @@ class ConfirmationBroker:
             stored = await self.conversations.update_meta(message_id, {"state": "expired"})
             await self._told_resolved(stored, confirmation_id, "expired")
 
-    async def outcome(self, wa_id: str, message: str, preview: dict[str, Any] | None,
+    async def outcome(self, wa_id: str, message: str, preview: Card | None,
                       timeout: float | None = None) -> Outcome:
         """Ask the operator of `wa_id`'s conversation: accepted only for an explicit yes in time."""
         confirmation_id = uuid.uuid4().hex
@@ -97,15 +98,16 @@ class ConfirmationBroker:
             return ElicitResult(action="accept", content=accepted_content(params.requested_schema))
         return ElicitResult(action="decline" if outcome == "declined" else "cancel")
 
-    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: dict[str, Any] | None,
+    async def _store(self, wa_id: str, confirmation_id: str, message: str, preview: Card | None,
                      seconds: float) -> MessageView:
-        meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "preview": preview, "state": "pending"}
+        meta = {"kind": "confirmation", "confirmation_id": confirmation_id, "state": "pending",
+                "preview": preview.model_dump(mode="json") if preview is not None else None}
         stored = await self.conversations.append(wa_id, MessageRole.ASSISTANT, message, meta=meta,
                                                  question=Question(confirmation_id, timedelta(seconds=seconds)))
         assert stored is not None  # only a redelivered external_id returns None
         await self.events.publish(new_message_event(stored))
-        await self.events.publish({"type": "confirmation_request", "wa_id": wa_id, "confirmation_id": confirmation_id,
-                                   "message": message, "preview": preview, "message_id": stored.id})
+        await self.events.publish(ConfirmationRequestEvent(wa_id=wa_id, confirmation_id=confirmation_id,
+                                                           message=message, preview=preview, message_id=stored.id))
         return stored
 
     async def _wait(self, confirmation_id: str, seconds: float) -> Outcome:
@@ -125,9 +127,9 @@ class ConfirmationBroker:
         await self._told_resolved(updated, (stored.meta or {})["confirmation_id"], outcome)
 
     async def _told_resolved(self, stored: MessageView, confirmation_id: str, outcome: Outcome) -> None:
-        await self.events.publish({"type": "confirmation_resolved", "wa_id": stored.wa_id,
-                                   "confirmation_id": confirmation_id, "state": outcome,
-                                   "accepted": outcome == "accepted", "message_id": stored.id})
+        await self.events.publish(ConfirmationResolvedEvent(wa_id=stored.wa_id, confirmation_id=confirmation_id,
+                                                            state=outcome, accepted=outcome == "accepted",
+                                                            message_id=stored.id))
 
 
 def _outcome(state: ConfirmationState) -> Outcome:
@@ -141,14 +143,14 @@ def _is_id(confirmation_id: str) -> bool:
     return len(confirmation_id) == 32 and all(c in "0123456789abcdef" for c in confirmation_id)
 
 
-def preview_of(params: ElicitRequestFormParams) -> dict[str, Any] | None:
+def preview_of(params: ElicitRequestFormParams) -> Card | None:
     """The card a calendar tool sent with its question, checked against its declared shape; None when the
     question came without one, or with something that is not a card."""
     card = (params.meta or {}).get(CARD_META_KEY)
     if card is None:
         return None
     try:
-        return Card.model_validate(card).model_dump(mode="json")
+        return Card.model_validate(card)
     except ValidationError:
         return None
 

@@ -20,6 +20,8 @@ from starlette.staticfiles import StaticFiles
 from domain.services import Services
 from chat_bridge.agent.config import ModelConfig
 from chat_bridge.config import BridgeConfig
+from chat_bridge.events import (AgentErrorEvent, ConfirmationRequestEvent, ConfirmationResolvedEvent, NewMessageEvent,
+                                NoticeEvent, ReservationEvent, TypingEvent)
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
@@ -29,7 +31,7 @@ from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, 
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 from domain.calendar.customers import CustomerView
 from domain.search.service import CustomerHit
-from domain.views import MessageView
+from domain.views import MessageView, ReservationView
 
 STATIC_DIR = Path(__file__).parent / "static"
 PUBLIC_PATHS = ("/", "/static", "/config")
@@ -45,13 +47,41 @@ class AgentStatus(TypedDict):
     message: str | None
 
 
+class SystemAgentContact(TypedDict):
+    """The system agent's contact: its number, the name it is shown by, and the number as written."""
+
+    wa_id: str
+    name: str
+    display: str
+
+
+class ReservationTypeName(TypedDict):
+    id: int
+    name: str
+
+
+class ConsoleConfig(TypedDict):
+    """What the page needs before anything else (`/config`): who the system agent is, whether to ask for the
+    operator token, the clinic's zone and today, what an agent applies without asking, the reservation types."""
+
+    system_agent: SystemAgentContact
+    token_required: bool
+    timezone: str
+    today: str
+    confirmation_limits: str
+    reservation_types: list[ReservationTypeName]
+
+
 # The shapes the console's JavaScript reads, by the names its annotations use (`/** @type {SnapshotDay} */ day`):
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, Any] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
-                                        UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus)}
+                                        UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
+                                        ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,
+                                        TypingEvent, AgentErrorEvent, ReservationEvent, NoticeEvent,
+                                        ConfirmationRequestEvent, ConfirmationResolvedEvent)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -88,16 +118,18 @@ class Console:
 
     async def config(self, request: Request[Any]) -> JSONResponse:
         """What the page needs before anything else: who the system agent is, and whether to ask for a token."""
-        services = request_services(request)
+        return JSONResponse(self.console_config(request_services(request)))
+
+    def console_config(self, services: Services) -> ConsoleConfig:
         wa_id, name = services.config.system_agent_wa_id, services.config.system_agent_name
-        return JSONResponse({
+        return {
             "system_agent": {"wa_id": wa_id, "name": name, "display": display_wa_id(wa_id)},
             "token_required": bool(self.bridge.operator_token),
             "timezone": services.config.timezone,
             "today": clinic_today(services.config, services.clock()).isoformat(),
             "confirmation_limits": self.bridge.confirmation_limits,
             "reservation_types": [{"id": t.id, "name": t.name} for t in services.config.reservation_types],
-        })
+        }
 
     async def calendar(self, request: Request[Any]) -> JSONResponse:
         """`?start=YYYY-MM-DD&end=YYYY-MM-DD`: each day's status and, per slot, the active reservations."""

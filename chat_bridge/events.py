@@ -1,25 +1,22 @@
 """The realtime channel: every event fanned out to every open sidebar as a JSON text frame.
 
-Events are flat objects with a `type`:
-- `conversation_new_message` {wa_id, message}: a stored message (`domain.views.MessageView`, dumped).
-- `conversation_typing` {wa_id, typing}: an agent started or finished answering this conversation.
-- `reservation_created` / `_updated` / `_cancelled` / `_reinstated` {action, reservation}.
-- `system_agent_error` {wa_id, error}: the operator's request failed; the text says what to do.
-- `confirmation_request` / `confirmation_resolved`: published by the confirmation broker.
-- `notice_updated` {notice_id, batch_id, status}: a notice to a customer was sent, failed, skipped or delivered.
+Each event is a declared shape with a `type` (`RealtimeEvent`, one of the models below); the console reads
+them through these shapes (`chat_bridge/static/app.js`, held by `tests/chat_bridge/test_console_shapes.py`),
+and an event relayed by another instance is checked against them before it reaches a sidebar.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.types import Message
 
+from domain.system_agent.cards import Card
 from domain.views import MessageView, ReservationView
 
 logger = logging.getLogger(__name__)
@@ -28,8 +25,10 @@ BUFFERED_FRAMES = 256
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
 
+ReservationEventType = Literal["reservation_created", "reservation_updated", "reservation_cancelled",
+                               "reservation_reinstated"]
 # The domain's calendar actions, as the sidebar's event types.
-RESERVATION_EVENTS = {
+RESERVATION_EVENTS: dict[str, ReservationEventType] = {
     "created": "reservation_created",
     "moved": "reservation_updated",
     "modified": "reservation_updated",
@@ -37,28 +36,114 @@ RESERVATION_EVENTS = {
     "reinstated": "reservation_reinstated",
     "restored": "reservation_reinstated",
 }
+ConfirmationOutcome = Literal["accepted", "declined", "expired"]
 
 
-def new_message_event(message: MessageView) -> dict[str, Any]:
-    return {"type": "conversation_new_message", "wa_id": message.wa_id, "message": message.model_dump(mode="json")}
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def notice_event(notice_id: int, batch_id: str | None, status: str) -> dict[str, Any]:
-    return {"type": "notice_updated", "notice_id": notice_id, "batch_id": batch_id, "status": status}
+class NewMessageEvent(Event):
+    """A message was stored in a conversation (the operator's, a customer's, an agent's, a notice); `truncated`
+    when another instance relayed it shortened, without its meta (opening the conversation reads it whole)."""
+
+    type: Literal["conversation_new_message"] = "conversation_new_message"
+    wa_id: str
+    message: MessageView
+    truncated: bool = False
 
 
-def typing_event(wa_id: str, typing: bool) -> dict[str, Any]:
-    return {"type": "conversation_typing", "wa_id": wa_id, "typing": typing}
+class TypingEvent(Event):
+    """An agent started or finished answering this conversation."""
+
+    type: Literal["conversation_typing"] = "conversation_typing"
+    wa_id: str
+    typing: bool
 
 
-def system_agent_error_event(wa_id: str, error: str) -> dict[str, Any]:
-    return {"type": "system_agent_error", "wa_id": wa_id, "error": error}
+class AgentErrorEvent(Event):
+    """The operator's request failed; `error` says what to do."""
+
+    type: Literal["system_agent_error"] = "system_agent_error"
+    wa_id: str
+    error: str
 
 
-def reservation_event(action: str, reservation: ReservationView) -> dict[str, Any]:
+class ReservationEvent(Event):
+    """A booking was made, moved or changed, cancelled or reinstated (`action`, the domain's word)."""
+
+    type: ReservationEventType
+    action: str
+    reservation: ReservationView
+
+
+class NoticeEvent(Event):
+    """A notice to a customer was sent, failed, skipped or delivered."""
+
+    type: Literal["notice_updated"] = "notice_updated"
+    notice_id: int
+    batch_id: str | None
+    status: str
+
+
+class ConfirmationRequestEvent(Event):
+    """An agent's tool asks the operator of this conversation; the card says what would change."""
+
+    type: Literal["confirmation_request"] = "confirmation_request"
+    wa_id: str
+    confirmation_id: str
+    message: str
+    preview: Card | None
+    message_id: int
+
+
+class ConfirmationResolvedEvent(Event):
+    """A question was answered, or expired; `accepted` only for a yes."""
+
+    type: Literal["confirmation_resolved"] = "confirmation_resolved"
+    wa_id: str
+    confirmation_id: str
+    state: ConfirmationOutcome
+    accepted: bool
+    message_id: int
+
+
+RealtimeEvent = Annotated[NewMessageEvent | TypingEvent | AgentErrorEvent | ReservationEvent | NoticeEvent
+                          | ConfirmationRequestEvent | ConfirmationResolvedEvent, Field(discriminator="type")]
+EVENTS: TypeAdapter[RealtimeEvent] = TypeAdapter(RealtimeEvent)
+
+
+def new_message_event(message: MessageView) -> NewMessageEvent:
+    return NewMessageEvent(wa_id=message.wa_id, message=message)
+
+
+def notice_event(notice_id: int, batch_id: str | None, status: str) -> NoticeEvent:
+    return NoticeEvent(notice_id=notice_id, batch_id=batch_id, status=status)
+
+
+def typing_event(wa_id: str, typing: bool) -> TypingEvent:
+    return TypingEvent(wa_id=wa_id, typing=typing)
+
+
+def system_agent_error_event(wa_id: str, error: str) -> AgentErrorEvent:
+    return AgentErrorEvent(wa_id=wa_id, error=error)
+
+
+def reservation_event(action: str, reservation: ReservationView) -> ReservationEvent:
     """A calendar change as an event; an action this map does not know is an update."""
-    event_type = RESERVATION_EVENTS.get(action, "reservation_updated")
-    return {"type": event_type, "action": action, "reservation": reservation.model_dump(mode="json")}
+    return ReservationEvent(type=RESERVATION_EVENTS.get(action, "reservation_updated"), action=action,
+                            reservation=reservation)
+
+
+def relayed(body: dict[str, Any]) -> RealtimeEvent | None:
+    """An event another instance relayed, checked against the declared shapes; None (and a warning) when it
+    is not one."""
+    try:
+        return EVENTS.validate_python(body)
+    except ValidationError as error:
+        logger.warning("a relayed realtime event was not a declared event and was dropped: %s",
+                       error.errors(include_url=False, include_input=False)[:3])
+        return None
 
 
 class Socket(Protocol):
@@ -129,22 +214,22 @@ class Hub:
         self.buffer = buffer
         self.subscribers: set[Subscriber] = set()
         # Other instances' consoles hear this process's events through it (`chat_bridge.instances`).
-        self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.relay: Callable[[RealtimeEvent], Awaitable[None]] | None = None
 
     def __len__(self) -> int:
         return len(self.subscribers)
 
-    async def publish(self, event: dict[str, Any]) -> None:
+    async def publish(self, event: RealtimeEvent) -> None:
         """Queue `event` for every open socket, here and (through the relay) in the other instances."""
         await self.publish_here(event)
         if self.relay is not None:
             await self.relay(event)
 
-    async def publish_here(self, event: dict[str, Any]) -> None:
+    async def publish_here(self, event: RealtimeEvent) -> None:
         """Queue `event` for every socket open on this process; never waits on a slow one."""
         if not self.subscribers:
             return
-        frame = json.dumps(event, ensure_ascii=False, default=str)
+        frame = event.model_dump_json()
         for subscriber in list(self.subscribers):
             if not subscriber.offer(frame):
                 logger.warning("a realtime client fell %d events behind and was disconnected", self.buffer)

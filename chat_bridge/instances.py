@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from chat_bridge.confirmations import ConfirmationBroker
-from chat_bridge.events import Hub
+from chat_bridge.events import Hub, RealtimeEvent, relayed
 from domain.workers.broadcast import Broadcast
 from domain.storage.database import Changes
 from domain.events import CalendarEvents
@@ -51,8 +51,8 @@ class InstanceLink:
         await asyncio.gather(*self._sending, return_exceptions=True)
         await self.broadcast.close()
 
-    async def _relay(self, event: dict[str, Any]) -> None:
-        await self.broadcast.send(EVENT, event)
+    async def _relay(self, event: RealtimeEvent) -> None:
+        await self.broadcast.send(EVENT, event.model_dump(mode="json"))
 
     async def _days_here(self, days: set[date]) -> None:
         """Days this process changed: the other instances' subscribers hear of them too."""
@@ -81,7 +81,8 @@ class InstanceLink:
 
     async def _heard(self, kind: str, body: dict[str, Any]) -> None:
         if kind == EVENT:
-            await self.hub.publish_here(body)
+            if (event := relayed(body)) is not None:
+                await self.hub.publish_here(event)
         elif kind == CHANGES:
             self.search.apply(body)
         elif kind == ANSWERED and isinstance(body.get("confirmation_id"), str):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Protocol
+
+from chat_bridge.events import RealtimeEvent
 
 
 class EventSink(Protocol):
-    """Delivers a realtime event ({"type": ..., ...}) to every open sidebar."""
+    """Delivers a realtime event (`chat_bridge.events.RealtimeEvent`) to every open sidebar."""
 
-    async def publish(self, event: dict[str, Any]) -> None: ...
+    async def publish(self, event: RealtimeEvent) -> None: ...
 
 
 class TurnQueue(Protocol):

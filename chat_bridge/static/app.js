@@ -19,8 +19,9 @@ const CONNECTION_TEXT = { open: "Live", connecting: "Connecting…", offline: "O
 
 const $ = (id) => document.getElementById(id);
 
+/** What the page needs before anything else, from `/config`. @type {ConsoleConfig} */ let config;
+
 const state = {
-  config: null,
   agentStatus: null,
   contacts: [],
   selected: null,
@@ -45,7 +46,7 @@ const notices = new NoticesPanel($("notices"), $("notice-batches"), $("notice-un
 const refreshNoticesSoon = debounce(() => notices.refresh(), 300);
 const dashboard = new Dashboard($("dashboard"), {
   load: (start, end) => api(`/dashboard?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`),
-  today: () => state.config.today,
+  today: () => config.today,
 });
 $("open-dashboard").addEventListener("click", () => dashboard.open());
 const picker = new ContactCombobox({
@@ -72,14 +73,14 @@ const composer = new Composer({
 
 async function boot() {
   try {
-    state.config = await api("/config");
+    config = await api("/config");
   } catch (error) {
     return fatal(error.message);
   }
-  $("sign-out").hidden = !state.config.token_required;
-  useTimeZone(state.config.timezone, () => state.config.today);
-  picker.systemAgent = state.config.system_agent;
-  if (state.config.token_required && !operatorToken.get()) await signIn.ask();
+  $("sign-out").hidden = !config.token_required;
+  useTimeZone(config.timezone, () => config.today);
+  picker.systemAgent = config.system_agent;
+  if (config.token_required && !operatorToken.get()) await signIn.ask();
   await start();
 }
 
@@ -134,7 +135,7 @@ async function openConversation(contact) {
   const blocked = renderAgentNotice(contact, state.agentStatus);
   composer.enable(!blocked, placeholder(contact, blocked));
   renderTyping(contact, state.typing.has(contact.wa_id));
-  view.reset(contact, state.config.system_agent.name);
+  view.reset(contact, config.system_agent.name);
   $("load-older").hidden = true;
   const page = await loadPage(contact, generation);
   if (page && generation === state.generation) {
@@ -228,39 +229,40 @@ const reloadRecent = debounce(async () => {
 // --- realtime ------------------------------------------------------------------------------------------
 
 const HANDLERS = {
-  conversation_new_message: ({ message }) => {
+  conversation_new_message: (/** @type {NewMessageEvent} */ posted) => {
     reloadRecent();
-    if (state.selected && message.wa_id === state.selected.wa_id) return received(message);
-    state.unread.set(message.wa_id, (state.unread.get(message.wa_id) || 0) + 1);
+    if (state.selected && posted.wa_id === state.selected.wa_id) return received(posted.message);
+    state.unread.set(posted.wa_id, (state.unread.get(posted.wa_id) || 0) + 1);
   },
-  conversation_typing: ({ wa_id: waId, typing }) => {
-    if (typing) state.typing.add(waId);
-    else state.typing.delete(waId);
-    if (waId === state.selected?.wa_id) renderTyping(state.selected, typing);
+  conversation_typing: (/** @type {TypingEvent} */ answering) => {
+    if (answering.typing) state.typing.add(answering.wa_id);
+    else state.typing.delete(answering.wa_id);
+    if (answering.wa_id === state.selected?.wa_id) renderTyping(state.selected, answering.typing);
   },
-  system_agent_error: (event) => {
-    state.typing.delete(event.wa_id);
-    if (event.wa_id !== state.selected?.wa_id) return;
+  system_agent_error: (/** @type {AgentErrorEvent} */ failure) => {
+    state.typing.delete(failure.wa_id);
+    if (failure.wa_id !== state.selected?.wa_id) return;
     renderTyping(state.selected, false);
-    view.error(event.error || event.message || "The agent could not answer.");
+    view.error(failure.error || "The agent could not answer.");
   },
-  confirmation_request: (event) => {
-    if (event.wa_id !== state.selected?.wa_id) return;
-    view.showRequest(event);
-    days.touch(Object.keys(event.preview?.days || {}));
+  confirmation_request: (/** @type {ConfirmationRequestEvent} */ asked) => {
+    if (asked.wa_id !== state.selected?.wa_id) return;
+    view.showRequest(asked);
+    days.touch(Object.keys(asked.preview?.days || {}));
     updateCalendar();
   },
   notice_updated: () => refreshNoticesSoon(),
-  confirmation_resolved: (event) => {
-    view.resolve(event.confirmation_id, event.state || (event.accepted ? "accepted" : "declined"));
+  confirmation_resolved: (/** @type {ConfirmationResolvedEvent} */ resolved) => {
+    view.resolve(resolved.confirmation_id, resolved.state);
   },
 };
 
 /** A reservation changed: the strip reloads; the day joins it when this conversation caused the change. */
-function calendarChanged({ reservation = {} }) {
+function calendarChanged(/** @type {ReservationEvent} */ change) {
+  const /** @type {ReservationView} */ booking = change.reservation;
   const contact = state.selected;
-  const ours = contact && (contact.is_system_agent ? state.typing.has(contact.wa_id) : reservation.wa_id === contact.wa_id);
-  if (ours && reservation.date) days.touch([reservation.date]);
+  const ours = contact && (contact.is_system_agent ? state.typing.has(contact.wa_id) : booking.wa_id === contact.wa_id);
+  if (ours && booking.date) days.touch([booking.date]);
   refreshCalendarSoon();
 }
 
@@ -287,7 +289,7 @@ realtime.addEventListener("resync", async () => {
 
 /** Show the days the conversation touches (or the picked week); returns undefined when they did not change. */
 function updateCalendar() {
-  const shown = days.shown(state.config.today);
+  const shown = days.shown(config.today);
   $("calendar-caption").textContent = days.caption();
   $("calendar-reset").hidden = !days.from;
   $("calendar-error").textContent = "";

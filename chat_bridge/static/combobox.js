@@ -71,7 +71,7 @@ export class ContactCombobox {
   /** The server's fuzzy hits, the system agent first when its name or number matches too. */
   async matching(query) {
     const hits = await this.search(query);
-    const agent = this.systemAgent;
+    const /** @type {SystemAgentContact} */ agent = this.systemAgent;
     const folded = query.toLowerCase();
     const digits = query.replace(/\D/g, "");
     const agentMatches = agent && (agent.name.toLowerCase().includes(folded) || (digits && agent.wa_id.includes(digits)));

@@ -120,6 +120,7 @@ export class ConversationView {
   }
 
   /** Show a confirmation that arrived as an event, unless a stored message already shows it. */
+  /** @param {ConfirmationRequestEvent} request */
   showRequest(request) {
     if (this.card(request.confirmation_id)) return;
     const stick = this.nearBottom();

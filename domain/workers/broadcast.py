@@ -169,16 +169,16 @@ async def _deliver(receivers: list[Receiver], origin: str, payload: bytes | str)
 
 def _shortened(body: dict[str, Any]) -> dict[str, Any]:
     """An event too large for one notification. A stored message keeps its text as far as it fits, without
-    its meta (the console reloads the whole conversation when it is opened); anything else, or a message
-    that still does not fit, keeps only its type and keys."""
+    its meta, the event marked `truncated` (the console reloads the whole conversation when it is opened);
+    anything else, or a message that still does not fit, keeps only its type and keys (which the receiving
+    bridge, checking the event's declared shape, drops)."""
     brief = {k: v for k, v in body.items() if k in ("type", "wa_id", "action")}
     message = body.get("message")
     if not (isinstance(message, dict) and isinstance(message.get("text"), str)):
         return brief
-    kept = {k: v for k, v in message.items() if k != "meta"}
     text = message["text"]
     while text:
-        shortened = dict(body, message=dict(kept, text=text + " …", truncated=True))
+        shortened = dict(body, message=dict(message, meta=None, text=text + " …"), truncated=True)
         if len(json.dumps(shortened, ensure_ascii=False, default=str).encode()) <= LIMIT:
             return shortened
         text = text[: len(text) * 3 // 4]

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from chat_bridge.console import CONSOLE_SHAPES, STATIC_DIR
+from chat_bridge.events import EVENTS
 
 ANNOTATION = re.compile(r"@(?:param|type)\s*\{(\w+)(?:\[\])?\}\s*(?:\*/\s*)?(?:(?:const|let|var)\s+)?(\w+)")
 
@@ -64,6 +65,21 @@ def test_the_dashboard_reads_its_figures_through_their_shapes() -> None:
     assert bindings(source) == {"data": {"Dashboard"}, "total": {"DashboardTotals"}, "day": {"DashboardDay"},
                                 "slot": {"BusiestSlot"}}
     assert reads(source, "total") == {"bookings", "cancelled", "cancelled_share"}
+
+
+def test_the_console_handles_every_declared_event_and_reads_each_through_its_shape() -> None:
+    source = (STATIC_DIR / "app.js").read_text()
+    handlers = source[source.index("const HANDLERS = {"):source.index("\n};", source.index("const HANDLERS = {"))]
+    handled = set(re.findall(r"^  (\w+): ", handlers, re.MULTILINE))
+    declared = set(EVENTS.json_schema()["discriminator"]["mapping"])
+    assert handled | {t for t in declared if t.startswith("reservation_")} == declared
+    assert 'event.type.startsWith("reservation_")) return calendarChanged(event)' in source
+    assert {name: shapes for name, shapes in bindings(source).items() if name in {
+        "config", "posted", "answering", "failure", "asked", "resolved", "change", "booking"}} == {
+        "config": {"ConsoleConfig"}, "posted": {"NewMessageEvent"}, "answering": {"TypingEvent"},
+        "failure": {"AgentErrorEvent"}, "asked": {"ConfirmationRequestEvent"},
+        "resolved": {"ConfirmationResolvedEvent"}, "change": {"ReservationEvent"}, "booking": {"ReservationView"}}
+    assert reads(source, "config") == {"today", "token_required", "timezone", "system_agent"}
 
 
 def test_a_property_the_shape_lacks_is_caught() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from starlette.types import Message
 
-from chat_bridge.events import GOING_AWAY, TRY_AGAIN_LATER, Hub, reservation_event
+from chat_bridge.events import (GOING_AWAY, TRY_AGAIN_LATER, Hub, relayed, reservation_event,
+                                 system_agent_error_event, typing_event)
 from domain.events import CalendarEvents
 from domain.views import ReservationView
 
@@ -26,6 +27,7 @@ class FakeSocket:
     def __init__(self, stall: bool = False, broken: bool = False) -> None:
         self.stall, self.broken = stall, broken
         self.frames: list[dict[str, Any]] = []
+        self.texts: list[str] = []
         self.incoming: asyncio.Queue[Message] = asyncio.Queue()
         self.accepted = asyncio.Event()
         self.closed_with: int | None = None
@@ -40,6 +42,7 @@ class FakeSocket:
         if self.stall:
             await asyncio.Event().wait()
         async with self.changed:
+            self.texts.append(data)
             self.frames.append(json.loads(data))
             self.changed.notify_all()
 
@@ -67,10 +70,10 @@ async def test_every_socket_receives_every_event_in_order() -> None:
     hub, first, second = Hub(), FakeSocket(), FakeSocket()
     tasks = [await connect(hub, first), await connect(hub, second)]
     for n in range(5):
-        await hub.publish({"type": "conversation_typing", "n": n})
+        await hub.publish(typing_event(str(n), True))
     for socket in (first, second):
         await socket.wait_for_frames(5)
-        assert [frame["n"] for frame in socket.frames] == [0, 1, 2, 3, 4]
+        assert [frame["wa_id"] for frame in socket.frames] == ["0", "1", "2", "3", "4"]
         socket.leave()
     await asyncio.gather(*tasks)
     assert len(hub) == 0
@@ -80,11 +83,11 @@ async def test_a_stalled_socket_is_dropped_and_the_others_get_everything() -> No
     hub, fast, stalled = Hub(buffer=10), FakeSocket(), FakeSocket(stall=True)
     tasks = [await connect(hub, fast), await connect(hub, stalled)]
     for n in range(100):
-        await hub.publish({"type": "conversation_new_message", "n": n})
+        await hub.publish(typing_event(str(n), True))
         await fast.wait_for_frames(n + 1)
     await tasks[1]
     assert stalled.closed_with == TRY_AGAIN_LATER
-    assert [frame["n"] for frame in fast.frames] == list(range(100))
+    assert [frame["wa_id"] for frame in fast.frames] == [str(n) for n in range(100)]
     assert len(hub) == 1
     fast.leave()
     await tasks[0]
@@ -93,9 +96,9 @@ async def test_a_stalled_socket_is_dropped_and_the_others_get_everything() -> No
 async def test_a_broken_socket_does_not_stop_the_others() -> None:
     hub, broken, healthy = Hub(), FakeSocket(broken=True), FakeSocket()
     tasks = [await connect(hub, broken), await connect(hub, healthy)]
-    await hub.publish({"type": "system_agent_error", "error": "x"})
+    await hub.publish(system_agent_error_event("1", "x"))
     await tasks[0]
-    await hub.publish({"type": "system_agent_error", "error": "y"})
+    await hub.publish(system_agent_error_event("1", "y"))
     await healthy.wait_for_frames(2)
     assert len(hub) == 1
     healthy.leave()
@@ -113,9 +116,10 @@ async def test_closing_the_hub_closes_every_socket_as_going_away() -> None:
 async def test_arabic_text_is_sent_as_is() -> None:
     hub, socket = Hub(), FakeSocket()
     task = await connect(hub, socket)
-    await hub.publish({"type": "conversation_new_message", "text": "مرحبا"})
+    await hub.publish(system_agent_error_event("1", "مرحبا"))
     await socket.wait_for_frames(1)
-    assert socket.frames == [{"type": "conversation_new_message", "text": "مرحبا"}]
+    assert '"مرحبا"' in socket.texts[0]
+    assert socket.frames == [{"type": "system_agent_error", "wa_id": "1", "error": "مرحبا"}]
     socket.leave()
     await task
 
@@ -127,8 +131,16 @@ async def test_arabic_text_is_sent_as_is() -> None:
 ])
 def test_calendar_actions_map_to_the_sidebar_events(action: str, event_type: str) -> None:
     shown = reservation(1)
-    assert reservation_event(action, shown) == {"type": event_type, "action": action,
-                                                "reservation": shown.model_dump(mode="json")}
+    assert reservation_event(action, shown).model_dump(mode="json") == {
+        "type": event_type, "action": action, "reservation": shown.model_dump(mode="json")}
+
+
+def test_a_relayed_event_reaches_the_sidebars_only_as_a_declared_shape() -> None:
+    sent = reservation_event("moved", reservation(7))
+    assert relayed(sent.model_dump(mode="json")) == sent
+    for forged in ({"type": "conversation_typing", "wa_id": "1"}, {"type": "reload_page", "url": "http://x"},
+                   {"type": "system_agent_error", "wa_id": "1", "error": "x", "html": "<script>"}, {}):
+        assert relayed(forged) is None
 
 
 async def test_calendar_changes_reach_the_sockets() -> None:

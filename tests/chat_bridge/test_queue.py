@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chat_bridge.events import RealtimeEvent
 from chat_bridge.queue import CUSTOMER_AGENT_FAILED, SYSTEM_AGENT_FAILED, AgentKind, Handler, TurnWorkers
 from domain.workers.jobs import AgentJobs
 from domain.storage.models import MessageRole
@@ -23,8 +24,8 @@ class RecordedEvents:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    async def publish(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
+    async def publish(self, event: RealtimeEvent) -> None:
+        self.events.append(event.model_dump(mode="json"))
 
 
 class ReplyingAgent:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx2
 import pytest
+from pydantic import TypeAdapter
 
 from calendar_agent.settings import load_settings
-from chat_bridge.console import agent_status
+from chat_bridge.console import ConsoleConfig, agent_status
 from tests.console.conftest import AGENT_NAME, D1, D3, FATIMA, OMAR, SARA, StartService
 
 
@@ -75,3 +76,4 @@ async def test_config_gives_the_clinics_today(start_service: StartService) -> No
         config = (await http.get("/config")).json()
 
     assert (config["today"], config["timezone"], config["token_required"]) == ("2026-12-01", "Asia/Riyadh", False)
+    assert TypeAdapter(ConsoleConfig).validate_python(config) == config  # its declared shape, no key more

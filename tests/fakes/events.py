@@ -1,9 +1,12 @@
-"""An `EventSink` that records what the bridge tells the sidebars, and lets a test wait for an event."""
+"""An `EventSink` that records what the bridge tells the sidebars (each event as its JSON object), and lets a
+test wait for an event."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+
+from chat_bridge.events import RealtimeEvent
 
 
 class RecordingSink:
@@ -13,9 +16,9 @@ class RecordingSink:
         self.events: list[dict[str, Any]] = []
         self._published = asyncio.Condition()
 
-    async def publish(self, event: dict[str, Any]) -> None:
+    async def publish(self, event: RealtimeEvent) -> None:
         async with self._published:
-            self.events.append(event)
+            self.events.append(event.model_dump(mode="json"))
             self._published.notify_all()
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
