@@ -1,4 +1,5 @@
-// The send box: Enter sends, Shift+Enter adds a line; the text stays until the server has stored it.
+// The send box: Enter sends, Shift+Enter adds a line; lines written in a burst are sent in order, and a line the
+// server did not take comes back into the box.
 
 import { ApiError } from "./api.js";
 
@@ -7,7 +8,7 @@ const MAX_HEIGHT_PX = 200;
 export class Composer {
   /** send(text): the stored message; a failure's sentence is shown under the box. */
   constructor({ form, input, button, error, send, stored }) {
-    Object.assign(this, { form, input, button, error, sendText: send, stored });
+    Object.assign(this, { form, input, button, error, sendText: send, stored, sending: Promise.resolve() });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
@@ -29,30 +30,32 @@ export class Composer {
     this.error.textContent = "";
   }
 
-  async send() {
+  /** Send what the box holds. A burst is kept: each line leaves the box at once and is sent after the
+   * ones before it, in order; a line the server did not take comes back into the box. */
+  send() {
     const text = this.input.value.trim();
-    if (!text || this.button.disabled) return;
-    this.button.disabled = true;
+    if (!text || this.input.disabled) return this.sending;
+    this.input.value = "";
+    this.autosize();
     this.error.textContent = "";
+    this.sending = this.sending.then(() => this.deliver(text));
+    return this.sending;
+  }
+
+  async deliver(text) {
     try {
       this.stored(await this.sendText(text));
-      this.input.value = "";
     } catch (error) {
-      this.failed(error);
-    } finally {
-      this.button.disabled = this.input.disabled;
-      this.autosize();
-      this.input.focus();
+      this.failed(error, text);
     }
   }
 
   /** A message WhatsApp refused is stored as failed: shown as such, so the text is not sent twice. */
-  failed(error) {
+  failed(error, text) {
     const kept = error instanceof ApiError && error.body && error.body.message;
-    if (kept && typeof kept === "object") {
-      this.input.value = "";
-      this.stored(kept);
-    }
+    if (kept && typeof kept === "object") this.stored(kept);
+    else this.input.value = this.input.value ? `${text}\n${this.input.value}` : text;
+    this.autosize();
     this.error.textContent = error.message;
   }
 

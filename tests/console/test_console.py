@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 
-from playwright.async_api import WebSocketRoute, expect
+from playwright.async_api import Route, WebSocketRoute, expect
 
 from domain.system_agent.effects import EffectLimits
 from tests.console.conftest import (
@@ -238,3 +238,41 @@ async def test_a_line_written_while_the_agent_works_gets_its_own_reply_which_nam
         chip = reply.locator(".msg-answers")
         await expect(chip).to_have_attribute("data-answers", question)
         await expect(chip).to_have_attribute("title", f"“{text}”")
+
+
+async def test_lines_written_in_a_burst_are_all_sent_in_order_and_one_refused_comes_back_to_the_box(
+    start_console: StartConsole,
+) -> None:
+    console = await start_console()
+    page = await console.open()
+    await choose_conversation(page, "Omar", "Omar Haddad")
+    first_in_flight, release = asyncio.Event(), asyncio.Event()
+    posted: list[str] = []
+
+    async def hold_the_first(route: Route) -> None:
+        text = (route.request.post_data_json or {}).get("message", "")
+        posted.append(text)
+        if text == "Refused line":
+            await route.fulfill(status=503, json={"error": {"code": "unavailable", "message": "Try again."}})
+            return
+        if len(posted) == 1:
+            first_in_flight.set()
+            await release.wait()
+        await route.continue_()
+
+    await page.route("**/whatsapp/message", hold_the_first)
+    await send(page, "One.")
+    await first_in_flight.wait()  # the first line is still on its way while the others are written
+    await send(page, "Two.")
+    await send(page, "Refused line")
+    await send(page, "Three.")
+    box = page.get_by_role("textbox", name="Message")
+    await expect(box).to_have_value("")
+    release.set()
+
+    sent = page.locator('[data-role="secretary"] .msg-text')
+    await expect(sent).to_have_text(["One.", "Two.", "Three."])
+    await expect(box).to_have_value("Refused line")
+    await expect(page.locator("#composer-error")).to_contain_text("Try again.")
+    assert posted == ["One.", "Two.", "Refused line", "Three."]
+    assert console.graph.texts_to(OMAR) == ["One.", "Two.", "Three."]
