@@ -19,7 +19,7 @@ from mcp_server.batch_answers import Verbosity
 from mcp_server.budget import ANSWER_BUDGET, fit, rows_within, size
 from mcp_server.clinic_tools import ArabicArg, DateArg, HijriArg, type_names
 from mcp_server.customer_data import MARK, marked
-from mcp_server.rendering import TEXT_BUDGET, TEXT_CEILING, listing_text, record_text
+from mcp_server.rendering import TEXT_BUDGET, TEXT_CEILING, listing_text, record_text, row_lines
 from mcp_server.toolkit import READ_ONLY, answer, declare
 
 RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
@@ -39,6 +39,10 @@ WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
 DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
     description="Exact dates")]
 TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]] | None, Field(max_length=100)]
+NOTE_ROOM = 64  # bytes a shortened page's text may change by besides its rows and its note: the rows' range
+# Rows a default page reads first, by how many keysets it pages: about one and a half times what usually fits
+# in its 5 KB (18 rows a section with every section, 37 with reservations only, on `bench/page_bench.py`'s year).
+PROBE_ROWS = {1: 50, 2: 30}
 MAX_RESULTS_HELP = f"Rows per section (omitted: up to {PAGE_ROWS} within about 5 KB)"
 CEILING = ("Page shortened to {rows} rows per section: a longer page would not fit in one answer a model "
            "can read whole; the rest come with next_cursor.")
@@ -110,17 +114,24 @@ class QueryTools:
     ) -> Annotated[CallToolResult, ReservationsAnswer]:
         """Find reservations, wa_ids and customers; each filter given narrows. Totals first, then a line
         per row; with next_cursor, call again with it and the same filters."""
-        page = await self.queries.reservation_page(
-            search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
-            include_cancelled=include_cancelled, reservation_types=reservation_types,
-            include=list(include) if include else None, limit=limit, max_results=max_results or PAGE_ROWS,
-            cursor=cursor, hijri=hijri)
-        view = _page_view(page)
-        text = listing_text(view, LISTING_TOOL, ar)
-        if max_results is None:
-            view, text = _within_budget(page, view, text, ar, ANSWER_BUDGET, TEXT_BUDGET, SHORTENED)
-        else:  # honoured, up to what one answer can carry to a model: rows cut later would be skipped
-            view, text = _within_budget(page, view, text, ar, None, TEXT_CEILING, CEILING)
+        async def read(rows: int) -> ReservationPage:
+            return await self.queries.reservation_page(
+                search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
+                include_cancelled=include_cancelled, reservation_types=reservation_types,
+                include=list(include) if include else None, limit=limit, max_results=rows, cursor=cursor,
+                hijri=hijri)
+        if max_results is not None:  # honoured, up to what one answer can carry to a model
+            view, text, _ = _fitted(await read(max_results), ar, None, TEXT_CEILING, CEILING)
+            return answer(text, _tables(view))
+        # A default page shows what fits in about 5 KB: it reads PROBE_ROWS first, and all PAGE_ROWS only when
+        # every probed row fits and more follow.
+        sections = set(include or ["reservations", "wa_ids", "customers"])
+        page = await read(PROBE_ROWS[len({"reservations"} & sections) + bool({"wa_ids", "customers"} & sections)])
+        view, text, shortened = _fitted(page, ar, ANSWER_BUDGET, TEXT_BUDGET, SHORTENED)
+        if not shortened and page.listed.more:
+            view, text, _ = _fitted(await read(PAGE_ROWS), ar, ANSWER_BUDGET, TEXT_BUDGET, SHORTENED)
+        elif not shortened:  # the probe read everything there is: the whole page, as PAGE_ROWS would have
+            view["summary"]["max_results"] = PAGE_ROWS
         return answer(text, _tables(view))
 
     async def system_get_wa_ids_by_date_range(
@@ -172,10 +183,15 @@ def _day_overview(day: dict[str, Any]) -> dict[str, Any]:
     return overview | ({"vacation": day["vacation"]} if day["vacation"] else {})
 
 
-def _within_budget(page: ReservationPage, view: dict[str, Any], text: str, ar: bool, structured: int | None,
-                   budget: int, note: str) -> tuple[dict[str, Any], str]:
-    """The page shortened until its text (and its structured content, when `structured` is a budget)
-    fits, the summary saying so; the cursor then starts right after the last row shown."""
+def _fitted(page: ReservationPage, ar: bool, structured: int | None, budget: int,
+            note: str) -> tuple[dict[str, Any], str, bool]:
+    """The page shortened until its text (and its structured content, when `structured` is a budget) fits, the
+    summary saying so, and whether it was shortened; the cursor then starts right after the last row shown.
+    Each row's line is written once; the first cut is sized from them, so one or two cuts usually do."""
+    view = _page_view(page)
+    lines = row_lines(view, ar)
+    text = listing_text(view, LISTING_TOOL, ar, lines)
+
     def over() -> float:
         shares = [len(text.encode()) / budget] + ([size(_tables(view)) / structured] if structured else [])
         return max(shares)
@@ -183,13 +199,29 @@ def _within_budget(page: ReservationPage, view: dict[str, Any], text: str, ar: b
     while (ratio := over()) > 1:
         shown = max([len(v) for v in view.values() if isinstance(v, list)] + [1])
         fitting = rows_within(_tables(view)) if structured else shown
-        rows = max(1, min(fitting, int(shown / ratio), shown - 1))
+        first_cut = rows is None and lines
+        by_text = _rows_of_text(text, lines, budget - len(note.encode()) - NOTE_ROOM) if first_cut else int(
+            shown / ratio)
+        rows = max(1, min(fitting, by_text, shown - 1))
         view = _page_view(page.first(rows))
         view["summary"]["notes"] = [*view["summary"].get("notes", []), note.format(rows=rows)]
-        text = listing_text(view, LISTING_TOOL, ar)
+        text = listing_text(view, LISTING_TOOL, ar, lines)
         if rows == 1:
             break
-    return view, text
+    return view, text, rows is not None
+
+
+def _rows_of_text(text: str, lines: dict[str, list[str]], budget: int) -> int:
+    """The most rows per section whose lines, with the rest of `text` (which holds every line), fit `budget`."""
+    sizes = [[len(line.encode()) + 1 for line in section] for section in lines.values()]
+    room = budget - (len(text.encode()) - sum(map(sum, sizes)))
+    rows, used = 0, 0
+    while all(rows < len(section) for section in sizes):
+        used += sum(section[rows] for section in sizes)
+        if used > room:
+            break
+        rows += 1
+    return rows
 
 
 def _page_view(page: ReservationPage) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -40,13 +41,16 @@ def cell(value: Any) -> str:
 
 
 def _printable(text: str) -> bool:
-    return not any(is_hidden(c) for c in text)
+    """No hidden character in `text`. `str.isprintable` (in C) is false for every hidden category and for a few
+    harmless ones (non-ASCII spaces, private use), which the character-by-character check then clears."""
+    return text.isprintable() or not any(is_hidden(c) for c in text)
 
 
 def row(values: Iterable[Any]) -> str:
     return SEPARATOR.join(cell(v) for v in values)
 
 
+@lru_cache(maxsize=4096)
 def day_label(iso: str | None) -> str:
     """'2026-12-07' -> 'Mon 2026-12-07 (1448-06-27)': the weekday, the date and its Hijri date (Umm al-Qura)."""
     if not iso:
@@ -58,6 +62,7 @@ def day_label(iso: str | None) -> str:
     return f"{day:%a} {iso} ({hijri_date(day)})"
 
 
+@lru_cache(maxsize=1024)
 def time_label(slot: str | None) -> str:
     """'13:00' -> '13:00 (1:00 PM)'."""
     if not slot:
@@ -145,9 +150,22 @@ class Phrases:
         return self.table[key].format(**values)
 
 
-def listing_text(view: dict[str, Any], tool: str, ar: bool = False) -> str:
-    """A reservations page: totals, the filters, fuzzy candidates, every row of the page, how to go on."""
+def row_lines(view: dict[str, Any], ar: bool = False) -> dict[str, list[str]]:
+    """The lines of a page's reservations and customers, as `listing_text` writes them: a shorter page of the
+    same read is its first lines (`listing_text(..., lines=)`), so they are written once."""
+    say, lines = Phrases(ar), {}
+    if "reservations" in view:
+        lines["reservations"] = [_reservation_line(r, say) for r in view["reservations"]]
+    if "customers" in view:
+        lines["customers"] = [_customer_line(c, say) for c in view["customers"]]
+    return lines
+
+
+def listing_text(view: dict[str, Any], tool: str, ar: bool = False, lines: dict[str, list[str]] | None = None) -> str:
+    """A reservations page: totals, the filters, fuzzy candidates, every row of the page, how to go on. `lines`:
+    the rows' lines when `row_lines` wrote them already (of this page, or of a longer one of the same read)."""
     say, summary = Phrases(ar), view["summary"]
+    written_lines = lines if lines is not None else row_lines(view, ar)
     text = Text(budget=1 << 30)  # the page itself is what is sized; every row of it is shown
     text.add(say("match", reservations=summary["total_reservations"], customers=summary["total_customers"]) + " "
              + say("page", parts=_page_parts(summary)) + " " + say("timezone", zone=summary["timezone"]))
@@ -158,10 +176,10 @@ def listing_text(view: dict[str, Any], tool: str, ar: bool = False) -> str:
         _fuzzy(text, say, summary)
     if "reservations" in view:
         text.add(say("reservations"))
-        text.rows([_reservation_line(r, say) for r in view["reservations"]] or [say("none")])
+        text.rows(written_lines["reservations"][:len(view["reservations"])] or [say("none")])
     if "customers" in view:
         text.add(say("customers"))
-        text.rows([_customer_line(c, say) for c in view["customers"]] or [say("none")])
+        text.rows(written_lines["customers"][:len(view["customers"])] or [say("none")])
     elif "wa_ids" in view:
         text.add(say("wa_ids", ids=", ".join(view["wa_ids"]) or "-"))
     for said in summary.get("notes", []):

@@ -178,6 +178,11 @@ class Listed:
     pages: Pages
     sections: dict[str, list[Any]]
 
+    @property
+    def more(self) -> bool:
+        """Whether any section has rows after this page."""
+        return any(more for _, more in self.pages.values())
+
     def first(self, count: int) -> Listed:
         """The same page cut to its first `count` rows per section; what is cut off comes next."""
         pages = {k: (rows[:count], more or len(rows) > count) for k, (rows, more) in self.pages.items()}

@@ -7,6 +7,9 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
 from domain.services import Services
+from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
+from mcp_server.query_tools import PROBE_ROWS
+from mcp_server.rendering import TEXT_BUDGET
 from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, call, data, text, wa_id, weekdays
 
 
@@ -149,3 +152,34 @@ async def test_a_cut_report_tells_a_text_reader_what_was_cut_and_how_to_get_it(
     assert headline.startswith("300 reservation(s) on 89 day(s)")
     assert note.startswith("Cut to keep this answer small: days (of 89)")
     assert 'verbosity "detailed"' in note and json.loads(body) == data(result)
+
+
+async def test_a_default_page_whose_probe_all_fits_reads_the_whole_page(system_server: MCPServer, seed: Seed) -> None:
+    """A default page reads PROBE_ROWS first; when all of them fit and more follow (wa_ids are short), it reads the
+    whole page, so the answer is as long as the budget allows, not the probe."""
+    await seed(weekdays(WEDNESDAY, 6), 90)
+    result = await call(system_server, "system_get_reservations", {"include": ["wa_ids"]})
+    answer = data(result)
+    assert answer["summary"]["returned"] == {"wa_ids": 90} and PROBE_ROWS[1] < 90
+    assert answer["wa_ids"] == [wa_id(n) for n in range(90)] and "next_cursor" not in answer
+    assert max(sizes(result)) < 6_000
+
+
+async def test_a_shortened_default_page_continues_right_after_its_last_row(
+    system_server: MCPServer, seed: Seed
+) -> None:
+    await seed(weekdays(WEDNESDAY, 6), 90)
+    first = data(await call(system_server, "system_get_reservations", {"include": ["reservations"]}))
+    following = data(await call(system_server, "system_get_reservations",
+                                {"include": ["reservations"], "cursor": first["next_cursor"]}))
+    shown, then = records(first["reservations"]), records(following["reservations"])
+    assert 0 < len(shown) < PROBE_ROWS[1] and following["summary"]["offset"] == {"reservations": len(shown)}
+    assert then[0]["id"] == shown[-1]["id"] + 1
+
+
+async def test_a_listing_the_probe_reads_whole_answers_as_the_whole_page(system_server: MCPServer, seed: Seed) -> None:
+    await seed([WEDNESDAY], 5)
+    answer = data(await call(system_server, "system_get_reservations", {}))
+    assert answer["summary"]["returned"] == {"reservations": 5, "wa_ids": 5, "customers": 5}
+    assert (answer["summary"]["max_results"], "next_cursor" in answer, "notes" in answer["summary"]) == (
+        PAGE_ROWS, False, False)

@@ -2,10 +2,12 @@
 and always where a customer wrote the value."""
 
 import json
+import sys
 from typing import Any
 
 import pytest
 
+from domain.rules.identities import is_hidden
 from mcp_server.customer_data import NOTE, json_text, marked, written
 from mcp_server.rendering import Text, cell, day_label, listing_text, record_text, time_label
 
@@ -103,3 +105,13 @@ def test_rows_past_the_budget_are_counted_not_added() -> None:
     added = text.rows([f"row {n:03d} " + "x" * 20 for n in range(10)], reserve=20)
     assert added == len(str(text).splitlines()) - 1 < 10
     assert len(str(text).encode()) <= 100
+
+
+def test_the_fast_check_never_passes_a_hidden_character_and_harmless_unprintables_stay_plain() -> None:
+    """The renderers skip their character-by-character check when `str.isprintable` holds: every character of a
+    hidden category must fail it (all of Unicode, as this Python knows it)."""
+    hidden = [chr(c) for c in range(sys.maxunicode + 1) if is_hidden(chr(c))]
+    assert hidden and not any(char.isprintable() for char in hidden)
+    # A no-break space and a private-use character are not printable but not hidden either: still plain.
+    assert cell("Sara\u00a0Khan") == "Sara\u00a0Khan" and cell("mark \ue000") == "mark \ue000"
+    assert json_text({"name": "Sara\u00a0Khan"}) == '{"name":"Sara\u00a0Khan"}'
