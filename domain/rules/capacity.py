@@ -64,11 +64,12 @@ def check_fits(
     source: BookingSource,
     max_reservations: int | None = None,
 ) -> None:
-    """Raise `slot_full` or `type_full` unless one more `type_id` booking fits in `occupancy`."""
-    room = slot_room(config, occupancy, source, max_reservations)
-    if room.remaining == 0:
+    """Raise `slot_full` or `type_full` unless one more `type_id` booking fits in `occupancy`: `slot_room`'s
+    answer for this one type, without building the room of every type (a batch asks once per item)."""
+    if slot_capacity(config, source, max_reservations) - occupancy.total <= 0:
         raise DomainError("slot_full")
-    if room.for_type(type_id) == 0:
+    limit = config.type_capacity.get(type_id)
+    if limit is not None and limit - occupancy.by_type.get(type_id, 0) <= 0:
         raise DomainError("type_full", type_name=config.type_name(type_id))
 
 

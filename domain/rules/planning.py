@@ -9,8 +9,8 @@ earlier ones), and write the resulting changes. The rules are written once, here
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -72,10 +72,18 @@ class RuleContext:
     # Whether a slot can be booked at all (hours, vacations, not over) depends on the slot alone: a batch
     # asks once per slot, not once per item.
     _bookable: dict[SlotKey, DomainError | None] = field(default_factory=dict, compare=False, repr=False)
+    _upcoming: dict[SlotKey, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def today(self) -> date:
         return clinic_today(self.config, self.now)
+
+    def is_upcoming(self, slot: SlotKey) -> bool:
+        """`schedule.is_upcoming` of a slot, asked once per slot of a batch."""
+        known = self._upcoming.get(slot)
+        if known is None:
+            known = self._upcoming[slot] = is_upcoming(self.config, slot[0], slot[1], self.now)
+        return known
 
     def check_bookable(self, slot: SlotKey) -> None:
         if slot not in self._bookable:
@@ -86,6 +94,9 @@ class RuleContext:
                 self._bookable[slot] = refused
         if (known := self._bookable[slot]) is not None:
             raise DomainError(known.code, **known.details)
+
+
+_EMPTY = SlotOccupancy()
 
 
 class CalendarState:
@@ -107,6 +118,10 @@ class CalendarState:
         for booking in bookings:
             state._put(booking)
         return state
+
+    def add(self, booking: Booking) -> None:
+        """One more booking as loaded (what `of` does for each)."""
+        self._put(booking)
 
     def _put(self, booking: Booking) -> None:
         old = self.bookings.get(booking.id)
@@ -133,11 +148,12 @@ class CalendarState:
 
     def occupancy(self, slot: SlotKey, excluding: int | None = None) -> SlotOccupancy:
         """The slot's active reservations (without `excluding`), from counters kept as bookings change:
-        constant time however full the slot, so a batch stays linear in its items."""
-        kept = self._active.get(slot) or SlotOccupancy()
+        constant time however full the slot, so a batch stays linear in its items. Read-only: the counters
+        themselves unless `excluding` is in the slot."""
+        kept = self._active.get(slot) or _EMPTY
         left = self.bookings.get(excluding) if excluding is not None else None
         if left is None or left.slot != slot or left.status != ACTIVE:
-            return SlotOccupancy(kept.total, kept.by_type.copy())
+            return kept
         counts = SlotOccupancy(kept.total, kept.by_type.copy())
         counts.add(left.type, -1)
         return counts
@@ -146,7 +162,7 @@ class CalendarState:
         """The customer's nearest upcoming active reservation."""
         upcoming = [
             b for b in self.of_customer(wa_id)
-            if b.status == ACTIVE and is_upcoming(ctx.config, b.date, b.time_slot, ctx.now)
+            if b.status == ACTIVE and ctx.is_upcoming(b.slot)
         ]
         return min(upcoming, key=lambda b: (b.date, b.time_slot, b.id), default=None)
 
@@ -157,6 +173,22 @@ class CalendarState:
         if change.action != "unchanged":
             self._put(change.after)
         return change
+
+    def apply_moves(self, changes: list[Change]) -> list[Change]:
+        """`apply` for many changes of existing bookings at once, their slots' counters moved per group."""
+        moved: Counter[tuple[SlotKey, SlotKey, int]] = Counter()
+        for change in changes:
+            before, after = change.before, change.after
+            if change.action == "unchanged" or before is None or before.status != ACTIVE or after.status != ACTIVE \
+                    or before.type != after.type or before.wa_id != after.wa_id:
+                self.apply(change)
+                continue
+            self.bookings[after.id] = after
+            moved[(before.slot, after.slot, after.type)] += 1
+        for (source, target, type_id), count in moved.items():
+            self._active[source].add(type_id, -count)
+            self._active[target].add(type_id, count)
+        return changes
 
     def new_id(self) -> int:
         return next(self._new_ids)
@@ -218,7 +250,7 @@ def plan_modify(
     """Change the date, time and/or type of an active, not past reservation; capacity excludes itself."""
     if target.status != ACTIVE:
         raise DomainError("reservation_cancelled")
-    if not is_upcoming(ctx.config, target.date, target.time_slot, ctx.now):
+    if not ctx.is_upcoming(target.slot):
         raise DomainError("past_reservation")
     type_id = target.type if new_type is None else check_type(ctx.config, new_type)
     key = (new_date or target.date, new_time or target.time_slot)
@@ -227,11 +259,44 @@ def plan_modify(
     return state.apply(_move(ctx, state, target, key, type_id))
 
 
+def plan_moves(ctx: RuleContext, state: CalendarState, targets: Sequence[Booking], new_date: date | None,
+               new_time: str | None) -> list[Change] | None:
+    """Every target moved to `new_date` and/or `new_time` (its type kept), as `plan_modify` would move each in
+    turn, with the rules asked once per group of targets sharing their slot, and per slot they go to; None
+    when an item could fail (a cancelled or past one, a slot that cannot be booked, or more arrivals than a
+    slot has places, counted before anyone leaves it), for the caller to plan each item on its own, in order.
+    When every arrival fits before anyone leaves, every one fits in any order: the answer is the same."""
+    arriving: dict[SlotKey, Counter[int]] = defaultdict(Counter)
+    for (slot, type_id, status), count in Counter((b.slot, b.type, b.status) for b in targets).items():
+        if status != ACTIVE or not ctx.is_upcoming(slot):
+            return None
+        key = (new_date or slot[0], new_time or slot[1])
+        if key != slot:
+            arriving[key][type_id] += count
+    for key, types in arriving.items():
+        occupancy, everyone = state.occupancy(key), types.total()
+        try:
+            ctx.check_bookable(key)
+            for type_id, count in types.items():  # the last to arrive, of each type, finds this
+                last = SlotOccupancy(occupancy.total + everyone - 1, {type_id: occupancy.by_type.get(type_id, 0)
+                                                                      + count - 1})
+                check_fits(ctx.config, last, type_id, ctx.source, ctx.max_reservations)
+        except DomainError:
+            return None
+    return state.apply_moves([_moved(b, (new_date or b.date, new_time or b.time_slot)) for b in targets])
+
+
+def _moved(booking: Booking, key: SlotKey) -> Change:
+    if key == booking.slot:
+        return Change("unchanged", booking, booking)
+    return Change("moved", booking, Booking(booking.id, booking.wa_id, key[0], key[1], booking.type, booking.status))
+
+
 def plan_cancel(ctx: RuleContext, state: CalendarState, target: Booking) -> Change:
     """Soft-cancel an active reservation that is not in the past."""
     if target.status != ACTIVE:
         raise DomainError("already_cancelled")
-    if not is_upcoming(ctx.config, target.date, target.time_slot, ctx.now):
+    if not ctx.is_upcoming(target.slot):
         raise DomainError("past_reservation")
     return state.apply(Change("cancelled", target, replace(target, status=CANCELLED)))
 

@@ -6,6 +6,7 @@ import json
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -65,6 +66,9 @@ async def lock_calendar(session: AsyncSession, wa_ids: Iterable[str], slots: Ite
     return await lock_for_write(session, keys + sorted(lock_key("slot", d, s) for d, s in places))
 
 
+STREAMED = 5_000  # rows read at a time
+
+
 async def load_state(
     session: AsyncSession,
     today: date,
@@ -90,8 +94,15 @@ async def load_state(
         return CalendarState()
     columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                Reservation.status)
-    rows = await session.execute(select(*columns).where(or_(*conditions)), listed.values)
-    return CalendarState.of(Booking(*row) for row in rows)
+    statement = select(*columns).where(or_(*conditions)).execution_options(yield_per=STREAMED)
+    result = await session.stream(statement, listed.values)
+    shared: dict[Any, Any] = {}  # one object per distinct date, slot and status, not one per row
+    state = CalendarState()
+    async for rows in result.partitions():  # streamed: a whole calendar's rows are never held at once
+        for row in rows:
+            state.add(Booking(row[0], row[1], shared.setdefault(row[2], row[2]), shared.setdefault(row[3], row[3]),
+                              row[4], shared.setdefault(row[5], row[5])))
+    return state
 
 
 class ListParameters:
@@ -169,21 +180,28 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
     final = {c.after.id: c.after for c in changes if c.action != "unchanged"}
     created = [b for b in final.values() if b.id < 0]
     ids = await _insert(session, created, now) if created else {}
-    first = {c.before.id: c.before for c in reversed(changes) if c.before is not None and c.before.id > 0}
-    updated = [(first[i], b) for i, b in final.items() if i > 0 and i in first]
-    columns = [name for name in _WRITTEN if any(getattr(a, name) != getattr(b, name) for a, b in updated)]
+    first: dict[int, Booking] = {}  # each existing row as it was before the batch
+    for change in changes:
+        if change.before is not None and change.before.id > 0:
+            first.setdefault(change.before.id, change.before)
+    updated = [b for i, b in final.items() if i > 0 and i in first]
+    written = attrgetter(*_WRITTEN)
+    # The columns that change: read from the few distinct (before, after) pairs, not row by row.
+    pairs = {(written(first[b.id]), written(b)) for b in updated}
+    columns = [name for n, name in enumerate(_WRITTEN) if any(a[n] != b[n] for a, b in pairs)]
     if not columns:
         return ids
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for _, booking in updated:
-        groups.setdefault(tuple(getattr(booking, name) for name in columns), []).append(booking.id)
+    ending = attrgetter(*columns)
+    groups: dict[Any, list[int]] = {}
+    for booking in updated:
+        groups.setdefault(ending(booking), []).append(booking.id)
     listed = ListParameters(session)
     if len(groups) > _FEW_GROUPS:
-        await session.execute(_update_from_rows(listed, [b for _, b in updated], columns, now), listed.values)
+        await session.execute(_update_from_rows(listed, updated, columns, now), listed.values)
         return ids
     for values, row_ids in groups.items():
         listed = ListParameters(session)
-        changed = dict(zip(columns, values, strict=True))
+        changed = dict(zip(columns, values if len(columns) > 1 else (values,), strict=True))
         await session.execute(update(Reservation).where(listed.one_of(Reservation.id, row_ids))
                               .values(**changed, **_stamps(changed.get("status"), now, "status" in changed))
                               .execution_options(synchronize_session=False), listed.values)

@@ -9,6 +9,7 @@ every row of records written before this form, are objects; `recorded_changes` r
 from __future__ import annotations
 
 import json
+from itertools import islice
 from datetime import date
 from collections.abc import Sequence
 from typing import Any
@@ -19,18 +20,27 @@ from domain.system_agent.report import BatchReport
 from domain.system_agent.undo import CustomerEdit
 
 _FIELDS = ("id", "wa_id", "date", "time_slot", "type", "status")
+BLOCK = 2_000  # rows joined at a time
 
 
 def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Sequence[ClosureEdit]) -> str:
     """Every change a batch made (its report's changed items, customer edits and closures), as the JSON text the
     record keeps."""
     writer = _AuditText()
-    rows = [writer.change(i.index, i.action or "", i.before, i.after)
-            for i in report.changed_items() if i.action != "customer"]
-    rows += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
-                         "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in edits]
-    rows += [json.dumps(c.record(), ensure_ascii=False) for c in closures]
-    return "[" + ",".join(rows) + "]"
+    changed = (i for i in report.changed_items() if i.action != "customer")
+    # Joined a block of rows at a time: the rows of 100,000 changes held at once, then joined, weighed three
+    # times the text (the batch's peak memory was here).
+    blocks = []
+    while block := [writer.change(i.index, i.action or "", i.before, i.after) for i in islice(changed, BLOCK)]:
+        blocks.append(",".join(block))
+    blocks += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
+                           "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in edits]
+    blocks += [json.dumps(c.record(), ensure_ascii=False) for c in closures]
+    if not blocks:
+        return "[]"
+    blocks[0] = "[" + blocks[0]  # the brackets on a block, not around the joined text: one copy of the text
+    blocks[-1] = blocks[-1] + "]"
+    return ",".join(blocks)
 
 
 def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:
@@ -50,6 +60,7 @@ class _AuditText:
 
     def __init__(self) -> None:
         self.quoted: dict[object, str] = {}
+        self.places: dict[tuple[date, str, int, str], str] = {}  # a booking's row after its number
 
     def change(self, index: int, action: str, before: Booking | None, after: Booking | None) -> str:
         return f"[{int(index)},{self.text(action)},{self.booking(before)},{self.booking(after)}]"
@@ -59,8 +70,12 @@ class _AuditText:
             return "null"
         wa_id = booking.wa_id
         number = f'"{wa_id}"' if wa_id.isascii() and wa_id.isdigit() else json.dumps(wa_id)
-        return (f"[{int(booking.id)},{number},{self.text(booking.date)},{self.text(booking.time_slot)},"
-                f"{int(booking.type)},{self.text(booking.status)}]")
+        key = (booking.date, booking.time_slot, booking.type, booking.status)
+        place = self.places.get(key)
+        if place is None:
+            place = self.places[key] = (f"{self.text(booking.date)},{self.text(booking.time_slot)},"
+                                        f"{int(booking.type)},{self.text(booking.status)}]")
+        return f"[{int(booking.id)},{number},{place}"
 
     def text(self, value: str | date) -> str:
         quoted = self.quoted.get(value)

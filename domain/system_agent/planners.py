@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.rules.identities import normalize_wa_id
 from domain.storage.models import Customer, Notice
 from domain.rules.planning import (
-    Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_reserve,
+    Booking, CalendarState, Change, RuleContext, SlotKey, plan_cancel, plan_modify, plan_moves, plan_reserve,
 )
 from domain.rules.placement import place
 from domain.rules.schedule import parse_date, parse_time, slots_for
@@ -155,8 +155,17 @@ class ModifyPlanner:
             return
         state = await _found_state(session, ctx, found, lambda b: (day or b.date, slot or b.time_slot),
                                    whole_days=updates.placement != "keep_time")
+        found = [state.bookings.get(b.id, b) for b in found]  # as of holding the locks; the rows read before go
+        # A move to the asked day and time (where "nearest" also goes first), type kept: planned per group.
+        if updates.new_type is None and (day or slot) and updates.placement != "first_free":
+            moves = plan_moves(ctx, state, found, day, slot)
+            if moves is not None:
+                for index, change in enumerate(moves):
+                    plan.ok(index, change)
+                    await _tick(progress, index + 1, len(found))
+                return
         for index, booking in enumerate(found):
-            current = state.bookings[booking.id]
+            current = state.bookings[booking.id]  # as earlier items of the batch left it
             try:
                 change, placed = place(ctx, state, current, day, slot, updates.new_type, updates.placement)
                 plan.ok(index, change)

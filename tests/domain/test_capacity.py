@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.rules.capacity import SlotOccupancy, check_fits, check_type, slot_capacity
+from domain.rules.capacity import SlotOccupancy, check_fits, check_type, slot_capacity, slot_room
 from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
 
@@ -55,3 +55,22 @@ def test_unknown_type_names_the_valid_ones() -> None:
     assert error.value.code == "invalid_type"
     assert "0 (Check-up)" in error.value.message()
     assert check_type(CONFIG, "1") == 1
+
+
+def test_check_fits_refuses_exactly_when_slot_room_leaves_no_place_for_the_type() -> None:
+    """`check_fits` answers for one type without building the room of every type: the same rule as `slot_room`."""
+    config = ClinicConfig().model_copy(update={"type_capacity": {1: 2}})
+    for source in BookingSource:
+        for total in range(0, 8):
+            for of_type in range(0, min(total, 4) + 1):
+                for type_id in (0, 1):
+                    occupancy = SlotOccupancy(total, {1: of_type, 0: total - of_type})
+                    room = slot_room(config, occupancy, source)
+                    expected = None if room.remaining and room.for_type(type_id) else (
+                        "slot_full" if room.remaining == 0 else "type_full")
+                    try:
+                        check_fits(config, occupancy, type_id, source)
+                        refused = None
+                    except DomainError as error:
+                        refused = error.code
+                    assert refused == expected, (source, total, of_type, type_id)
