@@ -10,7 +10,7 @@ batch answer, the bridge and the console's confirmation card (`chat_bridge/stati
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ConfigDict, Field
 
@@ -19,7 +19,7 @@ from domain.views import View
 SHOWN = 10  # people a card names; the rest are counted
 # Where the card travels with the question: a key of the elicitation request's `_meta` (MCP's place for
 # data beside the protocol's own), read by the bridge and shown by the console.
-CARD_META_KEY = "clinic.calendar/card"
+CARD_META_KEY: Final = "clinic.calendar/card"
 
 
 def _absent_when_none(value: object) -> bool:

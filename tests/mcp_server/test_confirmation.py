@@ -66,7 +66,7 @@ async def test_the_question_asks_only_for_a_yes_and_carries_its_card_where_the_p
     (form,) = forms
     assert "would change 30 reservation(s) (cancelled: 30) on 2 day(s)" in form.message
     if mode == "legacy":
-        card = Card.model_validate((form.meta or {})[CARD_META_KEY])
+        card = Card.model_validate((form.meta or {}).get(CARD_META_KEY))
         assert (card.reservations, card.days, card.actions) == (30, {WEDNESDAY: 15, THURSDAY: 15}, {"cancelled": 30})
     else:
         assert form.meta is None

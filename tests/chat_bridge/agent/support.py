@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.message import ServerMessageMetadata
-from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, RequestParamsMeta
 
 from calendar_agent.settings import Settings, load_settings
 from domain.system_agent.cards import CARD_META_KEY, Card
@@ -30,8 +30,8 @@ CONFIRM_SCHEMA: Any = {"type": "object", "properties": {"confirm": {"type": "boo
 
 def question(text: str, card: object = PREVIEW) -> ElicitRequestFormParams:
     """A yes/no question as the calendar tools ask it: `card` in its `_meta` (dumped when it is a Card)."""
-    shown = card.model_dump(mode="json") if isinstance(card, Card) else card
-    return ElicitRequestFormParams(message=text, requested_schema=CONFIRM_SCHEMA, _meta={CARD_META_KEY: shown})
+    meta = cast(RequestParamsMeta, {CARD_META_KEY: card.model_dump(mode="json") if isinstance(card, Card) else card})
+    return ElicitRequestFormParams(message=text, requested_schema=CONFIRM_SCHEMA, _meta=meta)
 
 
 def build_toolbox() -> MCPServer:
