@@ -72,7 +72,8 @@ def test_a_group_planned_move_is_what_planning_each_item_in_turn_gives_or_is_not
         targets = [b for b in state.bookings.values() if rng.random() < 0.5] or [state.bookings[1]]
         new_date = rng.choice([None, *days])
         new_time = rng.choice([None, *slots]) if new_date else rng.choice(slots)
-        alone, outcomes = _copy(state), []
+        alone = _copy(state)
+        outcomes: list[Change | DomainError] = []
         for target in targets:
             try:
                 outcomes.append(plan_modify(ctx, alone, alone.bookings[target.id], new_date, new_time))
