@@ -2,7 +2,9 @@
 - the index alone (`CustomerSearchIndex.search`);
 - through the service (`PhoneSearchService.search`, as the tools call it: the index, then each hit's
   details from the database), on SQLite and, when DATABASE_URL_POSTGRES is set, on PostgreSQL (a
-  database of its own, created and dropped).
+  database of its own, created and dropped);
+- through the tool (`system_get_reservations` with `search_query`, every section and customers only, over the
+  real tools server in memory), in turns with the service's own search, and the ratio.
 
 Run from the repository root: `.venv/bin/python bench/search_bench.py`.
 """
@@ -31,10 +33,13 @@ from calendar_agent.migrate import upgrade  # noqa: E402
 from domain.config import ClinicConfig  # noqa: E402
 from domain.storage.database import create_database  # noqa: E402
 from domain.storage.models import Customer  # noqa: E402
-from domain.search.service import PhoneSearchService  # noqa: E402
+from domain.services import build_services  # noqa: E402
+from mcp import Client  # noqa: E402
+from mcp_server.system_server import build_system_server  # noqa: E402
 from domain.search.index import CustomerSearchIndex  # noqa: E402
 
 SEED = 20240601
+TOOL = "system_get_reservations"  # a fuzzy search as a model makes it: its matches, their bookings and details
 CUSTOMERS = 100_000
 TYPO_SHARE = 0.05  # WhatsApp profile names are typed by hand: some are misspelt.
 NAMELESS_SHARE = 0.03
@@ -198,17 +203,30 @@ async def through_service(url: str, customers: list[tuple[str, str | None]], que
         for start in range(0, len(customers), 10_000):
             await session.execute(insert(Customer), [{"wa_id": w, "name": n, "created_at": now}
                                                      for w, n in customers[start:start + 10_000]])
-    service = PhoneSearchService(db, ClinicConfig())
+    services = build_services(ClinicConfig(), db, lambda: now)
+    service = services.search
     for query in queries:  # warm-up, the index built by the first
         await service.search(query)
-    durations = []
-    for query in queries:
-        started = time.perf_counter()
-        await service.search(query)
-        durations.append((time.perf_counter() - started) * 1000)
+    durations, tool, customers_tool = [], [], []
+    async with Client(build_system_server(services, services.batch, services.queries)) as client:
+        for query in queries:  # in turns, so that the machine's load falls on each alike
+            started = time.perf_counter()
+            await service.search(query)
+            durations.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            result = await client.call_tool(TOOL, {"search_query": query})
+            tool.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            await client.call_tool(TOOL, {"search_query": query, "include": ["customers"]})
+            customers_tool.append((time.perf_counter() - started) * 1000)
+            assert not result.is_error, result.content
     await db.dispose()
-    return {"p50_ms": round(statistics.median(durations), 3),
-            "p95_ms": round(statistics.quantiles(durations, n=20)[18], 3)}
+    p50 = statistics.median(durations)
+    return {"p50_ms": round(p50, 3), "p95_ms": round(statistics.quantiles(durations, n=20)[18], 3),
+            "tool_p50_ms": round(statistics.median(tool), 3),
+            "tool_ratio": round(statistics.median(tool) / p50, 2),
+            "tool_customers_only_p50_ms": round(statistics.median(customers_tool), 3),
+            "tool_customers_only_ratio": round(statistics.median(customers_tool) / p50, 2)}
 
 
 async def service_figures(customers: list[tuple[str, str | None]], queries: list[str]) -> dict[str, Any]:

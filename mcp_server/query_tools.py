@@ -199,7 +199,7 @@ def _fitted(page: ReservationPage, ar: bool, structured: int | None, budget: int
     while (ratio := over()) > 1:
         shown = max([len(v) for v in view.values() if isinstance(v, list)] + [1])
         fitting = rows_within(_tables(view)) if structured else shown
-        first_cut = rows is None and lines
+        first_cut = rows is None and set(lines) - {"fuzzy"}
         by_text = _rows_of_text(text, lines, budget - len(note.encode()) - NOTE_ROOM) if first_cut else int(
             shown / ratio)
         rows = max(1, min(fitting, by_text, shown - 1))
@@ -213,7 +213,7 @@ def _fitted(page: ReservationPage, ar: bool, structured: int | None, budget: int
 
 def _rows_of_text(text: str, lines: dict[str, list[str]], budget: int) -> int:
     """The most rows per section whose lines, with the rest of `text` (which holds every line), fit `budget`."""
-    sizes = [[len(line.encode()) + 1 for line in section] for section in lines.values()]
+    sizes = [[len(line.encode()) + 1 for line in section] for name, section in lines.items() if name != "fuzzy"]
     room = budget - (len(text.encode()) - sum(map(sum, sizes)))
     rows, used = 0, 0
     while all(rows < len(section) for section in sizes):

@@ -151,9 +151,11 @@ class Phrases:
 
 
 def row_lines(view: dict[str, Any], ar: bool = False) -> dict[str, list[str]]:
-    """The lines of a page's reservations and customers, as `listing_text` writes them: a shorter page of the
-    same read is its first lines (`listing_text(..., lines=)`), so they are written once."""
+    """The lines of a page's fuzzy matches, reservations and customers, as `listing_text` writes them: a shorter
+    page of the same read is its first lines (`listing_text(..., lines=)`), so they are written once."""
     say, lines = Phrases(ar), {}
+    if matches := view["summary"].get("fuzzy_matches"):  # the same on every cut of a page
+        lines["fuzzy"] = [match_row(m, say("no_name")) for m in matches]
     if "reservations" in view:
         lines["reservations"] = [_reservation_line(r, say) for r in view["reservations"]]
     if "customers" in view:
@@ -173,7 +175,7 @@ def listing_text(view: dict[str, Any], tool: str, ar: bool = False, lines: dict[
     if (customers := note(view, ar)) is not None:
         text.add(customers)
     if "fuzzy_matches" in summary:
-        _fuzzy(text, say, summary)
+        _fuzzy(text, say, summary, written_lines.get("fuzzy", []))
     if "reservations" in view:
         text.add(say("reservations"))
         text.rows(written_lines["reservations"][:len(view["reservations"])] or [say("none")])
@@ -198,13 +200,13 @@ def _page_parts(summary: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any]) -> None:
+def _fuzzy(text: Text, say: Phrases, summary: dict[str, Any], lines: list[str]) -> None:
     query, matches = quoted(summary["filters"].get("search_query", "")), summary["fuzzy_matches"]
     if not matches:
         text.add(say("fuzzy_none", query=query))
         return
     text.add(say("fuzzy", query=query, count=len(matches)))
-    text.rows([match_row(m, say("no_name")) for m in matches])
+    text.rows(lines)
 
 
 def match_row(match: dict[str, Any], no_name: str) -> str:

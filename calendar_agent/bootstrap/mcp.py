@@ -9,7 +9,7 @@ import anyio
 import uvicorn
 from mcp.server import MCPServer
 
-from calendar_agent.bootstrap import services_from
+from calendar_agent.bootstrap import services_from, warm_search
 from calendar_agent.http_server import server_config
 from calendar_agent.network import allowed_for, is_loopback_host, sdk_origins
 from calendar_agent.settings import Settings
@@ -37,10 +37,13 @@ async def _serve(settings: Settings, http: bool, host: str, port: int) -> None:
     services = services_from(settings)
     try:
         server = system_server_for(services, settings)
-        if http:
-            await _serve_http(server, settings, host, port)
-        else:
-            await server.run_stdio_async()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(warm_search, services.search)  # built while the client connects
+            if http:
+                await _serve_http(server, settings, host, port)
+            else:
+                await server.run_stdio_async()
+            tasks.cancel_scope.cancel()
     finally:
         await services.db.dispose()
 

@@ -3,6 +3,8 @@ built and wired here and nowhere else."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -12,7 +14,7 @@ from mcp import Client
 from mcp.server import MCPServer
 from starlette.applications import Starlette
 
-from calendar_agent.bootstrap import services_from
+from calendar_agent.bootstrap import services_from, warm_search
 from calendar_agent.bootstrap.mcp import system_server_for
 from calendar_agent.migrate import answers, is_current
 from calendar_agent.network import allowed_for, sdk_origins
@@ -74,6 +76,12 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
                      open_paths=PUBLIC_PATHS, metrics=metrics)
 
 
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def require_tokens(settings: Settings, public: bool) -> None:
     """A public service refuses to start without `OPERATOR_TOKEN` and `MCP_AUTH_TOKEN`: on a loopback service a
     missing token opens its door to this machine's own callers only, beyond loopback it would open to anyone."""
@@ -105,7 +113,9 @@ class ServeProcess:
         broker = ConfirmationBroker(services.conversations, services.confirmations, hub,
                                     config.confirmation_timeout_seconds)
         checks: dict[str, Check] = {"database": partial(answers, services.db),
-                                    "migrations": partial(is_current, services.db)}
+                                    "migrations": partial(is_current, services.db), "search": self.search_ready}
+        warming = asyncio.get_running_loop().create_task(warm_search(services.search))
+        stack.push_async_callback(_stopped, warming)
         if (broadcast := self.broadcast()) is not None:  # other instances may share the database: join them
             link = InstanceLink(broadcast, hub, services.search, broker, services.events)
             await link.open()
@@ -142,6 +152,10 @@ class ServeProcess:
             inbox=inbox, confirmations=broker, metrics=self.metrics,
             checks={**checks, "workers": workers.is_running, "notices": sender.is_running}, notices=sender,
         )
+
+    async def search_ready(self) -> bool:
+        """The readiness check of the customer search: its index is built."""
+        return self.services.search.ready
 
     def broadcast(self) -> Broadcast | None:
         """How this instance hears the others: Redis when `REDIS_URL` is set, else PostgreSQL's LISTEN/NOTIFY;

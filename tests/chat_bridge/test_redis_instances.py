@@ -17,7 +17,8 @@ from websockets.asyncio.client import connect
 from domain.workers.broadcast import RedisBroadcast
 from domain.services import Services
 from tests.chat_bridge.test_instances import AGENT, CUSTOMER, eventually, two_services  # noqa: F401 (fixture)
-from tests.fakes.graph_api import FakeGraphApi, bridge_settings, graph_api, next_event, running_bridge  # noqa: F401
+from tests.fakes.graph_api import (FakeGraphApi, bridge_settings, graph_api, next_event,  # noqa: F401
+                                   running_bridge, until_ready)
 
 pytestmark = pytest.mark.postgres
 REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/0")
@@ -44,7 +45,7 @@ async def test_with_redis_an_event_and_a_customer_on_one_instance_reach_the_othe
     settings = bridge_settings(graph_api, redis_url=redis_url)
     async with running_bridge(a, graph_api, settings=settings) as first, \
             running_bridge(b, graph_api, settings=settings) as second:
-        ready = (await second.http.get("/ready")).json()
+        ready = (await until_ready(second)).json()
         async with connect(second.ws_url) as sidebar:
             await first.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": "hello over Redis"})
             stored = await next_event(sidebar, "conversation_new_message")

@@ -402,6 +402,15 @@ async def running_bridge(services: Services, graph: FakeGraphApi, agents: Script
         yield RunningBridge(url, http, services, graph, agents, stack)
 
 
+async def until_ready(bridge: RunningBridge) -> httpx2.Response:
+    """`/ready` polled as a load balancer does, until it answers 200 (within 10 s): the service builds its search
+    index as it starts."""
+    async with asyncio.timeout(10):
+        while (ready := await bridge.http.get("/ready")).status_code != 200:
+            await asyncio.sleep(0.02)
+    return ready
+
+
 async def next_event(sidebar: ClientConnection, event_type: str) -> dict[str, Any]:
     """The next event of `event_type` a sidebar's WebSocket receives (other events are skipped)."""
     async with asyncio.timeout(10):
