@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 import bisect
 import heapq
 import itertools
@@ -34,10 +36,14 @@ _SHORT_TOKEN_LENGTH = 5
 _SHORT_TOKEN_CUTOFF = 80.0
 _LONG_TOKEN_CUTOFF = 72.0
 _MAX_TYPO_TOKENS = 30
-# The same name in another script or spelling ("Fahad" / "فهد", "Mohammed" / "محمد"): the same consonant
-# skeleton (`domain.search.transliteration`), never as good as the word itself, and only for a query word of three
-# letters or more (a typed "al" would otherwise reach every Ali and Layla).
+# The same name in another spelling or script ("Fahd" / "Fahad", "Mohammed" / "محمد"): the same consonant
+# skeleton (`domain.search.transliteration`), only for a query word of three letters or more (a typed "al" would
+# otherwise reach every Ali and Layla). In the same script it is never as good as the word itself, which typos
+# already come close to; across scripts the skeleton is the only way to compare, and a name written in the other
+# script is as good as the same spelling but for the vowels it cannot tell apart: "Husain Al-Subaie" finds
+# "حسين السبيعي" before "Hassan Al-Subaie" (0.95 against 0.925).
 _CROSS_SCORE = 0.85
+_OTHER_SCRIPT_SCORE = 0.95
 _CROSS_MIN_LENGTH = 3
 # Written both joined and apart ("عبد الرحمن" / "عبدالرحمن", "Al Harbi" / "Alharbi"), so a
 # particle and the word after it are also indexed and queried as one token.
@@ -336,7 +342,7 @@ class CustomerSearchIndex:
         tokens = self._tokens_of[wa_id] = _tokens_of(normalized, terms)
         for token in tokens:
             self._tokens.add(token, wa_id)
-        forms = {form: term for term in terms if (form := skeleton(term))}
+        forms = {_in_script(term, form): term for term in terms if (form := skeleton(term))}
         self._skeletons_of[wa_id] = tuple(forms)
         for form, term in forms.items():
             self._skeletons.setdefault(form, {})[wa_id] = term
@@ -387,22 +393,31 @@ class CustomerSearchIndex:
         if not terms:
             return []
         forms = [skeleton(term) if len(term) >= _CROSS_MIN_LENGTH else "" for term in terms]
-        crossed = [self._skeletons.get(form, {}) if form else {} for form in forms]
+        # Per term: the customers with a word of its skeleton in its own script, and in the other one.
+        same = [self._skeletons.get(_in_script(term, form), {}) if form else {} for term, form in zip(terms, forms)]
+        other = [self._skeletons.get(_in_script(term, form, other=True), {}) if form else {}
+                 for term, form in zip(terms, forms)]
+        crossed = [ChainMap(mine, theirs) for mine, theirs in zip(same, other)]  # a view: no copy of thousands
         if len(terms) == 1:
             best = dict((wa_id, similarity) for similarity, wa_id in self._tokens.best_holders(terms[0], limit, min_score))
-            # Every customer reached through the skeleton scores the same: the first by wa_id are enough.
-            raised = _raise_through(best, self._first_holders(forms[0], limit + len(best)))
+            # Every customer reached through one skeleton scores the same: the first by wa_id are enough.
+            count = limit + len(best)
+            raised = _raise_through(best, self._first_holders(_in_script(terms[0], forms[0]), count), _CROSS_SCORE)
+            raised |= _raise_through(best, self._first_holders(_in_script(terms[0], forms[0], other=True), count),
+                                     _OTHER_SCRIPT_SCORE)
             ranked = sorted((-similarity, wa_id) for wa_id, similarity in best.items() if similarity >= min_score)
             return [SearchHit(wa_id, -negated, crossed[0][wa_id] if wa_id in raised else None)
                     for negated, wa_id in ranked[:limit]]
         per_term = [self._tokens.best_per_customer(term) for term in terms]
-        raised_per_term = [_raise_through(best, cross.keys()) for best, cross in zip(per_term, crossed)]
+        raised_per_term = [_raise_through(best, mine.keys(), _CROSS_SCORE)
+                           | _raise_through(best, theirs.keys(), _OTHER_SCRIPT_SCORE)
+                           for best, mine, theirs in zip(per_term, same, other)]
         everywhere = set(per_term[0]).intersection(*per_term[1:])
-        hits = _ranked(_summed(per_term, everywhere), len(terms), limit, min_score)
+        hits = _ranked(_summed(per_term, everywhere), len(terms), limit, min_score, self._tokens_of)
         # A customer missing a term scores at most (n - 1) / n: when a page of customers
         # matching every term beats that, the large partial sets are never summed.
         if not (len(hits) == limit and hits[-1].score > (len(terms) - 1) / len(terms)):
-            hits = _ranked(_summed(per_term), len(terms), limit, min_score)
+            hits = _ranked(_summed(per_term), len(terms), limit, min_score, self._tokens_of)
         return [SearchHit(h.wa_id, h.score, " ".join(cross[h.wa_id] for cross, raised in zip(crossed, raised_per_term)
                                                      if h.wa_id in raised) or None) for h in hits]
 
@@ -416,14 +431,20 @@ class CustomerSearchIndex:
         return ordered[:count]
 
 
-def _raise_through(best: dict[str, float], crossed: Iterable[str]) -> set[str]:
-    """Raise each customer reached through a transliteration to `_CROSS_SCORE` where that beats their best
-    match (in place); those raised. Set operations, in C: a common skeleton holds thousands of customers."""
+def _raise_through(best: dict[str, float], crossed: Iterable[str], score: float) -> set[str]:
+    """Raise each customer reached through a transliteration to `score` where that beats their best match (in
+    place); those raised. Set operations, in C: a common skeleton holds thousands of customers."""
     reached = set(crossed)
     raised = reached - best.keys()
-    raised |= {wa_id for wa_id in reached & best.keys() if best[wa_id] < _CROSS_SCORE}
-    best.update(dict.fromkeys(raised, _CROSS_SCORE))
+    raised |= {wa_id for wa_id in reached & best.keys() if best[wa_id] < score}
+    best.update(dict.fromkeys(raised, score))
     return raised
+
+
+def _in_script(term: str, form: str, other: bool = False) -> str:
+    """A skeleton as the index keys it: marked with the script of the word it comes from (or the other one)."""
+    arabic = "\u0600" <= term[:1] <= "\u06ff"
+    return ("a:" if arabic != other else "l:") + form
 
 
 def _summed(per_term: list[dict[str, float]], among: set[str] | None = None) -> dict[str, float]:
@@ -440,9 +461,11 @@ def _summed(per_term: list[dict[str, float]], among: set[str] | None = None) -> 
 
 
 def _ranked(
-    totals: dict[str, float], term_count: int, limit: int, min_score: float
+    totals: dict[str, float], term_count: int, limit: int, min_score: float,
+    words: dict[str, tuple[str, ...]],
 ) -> list[SearchHit]:
-    """The `limit` best customers by mean similarity, ties by wa_id, sorting only the best few.
+    """The `limit` best customers by mean similarity, sorting only the best few; ties go to the name with fewer
+    words besides the query's (a full name typed finds "فهد الرشيدي" before "راشد فهد الرشيدي"), then to wa_id.
 
     A common prefix ("al", "ال") reaches tens of thousands of customers.
     """
@@ -452,5 +475,5 @@ def _ranked(
     # Totals a little under the floor may still round to the floor's score and win on wa_id.
     near_top = (item for item in totals.items() if item[1] >= floor - 1e-4 * term_count)
     scored = ((round(total / term_count, 4), wa_id) for wa_id, total in near_top)
-    ranked = sorted((-score, wa_id) for score, wa_id in scored if score >= min_score)
-    return [SearchHit(wa_id, -negated) for negated, wa_id in ranked[:limit]]
+    ranked = sorted((-score, len(words.get(wa_id, ())), wa_id) for score, wa_id in scored if score >= min_score)
+    return [SearchHit(wa_id, -negated) for negated, _, wa_id in ranked[:limit]]

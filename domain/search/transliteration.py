@@ -3,8 +3,10 @@
 "Fahad", "Fahd" and "فهد" are all `fhd`; "Mohammed", "Muhammad", "Mohamed" and "محمد" are all `mhmd`. Latin
 vowels and Arabic long vowels and hamza carriers are dropped (a و or ي starting the word is the consonant
 w or y), letters that English spellings of Arabic names share are merged (ق and k, ث and t, ذ ض ظ and d),
-doubled letters collapse, and a final h (ة, ه, "Fatimah") is dropped. The search index matches skeletons
-exactly, as a second way to a customer beside the words themselves (`domain.search.index`).
+doubled letters collapse, and a final h (ة, ه, "Fatimah") is dropped. The article is not part of it: "الحربي",
+"Alharbi", "Al-Harbi" (joined by the index) and "Harbi" are all `hrb` (when what follows the article has two
+consonants or more: "Ali" stays `l`). The search index matches skeletons exactly, as a second way to a customer
+beside the words themselves (`domain.search.index`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,18 @@ _LATIN_TABLE = str.maketrans({"q": "k", "c": "k", "g": "j", "p": "b", "v": "f", 
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u067e\u0686\u06a4\u06af]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _DOUBLED = re.compile(r"(.)\1+")
+_ARTICLES = ("al", "el", "ال")
 
 
 def skeleton(word: str) -> str:
-    """The consonant skeleton of one normalised word (lower case, folded Arabic letter forms); empty when it
-    has no consonant, or is not one word of one script."""
+    """The consonant skeleton of one normalised word (lower case, folded Arabic letter forms), without its
+    article; empty when it has no consonant, or is not one word of one script."""
+    if word.startswith(_ARTICLES) and len(word) >= 4 and len(rest := _letters(word[2:])) >= 2:
+        return rest
+    return _letters(word)
+
+
+def _letters(word: str) -> str:
     if _LATIN_WORD.fullmatch(word):
         for digraph, sound in _LATIN_DIGRAPHS:
             if digraph in word:
