@@ -95,7 +95,7 @@ async def load_state(
     columns = (Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                Reservation.status)
     statement = select(*columns).where(or_(*conditions)).execution_options(yield_per=STREAMED)
-    result = await session.stream(statement, listed.values)
+    result = await (await session.connection()).stream(statement, listed.values)  # Core rows, not the ORM
     shared: dict[Any, Any] = {}  # one object per distinct date, slot and status, not one per row
     state = CalendarState()
     async for rows in result.partitions():  # streamed: a whole calendar's rows are never held at once

@@ -55,7 +55,8 @@ async def find_by_filters(
     statement = filter_query(ctx.config, ctx.now, query, customers).execution_options(yield_per=STREAMED)
     # Streamed (`load_state` likewise): the rows of 100,000 reservations fetched at once, then dropped, left the batch's peak memory
     # tens of megabytes higher than the bookings made of them.
-    result = await session.stream(statement, parameters(query, customers))
+    connection = await session.connection()  # Core rows: the ORM adds nothing to a select of columns
+    result = await connection.stream(statement, parameters(query, customers))
     async for rows in result.partitions():
         for row in rows:
             found.append(Booking(row[0], row[1], shared.setdefault(row[2], row[2]),
