@@ -203,7 +203,7 @@ class SystemAgentBatchService:
         query = parsed_filters(self.config, parse_whole(Filters, raw, "filters"))
         if not query.search_query:
             return (query, customer_scope(query, [])), None
-        hits = await self.search.search(query.search_query, limit=MAX_FUZZY_LIMIT)
+        hits = await self.search.match(query.search_query, limit=MAX_FUZZY_LIMIT)
         matched = [h.model_dump(include={"wa_id", "name", "similarity", "matched"}) for h in hits]
         return (query, customer_scope(query, hits)), matched
 

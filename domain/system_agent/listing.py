@@ -135,17 +135,13 @@ def totals(shape: Shape) -> Statement:
 
 
 @cache
-def customer_rows() -> Statement:
-    return select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked).where(
-        Customer.wa_id.in_(bindparam("page", expanding=True)))
-
-
-@cache
-def matching_counts(shape: Shape) -> Statement:
-    """How many matching reservations each wa_id of a page has."""
-    return (select(Reservation.wa_id, func.count())
-            .where(*matching(shape), Reservation.wa_id.in_(bindparam("page", expanding=True)))
-            .group_by(Reservation.wa_id))
+def customer_rows(shape: Shape) -> Statement:
+    """A page's customers, each with how many matching reservations they have (one statement: a round trip
+    less on PostgreSQL)."""
+    matching_count = (select(func.count()).select_from(Reservation)
+                      .where(*matching(shape), Reservation.wa_id == Customer.wa_id).scalar_subquery())
+    return select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
+                  matching_count.label("matching")).where(Customer.wa_id.in_(bindparam("page", expanding=True)))
 
 
 @cache
@@ -237,12 +233,11 @@ class ReservationListing:
     def _customers(self, wa_ids: list[str]) -> list[CustomerRow]:
         """Each customer's flags, matching reservation count and nearest upcoming reservation."""
         page = {"page": wa_ids}
-        customers = {row.wa_id: row for row in self.connection.execute(customer_rows(), page)}
-        counted = self.connection.execute(matching_counts(self.shape), self.values | page)
-        matching = {wa_id: int(n) for wa_id, n in counted}
+        rows = self.connection.execute(customer_rows(self.shape), self.values | page)
+        customers = {row.wa_id: row for row in rows}
         upcoming = self._next_reservations(page)
         return [CustomerRow(wa_id=w, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
-                            reservation_count=matching.get(w, 0), next_reservation=upcoming.get(w))
+                            reservation_count=int(c.matching), next_reservation=upcoming.get(w))
                 for w in wa_ids if (c := customers.get(w)) is not None]
 
     def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, ReservationView]:

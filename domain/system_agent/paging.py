@@ -22,7 +22,7 @@ from domain.rules.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.identities import normalize_wa_id
-from domain.search.service import CustomerHit
+from domain.search.service import NameMatch
 from domain.rules.schedule import parse_date, parse_time
 
 SECTIONS = ("reservations", "wa_ids", "customers")
@@ -195,7 +195,7 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def customer_scope(query: ReservationQuery, hits: Sequence[CustomerHit]) -> list[str] | None:
+def customer_scope(query: ReservationQuery, hits: Sequence[NameMatch]) -> list[str] | None:
     """The wa_ids the query is restricted to (fuzzy matches and given wa_ids), or None for everyone."""
     if query.search_query is None:
         return list(query.wa_ids) if query.wa_ids else None

@@ -16,7 +16,7 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.storage.models import Reservation
-from domain.search.service import CustomerHit, PhoneSearchService
+from domain.search.service import NameMatch, PhoneSearchService
 from domain.system_agent.listing import (
     CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
 )
@@ -109,7 +109,7 @@ class SystemAgentQueryService:
             end_date=end_date, include_cancelled=include_cancelled, reservation_types=reservation_types,
             include=include, limit=limit, hijri=hijri)
         position = PagePosition.decode(cursor, query.fingerprint()) if cursor else PagePosition()
-        hits = await self.search.search(query.search_query, limit=query.fuzzy_limit) if query.search_query else []
+        hits = await self.search.match(query.search_query, limit=query.fuzzy_limit) if query.search_query else []
         size = clamp(max_results, 1, MAX_RESULTS)
         customers, now = customer_scope(query, hits), self.clock()
 
@@ -120,7 +120,7 @@ class SystemAgentQueryService:
         return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))
 
     def _query_context(
-        self, query: ReservationQuery, hits: list[CustomerHit], clamped: dict[str, tuple[int, int]]
+        self, query: ReservationQuery, hits: list[NameMatch], clamped: dict[str, tuple[int, int]]
     ) -> dict[str, Any]:
         """What the summary says about the query itself: the filters given, zone, clamped limits, fuzzy
         matches, and whom the customer sections list. Empty parts are left out."""

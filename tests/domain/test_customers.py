@@ -230,3 +230,17 @@ async def test_the_system_agents_replies_never_answer_a_customer_writing_from_it
     await services.conversations.reply(agent, "assistant", "Today: none.", [operator.id])
     assert await services.conversations.open_prompts(agent) == []
     assert await services.conversations.open_prompts(agent, "customer") == [customer.id]
+
+
+async def test_a_match_is_what_a_search_finds_with_the_names_only(services: Services) -> None:
+    """`match` (listings' and batches' `search_query`) finds the customers `search` (the phone selector) finds,
+    with the same names and similarities, without the selector's details."""
+    for wa_id, name in (("966500000001", "فهد الرشيدي"), ("966500000002", "راشد فهد الرشيدي"),
+                        ("966500000003", "Fahad Al-Rashidi"), ("966500000004", "Omar Haddad")):
+        await services.customers.ensure(wa_id, name)
+    found = await services.search.search("Fahad Al-Rashidi")
+    matched = await services.search.match("Fahad Al-Rashidi")
+    assert {h.wa_id: (h.name, h.similarity, h.matched) for h in found} == {
+        m.wa_id: (m.name, m.similarity, m.matched) for m in matched}
+    assert [m.wa_id for m in matched] == ["966500000003", "966500000001", "966500000002"]
+    assert matched[1].matched == "فهد الرشيدي" and not hasattr(matched[1], "last_message_at")
