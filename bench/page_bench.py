@@ -64,10 +64,9 @@ CUSTOMER_DETAILS_PG = text(
 class Floor:
     """The keyset statements of a hand-written listing, reading from a given position."""
 
-    def __init__(self, connection: AsyncConnection, year: dict[str, Any], sqlite: bool) -> None:
+    def __init__(self, connection: AsyncConnection, sqlite: bool) -> None:
         self.connection, self.sqlite = connection, sqlite
         self.range = {"start": FIRST, "end": FIRST + timedelta(days=DAYS - 1)}
-        self.year = year
 
     async def reservations(self, after: tuple[Any, str, int], count: int) -> list[Any]:
         day, slot, row_id = after
@@ -93,7 +92,7 @@ async def walk(url: str, pages: int) -> dict[str, Any]:
     year = {"start_date": FIRST.isoformat(), "end_date": (FIRST + timedelta(days=DAYS - 1)).isoformat()}
     out: dict[str, Any] = {}
     async with Client(server_for(services)) as client, services.db.engine.connect() as connection:
-        floor = Floor(connection, year, services.db.is_sqlite)
+        floor = Floor(connection, services.db.is_sqlite)
         for name, sections in (("default page, every section", None), ("reservations only", ["reservations"])):
             base = year | ({"include": sections} if sections else {})
             tool_ms: list[float] = []

@@ -216,7 +216,7 @@ def _rows_of_text(text: str, lines: dict[str, list[str]], budget: int) -> int:
     sizes = [[len(line.encode()) + 1 for line in section] for name, section in lines.items() if name != "fuzzy"]
     room = budget - (len(text.encode()) - sum(map(sum, sizes)))
     rows, used = 0, 0
-    while all(rows < len(section) for section in sizes):
+    while sizes and all(rows < len(section) for section in sizes):
         used += sum(section[rows] for section in sizes)
         if used > room:
             break

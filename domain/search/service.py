@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.rules.identities import display_wa_id
 from domain.storage.models import ConversationMessage, Customer, Reservation
 from domain.rules.planning import ACTIVE
-from domain.search.index import CustomerSearchIndex, written_form
+from domain.search.index import CustomerSearchIndex, SearchHit, written_form
 from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.clock import local_iso
 from domain.views import View
@@ -88,26 +88,22 @@ class PhoneSearchService:
     async def refresh(self) -> None:
         """Rebuild the index from the customers table. The building runs in a thread, so the process keeps
         answering meanwhile (1 to 2 seconds for 100,000 customers); what commits meanwhile is applied after."""
-        self._held = []
+        held: list[Changes] = []
+        self._held = held
         try:
             rows = await self.db.read(lambda connection: connection.execute(
                 select(Customer.wa_id, Customer.name)).all())
-            index = await asyncio.to_thread(CustomerSearchIndex, [(wa_id, name) for wa_id, name in rows])
-            held, self._held = self._held, None
-            self.index = index
-            for changes in held:
-                self.apply(changes)
+            self.index = await asyncio.to_thread(CustomerSearchIndex, [(wa_id, name) for wa_id, name in rows])
         finally:
             self._held = None
+        for changes in held:
+            self.apply(changes)
         self._counted_at = time.monotonic()
 
     async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[CustomerHit]:
         """Hits ordered by similarity, then by the customer's last message, newest first; a query longer
         than MAX_QUERY characters is `query_too_long` (its cost grows with its length)."""
-        if len(query) > MAX_QUERY:
-            raise DomainError("query_too_long", max=MAX_QUERY)
-        index = await self._current_index()
-        hits = index.search(query, limit=max(1, min(limit, MAX_LIMIT)), min_score=min_score)
+        hits = await self._index_hits(query, limit, min_score)
         if not hits:
             return []
         details = await self._details([h.wa_id for h in hits])
@@ -120,10 +116,7 @@ class PhoneSearchService:
         """The customers `query` matches with their names only, by similarity (ties: the name with fewer other
         words, then the number): what a listing's or a batch's `search_query` needs, in one light statement where
         `search` reads each hit's last message and booking to order ties by recency."""
-        if len(query) > MAX_QUERY:
-            raise DomainError("query_too_long", max=MAX_QUERY)
-        index = await self._current_index()
-        hits = index.search(query, limit=max(1, min(limit, MAX_LIMIT)), min_score=min_score)
+        hits = await self._index_hits(query, limit, min_score)
         if not hits:
             return []
         wa_ids = [h.wa_id for h in hits]
@@ -132,6 +125,13 @@ class PhoneSearchService:
         return [NameMatch(wa_id=h.wa_id, name=names[h.wa_id], similarity=round(h.score, 3),
                           matched=written_form(names[h.wa_id] or "", h.matched) if h.matched else None)
                 for h in hits if h.wa_id in names]
+
+    async def _index_hits(self, query: str, limit: int, min_score: float) -> list[SearchHit]:
+        """The index's hits for `query`; a query longer than MAX_QUERY characters is `query_too_long`."""
+        if len(query) > MAX_QUERY:
+            raise DomainError("query_too_long", max=MAX_QUERY)
+        index = await self._current_index()
+        return index.search(query, limit=max(1, min(limit, MAX_LIMIT)), min_score=min_score)
 
     async def _current_index(self) -> CustomerSearchIndex:
         async with self._lock:
