@@ -110,7 +110,7 @@ class OperatorDesk:
         stored = await self.conversations.append(self.system_wa_id, MessageRole.SECRETARY, message.text,
                                                  meta=message.meta, turn=AgentKind.SYSTEM)
         assert stored is not None
-        self.turns.wake()
+        self.turns.wake(self.system_wa_id)
         await self.events.publish(new_message_event(stored))
         return stored
 

@@ -15,9 +15,10 @@ class EventSink(Protocol):
 
 
 class TurnQueue(Protocol):
-    """Serves the stored jobs (`domain.workers.jobs`); told when this process has stored one."""
+    """Serves the stored jobs (`domain.workers.jobs`); told when this process has stored one (of the
+    conversation `wa_id`)."""
 
-    def wake(self) -> None: ...
+    def wake(self, wa_id: str | None = None) -> None: ...
 
 
 class ConfirmationAnswers(Protocol):

@@ -58,7 +58,9 @@ class TurnWorkers:
         self.workers: list[asyncio.Task[None]] = []
         self.busy: set[str] = set()
         self.stopping = False
-        self._wakeup = asyncio.Event()
+        self._sleeping: list[asyncio.Future[None]] = []  # idle workers, each waiting to be woken or its poll
+        self._missed = False  # a wake came while no worker slept: the next to go idle claims again first
+        self._roused = 0  # workers woken that have not begun their claim yet
         self.observers: list[Callable[[str, str, float], None]] = []  # (kind, outcome, seconds) of each turn
         # Run with the conversation before each turn (one turn per conversation runs at a time): the
         # confirmation broker expires questions left by a turn whose process died.
@@ -72,12 +74,33 @@ class TurnWorkers:
         """Whether every worker is still serving the queue (the readiness check)."""
         return bool(self.workers) and not self.stopping and not any(w.done() for w in self.workers)
 
-    def wake(self) -> None:
-        """A job was stored by this process: claim it now rather than at the next poll, and again once a quiet
-        period that holds it has passed."""
-        self._wakeup.set()
+    def wake(self, wa_id: str | None = None) -> None:
+        """A job was stored by this process (for the conversation `wa_id`, if given): one idle worker claims it
+        now rather than at the next poll, and again once a quiet period that holds it has passed. A conversation
+        whose turn runs here is not woken for: its worker claims again when that turn ends, and the new job is
+        the conversation's next."""
+        if wa_id is None or wa_id not in self.busy:
+            self._rouse(needed=True)
         if (quiet := self.jobs.quiet.seconds) > 0:
-            asyncio.get_running_loop().call_later(quiet + QUIET_MARGIN_SECONDS, self._wakeup.set)
+            asyncio.get_running_loop().call_later(quiet + QUIET_MARGIN_SECONDS, lambda: self._rouse(needed=True))
+
+    def _rouse(self, *, needed: bool = False) -> None:
+        """Wake one idle worker, unless one was woken and has not begun its claim yet (it will see what was stored
+        before now). `needed`: with no worker idle, the next one to go idle claims again first (a claim running
+        now may have begun before the job was stored)."""
+        if self._roused:
+            return
+        while self._sleeping:
+            if self._wake(self._sleeping.pop()):
+                return
+        self._missed = self._missed or needed
+
+    def _wake(self, sleeper: asyncio.Future[None]) -> bool:
+        if sleeper.done():  # its poll ended
+            return False
+        sleeper.set_result(None)
+        self._roused += 1
+        return True
 
     async def drain(self) -> None:
         """Wait until no job is queued or running (in any instance)."""
@@ -94,7 +117,8 @@ class TurnWorkers:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), grace_seconds)
         self.stopping = True
-        self.wake()
+        while self._sleeping:
+            self._wake(self._sleeping.pop())
         running = list(self.busy)
         for worker in self.workers:
             worker.cancel()
@@ -114,6 +138,7 @@ class TurnWorkers:
             if job is None:
                 await self._idle()
                 continue
+            self._rouse()  # there may be more: another idle worker claims next (a burst fans out)
             self.busy.add(job.wa_id)
             try:
                 with logs.conversation(job.wa_id, f"job-{job.id}"):
@@ -122,9 +147,20 @@ class TurnWorkers:
                 self.busy.discard(job.wa_id)
 
     async def _idle(self) -> None:
-        self._wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+        """Until woken or the next poll (other instances' jobs and expired leases are found by polling)."""
+        if self._missed:
+            self._missed = False
+            return
+        sleeper = asyncio.get_running_loop().create_future()
+        self._sleeping.append(sleeper)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sleeper, self.poll_seconds)
+        finally:
+            if sleeper in self._sleeping:
+                self._sleeping.remove(sleeper)
+            if sleeper.done() and not sleeper.cancelled():
+                self._roused -= 1  # woken: its claim begins now
 
     async def _run(self, job: ClaimedJob, worker: str) -> None:
         if job.exhausted:

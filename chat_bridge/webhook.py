@@ -159,7 +159,7 @@ class Inbox:
         if choice:
             await self._set_notices(wa_id, opted_out=choice == "stopped")
             return
-        self.turns.wake()
+        self.turns.wake(wa_id)
 
     def _notice_choice(self, message: InboundMessage) -> str | None:
         """"stopped" or "started" when the message is only a stop or start word, else None."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -50,15 +50,21 @@ class QuietPeriod:
     seconds: float = 0.0
     most: float = 0.0
 
-    def waited(self, now: datetime) -> ColumnElement[bool]:
-        """Whether the candidate `AgentJob` has waited out its conversation's quiet period."""
+    def waited(self) -> ColumnElement[bool]:
+        """Whether the candidate `AgentJob` has waited out its conversation's quiet period, at the times
+        `times(now)` binds."""
         if not self.kinds or self.seconds <= 0:
             return true()
         later = aliased(AgentJob)
         burst_goes_on = exists().where(later.wa_id == AgentJob.wa_id, later.status == JobStatus.QUEUED,
-                                       later.created_at > now - timedelta(seconds=self.seconds))
-        return or_(AgentJob.kind.not_in(self.kinds), AgentJob.created_at <= now - timedelta(seconds=self.most),
+                                       later.created_at > bindparam("quiet_since"))
+        return or_(AgentJob.kind.not_in(self.kinds), AgentJob.created_at <= bindparam("waited_most_since"),
                    ~burst_goes_on)
+
+    def times(self, now: datetime) -> dict[str, datetime]:
+        """The bound times of `AgentJobs`' claim statement at `now`."""
+        return {"now": now, "quiet_since": now - timedelta(seconds=self.seconds),
+                "waited_most_since": now - timedelta(seconds=self.most)}
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,13 @@ class QueueDepth:
 
 def enqueue(session: AsyncSession, wa_id: str, kind: str, message_id: int | None, now: datetime) -> None:
     """Add a job in the caller's transaction (the one that stores the message asking for it)."""
-    session.add(AgentJob(wa_id=wa_id, kind=kind, message_id=message_id, status=JobStatus.QUEUED, attempts=0,
-                         available_at=now, created_at=now))
+    session.add(AgentJob(**job_row(wa_id, kind, message_id, now)))
+
+
+def job_row(wa_id: str, kind: str, message_id: int | None, now: datetime) -> dict[str, object]:
+    """A new job's row (for `enqueue`, or for storing many at once)."""
+    return {"wa_id": wa_id, "kind": kind, "message_id": message_id, "status": JobStatus.QUEUED, "attempts": 0,
+            "available_at": now, "created_at": now}
 
 
 class AgentJobs:
@@ -98,21 +109,25 @@ class AgentJobs:
         self.lease = lease
         self.max_attempts = max_attempts
         self.quiet = quiet
+        # The claim's statement, built once (workers poll it): its times are bound at each claim.
+        older = aliased(AgentJob)
+        first_open = (select(func.min(older.id))
+                      .where(older.wa_id == AgentJob.wa_id, older.status.in_(OPEN)).scalar_subquery())
+        now = bindparam("now", type_=AgentJob.available_at.type)
+        ready = or_(and_(AgentJob.status == JobStatus.QUEUED, AgentJob.available_at <= now, quiet.waited()),
+                    and_(AgentJob.status == JobStatus.RUNNING, AgentJob.lease_until <= now))
+        self._next = select(AgentJob).where(AgentJob.id == first_open, ready).order_by(AgentJob.id).limit(1)
+        self._next_locked = self._next.with_for_update(skip_locked=True)
 
     async def claim(self, worker: str) -> ClaimedJob | None:
         """The next job no other worker holds whose conversation has nothing older open, leased to `worker`."""
         now = self.clock()
-        older = aliased(AgentJob)
-        first_open = (select(func.min(older.id))
-                      .where(older.wa_id == AgentJob.wa_id, older.status.in_(OPEN)).scalar_subquery())
-        ready = or_(and_(AgentJob.status == JobStatus.QUEUED, AgentJob.available_at <= now, self.quiet.waited(now)),
-                    and_(AgentJob.status == JobStatus.RUNNING, AgentJob.lease_until <= now))
-        query = select(AgentJob).where(AgentJob.id == first_open, ready).order_by(AgentJob.id).limit(1)
+        times = self.quiet.times(now)
         async with self.db.reading() as session:  # an idle poll takes no write lock
-            if (await session.scalars(query)).first() is None:
+            if (await session.scalars(self._next, times)).first() is None:
                 return None
         async with self.db.unit_of_work() as session:
-            job = (await session.scalars(query.with_for_update(skip_locked=True))).first()
+            job = (await session.scalars(self._next_locked, times)).first()
             if job is None:
                 return None
             if job.attempts >= self.max_attempts:
