@@ -66,7 +66,8 @@ class RecordingAgents:
             answers = (await conversations.turn_context(wa_id, audience)).open_ids
             if not answers:
                 return
-            texts = {m.id: m.text for m in await conversations.page(wa_id, limit=500)}
+            # The open prompts are the conversation's newest messages (the turns store only replies).
+            texts = {m.id: m.text for m in await conversations.page(wa_id, limit=len(answers) + 5)}
             reply = await conversations.reply(wa_id, "assistant", f"noted {len(answers)}", answers)
             if reply is None:
                 return

@@ -17,6 +17,7 @@ Starlette app, route `/mcp` to it and enter `lifespan()` from the host's own lif
 from __future__ import annotations
 
 import hmac
+import functools
 import ipaddress
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -137,10 +138,14 @@ class LocalCallers:
 
 def peer_address(client: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The peer's address (from an ASGI `client` pair), None when there is none or it is no IP address."""
-    if not client:
-        return None
+    return _address(str(client[0])) if client else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`host` parsed (once per address: every request asks)."""
     try:
-        return ipaddress.ip_address(str(client[0]))
+        return ipaddress.ip_address(host)
     except ValueError:
         return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,13 +58,18 @@ async def queue_reply(session: AsyncSession, message: ConversationMessage, now: 
     if queued is not None:
         return queued
     message.delivery_status = DeliveryStatus.PENDING
-    notice = Notice(batch_id=None, wa_id=message.wa_id, purpose=NoticePurpose.REPLY.value, template=None,
-                    language=language_of((message.text,), ""), parameters=[], text=message.text, dedupe_key=key,
-                    status="queued", attempts=0, available_at=now, message_id=message.id, created_at=now,
-                    updated_at=now)
+    notice = Notice(**reply_notice(message.wa_id, message.id, message.text, now))
     session.add(notice)
     await session.flush()
     return notice.id
+
+
+def reply_notice(wa_id: str, message_id: int, text: str, now: datetime) -> dict[str, Any]:
+    """The outbox row that sends the new message `message_id` (stored pending) to the customer `wa_id`."""
+    return {"batch_id": None, "wa_id": wa_id, "purpose": NoticePurpose.REPLY.value, "template": None,
+            "language": language_of((text,), ""), "parameters": [], "text": text, "dedupe_key": f"reply:{message_id}",
+            "status": "queued", "attempts": 0, "available_at": now, "message_id": message_id, "created_at": now,
+            "updated_at": now}
 
 
 @dataclass(frozen=True)
