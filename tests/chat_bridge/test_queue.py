@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from chat_bridge.events import RealtimeEvent
 from chat_bridge.queue import CUSTOMER_AGENT_FAILED, SYSTEM_AGENT_FAILED, AgentKind, Handler, TurnWorkers
-from domain.workers.jobs import AgentJobs
+from domain.workers.jobs import AgentJobs, ClaimedJob
 from domain.storage.models import MessageRole
 from domain.services import Services
 from tests.conftest import FixedClock
@@ -63,7 +64,8 @@ class Workers:
 
     def start(self, handlers: dict[str, Handler], **options: Any) -> TurnWorkers:
         jobs = AgentJobs(self.services.db, self.clock, lease=timedelta(seconds=30))
-        workers = TurnWorkers(jobs, self.services.conversations, self.events, handlers, poll_seconds=0.05, **options)
+        workers = TurnWorkers(jobs, self.services.conversations, self.events, handlers,
+                              **{"poll_seconds": 0.05, **options})
         workers.start()
         self.started.append(workers)
         return workers
@@ -177,3 +179,85 @@ async def test_a_turn_whose_process_died_runs_again_after_its_lease_unless_it_wa
     await running.drain()
     assert agent.calls == [A]
     assert await texts(services, B) == ["answered before the crash", "the reply it stored"]
+
+
+async def until(condition: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+    """Wait for `condition` with a deadline (the workers here never poll: only a wake gets a job claimed)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        outcome = condition()
+        if await outcome if inspect.isawaitable(outcome) else outcome:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.01)
+
+
+NEVER_POLLS = 3600.0
+
+
+async def test_one_wake_starts_the_turns_of_every_waiting_conversation(services: Services, workers: Workers) -> None:
+    started: set[str] = set()
+    release = asyncio.Event()
+
+    async def turn(wa_id: str) -> None:
+        started.add(wa_id)
+        await release.wait()
+
+    running = workers.start({AgentKind.CUSTOMER: turn}, concurrency=4, poll_seconds=NEVER_POLLS)
+    await until(lambda: running.idle == 4, "every worker idle")
+    conversations = ["966501000001", "966501000002", "966501000003", "966501000004"]
+    for wa_id in conversations:
+        await workers.message(wa_id, AgentKind.CUSTOMER)
+    running.wake()
+    await until(lambda: started == set(conversations), "the four turns started")
+    release.set()
+
+
+async def test_a_wake_while_the_worker_is_claiming_is_kept_for_it(services: Services, workers: Workers) -> None:
+    parked, gate = asyncio.Event(), asyncio.Event()
+    agent = ReplyingAgent(services)
+
+    class SlowClaims(AgentJobs):
+        async def claim(self, worker: str) -> ClaimedJob | None:
+            job = await super().claim(worker)
+            if not gate.is_set():  # its read is done and found nothing; the message comes now
+                parked.set()
+                await gate.wait()
+            return job
+
+    running = TurnWorkers(SlowClaims(services.db, workers.clock), services.conversations, workers.events,
+                          {AgentKind.CUSTOMER: agent}, concurrency=1, poll_seconds=NEVER_POLLS)
+    running.start()
+    workers.started.append(running)
+    await asyncio.wait_for(parked.wait(), 30)
+    await workers.message(A, AgentKind.CUSTOMER)
+    running.wake(A)  # no worker is idle: the one claiming must claim again before it sleeps
+    gate.set()
+    await until(lambda: agent.calls == [A], "the message's turn")
+
+
+async def test_a_message_to_a_conversation_whose_turn_runs_here_is_answered_when_that_turn_ends(
+    services: Services, workers: Workers
+) -> None:
+    first_turn, go_on = asyncio.Event(), asyncio.Event()
+    answered: list[list[int]] = []
+
+    async def turn(wa_id: str) -> None:  # reads what is open, works, then replies: as a model's turn does
+        answers = await services.conversations.open_prompts(wa_id)
+        if not answers:
+            return
+        answered.append(answers)
+        if len(answered) == 1:
+            first_turn.set()
+            await go_on.wait()
+        await services.conversations.reply(wa_id, MessageRole.ASSISTANT, f"answer {len(answered)}", answers)
+
+    running = workers.start({AgentKind.CUSTOMER: turn}, concurrency=2, poll_seconds=NEVER_POLLS)
+    await workers.message(A, AgentKind.CUSTOMER, "first")
+    running.wake(A)
+    await asyncio.wait_for(first_turn.wait(), 30)
+    await workers.message(A, AgentKind.CUSTOMER, "second")
+    running.wake(A)  # A's turn runs here: nobody else is woken; its worker claims the next job after it
+    go_on.set()
+    await until(lambda: len(answered) == 2, "a second turn")
+    assert await texts(services, A) == ["first", "second", "answer 1", "answer 2"]
