@@ -70,6 +70,11 @@ class TurnWorkers:
         self.workers = [asyncio.create_task(self._work(f"{self.process}:{n}"), name=f"turn worker {n}")
                         for n in range(self.concurrency)]
 
+    @property
+    def idle(self) -> int:
+        """Workers waiting to be woken or for their next poll."""
+        return sum(1 for sleeper in self._sleeping if not sleeper.done())
+
     async def is_running(self) -> bool:
         """Whether every worker is still serving the queue (the readiness check)."""
         return bool(self.workers) and not self.stopping and not any(w.done() for w in self.workers)
