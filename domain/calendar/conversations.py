@@ -179,13 +179,16 @@ class ConversationService:
 
     async def page(self, wa_id: str, *, before_id: int | None = None, limit: int = 50) -> list[MessageView]:
         """Up to `limit` messages older than `before_id` (newest page by default), oldest first."""
-        query = select(ConversationMessage).where(ConversationMessage.wa_id == wa_id)
+        m = ConversationMessage
+        query = select(m.id, m.wa_id, m.role, m.text, m.timestamp, m.delivery_status, m.meta).where(m.wa_id == wa_id)
         if before_id is not None:
-            query = query.where(ConversationMessage.id < before_id)
-        query = query.order_by(ConversationMessage.id.desc()).limit(max(1, min(limit, 500)))
-        async with self.db.reading() as session:
-            rows = list(await session.scalars(query))
-        return [message_view(self.config, m) for m in reversed(rows)]
+            query = query.where(m.id < before_id)
+        query = query.order_by(m.id.desc()).limit(max(1, min(limit, 500)))
+        # One short read on a plain connection: a sidebar (or a client polling) reads pages often.
+        rows = await self.db.read(lambda connection: connection.execute(query).all())
+        return [MessageView(id=id_, wa_id=wa_id_, role=role, text=text, timestamp=local_iso(self.config, moment),
+                            delivery_status=status, meta=meta)
+                for id_, wa_id_, role, text, moment, status, meta in reversed(rows)]
 
     async def history_for_model(self, wa_id: str, audience: Audience | None = None) -> list[dict[str, str]]:
         """The model turns of `turn_context`."""
