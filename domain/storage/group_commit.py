@@ -2,9 +2,10 @@
 
 Fifty operators sending at once on SQLite meant fifty transactions in single file, each a BEGIN IMMEDIATE,
 its statements and a COMMIT, every one a hop to the database's thread and back through a busy event loop.
-A `GroupCommit` collects the writes that arrive while its last transaction is still waiting for its turn,
-and commits them together: one transaction, each caller told its own result when it commits. With nobody
-else writing it is one write in one transaction, as before.
+A `GroupCommit` writes one group at a time: the writes that arrive while the group before is being written
+(or while its transaction waits for SQLite's writer) form the next group, committed together in one
+transaction, each caller told its own result when it commits. With nobody else writing it is one write in
+one transaction, as before.
 
 A group that fails is written again one item at a time, each in its own transaction, so that one bad item
 (a redelivered message, say) fails alone. A caller that stops waiting (a closed request) does not stop the
@@ -41,6 +42,7 @@ class GroupCommit(Generic[Item, Result]):
         self.write = write
         self._open: _Group[Item, Result] | None = None  # the group still taking items
         self._writing: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None  # the last group's write
 
     async def __call__(self, item: Item) -> Result:
         if self.db.in_unit_of_work():  # inside the caller's transaction (`Database.together`): part of it
@@ -49,7 +51,8 @@ class GroupCommit(Generic[Item, Result]):
         group = self._open
         if group is None:
             group = self._open = _Group()
-            task = asyncio.create_task(self._commit(group))
+            task = asyncio.create_task(self._commit(group, self._last))
+            self._last = task
             self._writing.add(task)
             task.add_done_callback(self._writing.discard)
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -57,8 +60,10 @@ class GroupCommit(Generic[Item, Result]):
         group.waiting.append(done)
         return await asyncio.shield(done)
 
-    async def _commit(self, group: _Group[Item, Result]) -> None:
+    async def _commit(self, group: _Group[Item, Result], previous: asyncio.Task[None] | None) -> None:
         try:
+            if previous is not None:  # one group is written at a time: what comes meanwhile joins the next
+                await asyncio.wait([previous])
             try:
                 async with self.db.unit_of_work() as session:  # waits for the writer's turn: others join meanwhile
                     if self._open is group:
