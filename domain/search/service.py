@@ -116,15 +116,12 @@ class PhoneSearchService:
         """The customers `query` matches with their names only, by similarity (ties: the name with fewer other
         words, then the number): what a listing's or a batch's `search_query` needs, in one light statement where
         `search` reads each hit's last message and booking to order ties by recency."""
-        hits = await self._index_hits(query, limit, min_score)
-        if not hits:
-            return []
-        wa_ids = [h.wa_id for h in hits]
-        names: dict[str, str | None] = await self.db.read(
-            lambda connection: {w: n for w, n in connection.execute(_names_statement(), {"wa_ids": wa_ids})})
-        return [NameMatch(wa_id=h.wa_id, name=names[h.wa_id], similarity=round(h.score, 3),
-                          matched=written_form(names[h.wa_id] or "", h.matched) if h.matched else None)
-                for h in hits if h.wa_id in names]
+        hits = await self.hits(query, limit, min_score)
+        return await self.db.read(lambda connection: named(connection, hits)) if hits else []
+
+    async def hits(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[SearchHit]:
+        """The index's hits for `query`, to be named by `named` in the caller's read (`match` in one step)."""
+        return await self._index_hits(query, limit, min_score)
 
     async def _index_hits(self, query: str, limit: int, min_score: float) -> list[SearchHit]:
         """The index's hits for `query`; a query longer than MAX_QUERY characters is `query_too_long`."""
@@ -161,6 +158,17 @@ class PhoneSearchService:
 
 def _count(connection: Connection) -> int:
     return int(connection.scalar(select(func.count()).select_from(Customer)) or 0)
+
+
+def named(connection: Connection, hits: list[SearchHit]) -> list[NameMatch]:
+    """The index's `hits` with their customers' names as stored (a customer deleted meanwhile is left out)."""
+    if not hits:
+        return []
+    wa_ids = [h.wa_id for h in hits]
+    names: dict[str, str | None] = {w: n for w, n in connection.execute(_names_statement(), {"wa_ids": wa_ids})}
+    return [NameMatch(wa_id=h.wa_id, name=names[h.wa_id], similarity=round(h.score, 3),
+                      matched=written_form(names[h.wa_id] or "", h.matched) if h.matched else None)
+            for h in hits if h.wa_id in names]
 
 
 @cache

@@ -136,22 +136,23 @@ def totals(shape: Shape) -> Statement:
 
 @cache
 def customer_rows(shape: Shape) -> Statement:
-    """A page's customers, each with how many matching reservations they have (one statement: a round trip
-    less on PostgreSQL)."""
+    """A page's customers, each with how many matching reservations they have and their nearest upcoming
+    reservation (`next_*`, None when they have none): one statement, a round trip each less on PostgreSQL."""
     matching_count = (select(func.count()).select_from(Reservation)
                       .where(*matching(shape), Reservation.wa_id == Customer.wa_id).scalar_subquery())
-    return select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
-                  matching_count.label("matching")).where(Customer.wa_id.in_(bindparam("page", expanding=True)))
-
-
-@cache
-def upcoming_rows() -> Statement:
-    """The upcoming reservations of a page's wa_ids, nearest first."""
-    return (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
-                   Reservation.status)
-            .where(Reservation.wa_id.in_(bindparam("page", expanding=True)),
-                   started_after(bindparam("from_date"), bindparam("from_slot")))
-            .order_by(Reservation.date, Reservation.time_slot, Reservation.id))
+    nearest = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+                      Reservation.status, func.row_number().over(
+                          partition_by=Reservation.wa_id,
+                          order_by=(Reservation.date, Reservation.time_slot, Reservation.id)).label("rank"))
+               .where(Reservation.wa_id.in_(bindparam("page", expanding=True)),
+                      started_after(bindparam("from_date"), bindparam("from_slot")))
+               .subquery())
+    return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
+                   matching_count.label("matching"), nearest.c.id.label("next_id"), nearest.c.date.label("next_date"),
+                   nearest.c.time_slot.label("next_slot"), nearest.c.type.label("next_type"),
+                   nearest.c.status.label("next_status"))
+            .outerjoin(nearest, and_(nearest.c.wa_id == Customer.wa_id, nearest.c.rank == 1))
+            .where(Customer.wa_id.in_(bindparam("page", expanding=True))))
 
 
 class CustomerRow(View):
@@ -232,20 +233,19 @@ class ReservationListing:
 
     def _customers(self, wa_ids: list[str]) -> list[CustomerRow]:
         """Each customer's flags, matching reservation count and nearest upcoming reservation."""
-        page = {"page": wa_ids}
-        rows = self.connection.execute(customer_rows(self.shape), self.values | page)
+        day, slot = upcoming_after(self.config, self.now)
+        rows = self.connection.execute(customer_rows(self.shape),
+                                       self.values | {"page": wa_ids, "from_date": day, "from_slot": slot})
         customers = {row.wa_id: row for row in rows}
-        upcoming = self._next_reservations(page)
         return [CustomerRow(wa_id=w, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
-                            reservation_count=int(c.matching), next_reservation=upcoming.get(w))
+                            reservation_count=int(c.matching), next_reservation=self._nearest(c))
                 for w in wa_ids if (c := customers.get(w)) is not None]
 
-    def _next_reservations(self, page: dict[str, list[str]]) -> dict[str, ReservationView]:
-        day, slot = upcoming_after(self.config, self.now)
-        nearest: dict[str, ReservationView] = {}
-        for row in self.connection.execute(upcoming_rows(), page | {"from_date": day, "from_slot": slot}):
-            nearest.setdefault(row.wa_id, reservation_view(self.config, _booking(row)))
-        return nearest
+    def _nearest(self, row: Any) -> ReservationView | None:
+        if row.next_id is None:
+            return None
+        return reservation_view(self.config, Booking(row.next_id, row.wa_id, row.next_date, row.next_slot,
+                                                     row.next_type, row.next_status))
 
 
 def page_summary(query: ReservationQuery, listed: Listed, position: PagePosition) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.storage.models import Reservation
-from domain.search.service import NameMatch, PhoneSearchService
+from domain.search.service import NameMatch, PhoneSearchService, named
 from domain.system_agent.listing import (
     CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
 )
@@ -109,13 +109,15 @@ class SystemAgentQueryService:
             end_date=end_date, include_cancelled=include_cancelled, reservation_types=reservation_types,
             include=include, limit=limit, hijri=hijri)
         position = PagePosition.decode(cursor, query.fingerprint()) if cursor else PagePosition()
-        hits = await self.search.match(query.search_query, limit=query.fuzzy_limit) if query.search_query else []
+        found = await self.search.hits(query.search_query, limit=query.fuzzy_limit) if query.search_query else []
         size = clamp(max_results, 1, MAX_RESULTS)
-        customers, now = customer_scope(query, hits), self.clock()
+        now = self.clock()
 
-        def read(connection: Connection) -> Listed:
-            return ReservationListing(connection, self.config, now, query, customers).read(position, size)
-        listed = await self.db.read(read)
+        def read(connection: Connection) -> tuple[list[NameMatch], Listed]:  # the matches named in the same read
+            hits = named(connection, found)
+            customers = customer_scope(query, hits)
+            return hits, ReservationListing(connection, self.config, now, query, customers).read(position, size)
+        hits, listed = await self.db.read(read)
         clamped = {"max_results": (max_results, size), "limit": (limit, query.fuzzy_limit)}
         return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))
 
