@@ -48,6 +48,8 @@ class GroupCommit(Generic[Item, Result]):
         if self.db.in_unit_of_work():  # inside the caller's transaction (`Database.together`): part of it
             async with self.db.unit_of_work() as session:
                 return (await self.write(session, [item]))[0]
+        if self._last is not None and self._last.get_loop() is not asyncio.get_running_loop():
+            self._open, self._last = None, None  # a new event loop (a test, a command): nothing of the old one waits
         group = self._open
         if group is None:
             group = self._open = _Group()

@@ -4,6 +4,8 @@ database: each caller gets its own message, in arrival order, with its job; one 
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -13,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar.pending_confirmations import Question
 from domain.storage.group_commit import GroupCommit
 from domain.storage.models import AgentJob, ConversationMessage, MessageRole, Notice, PendingConfirmation
-from domain.services import Services
+from domain.config import ClinicConfig
+from domain.services import Services, build_services
+from domain.storage.database import create_database
 
 A, B = "966501230001", "966501230002"
 
@@ -97,3 +101,20 @@ async def test_a_write_that_raises_reaches_its_own_caller_only(services: Service
     assert results[0] == 2 and results[2] == 4
     assert isinstance(results[1], ValueError)
     assert [1] in calls and [2] in calls  # the others were written again alone after the group failed
+
+
+def test_the_same_service_serves_one_event_loop_after_another(sqlite_template: Path, tmp_path: Path) -> None:
+    """A command may run the services under several `asyncio.run`s in turn (on SQLite: a PostgreSQL pool's
+    connections belong to the loop that opened them)."""
+    shutil.copy(sqlite_template, tmp_path / "calendar.db")
+    services = build_services(ClinicConfig(), create_database(f"sqlite+aiosqlite:///{tmp_path}/calendar.db"))
+
+    async def store(text: str) -> int:
+        view = await services.conversations.append(A, MessageRole.SECRETARY, text)
+        assert view is not None
+        return view.id
+
+    first = asyncio.run(store("first loop"))
+    second = asyncio.run(store("second loop"))
+    assert second > first
+    asyncio.run(services.db.dispose())
