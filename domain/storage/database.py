@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Engine, Text, bindparam, cast, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import ColumnElement
 
@@ -57,7 +59,7 @@ class Database:
                                   if engine.dialect.name == "postgresql" else engine)
         self.read_sessions = async_sessionmaker(readers, expire_on_commit=False)
         self.commit_listeners: list[CommitListener] = []
-        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None  # see `_writer_turn`
+        self._writers: _WriterLine | None = None  # see `_writer_turn`
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,16 +80,16 @@ class Database:
             for listener in self.commit_listeners:
                 listener(changed)
 
-    def _writer_turn(self) -> asyncio.Lock | contextlib.nullcontext[None]:
+    def _writer_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
         """On SQLite, this process's writers wait their turn in line: BEGIN IMMEDIATE would make each wait in
         SQLite's busy handler, which sleeps and tries again (up to 100 ms a time), so fifty concurrent writers
         spent most of their time asleep while the file was free. Other processes still meet the busy handler."""
         if not self.is_sqlite:
             return contextlib.nullcontext()
         loop = asyncio.get_running_loop()
-        if self._writers is None or self._writers[0] is not loop:
-            self._writers = (loop, asyncio.Lock())
-        return self._writers[1]
+        if self._writers is None or self._writers.loop is not loop:
+            self._writers = _WriterLine(loop)
+        return self._writers.turn()
 
     @asynccontextmanager
     async def together(self) -> AsyncIterator[AsyncSession]:
@@ -153,10 +155,41 @@ class Database:
             self.reader.dispose()
 
 
+SQLITE_BUSY_SECONDS = 60  # how long a writer waits for SQLite's file (the busy timeout) or its turn in line
+
+
+class _WriterLine:
+    """One process's SQLite writers, one at a time in arrival order (see `Database._writer_turn`)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = asyncio.Lock()
+        self.holder: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self.holder:
+            # SQLite's file lock would make it wait for itself until the busy timeout: say so at once.
+            raise RuntimeError("a unit of work opened inside another on SQLite: join it with Database.together()")
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_SECONDS):
+                await self.lock.acquire()
+        except TimeoutError:
+            raise OperationalError("waiting for the writer's turn", None,
+                                   sqlite3.OperationalError("database is locked")) from None
+        self.holder = task
+        try:
+            yield
+        finally:
+            self.holder = None
+            self.lock.release()
+
+
 def create_database(url: str, **engine_options: Any) -> Database:
     """Create the engine for `url` with the locking the capacity guarantee relies on."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 60}, **engine_options)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **engine_options)
         _serialise_sqlite_writers(engine)
         return Database(engine, _sqlite_reader(url, **engine_options), _sqlite_async_reader(url, **engine_options))
     # A custom plan for every execution: asyncpg prepares each statement, and after five runs PostgreSQL

@@ -56,3 +56,19 @@ async def test_outside_a_joint_transaction_each_verb_commits_and_is_told_at_once
     assert told == [f"created {OMAR}"]
     report = await services.batch.cancel([{"wa_id": OMAR}], options=BatchOptions())
     assert report.status == "applied" and told == [f"created {OMAR}", f"cancelled {OMAR}"]
+
+
+async def test_a_unit_of_work_opened_inside_another_is_refused_at_once_on_sqlite(services: Services) -> None:
+    """On SQLite the inner one would wait for the outer one's write lock until the busy timeout; on PostgreSQL it
+    is a transaction of its own."""
+    db = services.db
+    async with db.unit_of_work():
+        if db.is_sqlite:
+            with pytest.raises(RuntimeError, match="together"):
+                async with db.unit_of_work():
+                    pass
+        else:
+            async with db.unit_of_work() as inner:
+                await services.customers.ensure(OMAR)
+                assert inner is not None
+    assert db.is_sqlite or await services.customers.get(OMAR) is not None
