@@ -203,3 +203,29 @@ async def test_a_customer_who_never_pauses_is_answered_once_the_longest_wait_has
     chat = await rows(bursty, CUSTOMER)
     assert answers(chat[-1]) == [row["id"] for row in chat[:12]]
     assert bursty.llm.mistakes == []
+
+
+async def test_forty_operator_lines_sent_at_once_are_each_stored_once_and_answered_once(clinic: Clinic) -> None:
+    """Many operators (or tabs) at once: each line is accepted with its own stored message, and the agent's turns
+    answer every one of them exactly once (lines stored together commit together)."""
+    hold = Hold(Reply("On it."))
+    clinic.llm.script(hold, Respond(lambda seen: Reply("And the rest.")))
+    lines = [f"line {n}" for n in range(40)]
+    responses = await asyncio.gather(*(clinic.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": text})
+                                       for text in lines))
+    assert [r.status_code for r in responses] == [202] * 40
+    accepted = {r.json()["message"]["text"]: r.json()["message"]["id"] for r in responses}
+    assert set(accepted) == set(lines) and len(set(accepted.values())) == 40
+    await hold.wait_until_asked()
+    hold.release.set()
+    await settled(clinic.services)
+
+    chat = await rows(clinic, AGENT)
+    stored = {row["text"]: row["id"] for row in chat if row["role"] == "secretary"}
+    assert stored == accepted  # each once, with the id its 202 named
+    replies = [row for row in chat if row["role"] == "assistant"]
+    # One turn, or two when lines were still arriving as the first one read the conversation.
+    assert [row["text"] for row in replies] in (["On it."], ["On it.", "And the rest."])
+    answered = [message for row in replies for message in answers(row)]
+    assert sorted(answered) == sorted(accepted.values())  # every line, none twice
+    assert len(clinic.llm.bodies) == len(replies) and clinic.llm.mistakes == []
