@@ -259,5 +259,7 @@ async def test_a_message_to_a_conversation_whose_turn_runs_here_is_answered_when
     await workers.message(A, AgentKind.CUSTOMER, "second")
     running.wake(A)  # A's turn runs here: nobody else is woken; its worker claims the next job after it
     go_on.set()
-    await until(lambda: len(answered) == 2, "a second turn")
-    assert await texts(services, A) == ["first", "second", "answer 1", "answer 2"]
+    async def both_answered() -> bool:
+        return await texts(services, A) == ["first", "second", "answer 1", "answer 2"]
+    await until(both_answered, "a second turn's reply")
+    assert [len(a) for a in answered] == [1, 1]  # each line answered by a turn of its own, once
