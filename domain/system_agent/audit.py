@@ -63,19 +63,28 @@ class _AuditText:
         self.places: dict[tuple[date, str, int, str], str] = {}  # a booking's row after its number
 
     def change(self, index: int, action: str, before: Booking | None, after: Booking | None) -> str:
+        if before is not None and after is not None and before.id == after.id and before.wa_id == after.wa_id:
+            row = self._row(before)  # a move or a cancel: the row's number and customer written once
+            return f"[{int(index)},{self.text(action)},{row}{self._place(before)},{row}{self._place(after)}]"
         return f"[{int(index)},{self.text(action)},{self.booking(before)},{self.booking(after)}]"
 
     def booking(self, booking: Booking | None) -> str:
-        if booking is None:
-            return "null"
+        return "null" if booking is None else self._row(booking) + self._place(booking)
+
+    def _row(self, booking: Booking) -> str:
+        """`[id,"wa_id",` of a booking's row."""
         wa_id = booking.wa_id
         number = f'"{wa_id}"' if wa_id.isascii() and wa_id.isdigit() else json.dumps(wa_id)
+        return f"[{int(booking.id)},{number},"
+
+    def _place(self, booking: Booking) -> str:
+        """`"date","time",type,"status"]` of a booking's row, written once per distinct place."""
         key = (booking.date, booking.time_slot, booking.type, booking.status)
         place = self.places.get(key)
         if place is None:
             place = self.places[key] = (f"{self.text(booking.date)},{self.text(booking.time_slot)},"
                                         f"{int(booking.type)},{self.text(booking.status)}]")
-        return f"[{int(booking.id)},{number},{place}"
+        return place
 
     def text(self, value: str | date) -> str:
         quoted = self.quoted.get(value)

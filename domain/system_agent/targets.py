@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.storage.models import Customer, Reservation
-from domain.rules.planning import ACTIVE, Booking, CalendarState, RuleContext, find_target
+from domain.rules.planning import ACTIVE, Booking, CalendarState, ReservationStatus, RuleContext, find_target
 from domain.storage.store import STREAMED, upcoming
 from domain.system_agent.listing import Shape, matching, parameters
 from domain.system_agent.paging import ReservationQuery, parse_reservation_query
@@ -31,12 +31,17 @@ def parsed_filters(config: ClinicConfig, filters: Filters) -> ReservationQuery:
         time_slots=filters.time_slots, hijri=filters.hijri)
 
 
+_STATUSES = {status.value: status for status in ReservationStatus}
+
+
 def filter_query(config: ClinicConfig, now: datetime, query: ReservationQuery, customers: list[str] | None) -> Any:
     """Upcoming active reservations matching every given filter, in calendar order, with their customer's
     name: (id, wa_id, date, time_slot, type, status, name). Its conditions are the listings' (`listing.matching`);
     the values are bound by `listing.parameters`."""
+    # The status as stored (its text): `find_by_filters` maps each to its one enum member (the column's type
+    # would call the enum for every row).
     return (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
-                   Reservation.status, Customer.name)
+                   type_coerce(Reservation.status, String).label("status"), Customer.name)
             .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
             .where(upcoming(config, now), *matching(Shape.of(query, customers)))
             .order_by(Reservation.date, Reservation.time_slot, Reservation.id))
@@ -60,7 +65,7 @@ async def find_by_filters(
     async for rows in result.partitions():
         for row in rows:
             found.append(Booking(row[0], row[1], shared.setdefault(row[2], row[2]),
-                                 shared.setdefault(row[3], row[3]), row[4], shared.setdefault(row[5], row[5])))
+                                 shared.setdefault(row[3], row[3]), row[4], _STATUSES[row[5]]))
             names[row[1]] = row[6]
     return found, names
 
