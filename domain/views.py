@@ -62,7 +62,12 @@ def reservation_view(config: ClinicConfig, booking: Booking, customer_name: str 
 
 
 def message_view(config: ClinicConfig, message: ConversationMessage) -> MessageView:
-    return MessageView(
-        id=message.id, wa_id=message.wa_id, role=message.role, text=message.text,
-        timestamp=local_iso(config, message.timestamp), delivery_status=message.delivery_status, meta=message.meta,
-    )
+    return message_row_view(config, message.id, message.wa_id, message.role, message.text, message.timestamp,
+                            message.delivery_status, message.meta)
+
+
+def message_row_view(config: ClinicConfig, id_: int, wa_id: str, role: str, text: str, moment: datetime | None,
+                     delivery_status: str | None, meta: dict[str, Any] | None) -> MessageView:
+    """A message's view from its columns (a row read without the ORM, or one just inserted)."""
+    return MessageView(id=id_, wa_id=wa_id, role=role, text=text, timestamp=local_iso(config, moment),
+                       delivery_status=delivery_status, meta=meta)

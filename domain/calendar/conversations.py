@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.clock import Clock, local_iso, system_clock
+from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database, lock_exclusively, lock_key
 from domain.storage.group_commit import GroupCommit
@@ -22,7 +22,7 @@ from domain.rules.delivery import DeliveryStatus
 from domain.storage.models import AgentJob, ConversationMessage, MessageRole, Notice
 from domain.notices.outbox import queue_reply, reply_notice
 from domain.calendar.pending_confirmations import Question, add_question
-from domain.views import MessageView, message_view
+from domain.views import MessageView, message_row_view, message_view
 
 ROLES = tuple(MessageRole)
 Audience = Literal["system", "customer"]
@@ -108,9 +108,8 @@ class ConversationService:
             if external_id is None:
                 raise
             return None
-        return MessageView(id=id_, wa_id=wa_id, role=message.role, text=text,
-                           timestamp=local_iso(self.config, message.timestamp),
-                           delivery_status=DeliveryStatus.PENDING if send else delivery, meta=meta)
+        return message_row_view(self.config, id_, wa_id, message.role, text, message.timestamp,
+                                DeliveryStatus.PENDING if send else delivery, meta)
 
     async def reply(self, wa_id: str, role: MessageRole | str, text: str, answers: Sequence[int], *,
                     delivery_status: DeliveryStatus | str | None = None, meta: dict[str, Any] | None = None,
@@ -186,9 +185,7 @@ class ConversationService:
         query = query.order_by(m.id.desc()).limit(max(1, min(limit, 500)))
         # One short read on a plain connection: a sidebar (or a client polling) reads pages often.
         rows = await self.db.read(lambda connection: connection.execute(query).all())
-        return [MessageView(id=id_, wa_id=wa_id_, role=role, text=text, timestamp=local_iso(self.config, moment),
-                            delivery_status=status, meta=meta)
-                for id_, wa_id_, role, text, moment, status, meta in reversed(rows)]
+        return [message_row_view(self.config, *row) for row in reversed(rows)]
 
     async def history_for_model(self, wa_id: str, audience: Audience | None = None) -> list[dict[str, str]]:
         """The model turns of `turn_context`."""

@@ -103,7 +103,7 @@ class PhoneSearchService:
     async def search(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[CustomerHit]:
         """Hits ordered by similarity, then by the customer's last message, newest first; a query longer
         than MAX_QUERY characters is `query_too_long` (its cost grows with its length)."""
-        hits = await self._index_hits(query, limit, min_score)
+        hits = await self.hits(query, limit, min_score)
         if not hits:
             return []
         details = await self._details([h.wa_id for h in hits])
@@ -120,11 +120,8 @@ class PhoneSearchService:
         return await self.db.read(lambda connection: named(connection, hits)) if hits else []
 
     async def hits(self, query: str, limit: int = 50, min_score: float = 0.3) -> list[SearchHit]:
-        """The index's hits for `query`, to be named by `named` in the caller's read (`match` in one step)."""
-        return await self._index_hits(query, limit, min_score)
-
-    async def _index_hits(self, query: str, limit: int, min_score: float) -> list[SearchHit]:
-        """The index's hits for `query`; a query longer than MAX_QUERY characters is `query_too_long`."""
+        """The index's hits for `query`, to be named by `named` in the caller's read (`match` in one step); a query
+        longer than MAX_QUERY characters is `query_too_long`."""
         if len(query) > MAX_QUERY:
             raise DomainError("query_too_long", max=MAX_QUERY)
         index = await self._current_index()
