@@ -2,8 +2,11 @@
 
 Written as JSON text directly, one compact row per reservation change, `[index, action, before, after]`
 with each booking `[id, wa_id, date, time_slot, type, status]` or null: a batch of 100,000 held as
-dicts, or written with keys, would weigh more than the rest of the batch together. Customer edits, and
-every row of records written before this form, are objects; `recorded_changes` reads both as objects.
+dicts, or written with keys, would weigh more than the rest of the batch together. Consecutive changes that
+take their rows from one place to one other (a slot moved, cancelled) are one run,
+`{"run": [action, [date, time_slot, type, status], [...]], "rows": [[index, id, wa_id], ...]}`: a day moved is
+a run per slot. Customer edits, closures and every row of records written before these forms are objects;
+`recorded_changes` reads them all as objects, in order.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 import json
 from itertools import islice
 from datetime import date
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from domain.calendar.closures import ClosureEdit
 from domain.rules.planning import Booking
-from domain.system_agent.report import BatchReport
+from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.undo import CustomerEdit
 
 _FIELDS = ("id", "wa_id", "date", "time_slot", "type", "status")
@@ -26,12 +29,11 @@ BLOCK = 2_000  # rows joined at a time
 def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Sequence[ClosureEdit]) -> str:
     """Every change a batch made (its report's changed items, customer edits and closures), as the JSON text the
     record keeps."""
-    writer = _AuditText()
-    changed = (i for i in report.changed_items() if i.action != "customer")
-    # Joined a block of rows at a time: the rows of 100,000 changes held at once, then joined, weighed three
+    values = _AuditText().values(i for i in report.changed_items() if i.action != "customer")
+    # Joined a block of values at a time: the rows of 100,000 changes held at once, then joined, weighed three
     # times the text (the batch's peak memory was here).
     blocks = []
-    while block := [writer.change(i.index, i.action or "", i.before, i.after) for i in islice(changed, BLOCK)]:
+    while block := list(islice(values, BLOCK)):
         blocks.append(",".join(block))
     blocks += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
                            "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in edits]
@@ -45,7 +47,15 @@ def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Seq
 
 def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:
     """A record's changes as objects: {index, action, before, after}, a customer edit or a closure."""
-    return [row if isinstance(row, dict) else _expanded(row) for row in changes]
+    rows: list[dict[str, Any]] = []
+    for row in changes:
+        if isinstance(row, dict) and "run" in row:
+            action, before, after = row["run"]
+            rows += [_expanded([index, action, [number, wa_id, *before], [number, wa_id, *after]])
+                     for index, number, wa_id in row["rows"]]
+        else:
+            rows.append(row if isinstance(row, dict) else _expanded(row))
+    return rows
 
 
 def _expanded(row: list[Any]) -> dict[str, Any]:
@@ -62,20 +72,41 @@ class _AuditText:
         self.quoted: dict[object, str] = {}
         self.places: dict[tuple[date, str, int, str], str] = {}  # a booking's row after its number
 
-    def change(self, index: int, action: str, before: Booking | None, after: Booking | None) -> str:
-        if before is not None and after is not None and before.id == after.id and before.wa_id == after.wa_id:
-            row = self._row(before)  # a move or a cancel: the row's number and customer written once
-            return f"[{int(index)},{self.text(action)},{row}{self._place(before)},{row}{self._place(after)}]"
-        return f"[{int(index)},{self.text(action)},{self.booking(before)},{self.booking(after)}]"
+    def values(self, items: Iterable[ItemResult]) -> Iterator[str]:
+        """The changes as JSON values, in order: a run for consecutive moves or cancels between the same two
+        places (at most `BLOCK` rows a run), a row for any other change."""
+        run: tuple[str, str, str] | None = None
+        rows: list[str] = []
+        for item in items:
+            action, before, after = item.action or "", item.before, item.after
+            if before is not None and after is not None and before.id == after.id and before.wa_id == after.wa_id:
+                key = (action, self._place(before), self._place(after))
+                if key != run or len(rows) == BLOCK:
+                    if rows:
+                        yield self._run(run, rows)
+                    run, rows = key, []
+                rows.append(f"[{int(item.index)},{self._row(before)}]")
+                continue
+            if rows:
+                yield self._run(run, rows)
+                run, rows = None, []
+            yield f"[{int(item.index)},{self.text(action)},{self.booking(before)},{self.booking(after)}]"
+        if rows:
+            yield self._run(run, rows)
+
+    def _run(self, run: tuple[str, str, str] | None, rows: list[str]) -> str:
+        assert run is not None
+        action, before, after = run
+        return f'{{"run":[{self.text(action)},[{before},[{after}],"rows":[{",".join(rows)}]}}'
 
     def booking(self, booking: Booking | None) -> str:
-        return "null" if booking is None else self._row(booking) + self._place(booking)
+        return "null" if booking is None else f"[{self._row(booking)},{self._place(booking)}"
 
     def _row(self, booking: Booking) -> str:
-        """`[id,"wa_id",` of a booking's row."""
+        """`id,"wa_id"` of a booking's row."""
         wa_id = booking.wa_id
         number = f'"{wa_id}"' if wa_id.isascii() and wa_id.isdigit() else json.dumps(wa_id)
-        return f"[{int(booking.id)},{number},"
+        return f"{int(booking.id)},{number}"
 
     def _place(self, booking: Booking) -> str:
         """`"date","time",type,"status"]` of a booking's row, written once per distinct place."""

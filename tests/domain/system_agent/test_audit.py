@@ -6,7 +6,7 @@ from datetime import date
 
 from domain.config import ClinicConfig
 from domain.rules.planning import ACTIVE, CANCELLED, Booking
-from domain.system_agent.audit import audit_text, recorded_changes
+from domain.system_agent.audit import BLOCK, audit_text, recorded_changes
 from domain.system_agent.planners import Plan
 from domain.system_agent.report import BatchReport, ItemResult
 from domain.system_agent.undo import CustomerEdit
@@ -63,3 +63,23 @@ def test_the_compact_rows_take_less_than_half_of_the_keyed_form() -> None:
     text = audit_text(plan.report, plan.edits, plan.closures)
     keyed = json.dumps(recorded_changes(json.loads(text)))
     assert len(text) * 2 < len(keyed)
+
+
+def test_a_run_of_moves_between_two_places_reads_back_as_its_rows_in_order() -> None:
+    """A day moved is a run per slot: consecutive changes from one place to one other, broken by any other
+    change and at `BLOCK` rows, read back in their order as the rows they stand for."""
+    day, next_day = date(2026, 12, 2), date(2026, 12, 3)
+    pairs: list[tuple[Booking | None, Booking]] = []
+    for n in range(1, BLOCK + 12):
+        slot = "11:00" if n <= BLOCK + 8 else "13:00"
+        pairs.append((Booking(n, HOSTILE[n % 4], day, slot, 0), Booking(n, HOSTILE[n % 4], next_day, slot, 0)))
+    pairs.insert(3, (None, Booking(-1, "966500000009", next_day, "11:00", 1)))  # a new booking breaks the run
+    plan = plan_of(pairs)
+    plan.report.items[5].action = "cancelled"  # so does another action
+    text = audit_text(plan.report, plan.edits, plan.closures)
+    values = json.loads(text)
+    assert [v["rows"][0][0] if isinstance(v, dict) else v[0] for v in values] == [0, 3, 4, 5, 6, 6 + BLOCK, 9 + BLOCK]
+    assert recorded_changes(values) == [
+        {"index": n, "action": item.action, "before": as_dict(b), "after": as_dict(a)}
+        for n, ((b, a), item) in enumerate(zip(pairs, plan.report.items, strict=True))]
+    assert len(text) < 40 * len(pairs)
