@@ -26,4 +26,10 @@ def collector_paused() -> Iterator[None]:
     finally:
         _pausing -= 1
         if _pausing == 0:
+            # What was built meanwhile goes to the oldest generation unscanned (`freeze` then `unfreeze`):
+            # the first young collection after a batch of 100,000 items would otherwise walk every object the
+            # batch built, most of which are freed by their counts soon after. Their cycles, if any, are
+            # collected by the next full collection.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
