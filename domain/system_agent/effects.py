@@ -72,17 +72,18 @@ class Effects:
 def effects_of(changes: Iterable[Change], edits: int, messaged: int, free_text: int,
                days_closed: int, closing: bool) -> Effects:
     """A plan's effects: its changes (and customer edits), the customers it messages, the days it closes."""
-    bookings, removed = edits, Counter[str]()
+    bookings, removed = edits, Counter[date]()
     for change in changes:
         if change.action == "unchanged":
             continue
         bookings += 1
         before, after = change.before, change.after
         if before is not None and before.status == ACTIVE and (after.status != ACTIVE or after.date != before.date):
-            removed[before.date.isoformat()] += 1
+            removed[before.date] += 1
     cancelled = sum(removed.values()) if closing else 0
     return Effects(bookings=bookings, messaged=0 if free_text else messaged, free_text=free_text,
-                   days_closed=days_closed, closure_bookings=cancelled, removed=dict(removed))
+                   days_closed=days_closed, closure_bookings=cancelled,
+                   removed={day.isoformat(): count for day, count in removed.items()})
 
 
 @dataclass(frozen=True)
@@ -213,12 +214,12 @@ async def active_counts(session: AsyncSession, days: Iterable[str]) -> dict[str,
 
 def added_by_day(changes: Iterable[Change]) -> Counter[str]:
     """Bookings a plan puts on each day (made, moved there or restored)."""
-    added = Counter[str]()
+    added = Counter[date]()
     for change in changes:
         before, after = change.before, change.after
         if after.status == ACTIVE and (before is None or before.status != ACTIVE or before.date != after.date):
-            added[after.date.isoformat()] += 1
-    return added
+            added[after.date] += 1
+    return Counter({day.isoformat(): count for day, count in added.items()})
 
 
 def overruns(limits: EffectLimits, adds: Effects, already: Spent, left_on_day: Mapping[str, int]) -> list[Overrun]:

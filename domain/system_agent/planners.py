@@ -55,6 +55,12 @@ class Plan:
         self.changes.append(change)
         self.report.items.append(ItemResult(index, "ok", after.wa_id, after.id, change.action, change.before, after))
 
+    def ok_all(self, changes: list[Change]) -> None:
+        """`ok` for each of these changes, the items numbered from 0 in their order."""
+        self.changes += changes
+        self.report.items += [ItemResult(index, "ok", c.after.wa_id, c.after.id, c.action, c.before, c.after)
+                              for index, c in enumerate(changes)]
+
     def fail(self, index: int, error: DomainError, wa_id: Any = None, reservation_id: Any = None,
              current: Booking | None = None, requested: tuple[date, str] | None = None) -> None:
         """A failed item; `current` is the reservation it was about, as it stands (its owner when none was given).
@@ -81,6 +87,13 @@ Planner = Callable[[AsyncSession, RuleContext, Plan, "ProgressCallback | None"],
 async def _tick(progress: ProgressCallback | None, done: int, total: int) -> None:
     if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
         await progress(done, total)
+
+
+async def _ticks(progress: ProgressCallback | None, total: int) -> None:
+    """The progress `_tick` tells over `total` items, once they are all planned at once."""
+    if progress is not None:
+        for done in [*range(PROGRESS_STEP, total + 1, PROGRESS_STEP), *([total] if total % PROGRESS_STEP else [])]:
+            await progress(done, total)
 
 
 class ReservePlanner:
@@ -160,9 +173,8 @@ class ModifyPlanner:
         if updates.new_type is None and (day or slot) and updates.placement != "first_free":
             moves = plan_moves(ctx, state, found, day, slot)
             if moves is not None:
-                for index, change in enumerate(moves):
-                    plan.ok(index, change)
-                    await _tick(progress, index + 1, len(found))
+                plan.ok_all(moves)
+                await _ticks(progress, len(found))
                 return
         for index, booking in enumerate(found):
             current = state.bookings[booking.id]  # as earlier items of the batch left it

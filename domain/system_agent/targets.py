@@ -38,9 +38,10 @@ def filter_query(config: ClinicConfig, now: datetime, query: ReservationQuery, c
     """Upcoming active reservations matching every given filter, in calendar order, with their customer's
     name: (id, wa_id, date, time_slot, type, status, name). Its conditions are the listings' (`listing.matching`);
     the values are bound by `listing.parameters`."""
-    # The status as stored (its text): `find_by_filters` maps each to its one enum member (the column's type
-    # would call the enum for every row).
-    return (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
+    # The date and status as stored (SQLite: their text): `find_by_filters` maps each distinct one to its date or
+    # enum member once (the columns' types would parse every row's).
+    return (select(Reservation.id, Reservation.wa_id, type_coerce(Reservation.date, String).label("date"),
+                   Reservation.time_slot, Reservation.type,
                    type_coerce(Reservation.status, String).label("status"), Customer.name)
             .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
             .where(upcoming(config, now), *matching(Shape.of(query, customers)))
@@ -56,7 +57,8 @@ async def find_by_filters(
                           "start_date, end_date, time_slots, reservation_types or search_query.")
     found: list[Booking] = []
     names: dict[str, str | None] = {}
-    shared: dict[Any, Any] = {}  # one object per distinct date, slot and status, not one per row
+    shared: dict[Any, Any] = {}  # one object per distinct slot, not one per row
+    days: dict[Any, date] = {}  # each distinct date as read (text on SQLite, a date on PostgreSQL), parsed once
     statement = filter_query(ctx.config, ctx.now, query, customers).execution_options(yield_per=STREAMED)
     # Streamed (`load_state` likewise): the rows of 100,000 reservations fetched at once, then dropped, left the batch's peak memory
     # tens of megabytes higher than the bookings made of them.
@@ -64,8 +66,10 @@ async def find_by_filters(
     result = await connection.stream(statement, parameters(query, customers))
     async for rows in result.partitions():
         for row in rows:
-            found.append(Booking(row[0], row[1], shared.setdefault(row[2], row[2]),
-                                 shared.setdefault(row[3], row[3]), row[4], _STATUSES[row[5]]))
+            day = days.get(row[2])
+            if day is None:
+                day = days[row[2]] = row[2] if isinstance(row[2], date) else date.fromisoformat(row[2])
+            found.append(Booking(row[0], row[1], day, shared.setdefault(row[3], row[3]), row[4], _STATUSES[row[5]]))
             names[row[1]] = row[6]
     return found, names
 

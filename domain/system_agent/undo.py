@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +76,7 @@ def revert(ctx: RuleContext, state: CalendarState, change: dict[str, Any], numbe
     """The change that puts one reservation back as it was before the batch; `numbers` are the batch's
     number changes, so a reservation whose customer it renumbered is still recognised."""
     after = booking_from(change["after"])
-    after = replace(after, wa_id=numbers.get(after.wa_id, after.wa_id))
+    after = after._replace(wa_id=numbers.get(after.wa_id, after.wa_id))
     current = state.bookings.get(after.id)
     if current != after:
         raise DomainError("changed_since")

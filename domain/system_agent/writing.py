@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -27,7 +26,7 @@ async def write_plan(session: AsyncSession, plan: Plan, now: datetime) -> None:
     ids = await write_changes(session, plan.changes)
     for item in plan.report.items:
         if item.after is not None and item.after.id in ids:
-            item.after = replace(item.after, id=ids[item.after.id])
+            item.after = item.after._replace(id=ids[item.after.id])
             item.reservation_id = item.after.id
     for edit in plan.edits:
         await _apply_edit(session, edit)
