@@ -4,13 +4,15 @@ and dropped) PostgreSQL, in two layouts with the capacity raised:
 - `many_slots`: the day has 288 five-minute slots (00:00-23:55);
 - `three_slots`: the day has the default three slots (11:00, 13:00, 15:00).
 
-Each run is a process of its own, on data generated deterministically by another process, so that its
-memory figure is the batch's alone: the resident set before the call (after the services are built and
+Each size is seeded once and its batch measured three times (`--repeats`), each run a process of its own, on data
+generated deterministically by another process (the calendar put back after each run), so that its memory figure
+is the batch's alone: the resident set before the call (after the services are built and
 warmed, the high-water mark reset there) and its high-water mark after. In that process the SQL floor (one plain `UPDATE ... SET date =
 next day WHERE date = day AND status = 'active'`, rolled back) runs before and after the batch, and the
-ratio is the batch's time over the floor's median. Prints JSON.
+ratio is the batch's time over the floor's median; a size's figure is the median of its runs' times over the median
+of their floors (each run's ratio listed beside it), with the highest of their peaks. Prints JSON.
 
-    .venv/bin/python bench/batch_scale_bench.py                 # everything (about 5 minutes)
+    .venv/bin/python bench/batch_scale_bench.py                 # everything (about 15 minutes)
     .venv/bin/python bench/batch_scale_bench.py --sizes 1000,10000 --layouts three_slots
 """
 
@@ -21,6 +23,7 @@ import asyncio
 import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -133,6 +136,10 @@ async def measure(url: str, layout: str, count: int) -> dict[str, Any]:
                                  {"new": NEXT_DAY + timedelta(days=1), "now": NOW, "day": NEXT_DAY})
         after = time.perf_counter() - started_after
         await connection.rollback()
+        # the calendar as it was, for the next repeat (the floor above only rolled back)
+        await connection.execute(text("UPDATE reservations SET date = :day WHERE date = :new"),
+                                 {"day": DAY, "new": NEXT_DAY})
+        await connection.commit()
     await services.db.dispose()
     assert ok == count, (ok, count)
     floor = (before + after) / 2
@@ -140,14 +147,21 @@ async def measure(url: str, layout: str, count: int) -> dict[str, Any]:
             "ratio": round(seconds / floor, 1), "peak_mb_above_baseline": round(max(0, peak - baseline) / 1024, 1)}
 
 
-def run_child(url: str, layout: str, count: int) -> dict[str, Any]:
+def run_child(url: str, layout: str, count: int, repeats: int) -> dict[str, Any]:
+    """Seed once, then measure `repeats` times, each in a process of its own: the median time and floor, and the
+    highest peak."""
     script = str(Path(__file__).resolve())
-    for step in ("seed", "measure"):
+    runs = []
+    for step in ("seed", *["measure"] * repeats):
         done = subprocess.run([sys.executable, script, "--child", step, url, layout, str(count)],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(done.stderr[-2000:])
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+        if step == "measure":
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    batch, floor = statistics.median(r["batch_s"] for r in runs), statistics.median(r["floor_s"] for r in runs)
+    return {"reservations": count, "batch_s": batch, "floor_s": floor, "ratio": round(batch / floor, 1),
+            "ratios": [r["ratio"] for r in runs], "peak_mb_above_baseline": max(r["peak_mb_above_baseline"] for r in runs)}
 
 
 def postgres_url(admin_url: str) -> tuple[str, str]:
@@ -161,7 +175,7 @@ async def postgres_admin(admin_url: str, statement: str) -> None:
     await connection.close()
 
 
-def database_runs(database: str, layouts: list[str], sizes: list[int]) -> dict[str, Any]:
+def database_runs(database: str, layouts: list[str], sizes: list[int], repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     admin = os.environ.get("DATABASE_URL_POSTGRES", "")
     for layout in layouts:
@@ -169,12 +183,12 @@ def database_runs(database: str, layouts: list[str], sizes: list[int]) -> dict[s
         for count in sizes:
             with tempfile.TemporaryDirectory() as folder:
                 if database == "sqlite":
-                    runs.append(run_child(f"sqlite+aiosqlite:///{folder}/batch.db", layout, count))
+                    runs.append(run_child(f"sqlite+aiosqlite:///{folder}/batch.db", layout, count, repeats))
                 else:
                     name, url = postgres_url(admin)
                     asyncio.run(postgres_admin(admin, f"CREATE DATABASE {name}"))
                     try:
-                        runs.append(run_child(url, layout, count))
+                        runs.append(run_child(url, layout, count, repeats))
                     finally:
                         asyncio.run(postgres_admin(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             print(json.dumps({"database": database, "layout": layout} | runs[-1]), file=sys.stderr)
@@ -189,6 +203,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--repeats", type=int, default=3, help="batches measured per size (median time, highest peak)")
     parser.add_argument("--child", nargs=4, metavar=("STEP", "URL", "LAYOUT", "COUNT"))
     args = parser.parse_args()
     if args.child:
@@ -204,7 +219,7 @@ def main() -> None:
     for database in args.databases.split(","):
         if database == "postgres" and not os.environ.get("DATABASE_URL_POSTGRES"):
             continue
-        out[database] = database_runs(database, layouts, sizes)
+        out[database] = database_runs(database, layouts, sizes, args.repeats)
     print(json.dumps(out, indent=1))
 
 
