@@ -166,7 +166,7 @@ class ModifyPlanner:
             for index, booking in enumerate(found):
                 plan.fail(index, error, booking.wa_id, booking.id, booking)
             return
-        state = await _found_state(session, ctx, found, lambda b: (day or b.date, slot or b.time_slot),
+        state = await _found_state(session, ctx, found, lambda at: (day or at[0], slot or at[1]),
                                    whole_days=updates.placement != "keep_time")
         found = [state.bookings.get(b.id, b) for b in found]  # as of holding the locks; the rows read before go
         # A move to the asked day and time (where "nearest" also goes first), type kept: planned per group.
@@ -196,17 +196,18 @@ async def _found(session: AsyncSession, ctx: RuleContext, plan: Plan,
 
 
 async def _found_state(session: AsyncSession, ctx: RuleContext, found: list[Booking],
-                       destination: Callable[[Booking], SlotKey] | None = None,
+                       destination: Callable[[SlotKey], SlotKey] | None = None,
                        whole_days: bool = False) -> CalendarState:
     """Lock the found reservations' customers, then their slots and the slots they go to (`whole_days`:
     every slot of the days they go to, for a placement); the state of the found rows (as of holding the
     locks) and of every day they move to. Rows that stay where they are need no day: leaving a slot never
     breaks its capacity."""
     def places(bookings: list[Booking]) -> tuple[set[SlotKey], set[SlotKey]]:
-        targets = {destination(b) for b in bookings} if destination else set()
+        sources = {(b.date, b.time_slot) for b in bookings}
+        targets = {destination(at) for at in sources} if destination else set()
         if whole_days:
             targets |= {(day, s) for day in {d for d, _ in targets} for s in slots_for(ctx.config, day)}
-        return {b.slot for b in bookings}, targets
+        return sources, targets
 
     customers, (sources, targets) = {b.wa_id for b in found}, places(found)
     if len(customers) + len(sources | targets) > FINE_LOCKS:  # decided once: a shared lock is never upgraded

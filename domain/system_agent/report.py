@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, cast
@@ -189,9 +190,20 @@ class BatchReport:
         return [i for i in self.items if i.status == "ok" and i.action not in (None, "unchanged")]
 
     def summary(self) -> BatchSummary:
-        counts = self.counts()
-        days: Counter[date] = Counter()
-        for item in self.changed_items():
+        """The counts of the items by status, by action done and by error, and the changes on each day: one pass
+        over the items."""
+        counts, by_action, by_error, placed, days = Counter[str](), Counter[str](), Counter[str](), Counter[str](), Counter[date]()
+        for item in self.items:
+            counts[item.status] += 1
+            if item.error is not None:
+                by_error[item.error.code] += 1
+            if item.placed:
+                placed[item.placed.split(":")[0]] += 1
+            if item.status != "ok" or not item.action:
+                continue
+            by_action[item.action] += 1
+            if item.action == "unchanged":
+                continue
             before, after = item.before, item.after
             if before is not None:
                 days[before.date] += 1
@@ -199,15 +211,14 @@ class BatchReport:
                 days[after.date] += 1
         summary = BatchSummary(
             requested=len(self.items), ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
-            by_action=dict(Counter(i.action for i in self.items if i.status == "ok" and i.action)),
-            by_error=dict(Counter(i.error.code for i in self.items if i.error is not None)),
+            by_action=dict(by_action), by_error=dict(by_error),
             days={day.isoformat(): n for day, n in sorted(days.items())}, timezone=self.config.timezone)
-        if placed := Counter(i.placed.split(":")[0] for i in self.items if i.placed):
+        if placed:
             summary["placed"] = dict(placed)
         return summary
 
-    def message(self) -> str:
-        counts = self.counts()
+    def message(self, summary: BatchSummary | None = None) -> str:
+        counts = summary or self.summary()
         verb = {"applied": "Applied", "dry_run": "Dry run, nothing written", "replayed": "Already applied (replayed)",
                 "needs_confirmation": "Needs confirmation, nothing written", "rolled_back": "Rolled back, nothing written",
                 "declined": "Declined by the user, nothing written",
@@ -242,11 +253,13 @@ class BatchReport:
             return cast(BatchAnswerData, dict(self.stored, status="replayed",
                                               message="Already applied (replayed): " + self.stored["message"]))
         detailed = verbosity == "detailed"
+        summary = self.summary()
         rows = self.items if detailed else (
-            [i for i in self.items if i.status != "ok"][:SAMPLE_ROWS] + [i for i in self.items if i.status == "ok"][:SAMPLE_ROWS])
+            list(islice((i for i in self.items if i.status != "ok"), SAMPLE_ROWS))
+            + list(islice((i for i in self.items if i.status == "ok"), SAMPLE_ROWS)))
         answer = BatchAnswerData(
-            batch_id=self.batch_id, tool=self.tool, status=self.status, mode=self.mode, message=self.message(),
-            summary=self.summary(), failures=self.failures(failure_items),
+            batch_id=self.batch_id, tool=self.tool, status=self.status, mode=self.mode, message=self.message(summary),
+            summary=summary, failures=self.failures(failure_items),
             items=[i.row(self, detailed) for i in rows], items_truncated=len(rows) < len(self.items),
             confirmation=self.confirmation.model_dump(mode="json") if self.confirmation else None)
         if self.undone_batch_id:
