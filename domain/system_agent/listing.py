@@ -135,24 +135,26 @@ def totals(shape: Shape) -> Statement:
 
 
 @cache
-def customer_rows(shape: Shape) -> Statement:
-    """A page's customers, each with how many matching reservations they have and their nearest upcoming
-    reservation (`next_*`, None when they have none): one statement, a round trip each less on PostgreSQL."""
+def customer_page(shape: Shape, after: bool) -> Statement:
+    """The people page (`people_page`: `count` of them, after `after_wa_id` when `after`) as customers, in wa_id
+    order, each with how many matching reservations they have and their nearest upcoming reservation (`next_*`,
+    None when they have none): the page and its rows in one statement, a round trip each less on PostgreSQL."""
+    page = people_page(shape, after).cte("page")
+    in_page = select(page.c.wa_id)
     matching_count = (select(func.count()).select_from(Reservation)
                       .where(*matching(shape), Reservation.wa_id == Customer.wa_id).scalar_subquery())
     nearest = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
                       Reservation.status, func.row_number().over(
                           partition_by=Reservation.wa_id,
                           order_by=(Reservation.date, Reservation.time_slot, Reservation.id)).label("rank"))
-               .where(Reservation.wa_id.in_(bindparam("page", expanding=True)),
-                      started_after(bindparam("from_date"), bindparam("from_slot")))
+               .where(Reservation.wa_id.in_(in_page), started_after(bindparam("from_date"), bindparam("from_slot")))
                .subquery())
     return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
                    matching_count.label("matching"), nearest.c.id.label("next_id"), nearest.c.date.label("next_date"),
                    nearest.c.time_slot.label("next_slot"), nearest.c.type.label("next_type"),
                    nearest.c.status.label("next_status"))
             .outerjoin(nearest, and_(nearest.c.wa_id == Customer.wa_id, nearest.c.rank == 1))
-            .where(Customer.wa_id.in_(bindparam("page", expanding=True))))
+            .where(Customer.wa_id.in_(in_page)).order_by(Customer.wa_id))
 
 
 class CustomerRow(View):
@@ -200,9 +202,16 @@ class ReservationListing:
 
     def read(self, position: PagePosition, size: int) -> Listed:
         """Up to `size` rows per section after `position`, and the totals (counted by the first page, and
-        carried by the cursor after it)."""
-        pages = {k: self.page(k, position, size) for k in dict.fromkeys(KEYSETS[s] for s in self.query.include)}
-        sections = {s: self.section(s, pages[KEYSETS[s]][0]) for s in self.query.include}
+        carried by the cursor after it). With the customers section, the people page is read as its customers."""
+        include = self.query.include
+        pages: Pages = {}
+        customers: list[CustomerRow] = []
+        for keyset in dict.fromkeys(KEYSETS[s] for s in include):
+            if keyset == "people" and "customers" in include:
+                pages[keyset], customers = self.customer_page(position, size)
+            else:
+                pages[keyset] = self.page(keyset, position, size)
+        sections = {s: customers if s == "customers" else self.section(s, pages[KEYSETS[s]][0]) for s in include}
         return Listed(position.totals if set(position.totals) == set(TOTALS) else self.totals(), pages, sections)
 
     def totals(self) -> dict[str, int]:
@@ -226,20 +235,24 @@ class ReservationListing:
         return rows[:size], len(rows) > size
 
     def section(self, section: str, rows: list[Any]) -> list[Any]:
-        """The rows of a page as the caller sees them."""
+        """The rows of a page as the caller sees them (reservations, wa_ids)."""
         if section == "reservations":
             return [reservation_view(self.config, _booking(row), row.name) for row in rows]
-        return list(rows) if section == "wa_ids" else self._customers(rows)
+        return list(rows)
 
-    def _customers(self, wa_ids: list[str]) -> list[CustomerRow]:
-        """Each customer's flags, matching reservation count and nearest upcoming reservation."""
+    def customer_page(self, position: PagePosition, size: int) -> tuple[tuple[list[Any], bool], list[CustomerRow]]:
+        """The people page (its wa_ids, and whether more follow) and its customers with their flags, matching
+        reservation count and nearest upcoming reservation."""
+        if "people" in position.done:
+            return ([], False), []
+        after = position.after.get("people")
         day, slot = upcoming_after(self.config, self.now)
-        rows = self.connection.execute(customer_rows(self.shape),
-                                       self.values | {"page": wa_ids, "from_date": day, "from_slot": slot})
-        customers = {row.wa_id: row for row in rows}
-        return [CustomerRow(wa_id=w, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
-                            reservation_count=int(c.matching), next_reservation=self._nearest(c))
-                for w in wa_ids if (c := customers.get(w)) is not None]
+        rows = list(self.connection.execute(customer_page(self.shape, after is not None), self.values | {
+            "count": size + 1, "after_wa_id": after, "from_date": day, "from_slot": slot}))
+        customers = [CustomerRow(wa_id=c.wa_id, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
+                                 reservation_count=int(c.matching), next_reservation=self._nearest(c))
+                     for c in rows[:size]]
+        return ([c.wa_id for c in customers], len(rows) > size), customers
 
     def _nearest(self, row: Any) -> ReservationView | None:
         if row.next_id is None:
