@@ -9,18 +9,18 @@ earlier ones), and write the resulting changes. The rules are written once, here
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from domain.rules.capacity import SlotOccupancy, check_fits, check_type
 from domain.config import BookingSource, ClinicConfig
 from domain.errors import DomainError
-from domain.rules.schedule import Vacation, check_slot_bookable, clinic_today, is_upcoming
+from domain.rules.schedule import Vacation, check_day_open, check_slot_of_open_day, clinic_today, is_upcoming
 
 
 
@@ -74,6 +74,7 @@ class RuleContext:
     # asks once per slot, not once per item.
     _bookable: dict[SlotKey, DomainError | None] = field(default_factory=dict, compare=False, repr=False)
     _upcoming: dict[SlotKey, bool] = field(default_factory=dict, compare=False, repr=False)
+    _day_open: dict[date, DomainError | None] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def today(self) -> date:
@@ -87,14 +88,24 @@ class RuleContext:
         return known
 
     def check_bookable(self, slot: SlotKey) -> None:
+        """`schedule.check_slot_bookable`, its day's part asked once per day (a day of 288 slots)."""
         if slot not in self._bookable:
-            try:
-                check_slot_bookable(self.config, slot[0], slot[1], self.vacations, self.now)
-                self._bookable[slot] = None
-            except DomainError as refused:
-                self._bookable[slot] = refused
+            day, time_slot = slot
+            if day not in self._day_open:
+                self._day_open[day] = _refusal(check_day_open, self.config, day, self.vacations, self.now)
+            self._bookable[slot] = self._day_open[day] or _refusal(
+                check_slot_of_open_day, self.config, day, time_slot, self.vacations, self.now)
         if (known := self._bookable[slot]) is not None:
             raise DomainError(known.code, **known.details)
+
+
+def _refusal(check: Callable[..., None], *args: Any) -> DomainError | None:
+    """The error `check(*args)` raises (kept without its traceback), or None."""
+    try:
+        check(*args)
+    except DomainError as refused:
+        return refused.with_traceback(None)
+    return None
 
 
 _EMPTY = SlotOccupancy()

@@ -226,6 +226,14 @@ def check_slot_bookable(
 ) -> None:
     """Raise unless `slot` on `day` is a slot of an open day that has not ended yet."""
     check_day_open(config, day, vacations, now)
+    check_slot_of_open_day(config, day, slot, vacations, now)
+
+
+def check_slot_of_open_day(
+    config: ClinicConfig, day: date, slot: str, vacations: list[Vacation], now: datetime
+) -> None:
+    """`check_slot_bookable` for a day `check_day_open` let through: the slot is one of the day's, has not ended,
+    and no closure of some hours covers it."""
     slots = slots_for(config, day)
     if slot not in slots:
         valid = ", ".join(f"{s} ({slot_label(s)})" for s in slots)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Date, String, bindparam, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.storage.models import Customer, Reservation
 from domain.rules.planning import ACTIVE, Booking, CalendarState, ReservationStatus, RuleContext, find_target
-from domain.storage.store import STREAMED, upcoming
+from domain.rules.schedule import upcoming_after
+from domain.storage.store import STREAMED, started_after
 from domain.system_agent.listing import Shape, matching, parameters
 from domain.system_agent.paging import ReservationQuery, parse_reservation_query
 from domain.system_agent.requests import Filters
@@ -35,18 +37,34 @@ def parsed_filters(config: ClinicConfig, filters: Filters) -> ReservationQuery:
 _STATUSES = {status.value: status for status in ReservationStatus}
 
 
-def filter_query(config: ClinicConfig, now: datetime, query: ReservationQuery, customers: list[str] | None) -> Any:
+def filter_query(query: ReservationQuery, customers: list[str] | None) -> Any:
     """Upcoming active reservations matching every given filter, with their customer's name: (id, wa_id, date,
     time_slot, type, status, name), in no order (`find_by_filters` puts them in calendar order: asked of the
-    database, the order made SQLite walk the table in the index's order, three times as long as reading it). Its conditions are the listings' (`listing.matching`);
-    the values are bound by `listing.parameters`."""
+    database, the order made SQLite walk the table in the index's order, three times as long as reading it).
+    Its conditions are the listings' (`listing.matching`); the values are bound by `filter_values`."""
+    return _filter_statement(Shape.of(query, customers))
+
+
+def filter_values(config: ClinicConfig, now: datetime, query: ReservationQuery,
+                  customers: list[str] | None) -> dict[str, Any]:
+    """The values `filter_query`'s statement is run with."""
+    day, slot = upcoming_after(config, now)
+    return parameters(query, customers) | {"from_date": day, "from_slot": slot}
+
+
+@cache
+def _filter_statement(shape: Shape) -> Any:
+    """Built once per shape of filters, its values bound at execution (building and hashing a statement costs
+    more than SQLite takes to run a small one)."""
     # The date and status as stored (SQLite: their text): `find_by_filters` maps each distinct one to its date or
     # enum member once (the columns' types would parse every row's).
     return (select(Reservation.id, Reservation.wa_id, type_coerce(Reservation.date, String).label("date"),
                    Reservation.time_slot, Reservation.type,
                    type_coerce(Reservation.status, String).label("status"), Customer.name)
             .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
-            .where(upcoming(config, now), *matching(Shape.of(query, customers))))
+            .where(started_after(bindparam("from_date", type_=Date), bindparam("from_slot", type_=String)),
+                   *matching(shape))
+            .execution_options(yield_per=STREAMED))
 
 
 async def find_by_filters(
@@ -60,11 +78,11 @@ async def find_by_filters(
     names: dict[str, str | None] = {}
     shared: dict[Any, Any] = {}  # one object per distinct slot, not one per row
     days: dict[Any, date] = {}  # each distinct date as read (text on SQLite, a date on PostgreSQL), parsed once
-    statement = filter_query(ctx.config, ctx.now, query, customers).execution_options(yield_per=STREAMED)
+    statement = filter_query(query, customers)
     # Streamed (`load_state` likewise): the rows of 100,000 reservations fetched at once, then dropped, left the batch's peak memory
     # tens of megabytes higher than the bookings made of them.
     connection = await session.connection()  # Core rows: the ORM adds nothing to a select of columns
-    result = await connection.stream(statement, parameters(query, customers))
+    result = await connection.stream(statement, filter_values(ctx.config, ctx.now, query, customers))
     async for rows in result.partitions():
         for row in rows:
             day = days.get(row[2])
