@@ -4,15 +4,15 @@ and dropped) PostgreSQL, in two layouts with the capacity raised:
 - `many_slots`: the day has 288 five-minute slots (00:00-23:55);
 - `three_slots`: the day has the default three slots (11:00, 13:00, 15:00).
 
-Each size is seeded once and its batch measured three times (`--repeats`), each run a process of its own, on data
+Each size is seeded once and its batch measured five times (`--repeats`), each run a process of its own, on data
 generated deterministically by another process (the calendar put back after each run), so that its memory figure
 is the batch's alone: the resident set before the call (after the services are built and
 warmed, the high-water mark reset there) and its high-water mark after. In that process the SQL floor (one plain `UPDATE ... SET date =
-next day WHERE date = day AND status = 'active'`, rolled back) runs before and after the batch, and the
-ratio is the batch's time over the floor's median; a size's figure is the median of its runs' times over the median
+next day WHERE date = day AND status = 'active'`, rolled back) runs three times before and three times after the
+batch, and the ratio is the batch's time over the floor's median; a size's figure is the median of its runs' times over the median
 of their floors (each run's ratio listed beside it), with the highest of their peaks. Prints JSON.
 
-    .venv/bin/python bench/batch_scale_bench.py                 # everything (about 15 minutes)
+    .venv/bin/python bench/batch_scale_bench.py                 # everything (about 20 minutes)
     .venv/bin/python bench/batch_scale_bench.py --sizes 1000,10000 --layouts three_slots
 """
 
@@ -100,12 +100,16 @@ def reset_peak() -> None:
         pass  # the peak then also covers what ran before the batch
 
 
-async def floor_seconds(db: Any) -> float:
+FLOOR_RUNS = 3  # the floor's own time moves by a third between runs: its median before and after the batch
+
+
+async def floor_seconds(db: Any, day: date = DAY) -> float:
+    """The plain UPDATE moving `day` to the next, rolled back."""
     async with db.engine.connect() as connection:
         started = time.perf_counter()
         await connection.execute(text("UPDATE reservations SET date = :new, updated_at = :now "
                                       "WHERE date = :day AND status = 'active'"),
-                                 {"new": NEXT_DAY, "now": NOW, "day": DAY})
+                                 {"new": day + timedelta(days=1), "now": NOW, "day": day})
         seconds = time.perf_counter() - started
         await connection.rollback()
     return seconds
@@ -116,7 +120,7 @@ async def measure(url: str, layout: str, count: int) -> dict[str, Any]:
     services = build_services(config_for(layout), create_database(url), lambda: NOW)
     await services.batch.modify(filters={"dates": ["2027-06-01"]}, updates={"new_date": "2027-06-02"},
                                 options=BatchOptions(dry_run=True))  # warm connections and code paths
-    before = await floor_seconds(services.db)
+    before = statistics.median([await floor_seconds(services.db) for _ in range(FLOOR_RUNS)])
     gc.collect()
     reset_peak()
     baseline = resident_kb("VmRSS")
@@ -129,13 +133,8 @@ async def measure(url: str, layout: str, count: int) -> dict[str, Any]:
     ok = report.counts()["ok"]
     del report
     # the floor moves the same rows back and forth on the moved calendar: NEXT_DAY -> NEXT_DAY + 1
+    after = statistics.median([await floor_seconds(services.db, NEXT_DAY) for _ in range(FLOOR_RUNS)])
     async with services.db.engine.connect() as connection:
-        started_after = time.perf_counter()
-        await connection.execute(text("UPDATE reservations SET date = :new, updated_at = :now "
-                                      "WHERE date = :day AND status = 'active'"),
-                                 {"new": NEXT_DAY + timedelta(days=1), "now": NOW, "day": NEXT_DAY})
-        after = time.perf_counter() - started_after
-        await connection.rollback()
         # the calendar as it was, for the next repeat (the floor above only rolled back)
         await connection.execute(text("UPDATE reservations SET date = :day WHERE date = :new"),
                                  {"day": DAY, "new": NEXT_DAY})
@@ -203,7 +202,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--repeats", type=int, default=3, help="batches measured per size (median time, highest peak)")
+    parser.add_argument("--repeats", type=int, default=5, help="batches measured per size (median time, highest peak)")
     parser.add_argument("--child", nargs=4, metavar=("STEP", "URL", "LAYOUT", "COUNT"))
     args = parser.parse_args()
     if args.child:
