@@ -5,7 +5,8 @@ Adapters shape them at the edge: `model_dump(mode="json")` is the JSON the tools
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -55,10 +56,16 @@ class MessageView(View):
 def reservation_view(config: ClinicConfig, booking: Booking, customer_name: str | None = None) -> ReservationView:
     return ReservationView(
         id=booking.id, wa_id=booking.wa_id, customer_name=customer_name, date=booking.date.isoformat(),
-        hijri_date=hijri_date(booking.date), weekday=booking.date.strftime("%A"), time_slot=booking.time_slot,
+        hijri_date=hijri_date(booking.date), weekday=weekday(booking.date), time_slot=booking.time_slot,
         time_label=slot_label(booking.time_slot), type=booking.type, type_name=config.type_name(booking.type),
         status=booking.status, timezone=config.timezone,
     )
+
+
+@lru_cache(maxsize=8192)
+def weekday(day: date) -> str:
+    """'Monday' (English: the name callers' tools read)."""
+    return day.strftime("%A")
 
 
 def message_view(config: ClinicConfig, message: ConversationMessage) -> MessageView:

@@ -51,14 +51,19 @@ def _cut(node: Any, cap: int, path: str, cuts: dict[str, int]) -> Any:
 def rows_within(data: dict[str, Any], budget: int = ANSWER_BUDGET) -> int:
     """The most rows per section (a table's rows or a plain list) that keep `data` within `budget`,
     with room for a cursor; at least 1."""
-    low, high = 1, max([len(_rows(value)) for value in data.values()] + [1])
-    while low < high:
-        middle = (low + high + 1) // 2
-        if size({key: _head(value, middle) for key, value in data.items()}) + CURSOR_ROOM <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    sections = [rows for rows in (_rows(value) for value in data.values()) if rows]
+    # The answer with no row, then each row's own JSON added in turn (and a comma after the first): the same
+    # bytes as the whole written anew for each count, each row written once.
+    used = size({key: _head(value, 0) for key, value in data.items()}) + CURSOR_ROOM
+    sizes = [[size(row) for row in rows] for rows in sections]
+    count = 0
+    for count in range(max([len(rows) for rows in sections] + [1])):
+        used += sum(section[count] + (count > 0) for section in sizes if count < len(section))
+        if used > budget:
+            break
+    else:
+        count += 1
+    return max(1, count)
 
 
 def _rows(value: Any) -> list[Any]:

@@ -87,6 +87,7 @@ def _clock(raw: str) -> tuple[int, int]:
     raise DomainError("invalid_time", value=raw)
 
 
+@lru_cache(maxsize=2048)
 def slot_label(slot: str) -> str:
     """'13:00' -> '1:00 PM'."""
     hour, minute = (int(p) for p in slot.split(":"))

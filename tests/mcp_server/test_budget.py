@@ -1,5 +1,6 @@
 """Default answers stay small, and say what they left out."""
 
+import random
 from typing import Any
 
 from mcp_server.budget import CURSOR_ROOM, fit, rows_within, size
@@ -45,3 +46,19 @@ def test_rows_within_is_the_most_rows_per_section_that_fit_with_room_for_a_curso
 def test_rows_within_keeps_one_row_when_even_one_is_too_big() -> None:
     data = {"summary": {"note": "x" * 5_000}, "wa_ids": ["966500000001", "966500000002"]}
     assert rows_within(data, budget=1_000) == 1
+
+
+def test_rows_within_equals_writing_the_answer_anew_for_each_count() -> None:
+    """Summing each row's bytes gives what writing the whole answer for each count gives, whatever the rows hold
+    (non-ASCII text, sections of different lengths, a plain list beside a table)."""
+    rng = random.Random(7)
+    for _ in range(200):
+        rows: list[Any] = [[n, "س" * rng.randrange(40) + "x" * rng.randrange(40)] for n in range(rng.randrange(60))]
+        wa_ids = [f"9665{n:08d}" for n in range(rng.randrange(60))]
+        summary = {"n": rng.randrange(1000)}
+        data = {"summary": summary, "reservations": {"columns": ["id", "name"], "rows": rows}, "wa_ids": wa_ids}
+        budget = rng.randrange(200, 6_000)
+        fitting = [k for k in range(1, max(len(rows), len(wa_ids), 1) + 1)
+                   if size({"summary": summary, "reservations": {"columns": ["id", "name"], "rows": rows[:k]},
+                            "wa_ids": wa_ids[:k]}) + CURSOR_ROOM <= budget]
+        assert rows_within(data, budget) == max(fitting, default=1)
