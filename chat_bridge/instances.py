@@ -7,6 +7,7 @@ told to the MCP clients subscribed to it on another. All travel through a
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,10 @@ from domain.search.service import PhoneSearchService
 
 EVENT, CHANGES, ANSWERED, DAYS = "event", "customer_changes", "confirmation_answered", "days_changed"
 MAX_DAYS = 400  # days one message may name (a closure spans at most 366)
+OUTGOING = 10_000  # realtime events waiting to be told to the other instances
+DRAIN_SECONDS = 5.0  # what is still waiting to be told when the instance stops, at most
+
+logger = logging.getLogger(__name__)
 
 
 class InstanceLink:
@@ -32,9 +37,14 @@ class InstanceLink:
         self.confirmations = confirmations
         self.events = events
         self._sending: set[asyncio.Task[None]] = set()
+        # The realtime events go out in order through one sender: the request that stored a message answers
+        # without waiting for the other instances to be told (a round trip to PostgreSQL for each).
+        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=OUTGOING)
+        self._sender: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         await self.broadcast.start()
+        self._sender = asyncio.get_running_loop().create_task(self._send_events())
         self.broadcast.receivers.append(self._heard)
         self.hub.relay = self._relay
         self.confirmations.relay = self._answered
@@ -48,11 +58,32 @@ class InstanceLink:
         self.confirmations.relay = None
         if self._committed in self.search.db.commit_listeners:
             self.search.db.commit_listeners.remove(self._committed)
+        if self._sender is not None:
+            try:  # what was published before the stop is still told
+                await asyncio.wait_for(self._events.join(), DRAIN_SECONDS)
+            except TimeoutError:
+                logger.warning("%d realtime events were not told to the other instances", self._events.qsize())
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
         await asyncio.gather(*self._sending, return_exceptions=True)
         await self.broadcast.close()
 
     async def _relay(self, event: RealtimeEvent) -> None:
-        await self.broadcast.send(EVENT, event.model_dump(mode="json"))
+        """Queued for the sender, in the order published."""
+        try:
+            self._events.put_nowait(event.model_dump(mode="json"))
+        except asyncio.QueueFull:
+            logger.error("the other instances fell %d realtime events behind: one was not told", OUTGOING)
+
+    async def _send_events(self) -> None:
+        while True:
+            body = await self._events.get()
+            try:
+                await self.broadcast.send(EVENT, body)
+            except Exception:  # noqa: BLE001 - one event that could not go out must not stop the others
+                logger.exception("could not tell the other instances of a realtime event")
+            finally:
+                self._events.task_done()
 
     async def _days_here(self, days: set[date]) -> None:
         """Days this process changed: the other instances' subscribers hear of them too."""

@@ -189,3 +189,22 @@ async def test_a_day_changed_on_one_instance_is_told_to_its_subscribers_on_the_o
                 async with asyncio.timeout(10):
                     event = await anext(aiter(events))
     assert event == ResourceUpdated(f"calendar://day/{SUNDAY}")
+
+
+async def test_lines_accepted_by_one_instance_reach_the_other_in_order_even_when_it_stops_at_once(
+    two_services: list[Services], graph_api: FakeGraphApi  # noqa: F811 (fixture)
+) -> None:
+    """A's 202 does not wait for B to be told (one sender tells B, in order): twenty lines accepted by A reach B's
+    console in the order A accepted them, the last ones too when A stops right after accepting them."""
+    a, b = two_services
+    async with running_bridge(b, graph_api) as second, connect(second.ws_url) as sidebar:
+        async with running_bridge(a, graph_api) as first:
+            for n in range(20):
+                accepted = await first.http.post("/whatsapp/message", json={"wa_id": AGENT, "message": f"line {n}"})
+                assert accepted.status_code == 202
+        seen: list[str] = []
+        while len(seen) < 20:
+            text = (await next_event(sidebar, "conversation_new_message"))["message"]["text"]
+            if text.startswith("line "):
+                seen.append(text)
+    assert seen == [f"line {n}" for n in range(20)]
