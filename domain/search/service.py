@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from functools import cache
+from collections.abc import Mapping
 from typing import Any, Unpack
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, select
@@ -162,7 +163,11 @@ def named(connection: Connection, hits: list[SearchHit]) -> list[NameMatch]:
     if not hits:
         return []
     wa_ids = [h.wa_id for h in hits]
-    names: dict[str, str | None] = {w: n for w, n in connection.execute(_names_statement(), {"wa_ids": wa_ids})}
+    return name_hits(hits, {w: n for w, n in connection.execute(_names_statement(), {"wa_ids": wa_ids})})
+
+
+def name_hits(hits: list[SearchHit], names: Mapping[str, str | None]) -> list[NameMatch]:
+    """The `hits` whose customers `names` holds (wa_id → name as stored), with those names."""
     return [NameMatch(wa_id=h.wa_id, name=names[h.wa_id], similarity=round(h.score, 3),
                       matched=written_form(names[h.wa_id] or "", h.matched) if h.matched else None)
             for h in hits if h.wa_id in names]

@@ -21,7 +21,7 @@ from domain.storage.models import Customer, Reservation
 from domain.rules.planning import ACTIVE, Booking
 from domain.rules.schedule import upcoming_after
 from domain.storage.store import started_after
-from domain.system_agent.paging import KEYSETS, TOTALS, PagePosition, ReservationQuery, reservation_key
+from domain.system_agent.paging import KEYSETS, PagePosition, ReservationQuery, reservation_key
 from domain.views import ReservationView, View, reservation_view
 
 Pages = dict[str, tuple[list[Any], bool]]
@@ -157,6 +157,17 @@ def customer_page(shape: Shape, after: bool) -> Statement:
             .where(Customer.wa_id.in_(in_page)).order_by(Customer.wa_id))
 
 
+@cache
+def counted_names(active_only: bool) -> Statement:
+    """The customers of `wa_ids` with their names and how many reservations each holds (active ones when
+    `active_only`): a customer-only listing's fuzzy matches named and its totals counted in one statement."""
+    held = select(func.count()).select_from(Reservation).where(Reservation.wa_id == Customer.wa_id)
+    if active_only:
+        held = held.where(Reservation.status == ACTIVE)
+    return (select(Customer.wa_id, Customer.name, held.scalar_subquery().label("held"))
+            .where(Customer.wa_id.in_(bindparam("wa_ids", expanding=True))))
+
+
 class CustomerRow(View):
     """A customer of a listing: their flags, how many reservations match, and their nearest upcoming one."""
 
@@ -200,9 +211,10 @@ class ReservationListing:
         self.shape = Shape.of(query, customers, sqlite=connection.dialect.name == "sqlite")
         self.values = parameters(query, customers)
 
-    def read(self, position: PagePosition, size: int) -> Listed:
-        """Up to `size` rows per section after `position`, and the totals (counted by the first page, and
-        carried by the cursor after it). With the customers section, the people page is read as its customers."""
+    def read(self, position: PagePosition, size: int, counted: dict[str, int] | None = None) -> Listed:
+        """Up to `size` rows per section after `position`, and the totals (counted by the first page, or
+        `counted` by the caller's read, and carried by the cursor after it). With the customers section, the
+        people page is read as its customers."""
         include = self.query.include
         pages: Pages = {}
         customers: list[CustomerRow] = []
@@ -212,7 +224,9 @@ class ReservationListing:
             else:
                 pages[keyset] = self.page(keyset, position, size)
         sections = {s: customers if s == "customers" else self.section(s, pages[KEYSETS[s]][0]) for s in include}
-        return Listed(position.totals if set(position.totals) == set(TOTALS) else self.totals(), pages, sections)
+        if position.counted:
+            counted = position.totals
+        return Listed(self.totals() if counted is None else counted, pages, sections)
 
     def totals(self) -> dict[str, int]:
         """Every match, counted by the database whatever the page."""

@@ -97,6 +97,11 @@ class PagePosition:
     done: set[str] = field(default_factory=set)
     totals: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def counted(self) -> bool:
+        """Whether the cursor carries the totals (every page after the first)."""
+        return set(self.totals) == set(TOTALS)
+
     def encode(self, fingerprint: str) -> str:
         data = {"v": CURSOR_VERSION, "f": fingerprint, "after": self.after, "seen": self.seen,
                 "done": sorted(self.done), "t": self.totals}

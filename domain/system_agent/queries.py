@@ -16,9 +16,10 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.storage.models import Reservation
-from domain.search.service import NameMatch, PhoneSearchService, named
+from domain.search.index import SearchHit
+from domain.search.service import NameMatch, PhoneSearchService, name_hits, named
 from domain.system_agent.listing import (
-    CustomerRow, Listed, ReservationListing, Shape, matching, page_summary, parameters,
+    CustomerRow, Listed, ReservationListing, Shape, counted_names, matching, page_summary, parameters,
 )
 from domain.system_agent.paging import (
     DEFAULT_FUZZY_LIMIT,
@@ -82,6 +83,18 @@ class ReservationPage:
         return ReservationPageView.model_validate(shown)
 
 
+def counted_matches(connection: Connection, query: ReservationQuery,
+                    found: list[SearchHit]) -> tuple[list[NameMatch], list[str], dict[str, int]]:
+    """A customer-only search's matches named, the customers it lists, and its totals, in one statement: such a
+    listing's reservations are its customers' (active unless `include_cancelled`), its people the customers."""
+    rows = connection.execute(counted_names(not query.include_cancelled), {"wa_ids": [h.wa_id for h in found]}).all()
+    hits = name_hits(found, {row.wa_id: row.name for row in rows})
+    customers = customer_scope(query, hits) or []
+    listed = set(customers)
+    held = [int(row.held) for row in rows if row.wa_id in listed]
+    return hits, customers, {"total_reservations": sum(held), "total_wa_ids": len(held), "total_customers": len(held)}
+
+
 class SystemAgentQueryService:
     """Read-only queries over the whole calendar for the privileged system agent."""
 
@@ -114,9 +127,13 @@ class SystemAgentQueryService:
         now = self.clock()
 
         def read(connection: Connection) -> tuple[list[NameMatch], Listed]:  # the matches named in the same read
-            hits = named(connection, found)
-            customers = customer_scope(query, hits)
-            return hits, ReservationListing(connection, self.config, now, query, customers).read(position, size)
+            if query.search_query is None or not query.by_customer_only or position.counted:
+                hits = named(connection, found)
+                customers, counted = customer_scope(query, hits), None
+            else:  # the first page of a customer-only search: the totals come with the matches' names
+                hits, customers, counted = counted_matches(connection, query, found)
+            listing = ReservationListing(connection, self.config, now, query, customers)
+            return hits, listing.read(position, size, counted)
         hits, listed = await self.db.read(read)
         clamped = {"max_results": (max_results, size), "limit": (limit, query.fuzzy_limit)}
         return ReservationPage(query, position, listed, size, self._query_context(query, hits, clamped))

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from domain.services import Services
 from domain.errors import DomainError
@@ -151,6 +151,34 @@ async def test_a_search_alone_lists_matching_customers_without_reservations(serv
     assert result["customers"] == [{"wa_id": KHALID, "name": "Khalid Salem", "is_favorite": False,
                                     "is_blocked": False, "reservation_count": 0, "next_reservation": None}]
     assert result["summary"]["total_customers"] == 1
+
+
+async def test_a_searchs_totals_are_its_customers_reservations_whatever_the_filters(services: Services) -> None:
+    # The first page of a customer-only search counts its totals with the matches' names: each count is checked
+    # against the same customers listed by wa_ids (counted by the listing's own totals) and against the rows.
+    await seed(services)
+    await insert_reservations(services, 40, customers=8)
+    await services.reservations.cancel(bulk_wa_id(3))
+    service = queries(services)
+    everyone: list[int] = []
+    for include_cancelled in (False, True):
+        for given in (None, [bulk_wa_id(1), bulk_wa_id(3), SARA]):
+            search = await found(service, search_query="Bulk", wa_ids=given, include_cancelled=include_cancelled,
+                                 max_results=2)
+            listed = [m["wa_id"] for m in search["summary"]["fuzzy_matches"] if given is None or m["wa_id"] in given]
+            by_number = await found(service, wa_ids=listed, include_cancelled=include_cancelled, max_results=2)
+            async with services.db.unit_of_work() as session:
+                rows = [r for r in (await session.scalars(select(Reservation))).all()
+                        if r.wa_id in listed and (include_cancelled or r.status == "active")]
+            totals = ("total_reservations", "total_wa_ids", "total_customers")
+            assert [search["summary"][t] for t in totals] == [by_number["summary"][t] for t in totals]
+            assert search["summary"]["total_reservations"] == len(rows) > 0
+            assert search["summary"]["total_customers"] == len(listed) == (8 if given is None else 2)
+            following = await found(service, search_query="Bulk", wa_ids=given, include_cancelled=include_cancelled,
+                                    max_results=2, cursor=search["next_cursor"])
+            assert [following["summary"][t] for t in totals] == [search["summary"][t] for t in totals]
+            everyone += [search["summary"]["total_reservations"]] if given is None else []
+    assert everyone == [39, 40]  # the cancelled one counted only when asked for
 
 
 async def test_customers_carry_flags_count_and_next_reservation(services: Services) -> None:
