@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from chat_bridge.batch_routes import batch_routes
 from chat_bridge.calendar_routes import calendar_routes
 from chat_bridge.notice_routes import notice_routes
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
@@ -72,6 +73,7 @@ def bridge_routes() -> list[BaseRoute]:
         Route("/webhook", receive_webhook, methods=["POST"]),
         WebSocketRoute("/ws", realtime),
         *calendar_routes(),
+        *batch_routes(),
         *notice_routes(),
     ]
 

@@ -110,5 +110,12 @@ def parsed(model: type[Model], body: dict[str, Any]) -> Model:
         return model.model_validate(body)
     except ValidationError as error:
         problem = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "body"
+        where = ".".join(_named(str(p)) for p in problem["loc"]) or "body"
         raise RequestError("invalid_body", f"{where}: {problem['msg']}.") from None
+
+
+FIELD_SHOWN = 40  # characters of a field's name an answer repeats: a hostile one may be any length
+
+
+def _named(part: str) -> str:
+    return part if len(part) <= FIELD_SHOWN else part[:FIELD_SHOWN] + "…"
