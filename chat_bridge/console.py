@@ -26,7 +26,8 @@ from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
 from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
-from domain.system_agent.cards import Card
+from domain.system_agent.cards import Card, CardPerson
+from domain.system_agent.history import BatchHistory, ListedBatch
 from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 from domain.calendar.customers import CustomerView
@@ -76,7 +77,8 @@ class ConsoleConfig(TypedDict):
 # `tests/chat_bridge/test_console_shapes.py` holds every property the page reads from such a variable against the
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, Any] = {
-    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, Dashboard,
+    model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, CardPerson,
+                                        BatchHistory, ListedBatch, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
                                         UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
                                         ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,

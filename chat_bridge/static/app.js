@@ -1,6 +1,7 @@
 // The operator console: wires the API, the realtime channel, the picker, the conversation and the calendar.
 
 import { api, operatorToken, realtimeUrl, unauthorized } from "./api.js";
+import { CalendarBoard, VIEWS, stepped, validDay } from "./board.js";
 import { CalendarStrip } from "./calendar.js";
 import { ContactCombobox, contactLabel } from "./combobox.js";
 import { Composer } from "./composer.js";
@@ -9,6 +10,7 @@ import { ConversationDays } from "./days.js";
 import { debounce, h, icon, useTimeZone } from "./dom.js";
 import { renderAgentNotice, renderHeader, renderRecent, renderTyping } from "./panels.js";
 import { Dashboard } from "./dashboard.js";
+import { FrontDesk } from "./frontdesk.js";
 import { NoticesPanel } from "./notices.js";
 import { Realtime } from "./realtime.js";
 import { SignIn } from "./signin.js";
@@ -80,6 +82,18 @@ async function boot() {
   $("sign-out").hidden = !config.token_required;
   useTimeZone(config.timezone, () => config.today);
   picker.systemAgent = config.system_agent;
+  desk = new FrontDesk({
+    api, config,
+    onChanged: (what) => {
+      if (what === "closed") {
+        board.selected.clear();
+        $("board-close-days").disabled = true;
+      }
+      refreshBoardSoon();
+    },
+    els: { book: $("book-dialog"), sheet: $("booking-dialog"), close: $("close-dialog"), confirm: $("confirm-dialog"),
+      history: $("history-dialog"), status: $("board-status") },
+  });
   if (config.token_required && !operatorToken.get()) await signIn.ask();
   await start();
 }
@@ -96,6 +110,7 @@ async function start() {
   state.contacts = contacts;
   realtime.start();
   notices.refresh();
+  showView(false);
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
   await openConversation(contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted) || contacts[0]);
 }
@@ -283,6 +298,7 @@ realtime.addEventListener("resync", async () => {
   await loadPage(state.selected, state.generation);
   updateCalendar();
   strip.refresh();
+  if (board.date) board.refresh();
 });
 
 // --- the calendar strip --------------------------------------------------------------------------------
@@ -300,6 +316,7 @@ function updateCalendar() {
 
 const refreshCalendarSoon = debounce(() => {
   if (updateCalendar() === undefined) strip.refresh();
+  if (board.date) board.refresh();
 }, 120);
 
 $("day-picker").addEventListener("submit", (event) => {
@@ -320,5 +337,81 @@ window.addEventListener("hashchange", () => {
   const contact = state.contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted);
   if (contact && wanted !== state.selected?.wa_id) openConversation(contact);
 });
+
+// --- the front desk: week and month views, acting from the calendar ---------------------------------------
+
+/** The front desk's acts, once `/config` is known. */ let desk;
+const dayFormats = {
+  day: new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }),
+  weekday: new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" }),
+  month: new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" }),
+};
+const board = new CalendarBoard($("board"), {
+  fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
+  formats: dayFormats,
+  onError: (message) => desk.say(message, "error"),
+  actions: {
+    book: (date, slot) => desk.book(date, slot),
+    open: (booking, date, slot) => desk.open(booking, date, slot),
+    move: (dragged, date, slot) => desk.move(dragged, date, slot),
+  },
+});
+const refreshBoardSoon = debounce(() => { if (board.date) board.refresh(); }, 120);
+
+/** The view and day in the address: `?view=week&date=2026-12-13`; no view is the conversations. */
+function wantedView() {
+  const params = new URLSearchParams(location.search);
+  const view = VIEWS.includes(params.get("view")) ? params.get("view") : null;
+  return { view, date: validDay(params.get("date")) || config.today };
+}
+
+/** Show the view the address names; `push`: the address changed here, not by the browser's history. */
+function showView(push, view = wantedView().view, date = wantedView().date) {
+  if (push) {
+    const search = view ? `?view=${view}&date=${date}` : "";
+    history.pushState(null, "", `${location.pathname}${search}${location.hash}`);
+  }
+  document.body.dataset.view = view || "chats";
+  $("board-panel").hidden = !view;
+  for (const name of ["chats", ...VIEWS]) {
+    const link = $(`view-${name}`);
+    if ((view || "chats") === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!view) {
+    board.date = null;
+    return;
+  }
+  $("board-title").textContent = view === "week"
+    ? `Week of ${dayFormats.day.format(new Date(`${date}T00:00:00Z`))}`
+    : dayFormats.month.format(new Date(`${date}T00:00:00Z`));
+  $("board-date").value = date;
+  $("board-close-days").disabled = true;
+  board.show(view, date);
+}
+
+for (const name of ["chats", ...VIEWS]) {
+  $(`view-${name}`).addEventListener("click", (event) => {
+    event.preventDefault();
+    showView(true, name === "chats" ? null : name, board.date || config.today);
+  });
+}
+window.addEventListener("popstate", () => showView(false));
+$("board-prev").addEventListener("click", () => showView(true, board.view, stepped(board.view, board.date, -1)));
+$("board-next").addEventListener("click", () => showView(true, board.view, stepped(board.view, board.date, 1)));
+$("board-today").addEventListener("click", () => showView(true, board.view, config.today));
+$("board-date").addEventListener("change", () => {
+  const day = validDay($("board-date").value);
+  if (day) showView(true, board.view, day);
+});
+$("board").addEventListener("click", (event) => {
+  const link = event.target.closest("[data-goto]");
+  if (!link) return;
+  event.preventDefault();
+  showView(true, "week", link.dataset.goto);
+});
+$("board").addEventListener("selection", ({ detail }) => { $("board-close-days").disabled = !detail.length; });
+$("board-close-days").addEventListener("click", () => desk.closeDays([...board.selected].sort()));
+$("open-history").addEventListener("click", () => desk.history());
 
 boot();

@@ -25,10 +25,9 @@ export class Dashboard {
   }
 
   async open() {
-    const end = this.today();
-    if (!this.form.start.value) {
-      this.form.end.value = end;
-      this.form.start.value = shift(end, -29);
+    if (!this.form.start.value) { // the week behind and the weeks ahead: a clinic's bookings are mostly to come
+      this.form.start.value = shift(this.today(), -7);
+      this.form.end.value = shift(this.today(), 22);
     }
     this.dialog.showModal();
     await this.refresh();
