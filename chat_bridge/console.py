@@ -20,8 +20,8 @@ from starlette.staticfiles import StaticFiles
 from domain.services import Services
 from chat_bridge.agent.config import ModelConfig
 from chat_bridge.config import BridgeConfig
-from chat_bridge.events import (AgentErrorEvent, ConfirmationRequestEvent, ConfirmationResolvedEvent, NewMessageEvent,
-                                NoticeEvent, ReservationEvent, TypingEvent)
+from chat_bridge.events import (AgentErrorEvent, ConfirmationRequestEvent, ConfirmationResolvedEvent, DaysChangedEvent,
+                                NewMessageEvent, NoticeEvent, ReservationEvent, TypingEvent)
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
@@ -83,7 +83,7 @@ CONSOLE_SHAPES: dict[str, Any] = {
                                         UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
                                         ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,
                                         TypingEvent, AgentErrorEvent, ReservationEvent, NoticeEvent,
-                                        ConfirmationRequestEvent, ConfirmationResolvedEvent)}
+                                        ConfirmationRequestEvent, ConfirmationResolvedEvent, DaysChangedEvent)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -108,8 +109,17 @@ class ConfirmationResolvedEvent(Event):
     message_id: int
 
 
+class DaysChangedEvent(Event):
+    """The calendar of these days changed (a booking made, moved or cancelled there, or the days closed or
+    reopened): an open calendar showing one of them reloads it."""
+
+    type: Literal["calendar_days_changed"] = "calendar_days_changed"
+    days: list[str]
+
+
 RealtimeEvent = Annotated[NewMessageEvent | TypingEvent | AgentErrorEvent | ReservationEvent | NoticeEvent
-                          | ConfirmationRequestEvent | ConfirmationResolvedEvent, Field(discriminator="type")]
+                          | ConfirmationRequestEvent | ConfirmationResolvedEvent | DaysChangedEvent,
+                          Field(discriminator="type")]
 EVENTS: TypeAdapter[RealtimeEvent] = TypeAdapter(RealtimeEvent)
 
 
@@ -238,6 +248,11 @@ class Hub:
     async def on_calendar_change(self, action: str, reservation: ReservationView) -> None:
         """A `domain.events.CalendarEvents` listener."""
         await self.publish(reservation_event(action, reservation))
+
+    async def on_days_changed(self, days: set[date]) -> None:
+        """A `domain.events.CalendarEvents` day listener: this process's sockets only (each instance hears the
+        days another changed through `chat_bridge.instances` and tells its own)."""
+        await self.publish_here(DaysChangedEvent(days=sorted(d.isoformat() for d in days)))
 
     async def serve(self, socket: Socket) -> None:
         """Accept `socket` and send it every event published until it closes."""

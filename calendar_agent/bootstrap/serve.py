@@ -123,6 +123,8 @@ class ServeProcess:
             checks["broadcast"] = broadcast.is_connected
         services.events.listeners.append(hub.on_calendar_change)
         stack.callback(services.events.listeners.remove, hub.on_calendar_change)
+        services.events.day_listeners.append(hub.on_days_changed)
+        stack.callback(services.events.day_listeners.remove, hub.on_days_changed)
         factory = self.agents or await self.model_agents(broker, stack)
         await stack.enter_async_context(self.mcp.lifespan())
         outbox = Outbox(services.conversations, whatsapp, hub, services.events.notices_queued)

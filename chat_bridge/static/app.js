@@ -267,6 +267,9 @@ const HANDLERS = {
     updateCalendar();
   },
   notice_updated: () => refreshNoticesSoon(),
+  calendar_days_changed: (/** @type {DaysChangedEvent} */ changed) => {
+    if (board.date && changed.days.some((day) => board.shows(day))) refreshBoardSoon();
+  },
   confirmation_resolved: (/** @type {ConfirmationResolvedEvent} */ resolved) => {
     view.resolve(resolved.confirmation_id, resolved.state);
   },

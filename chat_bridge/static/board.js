@@ -79,6 +79,12 @@ export class CalendarBoard {
     await this.refresh();
   }
 
+  /** Whether the view shows `day`. */
+  shows(day) {
+    const days = viewDays(this.view, this.date);
+    return days[0] <= day && day <= days[days.length - 1];
+  }
+
   /** Reload what is shown; an answer overtaken by a newer refresh is dropped. */
   async refresh() {
     if (!this.date) return;

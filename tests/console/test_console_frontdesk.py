@@ -9,6 +9,7 @@ import os
 import re
 from datetime import date
 
+import httpx2
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 
@@ -151,7 +152,8 @@ async def test_a_booking_is_cancelled_and_retyped_from_its_card(start_console: S
 
 async def test_days_closed_from_the_week_and_undone_from_the_history(start_console: StartConsole) -> None:
     console = await start_console()
-    page = await open_week(console)
+    page, colleague = await open_week(console), await open_week(console)
+    await colleague.evaluate("window.notReloaded = true")
 
     await page.get_by_role("checkbox", name="Select 7 Dec 2026").check()
     await page.get_by_role("button", name="Close selected days").click()
@@ -162,6 +164,7 @@ async def test_days_closed_from_the_week_and_undone_from_the_history(start_conso
 
     await expect(page.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "vacation")
     await expect(page.locator(".board-closed-row")).to_contain_text("Staff training")
+    await expect(colleague.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "vacation")
     assert await active(console, KHALID) == []
     async with console.services.db.reading() as session:
         assert [v.title for v in (await session.scalars(select(Vacation))).all()] == ["Staff training"]
@@ -173,6 +176,8 @@ async def test_days_closed_from_the_week_and_undone_from_the_history(start_conso
     await expect(closing.get_by_role("button", name="Undone")).to_be_disabled()
     await history.get_by_role("button", name="Close").click()
     await expect(page.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "open")
+    await expect(colleague.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "open")
+    assert await colleague.evaluate("window.notReloaded") is True
     assert await active(console, KHALID) == [(D2, "13:00", 0)]
     async with console.services.db.reading() as session:
         assert (await session.scalars(select(Vacation))).all() == []
@@ -209,4 +214,22 @@ async def test_the_week_follows_the_agent_moving_a_day(start_console: StartConso
 
     await expect(cell(week, D1, "11:00").locator(".board-count")).to_have_text("0 / 6")
     await expect(cell(week, D3, "11:00").locator(".booking")).to_have_text(["فاطمة الزهراني", "Omar Haddad", "Sara Khan"])
+    assert await week.evaluate("window.notReloaded") is True
+
+
+async def test_a_day_closed_elsewhere_shows_on_an_open_week_without_a_booking_changing(
+    start_console: StartConsole,
+) -> None:
+    # No booking on Wednesday: the week hears of the closure itself (`calendar_days_changed`), not of a cancellation.
+    console = await start_console()
+    week = await open_week(console)
+    await week.evaluate("window.notReloaded = true")
+
+    async with httpx2.AsyncClient(base_url=console.url) as http:
+        closed = await http.post("/closures", json={"start_date": "2026-12-09", "title": "Inventory"})
+    assert closed.json()["status"] == "applied"
+
+    await expect(week.locator('.board-day[data-date="2026-12-09"]')).to_have_attribute("data-status", "vacation")
+    await expect(week.locator(".board-closed-row")).to_contain_text("Inventory")
+    await expect(cell(week, "2026-12-09", "11:00").get_by_role("button", name="Book 2026-12-09")).to_have_count(0)
     assert await week.evaluate("window.notReloaded") is True
