@@ -39,6 +39,7 @@ class BatchRequest(BaseModel):
     dry_run: bool = False
     idempotency_key: str | None = Field(default=None, max_length=128)
     confirmation_token: str | None = Field(default=None, max_length=2000)
+    ar: bool = False  # the answer's sentences (refusals, the summary) in Arabic
 
     def options(self) -> BatchOptions:
         return operator_options(**self.model_dump(exclude={"requests"}))
@@ -78,6 +79,7 @@ class UndoRequest(BaseModel):
 
     notify: bool = False
     confirmation_token: str | None = Field(default=None, max_length=2000)
+    ar: bool = False
 
 
 def batch_routes() -> list[BaseRoute]:

@@ -38,6 +38,7 @@ class ClosureRequest(BaseModel):
     notify: bool = False
     idempotency_key: str | None = Field(default=None, max_length=128)
     confirmation_token: str | None = Field(default=None, max_length=2000)
+    ar: bool = False  # the answer's sentences in Arabic
 
 
 class BookingRequest(BaseModel):
@@ -75,7 +76,7 @@ async def close_days(request: Request[State]) -> JSONResponse:
     needs_confirmation with a token to send back once the operator agreed)."""
     body = parsed(ClosureRequest, await read_json(request))
     options = operator_options(dry_run=body.dry_run, notify=body.notify, idempotency_key=body.idempotency_key,
-                               confirmation_token=body.confirmation_token)
+                               confirmation_token=body.confirmation_token, ar=body.ar)
     report = await request.state["services"].batch.close(body.start_date, body.end_date, body.title, body.hijri,
                                                          options, hours=(body.from_time, body.to_time))
     return batch_response(report)

@@ -28,6 +28,7 @@ from domain.rules.schedule import clinic_today
 from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
 from domain.system_agent.cards import Card, CardPerson
 from domain.system_agent.history import BatchHistory, ListedBatch
+from domain.system_agent.records import RecordedChange
 from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, DashboardTotals
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 from domain.calendar.customers import CustomerView
@@ -78,7 +79,7 @@ class ConsoleConfig(TypedDict):
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, Any] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, CardPerson,
-                                        BatchHistory, ListedBatch, Dashboard,
+                                        BatchHistory, ListedBatch, RecordedChange, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
                                         UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
                                         ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,

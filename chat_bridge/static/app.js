@@ -1,7 +1,9 @@
 // The operator console: wires the API, the realtime channel, the picker, the conversation and the calendar.
 
+import { LANGUAGES, chooseLanguage, dateFormat, define, lang, t, translatePage } from "./i18n.js";
+import "./labels.js";
 import { api, operatorToken, realtimeUrl, unauthorized } from "./api.js";
-import { CalendarBoard, VIEWS, stepped, validDay } from "./board.js";
+import { CalendarBoard, VIEWS, stepped, validDay, weekStart } from "./board.js";
 import { CalendarStrip } from "./calendar.js";
 import { ContactCombobox, contactLabel } from "./combobox.js";
 import { Composer } from "./composer.js";
@@ -17,7 +19,25 @@ import { SignIn } from "./signin.js";
 
 const PAGE_SIZE = 50;
 const RECENT_SHOWN = 8;
-const CONNECTION_TEXT = { open: "Live", connecting: "Connecting…", offline: "Offline · reconnecting" };
+define({
+  "app.live": { en: "Live", ar: "متصل" },
+  "app.connecting": { en: "Connecting…", ar: "جارٍ الاتصال…" },
+  "app.offline": { en: "Offline · reconnecting", ar: "غير متصل · جارٍ إعادة الاتصال" },
+  "app.session_ended": { en: "Your session ended: enter the operator token again.", ar: "انتهت جلستك: أدخل رمز موظف الاستقبال مرة أخرى." },
+  "app.title": { en: "{name} · Operator console", ar: "{name} · لوحة موظف الاستقبال" },
+  "app.needs_model": { en: "The agent needs a language model before it can answer", ar: "يحتاج المساعد إلى نموذج لغوي قبل أن يجيب" },
+  "app.ask": { en: "Ask {name}…", ar: "اسأل {name}…" },
+  "app.message_whatsapp": { en: "Message on WhatsApp…", ar: "رسالة عبر واتساب…" },
+  "app.agent_empty": {
+    en: "Ask {name} to find, book, move or cancel appointments, e.g. “move all users from next Sunday to Tuesday”.",
+    ar: "اطلب من {name} البحث عن المواعيد أو حجزها أو نقلها أو إلغاءها، مثلًا: «انقل جميع مواعيد الأحد القادم إلى الثلاثاء».",
+  },
+  "app.customer_empty": { en: "No messages with this customer yet.", ar: "لا رسائل مع هذا العميل بعد." },
+  "app.answer_not_sent": { en: "Your answer was not sent: {error}", ar: "لم تُرسل إجابتك: {error}" },
+  "app.agent_failed": { en: "The agent could not answer.", ar: "تعذّر على المساعد الإجابة." },
+  "app.week_of": { en: "Week of {day}", ar: "أسبوع {day}" },
+});
+const CONNECTION_TEXT = { open: "app.live", connecting: "app.connecting", offline: "app.offline" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -74,6 +94,9 @@ const composer = new Composer({
 // --- start and sign-in ---------------------------------------------------------------------------------
 
 async function boot() {
+  translatePage();
+  document.title = t("page.title");
+  $("language").value = lang;
   try {
     config = await api("/config");
   } catch (error) {
@@ -110,6 +133,7 @@ async function start() {
   state.contacts = contacts;
   realtime.start();
   notices.refresh();
+  showTab("agent");
   showView(false);
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
   await openConversation(contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted) || contacts[0]);
@@ -123,7 +147,7 @@ unauthorized.addEventListener("unauthorized", async () => {
   if (signIn.asking) return;
   operatorToken.clear();
   realtime.stop();
-  await signIn.ask("Your session ended: enter the operator token again.");
+  await signIn.ask(t("app.session_ended"));
   if (!state.selected) return start();
   realtime.start();
   openConversation(state.selected);
@@ -145,8 +169,9 @@ async function openConversation(contact) {
   picker.select(contact);
   showRecent();
   history.replaceState(null, "", `#c=${contact.wa_id}`);
-  document.title = `${contactLabel(contact)} · Operator console`;
+  document.title = t("app.title", { name: contactLabel(contact) });
   renderHeader(contact);
+  if (document.body.dataset.tab === "chats") showTab(contact.is_system_agent ? "agent" : "chat");
   const blocked = renderAgentNotice(contact, state.agentStatus);
   composer.enable(!blocked, placeholder(contact, blocked));
   renderTyping(contact, state.typing.has(contact.wa_id));
@@ -193,15 +218,15 @@ $("load-older").addEventListener("click", async () => {
 
 /** @param {CustomerView} contact */
 function placeholder(contact, blocked) {
-  if (blocked) return "The agent needs a language model before it can answer";
-  return contact.is_system_agent ? `Ask ${contact.name}…` : "Message on WhatsApp…";
+  if (blocked) return t("app.needs_model");
+  return contact.is_system_agent ? t("app.ask", { name: contact.name }) : t("app.message_whatsapp");
 }
 
 /** @param {CustomerView} contact */
 function emptyText(contact) {
   return contact.is_system_agent
-    ? `Ask ${contact.name} to find, book, move or cancel appointments, e.g. “move all users from next Sunday to Tuesday”.`
-    : "No messages with this customer yet.";
+    ? t("app.agent_empty", { name: contact.name })
+    : t("app.customer_empty");
 }
 
 /** A stored message of the open conversation: shown (once), and its days followed by the calendar. */
@@ -219,7 +244,7 @@ async function answerConfirmation(confirmationId, accept) {
     view.resolve(confirmationId, accept ? "accepted" : "declined");
   } catch (error) {
     const gone = error.status === 404;
-    view.resolve(confirmationId, gone ? "expired" : "pending", gone ? error.message : `Your answer was not sent: ${error.message}`);
+    view.resolve(confirmationId, gone ? "expired" : "pending", gone ? error.message : t("app.answer_not_sent", { error: error.message }));
   }
 }
 
@@ -258,7 +283,7 @@ const HANDLERS = {
     state.typing.delete(failure.wa_id);
     if (failure.wa_id !== state.selected?.wa_id) return;
     renderTyping(state.selected, false);
-    view.error(failure.error || "The agent could not answer.");
+    view.error(failure.error || t("app.agent_failed"));
   },
   confirmation_request: (/** @type {ConfirmationRequestEvent} */ asked) => {
     if (asked.wa_id !== state.selected?.wa_id) return;
@@ -291,7 +316,7 @@ realtime.addEventListener("event", ({ detail: event }) => {
 
 realtime.addEventListener("status", ({ detail }) => {
   $("connection").dataset.state = detail;
-  $("connection-text").textContent = CONNECTION_TEXT[detail];
+  $("connection-text").textContent = t(CONNECTION_TEXT[detail]);
 });
 
 /** After a reconnection, events may have been missed: the newest page and the calendar again. */
@@ -345,9 +370,10 @@ window.addEventListener("hashchange", () => {
 
 /** The front desk's acts, once `/config` is known. */ let desk;
 const dayFormats = {
-  day: new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }),
-  weekday: new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" }),
-  month: new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" }),
+  day: dateFormat({ day: "numeric", month: "short", year: "numeric" }),
+  weekday: dateFormat({ weekday: "short" }),
+  month: dateFormat({ month: "long", year: "numeric" }),
+  dayOfMonth: dateFormat({ day: "numeric" }),
 };
 const board = new CalendarBoard($("board"), {
   fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
@@ -383,10 +409,12 @@ function showView(push, view = wantedView().view, date = wantedView().date) {
   }
   if (!view) {
     board.date = null;
+    if (document.body.dataset.tab === "calendar") showTab("agent");
     return;
   }
+  showTab("calendar");
   $("board-title").textContent = view === "week"
-    ? `Week of ${dayFormats.day.format(new Date(`${date}T00:00:00Z`))}`
+    ? t("app.week_of", { day: dayFormats.day.format(new Date(`${weekStart(date)}T00:00:00Z`)) })
     : dayFormats.month.format(new Date(`${date}T00:00:00Z`));
   $("board-date").value = date;
   $("board-close-days").disabled = true;
@@ -416,5 +444,27 @@ $("board").addEventListener("click", (event) => {
 $("board").addEventListener("selection", ({ detail }) => { $("board-close-days").disabled = !detail.length; });
 $("board-close-days").addEventListener("click", () => desk.closeDays([...board.selected].sort()));
 $("open-history").addEventListener("click", () => desk.history());
+$("language").addEventListener("change", () => chooseLanguage($("language").value in LANGUAGES ? $("language").value : "en"));
+
+// --- phone: one section at a time, chosen by the tabs at the bottom ----------------------------------------
+
+/** Show one section on a phone: chats (the list), chat (a customer's conversation), agent, calendar. */
+function showTab(tab) {
+  document.body.dataset.tab = tab;
+  const pressed = tab === "chat" ? "chats" : tab;
+  for (const button of document.querySelectorAll(".phone-tabs [data-tab]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.tab === pressed));
+  }
+}
+
+document.querySelector(".phone-tabs").addEventListener("click", (event) => {
+  const tab = event.target.closest("[data-tab]")?.dataset.tab;
+  if (!tab) return;
+  if (tab === "calendar") return showView(true, board.view || "week", board.date || config.today);
+  if (board.date) showView(true, null);
+  showTab(tab);
+  const agent = state.contacts.find((/** @type {CustomerView} */ c) => c.is_system_agent);
+  if (tab === "agent" && agent && state.selected?.wa_id !== agent.wa_id) openConversation(agent);
+});
 
 boot();

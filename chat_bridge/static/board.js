@@ -5,6 +5,26 @@
 
 import { h, icon } from "./dom.js";
 import { addDays } from "./calendar.js";
+import { dateFormat, define, hijriLabel, lang, t } from "./i18n.js";
+
+define({
+  "board.time": { en: "Time", ar: "الوقت" },
+  "board.week_of": { en: "Week of {day}", ar: "أسبوع {day}" },
+  "board.select": { en: "Select {day}", ar: "اختر {day}" },
+  "board.booked": { en: "{count} booked", ar: { zero: "لا حجوزات", one: "حجز واحد", two: "حجزان", few: "{count} حجوزات", many: "{count} حجزًا", other: "{count} حجز" } },
+  "board.hijri": { en: "Hijri (Umm al-Qura)", ar: "التاريخ الهجري (أم القرى)" },
+  "board.cell": { en: "{day} {time}: {booked} of {capacity} booked", ar: "{day} {time}: {booked} من {capacity} محجوز" },
+  "board.count": { en: "{booked} / {capacity}", ar: "{booked} / {capacity}" },
+  "board.capacities": { en: "AI agents book up to {agent}, operators up to {operator}", ar: "يحجز المساعد الذكي حتى {agent}، وموظف الاستقبال حتى {operator}" },
+  "board.book_slot": { en: "Book this slot", ar: "احجز هذا الموعد" },
+  "board.book": { en: "Book {date} {time}", ar: "احجز {date} {time}" },
+  "board.closed_hours": { en: "Closed hours", ar: "ساعات مغلقة" },
+  "board.more": { en: "+{count} more", ar: "+{count} آخرين" },
+  "board.type": { en: "type {id}", ar: "النوع {id}" },
+  "board.open_week": { en: "{day}: open the week", ar: "{day}: افتح الأسبوع" },
+  "board.closed": { en: "Closed", ar: "مغلق" },
+  "board.of_capacity": { en: " / {capacity}", ar: " / {capacity}" },
+});
 
 const DAY_MS = 86_400_000;
 const NAMES_SHOWN = 6;
@@ -117,12 +137,12 @@ export class CalendarBoard {
     for (const /** @type {SnapshotDay} */ day of snapshot.days) {
       for (const /** @type {SnapshotSlot} */ slot of day.slots) {
         if ((slot.in_hours || slot.booked) && !times.some((t) => t.time_slot === slot.time_slot)) {
-          times.push({ time_slot: slot.time_slot, time_label: slot.time_label });
+          times.push({ time_slot: slot.time_slot, time_label: slotLabel(slot) });
         }
       }
     }
     times.sort((a, b) => a.time_slot.localeCompare(b.time_slot));
-    const head = h("tr", {}, h("th", { scope: "col", class: "board-corner" }, "Time"),
+    const head = h("tr", {}, h("th", { scope: "col", class: "board-corner" }, t("board.time")),
       snapshot.days.map((day) => this.dayHead(day)));
     const rows = times.map(({ time_slot, time_label }) => h("tr", { dataset: { slot: time_slot } },
       h("th", { scope: "row", class: "board-time" }, time_label),
@@ -131,21 +151,21 @@ export class CalendarBoard {
       ? h("tr", { class: "board-closed-row" }, h("th", { scope: "row" }, ""),
         snapshot.days.map((day) => h("td", { class: `board-day-note day-${day.status}` }, dayNote(day))))
       : null;
-    return h("table", { class: "board-week", "aria-label": `Week of ${this.formats.day.format(utc(snapshot.start_date))}` },
+    return h("table", { class: "board-week", "aria-label": t("board.week_of", { day: this.formats.day.format(utc(snapshot.start_date)) }) },
       h("thead", {}, head), h("tbody", {}, closedRow, rows));
   }
 
   /** @param {SnapshotDay} day */
   dayHead(day) {
-    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": `Select ${this.formats.day.format(utc(day.date))}`,
+    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: this.formats.day.format(utc(day.date)) }),
       checked: this.selected.has(day.date), disabled: day.status === "past" });
     select.addEventListener("change", () => this.toggle(day.date, select.checked));
     return h("th", { scope: "col", class: `board-day day-${day.status}`, dataset: { date: day.date, status: day.status } },
       h("div", { class: "board-day-when" },
         h("span", { class: "board-weekday" }, this.formats.weekday.format(utc(day.date))),
         h("span", { class: "board-date" }, this.formats.day.format(utc(day.date))),
-        h("span", { class: "board-hijri", title: "Hijri (Umm al-Qura)" }, day.hijri_date)),
-      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, `${day.booked} booked`), select));
+        h("span", { class: "board-hijri", title: t("board.hijri") }, hijriLabel(day.hijri_date))),
+      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("board.booked", { count: day.booked })), select));
   }
 
   /** @param {SnapshotDay} day @param {SnapshotSlot | undefined} slot */
@@ -156,16 +176,16 @@ export class CalendarBoard {
     const td = h("td", {
       class: `board-cell fill-${fullness(slot.booked, capacity)}${open ? "" : " board-shut"}`,
       dataset: { date: day.date, slot: slot.time_slot, booked: slot.booked, capacity },
-      "aria-label": `${this.formats.day.format(utc(day.date))} ${slot.time_label}: ${slot.booked} of ${capacity} booked`,
+      "aria-label": t("board.cell", { day: this.formats.day.format(utc(day.date)), time: slotLabel(slot), booked: slot.booked, capacity }),
     },
       h("div", { class: "board-cell-head" },
-        h("span", { class: "board-count", title: `AI agents book up to ${slot.capacity.agent}, operators up to ${capacity}` },
-          `${slot.booked} / ${capacity}`),
+        h("span", { class: "board-count", title: t("board.capacities", { agent: slot.capacity.agent, operator: capacity }) },
+          t("board.count", { booked: slot.booked, capacity })),
         open && !slot.full.operator
-          ? h("button", { class: "board-book", type: "button", title: "Book this slot", "aria-label": `Book ${day.date} ${slot.time_label}`,
+          ? h("button", { class: "board-book", type: "button", title: t("board.book_slot"), "aria-label": t("board.book", { date: day.date, time: slotLabel(slot) }),
             onclick: () => this.actions.book(day.date, slot) }, "+")
           : null),
-      !slot.in_hours && day.status === "open" ? h("span", { class: "board-shut-note" }, "Closed hours") : null,
+      !slot.in_hours && day.status === "open" ? h("span", { class: "board-shut-note" }, t("board.closed_hours")) : null,
       this.people(day, slot, types));
     if (open) this.dropTarget(td, day.date, slot);
     return td;
@@ -179,7 +199,7 @@ export class CalendarBoard {
       const item = h("li", {}, h("button", {
         type: "button", class: `booking type-${booking.type}`, dir: "auto", draggable: day.status !== "past" ? "true" : null,
         dataset: { reservationId: booking.id, waId: booking.wa_id },
-        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || `type ${booking.type}`}`,
+        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("board.type", { id: booking.type })}`,
         onclick: () => this.actions.open(booking, day.date, slot),
       }, name));
       const button = item.firstChild;
@@ -195,7 +215,7 @@ export class CalendarBoard {
     const rest = slot.reservations.slice(NAMES_SHOWN);
     return h("ul", { class: "board-people" }, shown,
       rest.length ? h("li", { class: "person-more" },
-        h("details", {}, h("summary", {}, `+${rest.length} more`), h("ul", { class: "board-people" }, rest.map(chip)))) : null);
+        h("details", {}, h("summary", {}, t("board.more", { count: rest.length })), h("ul", { class: "board-people" }, rest.map(chip)))) : null);
   }
 
   dropTarget(td, date, slot) {
@@ -239,7 +259,7 @@ export class CalendarBoard {
     let capacity = 0;
     for (const /** @type {SnapshotSlot} */ slot of day.slots) if (slot.in_hours) capacity += slot.capacity.operator;
     const load = day.status === "open" || day.status === "past" ? fullness(day.booked, capacity) : 0;
-    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": `Select ${this.formats.day.format(utc(day.date))}`,
+    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: this.formats.day.format(utc(day.date)) }),
       checked: this.selected.has(day.date), disabled: day.status === "past" });
     select.addEventListener("change", () => this.toggle(day.date, select.checked));
     return h("td", {
@@ -248,12 +268,12 @@ export class CalendarBoard {
     },
       h("div", { class: "board-month-head" },
         h("a", { href: `?view=week&date=${day.date}`, class: "board-month-date", dataset: { goto: day.date },
-          "aria-label": `${this.formats.day.format(utc(day.date))}: open the week` }, String(Number(day.date.slice(8)))),
-        h("span", { class: "board-hijri" }, day.hijri_date.split(" ").slice(0, 2).join(" ")),
+          "aria-label": t("board.open_week", { day: this.formats.day.format(utc(day.date)) }) }, this.formats.dayOfMonth.format(utc(day.date))),
+        h("span", { class: "board-hijri" }, hijriLabel(day.hijri_date, { year: false })),
         select),
       h("div", { class: "board-month-load" },
-        h("span", { class: "board-day-total", dataset: { total: day.booked } }, `${day.booked} booked`),
-        capacity ? h("span", { class: "board-month-capacity" }, ` / ${capacity}`) : null),
+        h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("board.booked", { count: day.booked })),
+        capacity ? h("span", { class: "board-month-capacity" }, t("board.of_capacity", { capacity })) : null),
       day.status === "closed" || day.status === "vacation" ? h("div", { class: "board-day-note" }, dayNote(day)) : null);
   }
 
@@ -264,10 +284,18 @@ export class CalendarBoard {
   }
 }
 
+const slotTime = dateFormat({ hour: "numeric", minute: "2-digit" });
+
+/** A slot's time as the language writes it: the server's label in English, the language's own format else.
+ * @param {SnapshotSlot} slot */
+export function slotLabel(slot) {
+  return lang === "en" ? slot.time_label : slotTime.format(new Date(`1970-01-01T${slot.time_slot}:00Z`));
+}
+
 /** @param {SnapshotDay} day */
 function dayNote(day) {
-  if (day.status === "vacation") return [icon("sun"), ` ${day.vacation || "Closed"}`];
-  if (day.status === "closed") return "Closed";
+  if (day.status === "vacation") return [icon("sun"), " ", h("bdi", {}, day.vacation || t("board.closed"))];
+  if (day.status === "closed") return t("board.closed");
   return "";
 }
 

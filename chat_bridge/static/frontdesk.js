@@ -4,10 +4,29 @@
 // A refusal shows the rule's sentence as the server wrote it.
 
 import { h } from "./dom.js";
+import { define, lang, number, t } from "./i18n.js";
 import { ContactCombobox, contactLabel } from "./combobox.js";
-import { runsOf } from "./board.js";
+import { runsOf, slotLabel } from "./board.js";
 
 const HISTORY_SHOWN = 20;
+
+define({
+  "desk.when": { en: "{date} · {time} · {booked} / {capacity} booked", ar: "{date} · {time} · {booked} / {capacity} محجوز" },
+  "desk.choose_customer": { en: "Choose a customer by name, or type their number.", ar: "اختر عميلًا بالاسم، أو اكتب رقمه." },
+  "desk.nothing_changed": { en: "Nothing was changed.", ar: "لم يتغير شيء." },
+  "desk.no_batch": { en: "No batch has run yet.", ar: "لم تُنفَّذ أي دفعة بعد." },
+  "desk.agent": { en: "Agent", ar: "المساعد" },
+  "desk.operator": { en: "Operator", ar: "موظف الاستقبال" },
+  "desk.undo": { en: "Undo", ar: "تراجع" },
+  "desk.undone": { en: "Undone", ar: "تم التراجع" },
+  "desk.counts": { en: "{ok} ok, {failed} failed", ar: "{ok} نجح، {failed} تعذّر" },
+  "desk.messaged": { en: "messaged: {list}", ar: "رسائل: {list}" },
+  "desk.asked": { en: "Asked: {request}", ar: "الطلب: {request}" },
+  "desk.and_more": { en: "and {count} more", ar: "و{count} غيرهم" },
+  "desk.run": { en: "{start} to {end}", ar: "من {start} إلى {end}" },
+  "desk.what_changed": { en: "What it changed", ar: "ما الذي غيّرته" },
+  "desk.no_changes": { en: "No booking changed.", ar: "لم يتغير أي حجز." },
+});
 
 export class FrontDesk {
   /** api(path, options): the bridge API; config: `/config`; els: the dialogs and the status line. */
@@ -48,7 +67,7 @@ export class FrontDesk {
   book(date, slot) {
     const dialog = this.els.book;
     this.booking = { date, slot };
-    dialog.querySelector("#book-when").textContent = `${date} · ${slot.time_label} · ${slot.booked} / ${slot.capacity.operator} booked`;
+    dialog.querySelector("#book-when").textContent = t("desk.when", { date, time: slotLabel(slot), booked: slot.booked, capacity: slot.capacity.operator });
     dialog.querySelector(".form-error").textContent = "";
     this.customer.selected = null;
     this.customer.input.value = "";
@@ -62,7 +81,7 @@ export class FrontDesk {
     const chosen = this.customer.selected;
     const waId = chosen ? chosen.wa_id : typed;
     if (!waId) {
-      dialog.querySelector(".form-error").textContent = "Choose a customer by name, or type their number.";
+      dialog.querySelector(".form-error").textContent = t("desk.choose_customer");
       return;
     }
     const item = { wa_id: waId, date: this.booking.date, time_slot: this.booking.slot.time_slot,
@@ -78,7 +97,7 @@ export class FrontDesk {
     const dialog = this.els.sheet;
     this.current = { booking, date, slot };
     dialog.querySelector("#booking-who").textContent = booking.customer_name || `+${booking.wa_id}`;
-    dialog.querySelector("#booking-when").textContent = `${date} · ${slot.time_label} · +${booking.wa_id}`;
+    dialog.querySelector("#booking-when").textContent = `${date} · ${slotLabel(slot)} · +${booking.wa_id}`;
     dialog.querySelector("#booking-type").value = String(booking.type);
     dialog.querySelector(".form-error").textContent = "";
     dialog.showModal();
@@ -111,7 +130,7 @@ export class FrontDesk {
     const dialog = this.els.close;
     this.closing = runsOf(days);
     dialog.querySelector("#close-days").textContent = this.closing
-      .map((run) => (run.start === run.end ? run.start : `${run.start} to ${run.end}`)).join(", ");
+      .map((run) => (run.start === run.end ? run.start : t("desk.run", { start: run.start, end: run.end }))).join(lang === "ar" ? "، " : ", ");
     dialog.querySelector(".form-error").textContent = "";
     dialog.showModal();
   }
@@ -144,24 +163,45 @@ export class FrontDesk {
       return;
     }
     list.replaceChildren(...page.batches.map((batch) => this.listed(batch)));
-    if (!page.batches.length) list.replaceChildren(h("li", { class: "hint" }, "No batch has run yet."));
+    if (!page.batches.length) list.replaceChildren(h("li", { class: "hint" }, t("desk.no_batch")));
   }
 
   /** @param {ListedBatch} batch */
   listed(batch) {
-    const told = Object.entries(batch.notices || {}).map(([status, n]) => `${n} ${status}`).join(", ");
-    const changed = Object.entries(batch.by_action || {}).map(([action, n]) => `${n} ${action}`).join(", ");
+    const told = Object.entries(batch.notices || {}).map(([status, n]) => `${number(n)} ${status}`).join(", ");
+    const changed = Object.entries(batch.by_action || {}).map(([action, n]) => `${number(n)} ${action}`).join(", ");
     const undo = h("button", { type: "button", class: "button", disabled: Boolean(batch.undone_at), onclick: () => this.undo(batch) },
-      batch.undone_at ? "Undone" : "Undo");
+      batch.undone_at ? t("desk.undone") : t("desk.undo"));
     return h("li", { class: "history-item", dataset: { batchId: batch.batch_id, by: batch.by, tool: batch.tool } },
       h("div", { class: "history-head" },
-        h("span", { class: `chip ${batch.by === "agent" ? "chip-agent" : "chip-ok"}` }, batch.by === "agent" ? "Agent" : "Operator"),
+        h("span", { class: `chip ${batch.by === "agent" ? "chip-agent" : "chip-ok"}` }, batch.by === "agent" ? t("desk.agent") : t("desk.operator")),
         h("span", { class: "history-what", dir: "auto" }, batch.what),
         h("time", { class: "hint", datetime: batch.at || "" }, (batch.at || "").replace("T", " ").slice(0, 16))),
-      h("p", { class: "history-counts" }, `${batch.ok} ok, ${batch.failed} failed`, changed ? ` · ${changed}` : "",
-        told ? ` · messaged: ${told}` : ""),
-      batch.request ? h("p", { class: "history-request hint", dir: "auto" }, `Asked: ${batch.request}`) : null,
-      h("div", { class: "history-actions" }, undo));
+      h("p", { class: "history-counts" }, t("desk.counts", { ok: batch.ok, failed: batch.failed }), changed ? ` · ${changed}` : "",
+        told ? ` · ${t("desk.messaged", { list: told })}` : ""),
+      batch.request ? h("p", { class: "history-request hint", dir: "auto" }, t("desk.asked", { request: batch.request })) : null,
+      h("div", { class: "history-actions" }, this.changes(batch), undo));
+  }
+
+  /** What the batch changed, read when opened. @param {ListedBatch} batch */
+  changes(batch) {
+    const list = h("ul", { class: "history-changes" });
+    const details = h("details", { class: "history-details" }, h("summary", {}, t("desk.what_changed")), list);
+    details.addEventListener("toggle", async () => {
+      if (!details.open || list.dataset.loaded) return;
+      list.dataset.loaded = "true";
+      try {
+        const recorded = await this.api(`/batches/${encodeURIComponent(batch.batch_id)}`);
+        const rows = recorded.changes.map((/** @type {RecordedChange} */ change) => h("li", { dataset: { reservationId: change.reservation_id ?? "" } },
+          h("bdi", {}, change.customer_name || (change.wa_id ? `+${change.wa_id}` : "")), ` · ${change.action} · `,
+          h("span", { dir: "ltr" }, [change.from_date && `${change.from_date} ${change.from_time || ""}`.trim(),
+            change.date && `${change.date} ${change.time_slot || ""}`.trim()].filter(Boolean).join(" → "))));
+        list.replaceChildren(...(rows.length ? rows : [h("li", { class: "hint" }, t("desk.no_changes"))]));
+      } catch (failure) {
+        list.replaceChildren(h("li", { class: "form-error" }, failure.message));
+      }
+    });
+    return details;
   }
 
   /** @param {ListedBatch} batch */
@@ -182,11 +222,12 @@ export class FrontDesk {
     if (error) error.textContent = "";
     let answer;
     try {
+      if (lang === "ar") body = { ...body, ar: true }; // the rules' sentences in the operator's language
       answer = await this.api(path, { method: "POST", body });
       if (answer.status === "needs_confirmation") {
         const agreed = await this.confirm(answer);
         if (!agreed) {
-          this.say("Nothing was changed.", "info");
+          this.say(t("desk.nothing_changed"), "info");
           return null;
         }
         answer = await this.api(path, { method: "POST", body: { ...body, confirmation_token: answer.confirmation.token } });
@@ -211,7 +252,7 @@ export class FrontDesk {
   /** Ask the operator about a batch past the limits; true when they confirm. */
   confirm(answer) {
     const dialog = this.els.confirm;
-    dialog.querySelector(".confirm-message").textContent = answer.message;
+    dialog.querySelector(".confirm-message").textContent = [answer.message, answer.hint].filter(Boolean).join(" ");
     const card = answer.confirmation?.preview;
     dialog.querySelector(".confirm-preview").textContent = card ? previewText(card) : "";
     return new Promise((resolve) => {
@@ -244,6 +285,6 @@ export class FrontDesk {
 function previewText(card) {
   const lines = card.affected.map((/** @type {CardPerson} */ person) =>
     `${person.name || `+${person.wa_id}`}: ${person.action || ""} ${person.from || ""}${person.to ? ` → ${person.to}` : ""}`);
-  if (card.affected_more) lines.push(`and ${card.affected_more} more`);
+  if (card.affected_more) lines.push(t("desk.and_more", { count: card.affected_more }));
   return lines.join("\n");
 }

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain.errors import DomainError
 from domain.services import Services
 from domain.storage.models import BatchRecord, Notice, Reservation
 from tests.conftest import PER_CALL, FixedClock
@@ -125,6 +126,10 @@ async def test_an_operator_books_the_sixth_place_of_a_slot_and_the_seventh_is_re
     assert refused["status"] == "failed" and refused["batch_id"] is None
     assert refused["items"][0]["error"] == {"code": "slot_full", "message": "This time slot is fully booked."}
     assert refused["failures"][0]["message"] == "This time slot is fully booked."
+    in_arabic = await post(bridge, "/batches/reserve", {"requests": [{"wa_id": SARA, "date": SUNDAY,
+                                                                      "time_slot": "11:00"}], "ar": True})
+    assert in_arabic["items"][0]["error"]["code"] == "slot_full"
+    assert in_arabic["failures"][0]["message"] == DomainError("slot_full").message(ar=True) != "This time slot is fully booked."
     assert await reservations(bridge.services) == before and await batch_count(bridge.services) == 1
 
 

@@ -14,6 +14,7 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 
 from domain.config import BookingSource
+from domain.errors import DomainError
 from domain.storage.models import Reservation, Vacation
 from domain.system_agent.effects import EffectLimits
 from tests.console.conftest import AGENT_NAME, D1, D2, D3, KHALID, OMAR, Console, StartConsole, choose_conversation, send
@@ -105,6 +106,8 @@ async def test_a_slot_is_booked_by_click_for_a_number_written_in_arabic_digits(s
     first = history.locator(".history-item").first
     await expect(first).to_have_attribute("data-by", "operator")
     await expect(first).to_have_attribute("data-tool", "system_batch_reserve")
+    await first.get_by_text("What it changed").click()
+    await expect(first.locator(".history-changes li")).to_have_text([f"+{NEW_CUSTOMER} · created · {D2} 15:00"])
 
 
 async def test_a_booking_dragged_to_another_day_moves_and_a_full_slot_refuses_in_the_rules_words(
@@ -233,3 +236,83 @@ async def test_a_day_closed_elsewhere_shows_on_an_open_week_without_a_booking_ch
     await expect(week.locator(".board-closed-row")).to_contain_text("Inventory")
     await expect(cell(week, "2026-12-09", "11:00").get_by_role("button", name="Book 2026-12-09")).to_have_count(0)
     assert await week.evaluate("window.notReloaded") is True
+
+
+async def test_the_week_in_arabic_reads_right_to_left_in_arabic_words_and_digits(start_console: StartConsole) -> None:
+    console = await start_console()
+    page = await console.open()
+    await page.goto(f"{console.url}/?view=week&date={D1}&lang=ar")
+    await expect(page.locator(".board-week")).to_be_visible()
+
+    html = page.locator("html")
+    await expect(html).to_have_attribute("dir", "rtl")
+    await expect(html).to_have_attribute("lang", "ar")
+    await expect(page.locator("#view-week")).to_have_text("الأسبوع")
+    await expect(page.locator("#board-today")).to_have_text("اليوم")
+    await expect(page.locator("#board-close-days")).to_have_text("إغلاق الأيام المحددة")
+    await expect(cell(page, D1, "11:00").locator(".board-count")).to_have_text("٣ / ٦")
+    sunday = page.locator(f'.board-day[data-date="{D1}"]')
+    await expect(sunday.locator(".board-weekday")).to_have_text("الأحد")
+    await expect(sunday.locator(".board-hijri")).to_have_text("٢٦ جمادى الآخرة ١٤٤٨")
+    await expect(sunday.locator(".board-day-total")).to_have_text("٣ حجوزات")
+    monday = page.locator(f'.board-day[data-date="{D2}"]')
+    await expect(monday.locator(".board-day-total")).to_have_text("حجز واحد")
+    sunday_box, monday_box = await sunday.bounding_box(), await monday.bounding_box()
+    assert sunday_box and monday_box and sunday_box["x"] > monday_box["x"]  # the week runs right to left
+    if path := os.environ.get("ARABIC_SCREENSHOT"):
+        await page.screenshot(path=path, animations="disabled")
+
+    await page.goto(f"{console.url}/?view=month&date={D1}")  # remembered for this browser
+    await expect(html).to_have_attribute("dir", "rtl")
+    await expect(page.locator("#board-title")).to_have_text("ديسمبر ٢٠٢٦")
+    await page.locator("#language").select_option("en")
+    await expect(html).to_have_attribute("dir", "ltr")
+    await expect(page.locator("#board-title")).to_have_text("December 2026")
+    await expect(page).to_have_url(shown("month", D1))
+
+
+async def test_a_refusal_in_arabic_is_the_rules_sentence_in_arabic(start_console: StartConsole) -> None:
+    console = await start_console()
+    for n in range(5):
+        await console.services.customers.ensure(f"96650222000{n}", f"Filler {n}")
+        await console.services.reservations.reserve(f"96650222000{n}", D3, "15:00", source=BookingSource.OPERATOR)
+    page = await console.open()
+    await page.goto(f"{console.url}/?view=week&date={D1}&lang=ar")
+
+    await cell(page, D1, "11:00").get_by_role("button", name="Omar Haddad").drag_to(cell(page, D3, "15:00"))
+    status = page.locator("#board-status")
+    await expect(status).to_have_attribute("data-kind", "error")
+    await expect(status).to_have_text(DomainError("slot_full").message(ar=True))
+    assert await active(console, OMAR) == [(D1, "11:00", 0)]
+
+
+async def test_on_a_phone_the_tabs_show_the_agent_the_calendar_and_the_chats_one_at_a_time(
+    start_console: StartConsole,
+) -> None:
+    console = await start_console()
+    page = await console.open(width=390, height=844)
+    tabs = page.get_by_role("navigation", name="Sections")
+    await expect(tabs).to_be_visible()
+    await expect(page.locator("#composer-input")).to_be_visible()
+    await expect(page.locator(".sidebar")).to_be_hidden()
+
+    await tabs.get_by_role("button", name="Calendar").click()
+    await expect(page).to_have_url(re.compile(r"\?view=week&date=2026-12-01"))
+    await expect(page.locator("#composer-input")).to_be_hidden()
+    await page.get_by_role("button", name="Next").click()
+    await expect(page.locator("#board-title")).to_have_text("Week of 6 Dec 2026")  # its Sunday, whatever the day
+    first = cell(page, D1, "11:00")
+    await expect(first.locator(".board-count")).to_have_text("3 / 6")
+    box = await first.bounding_box()
+    assert box is not None and box["y"] + box["height"] < 844  # on the first screen
+    if path := os.environ.get("PHONE_SCREENSHOT"):
+        await page.screenshot(path=path, animations="disabled")
+
+    await tabs.get_by_role("button", name="Chats").click()
+    await expect(page.locator(".sidebar")).to_be_visible()
+    await expect(page.locator(".board-panel")).to_be_hidden()
+    await page.locator(".recent-item").filter(has_text="Sara Khan").click()
+    await expect(page.locator("#conversation-title")).to_have_text("Sara Khan")
+    await expect(page.locator(".sidebar")).to_be_hidden()
+    await tabs.get_by_role("button", name="Agent").click()
+    await expect(page.locator("#conversation-title")).to_have_text(AGENT_NAME)
