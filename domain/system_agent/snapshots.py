@@ -42,7 +42,8 @@ class SnapshotSlot(TypedDict):
     """One slot of a day: who is booked and, per booking source, its capacity, the places left (`remaining`) and
     whether nothing more fits, computed here so that no caller recomputes the rule. `in_hours`: within the day's
     opening hours (not closed by an hours closure); `by_type`: active reservations by type id;
-    `type_remaining` (with per-type capacities only): places left by booking source, then by type id."""
+    `type_remaining` (with per-type capacities only): places left by booking source, then by type id; `closure`: the
+    title of the hours closure that closes the slot, when one does."""
 
     time_slot: str
     time_label: str
@@ -54,6 +55,7 @@ class SnapshotSlot(TypedDict):
     by_type: dict[str, int]
     reservations: list[SlotBooking]
     type_remaining: NotRequired[dict[str, dict[str, int]]]
+    closure: NotRequired[str]
 
 
 class SnapshotDay(TypedDict):
@@ -126,14 +128,18 @@ class CalendarSnapshots:
     def _day(self, day: date, booked: dict[str, list[Any]], vacations: list[Vacation]) -> SnapshotDay:
         status, vacation = day_status(self.config, day, vacations, self.clock())
         # A slot an hours closure closes is out of hours that day.
-        in_hours = [s for s in slots_for(self.config, day) if closing(vacations, day, s) is None]
-        times = sorted(set(booked) | set(in_hours if status in (DayStatus.OPEN, DayStatus.PAST) else ()))
-        slots = [self._slot(t, booked.get(t, []), t in in_hours) for t in times]
+        closed_by = {s: closure.title for s in slots_for(self.config, day)
+                     if (closure := closing(vacations, day, s)) is not None}
+        in_hours = [s for s in slots_for(self.config, day) if s not in closed_by]
+        # An open day lists the slots an hours closure closes too (out of hours, with the closure's title).
+        times = sorted(set(booked) | (set(in_hours) | set(closed_by) if status in (DayStatus.OPEN, DayStatus.PAST)
+                                      else set()))
+        slots = [self._slot(t, booked.get(t, []), t in in_hours, closed_by.get(t)) for t in times]
         return SnapshotDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
                            status=status.value, vacation=vacation.title if vacation else None,
                            booked=sum(s["booked"] for s in slots), slots=slots)
 
-    def _slot(self, slot: str, rows: list[Any], in_hours: bool) -> SnapshotSlot:
+    def _slot(self, slot: str, rows: list[Any], in_hours: bool, closure: str | None = None) -> SnapshotSlot:
         occupancy = SlotOccupancy()
         for row in rows:
             occupancy.add(row.type)
@@ -146,6 +152,8 @@ class CalendarSnapshots:
             full={k: not room.fits_any(types) for k, room in rooms.items()},
             by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
             reservations=[_booking(r) for r in rows])
+        if closure is not None:
+            entry["closure"] = closure
         if self.config.type_capacity:
             entry["type_remaining"] = {k: {str(t): n for t, n in room.by_type.items()} for k, room in rooms.items()}
         return entry

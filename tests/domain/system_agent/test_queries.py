@@ -438,6 +438,14 @@ async def test_snapshot_shows_bookings_outside_opening_hours(services: Services)
     assert [(s["time_slot"], s["in_hours"], s["booked"]) for s in day["slots"]] == [("11:00", False, 1)]
 
 
+async def test_snapshot_lists_the_slots_an_hours_closure_closes_with_its_title(services: Services) -> None:
+    await services.batch.close("2026-12-07", None, "Staff meeting", hours=("13:00", "15:00"))
+    day = (await queries(services).reservation_snapshot("2026-12-07"))["days"][0]
+    assert day["status"] == "open"
+    assert [(s["time_slot"], s["in_hours"], s.get("closure")) for s in day["slots"]] == [
+        ("11:00", True, None), ("13:00", False, "Staff meeting"), ("15:00", True, None)]
+
+
 async def test_snapshot_refuses_more_than_92_days(services: Services) -> None:
     service = queries(services)
     assert len((await service.reservation_snapshot("2026-12-01", "2027-03-02"))["days"]) == 92
