@@ -3,7 +3,8 @@
 import { LANGUAGES, chooseLanguage, dateFormat, define, lang, t, translatePage } from "./i18n.js";
 import "./labels.js";
 import { api, operatorToken, realtimeUrl, unauthorized } from "./api.js";
-import { CalendarBoard, VIEWS, stepped, validDay, weekStart } from "./board.js";
+import { CalendarBoard } from "./board.js";
+import { Views } from "./views.js";
 import { CalendarStrip } from "./calendar.js";
 import { ContactCombobox, contactLabel } from "./combobox.js";
 import { Composer } from "./composer.js";
@@ -35,7 +36,6 @@ define({
   "app.customer_empty": { en: "No messages with this customer yet.", ar: "لا رسائل مع هذا العميل بعد." },
   "app.answer_not_sent": { en: "Your answer was not sent: {error}", ar: "لم تُرسل إجابتك: {error}" },
   "app.agent_failed": { en: "The agent could not answer.", ar: "تعذّر على المساعد الإجابة." },
-  "app.week_of": { en: "Week of {day}", ar: "أسبوع {day}" },
 });
 const CONNECTION_TEXT = { open: "app.live", connecting: "app.connecting", offline: "app.offline" };
 
@@ -133,8 +133,8 @@ async function start() {
   state.contacts = contacts;
   realtime.start();
   notices.refresh();
-  showTab("agent");
-  showView(false);
+  views.tab("agent");
+  views.show(false);
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
   await openConversation(contacts.find((/** @type {CustomerView} */ c) => c.wa_id === wanted) || contacts[0]);
 }
@@ -171,7 +171,7 @@ async function openConversation(contact) {
   history.replaceState(null, "", `#c=${contact.wa_id}`);
   document.title = t("app.title", { name: contactLabel(contact) });
   renderHeader(contact);
-  if (document.body.dataset.tab === "chats") showTab(contact.is_system_agent ? "agent" : "chat");
+  if (document.body.dataset.tab === "chats") views.tab(contact.is_system_agent ? "agent" : "chat");
   const blocked = renderAgentNotice(contact, state.agentStatus);
   composer.enable(!blocked, placeholder(contact, blocked));
   renderTyping(contact, state.typing.has(contact.wa_id));
@@ -387,84 +387,16 @@ const board = new CalendarBoard($("board"), {
 });
 const refreshBoardSoon = debounce(() => { if (board.date) board.refresh(); }, 120);
 
-/** The view and day in the address: `?view=week&date=2026-12-13`; no view is the conversations. */
-function wantedView() {
-  const params = new URLSearchParams(location.search);
-  const view = VIEWS.includes(params.get("view")) ? params.get("view") : null;
-  return { view, date: validDay(params.get("date")) || config.today };
-}
-
-/** Show the view the address names; `push`: the address changed here, not by the browser's history. */
-function showView(push, view = wantedView().view, date = wantedView().date) {
-  if (push) {
-    const search = view ? `?view=${view}&date=${date}` : "";
-    history.pushState(null, "", `${location.pathname}${search}${location.hash}`);
-  }
-  document.body.dataset.view = view || "chats";
-  $("board-panel").hidden = !view;
-  for (const name of ["chats", ...VIEWS]) {
-    const link = $(`view-${name}`);
-    if ((view || "chats") === name) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
-  if (!view) {
-    board.date = null;
-    if (document.body.dataset.tab === "calendar") showTab("agent");
-    return;
-  }
-  showTab("calendar");
-  $("board-title").textContent = view === "week"
-    ? t("app.week_of", { day: dayFormats.day.format(new Date(`${weekStart(date)}T00:00:00Z`)) })
-    : dayFormats.month.format(new Date(`${date}T00:00:00Z`));
-  $("board-date").value = date;
-  $("board-close-days").disabled = true;
-  board.show(view, date);
-}
-
-for (const name of ["chats", ...VIEWS]) {
-  $(`view-${name}`).addEventListener("click", (event) => {
-    event.preventDefault();
-    showView(true, name === "chats" ? null : name, board.date || config.today);
-  });
-}
-window.addEventListener("popstate", () => showView(false));
-$("board-prev").addEventListener("click", () => showView(true, board.view, stepped(board.view, board.date, -1)));
-$("board-next").addEventListener("click", () => showView(true, board.view, stepped(board.view, board.date, 1)));
-$("board-today").addEventListener("click", () => showView(true, board.view, config.today));
-$("board-date").addEventListener("change", () => {
-  const day = validDay($("board-date").value);
-  if (day) showView(true, board.view, day);
-});
-$("board").addEventListener("click", (event) => {
-  const link = event.target.closest("[data-goto]");
-  if (!link) return;
-  event.preventDefault();
-  showView(true, "week", link.dataset.goto);
-});
+const views = new Views({ board, today: () => config.today, onAgent: openAgent });
 $("board").addEventListener("selection", ({ detail }) => { $("board-close-days").disabled = !detail.length; });
 $("board-close-days").addEventListener("click", () => desk.closeDays([...board.selected].sort()));
 $("open-history").addEventListener("click", () => desk.history());
 $("language").addEventListener("change", () => chooseLanguage($("language").value in LANGUAGES ? $("language").value : "en"));
 
-// --- phone: one section at a time, chosen by the tabs at the bottom ----------------------------------------
-
-/** Show one section on a phone: chats (the list), chat (a customer's conversation), agent, calendar. */
-function showTab(tab) {
-  document.body.dataset.tab = tab;
-  const pressed = tab === "chat" ? "chats" : tab;
-  for (const button of document.querySelectorAll(".phone-tabs [data-tab]")) {
-    button.setAttribute("aria-pressed", String(button.dataset.tab === pressed));
-  }
-}
-
-document.querySelector(".phone-tabs").addEventListener("click", (event) => {
-  const tab = event.target.closest("[data-tab]")?.dataset.tab;
-  if (!tab) return;
-  if (tab === "calendar") return showView(true, board.view || "week", board.date || config.today);
-  if (board.date) showView(true, null);
-  showTab(tab);
+/** The agent's conversation, unless it is open. */
+function openAgent() {
   const agent = state.contacts.find((/** @type {CustomerView} */ c) => c.is_system_agent);
-  if (tab === "agent" && agent && state.selected?.wa_id !== agent.wa_id) openConversation(agent);
-});
+  if (agent && state.selected?.wa_id !== agent.wa_id) openConversation(agent);
+}
 
 boot();

@@ -185,7 +185,8 @@ export class CalendarBoard {
           ? h("button", { class: "board-book", type: "button", title: t("board.book_slot"), "aria-label": t("board.book", { date: day.date, time: slotLabel(slot) }),
             onclick: () => this.actions.book(day.date, slot) }, "+")
           : null),
-      !slot.in_hours && day.status === "open" ? h("span", { class: "board-shut-note" }, t("board.closed_hours")) : null,
+      !slot.in_hours && day.status === "open"
+        ? h("span", { class: "board-shut-note" }, slot.closure ? h("bdi", {}, slot.closure) : t("board.closed_hours")) : null,
       this.people(day, slot, types));
     if (open) this.dropTarget(td, day.date, slot);
     return td;

@@ -2,15 +2,41 @@
 // It reads the `/calendar` snapshot only through the shapes the server declares (`chat_bridge/console.py`,
 // CONSOLE_SHAPES): each variable annotated with one is held by a test against that shape's JSON schema.
 
-import { h, icon } from "./dom.js";
+import { h, icon, leftToRight } from "./dom.js";
+import { dateFormat, define, hijriLabel, lang, number, t } from "./i18n.js";
+
+define({
+  "calendar.hijri": { en: "Hijri (Umm al-Qura)", ar: "هجري (أم القرى)" },
+  "calendar.booked": {
+    en: { one: "{count} booked", other: "{count} booked" },
+    ar: { zero: "لا حجوزات", one: "حجز واحد", two: "حجزان", few: "{count} حجوزات", many: "{count} حجزًا",
+      other: "{count} حجز" },
+  },
+  "calendar.slots": { en: "Slots on {day}", ar: "المواعيد يوم {day}" },
+  "calendar.noSlots": { en: "No slots", ar: "لا مواعيد" },
+  "calendar.capacity": { en: "AI agents book up to {agent}, operators up to {operator}",
+    ar: "يحجز المساعد الذكي حتى {agent}، وموظف الاستقبال حتى {operator}" },
+  "calendar.meter": { en: "{time}: {booked} of {capacity} booked", ar: "{time}: {booked} محجوز من {capacity}" },
+  "calendar.type": { en: "type {id}", ar: "النوع {id}" },
+  "calendar.more": { en: "+{count} more", ar: "و{count} غيرهم" },
+  "calendar.status.open": { en: "Open", ar: "مفتوح" },
+  "calendar.status.past": { en: "Past", ar: "مضى" },
+  "calendar.status.closed": { en: "Closed", ar: "مغلق" },
+  "calendar.status.vacation": { en: "Vacation", ar: "إجازة" },
+});
 
 const MERGE_GAP_DAYS = 7;
 const MAX_FETCH_DAYS = 92;
 const NAMES_SHOWN = 4;
 const DAY_MS = 86_400_000;
 
-const headerFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const weekdayFormat = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" });
+const STATUSES = new Set(["open", "past", "closed", "vacation"]);
+
+const headerFormat = dateFormat({ day: "numeric", month: "short", year: "numeric" });
+const weekdayFormat = dateFormat({ weekday: "short" });
+const weekdayLongFormat = dateFormat({ weekday: "long" });
+// The server labels a slot in English ("1:00 PM"); Arabic writes the time itself.
+const slotTimeFormat = lang === "en" ? null : dateFormat({ hour: "numeric", minute: "2-digit", hour12: true });
 
 export function addDays(iso, count) {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + count * DAY_MS).toISOString().slice(0, 10);
@@ -71,20 +97,23 @@ export class CalendarStrip {
 
   /** @param {SnapshotDay} day */
   day(day, types) {
-    const label = `${day.weekday} ${headerFormat.format(new Date(`${day.date}T00:00:00Z`))}`;
+    const moment = new Date(`${day.date}T00:00:00Z`);
+    const label = `${weekdayLongFormat.format(moment)} ${headerFormat.format(moment)}`;
     const slots = day.slots.filter((slot) => slot.in_hours || slot.booked);
     return h("article", { class: `day day-${day.status}`, dataset: { date: day.date, status: day.status }, "aria-label": label },
       h("header", { class: "day-head" },
         h("div", { class: "day-when" },
-          h("span", { class: "day-weekday" }, weekdayFormat.format(new Date(`${day.date}T00:00:00Z`))),
-          h("span", { class: "day-date" }, headerFormat.format(new Date(`${day.date}T00:00:00Z`))),
-          h("span", { class: "day-hijri", title: "Hijri (Umm al-Qura)" }, day.hijri_date)),
+          h("span", { class: "day-weekday" }, weekdayFormat.format(moment)),
+          h("span", { class: "day-date" }, headerFormat.format(moment)),
+          h("span", { class: "day-hijri", title: t("calendar.hijri"), dataset: { hijri: day.hijri_date } },
+            hijriLabel(day.hijri_date))),
         h("div", { class: "day-summary" },
           statusChip(day),
-          h("span", { class: "day-total", dataset: { total: day.booked } }, `${day.booked} booked`))),
+          h("span", { class: "day-total", dataset: { total: day.booked } }, t("calendar.booked", { count: day.booked })))),
       slots.length
-        ? h("ul", { class: "slots", "aria-label": `Slots on ${label}` }, slots.map((slot) => this.slot(day.date, slot, types)))
-        : h("p", { class: "day-empty" }, day.status === "closed" ? "Closed" : day.vacation || "No slots"));
+        ? h("ul", { class: "slots", "aria-label": t("calendar.slots", { day: label }) }, slots.map((slot) => this.slot(day.date, slot, types)))
+        : h("p", { class: "day-empty", dir: "auto" },
+          day.status === "closed" ? t("calendar.status.closed") : day.vacation || t("calendar.noSlots")));
   }
 
   /** @param {SnapshotSlot} slot */
@@ -100,11 +129,11 @@ export class CalendarStrip {
       dataset: { slot: slot.time_slot, booked: slot.booked },
     },
       h("div", { class: "slot-head" },
-        h("span", { class: "slot-time" }, slot.time_label),
-        h("span", { class: "slot-count", title: `AI agents book up to ${slot.capacity.agent}, operators up to ${capacity}` },
-          `${slot.booked} / ${capacity}`)),
+        h("span", { class: "slot-time" }, slotTime(slot)),
+        h("span", { class: "slot-count", title: t("calendar.capacity", { agent: slot.capacity.agent, operator: capacity }) },
+          `${number(slot.booked)} / ${number(capacity)}`)),
       h("div", { class: "meter", role: "meter", "aria-valuemin": "0", "aria-valuemax": String(capacity), "aria-valuenow": String(slot.booked),
-        "aria-label": `${slot.time_label}: ${slot.booked} of ${capacity} booked` },
+        "aria-label": t("calendar.meter", { time: slotTime(slot), booked: slot.booked, capacity }) },
         h("span", { style: `width:${Math.min(100, (100 * slot.booked) / Math.max(1, capacity))}%` })),
       this.people(slot.reservations, types));
   }
@@ -113,19 +142,25 @@ export class CalendarStrip {
     if (!reservations.length) return null;
     const chip = (/** @type {SlotBooking} */ booking) => h("li", {
       class: `person${booking.wa_id === this.highlight ? " person-mine" : ""}`, dir: "auto", dataset: { reservationId: booking.id, waId: booking.wa_id },
-      title: `${booking.customer_name || `+${booking.wa_id}`} · +${booking.wa_id} · ${types[String(booking.type)] || `type ${booking.type}`}`,
-    }, booking.customer_name || `+${booking.wa_id}`);
+      title: `${booking.customer_name || `+${booking.wa_id}`} · +${booking.wa_id} · ${types[String(booking.type)] || t("calendar.type", { id: booking.type })}`,
+    }, booking.customer_name || leftToRight(`+${booking.wa_id}`));
     const shown = reservations.slice(0, NAMES_SHOWN).map(chip);
     const rest = reservations.slice(NAMES_SHOWN);
     return h("ul", { class: "people" }, shown,
       rest.length ? h("li", { class: "person-more" },
-        h("details", {}, h("summary", {}, `+${rest.length} more`), h("ul", { class: "people" }, rest.map(chip)))) : null);
+        h("details", {}, h("summary", {}, t("calendar.more", { count: rest.length })), h("ul", { class: "people" }, rest.map(chip)))) : null);
   }
+}
+
+/** "1:00 PM" as the server wrote it, or in the page's language. */
+/** @param {SnapshotSlot} slot */
+function slotTime(slot) {
+  return slotTimeFormat ? slotTimeFormat.format(new Date(`1970-01-01T${slot.time_slot}:00Z`)) : slot.time_label;
 }
 
 /** @param {SnapshotDay} day */
 function statusChip(day) {
-  const text = { open: "Open", past: "Past", closed: "Closed", vacation: "Vacation" }[day.status] || day.status;
+  const text = STATUSES.has(day.status) ? t(`calendar.status.${day.status}`) : day.status;
   const kind = { open: "chip-ok", past: "chip-muted", closed: "chip-muted", vacation: "chip-warn" }[day.status] || "chip-muted";
   return h("span", { class: `chip ${kind}`, title: day.vacation || "" }, day.status === "vacation" ? icon("sun") : null, text);
 }

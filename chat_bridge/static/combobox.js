@@ -1,6 +1,30 @@
 // The conversation picker: an ARIA combobox over the contacts, filtered by the server's fuzzy search.
 
-import { debounce, h, icon, initials } from "./dom.js";
+import { debounce, fill, h, icon, initials, leftToRight } from "./dom.js";
+import { define, number, t } from "./i18n.js";
+
+define({
+  "combobox.noMatch": { en: "No contact matches “{query}”.", ar: "لا توجد جهة اتصال تطابق «{query}»." },
+  "combobox.noContacts": { en: "No contacts yet.", ar: "لا توجد جهات اتصال بعد." },
+  "combobox.matches": {
+    en: { one: "{count} match", other: "{count} matches" },
+    ar: { zero: "لا نتائج", one: "نتيجة واحدة", two: "نتيجتان", few: "{count} نتائج", many: "{count} نتيجة",
+      other: "{count} نتيجة" },
+  },
+  "combobox.conversations": {
+    en: { one: "{count} conversation", other: "{count} conversations" },
+    ar: { zero: "لا محادثات", one: "محادثة واحدة", two: "محادثتان", few: "{count} محادثات", many: "{count} محادثة",
+      other: "{count} محادثة" },
+  },
+  "combobox.agent": { en: "AI calendar agent · internal", ar: "مساعد التقويم الذكي · داخلي" },
+  "combobox.favourite": { en: "Favourite", ar: "مفضّل" },
+  "combobox.blocked": { en: "Blocked", ar: "محظور" },
+  "combobox.unread": {
+    en: { one: "{count} unread", other: "{count} unread" },
+    ar: { zero: "{count} رسالة غير مقروءة", one: "رسالة واحدة غير مقروءة", two: "رسالتان غير مقروءتين",
+      few: "{count} رسائل غير مقروءة", many: "{count} رسالة غير مقروءة", other: "{count} رسالة غير مقروءة" },
+  },
+});
 
 const SEARCH_DELAY_MS = 150;
 
@@ -85,10 +109,11 @@ export class ContactCombobox {
     this.active = contacts.length ? 0 : -1;
     this.listbox.replaceChildren(...contacts.map((contact, index) => this.option(contact, index)));
     if (!contacts.length) {
-      this.listbox.append(h("li", { class: "option-empty", role: "presentation" }, query ? `No contact matches “${query}”.` : "No contacts yet."));
+      this.listbox.append(h("li", { class: "option-empty", role: "presentation" },
+        query ? fill(t("combobox.noMatch"), { query: h("bdi", {}, query) }) : t("combobox.noContacts")));
     }
     const count = contacts.length;
-    this.status.textContent = query ? `${count} ${count === 1 ? "match" : "matches"}` : `${count} conversations`;
+    this.status.textContent = t(query ? "combobox.matches" : "combobox.conversations", { count });
     this.highlight();
   }
 
@@ -105,11 +130,11 @@ export class ContactCombobox {
       h("span", { class: `avatar${agent ? " avatar-agent" : ""}`, "aria-hidden": "true" },
         agent ? icon("spark") : initials(contact.name, contact.wa_id)),
       h("span", { class: "option-text" },
-        h("span", { class: "option-name", dir: "auto" }, contactLabel(contact)),
-        h("span", { class: "option-sub" }, agent ? "AI calendar agent · internal" : contact.display || `+${contact.wa_id}`)),
-      contact.is_favorite && !agent ? icon("star", "Favourite") : null,
-      contact.is_blocked ? h("span", { class: "chip chip-muted" }, "Blocked") : null,
-      unread ? h("span", { class: "badge", "aria-label": `${unread} unread` }, String(unread)) : null,
+        h("span", { class: "option-name", dir: contact.name ? "auto" : "ltr" }, contactLabel(contact)),
+        h("span", { class: "option-sub" }, agent ? t("combobox.agent") : leftToRight(contact.display || `+${contact.wa_id}`))),
+      contact.is_favorite && !agent ? icon("star", t("combobox.favourite")) : null,
+      contact.is_blocked ? h("span", { class: "chip chip-muted" }, t("combobox.blocked")) : null,
+      unread ? h("span", { class: "badge", "aria-label": t("combobox.unread", { count: unread }) }, number(unread)) : null,
     );
   }
 

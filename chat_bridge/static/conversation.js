@@ -1,9 +1,39 @@
-// The conversation log: customer, operator, assistant and tool rows, confirmation cards, inline errors.
+// The conversation log: customer, operator, assistant and tool rows, confirmation cards (confirmcard.js), inline
+// errors.
 
+import { confirmationCard, setCardState } from "./confirmcard.js";
 import { h, icon, prettyJson, shortTime } from "./dom.js";
+import { define, t } from "./i18n.js";
 
-const ROLE_LABELS = { user: "Customer", secretary: "Operator", assistant: "Assistant", tool: "Tool call" };
-const DELIVERY_LABELS = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not delivered" };
+define({
+  "conversation.role.user": { en: "Customer", ar: "العميل" },
+  "conversation.role.secretary": { en: "Operator", ar: "موظف الاستقبال" },
+  "conversation.role.assistant": { en: "Assistant", ar: "المساعد" },
+  "conversation.role.tool": { en: "Tool call", ar: "استدعاء أداة" },
+  "conversation.role.secretaryVia": { en: "Operator · {source}", ar: "موظف الاستقبال · {source}" },
+  "conversation.delivery.pending": { en: "Sending…", ar: "جارٍ الإرسال…" },
+  "conversation.delivery.sent": { en: "Sent", ar: "أُرسلت" },
+  "conversation.delivery.delivered": { en: "Delivered", ar: "وصلت" },
+  "conversation.delivery.read": { en: "Read", ar: "قُرئت" },
+  "conversation.delivery.failed": { en: "Not delivered", ar: "لم تصل" },
+  "conversation.answers": {
+    en: { one: "Answers {count} message", other: "Answers {count} messages" },
+    ar: { zero: "ردٌّ على {count} رسالة", one: "ردٌّ على رسالة واحدة", two: "ردٌّ على رسالتين",
+      few: "ردٌّ على {count} رسائل", many: "ردٌّ على {count} رسالة", other: "ردٌّ على {count} رسالة" },
+  },
+  "conversation.quote": { en: "“{text}”", ar: "«{text}»" },
+  "conversation.tool.ok": { en: "ok", ar: "تم" },
+  "conversation.tool.error": { en: "error", ar: "خطأ" },
+  "conversation.tool.arguments": { en: "Arguments", ar: "المُدخلات" },
+  "conversation.tool.result": { en: "Result", ar: "النتيجة" },
+  "conversation.tool.failure": { en: "Error", ar: "الخطأ" },
+  "conversation.outcome.failed": { en: "{count} failed", ar: "لم تنجح: {count}" },
+  "conversation.outcome.skipped": { en: "{count} skipped", ar: "تم تخطيها: {count}" },
+  "conversation.list.separator": { en: ", ", ar: "، " },
+});
+
+const ROLES = new Set(["user", "secretary", "assistant", "tool"]);
+const DELIVERY = new Set(["pending", "sent", "delivered", "read", "failed"]);
 const NEAR_BOTTOM_PX = 80;
 
 export class ConversationView {
@@ -73,7 +103,7 @@ export class ConversationView {
 
   /** @param {MessageView} message */
   bubble(message) {
-    const role = ROLE_LABELS[message.role] ? message.role : "assistant";
+    const role = ROLES.has(message.role) ? message.role : "assistant";
     const status = message.role === "user" ? null : deliveryChip(message.delivery_status);
     return h("article", { class: `msg msg-${role}`, dataset: { role, messageId: message.id } },
       h("header", { class: "msg-meta" },
@@ -91,8 +121,8 @@ export class ConversationView {
     const answered = (message.meta && message.meta.answers) || [];
     if (!answered.length) return null;
     const quoted = answered.map((id) => this.rows.get(id)?.querySelector(".msg-text")?.textContent)
-      .filter(Boolean).map((text) => `“${text.length > 60 ? `${text.slice(0, 60)}…` : text}”`);
-    const label = answered.length === 1 ? "Answers 1 message" : `Answers ${answered.length} messages`;
+      .filter(Boolean).map((text) => t("conversation.quote", { text: text.length > 60 ? `${text.slice(0, 60)}…` : text }));
+    const label = t("conversation.answers", { count: answered.length });
     return h("button", {
       type: "button", class: "msg-answers", title: quoted.join("\n") || label,
       dataset: { answers: answered.join(",") },
@@ -103,10 +133,10 @@ export class ConversationView {
   /** @param {MessageView} message */
   author(message) {
     const agent = this.contact && this.contact.is_system_agent;
-    if (message.role === "assistant") return agent ? this.agentName : "Assistant";
-    if (message.role === "user") return this.contact?.name || "Customer";
+    if (message.role === "assistant") return agent ? this.agentName : t("conversation.role.assistant");
+    if (message.role === "user") return this.contact?.name || t("conversation.role.user");
     const source = message.meta && message.meta.call_source;
-    return source === "console" || !source ? "Operator" : `Operator · ${source}`;
+    return source === "console" || !source ? t("conversation.role.secretary") : t("conversation.role.secretaryVia", { source });
   }
 
   /** A confirmation card for a stored confirmation message or a `confirmation_request` event. */
@@ -159,7 +189,8 @@ export class ConversationView {
 
 function deliveryChip(status) {
   if (!status) return null;
-  return h("span", { class: `delivery delivery-${status}`, dataset: { delivery: status } }, DELIVERY_LABELS[status] || status);
+  return h("span", { class: `delivery delivery-${status}`, dataset: { delivery: status } },
+    DELIVERY.has(status) ? t(`conversation.delivery.${status}`) : status);
 }
 
 /** A tool call, collapsed: the tool and its outcome; open it for the arguments and the result. */
@@ -171,15 +202,15 @@ export function toolRow(message) {
   return h("details", { class: `tool${failed ? " tool-error" : ""}`, dataset: { role: "tool", messageId: message.id, tool: name } },
     h("summary", {},
       icon("wrench"),
-      h("span", { class: "tool-name" }, name),
-      h("span", { class: `chip ${failed ? "chip-danger" : "chip-ok"}` }, failed ? "error" : "ok"),
+      h("span", { class: "tool-name", dir: "ltr" }, name),
+      h("span", { class: `chip ${failed ? "chip-danger" : "chip-ok"}` }, t(failed ? "conversation.tool.error" : "conversation.tool.ok")),
       outcomeChip(meta.outcome),
-      h("span", { class: "tool-preview" }, argumentPreview(meta.arguments)),
+      h("span", { class: "tool-preview", dir: "ltr" }, argumentPreview(meta.arguments)),
       h("time", { datetime: message.timestamp || "" }, shortTime(message.timestamp))),
     h("div", { class: "tool-body" },
-      h("h4", {}, "Arguments"),
+      h("h4", {}, t("conversation.tool.arguments")),
       h("pre", { class: "tool-arguments", dir: "ltr", tabindex: "0" }, prettyJson(meta.arguments ?? {})),
-      h("h4", {}, failed ? "Error" : "Result"),
+      h("h4", {}, t(failed ? "conversation.tool.failure" : "conversation.tool.result")),
       h("pre", { class: "tool-result", dir: "ltr", tabindex: "0" }, isolatedCells(prettyJson(meta.result ?? message.text)))));
 }
 
@@ -195,8 +226,9 @@ function isolatedCells(text) {
 function outcomeChip(outcome) {
   const missed = outcome ? (outcome.failed || 0) + (outcome.skipped || 0) : 0;
   if (!missed) return null;
-  const parts = [outcome.failed ? `${outcome.failed} failed` : "", outcome.skipped ? `${outcome.skipped} skipped` : ""];
-  return h("span", { class: "chip chip-warn tool-outcome" }, parts.filter(Boolean).join(", "));
+  const parts = [outcome.failed ? t("conversation.outcome.failed", { count: outcome.failed }) : "",
+    outcome.skipped ? t("conversation.outcome.skipped", { count: outcome.skipped }) : ""];
+  return h("span", { class: "chip chip-warn tool-outcome" }, parts.filter(Boolean).join(t("conversation.list.separator")));
 }
 
 function argumentPreview(args) {
@@ -209,70 +241,4 @@ function argumentPreview(args) {
 function keepOpen(before, after) {
   if (before.tagName === "DETAILS" && after.tagName === "DETAILS") after.open = before.open;
   return after;
-}
-
-function confirmationCard({ id, text, preview, state, messageId, timestamp, onAnswer }) {
-  const titleId = `confirmation-title-${id}`;
-  const buttons = h("div", { class: "confirm-actions" },
-    h("button", { type: "button", class: "button button-primary", "data-action": "confirm", onclick: () => onAnswer(id, true) },
-      icon("check"), "Confirm"),
-    h("button", { type: "button", class: "button", "data-action": "cancel", onclick: () => onAnswer(id, false) }, "Cancel"));
-  const card = h("section", {
-    class: "confirm-card", role: "group", "aria-labelledby": titleId,
-    dataset: { confirmationId: id, ...(messageId !== undefined ? { messageId } : {}) },
-  },
-    h("header", {},
-      icon("shield"),
-      h("h3", { id: titleId }, "Confirmation needed"),
-      h("time", { datetime: timestamp || "" }, shortTime(timestamp))),
-    text ? h("p", { class: "confirm-text", dir: "auto" }, text) : null,
-    previewList(preview),
-    buttons,
-    h("p", { class: "confirm-state", role: "status" }));
-  setCardState(card, state);
-  return card;
-}
-
-/** @param {Card} preview the card of a batch that asks, as the server declares it */
-function previewList(preview) {
-  if (!preview || typeof preview !== "object") return null;
-  const days = Object.entries(preview.days || {});
-  const actions = Object.entries(preview.actions || {});
-  const failures = Object.entries(preview.failures || {});
-  const matched = Array.isArray(preview.matched_customers) ? preview.matched_customers.slice(0, 20) : [];
-  return h("dl", { class: "confirm-preview" },
-    h("div", {}, h("dt", {}, "Reservations"), h("dd", { "data-preview": "reservations" }, String(preview.reservations ?? "—"))),
-    days.length ? h("div", {}, h("dt", {}, "Days"), h("dd", { "data-preview": "days" },
-      h("ul", {}, days.map(([day, count]) => h("li", {}, `${formatDay(day)} · ${count}`))))) : null,
-    actions.length ? h("div", {}, h("dt", {}, "Changes"), h("dd", { "data-preview": "actions" },
-      h("ul", {}, actions.map(([action, count]) => h("li", {}, `${action}: ${count}`))))) : null,
-    failures.length ? h("div", {}, h("dt", {}, "Would fail"), h("dd", { "data-preview": "failures" },
-      h("ul", {}, failures.map(([code, count]) => h("li", {}, `${code}: ${count}`))))) : null,
-    matched.length ? h("div", {}, h("dt", {}, "Matched by search"), h("dd", { "data-preview": "matched" },
-      h("ul", {}, matched.map((customer) => h("li", { dir: "auto" },
-        h("bdi", {}, customer.name || "(no name)"), ` · +${customer.wa_id}`))))) : null);
-}
-
-const STATE_TEXT = {
-  pending: "",
-  sending: "Sending your answer…",
-  accepted: "Confirmed: the agent is applying the change.",
-  declined: "Cancelled: nothing was changed.",
-  expired: "No answer in time: nothing was changed.",
-};
-
-function setCardState(card, state, detail) {
-  const normal = { confirmed: "accepted", accept: "accepted", cancelled: "declined", cancel: "declined", decline: "declined",
-    timeout: "expired", timed_out: "expired" }[state] || state;
-  card.dataset.state = normal;
-  card.querySelectorAll("button").forEach((button) => { button.disabled = normal !== "pending"; });
-  card.querySelector(".confirm-state").textContent = detail || STATE_TEXT[normal] || "";
-}
-
-const dayFormat = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-
-/** "Wed, 2 Dec 2026" for "2026-12-02" (a calendar date, whatever the browser's zone). */
-export function formatDay(iso) {
-  const moment = new Date(`${iso}T00:00:00Z`);
-  return Number.isNaN(moment.getTime()) ? iso : dayFormat.format(moment);
 }

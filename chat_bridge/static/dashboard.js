@@ -1,16 +1,46 @@
 // The clinic dashboard: a period's figures from GET /dashboard, drawn as SVG bar charts.
 // Charts are plain SVG built with createElementNS (no chart library): a few bar charts need no more.
 
-import { h } from "./dom.js";
+import { fill, h, leftToRight } from "./dom.js";
+import { dateFormat, define, number, t } from "./i18n.js";
+
+define({
+  "dashboard.writer.operator_to_system_agent": { en: "Operators → system agent", ar: "موظفو الاستقبال ← المساعد الذكي" },
+  "dashboard.writer.system_agent": { en: "System agent replies", ar: "ردود المساعد الذكي" },
+  "dashboard.writer.operator_to_customers": { en: "Operators → customers", ar: "موظفو الاستقبال ← العملاء" },
+  "dashboard.writer.customer_assistant": { en: "Customer assistant replies", ar: "ردود مساعد العملاء" },
+  "dashboard.writer.customers": { en: "Customers' messages", ar: "رسائل العملاء" },
+  "dashboard.writer.tool": { en: "Tool calls", ar: "استدعاءات الأدوات" },
+  "dashboard.tile.bookings": { en: "Bookings", ar: "الحجوزات" },
+  "dashboard.tile.cancelled": { en: "Cancelled", ar: "الملغاة" },
+  "dashboard.tile.cancelledShare": { en: "{cancelled} ({percent}%)", ar: "{cancelled} ({percent}٪)" },
+  "dashboard.tile.new": { en: "New customers", ar: "عملاء جدد" },
+  "dashboard.tile.returning": { en: "Returning customers", ar: "عملاء عائدون" },
+  "dashboard.perDay.title": { en: "Bookings per day", ar: "الحجوزات يوميًا" },
+  "dashboard.perDay.chart": { en: "Bookings per day by type, cancellations on top",
+    ar: "الحجوزات يوميًا حسب النوع، والملغاة في أعلى كل عمود" },
+  "dashboard.perDay.cancelled": { en: "Cancelled", ar: "ملغاة" },
+  "dashboard.perDay.bar": { en: "{date}: {count} {label}", ar: "{date}: {count} {label}" },
+  "dashboard.perDay.scale": { en: "{start} to {end}; the fullest day has {top} (cancellations included).",
+    ar: "من {start} إلى {end}؛ في أكثر الأيام امتلاءً {top} (مع الملغاة)." },
+  "dashboard.busiest.title": { en: "Busiest slots", ar: "أكثر الأوقات ازدحامًا" },
+  "dashboard.customers.title": { en: "New versus returning", ar: "الجدد مقابل العائدين" },
+  "dashboard.customers.chart": { en: "{fresh} new and {returning} returning customers",
+    ar: "{fresh} من العملاء الجدد و{returning} من العائدين" },
+  "dashboard.customers.new": { en: "New {count}", ar: "جدد: {count}" },
+  "dashboard.customers.returning": { en: "Returning {count}", ar: "عائدون: {count}" },
+  "dashboard.activity.title": { en: "Operator and agent activity", ar: "نشاط موظفي الاستقبال والمساعد الذكي" },
+  "dashboard.activity.batches": { en: "Batches applied", ar: "العمليات الجماعية المنفَّذة" },
+});
 
 const SVG = "http://www.w3.org/2000/svg";
 const TYPE_COLOURS = ["#2f6fde", "#14a38b", "#b7791f", "#8e44ad", "#c0392b"];
 const CANCELLED_COLOUR = "#c8ccd4";
-const WRITERS = {
-  operator_to_system_agent: "Operators → system agent", system_agent: "System agent replies",
-  operator_to_customers: "Operators → customers", customer_assistant: "Customer assistant replies",
-  customers: "Customers' messages", tool: "Tool calls",
-};
+const WRITERS = new Set(["operator_to_system_agent", "system_agent", "operator_to_customers", "customer_assistant",
+  "customers", "tool"]);
+// The server names weekdays "Mon" to "Sun"; 2024-01-01 was a Monday, so each name's date gives its weekday here.
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const weekdayFormat = dateFormat({ weekday: "short" });
 
 export class Dashboard {
   constructor(dialog, { load, today }) {
@@ -49,13 +79,14 @@ export class Dashboard {
 /** @param {Dashboard} data */
 function totals(data) {
   /** @type {DashboardTotals} */ const total = data.totals;
-  const tile = (name, value, note) => h("div", { class: "dash-tile", dataset: { figure: name } },
-    h("dt", {}, note), h("dd", {}, String(value)));
+  const tile = (name, value) => h("div", { class: "dash-tile", dataset: { figure: name } },
+    h("dt", {}, t(`dashboard.tile.${name}`)), h("dd", {}, typeof value === "number" ? number(value) : value));
   return h("dl", { class: "dash-tiles" },
-    tile("bookings", total.bookings, "Bookings"),
-    tile("cancelled", `${total.cancelled} (${Math.round(total.cancelled_share * 100)}%)`, "Cancelled"),
-    tile("new", data.customers.new, "New customers"),
-    tile("returning", data.customers.returning, "Returning customers"));
+    tile("bookings", total.bookings),
+    tile("cancelled", t("dashboard.tile.cancelledShare",
+      { cancelled: total.cancelled, percent: Math.round(total.cancelled_share * 100) })),
+    tile("new", data.customers.new),
+    tile("returning", data.customers.returning));
 }
 
 /** @param {Dashboard} data */
@@ -64,37 +95,44 @@ function perDay(data) {
   const days = data.days;
   const height = 140, width = Math.max(days.length * 8, 320), bar = width / days.length;
   const top = Math.max(1, ...days.map((/** @type {DashboardDay} */ day) =>
-    types.reduce((n, t) => n + day.by_type[t], 0) + day.cancelled));
+    types.reduce((n, type) => n + day.by_type[type], 0) + day.cancelled));
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "dash-chart", role: "img",
-    "aria-label": "Bookings per day by type, cancellations on top" });
+    "aria-label": t("dashboard.perDay.chart") });
   days.forEach((/** @type {DashboardDay} */ day, index) => {
     let y = height;
-    const parts = [...types.map((t, n) => [data.types[t], day.by_type[t], TYPE_COLOURS[n % TYPE_COLOURS.length]]),
-      ["Cancelled", day.cancelled, CANCELLED_COLOUR]];
+    const parts = [...types.map((type, n) => [data.types[type], day.by_type[type], TYPE_COLOURS[n % TYPE_COLOURS.length]]),
+      [t("dashboard.perDay.cancelled"), day.cancelled, CANCELLED_COLOUR]];
     const group = svg("g", { "data-date": day.date,
-      "data-bookings": types.reduce((n, t) => n + day.by_type[t], 0), "data-cancelled": day.cancelled });
+      "data-bookings": types.reduce((n, type) => n + day.by_type[type], 0), "data-cancelled": day.cancelled });
     for (const [label, count, colour] of parts) {
       if (!count) continue;
       const tall = (count / top) * (height - 10);
       y -= tall;
       const rect = svg("rect", { x: index * bar + 1, y, width: Math.max(bar - 2, 1), height: tall, fill: colour });
-      rect.append(svg("title", {}, `${day.date}: ${count} ${label}`));
+      rect.append(svg("title", {}, t("dashboard.perDay.bar", { date: day.date, count, label })));
       group.append(rect);
     }
     chart.append(group);
   });
   const legend = h("ul", { class: "dash-legend" },
-    ...types.map((t, n) => h("li", {}, swatch(TYPE_COLOURS[n % TYPE_COLOURS.length]), data.types[t])),
-    h("li", {}, swatch(CANCELLED_COLOUR), "Cancelled"));
-  const scale = h("p", { class: "hint dash-scale" },
-    `${days[0].date} to ${days[days.length - 1].date}; the fullest day has ${top} (cancellations included).`);
-  return section("Bookings per day", chart, scale, legend);
+    ...types.map((type, n) => h("li", {}, swatch(TYPE_COLOURS[n % TYPE_COLOURS.length]), data.types[type])),
+    h("li", {}, swatch(CANCELLED_COLOUR), t("dashboard.perDay.cancelled")));
+  const scale = h("p", { class: "hint dash-scale" }, fill(t("dashboard.perDay.scale", { top }),
+    { start: leftToRight(days[0].date), end: leftToRight(days[days.length - 1].date) }));
+  return section(t("dashboard.perDay.title"), chart, scale, legend);
 }
 
 /** @param {Dashboard} data */
 function busiest(data) {
-  const rows = data.busiest_slots.map((/** @type {BusiestSlot} */ slot) => [`${slot.weekday} ${slot.time_slot}`, slot.bookings]);
-  return section("Busiest slots", bars(rows, "busiest"));
+  const rows = data.busiest_slots.map((/** @type {BusiestSlot} */ slot) =>
+    [`${weekdayName(slot.weekday)} ${slot.time_slot}`, slot.bookings]);
+  return section(t("dashboard.busiest.title"), bars(rows, "busiest"));
+}
+
+/** "Sun" as the page's language writes it (the server's name when it is not one of the seven). */
+function weekdayName(name) {
+  const index = WEEKDAYS.indexOf(name);
+  return index < 0 ? name : weekdayFormat.format(Date.UTC(2024, 0, 1 + index));
 }
 
 /** @param {Dashboard} data */
@@ -102,20 +140,22 @@ function customers(data) {
   const { new: fresh, returning, total } = data.customers;
   const share = total ? fresh / total : 0;
   const chart = svg("svg", { viewBox: "0 0 300 24", preserveAspectRatio: "none", class: "dash-split", role: "img",
-    "aria-label": `${fresh} new and ${returning} returning customers` });
+    "aria-label": t("dashboard.customers.chart", { fresh, returning }) });
   chart.append(svg("rect", { x: 0, y: 0, width: 300 * share, height: 24, fill: TYPE_COLOURS[1] }),
     svg("rect", { x: 300 * share, y: 0, width: 300 * (1 - share), height: 24, fill: TYPE_COLOURS[0] }));
-  return section("New versus returning", chart, h("ul", { class: "dash-legend" },
-    h("li", {}, swatch(TYPE_COLOURS[1]), `New ${fresh}`), h("li", {}, swatch(TYPE_COLOURS[0]), `Returning ${returning}`)));
+  return section(t("dashboard.customers.title"), chart, h("ul", { class: "dash-legend" },
+    h("li", {}, swatch(TYPE_COLOURS[1]), t("dashboard.customers.new", { count: fresh })),
+    h("li", {}, swatch(TYPE_COLOURS[0]), t("dashboard.customers.returning", { count: returning }))));
 }
 
 /** @param {Dashboard} data */
 function activity(data) {
-  const messages = Object.entries(data.activity.messages).map(([who, n]) => [WRITERS[who] || who, n]);
+  const messages = Object.entries(data.activity.messages)
+    .map(([who, n]) => [WRITERS.has(who) ? t(`dashboard.writer.${who}`) : who, n]);
   const batches = Object.entries(data.activity.batches).flatMap(([actor, tools]) =>
     Object.entries(tools).map(([tool, n]) => [`${actor}: ${tool}`, n]));
-  return section("Operator and agent activity", bars(messages, "messages"),
-    batches.length ? h("h4", {}, "Batches applied") : null, batches.length ? bars(batches, "batches") : null);
+  return section(t("dashboard.activity.title"), bars(messages, "messages"),
+    batches.length ? h("h4", {}, t("dashboard.activity.batches")) : null, batches.length ? bars(batches, "batches") : null);
 }
 
 function bars(rows, name) {
@@ -124,7 +164,7 @@ function bars(rows, name) {
     h("li", { dataset: { label, count: n } },
       h("span", { class: "dash-bar-label", dir: "auto" }, label),
       h("span", { class: "dash-bar", style: `width: ${Math.round((n / top) * 100)}%` }),
-      h("span", { class: "dash-bar-count" }, String(n)))));
+      h("span", { class: "dash-bar-count" }, number(n)))));
 }
 
 function section(title, ...children) {

@@ -1,6 +1,13 @@
 // Which days the calendar strip shows: the days a conversation mentions, or the week from a picked day.
 
 import { addDays } from "./calendar.js";
+import { define, t } from "./i18n.js";
+
+define({
+  "days.caption.picked": { en: "The week from the day you picked", ar: "الأسبوع ابتداءً من اليوم الذي اخترته" },
+  "days.caption.touched": { en: "Days this conversation touches", ar: "الأيام التي تذكرها هذه المحادثة" },
+  "days.caption.coming": { en: "The next seven days", ar: "الأيام السبعة القادمة" },
+});
 
 const SHOWN = 7;
 // ISO dates in text; "2026-12-01T10:00" (a timestamp) and Hijri years (14xx) do not count as a day touched.
@@ -49,7 +56,7 @@ export class ConversationDays {
   }
 
   caption() {
-    if (this.from) return "The week from the day you picked";
-    return this.touched.length ? "Days this conversation touches" : "The next seven days";
+    if (this.from) return t("days.caption.picked");
+    return t(this.touched.length ? "days.caption.touched" : "days.caption.coming");
   }
 }

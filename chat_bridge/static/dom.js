@@ -1,5 +1,11 @@
 // Tiny DOM helpers: elements are built with textContent only, never from HTML strings.
 
+import { locale } from "./i18n.js";
+
+const ARABIC_LETTER = /^[\u0620-\u064A\u066E-\u06D3\u06FA-\u06FF\u0750-\u077F\u08A0-\u08C9]/u;
+const ARABIC_ARTICLE = "ال";
+const ZWNJ = "\u200C"; // keeps two Arabic initials apart: "ل" and "ع", not one joined shape
+
 /** An element: h("p", {class: "x", dir: "auto", onclick: fn}, "text", child, ...). */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
@@ -16,7 +22,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 function append(element, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -38,11 +44,31 @@ export function icon(name, label) {
   return svg;
 }
 
-/** Initials for an avatar: two letters of a name, else the last two digits of a number. */
+/** A run that reads left to right on either page direction (a phone number, an ISO date): "+966…" in Arabic
+ * text would otherwise show its "+" at the far end. */
+export function leftToRight(text) {
+  return h("bdi", { dir: "ltr" }, text);
+}
+
+/** A translated sentence with elements in it: fill("Set {names} in {file}", {names: [...], file: node}) gives the
+ * children to append (a placeholder without a part stays as it is). */
+export function fill(text, parts) {
+  return text.split(/\{(\w+)\}/).map((piece, index) => (index % 2 ? parts[piece] ?? `{${piece}}` : piece));
+}
+
+/** Initials for an avatar: the first letters of a name's first two words, else the last two digits of a number.
+ * Arabic skips a word's article ("العتيبي" gives "ع") and keeps its letters apart, so they never join. */
 export function initials(name, fallback = "") {
   const words = (name || "").trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) return fallback.slice(-2);
-  return words.slice(0, 2).map((word) => Array.from(word)[0]).join("").toUpperCase();
+  const letters = words.slice(0, 2).map(initial);
+  return letters.join(letters.some((letter) => ARABIC_LETTER.test(letter)) ? ZWNJ : "");
+}
+
+function initial(word) {
+  const letters = Array.from(word);
+  if (!ARABIC_LETTER.test(word)) return letters[0].toUpperCase();
+  return word.startsWith(ARABIC_ARTICLE) && letters.length > 3 ? letters[2] : letters[0];
 }
 
 let timeFormat = null;
@@ -54,8 +80,8 @@ let clinicToday = () => dayKey.format(new Date());
  * tells it (`/config`), so that a browser whose clock is off still calls the clinic's today "today". */
 export function useTimeZone(timeZone, today) {
   if (today) clinicToday = today;
-  timeFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
-  dayTimeFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
+  timeFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone });
+  dayTimeFormat = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
   dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone });
 }
 

@@ -22,7 +22,7 @@ define({
   "page.search_hint": { en: "Search Arabic or English names, or any digits of a number.", ar: "ابحث بالأسماء العربية أو الإنجليزية، أو بأي أرقام من الرقم." },
   "page.recent": { en: "Recent", ar: "الأحدث" },
   "page.help_title": { en: "Working with the agent", ar: "العمل مع المساعد" },
-  "page.help_1": { en: "Describe the change in your own words: “cancel everyone on 12 December”, “book +966 50 123 4567 on Sunday at 1 PM”.", ar: "صِف التغيير بكلماتك: «ألغِ مواعيد الجميع يوم ١٢ ديسمبر»، «احجز للرقم ‎+966 50 123 4567‎ يوم الأحد الساعة ١ ظهرًا»." },
+  "page.help_1": { en: "Describe the change in your own words: “cancel everyone on 12 December”, “book +966 50 123 4567 on Sunday at 1 PM”.", ar: "صِف التغيير بكلماتك: «ألغِ مواعيد الجميع يوم ١٢ ديسمبر»، «احجز للرقم \u202a+966\u00a050\u00a0123\u00a04567\u202c يوم الأحد الساعة ١ ظهرًا»." },
   "page.help_2": { en: "Large changes wait for your confirmation in the conversation.", ar: "التغييرات الكبيرة تنتظر تأكيدك في المحادثة." },
   "page.help_3": { en: "The calendar on the right follows the days the conversation mentions.", ar: "التقويم بجانب المحادثة يتبع الأيام التي تذكرها المحادثة." },
   "page.loading": { en: "Loading…", ar: "جارٍ التحميل…" },

@@ -1,6 +1,13 @@
 // The operator token prompt: a modal that checks the token against the API and keeps it for the tab.
 
 import { api, operatorToken } from "./api.js";
+import { define, t } from "./i18n.js";
+
+define({
+  "signin.empty": { en: "Enter the operator token.", ar: "أدخل رمز دخول موظف الاستقبال." },
+  "signin.refused": { en: "That token was not accepted. Check it and try again.",
+    ar: "لم يُقبَل هذا الرمز. تحقّق منه وحاول مرة أخرى." },
+});
 
 export class SignIn {
   constructor(dialog) {
@@ -30,11 +37,11 @@ export class SignIn {
 
   async submit() {
     const token = this.input.value.trim();
-    if (!token) return void (this.error.textContent = "Enter the operator token.");
+    if (!token) return void (this.error.textContent = t("signin.empty"));
     try {
       await api("/customers/names", { token });
     } catch (error) {
-      this.error.textContent = error.status === 401 ? "That token was not accepted. Check it and try again." : error.message;
+      this.error.textContent = error.status === 401 ? t("signin.refused") : error.message;
       return;
     }
     operatorToken.set(token);

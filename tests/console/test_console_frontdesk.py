@@ -316,3 +316,22 @@ async def test_on_a_phone_the_tabs_show_the_agent_the_calendar_and_the_chats_one
     await expect(page.locator(".sidebar")).to_be_hidden()
     await tabs.get_by_role("button", name="Agent").click()
     await expect(page.locator("#conversation-title")).to_have_text(AGENT_NAME)
+
+
+async def test_hours_closed_on_an_open_day_show_the_closures_title_and_take_no_booking(
+    start_console: StartConsole,
+) -> None:
+    console = await start_console()
+    async with httpx2.AsyncClient(base_url=console.url) as http:
+        closed = await http.post("/closures", json={"start_date": D2, "title": "Staff meeting", "from_time": "13:00",
+                                                   "to_time": "15:00"})
+    assert closed.json()["status"] == "applied"
+    page = await open_week(console)
+
+    meeting = cell(page, D2, "13:00")
+    await expect(meeting).to_have_class(has_class("board-shut"))
+    await expect(meeting.locator(".board-shut-note")).to_have_text("Staff meeting")
+    await expect(meeting.get_by_role("button", name=f"Book {D2}")).to_have_count(0)
+    await expect(page.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "open")
+    await expect(cell(page, D2, "11:00").get_by_role("button", name=f"Book {D2}")).to_have_count(1)
+    assert await active(console, KHALID) == []  # his 13:00 was in the closed hours

@@ -1,0 +1,92 @@
+// A confirmation card in the conversation: what a batch that asks would do (its preview), and the operator's
+// Confirm or Cancel; its state once answered, expired or in flight.
+
+import { h, icon, leftToRight, shortTime } from "./dom.js";
+import { dateFormat, define, number, t } from "./i18n.js";
+
+define({
+  "confirm.title": { en: "Confirmation needed", ar: "يلزم تأكيدك" },
+  "confirm.accept": { en: "Confirm", ar: "تأكيد" },
+  "confirm.decline": { en: "Cancel", ar: "إلغاء" },
+  "confirm.preview.reservations": { en: "Reservations", ar: "الحجوزات" },
+  "confirm.preview.days": { en: "Days", ar: "الأيام" },
+  "confirm.preview.actions": { en: "Changes", ar: "التغييرات" },
+  "confirm.preview.failures": { en: "Would fail", ar: "لن تنجح" },
+  "confirm.preview.matched": { en: "Matched by search", ar: "نتائج البحث" },
+  "confirm.preview.noName": { en: "(no name)", ar: "(بلا اسم)" },
+  // Not "·" in Arabic: beside Arabic-Indic digits it reads as a zero (٠).
+  "confirm.preview.dayCount": { en: "{day} · {count}", ar: "{day} ({count})" },
+  "confirm.state.sending": { en: "Sending your answer…", ar: "جارٍ إرسال ردّك…" },
+  "confirm.state.accepted": { en: "Confirmed: the agent is applying the change.",
+    ar: "تم التأكيد: المساعد الذكي ينفّذ التغيير." },
+  "confirm.state.declined": { en: "Cancelled: nothing was changed.", ar: "أُلغي: لم يتغيّر شيء." },
+  "confirm.state.expired": { en: "No answer in time: nothing was changed.",
+    ar: "لم يصل ردّ في الوقت المحدد: لم يتغيّر شيء." },
+});
+
+const CARD_STATES = new Set(["sending", "accepted", "declined", "expired"]);
+
+export function confirmationCard({ id, text, preview, state, messageId, timestamp, onAnswer }) {
+  const titleId = `confirmation-title-${id}`;
+  const buttons = h("div", { class: "confirm-actions" },
+    h("button", { type: "button", class: "button button-primary", "data-action": "confirm", onclick: () => onAnswer(id, true) },
+      icon("check"), t("confirm.accept")),
+    h("button", { type: "button", class: "button", "data-action": "cancel", onclick: () => onAnswer(id, false) },
+      t("confirm.decline")));
+  const card = h("section", {
+    class: "confirm-card", role: "group", "aria-labelledby": titleId,
+    dataset: { confirmationId: id, ...(messageId !== undefined ? { messageId } : {}) },
+  },
+    h("header", {},
+      icon("shield"),
+      h("h3", { id: titleId }, t("confirm.title")),
+      h("time", { datetime: timestamp || "" }, shortTime(timestamp))),
+    text ? h("p", { class: "confirm-text", dir: "auto" }, text) : null,
+    previewList(preview),
+    buttons,
+    h("p", { class: "confirm-state", role: "status" }));
+  setCardState(card, state);
+  return card;
+}
+
+/** @param {Card} preview the card of a batch that asks, as the server declares it */
+function previewList(preview) {
+  if (!preview || typeof preview !== "object") return null;
+  const days = Object.entries(preview.days || {});
+  const actions = Object.entries(preview.actions || {});
+  const failures = Object.entries(preview.failures || {});
+  const matched = Array.isArray(preview.matched_customers) ? preview.matched_customers.slice(0, 20) : [];
+  return h("dl", { class: "confirm-preview" },
+    h("div", {}, h("dt", {}, t("confirm.preview.reservations")),
+      h("dd", { "data-preview": "reservations" }, counted(preview.reservations ?? "—"))),
+    days.length ? h("div", {}, h("dt", {}, t("confirm.preview.days")), h("dd", { "data-preview": "days" },
+      h("ul", {}, days.map(([day, count]) => h("li", {}, t("confirm.preview.dayCount", { day: formatDay(day), count })))))) : null,
+    actions.length ? h("div", {}, h("dt", {}, t("confirm.preview.actions")), h("dd", { "data-preview": "actions" },
+      h("ul", {}, actions.map(([action, count]) => h("li", {}, h("bdi", {}, action), `: ${counted(count)}`))))) : null,
+    failures.length ? h("div", {}, h("dt", {}, t("confirm.preview.failures")), h("dd", { "data-preview": "failures" },
+      h("ul", {}, failures.map(([code, count]) => h("li", {}, h("bdi", {}, code), `: ${counted(count)}`))))) : null,
+    matched.length ? h("div", {}, h("dt", {}, t("confirm.preview.matched")), h("dd", { "data-preview": "matched" },
+      h("ul", {}, matched.map((customer) => h("li", { dir: "auto" },
+        h("bdi", {}, customer.name || t("confirm.preview.noName")), " · ", leftToRight(`+${customer.wa_id}`)))))) : null);
+}
+
+/** A count as the language writes it; anything else (a dash) as it is. */
+function counted(value) {
+  return typeof value === "number" ? number(value) : String(value);
+}
+
+export function setCardState(card, state, detail) {
+  const normal = { confirmed: "accepted", accept: "accepted", cancelled: "declined", cancel: "declined", decline: "declined",
+    timeout: "expired", timed_out: "expired" }[state] || state;
+  card.dataset.state = normal;
+  card.querySelectorAll("button").forEach((button) => { button.disabled = normal !== "pending"; });
+  card.querySelector(".confirm-state").textContent = detail || (CARD_STATES.has(normal) ? t(`confirm.state.${normal}`) : "");
+}
+
+const dayFormat = dateFormat({ weekday: "short", day: "numeric", month: "short", year: "numeric" });
+
+/** "Wed, 2 Dec 2026" for "2026-12-02" (a calendar date, whatever the browser's zone). */
+export function formatDay(iso) {
+  const moment = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(moment.getTime()) ? iso : dayFormat.format(moment);
+}
