@@ -88,6 +88,7 @@ export class CalendarBoard {
     this.selected = new Set();
     this.generation = 0;
     this.snapshot = null;
+    this.dragging = null; // the booking being dragged from this board
   }
 
   /** Show `view` around `date` and load it. */
@@ -205,9 +206,9 @@ export class CalendarBoard {
       }, name));
       const button = item.firstChild;
       button.addEventListener("dragstart", (event) => {
-        event.dataTransfer.setData("application/x-booking", JSON.stringify({ id: booking.id, date: day.date, slot: slot.time_slot }));
+        event.dataTransfer.setData("application/x-booking", String(booking.id)); // for the drop targets' dragover
         event.dataTransfer.effectAllowed = "move";
-        this.dragging = booking;
+        this.dragging = { id: booking.id, date: day.date, slot: slot.time_slot };
       });
       button.addEventListener("dragend", () => { this.dragging = null; });
       return item;
@@ -221,7 +222,7 @@ export class CalendarBoard {
 
   dropTarget(td, date, slot) {
     td.addEventListener("dragover", (event) => {
-      if (!event.dataTransfer.types.includes("application/x-booking")) return;
+      if (!this.dragging) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = "move";
       td.classList.add("board-drop");
@@ -229,12 +230,11 @@ export class CalendarBoard {
     td.addEventListener("dragleave", () => td.classList.remove("board-drop"));
     td.addEventListener("drop", (event) => {
       td.classList.remove("board-drop");
-      let dragged;
-      try {
-        dragged = JSON.parse(event.dataTransfer.getData("application/x-booking"));
-      } catch {
-        return;
-      }
+      // Only a booking dragged from this board moves: what another page drops here (its data can say anything) is
+      // ignored.
+      const dragged = this.dragging;
+      this.dragging = null;
+      if (!dragged) return;
       event.preventDefault();
       if (dragged.date === date && dragged.slot === slot.time_slot) return;
       this.actions.move(dragged, date, slot);

@@ -335,3 +335,34 @@ async def test_hours_closed_on_an_open_day_show_the_closures_title_and_take_no_b
     await expect(page.locator(f'.board-day[data-date="{D2}"]')).to_have_attribute("data-status", "open")
     await expect(cell(page, D2, "11:00").get_by_role("button", name=f"Book {D2}")).to_have_count(1)
     assert await active(console, KHALID) == []  # his 13:00 was in the closed hours
+
+
+async def test_what_another_page_drops_on_the_calendar_moves_nothing(start_console: StartConsole) -> None:
+    # A page in another window can start a drag carrying any data, even our type with a booking's id in it.
+    console = await start_console()
+    page = await open_week(console)
+    khalid = await cell(page, D2, "13:00").get_by_role("button", name="Khalid Al-Harbi").get_attribute(
+        "data-reservation-id")
+    await page.evaluate("""() => {
+        window.batchCalls = 0;
+        const fetched = window.fetch;
+        window.fetch = (url, options) => {
+            if (String(url).startsWith("/batches")) window.batchCalls += 1;
+            return fetched(url, options);
+        };
+    }""")
+    foreign = await page.evaluate_handle("""(id) => {
+        const data = new DataTransfer();
+        data.setData("application/x-booking", JSON.stringify({ id: Number(id), date: "2026-12-07", slot: "13:00" }));
+        data.setData("text/plain", id);
+        return data;
+    }""", khalid)
+    target = cell(page, D1, "11:00")
+    await target.dispatch_event("dragover", {"dataTransfer": foreign})
+    await target.dispatch_event("drop", {"dataTransfer": foreign})  # the handler runs within the dispatch
+
+    assert await page.evaluate("window.batchCalls") == 0
+    assert await active(console, KHALID) == [(D2, "13:00", 0)]
+    await cell(page, D1, "11:00").get_by_role("button", name="Omar Haddad").drag_to(cell(page, D2, "13:00"))
+    await expect(cell(page, D2, "13:00").locator(".board-count")).to_have_text("2 / 6")  # a drag of its own still moves
+    assert await page.evaluate("window.batchCalls") == 1
