@@ -366,3 +366,43 @@ async def test_what_another_page_drops_on_the_calendar_moves_nothing(start_conso
     await cell(page, D1, "11:00").get_by_role("button", name="Omar Haddad").drag_to(cell(page, D2, "13:00"))
     await expect(cell(page, D2, "13:00").locator(".board-count")).to_have_text("2 / 6")  # a drag of its own still moves
     assert await page.evaluate("window.batchCalls") == 1
+
+
+async def test_a_customer_is_found_for_a_booking_by_a_name_written_in_the_other_script(start_console: StartConsole) -> None:
+    console = await start_console()
+    await console.services.customers.ensure("966501110010", "نورة القحطاني")
+    page = await open_week(console)
+
+    await cell(page, D3, "11:00").get_by_role("button", name=f"Book {D3}").click()
+    dialog = page.get_by_role("dialog", name="Book a slot")
+    box = dialog.get_by_role("combobox", name="Customer")
+    await box.fill("Noura Alqahtani")
+    option = dialog.get_by_role("option").filter(has_text="نورة القحطاني")
+    await option.click()
+    await expect(box).to_have_value("نورة القحطاني")
+    await dialog.get_by_role("button", name="Book").click()
+
+    await expect(cell(page, D3, "11:00").locator(".booking")).to_have_text(["نورة القحطاني"])
+    assert await active(console, "966501110010") == [(D3, "11:00", 0)]
+
+
+async def test_undoing_a_batch_that_told_a_customer_asks_the_operator_first(start_console: StartConsole) -> None:
+    console = await start_console()
+    page = await open_week(console)
+    await cell(page, D2, "13:00").get_by_role("button", name="Khalid Al-Harbi").click()
+    card = page.get_by_role("dialog", name="Khalid Al-Harbi")
+    await card.get_by_label("Tell the customer on WhatsApp").check()
+    await card.get_by_role("button", name="Cancel the booking").click()
+    await expect(cell(page, D2, "13:00").locator(".board-count")).to_have_text("0 / 6")
+
+    await page.get_by_role("button", name="History").click()
+    history = page.get_by_role("dialog", name="Batch history")
+    cancelled = history.locator('.history-item[data-tool="system_batch_cancel"]')
+    await expect(cancelled.locator(".history-counts")).to_contain_text("messaged: 1")
+    await cancelled.get_by_role("button", name="Undo").click()
+    ask = page.get_by_role("dialog", name="Confirm this change")
+    await expect(ask.locator(".confirm-message")).to_contain_text("notified 1 customer")
+    assert await active(console, KHALID) == []
+    await ask.get_by_role("button", name="Confirm").click()
+    await expect(cancelled.get_by_role("button", name="Undone")).to_be_disabled()
+    assert await active(console, KHALID) == [(D2, "13:00", 0)]
