@@ -24,6 +24,7 @@ from chat_bridge.routes import RequestError, read_json
 from chat_bridge.state import State
 from domain.system_agent.batch import BatchOptions
 from domain.system_agent.history import MAX_LISTED, recent_batches
+from domain.system_agent.undo import batch_key
 from domain.system_agent.requests import BatchItem, CancelItem, ModifyItem, ReserveItem
 
 MAX_REQUESTS = 50  # items of one batch from the console: a calendar act, not a bulk import
@@ -132,10 +133,12 @@ async def list_batches(request: Request[State]) -> JSONResponse:
 
 
 async def recorded(request: Request[State]) -> JSONResponse:
-    """An applied batch as recorded: its answer, when it ran, whether it was undone, and every reservation it
-    changed (`changes`); 404 for an unknown batch."""
-    batch = await request.state["services"].batch.recorded(request.path_params["batch_id"])
-    return JSONResponse(batch.model_dump(mode="json"))
+    """An applied batch as recorded: its answer, when it ran, whether it was undone, every reservation it changed
+    (`changes`) and whom it messaged (`messaged`: the first 200, each notice's status); 404 for an unknown batch."""
+    services = request.state["services"]
+    batch = await services.batch.recorded(request.path_params["batch_id"])
+    messaged = await services.notice_reports.recipients(batch_key(request.path_params["batch_id"]))
+    return JSONResponse(dict(batch.model_dump(mode="json"), messaged=[m.model_dump() for m in messaged]))
 
 
 def count_param(request: Request[State], name: str, default: int, least: int) -> int:

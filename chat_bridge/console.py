@@ -25,7 +25,7 @@ from chat_bridge.events import (AgentErrorEvent, ConfirmationRequestEvent, Confi
 from chat_bridge.routes import RequestError
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
-from domain.notices.reports import NoticeBatch, NoticeFailure, UnsureNotice
+from domain.notices.reports import NoticeBatch, NoticeFailure, NoticeRecipient, UnsureNotice
 from domain.system_agent.cards import Card, CardPerson
 from domain.system_agent.history import BatchHistory, ListedBatch
 from domain.system_agent.records import RecordedChange
@@ -79,7 +79,7 @@ class ConsoleConfig(TypedDict):
 # shape's JSON schema, so a renamed or dropped field fails a test, not an operator's page.
 CONSOLE_SHAPES: dict[str, Any] = {
     model.__name__: model for model in (CalendarSnapshot, SnapshotDay, SnapshotSlot, SlotBooking, Card, CardPerson,
-                                        BatchHistory, ListedBatch, RecordedChange, Dashboard,
+                                        BatchHistory, ListedBatch, RecordedChange, NoticeRecipient, Dashboard,
                                         DashboardTotals, DashboardDay, BusiestSlot, NoticeBatch, NoticeFailure,
                                         UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
                                         ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,

@@ -26,6 +26,7 @@ define({
   "desk.run": { en: "{start} to {end}", ar: "من {start} إلى {end}" },
   "desk.what_changed": { en: "What it changed", ar: "ما الذي غيّرته" },
   "desk.no_changes": { en: "No booking changed.", ar: "لم يتغير أي حجز." },
+  "desk.told": { en: "Messaged ({status}): ", ar: "أُبلغ ({status}): " },
 });
 
 export class FrontDesk {
@@ -196,7 +197,9 @@ export class FrontDesk {
           h("bdi", {}, change.customer_name || (change.wa_id ? `+${change.wa_id}` : "")), ` · ${change.action} · `,
           h("span", { dir: "ltr" }, [change.from_date && `${change.from_date} ${change.from_time || ""}`.trim(),
             change.date && `${change.date} ${change.time_slot || ""}`.trim()].filter(Boolean).join(" → "))));
-        list.replaceChildren(...(rows.length ? rows : [h("li", { class: "hint" }, t("desk.no_changes"))]));
+        const told = recorded.messaged.map((/** @type {NoticeRecipient} */ notice) => h("li", { class: "history-messaged", dataset: { waId: notice.wa_id, status: notice.status } },
+          t("desk.told", { status: notice.status }), h("bdi", {}, notice.customer_name || `+${notice.wa_id}`), ` · ${notice.purpose}`));
+        list.replaceChildren(...(rows.length ? rows : [h("li", { class: "hint" }, t("desk.no_changes"))]), ...told);
       } catch (failure) {
         list.replaceChildren(h("li", { class: "form-error" }, failure.message));
       }

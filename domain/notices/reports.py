@@ -19,6 +19,7 @@ from domain.views import View
 
 FAILURE_ROWS = 50
 UNSURE_ROWS = 50
+RECIPIENT_ROWS = 200  # a batch's recipients a history shows; its counts say how many more
 
 
 class NoticeFailure(View):
@@ -45,6 +46,16 @@ class UnsureNotice(View):
     text: str
     attempted_at: str | None
     error: str | None
+
+
+class NoticeRecipient(View):
+    """A customer a batch messaged: who, what for, and how far the notice got."""
+
+    notice_id: int
+    wa_id: str
+    customer_name: str | None
+    purpose: str
+    status: str
 
 
 class NoticeStats(View):
@@ -95,6 +106,16 @@ class NoticeReports:
         return [UnsureNotice(notice_id=r.id, wa_id=r.wa_id, customer_name=r.name, purpose=r.purpose,
                              batch_id=r.batch_id, text=r.text, attempted_at=local_iso(self.clinic, r.attempted_at),
                              error=r.error) for r in rows]
+
+    async def recipients(self, batch_id: str, limit: int = RECIPIENT_ROWS) -> list[NoticeRecipient]:
+        """Whom a batch messaged, in the order it queued them (at most `limit`), each notice's status."""
+        query = (select(Notice.id, Notice.wa_id, Customer.name, Notice.purpose, Notice.status)
+                 .outerjoin(Customer, Customer.wa_id == Notice.wa_id)
+                 .where(Notice.batch_id == batch_id).order_by(Notice.id).limit(limit))
+        async with self.db.reading() as session:
+            rows = (await session.execute(query)).all()
+        return [NoticeRecipient(notice_id=r.id, wa_id=r.wa_id, customer_name=r.name, purpose=r.purpose,
+                                status=r.status) for r in rows]
 
     async def batches(self, limit: int = 10) -> list[NoticeBatch]:
         """The newest batches that queued notices (the console's panel): each with its tool, when, the counts

@@ -186,6 +186,8 @@ async def test_a_cancellation_with_notify_queues_the_customers_notice(bridge: Ru
         told = (await session.execute(select(Notice.wa_id, Notice.purpose)
                                       .where(Notice.batch_id == answer["batch_id"]))).all()
     assert [tuple(row) for row in told] == [(SARA, "cancelled")]
+    recorded = (await bridge.http.get(f"/batches/{answer['batch_id']}")).json()
+    assert [(m["wa_id"], m["purpose"], m["status"]) for m in recorded["messaged"]] == [(SARA, "cancelled", "queued")]
 
 
 async def test_the_same_idempotency_key_answers_the_first_result_again(bridge: RunningBridge) -> None:
