@@ -1,6 +1,6 @@
 // The operator console: wires the API, the realtime channel, the picker, the conversation and the calendar.
 
-import { LANGUAGES, chooseLanguage, dateFormat, define, lang, t, translatePage } from "./i18n.js";
+import { LANGUAGES, chooseLanguage, define, lang, t, translatePage } from "./i18n.js";
 import "./labels.js";
 import { api, operatorToken, realtimeUrl, unauthorized } from "./api.js";
 import { CalendarBoard } from "./board.js";
@@ -369,15 +369,8 @@ window.addEventListener("hashchange", () => {
 // --- the front desk: week and month views, acting from the calendar ---------------------------------------
 
 /** The front desk's acts, once `/config` is known. */ let desk;
-const dayFormats = {
-  day: dateFormat({ day: "numeric", month: "short", year: "numeric" }),
-  weekday: dateFormat({ weekday: "short" }),
-  month: dateFormat({ month: "long", year: "numeric" }),
-  dayOfMonth: dateFormat({ day: "numeric" }),
-};
 const board = new CalendarBoard($("board"), {
   fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
-  formats: dayFormats,
   onError: (message) => desk.say(message, "error"),
   actions: {
     book: (date, slot) => desk.book(date, slot),

@@ -5,30 +5,31 @@
 
 import { h, icon } from "./dom.js";
 import { addDays } from "./calendar.js";
-import { dateFormat, define, hijriLabel, lang, t } from "./i18n.js";
+import { dateFormat, define, hijriLabel, slotTime, t } from "./i18n.js";
 
 define({
   "board.time": { en: "Time", ar: "الوقت" },
   "board.week_of": { en: "Week of {day}", ar: "أسبوع {day}" },
   "board.select": { en: "Select {day}", ar: "اختر {day}" },
-  "board.booked": { en: "{count} booked", ar: { zero: "لا حجوزات", one: "حجز واحد", two: "حجزان", few: "{count} حجوزات", many: "{count} حجزًا", other: "{count} حجز" } },
-  "board.hijri": { en: "Hijri (Umm al-Qura)", ar: "التاريخ الهجري (أم القرى)" },
   "board.cell": { en: "{day} {time}: {booked} of {capacity} booked", ar: "{day} {time}: {booked} من {capacity} محجوز" },
   "board.count": { en: "{booked} / {capacity}", ar: "{booked} / {capacity}" },
-  "board.capacities": { en: "AI agents book up to {agent}, operators up to {operator}", ar: "يحجز المساعد الذكي حتى {agent}، وموظف الاستقبال حتى {operator}" },
   "board.book_slot": { en: "Book this slot", ar: "احجز هذا الموعد" },
   "board.book": { en: "Book {date} {time}", ar: "احجز {date} {time}" },
   "board.closed_hours": { en: "Closed hours", ar: "ساعات مغلقة" },
-  "board.more": { en: "+{count} more", ar: "+{count} آخرين" },
-  "board.type": { en: "type {id}", ar: "النوع {id}" },
   "board.open_week": { en: "{day}: open the week", ar: "{day}: افتح الأسبوع" },
-  "board.closed": { en: "Closed", ar: "مغلق" },
   "board.of_capacity": { en: " / {capacity}", ar: " / {capacity}" },
 });
 
 const DAY_MS = 86_400_000;
 const NAMES_SHOWN = 6;
 export const VIEWS = ["week", "month"];
+/** How the board (and the views' titles) write a day, a weekday, a month, in the page's language. */
+export const FORMATS = {
+  day: dateFormat({ day: "numeric", month: "short", year: "numeric" }),
+  weekday: dateFormat({ weekday: "short" }),
+  month: dateFormat({ month: "long", year: "numeric" }),
+  dayOfMonth: dateFormat({ day: "numeric" }),
+};
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -75,13 +76,12 @@ export function fullness(booked, capacity) {
 export class CalendarBoard {
   /**
    * root: the board's element; fetchRange(start, end): the `/calendar` snapshot; actions: {book(date, slot),
-   * open(booking, date, slot), move(booking, date, slot), closeDays(days)}; formats: {day, weekday, month} (Intl).
+   * open(booking, date, slot), move(booking, date, slot), closeDays(days)}.
    */
-  constructor(root, { fetchRange, actions, formats, onError }) {
+  constructor(root, { fetchRange, actions, onError }) {
     this.root = root;
     this.fetchRange = fetchRange;
     this.actions = actions;
-    this.formats = formats;
     this.onError = onError;
     this.view = "week";
     this.date = null;
@@ -138,7 +138,7 @@ export class CalendarBoard {
     for (const /** @type {SnapshotDay} */ day of snapshot.days) {
       for (const /** @type {SnapshotSlot} */ slot of day.slots) {
         if ((slot.in_hours || slot.booked) && !times.some((t) => t.time_slot === slot.time_slot)) {
-          times.push({ time_slot: slot.time_slot, time_label: slotLabel(slot) });
+          times.push({ time_slot: slot.time_slot, time_label: slotTime(slot.time_slot, slot.time_label) });
         }
       }
     }
@@ -152,21 +152,18 @@ export class CalendarBoard {
       ? h("tr", { class: "board-closed-row" }, h("th", { scope: "row" }, ""),
         snapshot.days.map((day) => h("td", { class: `board-day-note day-${day.status}` }, dayNote(day))))
       : null;
-    return h("table", { class: "board-week", "aria-label": t("board.week_of", { day: this.formats.day.format(utc(snapshot.start_date)) }) },
+    return h("table", { class: "board-week", "aria-label": t("board.week_of", { day: FORMATS.day.format(utc(snapshot.start_date)) }) },
       h("thead", {}, head), h("tbody", {}, closedRow, rows));
   }
 
   /** @param {SnapshotDay} day */
   dayHead(day) {
-    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: this.formats.day.format(utc(day.date)) }),
-      checked: this.selected.has(day.date), disabled: day.status === "past" });
-    select.addEventListener("change", () => this.toggle(day.date, select.checked));
     return h("th", { scope: "col", class: `board-day day-${day.status}`, dataset: { date: day.date, status: day.status } },
       h("div", { class: "board-day-when" },
-        h("span", { class: "board-weekday" }, this.formats.weekday.format(utc(day.date))),
-        h("span", { class: "board-date" }, this.formats.day.format(utc(day.date))),
-        h("span", { class: "board-hijri", title: t("board.hijri") }, hijriLabel(day.hijri_date))),
-      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("board.booked", { count: day.booked })), select));
+        h("span", { class: "board-weekday" }, FORMATS.weekday.format(utc(day.date))),
+        h("span", { class: "board-date" }, FORMATS.day.format(utc(day.date))),
+        h("span", { class: "board-hijri", title: t("calendar.hijri") }, hijriLabel(day.hijri_date))),
+      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("calendar.booked", { count: day.booked })), this.selectBox(day)));
   }
 
   /** @param {SnapshotDay} day @param {SnapshotSlot | undefined} slot */
@@ -177,13 +174,13 @@ export class CalendarBoard {
     const td = h("td", {
       class: `board-cell fill-${fullness(slot.booked, capacity)}${open ? "" : " board-shut"}`,
       dataset: { date: day.date, slot: slot.time_slot, booked: slot.booked, capacity },
-      "aria-label": t("board.cell", { day: this.formats.day.format(utc(day.date)), time: slotLabel(slot), booked: slot.booked, capacity }),
+      "aria-label": t("board.cell", { day: FORMATS.day.format(utc(day.date)), time: slotTime(slot.time_slot, slot.time_label), booked: slot.booked, capacity }),
     },
       h("div", { class: "board-cell-head" },
-        h("span", { class: "board-count", title: t("board.capacities", { agent: slot.capacity.agent, operator: capacity }) },
+        h("span", { class: "board-count", title: t("calendar.capacity", { agent: slot.capacity.agent, operator: capacity }) },
           t("board.count", { booked: slot.booked, capacity })),
         open && !slot.full.operator
-          ? h("button", { class: "board-book", type: "button", title: t("board.book_slot"), "aria-label": t("board.book", { date: day.date, time: slotLabel(slot) }),
+          ? h("button", { class: "board-book", type: "button", title: t("board.book_slot"), "aria-label": t("board.book", { date: day.date, time: slotTime(slot.time_slot, slot.time_label) }),
             onclick: () => this.actions.book(day.date, slot) }, "+")
           : null),
       !slot.in_hours && day.status === "open"
@@ -201,7 +198,7 @@ export class CalendarBoard {
       const item = h("li", {}, h("button", {
         type: "button", class: `booking type-${booking.type}`, dir: "auto", draggable: day.status !== "past" ? "true" : null,
         dataset: { reservationId: booking.id, waId: booking.wa_id },
-        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("board.type", { id: booking.type })}`,
+        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("calendar.type", { id: booking.type })}`,
         onclick: () => this.actions.open(booking, day.date, slot),
       }, name));
       const button = item.firstChild;
@@ -217,7 +214,7 @@ export class CalendarBoard {
     const rest = slot.reservations.slice(NAMES_SHOWN);
     return h("ul", { class: "board-people" }, shown,
       rest.length ? h("li", { class: "person-more" },
-        h("details", {}, h("summary", {}, t("board.more", { count: rest.length })), h("ul", { class: "board-people" }, rest.map(chip)))) : null);
+        h("details", {}, h("summary", {}, t("calendar.more", { count: rest.length })), h("ul", { class: "board-people" }, rest.map(chip)))) : null);
   }
 
   dropTarget(td, date, slot) {
@@ -246,12 +243,12 @@ export class CalendarBoard {
   /** @param {CalendarSnapshot} snapshot */
   month(snapshot) {
     const month = this.date.slice(0, 7);
-    const names = snapshot.days.slice(0, 7).map((day) => h("th", { scope: "col" }, this.formats.weekday.format(utc(day.date))));
+    const names = snapshot.days.slice(0, 7).map((day) => h("th", { scope: "col" }, FORMATS.weekday.format(utc(day.date))));
     const weeks = [];
     for (let at = 0; at < snapshot.days.length; at += 7) {
       weeks.push(h("tr", {}, snapshot.days.slice(at, at + 7).map((day) => this.monthDay(day, month))));
     }
-    return h("table", { class: "board-month", "aria-label": this.formats.month.format(utc(`${month}-01`)) },
+    return h("table", { class: "board-month", "aria-label": FORMATS.month.format(utc(`${month}-01`)) },
       h("thead", {}, h("tr", {}, names)), h("tbody", {}, weeks));
   }
 
@@ -260,22 +257,27 @@ export class CalendarBoard {
     let capacity = 0;
     for (const /** @type {SnapshotSlot} */ slot of day.slots) if (slot.in_hours) capacity += slot.capacity.operator;
     const load = day.status === "open" || day.status === "past" ? fullness(day.booked, capacity) : 0;
-    const select = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: this.formats.day.format(utc(day.date)) }),
-      checked: this.selected.has(day.date), disabled: day.status === "past" });
-    select.addEventListener("change", () => this.toggle(day.date, select.checked));
     return h("td", {
       class: `board-month-day day-${day.status} fill-${load}${day.date.slice(0, 7) === month ? "" : " board-other-month"}`,
       dataset: { date: day.date, status: day.status, booked: day.booked, capacity },
     },
       h("div", { class: "board-month-head" },
         h("a", { href: `?view=week&date=${day.date}`, class: "board-month-date", dataset: { goto: day.date },
-          "aria-label": t("board.open_week", { day: this.formats.day.format(utc(day.date)) }) }, this.formats.dayOfMonth.format(utc(day.date))),
+          "aria-label": t("board.open_week", { day: FORMATS.day.format(utc(day.date)) }) }, FORMATS.dayOfMonth.format(utc(day.date))),
         h("span", { class: "board-hijri" }, hijriLabel(day.hijri_date, { year: false })),
-        select),
+        this.selectBox(day)),
       h("div", { class: "board-month-load" },
-        h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("board.booked", { count: day.booked })),
+        h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("calendar.booked", { count: day.booked })),
         capacity ? h("span", { class: "board-month-capacity" }, t("board.of_capacity", { capacity })) : null),
       day.status === "closed" || day.status === "vacation" ? h("div", { class: "board-day-note" }, dayNote(day)) : null);
+  }
+
+  /** The box that selects a day for closing (a past day cannot be). @param {SnapshotDay} day */
+  selectBox(day) {
+    const box = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: FORMATS.day.format(utc(day.date)) }),
+      checked: this.selected.has(day.date), disabled: day.status === "past" });
+    box.addEventListener("change", () => this.toggle(day.date, box.checked));
+    return box;
   }
 
   toggle(day, on) {
@@ -285,18 +287,10 @@ export class CalendarBoard {
   }
 }
 
-const slotTime = dateFormat({ hour: "numeric", minute: "2-digit" });
-
-/** A slot's time as the language writes it: the server's label in English, the language's own format else.
- * @param {SnapshotSlot} slot */
-export function slotLabel(slot) {
-  return lang === "en" ? slot.time_label : slotTime.format(new Date(`1970-01-01T${slot.time_slot}:00Z`));
-}
-
 /** @param {SnapshotDay} day */
 function dayNote(day) {
-  if (day.status === "vacation") return [icon("sun"), " ", h("bdi", {}, day.vacation || t("board.closed"))];
-  if (day.status === "closed") return t("board.closed");
+  if (day.status === "vacation") return [icon("sun"), " ", h("bdi", {}, day.vacation || t("calendar.status.closed"))];
+  if (day.status === "closed") return t("calendar.status.closed");
   return "";
 }
 

@@ -3,7 +3,7 @@
 // CONSOLE_SHAPES): each variable annotated with one is held by a test against that shape's JSON schema.
 
 import { h, icon, leftToRight } from "./dom.js";
-import { dateFormat, define, hijriLabel, lang, number, t } from "./i18n.js";
+import { dateFormat, define, hijriLabel, number, slotTime, t } from "./i18n.js";
 
 define({
   "calendar.hijri": { en: "Hijri (Umm al-Qura)", ar: "هجري (أم القرى)" },
@@ -35,8 +35,6 @@ const STATUSES = new Set(["open", "past", "closed", "vacation"]);
 const headerFormat = dateFormat({ day: "numeric", month: "short", year: "numeric" });
 const weekdayFormat = dateFormat({ weekday: "short" });
 const weekdayLongFormat = dateFormat({ weekday: "long" });
-// The server labels a slot in English ("1:00 PM"); Arabic writes the time itself.
-const slotTimeFormat = lang === "en" ? null : dateFormat({ hour: "numeric", minute: "2-digit", hour12: true });
 
 export function addDays(iso, count) {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + count * DAY_MS).toISOString().slice(0, 10);
@@ -129,11 +127,11 @@ export class CalendarStrip {
       dataset: { slot: slot.time_slot, booked: slot.booked },
     },
       h("div", { class: "slot-head" },
-        h("span", { class: "slot-time" }, slotTime(slot)),
+        h("span", { class: "slot-time" }, slotTime(slot.time_slot, slot.time_label)),
         h("span", { class: "slot-count", title: t("calendar.capacity", { agent: slot.capacity.agent, operator: capacity }) },
           `${number(slot.booked)} / ${number(capacity)}`)),
       h("div", { class: "meter", role: "meter", "aria-valuemin": "0", "aria-valuemax": String(capacity), "aria-valuenow": String(slot.booked),
-        "aria-label": t("calendar.meter", { time: slotTime(slot), booked: slot.booked, capacity }) },
+        "aria-label": t("calendar.meter", { time: slotTime(slot.time_slot, slot.time_label), booked: slot.booked, capacity }) },
         h("span", { style: `width:${Math.min(100, (100 * slot.booked) / Math.max(1, capacity))}%` })),
       this.people(slot.reservations, types));
   }
@@ -150,12 +148,6 @@ export class CalendarStrip {
       rest.length ? h("li", { class: "person-more" },
         h("details", {}, h("summary", {}, t("calendar.more", { count: rest.length })), h("ul", { class: "people" }, rest.map(chip)))) : null);
   }
-}
-
-/** "1:00 PM" as the server wrote it, or in the page's language. */
-/** @param {SnapshotSlot} slot */
-function slotTime(slot) {
-  return slotTimeFormat ? slotTimeFormat.format(new Date(`1970-01-01T${slot.time_slot}:00Z`)) : slot.time_label;
 }
 
 /** @param {SnapshotDay} day */

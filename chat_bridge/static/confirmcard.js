@@ -14,6 +14,8 @@ define({
   "confirm.preview.failures": { en: "Would fail", ar: "لن تنجح" },
   "confirm.preview.matched": { en: "Matched by search", ar: "نتائج البحث" },
   "confirm.preview.noName": { en: "(no name)", ar: "(بلا اسم)" },
+  "confirm.preview.people": { en: "Customers", ar: "العملاء" },
+  "confirm.preview.more": { en: "and {count} more", ar: "و{count} غيرهم" },
   // Not "·" in Arabic: beside Arabic-Indic digits it reads as a zero (٠).
   "confirm.preview.dayCount": { en: "{day} · {count}", ar: "{day} ({count})" },
   "confirm.state.sending": { en: "Sending your answer…", ar: "جارٍ إرسال ردّك…" },
@@ -50,12 +52,13 @@ export function confirmationCard({ id, text, preview, state, messageId, timestam
 }
 
 /** @param {Card} preview the card of a batch that asks, as the server declares it */
-function previewList(preview) {
+export function previewList(preview) {
   if (!preview || typeof preview !== "object") return null;
   const days = Object.entries(preview.days || {});
   const actions = Object.entries(preview.actions || {});
   const failures = Object.entries(preview.failures || {});
   const matched = Array.isArray(preview.matched_customers) ? preview.matched_customers.slice(0, 20) : [];
+  const affected = Array.isArray(preview.affected) ? preview.affected : [];
   return h("dl", { class: "confirm-preview" },
     h("div", {}, h("dt", {}, t("confirm.preview.reservations")),
       h("dd", { "data-preview": "reservations" }, counted(preview.reservations ?? "—"))),
@@ -67,7 +70,17 @@ function previewList(preview) {
       h("ul", {}, failures.map(([code, count]) => h("li", {}, h("bdi", {}, code), `: ${counted(count)}`))))) : null,
     matched.length ? h("div", {}, h("dt", {}, t("confirm.preview.matched")), h("dd", { "data-preview": "matched" },
       h("ul", {}, matched.map((customer) => h("li", { dir: "auto" },
-        h("bdi", {}, customer.name || t("confirm.preview.noName")), " · ", leftToRight(`+${customer.wa_id}`)))))) : null);
+        h("bdi", {}, customer.name || t("confirm.preview.noName")), " · ", leftToRight(`+${customer.wa_id}`)))))) : null,
+    affected.length ? h("div", {}, h("dt", {}, t("confirm.preview.people")), h("dd", { "data-preview": "people" },
+      h("ul", {}, affected.map(person), preview.affected_more
+        ? h("li", {}, t("confirm.preview.more", { count: preview.affected_more })) : null))) : null);
+}
+
+/** One customer a batch changes: who, what, from and to. @param {CardPerson} someone */
+function person(someone) {
+  const moved = [someone.from, someone.to].filter(Boolean).join(" → ");
+  return h("li", { dir: "auto" }, h("bdi", {}, someone.name || leftToRight(`+${someone.wa_id}`)),
+    ` · ${someone.action || ""}`, moved ? [" · ", leftToRight(moved)] : null);
 }
 
 /** A count as the language writes it; anything else (a dash) as it is. */

@@ -3,10 +3,11 @@
 // batch past the confirmation limits comes back asking, and only the operator's click here sends its token back.
 // A refusal shows the rule's sentence as the server wrote it.
 
+import { previewList } from "./confirmcard.js";
 import { h } from "./dom.js";
-import { define, lang, number, t } from "./i18n.js";
+import { define, lang, number, slotTime, t } from "./i18n.js";
 import { ContactCombobox, contactLabel } from "./combobox.js";
-import { runsOf, slotLabel } from "./board.js";
+import { runsOf } from "./board.js";
 
 const HISTORY_SHOWN = 20;
 
@@ -22,7 +23,6 @@ define({
   "desk.counts": { en: "{ok} ok, {failed} failed", ar: "{ok} نجح، {failed} تعذّر" },
   "desk.messaged": { en: "messaged: {list}", ar: "رسائل: {list}" },
   "desk.asked": { en: "Asked: {request}", ar: "الطلب: {request}" },
-  "desk.and_more": { en: "and {count} more", ar: "و{count} غيرهم" },
   "desk.run": { en: "{start} to {end}", ar: "من {start} إلى {end}" },
   "desk.what_changed": { en: "What it changed", ar: "ما الذي غيّرته" },
   "desk.no_changes": { en: "No booking changed.", ar: "لم يتغير أي حجز." },
@@ -68,7 +68,7 @@ export class FrontDesk {
   book(date, slot) {
     const dialog = this.els.book;
     this.booking = { date, slot };
-    dialog.querySelector("#book-when").textContent = t("desk.when", { date, time: slotLabel(slot), booked: slot.booked, capacity: slot.capacity.operator });
+    dialog.querySelector("#book-when").textContent = t("desk.when", { date, time: slotTime(slot.time_slot, slot.time_label), booked: slot.booked, capacity: slot.capacity.operator });
     dialog.querySelector(".form-error").textContent = "";
     this.customer.selected = null;
     this.customer.input.value = "";
@@ -98,7 +98,7 @@ export class FrontDesk {
     const dialog = this.els.sheet;
     this.current = { booking, date, slot };
     dialog.querySelector("#booking-who").textContent = booking.customer_name || `+${booking.wa_id}`;
-    dialog.querySelector("#booking-when").textContent = `${date} · ${slotLabel(slot)} · +${booking.wa_id}`;
+    dialog.querySelector("#booking-when").textContent = `${date} · ${slotTime(slot.time_slot, slot.time_label)} · +${booking.wa_id}`;
     dialog.querySelector("#booking-type").value = String(booking.type);
     dialog.querySelector(".form-error").textContent = "";
     dialog.showModal();
@@ -256,8 +256,7 @@ export class FrontDesk {
   confirm(answer) {
     const dialog = this.els.confirm;
     dialog.querySelector(".confirm-message").textContent = [answer.message, answer.hint].filter(Boolean).join(" ");
-    const card = answer.confirmation?.preview;
-    dialog.querySelector(".confirm-preview").textContent = card ? previewText(card) : "";
+    dialog.querySelector(".confirm-preview-slot").replaceChildren(previewList(answer.confirmation?.preview) ?? "");
     return new Promise((resolve) => {
       const yes = dialog.querySelector("[data-act=confirm]");
       const no = dialog.querySelector("[data-act=decline]");
@@ -282,12 +281,4 @@ export class FrontDesk {
     line.textContent = text;
     line.dataset.kind = kind;
   }
-}
-
-/** A confirmation card's people, one line each. @param {Card} card */
-function previewText(card) {
-  const lines = card.affected.map((/** @type {CardPerson} */ person) =>
-    `${person.name || `+${person.wa_id}`}: ${person.action || ""} ${person.from || ""}${person.to ? ` → ${person.to}` : ""}`);
-  if (card.affected_more) lines.push(t("desk.and_more", { count: card.affected_more }));
-  return lines.join("\n");
 }

@@ -74,6 +74,13 @@ export function hijriLabel(iso, { year = true } = {}) {
   return year ? `${number(d)} ${month} ${new Intl.NumberFormat(locale, { useGrouping: false }).format(y)}` : `${number(d)} ${month}`;
 }
 
+const slotTimes = dateFormat({ hour: "numeric", minute: "2-digit", hour12: true });
+
+/** A slot's time as the language writes it: the server's label ("1:00 PM") in English, the language's own else. */
+export function slotTime(timeSlot, serverLabel) {
+  return lang === "en" ? serverLabel : slotTimes.format(new Date(`1970-01-01T${timeSlot}:00Z`));
+}
+
 /** Put the page's static labels in its language. */
 export function translatePage(root = document) {
   for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);

@@ -2,14 +2,10 @@
 // says (`/?view=week&date=2026-12-13`: linkable, back and forward work); on a phone, one section at a time, chosen by
 // the tabs at the bottom (chats, a chat, the agent, the calendar).
 
-import { VIEWS, stepped, validDay, weekStart } from "./board.js";
-import { dateFormat, define, t } from "./i18n.js";
-
-define({ "views.week_of": { en: "Week of {day}", ar: "أسبوع {day}" } });
+import { FORMATS, VIEWS, stepped, validDay, weekStart } from "./board.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
-const dayFormat = dateFormat({ day: "numeric", month: "short", year: "numeric" });
-const monthFormat = dateFormat({ month: "long", year: "numeric" });
 
 export class Views {
   /** board: the CalendarBoard; today(): the clinic's today; onAgent(): open the agent's conversation. */
@@ -44,8 +40,8 @@ export class Views {
     }
     this.tab("calendar");
     $("board-title").textContent = view === "week"
-      ? t("views.week_of", { day: dayFormat.format(new Date(`${weekStart(date)}T00:00:00Z`)) })
-      : monthFormat.format(new Date(`${date}T00:00:00Z`));
+      ? t("board.week_of", { day: FORMATS.day.format(new Date(`${weekStart(date)}T00:00:00Z`)) })
+      : FORMATS.month.format(new Date(`${date}T00:00:00Z`));
     $("board-date").value = date;
     $("board-close-days").disabled = true;
     this.board.show(view, date);
