@@ -169,6 +169,27 @@ async def test_a_batch_past_the_limits_asks_and_applies_only_with_its_own_token(
     applied = await post(bridge, "/batches/reserve", dict(body, confirmation_token=confirmation["token"]))
     assert applied["status"] == "applied" and applied["summary"]["ok"] == 21
     assert len(await reservations(bridge.services)) == 21
+    # Undone (asking again: 21 cancellations), the same change needs a person again: the used token is refused.
+    undo = f"/batches/{applied['batch_id']}/undo"
+    asked_again = await post(bridge, undo, {})
+    undone = await post(bridge, undo, {"confirmation_token": asked_again["confirmation"]["token"]})
+    assert (asked_again["status"], undone["status"]) == ("needs_confirmation", "applied")
+    replayed = await bridge.http.post("/batches/reserve", json=dict(body, confirmation_token=confirmation["token"]))
+    assert replayed.status_code == 409 and replayed.json()["error"]["code"] == "confirmation_invalid"
+    assert {row[4] for row in (await reservations(bridge.services)).values()} == {"cancelled"}
+    assert await batch_count(bridge.services) == 2
+
+
+async def test_a_page_of_another_origin_is_refused_before_any_batch_runs(bridge: RunningBridge) -> None:
+    reservation_id = await booked(bridge.services)
+    before = await reservations(bridge.services)
+    elsewhere = {"Origin": "http://127.0.0.1:1"}  # another port of this machine: another site
+    cancel = await bridge.http.post("/batches/cancel", json={"requests": [{"reservation_id": reservation_id}]},
+                                    headers=elsewhere)
+    undo = await bridge.http.post("/batches/no-such-batch/undo", json={}, headers=elsewhere)
+    assert [cancel.status_code, undo.status_code] == [403, 403]
+    assert cancel.json()["error"]["code"] == "invalid_origin"
+    assert await reservations(bridge.services) == before and await batch_count(bridge.services) == 0
 
 
 async def test_a_dry_run_previews_and_writes_nothing(bridge: RunningBridge) -> None:
