@@ -27,7 +27,8 @@ PER_CALL = EffectLimits.uniform(20)
 # Tuesday 2026-12-01 10:00 in Riyadh: far from Ramadan, before the first slot of the day.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 TABLES = ("agent_jobs", "batches", "vacations", "conversation_messages", "reservations", "customers",
-          "confirmation_uses", "pending_confirmations", "notices", "scheduler_runs")
+          "confirmation_uses", "pending_confirmations", "notices", "scheduler_runs", "waitlist_offers",
+          "waitlist_places", "waitlist_entries")
 
 
 class FixedClock:

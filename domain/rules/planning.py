@@ -25,10 +25,12 @@ from domain.rules.schedule import Vacation, check_day_open, check_slot_of_open_d
 
 
 class ReservationStatus(StrEnum):
-    """A reservation is active until cancelled; stored and shown as the value."""
+    """A reservation is active until cancelled, or until marked a no-show (which, like a cancellation, no capacity
+    counts); stored and shown as the value. Its attendance (booked, confirmed, arrived) is a column of its own."""
 
     ACTIVE = "active"
     CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
 
 
 ACTIVE = ReservationStatus.ACTIVE

@@ -99,6 +99,10 @@ class Reservation(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock, onupdate=system_clock)
+    # booked, confirmed (by the customer or an operator) or arrived; kept as it was when the status becomes no_show.
+    attendance: Mapped[str] = mapped_column(String(10), default="booked", server_default="booked")
+    attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # inside the window
 
 
 class ConversationMessage(Base):
@@ -231,6 +235,8 @@ class Notice(Base):
     language: Mapped[str] = mapped_column(String(8))
     parameters: Mapped[list[str]] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)  # as the customer reads it
+    # Quick-reply buttons, in order: [{"id": payload, "title": text}] (template buttons or interactive ones).
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -256,3 +262,63 @@ class SchedulerRun(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+
+
+class WaitlistEntry(Base):
+    """A customer waiting for a place: a date range, optionally some start times and a type. `status`: waiting,
+    booked (an offer was accepted: `reservation_id`), removed, or expired (its range is over)."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (Index("ix_waitlist_entries_open", "status", "start_date", "end_date"),
+                      Index("ix_waitlist_entries_customer", "wa_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wa_id: Mapped[str] = mapped_column(String(20), ForeignKey("customers.wa_id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    times: Mapped[list[str] | None] = mapped_column(JSON)
+    type: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+
+
+class WaitlistPlace(Base):
+    """A place that freed in a slot, offered to the waitlist in waves. `status`: offering (wave `wave` holds it
+    until `hold_until`), taken (by `offer_id`), or lapsed (nobody left to offer it to, or its slot has passed).
+    Taking it is one conditional update, so exactly one acceptance wins."""
+
+    __tablename__ = "waitlist_places"
+    __table_args__ = (Index("ix_waitlist_places_open", "status", "hold_until"),
+                      Index("ix_waitlist_places_slot", "slot_date", "slot_time", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slot_date: Mapped[date] = mapped_column(Date)
+    slot_time: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(10), default="offering")
+    wave: Mapped[int] = mapped_column(Integer, default=1)
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+
+
+class WaitlistOffer(Base):
+    """A place offered to one waiting customer in one wave. `status`: open, accepted, declined, gone (another
+    took the place, or the hold ended), or failed (accepted, but the rules refused the booking)."""
+
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (Index("ix_waitlist_offers_place", "place_id", "status"),
+                      Index("ix_waitlist_offers_entry", "entry_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    place_id: Mapped[int] = mapped_column(Integer, ForeignKey("waitlist_places.id"))
+    entry_id: Mapped[int] = mapped_column(Integer, ForeignKey("waitlist_entries.id"))
+    wa_id: Mapped[str] = mapped_column(String(20))
+    wave: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_id: Mapped[int | None] = mapped_column(Integer)
