@@ -73,6 +73,8 @@ class ClinicConfig(BaseModel):
     history_limit: int = Field(default=30, gt=0)
     system_agent_wa_id: str = "12125550123"
     system_agent_name: str = "Calendar AI Assistant"
+    # A cancellation this many hours or less before the slot starts is late (0: never late).
+    late_cancel_hours: float = Field(default=24, ge=0)
 
     @field_validator("timezone")
     @classmethod

@@ -27,8 +27,9 @@ class DashboardTool:
         self, start_date: DateArg,
         end_date: Annotated[str | None, Field(max_length=40, description="Inclusive; at most 366 days")] = None,
     ) -> Annotated[CallToolResult, Report]:
-        """Bookings per day and type, cancellations and share, busiest slots, new vs returning
-        customers, operator and agent activity over a period."""
+        """Bookings per day and type, cancellations and share, no-show rate (no-shows / (arrived +
+        no-shows)) by day and type, busiest slots, new vs returning customers, operator and agent
+        activity over a period."""
         data = fit((await self.dashboard.figures(start_date, end_date)).model_dump(mode="json"))
         return answer(record_text(headline(data), data), data)
 
@@ -39,4 +40,13 @@ def headline(data: dict[str, Any]) -> str:
     busiest = f" Busiest: {top['weekday']} {top['time_slot']} ({top['bookings']})." if top else ""
     return (f"{data['start_date']} to {data['end_date']} ({data['timezone']}): {totals['bookings']} booking(s), "
             f"{totals['cancelled']} cancelled ({totals['cancelled_share']:.0%}); {customers['total']} customer(s) "
-            f"booked, {customers['new']} new and {customers['returning']} returning.{busiest}")
+            f"booked, {customers['new']} new and {customers['returning']} returning.{busiest}{no_shows(totals)}")
+
+
+def no_shows(totals: dict[str, Any]) -> str:
+    """The no-show rate's sentence: no-shows of the bookings marked arrived or no-show."""
+    marked = totals["no_shows"]
+    if marked["rate"] is None:
+        return " No booking marked arrived or no-show."
+    return (f" No-shows: {marked['no_shows']} of {marked['no_shows'] + marked['arrived']} marked "
+            f"({marked['rate']:.0%}); late cancellations: {totals['late_cancelled']}.")

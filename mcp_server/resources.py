@@ -31,7 +31,7 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
 
     @server.resource("calendar://customer/{wa_id}", name="customer", title="A customer's history", mime_type=JSON,
                      description="One customer by wa_id: name, last visit (with its Hijri date), visits, "
-                                 "cancellations and next booking.")
+                                 "cancellations, no-shows, late cancellations and next booking.")
     async def customer(wa_id: str) -> str:
         try:
             return _json((await services.recall.customer(wa_id)).model_dump())

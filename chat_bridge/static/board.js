@@ -18,6 +18,12 @@ define({
   "board.closed_hours": { en: "Closed hours", ar: "ساعات مغلقة" },
   "board.open_week": { en: "{day}: open the week", ar: "{day}: افتح الأسبوع" },
   "board.of_capacity": { en: " / {capacity}", ar: " / {capacity}" },
+  "board.mark_day": { en: "Unmarked → no-show ({count})", ar: "غير المسجَّلين ← لم يحضر ({count})" },
+  "board.mark_day_title": { en: "Mark this day's {count} unmarked booking(s) as no-shows", ar: "سجّل حجوزات هذا اليوم غير المسجَّلة ({count}) كعدم حضور" },
+  "attendance.booked": { en: "Booked", ar: "محجوز" },
+  "attendance.confirmed": { en: "Confirmed", ar: "مؤكَّد" },
+  "attendance.arrived": { en: "Arrived", ar: "حضر" },
+  "attendance.no_show": { en: "No-show", ar: "لم يحضر" },
 });
 
 const DAY_MS = 86_400_000;
@@ -76,7 +82,7 @@ export function fullness(booked, capacity) {
 export class CalendarBoard {
   /**
    * root: the board's element; fetchRange(start, end): the `/calendar` snapshot; actions: {book(date, slot),
-   * open(booking, date, slot), move(booking, date, slot), closeDays(days)}.
+   * open(booking, date, slot), move(booking, date, slot), closeDays(days), markDay(day) (optional)}.
    */
   constructor(root, { fetchRange, actions, onError }) {
     this.root = root;
@@ -163,7 +169,16 @@ export class CalendarBoard {
         h("span", { class: "board-weekday" }, FORMATS.weekday.format(utc(day.date))),
         h("span", { class: "board-date" }, FORMATS.day.format(utc(day.date))),
         h("span", { class: "board-hijri", title: t("calendar.hijri") }, hijriLabel(day.hijri_date))),
-      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("calendar.booked", { count: day.booked })), this.selectBox(day)));
+      h("div", { class: "board-day-foot" }, h("span", { class: "board-day-total", dataset: { total: day.booked } }, t("calendar.booked", { count: day.booked })), this.selectBox(day)),
+      this.markDayButton(day));
+  }
+
+  /** "Mark the day's unmarked as no-show", when the server lists any (`day.unmarked`). @param {SnapshotDay} day */
+  markDayButton(day) {
+    const count = (day.unmarked || []).length;
+    if (!count || !this.actions.markDay) return null;
+    return h("button", { type: "button", class: "button board-mark-day", dataset: { date: day.date },
+      title: t("board.mark_day_title", { count }), onclick: () => this.actions.markDay(day) }, t("board.mark_day", { count }));
   }
 
   /** @param {SnapshotDay} day @param {SnapshotSlot | undefined} slot */
@@ -195,12 +210,15 @@ export class CalendarBoard {
     if (!slot.reservations.length) return null;
     const chip = (/** @type {SlotBooking} */ booking) => {
       const name = booking.customer_name || `+${booking.wa_id}`;
+      const attendance = booking.attendance || "booked";
+      const movable = day.status !== "past" && attendance !== "no_show";
       const item = h("li", {}, h("button", {
-        type: "button", class: `booking type-${booking.type}`, dir: "auto", draggable: day.status !== "past" ? "true" : null,
-        dataset: { reservationId: booking.id, waId: booking.wa_id },
-        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("calendar.type", { id: booking.type })}`,
+        type: "button", class: `booking type-${booking.type} attendance-${attendance}`, dir: "auto", draggable: movable ? "true" : null,
+        dataset: { reservationId: booking.id, waId: booking.wa_id, attendance },
+        title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("calendar.type", { id: booking.type })} · ${t(`attendance.${attendance}`)}`,
         onclick: () => this.actions.open(booking, day.date, slot),
-      }, name));
+      }, h("bdi", {}, name), attendance === "booked" ? null
+        : h("span", { class: `attendance-badge attendance-${attendance}` }, t(`attendance.${attendance}`))));
       const button = item.firstChild;
       button.addEventListener("dragstart", (event) => {
         event.dataTransfer.setData("application/x-booking", String(booking.id)); // for the drop targets' dragover

@@ -31,6 +31,14 @@ define({
   "dashboard.customers.returning": { en: "Returning {count}", ar: "عائدون: {count}" },
   "dashboard.activity.title": { en: "Operator and agent activity", ar: "نشاط موظفي الاستقبال والمساعد الذكي" },
   "dashboard.activity.batches": { en: "Batches applied", ar: "العمليات الجماعية المنفَّذة" },
+  "dashboard.tile.noShows": { en: "No-show rate", ar: "نسبة عدم الحضور" },
+  "dashboard.tile.noShowRate": { en: "{percent}% ({missed} of {marked})", ar: "{percent}٪ ({missed} من {marked})" },
+  "dashboard.tile.unmarked": { en: "—", ar: "—" },
+  "dashboard.noShows.title": { en: "No-shows", ar: "عدم الحضور" },
+  "dashboard.noShows.definition": { en: "No-shows of the bookings marked arrived or no-show; {late} late cancellation(s).",
+    ar: "عدم الحضور من الحجوزات المسجَّلة بالحضور أو عدم الحضور؛ الإلغاءات المتأخرة: {late}." },
+  "dashboard.noShows.byType": { en: "By type (%)", ar: "حسب النوع (٪)" },
+  "dashboard.noShows.byDay": { en: "By day (%)", ar: "حسب اليوم (٪)" },
 });
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -72,7 +80,7 @@ export class Dashboard {
       this.error.textContent = error.message;
       return;
     }
-    this.body.replaceChildren(totals(data), perDay(data), busiest(data), customers(data), activity(data));
+    this.body.replaceChildren(totals(data), perDay(data), noShows(data), busiest(data), customers(data), activity(data));
   }
 }
 
@@ -85,6 +93,7 @@ function totals(data) {
     tile("bookings", total.bookings),
     tile("cancelled", t("dashboard.tile.cancelledShare",
       { cancelled: total.cancelled, percent: Math.round(total.cancelled_share * 100) })),
+    tile("noShows", rateText(total.no_shows)),
     tile("new", data.customers.new),
     tile("returning", data.customers.returning));
 }
@@ -120,6 +129,27 @@ function perDay(data) {
   const scale = h("p", { class: "hint dash-scale" }, fill(t("dashboard.perDay.scale", { top }),
     { start: leftToRight(days[0].date), end: leftToRight(days[days.length - 1].date) }));
   return section(t("dashboard.perDay.title"), chart, scale, legend);
+}
+
+/** "12% (3 of 25)", or a dash when nothing was marked. */
+function rateText(rate) {
+  if (!rate || rate.rate === null) return t("dashboard.tile.unmarked");
+  return t("dashboard.tile.noShowRate", { percent: Math.round(rate.rate * 100), missed: number(rate.no_shows),
+    marked: number(rate.no_shows + rate.arrived) });
+}
+
+/** The no-show rate (no-shows / (arrived + no-shows), as the server computed it) by type and by day. @param {Dashboard} data */
+function noShows(data) {
+  /** @type {DashboardTotals} */ const total = data.totals;
+  const percent = (rate) => Math.round(rate.rate * 100);
+  const types = Object.entries(total.no_shows_by_type).filter(([, rate]) => rate.rate !== null)
+    .map(([name, rate]) => [name, percent(rate)]);
+  const days = data.days.filter((/** @type {DashboardDay} */ day) => day.no_shows.rate !== null)
+    .map((/** @type {DashboardDay} */ day) => [day.date, percent(day.no_shows)]);
+  return section(t("dashboard.noShows.title"),
+    h("p", { class: "hint" }, t("dashboard.noShows.definition", { late: number(total.late_cancelled) })),
+    types.length ? h("h4", {}, t("dashboard.noShows.byType")) : null, types.length ? bars(types, "no-shows-by-type") : null,
+    days.length ? h("h4", {}, t("dashboard.noShows.byDay")) : null, days.length ? bars(days, "no-shows-by-day") : null);
 }
 
 /** @param {Dashboard} data */

@@ -27,7 +27,14 @@ define({
   "desk.what_changed": { en: "What it changed", ar: "ما الذي غيّرته" },
   "desk.no_changes": { en: "No booking changed.", ar: "لم يتغير أي حجز." },
   "desk.told": { en: "Messaged ({status}): ", ar: "أُبلغ ({status}): " },
+  "desk.system": { en: "System", ar: "النظام" },
+  "desk.attendance": { en: "Attendance: {status}", ar: "الحضور: {status}" },
+  "desk.mark_confirmed": { en: "Confirmed", ar: "مؤكَّد" },
+  "desk.mark_arrived": { en: "Arrived", ar: "حضر" },
+  "desk.mark_no_show": { en: "No-show", ar: "لم يحضر" },
 });
+
+const MARKS = ["confirmed", "arrived", "no_show"];
 
 export class FrontDesk {
   /** api(path, options): the bridge API; config: `/config`; els: the dialogs and the status line. */
@@ -52,6 +59,7 @@ export class FrontDesk {
     });
     book.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.submitBooking(); });
     sheet.querySelector("[data-act=cancel]").addEventListener("click", () => this.cancelBooking());
+    sheet.querySelector(".form-error").before(this.attendanceRow());
     sheet.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.retype(); });
     close.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.submitClosure(); });
     for (const dialog of [book, sheet, close, confirm, history]) {
@@ -101,7 +109,29 @@ export class FrontDesk {
     dialog.querySelector("#booking-when").textContent = `${date} · ${slotTime(slot.time_slot, slot.time_label)} · +${booking.wa_id}`;
     dialog.querySelector("#booking-type").value = String(booking.type);
     dialog.querySelector(".form-error").textContent = "";
+    const attendance = booking.attendance || "booked";
+    dialog.querySelector(".booking-attendance").dataset.attendance = attendance;
+    dialog.querySelector(".booking-attendance-status").textContent = t("desk.attendance", { status: t(`attendance.${attendance}`) });
     dialog.showModal();
+  }
+
+  /** The booking dialog's attendance: where it stands, and a button per mark (the server says which it refuses). */
+  attendanceRow() {
+    return h("div", { class: "booking-attendance dialog-row" },
+      h("span", { class: "booking-attendance-status hint" }),
+      MARKS.map((mark) => h("button", { type: "button", class: "button", dataset: { mark },
+        onclick: () => this.markBooking(mark) }, t(`desk.mark_${mark}`))));
+  }
+
+  async markBooking(mark) {
+    const dialog = this.els.sheet;
+    const answer = await this.batch("/attendance", { mark, reservation_ids: [this.current.booking.id] }, dialog);
+    if (answer && answer.status !== "needs_confirmation") dialog.close();
+  }
+
+  /** Mark a day's unmarked bookings (the ids the server listed) as no-shows, in one batch. @param {SnapshotDay} day */
+  async markDay(day) {
+    if (day.unmarked.length) await this.batch("/attendance", { mark: "no_show", reservation_ids: day.unmarked });
   }
 
   async cancelBooking() {
@@ -175,7 +205,8 @@ export class FrontDesk {
       batch.undone_at ? t("desk.undone") : t("desk.undo"));
     return h("li", { class: "history-item", dataset: { batchId: batch.batch_id, by: batch.by, tool: batch.tool } },
       h("div", { class: "history-head" },
-        h("span", { class: `chip ${batch.by === "agent" ? "chip-agent" : "chip-ok"}` }, batch.by === "agent" ? t("desk.agent") : t("desk.operator")),
+        h("span", { class: `chip ${batch.by === "agent" ? "chip-agent" : batch.by === "system" ? "chip-muted" : "chip-ok"}` },
+          t(batch.by === "agent" ? "desk.agent" : batch.by === "system" ? "desk.system" : "desk.operator")),
         h("span", { class: "history-what", dir: "auto" }, batch.what),
         h("time", { class: "hint", datetime: batch.at || "" }, (batch.at || "").replace("T", " ").slice(0, 16))),
       h("p", { class: "history-counts" }, t("desk.counts", { ok: batch.ok, failed: batch.failed }), changed ? ` · ${changed}` : "",

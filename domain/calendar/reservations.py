@@ -15,9 +15,13 @@ from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.rules.identities import normalize_wa_id
 from domain.storage.models import Reservation
-from domain.rules.planning import ACTIVE, Booking, Change, RuleContext, find_target, plan_cancel, plan_modify, plan_reserve
+from domain.rules.planning import (
+    ACTIVE, Booking, CalendarState, Change, ReservationStatus, RuleContext, find_target, plan_cancel, plan_modify,
+    plan_reserve,
+)
 from domain.rules.schedule import parse_date, parse_time
-from domain.storage.store import ensure_customers, load_state, load_vacations, lock_calendar, not_ended, write_changes
+from domain.storage.store import (ensure_customers, load_state, load_vacations, lock_calendar, not_ended,
+                                  write_changes, write_late_cancels)
 from domain.views import ReservationView, View, reservation_view
 
 
@@ -184,6 +188,7 @@ class ReservationService:
 
     async def _finish(self, session: AsyncSession, change: Change) -> ReservationResult:
         ids = await write_changes(session, [change])
+        await write_late_cancels(session, self.config, [change], self.clock())
         after = change.after
         if after.id in ids:
             after = Booking(ids[after.id], after.wa_id, after.date, after.time_slot, after.type, after.status)

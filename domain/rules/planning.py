@@ -35,6 +35,7 @@ class ReservationStatus(StrEnum):
 
 ACTIVE = ReservationStatus.ACTIVE
 CANCELLED = ReservationStatus.CANCELLED
+NO_SHOW = ReservationStatus.NO_SHOW
 SlotKey = tuple[date, str]
 
 
@@ -258,7 +259,7 @@ def plan_modify(
 ) -> Change:
     """Change the date, time and/or type of an active, not past reservation; capacity excludes itself."""
     if target.status != ACTIVE:
-        raise DomainError("reservation_cancelled")
+        raise DomainError("reservation_no_show" if target.status == NO_SHOW else "reservation_cancelled")
     if not ctx.is_upcoming(target.slot):
         raise DomainError("past_reservation")
     type_id = target.type if new_type is None else check_type(ctx.config, new_type)
@@ -304,9 +305,10 @@ def plan_moves(ctx: RuleContext, state: CalendarState, targets: Sequence[Booking
 
 
 def plan_cancel(ctx: RuleContext, state: CalendarState, target: Booking) -> Change:
-    """Soft-cancel an active reservation that is not in the past."""
+    """Soft-cancel an active reservation that is not in the past (a no-show is refused by its name: a
+    cancellation would erase the mark)."""
     if target.status != ACTIVE:
-        raise DomainError("already_cancelled")
+        raise DomainError("reservation_no_show" if target.status == NO_SHOW else "already_cancelled")
     if not ctx.is_upcoming(target.slot):
         raise DomainError("past_reservation")
     return state.apply(Change("cancelled", target, target._replace(status=CANCELLED)))

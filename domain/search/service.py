@@ -16,7 +16,7 @@ from domain.storage.database import Changes, Database
 from domain.errors import DomainError
 from domain.rules.identities import display_wa_id
 from domain.storage.models import ConversationMessage, Customer, Reservation
-from domain.rules.planning import ACTIVE
+from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
 from domain.search.index import CustomerSearchIndex, SearchHit, written_form
 from domain.storage.store import CUSTOMER_GONE, CUSTOMER_NAMED
 from domain.clock import local_iso
@@ -48,6 +48,8 @@ class CustomerHit(NameMatch):
     last_reservation: str | None
     is_favorite: bool
     is_blocked: bool
+    no_shows: int = 0  # bookings the customer did not come to
+    late_cancels: int = 0  # cancellations inside the late window before the slot
 
 
 class PhoneSearchService:
@@ -150,6 +152,7 @@ class PhoneSearchService:
             wa_id=row.wa_id, display=display_wa_id(row.wa_id), name=row.name,
             last_message_at=local_iso(self.config, row.last_message), last_reservation=booking,
             is_favorite=row.is_favorite, is_blocked=row.is_blocked, similarity=similarity,
+            no_shows=int(row.no_shows or 0), late_cancels=int(row.late_cancels or 0),
             matched=written_form(row.name or "", matched) if matched else None,
         )
 
@@ -186,7 +189,11 @@ def _details_statement() -> Select[Unpack[tuple[Any, ...]]]:
     latest = (select(Reservation.date).where(Reservation.wa_id == Customer.wa_id, Reservation.status == ACTIVE)
               .order_by(Reservation.date.desc(), Reservation.time_slot.desc()).limit(1))
     latest_slot = latest.with_only_columns(Reservation.time_slot)
+    mine = Reservation.wa_id == Customer.wa_id
+    no_shows = select(func.count()).where(mine, Reservation.status == ReservationStatus.NO_SHOW).scalar_subquery()
+    late = select(func.count()).where(mine, Reservation.status == CANCELLED, Reservation.late_cancel.is_(True))
     return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
                    last_message.label("last_message"), latest.scalar_subquery().label("day"),
-                   latest_slot.scalar_subquery().label("slot"))
+                   latest_slot.scalar_subquery().label("slot"), no_shows.label("no_shows"),
+                   late.scalar_subquery().label("late_cancels"))
             .where(Customer.wa_id.in_(bindparam("wa_ids", expanding=True))))

@@ -28,6 +28,7 @@ from domain.rules.planning import ACTIVE, CANCELLED, Booking, CalendarState, Cha
 from domain.config import ClinicConfig
 from domain.rules.schedule import Vacation as VacationPeriod
 from domain.rules.schedule import upcoming_after
+from domain.rules.attendance import is_late_cancel
 
 _CHUNK = 500
 CUSTOMER_NAMED = "customer_named"  # change kinds: wa_id -> its name (new or renamed) ...
@@ -206,6 +207,26 @@ async def write_changes(session: AsyncSession, changes: Sequence[Change]) -> dic
                               .values(**changed, **_stamps(changed.get("status"), now, "status" in changed))
                               .execution_options(synchronize_session=False), listed.values)
     return ids
+
+
+async def write_late_cancels(session: AsyncSession, config: ClinicConfig, changes: Sequence[Change],
+                             now: datetime) -> None:
+    """Keep `late_cancel` true of the rows these changes cancel inside the late window, false of the other rows they
+    cancel and of every row they take out of cancelled (a restore or a reinstatement). Real ids only: written after
+    `write_changes`, and a new row is never cancelled."""
+    flags: dict[int, bool] = {}  # a row changed twice in one batch keeps its last flag
+    for change in changes:
+        before, after = change.before, change.after
+        if change.action == "unchanged" or after.id < 0:
+            continue
+        if after.status == CANCELLED and (before is None or before.status != CANCELLED):
+            flags[after.id] = is_late_cancel(config, after.date, after.time_slot, now)
+        elif before is not None and before.status == CANCELLED and after.status != CANCELLED:
+            flags[after.id] = False
+    for value in (True, False):
+        for chunk in _chunks(sorted(i for i, flag in flags.items() if flag is value)):
+            await session.execute(update(Reservation).where(Reservation.id.in_(chunk)).values(late_cancel=value)
+                                  .execution_options(synchronize_session=False))
 
 
 _WRITTEN = ("date", "time_slot", "type", "status")

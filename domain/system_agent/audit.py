@@ -17,6 +17,7 @@ from datetime import date
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from domain.calendar.attendance import AttendanceEdit
 from domain.calendar.closures import ClosureEdit
 from domain.rules.planning import Booking
 from domain.system_agent.report import BatchReport, ItemResult
@@ -26,10 +27,13 @@ _FIELDS = ("id", "wa_id", "date", "time_slot", "type", "status")
 BLOCK = 2_000  # rows joined at a time
 
 
-def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Sequence[ClosureEdit]) -> str:
-    """Every change a batch made (its report's changed items, customer edits and closures), as the JSON text the
-    record keeps."""
-    values = _AuditText().values(i for i in report.changed_items() if i.action != "customer")
+def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Sequence[ClosureEdit],
+               marks: Sequence[AttendanceEdit] = ()) -> str:
+    """Every change a batch made (its report's changed items, customer edits, closures and attendance marks), as the
+    JSON text the record keeps."""
+    marked: dict[tuple[int, int | None], AttendanceEdit] = {(m.index, m.reservation_id): m for m in marks}
+    values = _AuditText().values(i for i in report.changed_items()
+                                 if i.action != "customer" and (i.index, i.reservation_id) not in marked)
     # Joined a block of values at a time: the rows of 100,000 changes held at once, then joined, weighed three
     # times the text (the batch's peak memory was here).
     blocks = []
@@ -38,11 +42,26 @@ def audit_text(report: BatchReport, edits: Sequence[CustomerEdit], closures: Seq
     blocks += [json.dumps({"index": e.index, "action": "customer", "wa_id": e.wa_id, "new_wa_id": e.new_wa_id,
                            "old_name": e.old_name, "new_name": e.new_name}, ensure_ascii=False) for e in edits]
     blocks += [json.dumps(c.record(), ensure_ascii=False) for c in closures]
+    blocks += [json.dumps(_mark(i, marked[(i.index, i.reservation_id)]), ensure_ascii=False)
+               for i in report.changed_items() if (i.index, i.reservation_id) in marked]
     if not blocks:
         return "[]"
     blocks[0] = "[" + blocks[0]  # the brackets on a block, not around the joined text: one copy of the text
     blocks[-1] = blocks[-1] + "]"
     return ",".join(blocks)
+
+
+def _mark(item: ItemResult, edit: AttendanceEdit) -> dict[str, Any]:
+    """An attendance mark as the record keeps it: the booking before and after (its status), and the attendance
+    before and after (an undo reads it back, `undo.revert_mark`)."""
+    assert item.before is not None and item.after is not None
+    return {"index": item.index, "action": item.action, "before": _booking(item.before),
+            "after": _booking(item.after), "attendance": [edit.before, edit.attendance]}
+
+
+def _booking(booking: Booking) -> dict[str, Any]:
+    return dict(zip(_FIELDS, (booking.id, booking.wa_id, booking.date.isoformat(), booking.time_slot, booking.type,
+                              str(booking.status)), strict=True))
 
 
 def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:

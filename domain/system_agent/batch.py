@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock
 from domain.calendar.customers import customer_names
-from domain.config import ClinicConfig
+from domain.config import BookingSource, ClinicConfig
+from domain.rules.schedule import clinic_today
 from domain.errors import DomainError
 from domain.events import CalendarEvents
 from domain.notices.outbox import queue_notices
 from domain.notices.plans import NoticePlan, plan_message, plan_notices
 from domain.notices.templates import NoticeConfig
+from domain.rules.attendance import Mark
 from domain.rules.planning import RuleContext
 from domain.search.service import PhoneSearchService
 from domain.storage.database import Database
@@ -32,6 +34,7 @@ from domain.system_agent.collector import collector_paused
 from domain.system_agent.confirmation import ConfirmationTokens, shared_secret
 from domain.system_agent.effects import EffectLimits
 from domain.system_agent.gate import BatchGate
+from domain.system_agent.marking import AttendancePlanner, sweep_selection
 from domain.system_agent.options import REQUEST_LENGTH, REQUEST_META, BatchOptions
 from domain.system_agent.planners import (
     CancelPlanner, MessagePlanner, ModifyPlanner, Plan, Planner, ProgressCallback, ReservePlanner, UndoPlanner,
@@ -46,6 +49,7 @@ from domain.system_agent.audit import audit_text
 from domain.system_agent.undo import batch_key
 from domain.system_agent.writing import write_plan
 
+SYSTEM_ACTOR = "system"  # the actor of what the service does on its own (the automatic no-show)
 STALE_RETRIES = 3  # plans made again when closures change under a batch, before the last try is final
 MAX_MESSAGE = 1000  # characters of a message to customers (a template parameter holds about that much)
 
@@ -158,6 +162,29 @@ class SystemAgentBatchService:
         """Remove a closure, so its days can be booked again; the bookings it cancelled stay cancelled."""
         return await self._run("system_reopen_days", {"closure_id": closure_id}, options, None,
                                ReopenPlanner(closure_id))
+
+    async def mark_attendance(self, mark: Mark | str, reservation_ids: list[int] | None = None,
+                              filters: dict[str, Any] | None = None, options: BatchOptions = BatchOptions(),
+                              progress: ProgressCallback | None = None) -> BatchReport:
+        """Mark bookings confirmed, arrived or no-show: by id, or every one the filters select (a day or range, a
+        time, their current attendance). Recorded and undoable like any batch; a no-show frees its place, and
+        undoing one needs the place again. Nobody is messaged."""
+        try:
+            chosen = Mark(mark)
+        except ValueError:
+            raise DomainError("invalid_batch", reason="mark must be confirmed, arrived or no_show.") from None
+        planner = AttendancePlanner(chosen, reservation_ids, filters)
+        arguments = {"mark": chosen.value, "reservation_ids": reservation_ids, "filters": filters}
+        options = options.model_copy(update={"notify": False})
+        return await self._run("system_mark_attendance", arguments, options, progress, planner)
+
+    async def sweep_no_shows(self, minutes: int) -> BatchReport:
+        """The automatic no-show: every booking of the last week still booked or confirmed `minutes` after its slot
+        ended becomes a no-show, in one batch by the system (undoable). Rows another sweeper marked meanwhile are
+        no longer selected once their locks are held: nothing is marked, nor recorded, twice."""
+        today = clinic_today(self.config, self.clock())
+        options = BatchOptions(actor=SYSTEM_ACTOR, confirmed=True, source=BookingSource.OPERATOR)
+        return await self.mark_attendance(Mark.NO_SHOW, None, sweep_selection(today, minutes), options)
 
     async def _recalled(self, recall: Recall) -> list[str]:
         async with self.db.reading() as session:
@@ -280,7 +307,7 @@ class SystemAgentBatchService:
                 plan.report.notices = dict(plan.report.notices or {}, queued=queued)
             asked = options.confirmed or plan.redeemed is not None
             await record_batch(session, plan.report, arguments, options, asked,
-                               audit_text(plan.report, plan.edits, plan.closures), ctx.now,
+                               audit_text(plan.report, plan.edits, plan.closures, plan.marks), ctx.now,
                                budget.effects if budget is not None else None)
             return plan.report
 
@@ -298,7 +325,8 @@ class SystemAgentBatchService:
                     code = "customer_blocked" if why == "blocked" else "customer_opted_out"
                     item.status, item.action, item.error = "skipped", None, DomainError(code)
         else:
-            notices = await plan_notices(session, self.notices, plan.report.changed_items(), plan.report.names)
+            notices = await plan_notices(session, self.notices, plan.report.changed_items(), plan.report.names,
+                                         now=now)
         plan.notices = len(notices.notices)
         plan.report.notices = notices.preview()
         return notices

@@ -1,5 +1,6 @@
-"""The clinic's dashboard over a period: bookings per day and type, cancellations and their share, the busiest
-slots, new versus returning customers, and what operators and agents did. Every figure is a grouped SQL
+"""The clinic's dashboard over a period: bookings per day and type, cancellations and their share, no-shows and the
+no-show rate (by day and by type), the busiest slots, new versus returning customers, and what operators and
+agents did. Every figure is a grouped SQL
 statement; Python only arranges the rows (a year is at most 366 days times a few slots). One declared shape
 (`Dashboard`) for the MCP tool and the console's dashboard (`chat_bridge/static/dashboard.js`)."""
 
@@ -16,7 +17,7 @@ from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.storage.models import BatchRecord, ConversationMessage, Reservation
-from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
 from domain.rules.schedule import clinic_midnight
 from domain.system_agent.statistics import date_range
 from domain.views import View
@@ -26,21 +27,35 @@ BUSIEST = 10  # weekday-and-time slots listed
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+class NoShowRate(View):
+    """Attendance of the bookings that were marked: arrived and no-shows, and the no-show rate, no-shows /
+    (arrived + no-shows); None when none was marked. Bookings never marked (booked or confirmed) are left out."""
+
+    arrived: int = 0
+    no_shows: int = 0
+    rate: float | None = None
+
+
 class DashboardTotals(View):
-    """Active bookings and cancellations dated in the period; `by_type` by type name."""
+    """Bookings (every one not cancelled, no-shows included) and cancellations dated in the period; `by_type` by
+    type name; the cancellations inside the late window; the no-shows and their rate, in all and by type name."""
 
     bookings: int
     cancelled: int
     cancelled_share: float
     by_type: dict[str, int]
+    late_cancelled: int = 0
+    no_shows: NoShowRate = NoShowRate()
+    no_shows_by_type: dict[str, NoShowRate] = {}
 
 
 class DashboardDay(View):
-    """One day's active bookings by type id, and its cancellations."""
+    """One day's bookings by type id (no-shows included), its cancellations, and its no-show rate."""
 
     date: str
     by_type: dict[str, int]
     cancelled: int
+    no_shows: NoShowRate = NoShowRate()
 
 
 class BusiestSlot(View):
@@ -96,10 +111,11 @@ class DashboardService:
                          **_bookings(self.config, slots, first, last), customers=customers, activity=activity)
 
     async def _slots(self, session: AsyncSession, first: date, last: date) -> list[Any]:
-        """(date, time_slot, type, status, count) of every reservation dated in the period."""
-        query = (select(Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status, func.count())
-                 .where(Reservation.date.between(first, last))
-                 .group_by(Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status))
+        """(date, time_slot, type, status, attendance, late_cancel, count) of every reservation dated in the
+        period."""
+        grouped = (Reservation.date, Reservation.time_slot, Reservation.type, Reservation.status,
+                   Reservation.attendance, Reservation.late_cancel)
+        query = select(*grouped, func.count()).where(Reservation.date.between(first, last)).group_by(*grouped)
         return list((await session.execute(query)).all())
 
     async def _customers(self, session: AsyncSession, first: date, last: date) -> CustomerCounts:
@@ -148,28 +164,51 @@ def _bookings(config: ClinicConfig, rows: list[Any], first: date, last: date) ->
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     busiest: Counter[tuple[int, str]] = Counter()
     by_type: Counter[str] = Counter()
-    for day, slot, type_id, status, count in rows:
+    marked: dict[str, Counter[str]] = defaultdict(Counter)  # a type id, or a day's ISO date -> arrived, no_shows
+    late = 0
+    for day, slot, type_id, status, attendance, late_cancel, count in rows:
         day = day if isinstance(day, date) else date.fromisoformat(str(day))
         if str(status) == CANCELLED:
             per_day[day]["cancelled"] += count
-        else:
-            per_day[day][str(type_id)] += count
-            by_type[str(type_id)] += count
-            busiest[(day.weekday(), slot)] += count
+            late += count if late_cancel else 0
+            continue
+        per_day[day][str(type_id)] += count
+        by_type[str(type_id)] += count
+        busiest[(day.weekday(), slot)] += count
+        if (outcome := _outcome(str(status), attendance)) is not None:
+            marked[str(type_id)][outcome] += count
+            marked[day.isoformat()][outcome] += count
     dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     days = [{"date": d.isoformat(), "by_type": {t: per_day[d][t] for t in _types(config)},
-             "cancelled": per_day[d]["cancelled"]} for d in dates]
+             "cancelled": per_day[d]["cancelled"], "no_shows": _rate(marked[d.isoformat()])} for d in dates]
     active = sum(by_type.values())
     cancelled = sum(per_day[d]["cancelled"] for d in dates)
+    every_type = sum((marked[t] for t in _types(config)), Counter[str]())
     return {
         "totals": {"bookings": active, "cancelled": cancelled,
                    "cancelled_share": round(cancelled / (active + cancelled), 4) if active + cancelled else 0.0,
-                   "by_type": {config.type_name(int(t)): by_type[t] for t in _types(config)}},
+                   "by_type": {config.type_name(int(t)): by_type[t] for t in _types(config)},
+                   "late_cancelled": late, "no_shows": _rate(every_type),
+                   "no_shows_by_type": {config.type_name(int(t)): _rate(marked[t]) for t in _types(config)}},
         "types": {t: config.type_name(int(t)) for t in _types(config)},
         "days": days,
         "busiest_slots": [{"weekday": WEEKDAYS[weekday], "time_slot": slot, "bookings": n}
                           for (weekday, slot), n in sorted(busiest.items(), key=lambda kv: (-kv[1], kv[0]))[:BUSIEST]],
     }
+
+
+def _outcome(status: str, attendance: str) -> str | None:
+    """What a booking's attendance counts as in the no-show rate: arrived, a no-show, or nothing (not marked)."""
+    if status == ReservationStatus.NO_SHOW:
+        return "no_shows"
+    return "arrived" if attendance == "arrived" else None
+
+
+def _rate(counts: Counter[str]) -> dict[str, Any]:
+    """A `NoShowRate` of these counts."""
+    arrived, missed = counts["arrived"], counts["no_shows"]
+    return {"arrived": arrived, "no_shows": missed,
+            "rate": round(missed / (arrived + missed), 4) if arrived + missed else None}
 
 
 def _types(config: ClinicConfig) -> list[str]:

@@ -73,7 +73,7 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
     for row in rows:
         summary = (row.result or {}).get("summary") or {}
         batches.append(ListedBatch(
-            batch_id=row.id, tool=row.tool, by="operator" if row.actor == PERSON else "agent",
+            batch_id=row.id, tool=row.tool, by=_by(row.actor),
             request=row.request,  # for the agent's: the operator's message it answered, when its client said
             at=local_iso(config, row.created_at), what=described(row.tool, row.arguments or {}),
             ok=int(summary.get("ok") or 0), failed=int(summary.get("failed") or 0),
@@ -81,6 +81,11 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
             undone_at=local_iso(config, row.undone_at), undo=undo_note(row.tool, row.undone_at is not None)))
     return BatchHistory(total=total, offset=offset, timezone=config.timezone, batches=batches,
                         next_offset=offset + len(rows) if offset + len(rows) < total else None)
+
+
+def _by(actor: str) -> str:
+    """Who ran a batch, as a listing says it: an operator, the agent, or the system (the automatic no-show)."""
+    return "operator" if actor == PERSON else "system" if actor == "system" else "agent"
 
 
 def undo_note(tool: str, undone: bool) -> str:
@@ -97,6 +102,10 @@ def described(tool: str, arguments: dict[str, Any]) -> str:
     parts: list[str] = []
     if isinstance(requests := arguments.get("requests"), list):
         parts.append(f"{len(requests)} listed item(s)")
+    if isinstance(mark := arguments.get("mark"), str):
+        parts.append(f"mark {mark}")
+    if isinstance(ids := arguments.get("reservation_ids"), list):
+        parts.append(f"{len(ids)} listed reservation(s)")
     if isinstance(wa_ids := arguments.get("wa_ids"), list):
         parts.append(f"{len(wa_ids)} listed customer(s)")
     if isinstance(filters := arguments.get("filters"), dict):
@@ -119,6 +128,10 @@ def described(tool: str, arguments: dict[str, Any]) -> str:
 
 def _filters(filters: dict[str, Any]) -> str:
     words = []
+    if filters.get("date"):
+        words.append(f"day {filters['date']}")
+    if filters.get("attendance"):
+        words.append("marked " + "/".join(str(a) for a in filters["attendance"]))
     if filters.get("dates"):
         words.append("days " + ", ".join(str(d) for d in filters["dates"]))
     if filters.get("start_date") or filters.get("end_date"):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.attendance import AttendanceEdit, load_attendance
 from domain.calendar.closures import CLOSURE_ACTIONS, ClosureEdit, reverted_closures
 from domain.storage.database import FINE_LOCKS, lock_whole_calendar
 from domain.errors import DomainError
@@ -27,7 +28,7 @@ from domain.system_agent.requests import MAX_ID, CancelItem, ModifyItem, Reserve
 from domain.system_agent.targets import Filtered, find_by_filters, locate
 from domain.storage.models import BatchRecord
 from domain.system_agent.undo import (
-    CustomerEdit, load_record, renumbered, reverted_customer, revert, undo_item, undo_state,
+    CustomerEdit, load_record, renumbered, reverted_customer, revert, revert_mark, undo_item, undo_state,
 )
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
@@ -49,6 +50,7 @@ class Plan:
     closures: list[ClosureEdit] = field(default_factory=list)  # closures written or removed (`closures`)
     notified_before: int = 0  # customers the batch an undo reverts told on WhatsApp
     withdrawn: list[int] = field(default_factory=list)  # notices an undo takes back before they are sent
+    marks: list[AttendanceEdit] = field(default_factory=list)  # attendance written with `changes` (`marking`)
 
     def ok(self, index: int, change: Change) -> None:
         after = change.after
@@ -376,12 +378,17 @@ class UndoPlanner:
         plan.closures = await reverted_closures(session, ctx.vacations, changes)
         # Reservations first, as the batch left them; then the customers it renamed or renumbered; then the
         # messages it queued and were not sent yet.
+        attendance = await load_attendance(session, [c["after"]["id"] for c in changes if "attendance" in c])
         for index, change in reversed(list(enumerate(changes))):
             if change["action"] in ("customer", "message", "withdrawn") or change["action"] in CLOSURE_ACTIONS:
                 continue
             result: Change | DomainError
             try:
-                result = revert(ctx, state, change, numbers)
+                if "attendance" in change:
+                    result, edit = revert_mark(ctx, state, change, attendance, index)
+                    plan.marks.append(edit)
+                else:
+                    result = revert(ctx, state, change, numbers)
                 plan.changes.append(result)
             except DomainError as error:
                 result = error.with_traceback(None)  # as `Plan.fail` keeps errors

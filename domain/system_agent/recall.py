@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rules.capacity import check_type
+from domain.calendar.attendance import attendance_counts
 from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
@@ -61,6 +62,13 @@ class RecalledCustomer(View):
     next_booking: str | None
 
 
+class CustomerHistory(RecalledCustomer):
+    """One customer's figures, with how often they did not come and cancelled late (`calendar://customer`)."""
+
+    no_shows: int = 0
+    late_cancels: int = 0
+
+
 class RecallPage(View):
     total: int
     offset: int  # customers before this page
@@ -100,14 +108,17 @@ class RecallService:
         query = select(figures.c.wa_id).order_by(*_order(figures, recall.sort)).limit(MAX_TARGETS + 1)
         return list(await session.scalars(query))
 
-    async def customer(self, wa_id: str) -> RecalledCustomer:
-        """One customer's figures (`customer_not_found` when there is no such customer)."""
+    async def customer(self, wa_id: str) -> CustomerHistory:
+        """One customer's figures, no-shows and late cancellations (`customer_not_found` when there is no such
+        customer)."""
         query = self._figures(Recall()).where(Customer.wa_id == normalize_wa_id(wa_id))
         async with self.db.reading() as session:
             row = (await session.execute(query)).first()
-        if row is None:
-            raise DomainError("customer_not_found")
-        return _customer(row)
+            if row is None:
+                raise DomainError("customer_not_found")
+            counts = (await attendance_counts(session, [row.wa_id])).get(row.wa_id)
+        figures = _customer(row).model_dump()
+        return CustomerHistory(**figures, **(counts.model_dump() if counts is not None else {}))
 
     def _figures(self, recall: Recall) -> Select[str, str | None, Any, int, int, Any]:
         """Per customer (the system agent's contact aside): name, last visit, visits, cancellations, next

@@ -18,7 +18,8 @@ from typing_extensions import NotRequired, TypedDict  # pydantic reads a TypedDi
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
 from domain.rules.capacity import SlotOccupancy, slot_room
-from domain.rules.planning import ACTIVE, CANCELLED
+from domain.rules.attendance import public_status, slot_start
+from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
 from domain.rules.schedule import DayStatus, Vacation, closing, day_status, hijri_date, slot_label, slots_for
 from domain.storage.database import Database
 from domain.storage.models import Customer, Reservation
@@ -30,12 +31,14 @@ PerSource = dict[str, int]
 
 
 class SlotBooking(TypedDict):
-    """An active reservation of a slot, as the calendar names it."""
+    """A reservation of a slot, as the calendar names it: an active one, or a no-show (listed, never counted), with
+    its attendance as a person reads it (`rules.attendance.public_status`: booked, confirmed, arrived, no_show)."""
 
     id: int
     wa_id: str
     customer_name: str | None
     type: int
+    attendance: str
 
 
 class SnapshotSlot(TypedDict):
@@ -59,7 +62,9 @@ class SnapshotSlot(TypedDict):
 
 
 class SnapshotDay(TypedDict):
-    """One day: its status (open, closed, vacation, past), the title of the closure that closes it, its slots."""
+    """One day: its status (open, closed, vacation, past), the title of the closure that closes it, its slots, and
+    `unmarked`: the ids of its bookings still booked or confirmed whose slot has started (what "mark the day's
+    unmarked as no-show" marks)."""
 
     date: str
     hijri_date: str
@@ -68,6 +73,7 @@ class SnapshotDay(TypedDict):
     vacation: str | None
     booked: int
     slots: list[SnapshotSlot]
+    unmarked: list[int]
 
 
 class SnapshotTotals(TypedDict):
@@ -102,9 +108,10 @@ class CalendarSnapshots:
 
     async def snapshot(self, first: date, last: date) -> CalendarSnapshot:
         """Each day from `first` to `last`: its status and, per slot, who is booked and the room left."""
-        rows, cancelled_count, vacations = await self._data(first, last)
+        listed, cancelled_count, vacations = await self._data(first, last)
+        rows = [row for row in listed if row.status == ACTIVE]
         booked: dict[date, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for row in rows:
+        for row in listed:
             booked[row.date][row.time_slot].append(row)
         days = [self._day(first + timedelta(days=n), booked[first + timedelta(days=n)], vacations)
                 for n in range((last - first).days + 1)]
@@ -114,12 +121,13 @@ class CalendarSnapshots:
                                 days=days, totals=self._totals(days, rows, cancelled_count))
 
     async def _data(self, first: date, last: date) -> tuple[list[Any], int, list[Vacation]]:
-        """Active rows of the range with customer names, the number cancelled, and the vacations."""
+        """Active and no-show rows of the range with customer names, the number cancelled, and the vacations."""
         in_range = [Reservation.date >= first, Reservation.date <= last]
         statement = (select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot,
-                            Reservation.type, Customer.name)
+                            Reservation.type, Customer.name, Reservation.status, Reservation.attendance)
                      .outerjoin(Customer, Customer.wa_id == Reservation.wa_id)
-                     .where(*in_range, Reservation.status == ACTIVE).order_by(Reservation.id))
+                     .where(*in_range, Reservation.status.in_([ACTIVE, ReservationStatus.NO_SHOW]))
+                     .order_by(Reservation.id))
         cancelled = select(func.count()).select_from(Reservation).where(*in_range, Reservation.status == CANCELLED)
         async with self.db.reading() as session:
             rows = list((await session.execute(statement)).all())
@@ -137,9 +145,16 @@ class CalendarSnapshots:
         slots = [self._slot(t, booked.get(t, []), t in in_hours, closed_by.get(t)) for t in times]
         return SnapshotDay(date=day.isoformat(), hijri_date=hijri_date(day), weekday=day.strftime("%A"),
                            status=status.value, vacation=vacation.title if vacation else None,
-                           booked=sum(s["booked"] for s in slots), slots=slots)
+                           booked=sum(s["booked"] for s in slots), slots=slots, unmarked=self._unmarked(day, booked))
 
-    def _slot(self, slot: str, rows: list[Any], in_hours: bool, closure: str | None = None) -> SnapshotSlot:
+    def _unmarked(self, day: date, booked: dict[str, list[Any]]) -> list[int]:
+        """The day's bookings still booked or confirmed whose slot has started: each could be marked a no-show."""
+        now = self.clock()
+        return sorted(row.id for slot, rows in booked.items() if slot_start(self.config, day, slot) <= now
+                      for row in rows if row.status == ACTIVE and row.attendance != "arrived")
+
+    def _slot(self, slot: str, listed: list[Any], in_hours: bool, closure: str | None = None) -> SnapshotSlot:
+        rows = [row for row in listed if row.status == ACTIVE]  # a no-show is listed, never counted
         occupancy = SlotOccupancy()
         for row in rows:
             occupancy.add(row.type)
@@ -151,7 +166,7 @@ class CalendarSnapshots:
             remaining={k: room.remaining for k, room in rooms.items()},
             full={k: not room.fits_any(types) for k, room in rooms.items()},
             by_type=dict(sorted(Counter(str(r.type) for r in rows).items())),
-            reservations=[_booking(r) for r in rows])
+            reservations=[_booking(r) for r in listed])
         if closure is not None:
             entry["closure"] = closure
         if self.config.type_capacity:
@@ -170,5 +185,6 @@ class CalendarSnapshots:
 
 def _booking(row: Any) -> SlotBooking:
     # A literal checked against its TypedDict: calling the TypedDict costs four times as much, per booking.
-    booking: SlotBooking = {"id": row.id, "wa_id": row.wa_id, "customer_name": row.name, "type": row.type}
+    booking: SlotBooking = {"id": row.id, "wa_id": row.wa_id, "customer_name": row.name, "type": row.type,
+                            "attendance": public_status(row.status, row.attendance, False).value}
     return booking

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.attendance import AttendanceEdit
 from domain.errors import DomainError
+from domain.rules.capacity import check_fits
 from domain.storage.models import BatchRecord
 from domain.rules.planning import (Booking, CalendarState, Change, ReservationStatus, RuleContext, plan_cancel, plan_modify,
                              plan_restore)
@@ -86,6 +88,21 @@ def revert(ctx: RuleContext, state: CalendarState, change: dict[str, Any], numbe
         return plan_restore(ctx, state, current)
     before = booking_from(change["before"])
     return plan_modify(ctx, state, current, before.date, before.time_slot, before.type)
+
+
+def revert_mark(ctx: RuleContext, state: CalendarState, change: dict[str, Any], attendance: dict[int, str],
+                index: int) -> tuple[Change, AttendanceEdit]:
+    """Put a marked reservation back as it was (its status and attendance) if nothing changed it since; a no-show
+    undone takes its place again only if the slot still has room."""
+    before, after = booking_from(change["before"]), booking_from(change["after"])
+    was, now_is = change["attendance"]
+    current = state.bookings.get(after.id)
+    if current is None or current != after or attendance.get(after.id) != now_is:
+        raise DomainError("changed_since")
+    if before.status == ReservationStatus.ACTIVE and current.status != ReservationStatus.ACTIVE:
+        check_fits(ctx.config, state.occupancy(current.slot), current.type, ctx.source, ctx.max_reservations)
+    result = state.apply(Change("unmarked", current, current._replace(status=before.status)))
+    return result, AttendanceEdit(index, current.id, was, now_is)
 
 
 def reverted_customer(index: int, change: dict[str, Any]) -> CustomerEdit:

@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.attendance import write_attendance
 from domain.calendar.closures import write_closures
 from domain.calendar.customers import change_wa_id, customer_names, rename_customer
 from domain.storage.models import Notice
-from domain.storage.store import ensure_customers, write_changes
+from domain.storage.store import ensure_customers, write_changes, write_late_cancels
 from domain.system_agent.confirmation import redeem
 from domain.system_agent.planners import Plan
 from domain.system_agent.undo import CustomerEdit, mark_undone
@@ -24,6 +25,8 @@ async def write_plan(session: AsyncSession, plan: Plan, now: datetime) -> None:
         await redeem(session, *plan.redeemed)
     await ensure_customers(session, plan.new_customers)
     ids = await write_changes(session, plan.changes)
+    await write_late_cancels(session, plan.report.config, plan.changes, now)
+    await write_attendance(session, plan.marks, now)
     for item in plan.report.items:
         if item.after is not None and item.after.id in ids:
             item.after = item.after._replace(id=ids[item.after.id])

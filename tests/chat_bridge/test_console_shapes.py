@@ -64,7 +64,8 @@ def test_the_dashboard_reads_its_figures_through_their_shapes() -> None:
     source = (STATIC_DIR / "dashboard.js").read_text()
     assert bindings(source) == {"data": {"Dashboard"}, "total": {"DashboardTotals"}, "day": {"DashboardDay"},
                                 "slot": {"BusiestSlot"}}
-    assert reads(source, "total") == {"bookings", "cancelled", "cancelled_share"}
+    assert reads(source, "total") == {"bookings", "cancelled", "cancelled_share", "no_shows", "no_shows_by_type",
+                                      "late_cancelled"}
 
 
 def test_the_console_handles_every_declared_event_and_reads_each_through_its_shape() -> None:

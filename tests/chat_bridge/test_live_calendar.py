@@ -133,5 +133,6 @@ async def test_completions_offer_open_days_the_days_slots_numbers_and_names(serv
     assert sunday.completion.values == ["11:00", "13:00", "15:00"]
     assert sorted(numbers.completion.values) == [OMAR, SARA]
     assert omar == {"wa_id": OMAR, "name": "Omar Haddad", "last_visit": None, "last_visit_hijri": None, "visits": 0,
-                    "cancellations": 0, "next_booking": SUNDAY, "customer_written": ["name"]}
+                    "cancellations": 0, "next_booking": SUNDAY, "no_shows": 0, "late_cancels": 0,
+                    "customer_written": ["name"]}
     assert names.completion.values == ["Omar Haddad"]

@@ -7,6 +7,8 @@ import pytest
 from domain.services import Services
 from domain.config import BookingSource
 from domain.errors import DomainError
+from domain.system_agent.batch import BatchOptions
+from tests.conftest import FixedClock
 
 SUNDAY = "2026-12-06"
 CUSTOMER = "966501234567"
@@ -218,3 +220,19 @@ async def test_undoing_a_cancel_into_a_full_slot_is_refused(services: Services) 
     [item] = (await services.batch.undo(cancelled.batch_id)).items
     assert (item.status, item.error.code if item.error else None) == ("failed", "slot_full")
     assert await services.reservations.customer_reservations(CUSTOMER) == []
+
+
+async def test_cancelling_a_no_show_is_refused_by_name_and_changes_nothing(services: Services,
+                                                                          clock: FixedClock) -> None:
+    booked = await services.reservations.reserve(CUSTOMER, "2026-12-01", "11:00", source=BookingSource.OPERATOR)
+    assert booked.reservation is not None
+    clock.now = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # 11:30 in Riyadh: the slot has started, not ended
+    marked = await services.batch.mark_attendance("no_show", [booked.reservation.id],
+                                                  options=BatchOptions(confirmed=True))
+    assert marked.status == "applied"
+    with pytest.raises(DomainError) as error:
+        await services.reservations.cancel(CUSTOMER, booked.reservation.id)
+    assert error.value.code == "reservation_no_show"
+    assert error.value.message() == "This booking is marked a no-show; it cannot be cancelled or changed."
+    kept = await services.reservations.customer_reservations(CUSTOMER, include_past=True, include_cancelled=True)
+    assert [r.status for r in kept] == ["no_show"]

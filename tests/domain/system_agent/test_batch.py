@@ -1,9 +1,10 @@
 """SystemAgentBatchService on real SQLite and PostgreSQL."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from domain.services import Services
 from domain.config import BookingSource
@@ -11,6 +12,7 @@ from domain.errors import DomainError
 from domain.storage.models import Reservation
 from domain.system_agent.batch import BatchOptions
 from domain.views import ReservationView
+from tests.conftest import FixedClock
 
 SUNDAY, MONDAY, TUESDAY = "2026-12-06", "2026-12-07", "2026-12-08"
 
@@ -285,3 +287,22 @@ async def test_a_message_counts_only_the_customers_it_reaches(services: Services
     [left] = [i for i in report.items if i.status == "skipped"]
     assert (left.wa_id, left.error.code if left.error else None) == (wa(1), "customer_opted_out")
     assert report.notices is not None and report.notices["queued"] == 2
+
+
+async def test_a_no_show_in_a_cancel_batch_fails_by_name_and_stays_a_no_show(services: Services,
+                                                                            clock: FixedClock) -> None:
+    today = "2026-12-01"  # the tests' today; its 11:00 slot has started at 11:30
+    ids = await book(services, 2, day=today)
+    clock.now = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    marked = await services.batch.mark_attendance("no_show", [ids[0]], options=BatchOptions(confirmed=True))
+    assert marked.status == "applied"
+    report = await services.batch.cancel([{"reservation_id": ids[0]}, {"reservation_id": ids[1]}],
+                                         options=BatchOptions(confirmed=True))
+    error = report.items[0].error
+    assert error is not None and error.code == "reservation_no_show" and report.items[1].status == "ok"
+    assert error.message() == "This booking is marked a no-show; it cannot be cancelled or changed."
+    assert error.message(ar=True) == "هذا الحجز مسجَّل بعدم الحضور؛ لا يمكن إلغاؤه أو تغييره."
+    async with services.db.reading() as session:
+        rows = await session.execute(select(Reservation.id, Reservation.status))
+        stored = {row[0]: str(row[1]) for row in rows}
+    assert stored == {ids[0]: "no_show", ids[1]: "cancelled"}
