@@ -1,5 +1,6 @@
 """The outbox's sender: sends the stored notices (`domain.notices.outbox`) to WhatsApp at the configured rate, and queues
-the day-before reminders when their time comes.
+the reminders when their time comes. A notice goes as free text (with reply buttons, an interactive message) inside
+the customer's 24-hour window, else as its approved template (with its quick-reply buttons' payloads).
 
 One sender runs in every instance; the rows are claimed, so instances share the work and never send the same
 notice. Messages go out at `rate_per_second` (aiolimiter's leaky bucket), a few at a time, each only after
@@ -114,7 +115,7 @@ class NoticeSender:
         if time.monotonic() - self._reminders_checked >= REMINDER_CHECK_SECONDS:
             self._reminders_checked = time.monotonic()
             if queued := await self.reminders.queue():
-                logger.info("queued %d day-before reminders", queued)
+                logger.info("queued %d reminders", queued)
         await self._respect_pause()
         claim = max(CLAIM_MIN, min(CLAIM_MAX, int(self.outbox.config.rate_per_second)))
         claimed, settled = await self.outbox.claim(self.worker, claim)
@@ -168,9 +169,14 @@ class NoticeSender:
     async def _attempt(self, notice: ClaimedNotice) -> str | Settled:
         """WhatsApp's id of the message, or the notice as settled after a refusal or a lost answer."""
         try:
+            if notice.template is None and notice.buttons:
+                return await self.whatsapp.send_buttons(notice.wa_id, notice.text,
+                                                        [(b.payload, b.title) for b in notice.buttons],
+                                                        notice.callback_data)
             if notice.template is None:
                 return (await self.whatsapp.send_text(notice.wa_id, notice.text, notice.callback_data))[0]
-            template = Template(notice.template, notice.language, notice.parameters)
+            template = Template(notice.template, notice.language, notice.parameters,
+                                tuple(b.payload for b in notice.buttons))
             return await self.whatsapp.send_template(notice.wa_id, template, notice.callback_data)
         except WhatsAppError as error:
             return await self._refused(notice, error)

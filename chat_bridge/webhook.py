@@ -1,4 +1,5 @@
-"""The WhatsApp webhook's logic (its endpoints are in `routes`): signed deliveries, customers' inbound messages.
+"""The WhatsApp webhook's logic (its endpoints are in `routes`): signed deliveries, customers' inbound messages, their
+presses of quick-reply buttons (an interactive `button_reply` or a template's `button`).
 
 Every inbound message is a customer's, whatever number it comes from: the system agent is reachable
 only through the operator API. A message is stored with WhatsApp's id, so a redelivery (also after a
@@ -17,11 +18,13 @@ from typing import Any
 from domain.services import Services
 from chat_bridge import logs
 from chat_bridge.bodies import UnreadableBody, decode_json
+from chat_bridge.buttons import ButtonRouter
 from chat_bridge.events import new_message_event, notice_event
 from chat_bridge.messages import Outbox
 from chat_bridge.ports import EventSink, TurnQueue
 from chat_bridge.queue import TEXT_ONLY, AgentKind
 from domain.errors import DomainError
+from domain.notices.buttons import OFFER, REMINDER
 from domain.rules.identities import normalize_wa_id, readable_name, same_wa_id
 from domain.storage.models import MessageRole
 
@@ -37,21 +40,29 @@ NOTICES_STOPPED = ("You will get no more notices from us. Send START to have the
 NOTICES_STARTED = ("You will get our notices again. Send STOP to stop them.\n"
                    "ستصلك إشعاراتنا مجددًا. أرسل «إيقاف» لإيقافها.")
 IGNORED_TYPES = {"reaction"}
+BUTTON_TYPES = {"interactive", "button"}
+MAX_PRESS_TEXT = 100  # a button's title is at most 20 characters: anything longer is not WhatsApp's
+MAX_STORED_PAYLOAD = 100
 # Delivery states only move forward (callbacks can arrive out of order); failed always wins.
 
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """A customer's WhatsApp message: its WhatsApp id, sender, type, text (for text messages) and profile name."""
+    """A customer's WhatsApp message: its WhatsApp id, sender, type, text (for text messages, and a button's
+    title), profile name; for a button press its payload, and the id of the message it answers (`context`)."""
 
     id: str
     sender: str
     kind: str
     text: str | None
     profile_name: str | None
+    payload: str | None = None
+    context: str | None = None
 
     @property
     def stored_text(self) -> str:
+        if self.payload is not None:
+            return " ".join((self.text or "").split())[:MAX_PRESS_TEXT] or f"[{self.kind}]"
         return self.text if self.kind == "text" and self.text else f"[{self.kind}]"
 
 
@@ -117,17 +128,44 @@ def inbound_message(message: dict[str, Any], names: dict[Any, Any]) -> InboundMe
     kind = str(message.get("type") or "unsupported")
     text = (message.get("text") or {}).get("body") if kind == "text" else None
     sender = str(message["from"])
-    return InboundMessage(str(message["id"]), sender, kind, text, names.get(sender))
+    payload, title = pressed(message) if kind in BUTTON_TYPES else (None, None)
+    context = _object(message.get("context")).get("id")
+    return InboundMessage(str(message["id"]), sender, kind, title if payload is not None else text, names.get(sender),
+                          payload, str(context)[:128] if context is not None else None)
+
+
+def pressed(message: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The payload and title of a button press, as WhatsApp shapes it; (None, None) for any other message."""
+    if message.get("type") == "button":
+        button = _object(message.get("button"))
+        payload, title = button.get("payload"), button.get("text")
+    else:
+        interactive = _object(message.get("interactive"))
+        if interactive.get("type") != "button_reply":
+            return None, None
+        reply = _object(interactive.get("button_reply"))
+        payload, title = reply.get("id"), reply.get("title")
+    if not isinstance(payload, str):
+        return None, None
+    return payload, title if isinstance(title, str) else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 class Inbox:
     """Inbound WhatsApp traffic: customer messages stored once and answered in order; delivery updates."""
 
-    def __init__(self, services: Services, turns: TurnQueue, outbox: Outbox, events: EventSink) -> None:
+    def __init__(self, services: Services, turns: TurnQueue, outbox: Outbox, events: EventSink,
+                 buttons: ButtonRouter | None = None) -> None:
         self.services = services
         self.turns = turns
         self.outbox = outbox
         self.events = events
+        self.buttons = buttons or ButtonRouter(services.reminder_replies.garbled,
+                                               {REMINDER: services.reminder_replies,
+                                                OFFER: services.waitlist.answer_press})
         self.refused: Counter[str] = Counter()  # inbound messages refused, by reason
 
     async def receive(self, message: InboundMessage) -> None:
@@ -146,6 +184,9 @@ class Inbox:
         wa_id = await self._customer(message)
         if wa_id is None:
             return
+        if message.payload is not None:
+            await self._press(wa_id, message)
+            return
         choice = self._notice_choice(message)
         turn = AgentKind.CUSTOMER if message.kind == "text" else TEXT_ONLY
         stored = await self.services.conversations.append(
@@ -160,6 +201,30 @@ class Inbox:
             await self._set_notices(wa_id, opted_out=choice == "stopped")
             return
         self.turns.wake(wa_id)
+
+    async def _press(self, wa_id: str, message: InboundMessage) -> None:
+        """A button press: answered by its kind's handler, then stored as the customer's message (its title, the
+        payload in its meta) with the answer queued, or with the customer assistant's turn when the press hands it
+        the conversation (a reschedule: the stored text names the booking). A redelivery is stored once and
+        answered once; what its handler did again changed nothing (every handler's acts are idempotent)."""
+        assert message.payload is not None
+        if await self.services.conversations.received(message.id):  # a redelivery: its handler is not run again
+            logger.info("WhatsApp button press %s was delivered again; answered once", message.id)
+            return
+        answer = await self.buttons.press(wa_id, message.payload)
+        text = f"{message.stored_text}\n{answer.text}" if answer.start_turn else message.stored_text
+        meta = {"whatsapp_type": message.kind, "button": {"payload": message.payload[:MAX_STORED_PAYLOAD],
+                                                          "context": message.context}}
+        stored = await self.services.conversations.append(wa_id, MessageRole.USER, text, external_id=message.id,
+                                                          meta=meta, turn=AgentKind.CUSTOMER if answer.start_turn else None)
+        if stored is None:
+            logger.info("WhatsApp button press %s was delivered again; answered once", message.id)
+            return
+        await self.events.publish(new_message_event(stored))
+        if answer.start_turn:
+            self.turns.wake(wa_id)
+            return
+        await self.outbox.queue(wa_id, answer.text, meta={"auto_reply": "button"})
 
     def _notice_choice(self, message: InboundMessage) -> str | None:
         """"stopped" or "started" when the message is only a stop or start word, else None."""

@@ -10,12 +10,15 @@ WhatsApp may have the message, so sending it again could deliver it twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 
 MAX_TEXT = 4096
+MAX_BUTTON_BODY = 1024  # an interactive message's body
+MAX_REPLY_BUTTONS = 3
 TIMEOUT_SECONDS = 15.0
 
 
@@ -44,19 +47,35 @@ class WhatsAppError(Exception):
 
 @dataclass(frozen=True)
 class Template:
-    """An approved template message: its name, its language code (`en`, `ar`, `en_US`...) and the values of
-    its body's parameters, in order ({{1}}, {{2}}, ...)."""
+    """An approved template message: its name, its language code (`en`, `ar`, `en_US`...), the values of its
+    body's parameters, in order ({{1}}, {{2}}, ...), and the payloads of its quick-reply buttons, in order (the
+    buttons' titles are part of the approved template)."""
 
     name: str
     language: str
     parameters: tuple[str, ...] = ()
+    buttons: tuple[str, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         template: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
+        components: list[dict[str, Any]] = []
         if self.parameters:
-            template["components"] = [{"type": "body", "parameters": [
-                {"type": "text", "text": value} for value in self.parameters]}]
+            components.append({"type": "body", "parameters": [
+                {"type": "text", "text": value} for value in self.parameters]})
+        components += [{"type": "button", "sub_type": "quick_reply", "index": str(index),
+                        "parameters": [{"type": "payload", "payload": button}]}
+                       for index, button in enumerate(self.buttons)]
+        if components:
+            template["components"] = components
         return template
+
+
+def reply_buttons(body: str, buttons: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """An interactive message with up to three reply buttons (id, title): allowed only inside the 24-hour window."""
+    return {"type": "interactive", "interactive": {
+        "type": "button", "body": {"text": body[:MAX_BUTTON_BODY]},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": id_, "title": title[:20]}}
+                               for id_, title in buttons[:MAX_REPLY_BUTTONS]]}}}
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,15 @@ class WhatsAppClient:
         if not template.name or not template.language:
             raise WhatsAppError("A template message needs the template's name and language.")
         return await self._post(wa_id, {"type": "template", "template": template.payload(), **callback(callback_data)})
+
+    async def send_buttons(self, wa_id: str, body: str, buttons: Sequence[tuple[str, str]],
+                           callback_data: str | None = None) -> str:
+        """Send `body` with reply buttons (id, title) to `wa_id`, inside the customer's 24-hour window; WhatsApp's
+        id of the message."""
+        self._check_configured()
+        if not body.strip() or not buttons:
+            raise WhatsAppError("An interactive message needs a body and at least one button.")
+        return await self._post(wa_id, {**reply_buttons(body, buttons), **callback(callback_data)})
 
     async def aclose(self) -> None:
         await self.http.aclose()

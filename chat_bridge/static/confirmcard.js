@@ -16,6 +16,11 @@ define({
   "confirm.preview.noName": { en: "(no name)", ar: "(بلا اسم)" },
   "confirm.preview.people": { en: "Customers", ar: "العملاء" },
   "confirm.preview.more": { en: "and {count} more", ar: "و{count} غيرهم" },
+  "confirm.preview.notices": { en: "WhatsApp notices", ar: "إشعارات واتساب" },
+  "confirm.preview.channel.text": { en: "a message (their 24-hour window is open until {time})",
+    ar: "رسالة (نافذة الـ24 ساعة مفتوحة حتى {time})" },
+  "confirm.preview.channel.template": { en: "the approved template (outside their 24-hour window)",
+    ar: "القالب المعتمد (خارج نافذة الـ24 ساعة)" },
   // Not "·" in Arabic: beside Arabic-Indic digits it reads as a zero (٠).
   "confirm.preview.dayCount": { en: "{day} · {count}", ar: "{day} ({count})" },
   "confirm.state.sending": { en: "Sending your answer…", ar: "جارٍ إرسال ردّك…" },
@@ -59,6 +64,8 @@ export function previewList(preview) {
   const failures = Object.entries(preview.failures || {});
   const matched = Array.isArray(preview.matched_customers) ? preview.matched_customers.slice(0, 20) : [];
   const affected = Array.isArray(preview.affected) ? preview.affected : [];
+  const told = Array.isArray(preview.notices?.recipients) ? preview.notices.recipients : [];
+  const toldMore = Math.max(0, (preview.notices?.customers || 0) - told.length);
   return h("dl", { class: "confirm-preview" },
     h("div", {}, h("dt", {}, t("confirm.preview.reservations")),
       h("dd", { "data-preview": "reservations" }, counted(preview.reservations ?? "—"))),
@@ -73,7 +80,19 @@ export function previewList(preview) {
         h("bdi", {}, customer.name || t("confirm.preview.noName")), " · ", leftToRight(`+${customer.wa_id}`)))))) : null,
     affected.length ? h("div", {}, h("dt", {}, t("confirm.preview.people")), h("dd", { "data-preview": "people" },
       h("ul", {}, affected.map(person), preview.affected_more
-        ? h("li", {}, t("confirm.preview.more", { count: preview.affected_more })) : null))) : null);
+        ? h("li", {}, t("confirm.preview.more", { count: preview.affected_more })) : null))) : null,
+    told.length ? h("div", {}, h("dt", {}, t("confirm.preview.notices")), h("dd", { "data-preview": "notices" },
+      h("ul", {}, told.map(recipient), toldMore
+        ? h("li", {}, t("confirm.preview.more", { count: toldMore })) : null))) : null);
+}
+
+/** One customer a notice goes to, and how: as a message inside their 24-hour window, else the approved template. */
+function recipient(reached) {
+  const how = reached.channel === "text"
+    ? t("confirm.preview.channel.text", { time: shortTime(reached.window_closes_at) })
+    : t("confirm.preview.channel.template");
+  return h("li", { dir: "auto", "data-channel": reached.channel },
+    h("bdi", {}, reached.name || leftToRight(`+${reached.wa_id}`)), ` · ${how}`);
 }
 
 /** One customer a batch changes: who, what, from and to. @param {CardPerson} someone */

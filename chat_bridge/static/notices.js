@@ -17,6 +17,9 @@ define({
   "notices.purpose.reminder": { en: "reminder", ar: "تذكير" },
   "notices.purpose.notice": { en: "message", ar: "رسالة" },
   "notices.purpose.reply": { en: "reply", ar: "ردّ" },
+  "notices.purpose.same_day": { en: "reminder today", ar: "تذكير اليوم" },
+  "notices.purpose.offer": { en: "waitlist offer", ar: "عرض من قائمة الانتظار" },
+  "notices.purpose.offer_gone": { en: "offer gone", ar: "انتهى العرض" },
   "notices.resend": { en: "Send again", ar: "إعادة الإرسال" },
   "notices.dismiss": { en: "Dismiss", ar: "تجاهل" },
   "notices.total": {
@@ -38,7 +41,8 @@ define({
 });
 
 const SHOWN = ["queued", "sent", "delivered", "read", "failed", "unsure"];
-const PURPOSES = new Set(["moved", "booked", "cancelled", "reminder", "notice", "reply"]);
+const PURPOSES = new Set(["moved", "booked", "cancelled", "reminder", "notice", "reply", "same_day", "offer",
+  "offer_gone"]);
 const FAILURE_STATUSES = new Set(["failed", "skipped"]);
 const TOOLS = new Set(["system_batch_modify", "system_batch_cancel", "system_undo_batch", "system_message_customers",
   "system_batch_reserve"]);

@@ -165,6 +165,13 @@ class ConversationService:
             message.meta = dict(message.meta or {}, **changes)
             return message_view(self.config, message)
 
+    async def received(self, external_id: str) -> bool:
+        """Whether a message WhatsApp knows as `external_id` is stored (a redelivery is handled once)."""
+        async with self.db.reading() as session:
+            found = await session.scalar(select(ConversationMessage.id)
+                                         .where(ConversationMessage.external_id == external_id))
+        return found is not None
+
     async def record_delivery(self, external_id: str, status: str) -> None:
         """WhatsApp's delivery report for the message it knows as `external_id`, if we sent it; a state this
         service does not track is ignored."""

@@ -42,7 +42,8 @@ class Press:
 @dataclass(frozen=True)
 class ButtonAnswer:
     """What a press did: the text the customer is told (in their language), and whether the customer's assistant
-    should take the conversation on afterwards (a reschedule)."""
+    should take the conversation on afterwards (a reschedule). With `start_turn` the text is not sent: it is kept
+    with the stored press for the assistant to read (which booking), and the assistant's reply is the answer."""
 
     text: str
     start_turn: bool = False

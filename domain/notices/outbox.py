@@ -12,13 +12,14 @@ the reply): its send moves that message's delivery state instead of adding a cop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.notices.plans import NoticePlan
+from domain.notices.plans import NoticePlan, PlannedNotice
+from domain.notices.quiet import is_soon, send_after
 from domain.notices.templates import NoticeConfig, NoticePurpose, language_of
 from domain.rules.delivery import DeliveryStatus
 from domain.storage.models import ConversationMessage, MessageRole, Notice
@@ -34,17 +35,28 @@ _CHUNK = 500
 
 
 async def queue_notices(session: AsyncSession, config: NoticeConfig, plan: NoticePlan, batch_id: str | None,
-                        now: datetime) -> int:
-    """Insert the planned notices in the caller's transaction; how many."""
+                        now: datetime, zone: tzinfo | None = None) -> int:
+    """Insert the planned notices in the caller's transaction; how many. Inside quiet hours (in the clinic's
+    `zone`, by default the config's) a notice that is not urgent waits until they end (`domain.notices.quiet`)."""
+    zone = zone or config.zone
     rows = [{"batch_id": batch_id, "wa_id": n.wa_id, "purpose": n.purpose.value,
              "reservation_id": getattr(n.item, "reservation_id", None),
              "slot_date": n.slot[0] if n.slot else None, "slot_time": n.slot[1] if n.slot else None,
              "template": n.template, "language": n.language, "parameters": list(n.parameters),
-             "text": n.text, "dedupe_key": None, "status": "queued", "attempts": 0, "available_at": now,
+             "text": n.text, "dedupe_key": None, "status": "queued", "attempts": 0,
+             "available_at": send_after(config, zone, now, is_urgent(config, zone, now, n)),
              "created_at": now, "updated_at": now} for n in plan.notices]
     for start in range(0, len(rows), _CHUNK):
         await session.execute(insert(Notice), rows[start:start + _CHUNK])
     return len(rows)
+
+
+def is_urgent(config: NoticeConfig, zone: tzinfo, now: datetime, notice: PlannedNotice) -> bool:
+    """A cancellation or move of a booking for today (or tomorrow before the quiet hours end): it cannot wait."""
+    if notice.purpose not in (NoticePurpose.CANCELLED, NoticePurpose.MOVED):
+        return False
+    slots = [getattr(getattr(notice.item, side, None), "slot", None) for side in ("before", "after")]
+    return any(is_soon(config, zone, now, slot) for slot in [notice.slot, *slots])
 
 
 async def queue_reply(session: AsyncSession, message: ConversationMessage, now: datetime) -> int:

@@ -64,6 +64,11 @@ class PlannedNotice:
     slot: tuple[date, str] | None
     item: Any = None
     template: str | None = None  # None: sent as the free text itself (the customer wrote within 24 hours)
+    # How it would go now: "text" (free form or interactive, inside the customer's 24-hour window, which closes at
+    # `window_closes_at`) or "template". The sender decides again when it sends (`domain.workers.outbox`).
+    channel: str = "template"
+    window_closes_at: datetime | None = None
+    name: str | None = None
 
 
 @dataclass
@@ -85,12 +90,40 @@ class NoticePlan:
         examples: dict[str, str] = {}
         for notice in self.notices:
             examples.setdefault(notice.language, notice.text)
-        kinds = Counter("template" if n.template else "text" for n in self.notices)
-        return {"customers": len(self.notices), "by_kind": dict(kinds),
+        kinds = Counter(n.channel for n in self.notices)
+        return {"customers": len(self.notices), "by_kind": dict(kinds), "recipients": self.recipients(),
                 "by_purpose": dict(Counter(n.purpose.value for n in self.notices)),
                 "by_language": dict(Counter(n.language for n in self.notices)),
                 "left_out": dict(self.left_out), "left_out_customers": list(self.left_out_people),
                 "examples": examples}
+
+
+    def recipients(self) -> list[dict[str, str | None]]:
+        """The first SHOWN customers told: who, by which channel, and when their 24-hour window closes."""
+        return [{"wa_id": n.wa_id, "name": n.name, "channel": n.channel,
+                 "window_closes_at": n.window_closes_at.isoformat() if n.window_closes_at else None}
+                for n in self.notices[:SHOWN]]
+
+
+def window_closes(last_message: datetime | None, now: datetime) -> datetime | None:
+    """When the customer's 24-hour window closes, if it is open at `now` (their last message is newer than 24 h)."""
+    if last_message is None or last_message + WINDOW <= now:
+        return None
+    return last_message + WINDOW
+
+
+async def last_messages(session: AsyncSession, wa_ids: Iterable[str]) -> dict[str, datetime]:
+    """Each customer's newest message of their own (what opens WhatsApp's 24-hour window)."""
+    wanted = sorted(set(wa_ids))
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            select(ConversationMessage.wa_id, func.max(ConversationMessage.timestamp))
+            .where(ConversationMessage.wa_id.in_(wanted[start:start + _CHUNK]),
+                   ConversationMessage.role == MessageRole.USER)
+            .group_by(ConversationMessage.wa_id))
+        found.update({wa_id: last for wa_id, last in rows.all()})
+    return found
 
 
 @dataclass(frozen=True)
@@ -125,13 +158,15 @@ async def recipients(session: AsyncSession, config: NoticeConfig, wa_ids: Iterab
 
 
 async def plan_notices(session: AsyncSession, config: NoticeConfig, items: Sequence[Any],
-                       names: dict[str, str | None] | None = None) -> NoticePlan:
+                       names: dict[str, str | None] | None = None, *, now: datetime | None = None) -> NoticePlan:
     """The notices for a batch's applied items (each with `wa_id`, `before`, `after`): one per customer, for the
-    first of their changes that tells them something."""
+    first of their changes that tells them something; each says its channel at `now` (as free text inside the
+    customer's 24-hour window, else the template)."""
     plan = NoticePlan()
     told: set[str] = set()
     wanted = [(i, p) for i in items if i.wa_id and (p := purpose_of(i.before, i.after)) is not None]
     people = await recipients(session, config, {i.wa_id for i, _ in wanted})
+    last = await last_messages(session, {i.wa_id for i, _ in wanted}) if now is not None else {}
     for item, purpose in wanted:
         if item.wa_id in told:
             continue
@@ -144,9 +179,10 @@ async def plan_notices(session: AsyncSession, config: NoticeConfig, items: Seque
         language = person.language if person.language in template.bodies else config.default_language
         values = notice_values(config, language, person.name, item.before, item.after)
         shown = item.after if purpose is not NoticePurpose.CANCELLED else item.before
+        closes = window_closes(last.get(item.wa_id), now) if now is not None else None
         plan.notices.append(PlannedNotice(item.wa_id, purpose, language, template.parameters(values),
                                           template.render(language, values), shown.slot if shown else None, item,
-                                          template.name))
+                                          template.name, "text" if closes else "template", closes, person.name))
     return plan
 
 
@@ -156,25 +192,24 @@ async def plan_message(session: AsyncSession, config: NoticeConfig, wa_ids: Sequ
     24-hour window, else the free-notice template carrying it."""
     plan = NoticePlan()
     people = await recipients(session, config, wa_ids)
-    recent = set(await session.scalars(
-        select(ConversationMessage.wa_id).where(ConversationMessage.wa_id.in_(sorted(set(wa_ids))),
-                                                ConversationMessage.role == MessageRole.USER,
-                                                ConversationMessage.timestamp > now - WINDOW).distinct()))
+    last = await last_messages(session, wa_ids)
     template = config.templates[NoticePurpose.NOTICE]
     for wa_id in wa_ids:
         person = people.get(wa_id) or Recipient(None, config.default_language, None)
         if person.excluded:
             plan.leave_out(wa_id, person.name, person.excluded)
             continue
-        if wa_id in recent:
-            plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, person.language, (), text, None))
+        if closes := window_closes(last.get(wa_id), now):
+            plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, person.language, (), text, None,
+                                              channel="text", window_closes_at=closes, name=person.name))
             continue
         language = person.language if person.language in template.bodies else config.default_language
         values = notice_values(config, language, person.name, None, None, text)
         plan.notices.append(PlannedNotice(wa_id, NoticePurpose.NOTICE, language, template.parameters(values),
-                                          template.render(language, values), None, None, template.name))
+                                          template.render(language, values), None, None, template.name,
+                                          name=person.name))
     return plan
 
 
-__all__ = ["NoticePlan", "PlannedNotice", "Recipient", "notice_values", "plan_message", "plan_notices", "purpose_of",
-           "recipients"]
+__all__ = ["NoticePlan", "PlannedNotice", "Recipient", "last_messages", "notice_values", "plan_message", "plan_notices",
+           "purpose_of", "recipients", "window_closes"]

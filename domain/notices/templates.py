@@ -13,21 +13,33 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, tzinfo
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.notices.quiet import QuietHours
 
 
 class NoticePurpose(StrEnum):
     MOVED = "moved"
     BOOKED = "booked"  # a booking made for the customer, or one restored by undoing its cancellation
     CANCELLED = "cancelled"
-    REMINDER = "reminder"
+    REMINDER = "reminder"  # the day before
+    SAME_DAY = "same_day"  # the same day, some hours before the slot
     NOTICE = "notice"
     REPLY = "reply"  # an agent's answer to the customer's own message: free text, never a template
+    OFFER = "offer"  # a waitlist place offered to the customer, with Accept / Decline buttons
+    OFFER_GONE = "offer_gone"  # the waitlist place offered to them has gone (taken, or its hold ended)
 
 
 LANGUAGES = ("en", "ar")
+# The reminders' quick-reply buttons, in order, and the purposes that carry them.
+REMINDER_ACTIONS = ("confirm", "reschedule", "cancel")
+BUTTON_PURPOSES = ("reminder", "same_day")
+MAX_BUTTON_TITLE = 20  # WhatsApp's limit on a reply button's title
+REMINDER_BUTTONS = {"en": {"confirm": "Confirm", "reschedule": "Reschedule", "cancel": "Cancel"},
+                    "ar": {"confirm": "تأكيد الموعد", "reschedule": "تغيير الموعد", "cancel": "إلغاء الموعد"}}
 # What a notice knows, and so what a template's parameters may be.
 FIELDS = ("customer_name", "old_date", "old_time", "old_weekday", "new_date", "new_time", "new_weekday",
           "clinic_name", "text")
@@ -52,12 +64,19 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class NoticeTemplate:
     """An approved template: `name` as WhatsApp knows it, `bodies` per language code ({{1}}... placeholders),
-    `fields` filling the placeholders in order."""
+    `fields` filling the placeholders in order, and for a reminder its quick-reply buttons' titles per language
+    (action -> title, in the order of `REMINDER_ACTIONS`)."""
 
     purpose: NoticePurpose
     name: str
     bodies: Mapping[str, str]
     fields: tuple[str, ...]
+    buttons: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def button_titles(self, language: str) -> list[tuple[str, str]]:
+        """(action, title) of the buttons in `language` (else English), in order; none for a template without."""
+        titles = self.buttons.get(language) or self.buttons.get("en") or {}
+        return [(action, titles[action]) for action in REMINDER_ACTIONS if action in titles]
 
     def parameters(self, values: Mapping[str, str]) -> tuple[str, ...]:
         """The parameters WhatsApp is sent, in order, each on one line (WhatsApp refuses a parameter with a
@@ -99,7 +118,28 @@ DEFAULTS: dict[NoticePurpose, dict[str, Any]] = {
         "name": "appointment_reminder",
         "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
         "bodies": {"en": "Hello {{1}}, a reminder from {{2}}: your appointment is tomorrow, {{3}} {{4}} at {{5}}.",
-                   "ar": "مرحباً {{1}}، تذكير من {{2}}: موعدك غداً {{3}} {{4}} الساعة {{5}}."}},
+                   "ar": "مرحباً {{1}}، تذكير من {{2}}: موعدك غداً {{3}} {{4}} الساعة {{5}}."},
+        "buttons": REMINDER_BUTTONS},
+    NoticePurpose.SAME_DAY: {
+        "name": "appointment_reminder_today",
+        "fields": ["customer_name", "clinic_name", "new_time"],
+        "bodies": {"en": "Hello {{1}}, a reminder from {{2}}: your appointment is today at {{3}}.",
+                   "ar": "مرحباً {{1}}، تذكير من {{2}}: موعدك اليوم الساعة {{3}}."},
+        "buttons": REMINDER_BUTTONS},
+    NoticePurpose.OFFER: {
+        "name": "waitlist_offer",
+        "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
+        "bodies": {"en": "Hello {{1}}, a place has opened at {{2}} on {{3}} {{4}} at {{5}}. It is held for a short "
+                         "time for the first to accept: press Accept to book it, or Decline.",
+                   "ar": "مرحباً {{1}}، توفر مكان في {{2}} يوم {{3}} {{4}} الساعة {{5}}. المكان محجوز لوقت قصير لأول "
+                         "من يقبل: اضغط قبول لحجزه، أو رفض."}},
+    NoticePurpose.OFFER_GONE: {
+        "name": "waitlist_offer_gone",
+        "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
+        "bodies": {"en": "Hello {{1}}, the place at {{2}} on {{3}} {{4}} at {{5}} has gone. You are still on the "
+                         "waitlist.",
+                   "ar": "مرحباً {{1}}، لم يعد المكان في {{2}} يوم {{3}} {{4}} الساعة {{5}} متاحاً. ما زلت في قائمة "
+                         "الانتظار."}},
     NoticePurpose.NOTICE: {
         "name": "clinic_notice",
         "fields": ["customer_name", "clinic_name", "text"],
@@ -109,8 +149,9 @@ DEFAULTS: dict[NoticePurpose, dict[str, Any]] = {
 
 
 def notice_templates(overrides: str = "", default_language: str = "ar") -> dict[NoticePurpose, NoticeTemplate]:
-    """The templates of every purpose: the defaults, with `overrides` (JSON: purpose -> {name, fields, bodies},
-    each key optional) applied. Raises `TemplateError` saying what is wrong."""
+    """The templates of every purpose: the defaults, with `overrides` (JSON: purpose -> {name, fields, bodies,
+    buttons}, each key optional; a reminder's `buttons` is language -> action -> title, each language given
+    replacing the built-in one) applied. Raises `TemplateError` saying what is wrong."""
     if default_language not in LANGUAGES:
         raise TemplateError(f"The default notice language must be one of {', '.join(LANGUAGES)}.")
     try:
@@ -128,7 +169,10 @@ def notice_templates(overrides: str = "", default_language: str = "ar") -> dict[
         change = given.get(purpose.value, {})
         if not isinstance(change, dict):
             raise TemplateError(f"NOTICE_TEMPLATES[{purpose.value!r}] must be an object with name, fields, bodies.")
-        templates[purpose] = _checked(purpose, {**DEFAULTS[purpose], **change}, default_language)
+        spec = {**DEFAULTS[purpose], **change}
+        if isinstance(change.get("buttons"), dict):
+            spec["buttons"] = {**DEFAULTS[purpose].get("buttons", {}), **change["buttons"]}
+        templates[purpose] = _checked(purpose, spec, default_language)
     return templates
 
 
@@ -152,7 +196,27 @@ def _checked(purpose: NoticePurpose, spec: dict[str, Any], default_language: str
         if numbers != list(range(1, len(fields) + 1)):
             raise TemplateError(f"{where} ({language}): the body's placeholders {numbers} do not match its "
                                 f"{len(fields)} fields (want {{{{1}}}} to {{{{{len(fields)}}}}}).")
-    return NoticeTemplate(purpose, name, dict(bodies), tuple(fields))
+    return NoticeTemplate(purpose, name, dict(bodies), tuple(fields), _checked_buttons(purpose, spec.get("buttons")))
+
+
+def _checked_buttons(purpose: NoticePurpose, buttons: Any) -> dict[str, dict[str, str]]:
+    """A reminder's button titles: language -> every action -> a title of 1 to 20 characters."""
+    where = f"the {purpose.value} template's buttons"
+    if buttons is None:
+        return {}
+    if purpose.value not in BUTTON_PURPOSES:
+        raise TemplateError(f"{where}: only {', '.join(BUTTON_PURPOSES)} carry buttons.")
+    if not isinstance(buttons, dict):
+        raise TemplateError(f"{where}: must map a language code to {{action: title}}.")
+    for language, titles in buttons.items():
+        if language not in LANGUAGES:
+            raise TemplateError(f"{where}: unknown language {language!r}; the languages are {', '.join(LANGUAGES)}.")
+        if not isinstance(titles, dict) or sorted(titles) != sorted(REMINDER_ACTIONS):
+            raise TemplateError(f"{where} ({language}): give a title for each of {', '.join(REMINDER_ACTIONS)}.")
+        if bad := [a for a, t in titles.items() if not isinstance(t, str) or not 0 < len(t.strip()) <= MAX_BUTTON_TITLE]:
+            raise TemplateError(f"{where} ({language}): the titles of {bad} must be 1 to {MAX_BUTTON_TITLE} "
+                                f"characters (WhatsApp's limit).")
+    return {language: {a: t.strip() for a, t in titles.items()} for language, titles in buttons.items()}
 
 
 def language_of(texts: Iterable[str], default: str) -> str:
@@ -171,15 +235,19 @@ def weekday(day: date, language: str) -> str:
 @dataclass(frozen=True)
 class NoticeConfig:
     """How the clinic messages its customers: templates, the clinic's name, the language of a customer who has
-    not written, the stop and start words, the day-before reminders' local time (None: no reminders), and the
-    outbox worker's rate, lease and attempts."""
+    not written, the stop and start words, the day-before reminders' local time (None: no reminders), the
+    same-day reminder's hours before the slot (None: none), the quiet hours that hold notices that are not
+    urgent (None: never held), and the outbox worker's rate, lease and attempts."""
 
     templates: Mapping[NoticePurpose, NoticeTemplate] = field(default_factory=notice_templates)
     clinic_name: str = "the clinic"
     default_language: str = "ar"
     stop_words: tuple[str, ...] = STOP_WORDS
     start_words: tuple[str, ...] = START_WORDS
-    reminder_time: time | None = time(18)
+    reminder_time: time | None = time(19)
+    same_day_hours: float | None = None
+    quiet_hours: QuietHours | None = field(default_factory=QuietHours)
+    zone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Riyadh"))  # the clinic's, for the quiet hours
     rate_per_second: float = 10.0
     lease_seconds: float = 30.0
     max_attempts: int = 10

@@ -23,10 +23,11 @@ from sqlalchemy.orm import aliased
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.notices.outbox import CALLBACK_PREFIX, FINAL, OUT, Settled, conversation_copy, mark_sent, requeue
-from domain.notices.reminders import stale_reminders
+from domain.notices.buttons import Button
+from domain.notices.plans import last_messages, window_closes
+from domain.notices.reminders import REMINDER_PURPOSES, stale_reminders
 from domain.notices.templates import NoticeConfig, NoticePurpose
 from domain.rules.delivery import DeliveryStatus
-from domain.rules.schedule import clinic_today
 from domain.storage.database import Database
 from domain.storage.models import ConversationMessage, Customer, Notice
 from domain.views import message_view
@@ -37,7 +38,9 @@ BACKOFF_CAP_SECONDS = 300.0
 
 @dataclass(frozen=True)
 class ClaimedNotice:
-    """A notice a worker holds until its lease ends, with what WhatsApp is sent; `attempts` counts this one."""
+    """A notice a worker holds until its lease ends, with what WhatsApp is sent; `attempts` counts this one.
+    `template` is None when the notice goes as free text (or an interactive message, with `buttons`): the
+    customer wrote within WhatsApp's 24-hour window, as it stands at the claim."""
 
     id: int
     wa_id: str
@@ -46,6 +49,7 @@ class ClaimedNotice:
     parameters: tuple[str, ...]
     text: str
     attempts: int
+    buttons: tuple[Button, ...] = ()  # quick replies: a template's, or an interactive message's without one
 
     @property
     def callback_data(self) -> str:
@@ -86,20 +90,21 @@ class NoticeOutbox:
         async with self.db.unit_of_work() as session:
             notices = list(await session.scalars(query.with_for_update(skip_locked=True)))
             reasons = await self._unsendable(session, notices, now)
+            last = await last_messages(session, {n.wa_id for n in notices if n.template is not None})
             for notice in notices:
                 if (reason := reasons.get(notice.id)) is not None:
                     _settle_unsent(notice, now, reason)
                     settled.append(Settled(notice.id, notice.status, batch_id=notice.batch_id))
                 else:
-                    claimed.append(self._lease_to(notice, worker, now))
+                    claimed.append(self._lease_to(notice, worker, now, window_closes(last.get(notice.wa_id), now)))
             await _fail_replies(session, [n for n in notices if n.status in ("skipped", "failed")])
         return claimed, settled
 
     async def _unsendable(self, session: AsyncSession, notices: list[Notice], now: datetime) -> dict[int, str]:
         """Why each notice that must not be sent now is not (unsure, blocked, opted_out, stale, attempts)."""
         excluded = await _excluded(session, {n.wa_id for n in notices})
-        stale = await stale_reminders(session, [n for n in notices if n.purpose == NoticePurpose.REMINDER],
-                                       clinic_today(self.clinic, now))
+        stale = await stale_reminders(session, [n for n in notices if n.purpose in REMINDER_PURPOSES],
+                                       now.astimezone(self.clinic.zone))
         reasons: dict[int, str] = {}
         for notice in notices:
             barred = excluded.get(notice.wa_id)
@@ -113,10 +118,13 @@ class NoticeOutbox:
                 reasons[notice.id] = reason
         return reasons
 
-    def _lease_to(self, notice: Notice, worker: str, now: datetime) -> ClaimedNotice:
+    def _lease_to(self, notice: Notice, worker: str, now: datetime, window: datetime | None) -> ClaimedNotice:
+        """The notice leased to `worker`; inside the customer's 24-hour window (open until `window`) it goes as free
+        text or interactive, whatever its template."""
         notice.status, notice.worker, notice.lease_until, notice.updated_at = "sending", worker, now + self.lease, now
-        return ClaimedNotice(notice.id, notice.wa_id, notice.template, notice.language, tuple(notice.parameters),
-                             notice.text, notice.attempts + 1)
+        buttons = tuple(Button(b["id"], b["title"]) for b in notice.buttons or [])
+        return ClaimedNotice(notice.id, notice.wa_id, None if window else notice.template, notice.language,
+                             tuple(notice.parameters), notice.text, notice.attempts + 1, buttons)
 
     async def attempt(self, notice_id: int, worker: str) -> bool:
         """Record (committed) that `worker` begins sending the notice, before the request to WhatsApp leaves;

@@ -117,10 +117,15 @@ async def test_a_moved_day_tells_each_customer_once_in_their_language(services: 
     await graph_api.wait_for_sends(3)
     await graph_api.wait_for_posted(6)  # sent and delivered, for each
     assert [m.to for m in graph_api.sent if m.to in (BLOCKED, QUIET)] == []
-    [to_omar] = graph_api.templates_to(OMAR)
-    assert (to_omar.template, to_omar.language) == ("appointment_moved", "en")
-    assert to_omar.parameters == ("Omar Haddad", "Al Noor Clinic", "Sunday", SUNDAY, "13:00", "Monday", MONDAY,
-                                  "13:00")
+    # Omar wrote today: inside his 24-hour window the notice goes as free text; the others get the template.
+    [to_omar] = [m for m in graph_api.sent if m.to == OMAR]
+    assert (to_omar.kind, to_omar.text) == ("text", "Hello Omar Haddad, Al Noor Clinic has moved your appointment "
+                                                    "from Sunday 2026-12-06 at 13:00 to Monday 2026-12-07 at 13:00. "
+                                                    "Reply here if that time does not suit you.")
+    [omars] = [n for n in await notices(services) if n.wa_id == OMAR]
+    assert (omars.template, omars.language) == ("appointment_moved", "en")
+    assert tuple(omars.parameters) == ("Omar Haddad", "Al Noor Clinic", "Sunday", SUNDAY, "13:00", "Monday", MONDAY,
+                                       "13:00")
     [to_fatima] = graph_api.templates_to(FATIMA)
     assert (to_fatima.language, to_fatima.parameters[:3]) == ("ar", ("فاطمة", "Al Noor Clinic", "الأحد"))
     assert len(graph_api.templates_to(LAYLA)) == 1
@@ -150,7 +155,7 @@ async def test_a_rolled_back_atomic_batch_queues_and_sends_nothing(services: Ser
     # A batch that does apply is the witness: once its notice is out, the rolled-back one has had every chance.
     _, applied = await tool(bridge, "system_batch_cancel", {"requests": [{"wa_id": OMAR}], "notify": True})
     await graph_api.wait_for_sends(1)
-    assert [(m.to, m.template) for m in graph_api.sent] == [(OMAR, "appointment_cancelled")]
+    assert [(m.to, m.kind) for m in graph_api.sent] == [(OMAR, "text")]  # he wrote today: inside his window
     assert [n.batch_id for n in await notices(services)] == [applied["batch_id"]]
 
 
@@ -187,14 +192,14 @@ async def test_an_undeliverable_notice_is_failed_and_reported(services: Services
 async def test_a_refused_template_fails_at_once_without_retrying(services: Services, bridge: RunningBridge,
                                                                  graph_api: FakeGraphApi) -> None:  # noqa: F811
     await sunday_patients(services)
-    graph_api.templates.pop(("appointment_cancelled", "en"))
+    graph_api.templates.pop(("appointment_cancelled", "ar"))
     _, applied = await tool(bridge, "system_batch_cancel", {"filters": {"dates": [SUNDAY]}, "notify": True})
-    await settles_to(services, {"delivered": 2, "failed": 1})  # the refusal is settled by its own send
-    _, counted = await tool(bridge, "system_get_notices", {"wa_id": OMAR})
+    await settles_to(services, {"delivered": 1, "failed": 2})  # the refusal is settled by its own send
+    _, counted = await tool(bridge, "system_get_notices", {"wa_id": FATIMA})
     [failure] = counted["failures"]
     assert failure["error_code"] == 132001 and "does not exist" in failure["error"]
-    [omars] = [n for n in await notices(services) if n.wa_id == OMAR]
-    assert (omars.status, omars.attempts) == ("failed", 1)
+    [fatimas] = [n for n in await notices(services) if n.wa_id == FATIMA]
+    assert (fatimas.status, fatimas.attempts) == ("failed", 1)
 
 
 async def test_a_stop_word_opts_a_customer_out_and_the_operator_can_opt_them_back_in(
@@ -290,8 +295,9 @@ async def test_undoing_a_notified_batch_asks_whether_to_tell_the_customers_the_r
     assert undone["status"] == "applied" and undone["notices"]["queued"] == 3
     assert "hint" not in undone
     await graph_api.wait_for_sends(6)
-    [restored] = [m for m in graph_api.templates_to(OMAR) if m.template == "appointment_booked"]
-    assert restored.parameters == ("Omar Haddad", "Al Noor Clinic", "Sunday", SUNDAY, "13:00")
+    [restored] = [n for n in await notices(services) if n.wa_id == OMAR and n.template == "appointment_booked"]
+    assert tuple(restored.parameters) == ("Omar Haddad", "Al Noor Clinic", "Sunday", SUNDAY, "13:00")
+    assert restored.text in graph_api.texts_to(OMAR)
 
 
 async def test_a_status_naming_a_notice_that_was_never_sent_changes_nothing(services: Services) -> None:
@@ -422,3 +428,21 @@ async def test_a_reply_queued_with_its_message_is_sent_once_as_text_and_its_mess
     assert [(m["id"], m["role"], m["delivery_status"]) for m in quiet] == [(answers[QUIET], "assistant", "delivered")]
     blocked = (await bridge.http.get(f"/conversations/{BLOCKED}")).json()["messages"]
     assert [m["delivery_status"] for m in blocked] == ["failed"]
+
+
+async def test_the_preview_says_for_each_customer_whether_the_notice_goes_as_text_or_template(
+    services: Services, bridge: RunningBridge  # noqa: F811
+) -> None:
+    await sunday_patients(services)
+    async with services.db.reading() as session:
+        wrote = await session.scalar(select(func.max(ConversationMessage.timestamp))
+                                     .where(ConversationMessage.wa_id == OMAR))
+    assert wrote is not None
+    move = {"filters": {"dates": [SUNDAY]}, "updates": {"new_date": MONDAY}, "notify": True, "dry_run": True}
+    _, planned = await tool(bridge, "system_batch_modify", move)
+    assert planned["notices"]["by_kind"] == {"template": 2, "text": 1}
+    assert sorted(planned["notices"]["recipients"], key=lambda r: r["wa_id"]) == [
+        {"wa_id": FATIMA, "name": "فاطمة", "channel": "template", "window_closes_at": None},
+        {"wa_id": OMAR, "name": "Omar Haddad", "channel": "text",
+         "window_closes_at": (wrote + timedelta(hours=24)).isoformat()},
+        {"wa_id": LAYLA, "name": "ليلى", "channel": "template", "window_closes_at": None}]

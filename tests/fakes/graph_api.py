@@ -16,7 +16,7 @@ import itertools
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx2
@@ -46,8 +46,9 @@ VERIFY_TOKEN = "test-verify-token"
 
 @dataclass(frozen=True)
 class SentMessage:
-    """One message the bridge sent, as the Graph API received it: a text, or a template (then `text` is the
-    template's body with its parameters filled in, as the customer reads it)."""
+    """One message the bridge sent, as the Graph API received it: a text, a template (then `text` is the
+    template's body with its parameters filled in, as the customer reads it) or an interactive message with reply
+    buttons (its body)."""
 
     phone_number_id: str
     to: str
@@ -57,6 +58,9 @@ class SentMessage:
     language: str | None = None
     parameters: tuple[str, ...] = ()
     callback_data: str | None = None
+    kind: str = "text"  # text, template or interactive
+    buttons: tuple[str, ...] = ()  # a template's quick-reply payloads, or an interactive message's button ids
+    payload: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the JSON as received
 
 
 @dataclass(frozen=True)
@@ -156,10 +160,15 @@ class FakeGraphApi:
             found = self._template(phone_number_id, payload["to"], message_id, payload["template"])
             if isinstance(found, JSONResponse):
                 return found
-            message = replace(found, callback_data=payload.get("biz_opaque_callback_data"))
+            message = replace(found, callback_data=payload.get("biz_opaque_callback_data"), payload=payload)
+        elif payload.get("type") == "interactive":
+            found = self._interactive(phone_number_id, payload["to"], message_id, payload["interactive"])
+            if isinstance(found, JSONResponse):
+                return found
+            message = replace(found, callback_data=payload.get("biz_opaque_callback_data"), payload=payload)
         else:
             message = SentMessage(phone_number_id, payload["to"], payload["text"]["body"], message_id,
-                                  callback_data=payload.get("biz_opaque_callback_data"))
+                                  callback_data=payload.get("biz_opaque_callback_data"), payload=payload)
         await self._record(message)
         if self.after_record is not None:
             self.after_record(message)
@@ -188,10 +197,27 @@ class FakeGraphApi:
         if len(values) != wanted:
             return graph_error(400, f"(#132000) Number of parameters does not match the expected number of "
                                     f"params: expected {wanted}, got {len(values)}", 132000)
+        buttons = [c for c in template.get("components") or [] if c.get("type") == "button"]
+        if any(c.get("sub_type") != "quick_reply" or c.get("index") != str(n) or
+               [p.get("type") for p in c.get("parameters") or []] != ["payload"] for n, c in enumerate(buttons)):
+            return graph_error(400, "(#131008) Invalid button component", 131008)
         text = body
         for number, value in enumerate(values, start=1):
             text = text.replace(f"{{{{{number}}}}}", value)
-        return SentMessage(phone_number_id, to, text, message_id, str(name), str(language), values)
+        payloads = tuple(str(c["parameters"][0]["payload"]) for c in buttons)
+        return SentMessage(phone_number_id, to, text, message_id, str(name), str(language), values, kind="template",
+                           buttons=payloads)
+
+    def _interactive(self, phone_number_id: str, to: str, message_id: str,
+                     interactive: dict[str, Any]) -> SentMessage | JSONResponse:
+        """A reply-button message as the Cloud API checks it: a body, one to three buttons, titles of at most 20."""
+        buttons = (interactive.get("action") or {}).get("buttons") or []
+        body = (interactive.get("body") or {}).get("text") or ""
+        if interactive.get("type") != "button" or not body or not 1 <= len(buttons) <= 3 or any(
+                b.get("type") != "reply" or not 1 <= len(b["reply"].get("title") or "") <= 20 for b in buttons):
+            return graph_error(400, "(#131009) Parameter value is not valid", 131009)
+        return SentMessage(phone_number_id, to, body, message_id, kind="interactive",
+                           buttons=tuple(str(b["reply"]["id"]) for b in buttons))
 
     async def _hold(self, message: SentMessage) -> None:
         """Answer `message` only once `holding` is turned off (from any thread: it is polled)."""
@@ -260,6 +286,23 @@ def inbound(wa_id: str, message_id: str, kind: str = "text", text: str = "hello"
     """A customer's message; `kind` other than text carries a media object instead of a body."""
     message: dict[str, Any] = {"from": wa_id, "id": message_id, "timestamp": "1764566400", "type": kind}
     message[kind] = {"body": text} if kind == "text" else {"id": "media-1", "mime_type": "image/jpeg"}
+    return delivery({"messaging_product": "whatsapp",
+                     "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},
+                     "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}], "messages": [message]})
+
+
+def button_press(wa_id: str, message_id: str, payload: str, title: str, *, template: bool = False,
+                 context: str | None = None, profile_name: str = "Test Customer") -> dict[str, Any]:
+    """A customer's press of a button, as WhatsApp delivers it: an interactive `button_reply` (id, title), or with
+    `template` a template's quick reply (`button`: payload, text); `context` names the message it answers."""
+    message: dict[str, Any] = {"from": wa_id, "id": message_id, "timestamp": "1764566400"}
+    if template:
+        message |= {"type": "button", "button": {"payload": payload, "text": title}}
+    else:
+        message |= {"type": "interactive", "interactive": {"type": "button_reply",
+                                                           "button_reply": {"id": payload, "title": title}}}
+    if context is not None:
+        message["context"] = {"from": "15550001111", "id": context}
     return delivery({"messaging_product": "whatsapp",
                      "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},
                      "contacts": [{"profile": {"name": profile_name}, "wa_id": wa_id}], "messages": [message]})
