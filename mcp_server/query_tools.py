@@ -22,9 +22,11 @@ from mcp_server.customer_data import MARK, marked
 from mcp_server.rendering import TEXT_BUDGET, TEXT_CEILING, listing_text, record_text, row_lines
 from mcp_server.toolkit import READ_ONLY, answer, declare
 
-RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status"]
-CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "next_reservation"]
+RESERVATION_COLUMNS = ["id", "wa_id", "customer_name", "date", "weekday", "time_slot", "type", "status", "attendance"]
+CUSTOMER_COLUMNS = ["wa_id", "name", "is_favorite", "is_blocked", "reservation_count", "no_shows", "late_cancels",
+                    "next_reservation"]
 Section = Literal["reservations", "wa_ids", "customers"]
+PublicStatus = Literal["booked", "confirmed", "arrived", "no_show", "cancelled", "late_cancelled"]
 OptionalDate = Annotated[str | None, Field(max_length=40)]
 
 
@@ -39,6 +41,9 @@ WaIdsArg = Annotated[Annotated[Texts, Field(max_length=1_000)] | None, Field(
 DatesArg = Annotated[Annotated[Texts, Field(max_length=366)] | None, Field(
     description="Exact dates")]
 TypesArg = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]] | None, Field(max_length=100)]
+AttendanceArg = Annotated[Annotated[list[PublicStatus], BeforeValidator(_comma_separated)] | None, Field(
+    max_length=6, description=(
+    "Only these statuses (replaces include_cancelled)"))]
 NOTE_ROOM = 64  # bytes a shortened page's text may change by besides its rows and its note: the rows' range
 # Rows a default page reads first, by how many keysets it pages: about one and a half times what usually fits
 # in its 5 KB (18 rows a section with every section, 37 with reservations only, on `bench/page_bench.py`'s year).
@@ -102,6 +107,7 @@ class QueryTools:
         end_date: OptionalDate = None,
         include_cancelled: bool = False,
         reservation_types: TypesArg = None,
+        attendance: AttendanceArg = None,
         include: Annotated[list[Section] | None, Field(max_length=3, description="Sections to return; empty: all")
                            ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_FUZZY_LIMIT, description="Most fuzzy matches of search_query")
@@ -113,13 +119,15 @@ class QueryTools:
         ar: ArabicArg = False,
     ) -> Annotated[CallToolResult, ReservationsAnswer]:
         """Find reservations, wa_ids and customers; each filter given narrows. Totals first, then a line
-        per row; with next_cursor, call again with it and the same filters."""
+        per row; with next_cursor, call again with it and the same filters. A row's attendance is booked,
+        confirmed or arrived (holding a place: listed by default), no_show, cancelled or late_cancelled
+        (listed with include_cancelled, or by attendance); a customer's no_shows and late_cancels are all theirs."""
         async def read(rows: int) -> ReservationPage:
             return await self.queries.reservation_page(
                 search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date, end_date=end_date,
                 include_cancelled=include_cancelled, reservation_types=reservation_types,
                 include=list(include) if include else None, limit=limit, max_results=rows, cursor=cursor,
-                hijri=hijri)
+                hijri=hijri, attendance=list(attendance) if attendance else None)
         if max_results is not None:  # honoured, up to what one answer can carry to a model
             view, text, _ = _fitted(await read(max_results), ar, None, TEXT_CEILING, CEILING)
             return answer(text, _tables(view))

@@ -112,8 +112,8 @@ class Phrases:
         "fuzzy": "Customers matching {query} ({count}; name|wa_id|similarity, then the name word matched when "
                  "it was in another script or spelling):",
         "fuzzy_none": "No customer matches {query}.",
-        "reservations": "Reservations (#id|customer|wa_id|day|time|type|status):",
-        "customers": "Customers (wa_id|name|matching reservations|next reservation|flags):",
+        "reservations": "Reservations (#id|customer|wa_id|day|time|type|status|attendance):",
+        "customers": "Customers (wa_id|name|matching reservations|next reservation|no-shows|late cancellations|flags):",
         "wa_ids": "wa_ids: {ids}",
         "none": "No row on this page.",
         "more": ("More rows exist: call {tool} again with the same filters and cursor set to the next_cursor below; "
@@ -131,8 +131,9 @@ class Phrases:
         "fuzzy": "العملاء المطابقون لـ {query} ({count}؛ الاسم|wa_id|درجة التشابه، ثم الكلمة "
                  "المطابقة إن كانت بكتابة أو تهجئة أخرى):",
         "fuzzy_none": "لا يوجد عميل يطابق {query}.",
-        "reservations": "الحجوزات (#id|العميل|wa_id|اليوم|الوقت|النوع|الحالة):",
-        "customers": "العملاء (wa_id|الاسم|الحجوزات المطابقة|الحجز القادم|ملاحظات):",
+        "reservations": "الحجوزات (#id|العميل|wa_id|اليوم|الوقت|النوع|الحالة|الحضور):",
+        "customers": ("العملاء (wa_id|الاسم|الحجوزات المطابقة|الحجز القادم|مرات عدم الحضور|مرات الإلغاء المتأخر|"
+                      "ملاحظات):"),
         "wa_ids": "أرقام wa_id: {ids}",
         "none": "لا توجد صفوف في هذه الصفحة.",
         "more": ("توجد صفوف أخرى: استدعِ {tool} مرة أخرى بنفس عوامل التصفية مع cursor يساوي next_cursor أدناه؛ "
@@ -221,7 +222,7 @@ def _reservation_line(reservation: dict[str, Any], say: Phrases) -> str:
     return row([
         f"#{reservation['id']}", written(reservation.get("customer_name"), say("no_name")), reservation["wa_id"],
         day_label(reservation["date"]),
-        time_label(reservation["time_slot"]), kind, reservation["status"]])
+        time_label(reservation["time_slot"]), kind, reservation["status"], reservation["attendance"]])
 
 
 def _customer_line(customer: dict[str, Any], say: Phrases) -> str:
@@ -229,7 +230,7 @@ def _customer_line(customer: dict[str, Any], say: Phrases) -> str:
     when = f"{day_label(upcoming['date'])} {time_label(upcoming['time_slot'])}" if upcoming else "-"
     flags = [say(flag) for flag in ("favorite", "blocked") if customer.get(f"is_{flag}")]
     return row([customer["wa_id"], written(customer.get("name"), say("no_name")), customer.get("reservation_count", 0),
-                when, ", ".join(flags) or "-"])
+                when, customer.get("no_shows", 0), customer.get("late_cancels", 0), ", ".join(flags) or "-"])
 
 
 def record_text(headline: str, data: dict[str, Any], ar: bool = False) -> str:

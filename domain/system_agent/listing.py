@@ -18,10 +18,11 @@ from sqlalchemy import (
 
 from domain.config import ClinicConfig
 from domain.storage.models import Customer, Reservation
-from domain.rules.planning import ACTIVE, Booking
+from domain.rules.attendance import Attendance, PublicStatus, public_status
+from domain.rules.planning import ACTIVE, CANCELLED, Booking, ReservationStatus
 from domain.rules.schedule import upcoming_after
 from domain.storage.store import started_after
-from domain.system_agent.paging import KEYSETS, PagePosition, ReservationQuery, reservation_key
+from domain.system_agent.paging import HOLDING, KEYSETS, PagePosition, ReservationQuery, reservation_key
 from domain.views import ReservationView, View, reservation_view
 
 Pages = dict[str, tuple[list[Any], bool]]
@@ -30,9 +31,10 @@ Statement = Select[Unpack[tuple[Any, ...]]]
 
 @dataclass(frozen=True)
 class Shape:
-    """Which filters a listing has, so which statements it runs; the values are bound at execution."""
+    """Which filters a listing has, so which statements it runs; the values are bound at execution. `statuses`:
+    the public statuses it selects (None: every one)."""
 
-    active_only: bool
+    statuses: frozenset[str] | None
     customers: bool
     dates: bool
     start: bool
@@ -46,7 +48,7 @@ class Shape:
     def of(cls, query: ReservationQuery, customers: list[str] | None, sqlite: bool = False) -> Shape:
         span = (query.end - query.start).days if query.start and query.end else None
         wide = sqlite and customers is None and not query.dates and (span is None or span > WIDE_DAYS)
-        return cls(not query.include_cancelled, customers is not None, bool(query.dates), query.start is not None,
+        return cls(query.statuses, customers is not None, bool(query.dates), query.start is not None,
                    query.end is not None, bool(query.types), query.by_customer_only, wide, bool(query.time_slots))
 
 
@@ -59,7 +61,7 @@ def parameters(query: ReservationQuery, customers: list[str] | None) -> dict[str
 def matching(shape: Shape, by_customer: bool = False) -> list[ColumnElement[bool]]:
     """The conditions selecting the reservations a listing of this shape matches; `by_customer` when the
     statement reads them in customer order (the people page, the totals)."""
-    conditions = [Reservation.status == ACTIVE] if shape.active_only else []
+    conditions = status_terms(shape.statuses)
     if shape.customers:
         conditions.append(Reservation.wa_id.in_(bindparam("customers", expanding=True)))
     if shape.dates:
@@ -73,6 +75,28 @@ def matching(shape: Shape, by_customer: bool = False) -> list[ColumnElement[bool
     if shape.slots:
         conditions.append(Reservation.time_slot.in_(bindparam("slots", expanding=True)))
     return conditions
+
+
+def status_terms(statuses: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    """The condition selecting reservations by their public status (`rules.attendance.public_status` as SQL): none
+    for every status, the stored status alone for the bookings holding a place (the status indexes serve it)."""
+    if statuses is None:
+        return []
+    if statuses == HOLDING:
+        return [Reservation.status == ACTIVE]
+    return [or_(*(_PUBLIC_TERMS[PublicStatus(s)] for s in sorted(statuses)))]
+
+
+_PUBLIC_TERMS: dict[PublicStatus, ColumnElement[bool]] = {
+    # An attendance not known is read as booked, as `public_status` reads it.
+    PublicStatus.BOOKED: and_(Reservation.status == ACTIVE, Reservation.attendance.not_in(
+        (Attendance.CONFIRMED.value, Attendance.ARRIVED.value))),
+    PublicStatus.CONFIRMED: and_(Reservation.status == ACTIVE, Reservation.attendance == Attendance.CONFIRMED.value),
+    PublicStatus.ARRIVED: and_(Reservation.status == ACTIVE, Reservation.attendance == Attendance.ARRIVED.value),
+    PublicStatus.NO_SHOW: Reservation.status == ReservationStatus.NO_SHOW,
+    PublicStatus.CANCELLED: and_(Reservation.status == CANCELLED, Reservation.late_cancel.is_(False)),
+    PublicStatus.LATE_CANCELLED: and_(Reservation.status == CANCELLED, Reservation.late_cancel.is_(True)),
+}
 
 
 WIDE_DAYS = 92
@@ -93,7 +117,7 @@ def reservation_page(shape: Shape, after: bool) -> Statement:
     """Reservations in (date, time_slot, id) order, `count` of them, after a key when `after`."""
     statement = (
         select(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot, Reservation.type,
-               Reservation.status, Customer.name)
+               Reservation.status, Customer.name, Reservation.attendance, Reservation.late_cancel)
         .outerjoin(Customer, Customer.wa_id == Reservation.wa_id).where(*matching(shape))
         .order_by(Reservation.date, Reservation.time_slot, Reservation.id).limit(bindparam("count"))
     )
@@ -129,7 +153,7 @@ def totals(shape: Shape) -> Statement:
         reservations = select(func.count()).select_from(Reservation).where(*matching(shape)).scalar_subquery()
         people = select(func.count()).select_from(_people(shape).subquery()).scalar_subquery()
         return select(reservations, people)
-    per_customer = (select(func.count().label("n")).where(*matching(shape, by_customer=True))
+    per_customer = (select(func.count().label("n")).select_from(Reservation).where(*matching(shape, by_customer=True))
                     .group_by(Reservation.wa_id).subquery())
     return select(func.coalesce(func.sum(per_customer.c.n), 0), func.count()).select_from(per_customer)
 
@@ -137,8 +161,9 @@ def totals(shape: Shape) -> Statement:
 @cache
 def customer_page(shape: Shape, after: bool) -> Statement:
     """The people page (`people_page`: `count` of them, after `after_wa_id` when `after`) as customers, in wa_id
-    order, each with how many matching reservations they have and their nearest upcoming reservation (`next_*`,
-    None when they have none): the page and its rows in one statement, a round trip each less on PostgreSQL."""
+    order, each with how many matching reservations they have, their no-shows and late cancellations (all of
+    theirs, whatever the filters) and their nearest upcoming reservation (`next_*`, None when they have none): the
+    page and its rows in one statement, a round trip each less on PostgreSQL."""
     page = people_page(shape, after).cte("page")
     in_page = select(page.c.wa_id)
     matching_count = (select(func.count()).select_from(Reservation)
@@ -150,33 +175,48 @@ def customer_page(shape: Shape, after: bool) -> Statement:
                .where(Reservation.wa_id.in_(in_page), started_after(bindparam("from_date"), bindparam("from_slot")))
                .subquery())
     return (select(Customer.wa_id, Customer.name, Customer.is_favorite, Customer.is_blocked,
-                   matching_count.label("matching"), nearest.c.id.label("next_id"), nearest.c.date.label("next_date"),
+                   matching_count.label("matching"), _held([_PUBLIC_TERMS[PublicStatus.NO_SHOW]]).label("no_shows"),
+                   _held([_PUBLIC_TERMS[PublicStatus.LATE_CANCELLED]]).label("late_cancels"),
+                   nearest.c.id.label("next_id"), nearest.c.date.label("next_date"),
                    nearest.c.time_slot.label("next_slot"), nearest.c.type.label("next_type"),
                    nearest.c.status.label("next_status"))
             .outerjoin(nearest, and_(nearest.c.wa_id == Customer.wa_id, nearest.c.rank == 1))
             .where(Customer.wa_id.in_(in_page)).order_by(Customer.wa_id))
 
 
+def _held(conditions: list[ColumnElement[bool]]) -> Any:
+    """How many reservations of the customer of the row meet `conditions` (a correlated count)."""
+    return (select(func.count()).select_from(Reservation)
+            .where(Reservation.wa_id == Customer.wa_id, *conditions).scalar_subquery())
+
+
 @cache
-def counted_names(active_only: bool) -> Statement:
-    """The customers of `wa_ids` with their names and how many reservations each holds (active ones when
-    `active_only`): a customer-only listing's fuzzy matches named and its totals counted in one statement."""
-    held = select(func.count()).select_from(Reservation).where(Reservation.wa_id == Customer.wa_id)
-    if active_only:
-        held = held.where(Reservation.status == ACTIVE)
-    return (select(Customer.wa_id, Customer.name, held.scalar_subquery().label("held"))
+def counted_names(statuses: frozenset[str] | None) -> Statement:
+    """The customers of `wa_ids` with their names and how many reservations each holds (of these public
+    `statuses`; None: all): a customer-only listing's fuzzy matches named and its totals counted in one statement."""
+    return (select(Customer.wa_id, Customer.name, _held(status_terms(statuses)).label("held"))
             .where(Customer.wa_id.in_(bindparam("wa_ids", expanding=True))))
 
 
 class CustomerRow(View):
-    """A customer of a listing: their flags, how many reservations match, and their nearest upcoming one."""
+    """A customer of a listing: their flags, how many reservations match, how often they did not come and cancelled
+    late (ever), and their nearest upcoming reservation."""
 
     wa_id: str
     name: str | None
     is_favorite: bool
     is_blocked: bool
     reservation_count: int
+    no_shows: int = 0
+    late_cancels: int = 0
     next_reservation: ReservationView | None
+
+
+class ListedReservation(ReservationView):
+    """A reservation of a listing: also its status as a person reads it (`rules.attendance.PublicStatus`: booked,
+    confirmed, arrived, no_show, cancelled, late_cancelled)."""
+
+    attendance: str
 
 
 @dataclass(frozen=True)
@@ -251,7 +291,7 @@ class ReservationListing:
     def section(self, section: str, rows: list[Any]) -> list[Any]:
         """The rows of a page as the caller sees them (reservations, wa_ids)."""
         if section == "reservations":
-            return [reservation_view(self.config, _booking(row), row.name) for row in rows]
+            return [_listed(reservation_view(self.config, _booking(row), row.name), row) for row in rows]
         return list(rows)
 
     def customer_page(self, position: PagePosition, size: int) -> tuple[tuple[list[Any], bool], list[CustomerRow]]:
@@ -264,7 +304,8 @@ class ReservationListing:
         rows = list(self.connection.execute(customer_page(self.shape, after is not None), self.values | {
             "count": size + 1, "after_wa_id": after, "from_date": day, "from_slot": slot}))
         customers = [CustomerRow(wa_id=c.wa_id, name=c.name, is_favorite=c.is_favorite, is_blocked=c.is_blocked,
-                                 reservation_count=int(c.matching), next_reservation=self._nearest(c))
+                                 reservation_count=int(c.matching), no_shows=int(c.no_shows or 0),
+                                 late_cancels=int(c.late_cancels or 0), next_reservation=self._nearest(c))
                      for c in rows[:size]]
         return ([c.wa_id for c in customers], len(rows) > size), customers
 
@@ -288,3 +329,9 @@ def page_summary(query: ReservationQuery, listed: Listed, position: PagePosition
 
 def _booking(row: Any) -> Booking:
     return Booking(row.id, row.wa_id, row.date, row.time_slot, row.type, row.status)
+
+
+def _listed(view: ReservationView, row: Any) -> ListedReservation:
+    """The view with the row's public status; its fields were validated building `view`, so they are not again."""
+    shown = public_status(str(row.status), row.attendance, bool(row.late_cancel)).value
+    return ListedReservation.model_construct(**dict(view), attendance=shown)

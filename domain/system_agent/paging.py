@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.rules.attendance import PublicStatus
 from domain.rules.capacity import check_type
 from domain.config import ClinicConfig
 from domain.errors import DomainError
@@ -33,6 +34,8 @@ DEFAULT_MAX_RESULTS, MAX_RESULTS = 200, 500
 # filters always take MAX (and ask a person about whom the search chose).
 DEFAULT_FUZZY_LIMIT, MAX_FUZZY_LIMIT = 50, 200
 CURSOR_VERSION = 1
+# The public statuses (`rules.attendance.PublicStatus`) a listing shows unless asked: the bookings holding a place.
+HOLDING = frozenset({PublicStatus.BOOKED.value, PublicStatus.CONFIRMED.value, PublicStatus.ARRIVED.value})
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ class ReservationQuery:
     types: tuple[int, ...] | None = None
     include: tuple[str, ...] = SECTIONS
     time_slots: tuple[str, ...] | None = None  # a batch's filters only: a listing has no time filter
+    attendance: tuple[str, ...] | None = None  # a listing's only: the public statuses it shows
+
+    @property
+    def statuses(self) -> frozenset[str] | None:
+        """The public statuses the query selects (None: every one): those `attendance` names, else the bookings
+        holding a place, or every reservation with `include_cancelled`."""
+        if self.attendance:
+            return frozenset(self.attendance)
+        return None if self.include_cancelled else HOLDING
 
     @property
     def by_customer_only(self) -> bool:
@@ -70,6 +82,7 @@ class ReservationQuery:
             "include_cancelled": self.include_cancelled,
             "reservation_types": list(self.types) if self.types else None, "include": list(self.include),
             **({"time_slots": list(self.time_slots)} if self.time_slots else {}),
+            **({"attendance": list(self.attendance)} if self.attendance else {}),
         }
 
     def given(self) -> dict[str, Any]:
@@ -153,9 +166,10 @@ def parse_reservation_query(
     start_date: str | None, end_date: str | None, include_cancelled: bool = False,
     reservation_types: Sequence[int | str] | int | str | None, include: list[str] | str | None = None,
     limit: int = MAX_FUZZY_LIMIT, hijri: bool = False, time_slots: list[str] | str | None = None,
+    attendance: list[str] | str | None = None,
 ) -> ReservationQuery:
     """Validate and normalise the filters; raises `invalid_wa_id`, `invalid_date`, `invalid_time`, `invalid_range`,
-    `invalid_type`."""
+    `invalid_type`, and `invalid_request` for an unknown section or public status."""
     start = parse_date(start_date, hijri) if start_date else None
     end = parse_date(end_date, hijri) if end_date else None
     if start and end and end < start:
@@ -169,6 +183,7 @@ def parse_reservation_query(
         types=tuple(sorted({check_type(config, t) for t in _as_list(reservation_types)})) or None,
         include=_sections(include),
         time_slots=tuple(sorted({parse_time(s) for s in _as_list(time_slots)})) or None,
+        attendance=_public_statuses(attendance),
     )
 
 
@@ -179,6 +194,16 @@ def _sections(include: list[str] | str | None) -> tuple[str, ...]:
         raise DomainError("invalid_request", field="include", value=unknown,
                           reason=f"include takes {', '.join(SECTIONS)} (none means all); got {', '.join(unknown)}.")
     return tuple(s for s in SECTIONS if s in wanted) or SECTIONS
+
+
+def _public_statuses(attendance: list[str] | str | None) -> tuple[str, ...] | None:
+    """The public statuses asked for, in `PublicStatus` order (None: none asked)."""
+    wanted = {s.strip().lower() for s in _as_list(attendance)}
+    known = [s.value for s in PublicStatus]
+    if unknown := sorted(wanted - set(known)):
+        raise DomainError("invalid_request", field="attendance", value=unknown,
+                          reason=f"attendance takes {', '.join(known)}; got {', '.join(unknown)}.")
+    return tuple(s for s in known if s in wanted) or None
 
 
 def _as_list(value: Iterable[Any] | str | int | None) -> list[Any]:

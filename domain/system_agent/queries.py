@@ -19,7 +19,8 @@ from domain.storage.models import Reservation
 from domain.search.index import SearchHit
 from domain.search.service import NameMatch, PhoneSearchService, name_hits, named
 from domain.system_agent.listing import (
-    CustomerRow, Listed, ReservationListing, Shape, counted_names, matching, page_summary, parameters,
+    CustomerRow, Listed, ListedReservation, ReservationListing, Shape, counted_names, matching, page_summary,
+    parameters,
 )
 from domain.system_agent.paging import (
     DEFAULT_FUZZY_LIMIT,
@@ -34,7 +35,7 @@ from domain.system_agent.paging import (
 )
 from domain.system_agent.snapshots import MAX_SNAPSHOT_DAYS, CalendarSnapshot, CalendarSnapshots
 from domain.system_agent.statistics import CalendarStatistics, date_range
-from domain.views import ReservationView, View
+from domain.views import View
 
 
 class ReservationPageView(View):
@@ -42,7 +43,7 @@ class ReservationPageView(View):
     sections asked for, and `next_cursor`. Dump it with `exclude_unset=True`: sections not asked for are absent."""
 
     summary: dict[str, Any]
-    reservations: list[ReservationView] | None = None
+    reservations: list[ListedReservation] | None = None
     wa_ids: list[str] | None = None
     customers: list[CustomerRow] | None = None
     next_cursor: str | None = None
@@ -86,8 +87,8 @@ class ReservationPage:
 def counted_matches(connection: Connection, query: ReservationQuery,
                     found: list[SearchHit]) -> tuple[list[NameMatch], list[str], dict[str, int]]:
     """A customer-only search's matches named, the customers it lists, and its totals, in one statement: such a
-    listing's reservations are its customers' (active unless `include_cancelled`), its people the customers."""
-    rows = connection.execute(counted_names(not query.include_cancelled), {"wa_ids": [h.wa_id for h in found]}).all()
+    listing's reservations are its customers' (of the statuses it selects), its people the customers."""
+    rows = connection.execute(counted_names(query.statuses), {"wa_ids": [h.wa_id for h in found]}).all()
     hits = name_hits(found, {row.wa_id: row.name for row in rows})
     customers = customer_scope(query, hits) or []
     listed = set(customers)
@@ -111,16 +112,17 @@ class SystemAgentQueryService:
         dates: list[str] | str | None = None, start_date: str | None = None, end_date: str | None = None,
         include_cancelled: bool = False, reservation_types: list[int] | None = None, include: list[str] | None = None,
         limit: int = DEFAULT_FUZZY_LIMIT, max_results: int = DEFAULT_MAX_RESULTS, cursor: str | None = None,
-        hijri: bool = False,
+        hijri: bool = False, attendance: list[str] | None = None,
     ) -> ReservationPage:
-        """Reservations, wa_ids and customers matching every filter given, `max_results` per section.
+        """Reservations, wa_ids and customers matching every filter given, `max_results` per section. Without
+        `attendance` (public statuses), the bookings holding a place are listed, every one with `include_cancelled`.
 
         The summary always holds the totals; while `next_cursor` is not None, pass it back for the next page.
         """
         query = parse_reservation_query(
             self.config, search_query=search_query, wa_ids=wa_ids, dates=dates, start_date=start_date,
             end_date=end_date, include_cancelled=include_cancelled, reservation_types=reservation_types,
-            include=include, limit=limit, hijri=hijri)
+            include=include, limit=limit, hijri=hijri, attendance=attendance)
         position = PagePosition.decode(cursor, query.fingerprint()) if cursor else PagePosition()
         found = await self.search.hits(query.search_query, limit=query.fuzzy_limit) if query.search_query else []
         size = clamp(max_results, 1, MAX_RESULTS)

@@ -70,12 +70,12 @@ async def test_a_hostile_profile_name_reaches_the_system_agent_as_one_quoted_cel
     reservation = (await active_on_ids(clinic))[CUSTOMER]
     assert set(lines) == {*booked.values(), reservation}  # no forged #12 or #13
     assert lines[reservation].split("|") == [f"#{reservation}", quoted(STORED), CUSTOMER, "Mon 2026-12-07 (1448-06-27)",
-                                             "11:00 (11:00 AM)", "0 Check-up", "active"]
+                                             "11:00 (11:00 AM)", "0 Check-up", "active", "booked"]
     assert json.loads(lines[booked[KHALID]].split("|")[1]) == LEGACY
     assert lines[booked[OMAR]].split("|")[1] == '"Omar Haddad"'  # quoted however harmless it looks
-    assert all(len(line.split("|")) == 7 for line in lines.values())
+    assert all(len(line.split("|")) == 8 for line in lines.values())
     said = text.splitlines()
-    assert said.index(NOTE[0]) < said.index("Reservations (#id|customer|wa_id|day|time|type|status):")
+    assert said.index(NOTE[0]) < said.index("Reservations (#id|customer|wa_id|day|time|type|status|attendance):")
     assert exchange.reply == f"#{reservation} is booked Monday at 11:00." and clinic.llm.mistakes == []
 
     rows = await clinic.conversation()

@@ -1,16 +1,19 @@
 """The read tools: paged reservations, wa_ids by dates, chat statistics, day snapshots."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
 from domain.services import Services
+from domain.system_agent.batch import BatchOptions
 from domain.system_agent.paging import DEFAULT_MAX_RESULTS as PAGE_ROWS
 from mcp_server.query_tools import PROBE_ROWS
 from mcp_server.rendering import TEXT_BUDGET
 from mcp_scenario import ALICE, THURSDAY, WEDNESDAY, Seed, call, data, text, wa_id, weekdays
+from tests.conftest import FixedClock
 
 
 def span(start: str, end: str) -> dict[str, str]:
@@ -183,3 +186,107 @@ async def test_a_listing_the_probe_reads_whole_answers_as_the_whole_page(system_
     assert answer["summary"]["returned"] == {"reservations": 5, "wa_ids": 5, "customers": 5}
     assert (answer["summary"]["max_results"], "next_cursor" in answer, "notes" in answer["summary"]) == (
         PAGE_ROWS, False, False)
+
+
+TUESDAY = "2026-12-01"  # the tests' today: 10:00 in Riyadh, before its first slot
+DURING = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # 11:30 in Riyadh: the 11:00 slot has started
+YES = BatchOptions(confirmed=True)
+
+
+async def attended_day(services: Services, seed: Seed, clock: FixedClock) -> list[int]:
+    """Tuesday's 11:00 bookings of wa_id(0..3): booked, confirmed, arrived and a no-show; then wa_id(4)'s 13:00
+    booking cancelled inside the late window and wa_id(5)'s a week on cancelled in time."""
+    ids = await seed([TUESDAY], 4)
+    late, early = [(await services.reservations.reserve(wa_id(n), day, "13:00")).reservation for n, day in (
+        (4, TUESDAY), (5, "2026-12-08"))]
+    assert late is not None and early is not None
+    await services.reservations.cancel(wa_id(4), late.id)
+    await services.reservations.cancel(wa_id(5), early.id)
+    assert await services.attendance.confirm_by_customer(wa_id(1), ids[1])
+    clock.now = DURING
+    assert (await services.batch.mark_attendance("arrived", [ids[2]], options=YES)).status == "applied"
+    assert (await services.batch.mark_attendance("no_show", [ids[3]], options=YES)).status == "applied"
+    return [*ids, late.id, early.id]
+
+
+def attendance_of(answer: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    return {row["id"]: (row["status"], row["attendance"]) for row in records(answer["reservations"])}
+
+
+async def test_each_reservation_row_shows_its_attendance_in_the_table_and_the_text(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    ids = await attended_day(services, seed, clock)
+    result = await call(system_server, "system_get_reservations", {"dates": [TUESDAY]})
+    assert attendance_of(data(result)) == {ids[0]: ("active", "booked"), ids[1]: ("active", "confirmed"),
+                                           ids[2]: ("active", "arrived")}  # a no-show holds no place
+    lines = text(result).splitlines()
+    assert "Reservations (#id|customer|wa_id|day|time|type|status|attendance):" in lines
+    assert [line.rsplit("|", 2)[1:] for line in lines if line.startswith("#")] == [
+        ["active", "booked"], ["active", "confirmed"], ["active", "arrived"]]
+
+
+async def test_no_shows_and_late_cancellations_are_listed_with_include_cancelled(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    ids = await attended_day(services, seed, clock)
+    result = await call(system_server, "system_get_reservations", {"include_cancelled": True})
+    assert attendance_of(data(result)) == {
+        ids[0]: ("active", "booked"), ids[1]: ("active", "confirmed"), ids[2]: ("active", "arrived"),
+        ids[3]: ("no_show", "no_show"), ids[4]: ("cancelled", "late_cancelled"), ids[5]: ("cancelled", "cancelled")}
+    rows = {int(line.split("|")[0][1:]): line for line in text(result).splitlines() if line.startswith("#")}
+    assert rows[ids[3]].endswith("|no_show|no_show") and rows[ids[4]].endswith("|cancelled|late_cancelled")
+    assert rows[ids[5]].endswith("|cancelled|cancelled")
+
+
+async def test_the_attendance_filter_lists_only_the_statuses_it_names(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    ids = await attended_day(services, seed, clock)
+    arguments = {"attendance": ["no_show", "late_cancelled"], "include": ["reservations"]}
+    answer = data(await call(system_server, "system_get_reservations", arguments))
+    assert attendance_of(answer) == {ids[3]: ("no_show", "no_show"), ids[4]: ("cancelled", "late_cancelled")}
+    assert answer["summary"]["total_reservations"] == 2
+    assert answer["summary"]["filters"]["attendance"] == ["no_show", "late_cancelled"]
+    confirmed = data(await call(system_server, "system_get_reservations", {"attendance": "confirmed"}))
+    assert list(attendance_of(confirmed)) == [ids[1]] and records(confirmed["customers"])[0]["wa_id"] == wa_id(1)
+
+
+async def test_an_unknown_attendance_is_a_tool_error(system_server: MCPServer) -> None:
+    result = await call(system_server, "system_get_reservations", {"attendance": ["absent"]})
+    assert result.is_error and "absent" in text(result)
+
+
+async def test_each_customer_row_carries_their_no_shows_and_late_cancellations(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    await attended_day(services, seed, clock)
+    result = await call(system_server, "system_get_reservations", {"include_cancelled": True,
+                                                                   "include": ["customers"]})
+    counts = {c["wa_id"]: (c["no_shows"], c["late_cancels"]) for c in records(data(result)["customers"])}
+    assert counts == {wa_id(0): (0, 0), wa_id(1): (0, 0), wa_id(2): (0, 0), wa_id(3): (1, 0), wa_id(4): (0, 1),
+                      wa_id(5): (0, 0)}
+    lines = text(result).splitlines()
+    assert "Customers (wa_id|name|matching reservations|next reservation|no-shows|late cancellations|flags):" in lines
+    shown = {line.split("|")[0]: line.split("|")[4:6] for line in lines if line.startswith(wa_id(0)[:5])}
+    assert shown[wa_id(3)] == ["1", "0"] and shown[wa_id(4)] == ["0", "1"] and shown[wa_id(0)] == ["0", "0"]
+
+
+async def test_a_customer_s_counts_are_all_theirs_whatever_the_rows_listed(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    """The default listing leaves the no-show out, yet its customer's row (for another booking) still counts it."""
+    ids = await attended_day(services, seed, clock)
+    await services.reservations.reserve(wa_id(3), "2026-12-09", "11:00")
+    answer = data(await call(system_server, "system_get_reservations", {"wa_ids": [wa_id(3)]}))
+    assert ids[3] not in attendance_of(answer)
+    assert [(c["no_shows"], c["late_cancels"]) for c in records(answer["customers"])] == [(1, 0)]
+
+
+async def test_an_arabic_listing_names_the_attendance_and_count_columns_in_arabic(
+    system_server: MCPServer, services: Services, seed: Seed, clock: FixedClock
+) -> None:
+    await attended_day(services, seed, clock)
+    lines = text(await call(system_server, "system_get_reservations", {"ar": True})).splitlines()
+    assert "الحجوزات (#id|العميل|wa_id|اليوم|الوقت|النوع|الحالة|الحضور):" in lines
+    assert any(line.startswith("العملاء (") and "مرات عدم الحضور|مرات الإلغاء المتأخر" in line for line in lines)

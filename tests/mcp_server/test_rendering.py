@@ -45,7 +45,8 @@ def test_no_name_is_our_own_words_and_stays_plain() -> None:
 
 def listing(names: list[str | None]) -> dict[str, Any]:
     rows = [{"id": n, "customer_name": name, "wa_id": "966501234567", "date": "2026-12-07", "time_slot": "11:00",
-             "type": 0, "type_name": "Check-up", "status": "active"} for n, name in enumerate(names, 1)]
+             "type": 0, "type_name": "Check-up", "status": "active", "attendance": "booked"}
+            for n, name in enumerate(names, 1)]
     return marked({"summary": {"total_reservations": len(rows), "total_customers": 1,
                                "returned": {"reservations": len(rows)}, "offset": {"reservations": 0},
                                "timezone": "Asia/Riyadh", "filters": {}},
@@ -57,7 +58,7 @@ def test_a_name_cannot_forge_a_row_of_its_own() -> None:
     lines = listing_text(listing(names), "system_get_reservations").splitlines()
     rows = [line for line in lines if line.startswith("#")]
     assert [line.split("|")[0] for line in rows] == [f"#{n}" for n in range(1, len(names) + 1)]
-    assert all(line.count("|") == 6 for line in rows)
+    assert all(line.count("|") == 7 for line in rows)
     assert [json.loads(line.split("|")[1]) for line in rows[:-2]] == HOSTILE[:-1]
     assert rows[-2].split("|")[1] == "(no name)"  # an empty name is no name
     assert json.loads(rows[-1].split("|")[1]) == INJECTED

@@ -149,7 +149,8 @@ async def test_a_search_alone_lists_matching_customers_without_reservations(serv
     result = await found(queries(services), search_query="Khalid")
     assert result["reservations"] == []
     assert result["customers"] == [{"wa_id": KHALID, "name": "Khalid Salem", "is_favorite": False,
-                                    "is_blocked": False, "reservation_count": 0, "next_reservation": None}]
+                                    "is_blocked": False, "reservation_count": 0, "no_shows": 0, "late_cancels": 0,
+                                    "next_reservation": None}]
     assert result["summary"]["total_customers"] == 1
 
 
@@ -474,3 +475,76 @@ async def test_a_cursor_with_made_up_totals_is_refused(services: Services) -> No
     with pytest.raises(DomainError) as error:
         await found(service, include=["reservations"], max_results=10, cursor=forged)
     assert error.value.code == "invalid_request" and error.value.details["problem"] == "unreadable"
+
+
+# (status, attendance, late_cancel) as stored, in turn, and the public status each reads as.
+STORED = [("active", "booked", False), ("active", "confirmed", False), ("active", "arrived", False),
+          ("no_show", "booked", False), ("cancelled", "booked", False), ("cancelled", "confirmed", True)]
+PUBLIC = ["booked", "confirmed", "arrived", "no_show", "cancelled", "late_cancelled"]
+
+
+async def insert_attended(services: Services, count: int, customers: int) -> dict[int, tuple[str, str]]:
+    """`count` reservations from 2026-12-06 on over `customers` customers, each stored state of STORED in turn:
+    id -> (wa_id, public status)."""
+    first = date(2026, 12, 6)
+    async with services.db.unit_of_work() as session:
+        await session.execute(insert(Customer), [{"wa_id": bulk_wa_id(n), "name": f"Bulk {n}"}
+                                                 for n in range(customers)])
+        await session.execute(insert(Reservation), [
+            {"wa_id": bulk_wa_id(n % customers), "date": first + timedelta(days=n // 15), "time_slot": SLOTS[n % 3],
+             "type": 0, "status": STORED[n % 6][0], "attendance": STORED[n % 6][1], "late_cancel": STORED[n % 6][2]}
+            for n in range(count)])
+        rows = await session.execute(select(Reservation.id, Reservation.wa_id).order_by(Reservation.id))
+        return {row.id: (row.wa_id, PUBLIC[n % 6]) for n, row in enumerate(rows)}
+
+
+async def test_every_row_reads_its_public_status_and_the_attendance_filter_pages_it_once(services: Services) -> None:
+    stored = await insert_attended(services, 60, customers=9)
+    asked = ["confirmed", "no_show", "late_cancelled"]
+    service, cursor, seen = queries(services), None, []
+    while True:
+        page = await found(service, attendance=asked, include=["reservations"], max_results=4, cursor=cursor)
+        assert page["summary"]["total_reservations"] == 30
+        seen += [(r["id"], r["attendance"]) for r in page["reservations"]]
+        if (cursor := page.get("next_cursor")) is None:
+            break
+    assert sorted(seen) == sorted((i, shown) for i, (_, shown) in stored.items() if shown in asked)
+    everything = await found(service, include_cancelled=True, include=["reservations"], max_results=60)
+    assert {r["id"]: r["attendance"] for r in everything["reservations"]} == {i: s for i, (_, s) in stored.items()}
+
+
+async def test_a_searchs_totals_count_only_the_statuses_asked_for(services: Services) -> None:
+    stored = await insert_attended(services, 60, customers=9)
+    for asked in (["no_show"], ["booked", "cancelled"], ["late_cancelled", "arrived", "confirmed"]):
+        search = await found(queries(services), search_query="Bulk", attendance=asked, max_results=2)
+        assert search["summary"]["total_reservations"] == sum(s in asked for _, s in stored.values())
+        assert search["summary"]["total_customers"] == 9
+        following = await found(queries(services), search_query="Bulk", attendance=asked, max_results=2,
+                                cursor=search["next_cursor"])
+        assert following["summary"]["total_reservations"] == search["summary"]["total_reservations"]
+
+
+async def test_each_customer_counts_every_no_show_and_late_cancellation_of_theirs(services: Services) -> None:
+    stored = await insert_attended(services, 60, customers=9)
+    page = await found(queries(services), dates=["2026-12-06"], include=["customers"])
+    for customer in page["customers"]:
+        theirs = [s for w, s in stored.values() if w == customer["wa_id"]]
+        assert (customer["no_shows"], customer["late_cancels"]) == (
+            theirs.count("no_show"), theirs.count("late_cancelled"))
+    assert sum(c["no_shows"] for c in page["customers"]) > 0 and sum(c["late_cancels"] for c in page["customers"])
+
+
+async def test_an_unknown_public_status_is_refused_by_name(services: Services) -> None:
+    with pytest.raises(DomainError) as error:
+        await found(queries(services), attendance=["booked", "absent"])
+    assert error.value.code == "invalid_request" and error.value.details["field"] == "attendance"
+    assert "absent" in error.value.message()
+
+
+async def test_a_cursor_made_without_the_attendance_filter_is_refused_with_it(services: Services) -> None:
+    await insert_attended(services, 30, customers=30)
+    first = await found(queries(services), include=["reservations"], max_results=2)
+    with pytest.raises(DomainError) as error:
+        await found(queries(services), include=["reservations"], max_results=2, attendance=["booked"],
+                    cursor=first["next_cursor"])
+    assert error.value.details["problem"] == "filters_changed"
