@@ -31,6 +31,8 @@ from chat_bridge.whatsapp import WhatsAppAccount
 from domain.system_agent.effects import EffectLimits
 from domain.workers.jobs import QuietPeriod
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
+from domain.waitlist.rules import WaitlistConfig
+from domain.notices.quiet import QuietHours
 from domain.notices.templates import (START_WORDS, STOP_WORDS, NoticeConfig, NoticePurpose, NoticeTemplate, TemplateError,
                             notice_templates)
 from mcp_server.toolsets import listed_toolsets
@@ -111,6 +113,8 @@ class Settings(BaseSettings):
     type_capacity: str = ""
     reservation_types: str = "0:Check-up|كشف,1:Follow-up|مراجعة"  # id:English name|Arabic name
     history_limit: int = Field(default=30, gt=0)
+    late_cancel_hours: float = Field(default=24, ge=0)  # a cancellation this close to the slot is late; 0: never
+    auto_no_show_minutes: int = Field(default=0, ge=0, le=100_000)  # minutes after a slot ends; empty or 0: off
 
     llm_provider: Literal["anthropic", "openai"] = "anthropic"
     llm_model: str = ""
@@ -180,11 +184,23 @@ class Settings(BaseSettings):
     notice_lease_seconds: float = Field(default=30.0, ge=1)
     notice_max_attempts: int = Field(default=10, ge=1, le=100)
     # Day-before reminders at this local time (HH:MM); empty turns them off.
-    reminder_time: str = Field(default="18:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
+    reminder_time: str = Field(default="19:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$")
+    # A same-day reminder this many hours before the slot (0: none).
+    same_day_reminder_hours: float = Field(default=0, ge=0, le=24)
+    # Quiet hours (local HH:MM-HH:MM, across midnight when the end is earlier): a notice that is not urgent waits
+    # until they end (`domain.notices.quiet`); empty: never held.
+    quiet_hours: str = Field(default="22:00-08:00",
+                             pattern=r"^((([01]\d|2[0-3]):[0-5]\d)-(([01]\d|2[0-3]):[0-5]\d))?$")
     # What a customer answers to stop notices, and to have them again (comma-separated; empty: the built-in
     # Arabic and English words).
     notice_stop_words: str = ""
     notice_start_words: str = ""
+    # The waitlist (`domain.waitlist`): how many waiting customers each wave offers a freed place to, how long a
+    # wave holds it, the longest date range of an entry, and how often each instance sweeps for freed places.
+    waitlist_wave_size: int = Field(default=3, ge=1, le=50)
+    waitlist_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    waitlist_max_days: int = Field(default=90, ge=1, le=366)
+    waitlist_sweep_seconds: float = Field(default=60.0, ge=1, le=24 * 3600)
 
     @model_validator(mode="after")
     def _templates(self) -> Settings:
@@ -192,6 +208,10 @@ class Settings(BaseSettings):
             notice_templates(self.notice_templates, self.notice_language)
         except TemplateError as error:
             raise ValueError(f"NOTICE_TEMPLATES: {error}") from None
+        try:
+            QuietHours.parse(self.quiet_hours)
+        except ValueError as error:
+            raise ValueError(f"QUIET_HOURS: {error}") from None
         return self
 
     def templates(self) -> dict[NoticePurpose, NoticeTemplate]:
@@ -204,9 +224,15 @@ class Settings(BaseSettings):
         reminder = time.fromisoformat(self.reminder_time) if self.reminder_time else None
         return NoticeConfig(templates=self.templates(), clinic_name=self.clinic_name,
                             default_language=self.notice_language, stop_words=stop, start_words=start,
+                            same_day_hours=self.same_day_reminder_hours or None,
+                            quiet_hours=QuietHours.parse(self.quiet_hours),
                             reminder_time=reminder, rate_per_second=self.notice_rate_per_second,
                             lease_seconds=self.notice_lease_seconds,
                             max_attempts=self.notice_max_attempts)
+
+    def waitlist_config(self) -> WaitlistConfig:
+        return WaitlistConfig(wave_size=self.waitlist_wave_size, hold_minutes=self.waitlist_hold_minutes,
+                              max_days=self.waitlist_max_days, sweep_seconds=self.waitlist_sweep_seconds)
 
     @field_validator(*(f"hours_{day}" for day in WEEKDAY_NAMES), "ramadan_hours")
     @classmethod
@@ -227,6 +253,12 @@ class Settings(BaseSettings):
             if not names.partition("|")[0].strip():
                 raise ValueError(f"type {type_id} needs a name before its Arabic one, got {names!r}")
         return value
+
+    @field_validator("auto_no_show_minutes", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        """An empty AUTO_NO_SHOW_MINUTES is off, like 0."""
+        return 0 if isinstance(value, str) and not value.strip() else value
 
     @field_validator("mcp_toolsets")
     @classmethod
@@ -283,6 +315,7 @@ class Settings(BaseSettings):
             history_limit=self.history_limit,
             system_agent_wa_id=self.system_agent_wa_id,
             system_agent_name=self.system_agent_name,
+            late_cancel_hours=self.late_cancel_hours,
         )
 
     def agent_config(self) -> AgentConfig:

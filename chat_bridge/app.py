@@ -10,9 +10,11 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from chat_bridge.attendance_routes import attendance_routes
 from chat_bridge.batch_routes import batch_routes
 from chat_bridge.calendar_routes import calendar_routes
 from chat_bridge.notice_routes import notice_routes
+from chat_bridge.waitlist_routes import waitlist_routes
 from chat_bridge.routes import (RequestError, answer_confirmation, conversation, customer_names, domain_error, health,
                                 realtime, receive_webhook, request_error, search_customers, send_message,
                                 update_customer, verify_subscription)
@@ -74,7 +76,9 @@ def bridge_routes() -> list[BaseRoute]:
         WebSocketRoute("/ws", realtime),
         *calendar_routes(),
         *batch_routes(),
+        *attendance_routes(),
         *notice_routes(),
+        *waitlist_routes(),
     ]
 
 

@@ -93,6 +93,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "already_cancelled": ("This reservation is already cancelled.", "هذا الحجز ملغى بالفعل."),
     "not_cancelled": ("This reservation is not cancelled.", "هذا الحجز غير ملغى."),
+    "reservation_no_show": ("This booking is marked a no-show; it cannot be cancelled or changed.",
+                            "هذا الحجز مسجَّل بعدم الحضور؛ لا يمكن إلغاؤه أو تغييره."),
+    "attendance_unchanged": ("This reservation is already marked {mark} or cannot be marked so now.",
+                             "هذا الحجز مسجَّل بالفعل بهذه الحالة ({mark}) أو لا يمكن تسجيله بها الآن."),
+    "attendance_too_early": ("A reservation can be marked {mark} only once its time slot has started.",
+                             "لا يمكن تسجيل الحجز بهذه الحالة ({mark}) إلا بعد بدء موعده."),
+    "attendance_filters_needed": ("Name the reservations to mark: reservation_ids, or a date or date range.",
+                                  "حدِّد الحجوزات المراد تسجيلها: أرقام الحجوزات، أو تاريخًا أو نطاق تواريخ."),
     "customer_not_found": ("No customer with that number.", "لا يوجد عميل بهذا الرقم."),
     "customer_blocked": ("This customer is blocked: no message goes to them.",
                          "هذا العميل محظور: لا تُرسل إليه رسائل."),
@@ -150,6 +158,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The search is too long: at most {max} characters.",
         "نص البحث طويل جدًا: {max} حرفًا على الأكثر.",
     ),
+    "waitlist_past": (
+        "The waitlist range cannot start before today ({today}).",
+        "لا يمكن أن يبدأ نطاق قائمة الانتظار قبل اليوم ({today}).",
+    ),
+    "waitlist_no_open_day": (
+        "The clinic has no open day from {start} to {end}: choose other dates for the waitlist.",
+        "لا يوجد يوم عمل في العيادة من {start} إلى {end}: اختر تواريخ أخرى لقائمة الانتظار.",
+    ),
+    "waitlist_time_not_slot": (
+        "{time} is not a slot start on any open day from {start} to {end}. Slot starts: {valid}.",
+        "الساعة {time} ليست بداية موعد في أي يوم عمل من {start} إلى {end}. بدايات المواعيد: {valid}.",
+    ),
+    "waitlist_blocked": (
+        "This customer is blocked and cannot join the waitlist.",
+        "هذا العميل محظور ولا يمكنه الانضمام إلى قائمة الانتظار.",
+    ),
+    "waitlist_entry_not_found": (
+        "No waiting waitlist entry found.",
+        "لا يوجد طلب انتظار قائم.",
+    ),
     "idempotency_key_reused": (
         "The idempotency_key '{key}' was already used by another call ({tool} with other arguments); "
         "use a new key for a new change, or repeat the first call exactly to get its result.",
@@ -184,6 +212,10 @@ KINDS: dict[str, ErrorKind] = {
     "no_future_reservation": ErrorKind.NOT_FOUND,
     "already_cancelled": ErrorKind.CONFLICT,
     "not_cancelled": ErrorKind.CONFLICT,
+    "reservation_no_show": ErrorKind.CONFLICT,
+    "attendance_unchanged": ErrorKind.CONFLICT,
+    "attendance_too_early": ErrorKind.CONFLICT,
+    "attendance_filters_needed": ErrorKind.INVALID,
     "customer_not_found": ErrorKind.NOT_FOUND,
     "customer_blocked": ErrorKind.CONFLICT,
     "customer_opted_out": ErrorKind.CONFLICT,
@@ -203,6 +235,11 @@ KINDS: dict[str, ErrorKind] = {
     "invalid_name": ErrorKind.INVALID,
     "invalid_name_character": ErrorKind.INVALID,
     "query_too_long": ErrorKind.INVALID,
+    "waitlist_past": ErrorKind.INVALID,
+    "waitlist_no_open_day": ErrorKind.CONFLICT,
+    "waitlist_time_not_slot": ErrorKind.INVALID,
+    "waitlist_blocked": ErrorKind.CONFLICT,
+    "waitlist_entry_not_found": ErrorKind.NOT_FOUND,
     # A key reused with other arguments is a wrong request, not a race (as the IETF Idempotency-Key draft has it).
     "idempotency_key_reused": ErrorKind.INVALID,
 }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from domain.calendar.attendance import AttendanceService
 from domain.calendar.availability import AvailabilityService
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
@@ -18,6 +19,7 @@ from domain.workers.outbox import NoticeOutbox
 from domain.calendar.pending_confirmations import PendingConfirmations
 from domain.search.service import PhoneSearchService
 from domain.notices.reminders import DayBeforeReminders
+from domain.notices.replies import ReminderReplies
 from domain.calendar.reservations import ReservationService
 from domain.system_agent.effects import EffectLimits
 from domain.system_agent.batch import SystemAgentBatchService
@@ -25,6 +27,8 @@ from domain.system_agent.queries import SystemAgentQueryService
 from domain.system_agent.dashboard import DashboardService
 from domain.system_agent.recall import RecallService
 from domain.calendar.vacations import VacationService
+from domain.waitlist.rules import WaitlistConfig
+from domain.waitlist.service import WaitlistService
 
 
 @dataclass(frozen=True)
@@ -50,23 +54,28 @@ class Services:
     notice_statuses: NoticeStatuses
     notice_reports: NoticeReports
     reminders: DayBeforeReminders
+    reminder_replies: ReminderReplies
+    waitlist: WaitlistService
+    attendance: AttendanceService
 
 
 def build_services(
     config: ClinicConfig, db: Database, clock: Clock = system_clock, *, limits: EffectLimits | None = None,
     confirmation_secret: bytes | None = None, notices: NoticeConfig | None = None,
+    waitlist: WaitlistConfig | None = None,
 ) -> Services:
     events = CalendarEvents()
-    notices = notices or NoticeConfig()
+    notices = replace(notices or NoticeConfig(), zone=config.zone)  # quiet hours are the clinic's
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
+    reservations = ReservationService(db, config, clock, events)
     return Services(
         config=config,
         db=db,
         clock=clock,
         customers=customers,
         search=search,
-        reservations=ReservationService(db, config, clock, events),
+        reservations=reservations,
         availability=AvailabilityService(db, config, clock),
         conversations=ConversationService(db, config, clock),
         vacations=VacationService(db),
@@ -81,5 +90,9 @@ def build_services(
         notice_statuses=NoticeStatuses(db, config, clock),
         notice_reports=NoticeReports(db, config),
         reminders=DayBeforeReminders(db, config, notices, clock),
+        reminder_replies=ReminderReplies(db, config, notices, reservations, AttendanceService(db, config, clock),
+                                         clock),
+        waitlist=WaitlistService(db, config, notices, waitlist or WaitlistConfig(), reservations, clock),
+        attendance=AttendanceService(db, config, clock),
     )
 

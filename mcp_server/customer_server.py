@@ -22,6 +22,7 @@ from domain.views import ReservationView
 from mcp_server.clinic_tools import SLOT_KEYS, ArabicArg, ClinicTools, DateArg, HijriArg, day_status_text, type_names
 from mcp_server.schemas import shared_arguments_note
 from mcp_server.toolkit import READ_ONLY, WRITES, ClinicServer, answer, declare
+from mcp_server.waitlist_tools import CustomerWaitlistTools
 
 TimeSlotArg = Annotated[str, Field(max_length=40, description="Slot start, e.g. 13:00 or 1:00 PM")]
 TypeArg = Annotated[int, Field(ge=0, le=MAX_ID), NotBoolean]  # described by the configured types (`notes`)
@@ -76,7 +77,8 @@ class CustomerTools:
                         notes={"reservation_type": names}),
                 declare(self.modify_reservation, title="Change my reservation", annotations=WRITES,
                         notes={"new_type": names}),
-                declare(self.cancel_reservation, title="Cancel my reservation", annotations=WRITES)]
+                declare(self.cancel_reservation, title="Cancel my reservation", annotations=WRITES),
+                *CustomerWaitlistTools(self.services.waitlist, self.services.config, self.wa_id).tools()]
 
     async def get_customer_reservations(
         self, include_past: bool = False, include_cancelled: bool = False,

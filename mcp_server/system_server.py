@@ -11,6 +11,7 @@ from domain.rules.capacity import slot_capacity
 from domain.config import BookingSource, ClinicConfig
 from domain.system_agent.batch import SystemAgentBatchService
 from domain.system_agent.queries import SystemAgentQueryService
+from mcp_server.attendance_tools import AttendanceTools
 from mcp_server.batch_tools import BatchTools
 from mcp_server.clinic_tools import ClinicTools
 from mcp_server.completions import add_completions
@@ -23,6 +24,7 @@ from mcp_server.subscriptions import DaySubscriptions
 from mcp_server.schemas import JsonSchema, shared_arguments_note
 from mcp_server.toolkit import ClinicServer
 from mcp_server.toolsets import ToolsetGateway
+from mcp_server.waitlist_tools import SystemWaitlistTools
 
 
 def build_system_server(
@@ -36,7 +38,8 @@ def build_system_server(
     config = services.config
     query_tools = QueryTools(queries, config).tools()
     tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.notice_reports).tools()
-             + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools())
+             + query_tools[1:] + RecallTools(services.recall, config).tools() + DashboardTool(services.dashboard).tools()
+             + AttendanceTools(batch).tools() + SystemWaitlistTools(services.waitlist, config).tools())
     gateway = ToolsetGateway(tools, toolsets)
     subscriptions = DaySubscriptions(services.events)
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",

@@ -28,6 +28,7 @@ TOOLSETS: dict[str, tuple[str, ...]] = {
     "closures": ("system_close_days", "system_reopen_days"),
     "reports": ("system_get_wa_ids_by_date_range", "system_analyze_conversations", "system_get_reservation_snapshot",
                 "system_get_dashboard"),
+    "waitlist": ("system_waitlist",),
 }
 
 

@@ -21,6 +21,7 @@ def services_from(settings: Settings, clock: Clock = system_clock) -> Services:
         settings.clinic_config(), create_database(settings.database_url), clock,
         limits=settings.effect_limits(),
         confirmation_secret=settings.confirmation_secret.encode() or None, notices=settings.notice_config(),
+        waitlist=settings.waitlist_config(),
     )
 
 

@@ -30,11 +30,13 @@ from chat_bridge.console import PUBLIC_PATHS, console_routes
 from chat_bridge.events import Hub
 from chat_bridge.instances import InstanceLink
 from chat_bridge.messages import OperatorDesk, Outbox
+from chat_bridge.no_shows import NoShowSweeper
 from chat_bridge.notices import NoticeSender
 from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn
 from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
+from chat_bridge.waitlist_worker import WaitlistWorker
 from chat_bridge.webhook import Inbox
 from chat_bridge.whatsapp import WhatsAppClient
 from domain.workers.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, asyncpg_dsn
@@ -148,6 +150,16 @@ class ServeProcess:
         stack.callback(services.events.notice_listeners.remove, sender.wake_for)
         sender.start()
         stack.push_async_callback(sender.close)
+        waitlist = WaitlistWorker(services.waitlist, poll_seconds=self.settings.queue_poll_seconds)
+        services.events.day_listeners.append(waitlist.days_changed)
+        stack.callback(services.events.day_listeners.remove, waitlist.days_changed)
+        waitlist.start()
+        stack.push_async_callback(waitlist.close)
+        if self.settings.auto_no_show_minutes:  # off by default
+            sweeper = NoShowSweeper(services.batch, self.settings.auto_no_show_minutes)
+            sweeper.start()
+            stack.push_async_callback(sweeper.close)
+            checks["no_shows"] = sweeper.is_running
         return State(
             config=config, services=services, hub=hub, workers=workers, whatsapp=whatsapp, outbox=outbox,
             desk=OperatorDesk(services.customers, services.conversations, outbox, workers, hub),

@@ -15,6 +15,7 @@ import { renderAgentNotice, renderHeader, renderRecent, renderTyping } from "./p
 import { Dashboard } from "./dashboard.js";
 import { FrontDesk } from "./frontdesk.js";
 import { NoticesPanel } from "./notices.js";
+import { WaitlistPanel } from "./waitlist.js";
 import { Realtime } from "./realtime.js";
 import { SignIn } from "./signin.js";
 
@@ -66,6 +67,12 @@ const notices = new NoticesPanel($("notices"), $("notice-batches"), $("notice-un
   decide: (noticeId, choice) => api(`/notices/${noticeId}/${choice}`, { method: "POST", body: {} }),
 });
 const refreshNoticesSoon = debounce(() => notices.refresh(), 300);
+const waitlist = new WaitlistPanel($("waitlist"), {
+  load: () => api("/waitlist"),
+  add: (body) => api("/waitlist", { method: "POST", body }),
+  remove: (entryId) => api(`/waitlist/${entryId}`, { method: "DELETE" }),
+});
+const refreshWaitlistSoon = debounce(() => waitlist.refresh(), 300);
 const dashboard = new Dashboard($("dashboard"), {
   load: (start, end) => api(`/dashboard?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`),
   today: () => config.today,
@@ -133,6 +140,7 @@ async function start() {
   state.contacts = contacts;
   realtime.start();
   notices.refresh();
+  waitlist.refresh();
   views.tab("agent");
   views.show(false);
   const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
@@ -291,7 +299,10 @@ const HANDLERS = {
     days.touch(Object.keys(asked.preview?.days || {}));
     updateCalendar();
   },
-  notice_updated: () => refreshNoticesSoon(),
+  notice_updated: () => {
+    refreshNoticesSoon();
+    refreshWaitlistSoon(); // an offer or its end is a notice
+  },
   calendar_days_changed: (/** @type {DaysChangedEvent} */ changed) => {
     if (board.date && changed.days.some((day) => board.shows(day))) refreshBoardSoon();
   },
@@ -322,6 +333,7 @@ realtime.addEventListener("status", ({ detail }) => {
 /** After a reconnection, events may have been missed: the newest page and the calendar again. */
 realtime.addEventListener("resync", async () => {
   refreshNoticesSoon();
+  refreshWaitlistSoon();
   if (!state.selected) return;
   await loadPage(state.selected, state.generation);
   updateCalendar();
@@ -376,6 +388,7 @@ const board = new CalendarBoard($("board"), {
     book: (date, slot) => desk.book(date, slot),
     open: (booking, date, slot) => desk.open(booking, date, slot),
     move: (dragged, date, slot) => desk.move(dragged, date, slot),
+    markDay: (day) => desk.markDay(day),
   },
 });
 const refreshBoardSoon = debounce(() => { if (board.date) board.refresh(); }, 120);

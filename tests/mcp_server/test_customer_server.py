@@ -8,7 +8,8 @@ from domain.config import BookingSource
 from mcp_scenario import ALICE, BOB, FRIDAY, THURSDAY, WEDNESDAY, Seed, call, data, text
 
 CUSTOMER_TOOLS = {"get_current_datetime", "get_customer_reservations", "get_available_time_slots",
-                  "search_available_appointments", "reserve_time_slot", "modify_reservation", "cancel_reservation"}
+                  "search_available_appointments", "reserve_time_slot", "modify_reservation", "cancel_reservation",
+                  "join_waitlist", "leave_waitlist", "get_my_waitlist"}
 
 
 async def test_the_customer_server_lists_only_the_customer_tools(customer_server: MCPServer) -> None:

@@ -17,7 +17,8 @@ SYSTEM_TOOLS = {
     "system_batch_modify", "system_batch_cancel", "system_undo_batch", "system_get_wa_ids_by_date_range",
     "system_analyze_conversations", "system_get_reservation_snapshot", "system_get_batch",
     "system_message_customers", "system_get_notices", "system_close_days", "system_reopen_days",
-    "system_find_customers", "system_get_dashboard",
+    "system_find_customers", "system_get_dashboard", "system_mark_attendance",
+    "system_waitlist",
 }
 READ_TOOLS = {"get_current_datetime", "search_available_appointments", "system_get_reservations",
               "system_get_wa_ids_by_date_range", "system_analyze_conversations", "system_get_reservation_snapshot",

@@ -59,8 +59,8 @@ async def test_bad_arguments_through_more_tools_are_refused_as_a_direct_call_ref
 
 
 @pytest.mark.parametrize("arguments, says", [
-    ({}, "Name a toolset (messaging, closures, reports), or a tool and its arguments."),
-    ({"toolset": "billing"}, "Name a toolset (messaging, closures, reports)"),
+    ({}, "Name a toolset (messaging, closures, reports, waitlist), or a tool and its arguments."),
+    ({"toolset": "billing"}, "Name a toolset (messaging, closures, reports, waitlist)"),
     (through("system_batch_cancel", {"filters": {"dates": [WEDNESDAY]}}), "call system_batch_cancel directly"),
     (through("no_such_tool", {}), "call no_such_tool directly"),
 ])
@@ -97,7 +97,7 @@ def test_mcp_toolsets_names_what_is_listed_and_refuses_what_is_not_a_toolset() -
     assert listed_toolsets("all") == tuple(TOOLSETS)
     assert listed_toolsets(" reports, closures ,reports") == ("reports", "closures")
     with pytest.raises(ValueError, match="MCP_TOOLSETS names no toolset billing; it takes messaging, closures, "
-                                         "reports, or all"):
+                                         "reports, waitlist, or all"):
         listed_toolsets("closures,billing")
     with pytest.raises(SettingsError, match="Invalid setting MCP_TOOLSETS: .*names no toolset billing"):
         load_settings(mcp_toolsets="billing")
