@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The tests of concurrency and crashes (kill -9 mid-turn and mid-send, the durable queue, two instances on
-# one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices), run N times in a row
+# one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices, the waitlist's races,
+# the automatic no-show's sweepers, button presses), run N times in a row
 # (default 20) beside two CPU-bound processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
 # non-zero when any run failed. Extra arguments replace the list of tests.
 #   bash scripts/soak.sh            # 20 runs
@@ -17,7 +18,9 @@ if [ "${#tests[@]}" -eq 0 ]; then
          tests/calendar_agent/test_two_instances.py tests/chat_bridge/test_queue.py tests/chat_bridge/test_instances.py
          tests/chat_bridge/test_notices.py tests/domain/test_jobs.py tests/mcp_server/test_confirmation.py
          tests/acceptance/test_confirming.py tests/acceptance/test_answered_once.py tests/mcp_server/test_effects.py
-         tests/acceptance/test_asking.py)
+         tests/acceptance/test_asking.py tests/chat_bridge/test_waitlist_presses.py
+         tests/domain/waitlist/test_waitlist_answers.py tests/domain/waitlist/test_waitlist_places.py
+         tests/chat_bridge/test_no_shows.py tests/chat_bridge/test_button_replies.py)
 fi
 burners=()
 for _ in 1 2; do
