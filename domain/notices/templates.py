@@ -34,12 +34,15 @@ class NoticePurpose(StrEnum):
 
 
 LANGUAGES = ("en", "ar")
-# The reminders' quick-reply buttons, in order, and the purposes that carry them.
+# The quick-reply buttons' actions, in order, of the purposes that carry them (reminders, waitlist offers).
 REMINDER_ACTIONS = ("confirm", "reschedule", "cancel")
-BUTTON_PURPOSES = ("reminder", "same_day")
+OFFER_ACTIONS = ("accept", "decline")
+BUTTON_ACTIONS = {"reminder": REMINDER_ACTIONS, "same_day": REMINDER_ACTIONS, "offer": OFFER_ACTIONS}
+BUTTON_PURPOSES = tuple(BUTTON_ACTIONS)
 MAX_BUTTON_TITLE = 20  # WhatsApp's limit on a reply button's title
 REMINDER_BUTTONS = {"en": {"confirm": "Confirm", "reschedule": "Reschedule", "cancel": "Cancel"},
                     "ar": {"confirm": "تأكيد الموعد", "reschedule": "تغيير الموعد", "cancel": "إلغاء الموعد"}}
+OFFER_BUTTONS = {"en": {"accept": "Accept", "decline": "Decline"}, "ar": {"accept": "قبول", "decline": "رفض"}}
 # What a notice knows, and so what a template's parameters may be.
 FIELDS = ("customer_name", "old_date", "old_time", "old_weekday", "new_date", "new_time", "new_weekday",
           "clinic_name", "text")
@@ -65,7 +68,7 @@ class TemplateError(ValueError):
 class NoticeTemplate:
     """An approved template: `name` as WhatsApp knows it, `bodies` per language code ({{1}}... placeholders),
     `fields` filling the placeholders in order, and for a reminder its quick-reply buttons' titles per language
-    (action -> title, in the order of `REMINDER_ACTIONS`)."""
+    (action -> title, in the order of `BUTTON_ACTIONS`)."""
 
     purpose: NoticePurpose
     name: str
@@ -76,7 +79,7 @@ class NoticeTemplate:
     def button_titles(self, language: str) -> list[tuple[str, str]]:
         """(action, title) of the buttons in `language` (else English), in order; none for a template without."""
         titles = self.buttons.get(language) or self.buttons.get("en") or {}
-        return [(action, titles[action]) for action in REMINDER_ACTIONS if action in titles]
+        return [(action, titles[action]) for action in BUTTON_ACTIONS.get(self.purpose.value, ()) if action in titles]
 
     def parameters(self, values: Mapping[str, str]) -> tuple[str, ...]:
         """The parameters WhatsApp is sent, in order, each on one line (WhatsApp refuses a parameter with a
@@ -132,7 +135,8 @@ DEFAULTS: dict[NoticePurpose, dict[str, Any]] = {
         "bodies": {"en": "Hello {{1}}, a place has opened at {{2}} on {{3}} {{4}} at {{5}}. It is held for a short "
                          "time for the first to accept: press Accept to book it, or Decline.",
                    "ar": "مرحباً {{1}}، توفر مكان في {{2}} يوم {{3}} {{4}} الساعة {{5}}. المكان محجوز لوقت قصير لأول "
-                         "من يقبل: اضغط قبول لحجزه، أو رفض."}},
+                         "من يقبل: اضغط قبول لحجزه، أو رفض."},
+        "buttons": OFFER_BUTTONS},
     NoticePurpose.OFFER_GONE: {
         "name": "waitlist_offer_gone",
         "fields": ["customer_name", "clinic_name", "new_weekday", "new_date", "new_time"],
@@ -200,7 +204,7 @@ def _checked(purpose: NoticePurpose, spec: dict[str, Any], default_language: str
 
 
 def _checked_buttons(purpose: NoticePurpose, buttons: Any) -> dict[str, dict[str, str]]:
-    """A reminder's button titles: language -> every action -> a title of 1 to 20 characters."""
+    """A reminder's or an offer's button titles: language -> every action -> a title of 1 to 20 characters."""
     where = f"the {purpose.value} template's buttons"
     if buttons is None:
         return {}
@@ -211,8 +215,9 @@ def _checked_buttons(purpose: NoticePurpose, buttons: Any) -> dict[str, dict[str
     for language, titles in buttons.items():
         if language not in LANGUAGES:
             raise TemplateError(f"{where}: unknown language {language!r}; the languages are {', '.join(LANGUAGES)}.")
-        if not isinstance(titles, dict) or sorted(titles) != sorted(REMINDER_ACTIONS):
-            raise TemplateError(f"{where} ({language}): give a title for each of {', '.join(REMINDER_ACTIONS)}.")
+        actions = BUTTON_ACTIONS[purpose.value]
+        if not isinstance(titles, dict) or sorted(titles) != sorted(actions):
+            raise TemplateError(f"{where} ({language}): give a title for each of {', '.join(actions)}.")
         if bad := [a for a, t in titles.items() if not isinstance(t, str) or not 0 < len(t.strip()) <= MAX_BUTTON_TITLE]:
             raise TemplateError(f"{where} ({language}): the titles of {bad} must be 1 to {MAX_BUTTON_TITLE} "
                                 f"characters (WhatsApp's limit).")

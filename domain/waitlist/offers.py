@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.notices.buttons import OFFER, Button, payload
 from domain.notices.plans import WINDOW, Recipient, notice_values, recipients
 from domain.notices.quiet import is_soon, send_after
-from domain.notices.templates import NoticeConfig, NoticePurpose
+from domain.notices.templates import NoticeConfig, NoticePurpose, NoticeTemplate
 from domain.rules.planning import Booking
 from domain.storage.models import ConversationMessage, MessageRole, Notice
 
 ACCEPT, DECLINE = "accept", "decline"
-BUTTON_TITLES = {"en": {ACCEPT: "Accept", DECLINE: "Decline"}, "ar": {ACCEPT: "قبول", DECLINE: "رفض"}}
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class OfferNotices:
         template = self.config.templates[purpose]
         language = person.language if person.language in template.bodies else self.config.default_language
         values = notice_values(self.config, language, person.name, None, Booking(0, one.wa_id, day, slot, 0))
-        buttons = offer_buttons(one.offer_id, language) if purpose is NoticePurpose.OFFER else None
+        buttons = offer_buttons(template, one.offer_id, language) if purpose is NoticePurpose.OFFER else None
         return Notice(batch_id=None, wa_id=one.wa_id, purpose=purpose.value, reservation_id=None, slot_date=day,
                       slot_time=slot, template=None if in_window else template.name, language=language,
                       parameters=[] if in_window else list(template.parameters(values)),
@@ -86,7 +85,7 @@ def sent_at(config: NoticeConfig, now: datetime, day: date, slot: str) -> dateti
     return send_after(config, config.zone, now, urgent=is_soon(config, config.zone, now, (day, slot)))
 
 
-def offer_buttons(offer_id: int, language: str) -> list[dict[str, str]]:
-    """Accept and Decline, as `notices.buttons` keeps them."""
-    titles = BUTTON_TITLES.get(language, BUTTON_TITLES["en"])
-    return [Button(payload(OFFER, offer_id, action), titles[action]).stored() for action in (ACCEPT, DECLINE)]
+def offer_buttons(template: NoticeTemplate, offer_id: int, language: str) -> list[dict[str, str]]:
+    """Accept and Decline with the offer template's titles in `language`, as `notices.buttons` keeps them."""
+    return [Button(payload(OFFER, offer_id, action), title).stored()
+            for action, title in template.button_titles(language)]

@@ -5,11 +5,16 @@ left lapses the place; sweeps racing create one place."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
+
+import pytest
 
 from sqlalchemy import select
 
+from domain.config import ClinicConfig
 from domain.notices.buttons import Press
+from domain.notices.templates import NoticeConfig, TemplateError, notice_templates
 from domain.services import Services, build_services
 from domain.storage.database import Database
 from domain.storage.models import Notice, WaitlistOffer, WaitlistPlace
@@ -149,3 +154,23 @@ async def test_an_entry_whose_range_is_over_expires_at_the_sweep(services: Servi
     await services.waitlist.sweep()
     listing = await services.waitlist.listing(status=None)
     assert [e.status for e in listing.entries] == ["expired"]
+
+
+async def test_the_offers_buttons_carry_the_titles_the_clinic_set_in_its_templates(
+        db: Database, config: ClinicConfig, clock: FixedClock) -> None:
+    titles = {"en": {"accept": "Book it", "decline": "No thanks"}, "ar": {"accept": "احجزه لي", "decline": "لا شكراً"}}
+    notices_config = NoticeConfig(templates=notice_templates(json.dumps({"offer": {"buttons": titles}})))
+    services = build_services(config, db, clock, limits=PER_CALL, notices=notices_config)
+    place = await freed_place(services, clock)
+    [first, *_] = [n for n in await notices(services) if n.purpose == "offer"]
+    offer = next(o for o in await offers(services) if o.notice_id == first.id)
+    assert first.buttons == [{"id": f"w:{offer.id}:accept", "title": titles[first.language]["accept"]},
+                             {"id": f"w:{offer.id}:decline", "title": titles[first.language]["decline"]}]
+    assert place.status == "offering"
+
+
+def test_offer_buttons_that_miss_an_action_or_pass_whatsapps_length_are_refused_when_read() -> None:
+    with pytest.raises(TemplateError, match="give a title for each of accept, decline"):
+        notice_templates(json.dumps({"offer": {"buttons": {"en": {"accept": "Yes"}}}}))
+    with pytest.raises(TemplateError, match="1 to 20"):
+        notice_templates(json.dumps({"offer": {"buttons": {"en": {"accept": "Yes" * 10, "decline": "No"}}}}))
