@@ -90,3 +90,25 @@ async def test_room_freed_while_no_bridge_ran_is_found_by_the_sweep(
             return len(await open_offers(services)) == 3
         await until(offered)
     assert await open_offers(services) == [(w, 1) for w in WAITING[:3]]
+
+
+async def test_a_closure_reopened_from_the_console_offers_its_room_to_the_waitlist(bridge: RunningBridge,
+                                                                                  clock: FixedClock) -> None:
+    monday = SUNDAY + timedelta(days=1)
+    await full_sunday_with_four_waiting(bridge.services, clock)
+    closed = await bridge.http.post("/closures", json={"start_date": monday.isoformat(),
+                                                       "end_date": monday.isoformat(), "title": "Inventory"})
+    assert closed.json()["status"] == "applied"
+    [closure] = closed.json()["closures"]
+    await bridge.services.waitlist.join(WAITING[0], SUNDAY, monday, ["11:00"], author="customer")
+    assert await bridge.services.waitlist.sweep() == 0  # Sunday is full and Monday closed: nothing to offer
+    reopened = await bridge.http.delete(f"/closures/{closure['id']}")
+    assert reopened.json()["status"] == "applied"
+
+    async def offered() -> bool:
+        return len(await open_offers(bridge.services)) == 1
+    await until(offered)
+    async with bridge.services.db.reading() as session:
+        [place] = list(await session.scalars(select(WaitlistPlace)))
+    assert (place.slot_date, place.slot_time, place.status) == (monday, "11:00", "offering")
+    assert await open_offers(bridge.services) == [(WAITING[0], 1)]
