@@ -1,9 +1,9 @@
 """The notices of the waitlist: an offer (with Accept and Decline buttons) and "the place has gone".
 
 Each is an outbox row written in the transaction that makes the offer or ends it, so a rolled-back wave tells
-nobody. Inside quiet hours they wait for the morning (and a wave's hold starts then), unless the place is soon. Inside
-the customer's 24-hour window it goes as text (the sender adds the buttons), outside it as the
-approved template, whose quick replies work outside the window.
+nobody. Inside quiet hours they wait for the morning (and a wave's hold starts then), unless the place is soon. Each is stored
+with its template; the sender picks the channel when it sends, by the customer's 24-hour window as it then stands
+(interactive inside it, the template with its quick replies outside), like every notice.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.notices.buttons import OFFER, Button, payload
-from domain.notices.plans import WINDOW, Recipient, notice_values, recipients
+from domain.notices.plans import Recipient, notice_values, recipients
 from domain.notices.quiet import is_soon, send_after
 from domain.notices.templates import NoticeConfig, NoticePurpose, NoticeTemplate
 from domain.rules.planning import Booking
-from domain.storage.models import ConversationMessage, MessageRole, Notice
+from domain.storage.models import Notice
 
 ACCEPT, DECLINE = "accept", "decline"
 
@@ -34,7 +33,7 @@ class Told:
 
 
 class OfferNotices:
-    """Writes the offer and gone notices of one transaction, reading each customer's language and window once."""
+    """Writes the offer and gone notices of one transaction, reading each customer's language once."""
 
     def __init__(self, session: AsyncSession, config: NoticeConfig, now: datetime) -> None:
         self.session, self.config, self.now = session, config, now
@@ -43,40 +42,29 @@ class OfferNotices:
         """One notice per offer in `told`; each offer's notice id."""
         told = list(told)
         people = await recipients(self.session, self.config, {t.wa_id for t in told})
-        recent = await self._in_window({t.wa_id for t in told})
         ids: dict[int, int] = {}
         for one in told:
             person = people.get(one.wa_id) or Recipient(None, self.config.default_language, None)
             if person.excluded:  # blocked or opted out since the wave began: told nothing
                 continue
-            notice = self._notice(purpose, one, person, one.wa_id in recent, day, slot)
+            notice = self._notice(purpose, one, person, day, slot)
             self.session.add(notice)
             await self.session.flush()
             ids[one.offer_id] = notice.id
         return ids
 
-    def _notice(self, purpose: NoticePurpose, one: Told, person: Recipient, in_window: bool, day: date,
-                slot: str) -> Notice:
+    def _notice(self, purpose: NoticePurpose, one: Told, person: Recipient, day: date, slot: str) -> Notice:
         template = self.config.templates[purpose]
         language = person.language if person.language in template.bodies else self.config.default_language
         values = notice_values(self.config, language, person.name, None, Booking(0, one.wa_id, day, slot, 0))
         buttons = offer_buttons(template, one.offer_id, language) if purpose is NoticePurpose.OFFER else None
         return Notice(batch_id=None, wa_id=one.wa_id, purpose=purpose.value, reservation_id=None, slot_date=day,
-                      slot_time=slot, template=None if in_window else template.name, language=language,
-                      parameters=[] if in_window else list(template.parameters(values)),
+                      slot_time=slot, template=template.name, language=language,
+                      parameters=list(template.parameters(values)),
                       text=template.render(language, values), buttons=buttons,
                       dedupe_key=f"{purpose.value}:{one.offer_id}", status="queued", attempts=0,
                       available_at=sent_at(self.config, self.now, day, slot), created_at=self.now,
                       updated_at=self.now)
-
-    async def _in_window(self, wa_ids: set[str]) -> set[str]:
-        """The customers who wrote within WhatsApp's 24-hour window."""
-        if not wa_ids:
-            return set()
-        return set(await self.session.scalars(
-            select(ConversationMessage.wa_id).where(ConversationMessage.wa_id.in_(sorted(wa_ids)),
-                                                    ConversationMessage.role == MessageRole.USER,
-                                                    ConversationMessage.timestamp > self.now - WINDOW).distinct()))
 
 
 def sent_at(config: NoticeConfig, now: datetime, day: date, slot: str) -> datetime:

@@ -140,3 +140,16 @@ async def test_offers_made_in_quiet_hours_go_out_in_the_morning_and_are_held_fro
         times = set((await session.scalars(select(Notice.available_at).where(Notice.purpose == "offer"))).all())
     assert times == {morning}
     assert place.hold_until == morning + timedelta(minutes=15)
+
+
+async def test_an_offer_goes_interactive_to_a_customer_who_wrote_today_and_as_the_template_to_the_others(
+        bridge: RunningBridge, clock: FixedClock) -> None:
+    ids = await full_sunday_with_five_waiting(bridge.services, clock)
+    await bridge.services.conversations.append(WAITING[0], "user", "Any place on Sunday?")
+    cancelled = await bridge.http.post("/batches/cancel", json={"requests": [{"reservation_id": ids[0]}]})
+    assert cancelled.json()["status"] == "applied"
+    await bridge.graph.wait_for_sends(5, timeout=20)
+    offers = await offer_ids(bridge.services)
+    kinds = {sent.to: (sent.kind, sent.buttons) for sent in bridge.graph.sent}
+    assert kinds == {wa_id: ("interactive" if wa_id == WAITING[0] else "template",
+                             (f"w:{offers[wa_id]}:accept", f"w:{offers[wa_id]}:decline")) for wa_id in WAITING}

@@ -78,14 +78,17 @@ async def test_a_cancel_opens_one_place_offered_to_the_three_longest_waiting_wit
     assert await services.waitlist.sweep() == 0
 
 
-async def test_a_customer_inside_the_24_hour_window_gets_the_offer_as_text_in_their_language(
+async def test_a_customer_who_wrote_gets_the_offer_in_their_language_kept_with_its_template_for_the_sender(
         services: Services, clock: FixedClock) -> None:
     await full_sunday_with_five_waiting(services, clock)
     await services.conversations.append(WAITING[0], "user", "Hello, any place on Sunday?")
     await services.reservations.cancel(FULL[0])
     await services.waitlist.days_changed({SUNDAY})
     [first] = [n for n in await notices(services) if n.wa_id == WAITING[0]]
-    assert (first.template, first.language, first.parameters) == (None, "en", [])
+    # The sender picks the channel by the window as it stands when it sends (test_waitlist_presses): the template is
+    # kept for when the window has closed by then.
+    assert (first.template, first.language, first.parameters) == (
+        "waitlist_offer", "en", ["Waiting 0", "the clinic", "Sunday", "2026-12-06", "11:00"])
     assert first.text.startswith("Hello Waiting 0, a place has opened at the clinic on Sunday 2026-12-06 at 11:00.")
     assert [b["title"] for b in first.buttons or []] == ["Accept", "Decline"]
 
