@@ -24,6 +24,7 @@ from domain.notices.buttons import REMINDER, Button, payload
 from domain.notices.plans import notice_values, recipients
 from domain.notices.quiet import send_after
 from domain.notices.templates import NoticeConfig, NoticePurpose, NoticeTemplate
+from domain.rules.schedule import slot_start
 from domain.rules.planning import ACTIVE, Booking
 from domain.storage.database import Database
 from domain.storage.models import Notice, Reservation, SchedulerRun
@@ -66,7 +67,7 @@ class DayBeforeReminders:
         ahead = timedelta(hours=self.config.same_day_hours)
         queued = 0
         for slot in await self._slots_of(local.date()):
-            start = datetime.combine(local.date(), time.fromisoformat(slot), tzinfo=self.clinic.zone)
+            start = slot_start(self.clinic, local.date(), slot)
             if start - ahead <= local < start:
                 queued += await self._run(f"same_day:{local.date().isoformat()}:{slot}", NoticePurpose.SAME_DAY,
                                           local.date(), slot)
@@ -125,7 +126,7 @@ class DayBeforeReminders:
         held = send_after(self.config, self.clinic.zone, now, urgent=False)
         local = held.astimezone(self.clinic.zone)
         if purpose is NoticePurpose.SAME_DAY:
-            late = local.replace(tzinfo=None) >= datetime.combine(booking.date, time.fromisoformat(booking.time_slot))
+            late = held >= slot_start(self.clinic, booking.date, booking.time_slot)
         else:
             late = local.date() >= booking.date
         return now if late else held

@@ -7,13 +7,13 @@ came inside the late window. Pure: no I/O.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
-from domain.rules.schedule import slot_end
+from domain.rules.schedule import slot_end, slot_start
 
 
 class Attendance(StrEnum):
@@ -50,11 +50,6 @@ def public_status(status: str, attendance: str, late_cancel: bool) -> PublicStat
     if status == CANCELLED:
         return PublicStatus.LATE_CANCELLED if late_cancel else PublicStatus.CANCELLED
     return PublicStatus(attendance) if attendance in _KNOWN else PublicStatus.BOOKED
-
-
-def slot_start(config: ClinicConfig, day: date, slot: str) -> datetime:
-    """When a slot starts, in the clinic's zone."""
-    return datetime.combine(day, time.fromisoformat(slot), tzinfo=config.zone)
 
 
 def is_late_cancel(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:

@@ -161,9 +161,13 @@ def vacation_error(vacation: Vacation) -> DomainError:
     )
 
 
+def slot_start(config: ClinicConfig, day: date, slot: str) -> datetime:
+    """When a slot starts, in the clinic's zone."""
+    return datetime.combine(day, time.fromisoformat(slot), tzinfo=config.zone)
+
+
 def slot_end(config: ClinicConfig, day: date, slot: str) -> datetime:
-    start = datetime.combine(day, time.fromisoformat(slot), tzinfo=config.zone)
-    return start + timedelta(minutes=config.slot_minutes)
+    return slot_start(config, day, slot) + timedelta(minutes=config.slot_minutes)
 
 
 def slot_has_ended(config: ClinicConfig, day: date, slot: str, now: datetime) -> bool:

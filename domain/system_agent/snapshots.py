@@ -18,9 +18,10 @@ from typing_extensions import NotRequired, TypedDict  # pydantic reads a TypedDi
 from domain.clock import Clock
 from domain.config import BookingSource, ClinicConfig
 from domain.rules.capacity import SlotOccupancy, slot_room
-from domain.rules.attendance import public_status, slot_start
+from domain.rules.attendance import public_status
 from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
-from domain.rules.schedule import DayStatus, Vacation, closing, day_status, hijri_date, slot_label, slots_for
+from domain.rules.schedule import (DayStatus, Vacation, closing, day_status, hijri_date, slot_label, slot_start,
+                                  slots_for)
 from domain.storage.database import Database
 from domain.storage.models import Customer, Reservation
 from domain.storage.store import load_vacations
