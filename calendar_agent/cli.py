@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from calendar_agent.database_check import prepare_database
+from calendar_agent.users_cli import add_users_commands
 from calendar_agent.settings import ENV_FILE_VARIABLE, Settings, SettingsError, load_settings, settings_file
 from domain.storage.database import create_database
 from domain.calendar.demo import is_empty, seed_demo
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed-demo-if-empty", action="store_true")
     serve.set_defaults(run=_serve)
     _add_mcp(commands)
+    add_users_commands(commands)
     return parser
 
 

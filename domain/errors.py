@@ -62,6 +62,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "الإغلاق {id})؛ أعد فتحها أولًا أو أغلق أيامًا أخرى.",
     ),
     "closure_not_found": ("No closure with id {id}.", "لا يوجد إغلاق بالمعرّف {id}."),
+    "invalid_username": (
+        "The username '{value}' is not valid: 2 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit.",
+        "اسم المستخدم '{value}' غير صالح: من 2 إلى 64 من الحروف a-z والأرقام 0-9 و'.' و'_' و'-'، يبدأ بحرف أو رقم.",
+    ),
+    "invalid_role": ("Unknown role '{value}'. Roles: {valid}.", "الدور '{value}' غير معروف. الأدوار: {valid}."),
+    "weak_password": (
+        "A password must be {min} to {max} characters long.",
+        "يجب أن تكون كلمة المرور من {min} إلى {max} حرفًا.",
+    ),
+    "user_exists": ("A staff account named '{username}' exists already.", "يوجد حساب باسم '{username}' بالفعل."),
+    "user_not_found": ("No staff account is named '{username}'.", "لا يوجد حساب باسم '{username}'."),
+    "sign_in_refused": (
+        "The username or password is wrong, or the account is disabled.",
+        "اسم المستخدم أو كلمة المرور غير صحيحة، أو الحساب معطّل.",
+    ),
     "notice_not_found": ("No notice with id {id}.", "لا يوجد إشعار بالمعرّف {id}."),
     "notice_not_unsure": (
         "Notice {id} is {status}: only a notice whose send is unsure can be sent again or dismissed.",
@@ -240,6 +255,12 @@ KINDS: dict[str, ErrorKind] = {
     "waitlist_time_not_slot": ErrorKind.INVALID,
     "waitlist_blocked": ErrorKind.CONFLICT,
     "waitlist_entry_not_found": ErrorKind.NOT_FOUND,
+    "invalid_username": ErrorKind.INVALID,
+    "invalid_role": ErrorKind.INVALID,
+    "weak_password": ErrorKind.INVALID,
+    "user_exists": ErrorKind.CONFLICT,
+    "user_not_found": ErrorKind.NOT_FOUND,
+    "sign_in_refused": ErrorKind.INVALID,
     # A key reused with other arguments is a wrong request, not a race (as the IETF Idempotency-Key draft has it).
     "idempotency_key_reused": ErrorKind.INVALID,
 }

@@ -29,6 +29,9 @@ from domain.system_agent.recall import RecallService
 from domain.calendar.vacations import VacationService
 from domain.waitlist.rules import WaitlistConfig
 from domain.waitlist.service import WaitlistService
+from domain.staff.accounts import StaffAccounts
+from domain.staff.audit import AuditLog
+from domain.staff.sessions import StaffSessions
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class Services:
     reminder_replies: ReminderReplies
     waitlist: WaitlistService
     attendance: AttendanceService
+    audit: AuditLog
+    staff: StaffAccounts
+    sessions: StaffSessions
 
 
 def build_services(
@@ -69,6 +75,7 @@ def build_services(
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
     reservations = ReservationService(db, config, clock, events)
+    audit = AuditLog(db, config, clock)
     return Services(
         config=config,
         db=db,
@@ -94,5 +101,8 @@ def build_services(
                                          clock),
         waitlist=WaitlistService(db, config, notices, waitlist or WaitlistConfig(), reservations, clock),
         attendance=AttendanceService(db, config, clock),
+        audit=audit,
+        staff=StaffAccounts(db, config, audit, clock),
+        sessions=StaffSessions(db, audit, clock),
     )
 

@@ -322,3 +322,82 @@ class WaitlistOffer(Base):
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class StaffUser(Base):
+    """A member of the clinic's staff who signs in: an admin, an operator or a viewer (`domain.staff.roles`).
+    Only the password's argon2 hash is kept. A disabled account signs in nowhere and its sessions and tokens stop."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in console: the SHA-256 of its cookie's secret (the secret itself is never stored), its user, and
+    when it ends (`expires_at`, or `ended_at` at sign-out)."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log: who (`actor`, e.g. `operator:amal`, `agent:amal`, `customer:9665…`,
+    `system`, `mcp:amal@<client>`), with which role, did or tried what, to what, and whether it was refused.
+    The database refuses to update or delete a line (triggers of migration 0015)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_actor", "actor", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(10))  # ok | refused
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OAuthClient(Base):
+    """An OAuth client of `/mcp`, registered dynamically (RFC 7591): its metadata as it was accepted."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+
+
+class OAuthGrant(Base):
+    """A credential of the OAuth server, kept by the SHA-256 of its secret: an authorization request waiting for
+    consent (`request`), an authorization code (`code`), an access token (`access`) or a refresh token (`refresh`).
+    A grant's family is the consent it came from: revoking one revokes the family."""
+
+    __tablename__ = "oauth_grants"
+    __table_args__ = (Index("ix_oauth_grants_family", "family"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    family: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("staff_users.id"))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a code's PKCE challenge and redirect, a request's
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
