@@ -21,6 +21,7 @@ from pydantic import ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from domain.errors import DomainError
+from mcp_server.principals import allowed, caller, refusal
 from mcp_server.client_log import ClientLogging
 from mcp_server.schemas import described, input_schema, output_schema, without_shared
 
@@ -143,7 +144,19 @@ class ClinicServer(MCPServer):
         self.middleware.append(logs)
 
     async def list_tools(self) -> list[Any]:
-        return [tool for tool in await super().list_tools() if tool.name not in self.unlisted]
+        """The tools listed to this caller: not the unlisted ones, nor those its principal may not call
+        (`mcp_server.principals`)."""
+        who = caller().principal
+        return [tool for tool in await super().list_tools()
+                if tool.name not in self.unlisted and allowed(who, tool.name, tool.annotations)]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """A tool's answer, once its caller's principal may call it (a refusal names why; nothing runs)."""
+        tool = self._tool_manager.get_tool(name)
+        who = caller().principal
+        if tool is not None and not allowed(who, name, tool.annotations):
+            raise refusal(who, name)
+        return await super().call_tool(name, arguments, context)
 
     def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:
         """Serve 2025-era `resources/subscribe` and `resources/unsubscribe` (the SDK serves only the
