@@ -20,7 +20,9 @@ from chat_bridge.routes import (RequestError, answer_confirmation, conversation,
                                 update_customer, verify_subscription)
 from chat_bridge.logs import RequestIds
 from chat_bridge.operations import BridgeMetrics, RequestMetrics, prometheus_metrics, readiness
-from chat_bridge.security import CallerCheck, OperatorGuard, SameSiteGuard
+from chat_bridge.roles import Forbidden, forbidden
+from chat_bridge.security import CallerCheck, SameSiteGuard, StaffGuard
+from chat_bridge.staff_routes import staff_routes
 from chat_bridge.state import State
 from domain.errors import DomainError
 
@@ -43,18 +45,19 @@ def build_app(
     metrics: BridgeMetrics | None = None,
 ) -> Starlette:
     """The bridge's endpoints over the `State` that `lifespan` yields. Every path but the open ones (and
-    `open_paths` among `extra_routes`) needs `operator_token`, or without one a `local_caller`. `allowed_hosts`: the Host values the
+    `open_paths` among `extra_routes`) needs a signed-in staff member of the route's role, or `operator_token`, or
+    without a token and without staff accounts a `local_caller` (`StaffGuard`). `allowed_hosts`: the Host values the
     service answers to; `allowed_origins`: the origins whose pages may call it besides the one a request was
     sent to. `mcp_app` is served at `/mcp`; its lifespan is the
     caller's to run inside `lifespan`. With `metrics`, every request is counted there. Every request gets a
     request id for the log lines it causes (`chat_bridge.logs`)."""
-    guard = Middleware(OperatorGuard, token=operator_token, local_caller=local_caller, open_paths=tuple(open_paths))
+    guard = Middleware(StaffGuard, token=operator_token, local_caller=local_caller, open_paths=tuple(open_paths))
     counted = [Middleware(RequestMetrics, metrics=metrics)] if metrics is not None else []
     return Starlette(
         routes=[*bridge_routes(), *extra_routes, *mcp_routes(mcp_app)],
         middleware=[Middleware(RequestIds), *counted, Middleware(SameSiteGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
                     guard],
-        exception_handlers={RequestError: request_error, DomainError: domain_error},
+        exception_handlers={RequestError: request_error, DomainError: domain_error, Forbidden: forbidden},
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
     )
@@ -79,6 +82,7 @@ def bridge_routes() -> list[BaseRoute]:
         *attendance_routes(),
         *notice_routes(),
         *waitlist_routes(),
+        *staff_routes(),
     ]
 
 

@@ -23,6 +23,7 @@ from chat_bridge.config import BridgeConfig
 from chat_bridge.events import (AgentErrorEvent, ConfirmationRequestEvent, ConfirmationResolvedEvent, DaysChangedEvent,
                                 NewMessageEvent, NoticeEvent, ReservationEvent, TypingEvent)
 from chat_bridge.routes import RequestError
+from chat_bridge.staff_routes import SessionView, SignedInUser
 from domain.rules.identities import display_wa_id
 from domain.rules.schedule import clinic_today
 from domain.notices.reports import NoticeBatch, NoticeFailure, NoticeRecipient, UnsureNotice
@@ -33,6 +34,8 @@ from domain.system_agent.dashboard import BusiestSlot, Dashboard, DashboardDay, 
 from domain.system_agent.snapshots import CalendarSnapshot, SlotBooking, SnapshotDay, SnapshotSlot
 from domain.calendar.customers import CustomerView
 from domain.search.service import CustomerHit
+from domain.staff.accounts import StaffView
+from domain.staff.audit import AuditLine
 from domain.views import MessageView, ReservationView
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,10 +67,12 @@ class ReservationTypeName(TypedDict):
 
 class ConsoleConfig(TypedDict):
     """What the page needs before anything else (`/config`): who the system agent is, whether to ask for the
-    operator token, the clinic's zone and today, what an agent applies without asking, the reservation types."""
+    operator token, or for a staff member's username and password (`accounts`: some account is enabled), the
+    clinic's zone and today, what an agent applies without asking, the reservation types."""
 
     system_agent: SystemAgentContact
     token_required: bool
+    accounts: bool
     timezone: str
     today: str
     confirmation_limits: str
@@ -84,7 +89,8 @@ CONSOLE_SHAPES: dict[str, Any] = {
                                         UnsureNotice, MessageView, CustomerView, CustomerHit, AgentStatus,
                                         ConsoleConfig, SystemAgentContact, ReservationView, NewMessageEvent,
                                         TypingEvent, AgentErrorEvent, ReservationEvent, NoticeEvent,
-                                        ConfirmationRequestEvent, ConfirmationResolvedEvent, DaysChangedEvent)}
+                                        ConfirmationRequestEvent, ConfirmationResolvedEvent, DaysChangedEvent,
+                                        SessionView, SignedInUser, StaffView, AuditLine)}
 
 
 def console_routes(config: BridgeConfig, model: ModelConfig) -> list[BaseRoute]:
@@ -120,14 +126,17 @@ class Console:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def config(self, request: Request[Any]) -> JSONResponse:
-        """What the page needs before anything else: who the system agent is, and whether to ask for a token."""
-        return JSONResponse(self.console_config(request_services(request)))
+        """What the page needs before anything else: who the system agent is, and whether to ask for a token or
+        for a staff member's sign-in."""
+        services = request_services(request)
+        return JSONResponse(self.console_config(services, accounts=await services.staff.exist()))
 
-    def console_config(self, services: Services) -> ConsoleConfig:
+    def console_config(self, services: Services, *, accounts: bool = False) -> ConsoleConfig:
         wa_id, name = services.config.system_agent_wa_id, services.config.system_agent_name
         return {
             "system_agent": {"wa_id": wa_id, "name": name, "display": display_wa_id(wa_id)},
             "token_required": bool(self.bridge.operator_token),
+            "accounts": accounts,
             "timezone": services.config.timezone,
             "today": clinic_today(services.config, services.clock()).isoformat(),
             "confirmation_limits": self.bridge.confirmation_limits,

@@ -1,17 +1,26 @@
-"""Who may use the operator API and the realtime channel: the operator token (required beyond loopback), or,
-where none is configured, only a caller on this machine that came through no proxy; and which pages may call."""
+"""Who may use the operator API and the realtime channel: a signed-in staff member by their role, the operator token
+(required beyond loopback), or, where neither a token nor an account exists, only a caller on this machine that came
+through no proxy; and which pages may call."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, QueryParams
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chat_bridge.principals import PRINCIPAL_KEY, SESSION_COOKIE
+from chat_bridge.roles import READS, forbidden_response, outcome_of, request_method, role_needed, route_template
 from domain.errors import error_body
+from domain.services import Services
+from domain.staff.audit import REFUSED, AuditEvent
+from domain.staff.roles import SOLE_OPERATOR, Principal
 
 # Not operator endpoints: the webhook checks Meta's signature, /mcp checks its own bearer token.
 OPEN_PATHS = ("/health", "/ready", "/webhook", "/mcp")
@@ -50,11 +59,40 @@ def presented_token(scope: Scope) -> str:
 
 
 CallerCheck = Callable[[Scope], bool]  # whether a request comes from this machine and through no proxy
+# Without OPERATOR_TOKEN and without any staff account, this machine's callers act as the clinic's one operator.
+LOCAL_OPERATOR = Principal(SOLE_OPERATOR.name, SOLE_OPERATOR.role, via="local")
+SESSION_PATHS = ("/session",)  # answer the signed-out too (sign-in, and who is signed in)
+logger = logging.getLogger(__name__)
 
 
-class OperatorGuard:
-    """ASGI middleware: everything but the open paths needs the operator token; without one configured, the
-    caller must be `local_caller` (this machine, through no proxy: `mcp_server.http.LocalCallers`)."""
+class StaffPresence:
+    """Whether any staff account is enabled, asked of the database at most every `seconds` (every request asks)."""
+
+    def __init__(self, seconds: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.known: tuple[float, bool] | None = None
+
+    async def __call__(self, services: Services | None) -> bool:
+        if services is None:
+            return False
+        if self.known is None or self.clock() - self.known[0] > self.seconds:
+            self.known = (self.clock(), await services.staff.exist())
+        return self.known[1]
+
+
+def scope_services(scope: Scope) -> Services | None:
+    """The services the app's lifespan opened (None in an app that opened none)."""
+    found = scope.get("state", {}).get("services")
+    return found if isinstance(found, Services) else None
+
+
+class StaffGuard:
+    """ASGI middleware: who a request is (`scope[PRINCIPAL_KEY]`) and whether their role may do it.
+
+    Who: the operator token (`SOLE_OPERATOR`); else a staff session's cookie; else, with no token configured and
+    no staff account, a `local_caller` (this machine, through no proxy: `mcp_server.http.LocalCallers`). Anyone
+    else is refused 401 (the WebSocket is closed). What: `chat_bridge.roles`; a refusal is 403 and an audit line,
+    and every change let through gets an audit line with its answer's status."""
 
     def __init__(self, app: ASGIApp, token: str | None, local_caller: CallerCheck,
                  open_paths: tuple[str, ...] = ()) -> None:
@@ -62,36 +100,98 @@ class OperatorGuard:
         self.token = token.encode() if token else None
         self.local_caller = local_caller
         self.open_paths = open_paths
+        self.accounts = StaffPresence()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self._open(scope) or self._authorised(scope):
+        if scope["type"] not in ("http", "websocket") or is_open_path(scope["path"], self.open_paths):
             await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": "operator token required"})
-        else:
+            return
+        principal = await self.principal(scope)
+        if principal is not None:
+            scope[PRINCIPAL_KEY] = principal
+        if is_under(scope["path"], SESSION_PATHS):
+            await self.app(scope, receive, send)
+        elif principal is None:
             await self._refuse(scope, receive, send)
+        else:
+            await self._admit(principal, scope, receive, send)
 
-    def _open(self, scope: Scope) -> bool:
-        return is_open_path(scope["path"], self.open_paths)
+    async def principal(self, scope: Scope) -> Principal | None:
+        """Who the request is, or None when it proves nothing."""
+        if self.token is not None and hmac.compare_digest(presented_token(scope).encode(), self.token):
+            return SOLE_OPERATOR
+        services = scope_services(scope)
+        secret = HTTPConnection(scope).cookies.get(SESSION_COOKIE, "")
+        if secret and services is not None and (staff := await services.sessions.principal(secret)) is not None:
+            return staff
+        if self.token is None and self.local_caller(scope) and not await self.accounts(services):
+            return LOCAL_OPERATOR
+        return None
 
-    def _authorised(self, scope: Scope) -> bool:
-        if self.token is None:
-            return self.local_caller(scope)
-        return hmac.compare_digest(presented_token(scope).encode(), self.token)
+    async def _admit(self, principal: Principal, scope: Scope, receive: Receive, send: Send) -> None:
+        method, template = request_method(scope), route_template(scope)
+        needed = role_needed(method, template)
+        action = f"http {method} {template}"
+        if not principal.may(needed):
+            await self._record(scope, AuditEvent(principal.actor, action, REFUSED, principal.role, scope["path"],
+                                                 {"needed": str(needed)}))
+            await forbidden_response(principal, needed)(scope, receive, send)
+        elif method in READS:
+            await self.app(scope, receive, send)
+        else:
+            status = await self._answered(scope, receive, send)
+            await self._record(scope, AuditEvent(principal.actor, action, outcome_of(status), principal.role,
+                                                 scope["path"], {"status": status}))
+
+    async def _answered(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """Run the endpoint; the status it answered."""
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        return status
+
+    async def _record(self, scope: Scope, event: AuditEvent) -> None:
+        services = scope_services(scope)
+        if services is None:
+            return
+        try:
+            await services.audit.record(event)
+        except Exception:  # the answer stands (it may be sent already): the lost line is logged
+            logger.exception("could not append to the audit log: %s %s", event.actor, event.action)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sentence = ("This endpoint needs the operator token: send Authorization: Bearer <OPERATOR_TOKEN>."
-                    if self.token is not None else
-                    "Without OPERATOR_TOKEN only this machine may use this endpoint, and this request came through "
-                    "a proxy or from elsewhere: set OPERATOR_TOKEN and send Authorization: Bearer <OPERATOR_TOKEN>.")
-        body = error_body("unauthorized", sentence)
+        accounts = await self.accounts(scope_services(scope))
+        if scope["type"] == "websocket":
+            reason = "sign-in required" if accounts else "operator token required"
+            await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": reason})
+            return
+        body = error_body("unauthorized", self._sentence(accounts))
         await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+
+    def _sentence(self, accounts: bool) -> str:
+        if accounts:
+            return ("Sign in to the console (POST /session with your username and password), or send "
+                    "Authorization: Bearer <OPERATOR_TOKEN>." if self.token is not None else
+                    "Sign in to the console: POST /session with your username and password.")
+        if self.token is not None:
+            return "This endpoint needs the operator token: send Authorization: Bearer <OPERATOR_TOKEN>."
+        return ("Without OPERATOR_TOKEN only this machine may use this endpoint, and this request came through "
+                "a proxy or from elsewhere: set OPERATOR_TOKEN and send Authorization: Bearer <OPERATOR_TOKEN>.")
 
 
 # Paths that answer other machines by design: Meta's webhook (its signature is the check) and the probes of a
 # load balancer, which may name the instance by any address. `/mcp` is guarded like the operator API: its
 # remote clients send a Host it answers to, and no Origin.
-FOREIGN_CALLERS = ("/webhook", "/health", "/ready")
+FOREIGN_CALLERS = ("/webhook", "/health", "/ready",
+                   # the OAuth server's own endpoints, which other applications call and which authenticate
+                   # themselves (client credentials, PKCE); its consent page stays guarded
+                   "/authorize", "/token", "/register", "/revoke", "/.well-known")
 JSON_TYPES = ("application/json",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 WEB_SCHEMES = {"ws": "http", "wss": "https"}  # a WebSocket's page is served over HTTP(S)

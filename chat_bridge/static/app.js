@@ -17,7 +17,8 @@ import { FrontDesk } from "./frontdesk.js";
 import { NoticesPanel } from "./notices.js";
 import { WaitlistPanel } from "./waitlist.js";
 import { Realtime } from "./realtime.js";
-import { SignIn } from "./signin.js";
+import { SignIn, showSession } from "./signin.js";
+import { AuditPanel } from "./audit.js";
 
 const PAGE_SIZE = 50;
 const RECENT_SHOWN = 8;
@@ -26,6 +27,8 @@ define({
   "app.connecting": { en: "Connecting…", ar: "جارٍ الاتصال…" },
   "app.offline": { en: "Offline · reconnecting", ar: "غير متصل · جارٍ إعادة الاتصال" },
   "app.session_ended": { en: "Your session ended: enter the operator token again.", ar: "انتهت جلستك: أدخل رمز موظف الاستقبال مرة أخرى." },
+  "app.signed_out": { en: "Your session ended: sign in again.", ar: "انتهت جلستك: سجّل الدخول مرة أخرى." },
+  "app.read_only": { en: "Your role reads only: ask the agent, or an operator, to change things.", ar: "دورك للاطلاع فقط: اطلب من المساعد أو من موظف الاستقبال إجراء التغييرات." },
   "app.title": { en: "{name} · Operator console", ar: "{name} · لوحة موظف الاستقبال" },
   "app.needs_model": { en: "The agent needs a language model before it can answer", ar: "يحتاج المساعد إلى نموذج لغوي قبل أن يجيب" },
   "app.ask": { en: "Ask {name}…", ar: "اسأل {name}…" },
@@ -57,6 +60,11 @@ const state = {
 const days = new ConversationDays();
 const realtime = new Realtime(realtimeUrl);
 const signIn = new SignIn($("login"));
+const audit = new AuditPanel($("audit"), {
+  load: (query) => api(`/audit?${query}`),
+  staff: () => api("/staff"),
+});
+$("open-audit").addEventListener("click", () => audit.open());
 const view = new ConversationView($("messages"), { onAnswer: answerConfirmation });
 const strip = new CalendarStrip($("calendar-days"), {
   fetchRange: (start, end) => api(`/calendar?start=${start}&end=${end}`),
@@ -109,7 +117,8 @@ async function boot() {
   } catch (error) {
     return fatal(error.message);
   }
-  $("sign-out").hidden = !config.token_required;
+  $("sign-out").hidden = !config.token_required && !config.accounts;
+  signIn.useAccounts(config.accounts);
   useTimeZone(config.timezone, () => config.today);
   picker.systemAgent = config.system_agent;
   desk = new FrontDesk({
@@ -124,9 +133,25 @@ async function boot() {
     els: { book: $("book-dialog"), sheet: $("booking-dialog"), close: $("close-dialog"), confirm: $("confirm-dialog"),
       history: $("history-dialog"), status: $("board-status") },
   });
-  if (config.token_required && !operatorToken.get()) await signIn.ask();
+  let session = null;
+  try {
+    if (config.accounts) session = (await signIn.current()) || (await signIn.ask());
+    else if (config.token_required && !operatorToken.get()) await signIn.ask();
+  } catch (error) {
+    return fatal(error.message);
+  }
+  signedIn(session);
   await start();
 }
+
+/** Who is signed in: their name and role in the header, the role on <body>, the audit log for an admin. */
+function signedIn(session) {
+  showSession(session, { who: $("who"), name: $("who-name"), role: $("who-role") });
+  $("open-audit").hidden = !(config.accounts && session?.user.role === "admin");
+}
+
+/** Whether the signed-in role only reads (it may still ask the agent, whose tools are then read-only). */
+const readOnly = () => document.body.dataset.role === "viewer";
 
 /** Load what the page needs, connect, and open the conversation in the address (else the agent's). */
 async function start() {
@@ -155,14 +180,16 @@ unauthorized.addEventListener("unauthorized", async () => {
   if (signIn.asking) return;
   operatorToken.clear();
   realtime.stop();
-  await signIn.ask(t("app.session_ended"));
+  const session = await signIn.ask(t(config.accounts ? "app.signed_out" : "app.session_ended"));
+  if (config.accounts) signedIn(session);
   if (!state.selected) return start();
   realtime.start();
   openConversation(state.selected);
 });
 
-$("sign-out").addEventListener("click", () => {
+$("sign-out").addEventListener("click", async () => {
   operatorToken.clear();
+  if (config?.accounts) await api("/session", { method: "DELETE", silent: true }).catch(() => null);
   location.reload();
 });
 
@@ -181,7 +208,8 @@ async function openConversation(contact) {
   renderHeader(contact);
   if (document.body.dataset.tab === "chats") views.tab(contact.is_system_agent ? "agent" : "chat");
   const blocked = renderAgentNotice(contact, state.agentStatus);
-  composer.enable(!blocked, placeholder(contact, blocked));
+  const mayWrite = contact.is_system_agent || !readOnly();
+  composer.enable(!blocked && mayWrite, mayWrite ? placeholder(contact, blocked) : t("app.read_only"));
   renderTyping(contact, state.typing.has(contact.wa_id));
   view.reset(contact, config.system_agent.name);
   $("load-older").hidden = true;

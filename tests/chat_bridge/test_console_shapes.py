@@ -80,7 +80,7 @@ def test_the_console_handles_every_declared_event_and_reads_each_through_its_sha
         "config": {"ConsoleConfig"}, "posted": {"NewMessageEvent"}, "answering": {"TypingEvent"},
         "failure": {"AgentErrorEvent"}, "asked": {"ConfirmationRequestEvent"},
         "resolved": {"ConfirmationResolvedEvent"}, "change": {"ReservationEvent"}, "booking": {"ReservationView"}}
-    assert reads(source, "config") == {"today", "token_required", "timezone", "system_agent"}
+    assert reads(source, "config") == {"today", "token_required", "accounts", "timezone", "system_agent"}
 
 
 def test_a_property_the_shape_lacks_is_caught() -> None:

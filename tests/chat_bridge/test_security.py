@@ -1,4 +1,5 @@
-"""The operator token: required beyond loopback for the operator API and /ws, never for the webhook."""
+"""The operator token: required beyond loopback for the operator API and /ws, never for the webhook; the role each
+endpoint needs; and the OAuth server's own endpoints, which other sites' applications call."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from domain.services import Services
 from calendar_agent.settings import SettingsError
 from calendar_agent.bootstrap.serve import build_service_app
 from calendar_agent.network import is_loopback_host
-from chat_bridge.security import is_open_path
+from chat_bridge.roles import role_needed
+from chat_bridge.security import FOREIGN_CALLERS, StaffPresence, is_open_path, is_under
+from domain.staff.roles import Role
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.graph_api import (VERIFY_TOKEN, FakeGraphApi, RunningBridge, bridge_settings,  # noqa: F401
                                    graph_api, inbound, running_bridge, signed)
@@ -224,3 +227,34 @@ async def test_behind_a_tls_proxy_the_tokens_open_the_api_and_the_pages_origin_i
             "Authorization": f"Bearer {MCP_TOKEN}"})
     assert (bare.status_code, page.status_code, plain_page.status_code, tools.status_code) == (401, 202, 403, 200)
     assert [m.text for m in await services.conversations.page(AGENT)] == ["hi"]
+
+
+@pytest.mark.parametrize(("method", "template", "needed"), [
+    ("GET", "/calendar", Role.VIEWER), ("WEBSOCKET", "/ws", Role.VIEWER), ("GET", "/batches", Role.VIEWER),
+    ("POST", "/whatsapp/message", Role.VIEWER), ("POST", "/batches/cancel", Role.OPERATOR),
+    ("PATCH", "/customers/{wa_id}", Role.OPERATOR), ("DELETE", "/waitlist/{entry_id}", Role.OPERATOR),
+    ("POST", "/attendance", Role.OPERATOR), ("POST", "/closures", Role.ADMIN),
+    ("DELETE", "/closures/{closure_id}", Role.ADMIN), ("GET", "/closures", Role.VIEWER), ("GET", "/staff", Role.ADMIN),
+    ("GET", "/audit", Role.ADMIN), ("POST", "/an/endpoint/added/later", Role.OPERATOR)])
+def test_reads_need_a_viewer_changes_an_operator_and_closing_days_or_the_staff_an_admin(
+        method: str, template: str, needed: Role) -> None:
+    assert role_needed(method, template) is needed
+
+
+@pytest.mark.parametrize(("path", "foreign"), [
+    ("/token", True), ("/register", True), ("/revoke", True), ("/authorize", True),
+    ("/.well-known/oauth-authorization-server", True), ("/.well-known/oauth-protected-resource/mcp", True),
+    ("/oauth/consent", False), ("/session", False), ("/tokens", False)])
+def test_the_oauth_servers_own_endpoints_may_be_called_from_other_sites_and_its_consent_may_not(
+        path: str, foreign: bool) -> None:
+    assert is_under(path, FOREIGN_CALLERS) is foreign
+
+
+async def test_whether_accounts_exist_is_asked_of_the_database_at_most_every_two_seconds(services: Services) -> None:
+    now = [100.0]
+    presence = StaffPresence(seconds=2.0, clock=lambda: now[0])
+    before = await presence(services)
+    await services.staff.add("amal", "admin", "correct horse battery")
+    cached = await presence(services)
+    now[0] += 2.5
+    assert (before, cached, await presence(services), await presence(None)) == (False, False, True, False)
