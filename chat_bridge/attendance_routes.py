@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from chat_bridge.calendar_routes import batch_response, operator_options, parsed
+from chat_bridge.principals import principal_of
 from chat_bridge.routes import read_json
 from chat_bridge.state import State
 from domain.system_agent.marking import AttendanceFilters
@@ -46,7 +47,8 @@ async def mark_attendance(request: Request[State]) -> JSONResponse:
     """Mark the bookings: the batch's answer, `status` applied, failed, dry_run or needs_confirmation (with
     `confirmation.token`); its `batch_id` undoes it."""
     body = parsed(AttendanceRequest, await read_json(request))
-    options = operator_options(**body.model_dump(exclude={"mark", "reservation_ids", "filters"}))
+    options = operator_options(principal_of(request.scope),
+                               **body.model_dump(exclude={"mark", "reservation_ids", "filters"}))
     filters = body.filters.model_dump(exclude_unset=True) if body.filters is not None else None
     report = await request.state["services"].batch.mark_attendance(body.mark, body.reservation_ids, filters, options)
     return batch_response(report)

@@ -2,11 +2,11 @@
 applied, read one, and undo one.
 
 Each act is a batch of the same domain service the system agent's tools call (`SystemAgentBatchService`), as the
-operator: their capacity, their name in the batch record. The items are read with the tools' own item models (a
-malformed one refuses the request, naming its field, before anything is run or recorded); the service then applies
-the clinic's rules to each (an item the calendar refuses fails alone, with its sentence). A batch past the
-confirmation limits answers `needs_confirmation` with a token: the same body sent again with that token, once the
-operator agreed, applies exactly the previewed change.
+operator: their capacity, their signature in the batch record (the principal the guard let in). The items are read
+with the tools' own item models (a malformed one refuses the request, naming its field, before anything is run or
+recorded); the service then applies the clinic's rules to each (an item the calendar refuses fails alone, with its
+sentence). A batch past the confirmation limits answers `needs_confirmation` with a token: the same body sent again
+with that token, once the operator agreed, applies exactly the previewed change.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from chat_bridge.calendar_routes import batch_response, operator_options, parsed
+from chat_bridge.principals import principal_of
 from chat_bridge.routes import RequestError, read_json
 from chat_bridge.state import State
+from domain.staff.roles import Principal
 from domain.system_agent.batch import BatchOptions
 from domain.system_agent.history import MAX_LISTED, recent_batches
 from domain.system_agent.undo import batch_key
@@ -42,8 +44,9 @@ class BatchRequest(BaseModel):
     confirmation_token: str | None = Field(default=None, max_length=2000)
     ar: bool = False  # the answer's sentences (refusals, the summary) in Arabic
 
-    def options(self) -> BatchOptions:
-        return operator_options(**self.model_dump(exclude={"requests"}))
+    def options(self, principal: Principal) -> BatchOptions:
+        """The batch's options, signed by `principal`."""
+        return operator_options(principal, **self.model_dump(exclude={"requests"}))
 
     def items(self) -> list[dict[str, Any]]:
         """The items as the plain JSON the service reads and records, with the fields the operator set (as the
@@ -98,27 +101,30 @@ async def reserve(request: Request[State]) -> JSONResponse:
     """Book each item with the operators' capacity (a customer's upcoming booking moves instead of doubling): the
     batch's answer, `status` applied, failed, dry_run or needs_confirmation (with `confirmation.token`)."""
     body = parsed(ReserveRequest, await read_json(request))
-    return batch_response(await request.state["services"].batch.reserve(body.items(), body.options()))
+    options = body.options(principal_of(request.scope))
+    return batch_response(await request.state["services"].batch.reserve(body.items(), options))
 
 
 async def modify(request: Request[State]) -> JSONResponse:
     """Move reservations to another day or time, or change their type (each item by reservation_id): the batch's
     answer, as `reserve` gives it."""
     body = parsed(ModifyRequest, await read_json(request))
-    return batch_response(await request.state["services"].batch.modify(requests=body.items(), options=body.options()))
+    options = body.options(principal_of(request.scope))
+    return batch_response(await request.state["services"].batch.modify(requests=body.items(), options=options))
 
 
 async def cancel(request: Request[State]) -> JSONResponse:
     """Cancel reservations (each item by reservation_id; a soft delete, undoable): the batch's answer."""
     body = parsed(CancelRequest, await read_json(request))
-    return batch_response(await request.state["services"].batch.cancel(requests=body.items(), options=body.options()))
+    options = body.options(principal_of(request.scope))
+    return batch_response(await request.state["services"].batch.cancel(requests=body.items(), options=options))
 
 
 async def undo(request: Request[State]) -> JSONResponse:
     """Revert an applied batch where the calendar still allows (an undo is a batch too, undoable itself): its
     answer; 404 for an unknown batch, 409 for one already undone. An empty body is `{}`."""
     body = parsed(UndoRequest, await read_json(request) if await request.body() else {})
-    options = operator_options(**body.model_dump())
+    options = operator_options(principal_of(request.scope), **body.model_dump())
     return batch_response(await request.state["services"].batch.undo(request.path_params["batch_id"], options))
 
 

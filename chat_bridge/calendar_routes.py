@@ -1,7 +1,9 @@
-"""The operators' calendar endpoints: closures (close, list, reopen) and a booking made from the calendar.
+"""The operators' calendar endpoints: closures (close, list, reopen), a booking made from the calendar, and a
+reservation's history.
 
-Each is the same domain verb the system agent's tools call, as the operator (their capacity, their name in
-the batch record): a closure is a batch, previewed, confirmed and undoable like any other.
+Each is the same domain verb the system agent's tools call, as the operator (their capacity, their signature in
+the batch record and the audit log: the principal the guard let in): a closure is a batch, previewed, confirmed and
+undoable like any other.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from chat_bridge.principals import principal_of
 from chat_bridge.routes import RequestError, read_json
 from chat_bridge.state import State
 from domain.config import BookingSource
 from domain.rules.schedule import clinic_today
+from domain.staff.roles import Principal, signed
 from domain.system_agent.batch import BatchOptions, BatchReport
 from domain.system_agent.requests import NotBoolean
 
@@ -60,6 +64,7 @@ def calendar_routes() -> list[BaseRoute]:
         Route("/closures", close_days, methods=["POST"]),
         Route("/closures/{closure_id:int}", reopen_days, methods=["DELETE"]),
         Route("/reservations", book, methods=["POST"]),
+        Route("/reservations/{reservation_id:int}/history", reservation_history, methods=["GET"]),
     ]
 
 
@@ -75,8 +80,9 @@ async def close_days(request: Request[State]) -> JSONResponse:
     """Close the clinic for the days and cancel their bookings: the batch's answer (`status` applied, dry_run or
     needs_confirmation with a token to send back once the operator agreed)."""
     body = parsed(ClosureRequest, await read_json(request))
-    options = operator_options(dry_run=body.dry_run, notify=body.notify, idempotency_key=body.idempotency_key,
-                               confirmation_token=body.confirmation_token, ar=body.ar)
+    options = operator_options(principal_of(request.scope), dry_run=body.dry_run, notify=body.notify,
+                               idempotency_key=body.idempotency_key, confirmation_token=body.confirmation_token,
+                               ar=body.ar)
     report = await request.state["services"].batch.close(body.start_date, body.end_date, body.title, body.hijri,
                                                          options, hours=(body.from_time, body.to_time))
     return batch_response(report)
@@ -84,21 +90,32 @@ async def close_days(request: Request[State]) -> JSONResponse:
 
 async def reopen_days(request: Request[State]) -> JSONResponse:
     """Remove a closure; its days can be booked again."""
-    report = await request.state["services"].batch.reopen(request.path_params["closure_id"], operator_options())
+    options = operator_options(principal_of(request.scope))
+    report = await request.state["services"].batch.reopen(request.path_params["closure_id"], options)
     return batch_response(report)
 
 
 async def book(request: Request[State]) -> JSONResponse:
     """Book a slot from the calendar, with the operators' capacity; refused (409) on a closed day, a full slot."""
     body = parsed(BookingRequest, await read_json(request))
+    principal = principal_of(request.scope)
     result = await request.state["services"].reservations.reserve(
         body.wa_id, body.date, body.time_slot, body.reservation_type, body.customer_name,
-        source=BookingSource.OPERATOR, hijri=body.hijri)
+        source=BookingSource.OPERATOR, hijri=body.hijri, by=signed(principal, principal.actor))
     return JSONResponse(result.model_dump(mode="json"), status_code=201)
 
 
-def operator_options(**values: Any) -> BatchOptions:
-    return BatchOptions(actor="operator", source=BookingSource.OPERATOR, **values)
+async def reservation_history(request: Request[State]) -> JSONResponse:
+    """When a reservation was made and by whom, and each change since (moved, cancelled, marked, restored by an
+    undo), each with when and who signed it, oldest first; 404 when there is no such reservation."""
+    history = await request.state["services"].queries.reservation_history(request.path_params["reservation_id"])
+    return JSONResponse(history.model_dump(mode="json"))
+
+
+def operator_options(principal: Principal, **values: Any) -> BatchOptions:
+    """A console act's options: the operators' capacity, signed by the person in the console."""
+    signature = signed(principal, principal.actor)
+    return BatchOptions(actor=signature.actor, role=signature.role, source=BookingSource.OPERATOR, **values)
 
 
 def batch_response(report: BatchReport) -> JSONResponse:

@@ -10,8 +10,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from chat_bridge.events import notice_event
+from chat_bridge.principals import principal_of
 from chat_bridge.state import State
 from domain.notices.outbox import Settled
+from domain.staff.roles import Signature, signed
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +28,22 @@ def notice_routes() -> list[BaseRoute]:
 async def resend(request: Request[State]) -> JSONResponse:
     """Queue an unsure notice again, to be sent at once (the customer may get it twice): the notice's new
     status; 409 when it is not unsure, 404 when there is no such notice."""
-    settled = await request.state["services"].notice_statuses.resend(request.path_params["notice_id"])
+    settled = await request.state["services"].notice_statuses.resend(request.path_params["notice_id"],
+                                                                     signature(request))
     request.state["notices"].wake()
     return await decided(request, settled)
 
 
 async def dismiss(request: Request[State]) -> JSONResponse:
     """Send an unsure notice no more (`dismissed`): the notice's new status; 409 when it is not unsure."""
-    return await decided(request, await request.state["services"].notice_statuses.dismiss(request.path_params["notice_id"]))
+    statuses = request.state["services"].notice_statuses
+    return await decided(request, await statuses.dismiss(request.path_params["notice_id"], signature(request)))
+
+
+def signature(request: Request[State]) -> Signature:
+    """The decision's signature: the person in the console."""
+    principal = principal_of(request.scope)
+    return signed(principal, principal.actor)
 
 
 async def decided(request: Request[State], settled: Settled) -> JSONResponse:

@@ -12,12 +12,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from chat_bridge.calendar_routes import parsed
+from chat_bridge.principals import principal_of
 from chat_bridge.routes import RequestError, read_json
 from chat_bridge.state import State
+from domain.staff.roles import signed
 from domain.system_agent.requests import MAX_ID, NotBoolean
 from domain.waitlist.rules import MAX_TIMES, WAITING
 
-OPERATOR = "operator"  # the author of an entry an operator made from the console
 STATUSES = ("waiting", "booked", "removed", "expired", "all")
 
 
@@ -56,13 +57,17 @@ async def list_waitlist(request: Request[State]) -> JSONResponse:
 async def join_waitlist(request: Request[State]) -> JSONResponse:
     """Put a customer on the waitlist (201), or update their overlapping waiting entry (200): `action` says which."""
     body = parsed(JoinRequest, await read_json(request))
+    principal = principal_of(request.scope)
+    signature = signed(principal, principal.actor)
     result = await request.state["services"].waitlist.join(
-        body.wa_id, body.start_date, body.end_date, body.times, body.type, author=OPERATOR,
-        customer_name=body.customer_name)
+        body.wa_id, body.start_date, body.end_date, body.times, body.type, author=signature.actor,
+        customer_name=body.customer_name, role=signature.role)
     return JSONResponse(result.model_dump(mode="json"), status_code=201 if result.action == "joined" else 200)
 
 
 async def remove_entry(request: Request[State]) -> JSONResponse:
     """Take a waiting entry off the waitlist; 404 when none waits by that id."""
-    entry = await request.state["services"].waitlist.remove(request.path_params["entry_id"])
+    principal = principal_of(request.scope)
+    entry = await request.state["services"].waitlist.remove(request.path_params["entry_id"],
+                                                            signed(principal, principal.actor))
     return JSONResponse({"removed": entry.model_dump(mode="json")})

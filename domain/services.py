@@ -74,8 +74,8 @@ def build_services(
     notices = replace(notices or NoticeConfig(), zone=config.zone)  # quiet hours are the clinic's
     customers = CustomerService(db, config)
     search = PhoneSearchService(db, config)
-    reservations = ReservationService(db, config, clock, events)
     audit = AuditLog(db, config, clock)
+    reservations = ReservationService(db, config, clock, events, audit)
     return Services(
         config=config,
         db=db,
@@ -88,7 +88,7 @@ def build_services(
         vacations=VacationService(db),
         events=events,
         batch=SystemAgentBatchService(db, config, clock, search, limits, events=events,
-                                      token_secret=confirmation_secret, notices=notices),
+                                      token_secret=confirmation_secret, notices=notices, audit=audit),
         queries=SystemAgentQueryService(db, config, clock, search),
         recall=RecallService(db, config, clock),
         dashboard=DashboardService(db, config, clock),

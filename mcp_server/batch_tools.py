@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.config import ClinicConfig
 from domain.rules.identities import normalize_wa_id
+from domain.staff.roles import signed
 from domain.notices.reports import NoticeReports
 from domain.system_agent.batch import REQUEST_META, BatchOptions, ProgressCallback, SystemAgentBatchService
 from domain.system_agent.history import recent_batches
@@ -28,6 +29,7 @@ from mcp_server.client_log import connection_of
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.confirmation import Declined, Run, run_confirmed
 from mcp_server.customer_data import marked, note, written
+from mcp_server.principals import caller
 from mcp_server.rendering import row
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
@@ -229,11 +231,18 @@ def batches_text(data: dict[str, Any]) -> str:
     for b in shown:
         notices = ", ".join(f"{status} {n}" for status, n in b["notices"].items()) or "-"
         undo = f"undone {b['undone_at']}" if b["undone_at"] else b["undo"]
-        lines.append(row([b["batch_id"], b["at"], b["by"], b["tool"], b["what"], b["ok"], b["failed"], notices, undo,
+        lines.append(row([b["batch_id"], b["at"], signed_by(b), b["tool"], b["what"], b["ok"], b["failed"], notices, undo,
                           written(b["request"], "-")]))
     if data["next_offset"] is not None:
         lines.append(f"More: call again with offset={data['next_offset']}.")
     return "\n".join(lines)
+
+
+def signed_by(batch: dict[str, Any]) -> str:
+    """Who ran a listed batch, in words: `agent`, `agent for amal`, `operator amal`, `client for amal`, `system`."""
+    if not batch.get("author"):
+        return str(batch["by"])
+    return f"{batch['by']}{' for ' if batch['by'] in ('agent', 'client') else ' '}{batch['author']}"
 
 
 def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, ar: bool) -> str:
@@ -260,9 +269,14 @@ def notices_text(data: dict[str, Any], batch_id: str | None, wa_id: str | None, 
 
 def _options(ctx: Context, mode: str, dry_run: bool, key: str | None, token: str | None, ar: bool,
              notify: bool = False) -> BatchOptions:
+    """The call's options, signed by its caller: the agent for the person it answers, an OAuth client for the person
+    who granted it, or the system agent (`mcp_server.principals.caller`)."""
+    who = caller()
+    signature = signed(who.principal, who.actor)
     return BatchOptions.model_validate({"mode": mode, "dry_run": dry_run, "idempotency_key": key,
                                         "confirmation_token": token, "ar": ar, "notify": notify,
-                                        "turn": turn_of(ctx), "request": request_of(ctx)})
+                                        "turn": turn_of(ctx), "request": request_of(ctx), "actor": signature.actor,
+                                        "role": signature.role})
 
 
 def request_of(ctx: Context) -> object:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from domain.services import Services
 from domain.config import BookingSource
 from domain.rules.identities import MAX_NAME, normalize_wa_id
+from domain.staff.roles import customer_signature
 from domain.calendar.reservations import ReservationResult
 from domain.system_agent.requests import MAX_ID, NotBoolean
 from domain.views import ReservationView
@@ -65,6 +66,7 @@ class CustomerTools:
     def __init__(self, services: Services, wa_id: str) -> None:
         self.services = services
         self.wa_id = wa_id
+        self.signature = customer_signature(wa_id)  # every change here is the customer's own
 
     def tools(self) -> list[Tool]:
         clinic = ClinicTools(self.services).tools()
@@ -114,7 +116,8 @@ class CustomerTools:
         """Book a slot for this customer. If they already have an upcoming reservation it is moved to
         this slot (one upcoming reservation per customer); the answer's action says which happened."""
         result = await self.services.reservations.reserve(
-            self.wa_id, date, time_slot, reservation_type, customer_name, source=BookingSource.AGENT, hijri=hijri)
+            self.wa_id, date, time_slot, reservation_type, customer_name, source=BookingSource.AGENT, hijri=hijri,
+            by=self.signature)
         return _change(result)
 
     async def modify_reservation(
@@ -128,7 +131,7 @@ class CustomerTools:
         time, type, or their name. Capacity and opening hours are checked."""
         result = await self.services.reservations.modify(
             self.wa_id, reservation_id, new_date=new_date, new_time=new_time, new_type=new_type,
-            new_name=new_name, source=BookingSource.AGENT, hijri=hijri)
+            new_name=new_name, source=BookingSource.AGENT, hijri=hijri, by=self.signature)
         return _change(result)
 
     async def cancel_reservation(
@@ -136,7 +139,8 @@ class CustomerTools:
     ) -> Annotated[CallToolResult, ReservationChange]:
         """Cancel this customer's reservation (the next one unless reservation_id is given). Ask the
         customer to confirm before calling. Past reservations cannot be cancelled."""
-        result = await self.services.reservations.cancel(self.wa_id, reservation_id, source=BookingSource.AGENT)
+        result = await self.services.reservations.cancel(self.wa_id, reservation_id, source=BookingSource.AGENT,
+                                                         by=self.signature)
         return _change(result)
 
 

@@ -1,4 +1,5 @@
-"""Read-only resources: a day's reservations and the schedule configuration, as JSON."""
+"""Read-only resources: a day's reservations, a customer's and a reservation's history, the recent batches and the
+schedule configuration, as JSON."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ JSON = "application/json"
 
 
 def add_calendar_resources(server: MCPServer, services: Services, queries: SystemAgentQueryService) -> None:
-    """Register `calendar://day/{date}`, `calendar://customer/{wa_id}`, `calendar://batches/recent` and
-    `calendar://config/schedule` on `server`."""
+    """Register `calendar://day/{date}`, `calendar://customer/{wa_id}`, `calendar://reservation/{id}/history`,
+    `calendar://batches/recent` and `calendar://config/schedule` on `server`."""
 
     @server.resource("calendar://day/{date}", name="day", title="A day's reservations", mime_type=JSON,
                      description="One day (YYYY-MM-DD): its status and, per slot, who is booked and the room left.")
@@ -35,6 +36,18 @@ def add_calendar_resources(server: MCPServer, services: Services, queries: Syste
     async def customer(wa_id: str) -> str:
         try:
             return _json((await services.recall.customer(wa_id)).model_dump())
+        except DomainError as error:
+            raise invalid_params(error) from error
+
+    @server.resource("calendar://reservation/{reservation_id}/history", name="reservation_history",
+                     title="A reservation's history", mime_type=JSON,
+                     description="One reservation by id: when it was made and by whom, then each change (moved, "
+                                 "cancelled, marked, restored by an undo) with when, who signed it and which batch.")
+    async def reservation_history(reservation_id: str) -> str:
+        try:
+            if not reservation_id.isascii() or not reservation_id.isdigit() or len(reservation_id) > 10:
+                raise DomainError("reservation_not_found")
+            return _json((await queries.reservation_history(int(reservation_id))).model_dump(mode="json"))
         except DomainError as error:
             raise invalid_params(error) from error
 

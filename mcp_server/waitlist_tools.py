@@ -11,15 +11,16 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from domain.config import ClinicConfig
+from domain.staff.roles import customer_signature, signed
 from domain.system_agent.requests import MAX_ID, NotBoolean
-from domain.waitlist.rules import CUSTOMER, MAX_TIMES, WAITING
+from domain.waitlist.rules import MAX_TIMES, WAITING
 from domain.waitlist.service import WaitlistService
 from domain.waitlist.views import JoinResult, WaitlistEntryView, WaitlistListing, WaitlistOfferView
 from mcp_server.clinic_tools import ArabicArg, type_names
 from mcp_server.customer_data import marked, note, quoted
+from mcp_server.principals import caller
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
 
-AGENT = "agent"  # the author of an entry the system agent made for the operator who asked
 StartArg = Annotated[str, Field(max_length=40, description="First day wanted (today or later)")]
 EndArg = Annotated[str, Field(max_length=40, description="Last day wanted, YYYY-MM-DD (inclusive)")]
 TimesArg = Annotated[list[Annotated[str, Field(max_length=20)]] | None, Field(
@@ -60,7 +61,8 @@ class CustomerWaitlistTools:
         and Decline buttons; the first to accept is booked (an upcoming booking of theirs is moved). Joining
         again over an overlapping range updates their entry and keeps their place in the line. Suggest free
         slots first (search_available_appointments); use this when none suits."""
-        result = await self.waitlist.join(self.wa_id, start_date, end_date, times, type, author=CUSTOMER)
+        result = await self.waitlist.join(self.wa_id, start_date, end_date, times, type,
+                                          author=customer_signature(self.wa_id).actor)
         return _joined(self.config, result, ar)
 
     async def leave_waitlist(self, entry_id: Annotated[EntryIdArg | None, Field(
@@ -104,15 +106,17 @@ class SystemWaitlistTools:
         """The waitlist: list its entries and open offers, add a customer for a date range (optionally start times
         and a type; their overlapping entry is updated instead), or remove an entry by id. A freed place is offered
         to the longest-waiting matching entries by WhatsApp, and the first to accept is booked."""
+        who = caller()
+        signature = signed(who.principal, who.actor)
         if action == "add":
             if not (wa_id and start_date and end_date):
                 raise ToolError("add needs wa_id, start_date and end_date.")
             return _joined(self.config, await self.waitlist.join(wa_id, start_date, end_date, times, type,
-                                                                 author=AGENT), ar)
+                                                                 author=signature.actor, role=signature.role), ar)
         if action == "remove":
             if entry_id is None:
                 raise ToolError("remove needs entry_id (system_waitlist with action list shows the ids).")
-            removed = await self.waitlist.remove(entry_id)
+            removed = await self.waitlist.remove(entry_id, signature)
             data = marked({"timezone": self.config.timezone, "action": "removed",
                            "removed": [removed.model_dump(mode="json")]})
             return answer(_noted(data, ar, ("أُزيل: " if ar else "Removed: ") + _entry_line(removed, ar)), data)

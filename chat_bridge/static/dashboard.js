@@ -1,6 +1,7 @@
 // The clinic dashboard: a period's figures from GET /dashboard, drawn as SVG bar charts.
 // Charts are plain SVG built with createElementNS (no chart library): a few bar charts need no more.
 
+import { authorLabel } from "./authors.js";
 import { fill, h, leftToRight } from "./dom.js";
 import { dateFormat, define, number, t } from "./i18n.js";
 
@@ -31,6 +32,8 @@ define({
   "dashboard.customers.returning": { en: "Returning {count}", ar: "عائدون: {count}" },
   "dashboard.activity.title": { en: "Operator and agent activity", ar: "نشاط موظفي الاستقبال والمساعد الذكي" },
   "dashboard.activity.batches": { en: "Batches applied", ar: "العمليات الجماعية المنفَّذة" },
+  "dashboard.activity.people": { en: "Changes by person", ar: "التغييرات حسب الشخص" },
+  "dashboard.activity.customers": { en: "Customers", ar: "العملاء" },
   "dashboard.tile.noShows": { en: "No-show rate", ar: "نسبة عدم الحضور" },
   "dashboard.tile.noShowRate": { en: "{percent}% ({missed} of {marked})", ar: "{percent}٪ ({missed} من {marked})" },
   "dashboard.tile.unmarked": { en: "—", ar: "—" },
@@ -182,9 +185,14 @@ function customers(data) {
 function activity(data) {
   const messages = Object.entries(data.activity.messages)
     .map(([who, n]) => [WRITERS.has(who) ? t(`dashboard.writer.${who}`) : who, n]);
-  const batches = Object.entries(data.activity.batches).flatMap(([actor, tools]) =>
-    Object.entries(tools).map(([tool, n]) => [`${actor}: ${tool}`, n]));
+  // Each author as a person reads them ("Amal", "Agent for Amal", "Customers"), from the changes they signed.
+  const people = data.activity.people.map((person) => [person.by === "customer" && !person.author
+    ? t("dashboard.activity.customers") : authorLabel(person), person]);
+  const changed = people.map(([who, person]) =>
+    [who, Object.values(person.batches).reduce((sum, n) => sum + n, 0) + person.changes]);
+  const batches = people.flatMap(([who, person]) => Object.entries(person.batches).map(([tool, n]) => [`${who}: ${tool}`, n]));
   return section(t("dashboard.activity.title"), bars(messages, "messages"),
+    changed.length ? h("h4", {}, t("dashboard.activity.people")) : null, changed.length ? bars(changed, "people") : null,
     batches.length ? h("h4", {}, t("dashboard.activity.batches")) : null, batches.length ? bars(batches, "batches") : null);
 }
 

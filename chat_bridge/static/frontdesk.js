@@ -1,8 +1,10 @@
 // The front desk's acts: book a slot, move, cancel or retype a booking, close days, and the batch history with
-// undo. Each act is a batch the server runs under the same rules as the agent's (`/batches/*`, `/closures`); a
+// undo (each batch signed by who ran it). Each act is a batch the server runs under the same rules as the agent's (`/batches/*`, `/closures`); a
 // batch past the confirmation limits comes back asking, and only the operator's click here sends its token back.
 // A refusal shows the rule's sentence as the server wrote it.
 
+import { authorChip, authorLabel } from "./authors.js";
+import { BookingHistory } from "./bookinghistory.js";
 import { previewList } from "./confirmcard.js";
 import { h } from "./dom.js";
 import { define, lang, number, slotTime, t } from "./i18n.js";
@@ -16,8 +18,6 @@ define({
   "desk.choose_customer": { en: "Choose a customer by name, or type their number.", ar: "اختر عميلًا بالاسم، أو اكتب رقمه." },
   "desk.nothing_changed": { en: "Nothing was changed.", ar: "لم يتغير شيء." },
   "desk.no_batch": { en: "No batch has run yet.", ar: "لم تُنفَّذ أي دفعة بعد." },
-  "desk.agent": { en: "Agent", ar: "المساعد" },
-  "desk.operator": { en: "Operator", ar: "موظف الاستقبال" },
   "desk.undo": { en: "Undo", ar: "تراجع" },
   "desk.undone": { en: "Undone", ar: "تم التراجع" },
   "desk.counts": { en: "{ok} ok, {failed} failed", ar: "{ok} نجح، {failed} تعذّر" },
@@ -27,7 +27,6 @@ define({
   "desk.what_changed": { en: "What it changed", ar: "ما الذي غيّرته" },
   "desk.no_changes": { en: "No booking changed.", ar: "لم يتغير أي حجز." },
   "desk.told": { en: "Messaged ({status}): ", ar: "أُبلغ ({status}): " },
-  "desk.system": { en: "System", ar: "النظام" },
   "desk.attendance": { en: "Attendance: {status}", ar: "الحضور: {status}" },
   "desk.mark_confirmed": { en: "Confirmed", ar: "مؤكَّد" },
   "desk.mark_arrived": { en: "Arrived", ar: "حضر" },
@@ -60,6 +59,8 @@ export class FrontDesk {
     book.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.submitBooking(); });
     sheet.querySelector("[data-act=cancel]").addEventListener("click", () => this.cancelBooking());
     sheet.querySelector(".form-error").before(this.attendanceRow());
+    this.bookingHistory = new BookingHistory(this.api);
+    sheet.querySelector(".form-error").before(this.bookingHistory.element);
     sheet.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.retype(); });
     close.querySelector("form").addEventListener("submit", (event) => { event.preventDefault(); this.submitClosure(); });
     for (const dialog of [book, sheet, close, confirm, history]) {
@@ -113,6 +114,7 @@ export class FrontDesk {
     dialog.querySelector(".booking-attendance").dataset.attendance = attendance;
     dialog.querySelector(".booking-attendance-status").textContent = t("desk.attendance", { status: t(`attendance.${attendance}`) });
     dialog.showModal();
+    this.bookingHistory.show(booking.id);
   }
 
   /** The booking dialog's attendance: where it stands, and a button per mark (the server says which it refuses). */
@@ -203,10 +205,9 @@ export class FrontDesk {
     const changed = Object.entries(batch.by_action || {}).map(([action, n]) => `${number(n)} ${action}`).join(", ");
     const undo = h("button", { type: "button", class: "button", disabled: Boolean(batch.undone_at), onclick: () => this.undo(batch) },
       batch.undone_at ? t("desk.undone") : t("desk.undo"));
-    return h("li", { class: "history-item", dataset: { batchId: batch.batch_id, by: batch.by, tool: batch.tool } },
+    return h("li", { class: "history-item", dataset: { batchId: batch.batch_id, by: batch.by, author: batch.author ?? "", tool: batch.tool } },
       h("div", { class: "history-head" },
-        h("span", { class: `chip ${batch.by === "agent" ? "chip-agent" : batch.by === "system" ? "chip-muted" : "chip-ok"}` },
-          t(batch.by === "agent" ? "desk.agent" : batch.by === "system" ? "desk.system" : "desk.operator")),
+        h("bdi", { class: `chip history-author ${authorChip(batch.by)}` }, authorLabel(batch)),
         h("span", { class: "history-what", dir: "auto" }, batch.what),
         h("time", { class: "hint", datetime: batch.at || "" }, (batch.at || "").replace("T", " ").slice(0, 16))),
       h("p", { class: "history-counts" }, t("desk.counts", { ok: batch.ok, failed: batch.failed }), changed ? ` · ${changed}` : "",

@@ -3,6 +3,7 @@
 
 import { h, leftToRight } from "./dom.js";
 import { define, t } from "./i18n.js";
+import { authorLabel } from "./authors.js";
 
 define({
   "waitlist.title": { en: "Waitlist", ar: "قائمة الانتظار" },
@@ -66,7 +67,8 @@ export class WaitlistPanel {
       await this.act(() => this.remove(entry.id));
     };
     const times = entry.times && entry.times.length ? entry.times.join(", ") : t("waitlist.anyTime");
-    const by = AUTHORS.has(entry.author) ? t(`waitlist.by.${entry.author}`) : entry.author;
+    const by = entry.author_name ? authorLabel({ by: entry.author, author: entry.author_name })
+      : AUTHORS.has(entry.author) ? t(`waitlist.by.${entry.author}`) : entry.author;
     return h("li", { class: "waitlist-entry", dataset: { entryId: entry.id, waId: entry.wa_id } },
       h("span", { class: "waitlist-who", dir: "auto" }, entry.customer_name || leftToRight(`+${entry.wa_id}`)),
       h("span", { class: "waitlist-when" }, t("waitlist.range", { start: entry.start_date, end: entry.end_date })),

@@ -14,11 +14,14 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.changelog import log_change
 from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.rules.attendance import Attendance
 from domain.rules.identities import normalize_wa_id
-from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
+from domain.rules.planning import ACTIVE, CANCELLED, Booking, ReservationStatus
+from domain.staff.audit import AuditLog
+from domain.staff.roles import customer_signature
 from domain.storage.database import Database
 from domain.storage.models import Reservation
 from domain.storage.store import not_ended
@@ -85,18 +88,26 @@ class AttendanceService:
 
     def __init__(self, db: Database, config: ClinicConfig, clock: Clock = system_clock) -> None:
         self.db, self.config, self.clock = db, config, clock
+        self.audit = AuditLog(db, config, clock)
 
     async def confirm_by_customer(self, wa_id: str, reservation_id: int) -> bool:
         """Mark the customer's own active booking confirmed, before its slot ends: True when it is confirmed now
-        (a second press included); False when it is not theirs, cancelled, a no-show, arrived or over."""
+        (a second press included); False when it is not theirs, cancelled, a no-show, arrived or over. Signed
+        as the customer's in the reservation's history."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
             now = self.clock()
             mine = and_(Reservation.id == reservation_id, Reservation.wa_id == wa_id, Reservation.status == ACTIVE,
                         not_ended(self.config, now))
-            await session.execute(update(Reservation).where(mine, Reservation.attendance == Attendance.BOOKED.value)
-                                  .values(attendance=Attendance.CONFIRMED.value, attendance_at=now, updated_at=now)
-                                  .execution_options(synchronize_session=False))
+            marked = (await session.execute(
+                update(Reservation).where(mine, Reservation.attendance == Attendance.BOOKED.value)
+                .values(attendance=Attendance.CONFIRMED.value, attendance_at=now, updated_at=now)
+                .returning(Reservation.id, Reservation.wa_id, Reservation.date, Reservation.time_slot,
+                           Reservation.type, Reservation.status)
+                .execution_options(synchronize_session=False))).first()
+            if marked is not None:
+                booking = Booking(*marked)
+                log_change(session, self.audit, customer_signature(wa_id), "confirmed", booking, booking, now)
             confirmed = await session.scalar(select(Reservation.id).where(
                 mine, Reservation.attendance == Attendance.CONFIRMED.value))
         return confirmed is not None

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, system_clock
 from domain.config import BookingSource, ClinicConfig
+from domain.calendar.changelog import log_change, signature_for
 from domain.calendar.customers import change_wa_id, customer_names, rename_customer
 from domain.storage.database import Database
 from domain.errors import DomainError
@@ -20,6 +21,8 @@ from domain.rules.planning import (
     plan_reserve,
 )
 from domain.rules.schedule import parse_date, parse_time
+from domain.staff.audit import AuditEvent, AuditLog
+from domain.staff.roles import Signature
 from domain.storage.store import (ensure_customers, load_state, load_vacations, lock_calendar, not_ended,
                                   write_changes, write_late_cancels)
 from domain.views import ReservationView, View, reservation_view
@@ -34,15 +37,18 @@ class ReservationResult(View):
 
 
 class ReservationService:
-    """The single-item reservation verbs; the batch service plans with the same rules in bulk."""
+    """The single-item reservation verbs; the batch service plans with the same rules in bulk. Each change is
+    signed (`by`; see `changelog.signature_for` when none is given) in the reservation's history and the audit log."""
 
     def __init__(
-        self, db: Database, config: ClinicConfig, clock: Clock = system_clock, events: CalendarEvents | None = None
+        self, db: Database, config: ClinicConfig, clock: Clock = system_clock, events: CalendarEvents | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.events = events or CalendarEvents()
+        self.audit = audit or AuditLog(db, config, clock)
 
     async def rule_context(
         self, session: AsyncSession, source: BookingSource, max_reservations: int | None = None
@@ -61,6 +67,7 @@ class ReservationService:
         source: BookingSource = BookingSource.AGENT,
         max_reservations: int | None = None,
         hijri: bool = False,
+        by: Signature | None = None,
     ) -> ReservationResult:
         """Book a slot; a customer's upcoming reservation is moved there instead of adding a second."""
         wa_id, when, slot = normalize_wa_id(wa_id), parse_date(day, hijri), parse_time(time_slot)
@@ -70,7 +77,7 @@ class ReservationService:
             state = await load_state(session, ctx.today, wa_ids=[wa_id], slots=[(when, slot)])
             change = plan_reserve(ctx, state, wa_id, when, slot, reservation_type)
             await ensure_customers(session, {wa_id: customer_name})
-            result = await self._finish(session, change)
+            result = await self._finish(session, change, signature_for(by, source, wa_id))
         return await self._published(result)
 
     async def modify(
@@ -86,6 +93,7 @@ class ReservationService:
         source: BookingSource = BookingSource.AGENT,
         max_reservations: int | None = None,
         hijri: bool = False,
+        by: Signature | None = None,
     ) -> ReservationResult:
         """Change a reservation (by id, else the customer's nearest upcoming) and/or the customer."""
         wa_id = normalize_wa_id(wa_id) if wa_id is not None else None
@@ -100,13 +108,15 @@ class ReservationService:
             if when is not None or slot is not None or new_type is not None:
                 change = await self._plan_modify(session, wa_id, reservation_id, when, slot, new_type, source, max_reservations)
                 owner = change.after.wa_id
-                result = await self._finish(session, change)
+                result = await self._finish(session, change, signature_for(by, source, owner))
             elif reservation_id is not None:
                 ctx = await self.rule_context(session, source)
                 owner = (await self._locate(session, ctx, wa_id, reservation_id)).wa_id
             if owner is None:
                 raise DomainError("reservation_not_found")
             await self._change_customer(session, owner, new_name, target_wa)
+            if new_name or target_wa:
+                self.audit.add(session, _customer_event(signature_for(by, source, owner), owner, new_name, target_wa))
         return await self._published(_with_customer(result, new_name, target_wa))
 
     async def _change_customer(
@@ -145,7 +155,8 @@ class ReservationService:
         return find_target(ctx, state, wa_id, reservation_id)
 
     async def cancel(
-        self, wa_id: str | None = None, reservation_id: int | None = None, *, source: BookingSource = BookingSource.AGENT
+        self, wa_id: str | None = None, reservation_id: int | None = None, *,
+        source: BookingSource = BookingSource.AGENT, by: Signature | None = None,
     ) -> ReservationResult:
         """Soft-cancel a reservation (by id, else the customer's nearest upcoming)."""
         wa_id = normalize_wa_id(wa_id) if wa_id is not None else None
@@ -154,7 +165,8 @@ class ReservationService:
             target = await self._locate(session, ctx, wa_id, reservation_id)
             await lock_calendar(session, [target.wa_id], [])
             state = await load_state(session, ctx.today, reservation_ids=[target.id])
-            result = await self._finish(session, plan_cancel(ctx, state, state.bookings[target.id]))
+            change = plan_cancel(ctx, state, state.bookings[target.id])
+            result = await self._finish(session, change, signature_for(by, source, target.wa_id))
         return await self._published(result)
 
     async def customer_reservations(
@@ -186,17 +198,25 @@ class ReservationService:
         await self.events.days_changed({date.fromisoformat(v.date) for v in (result.reservation, result.previous)
                                         if v is not None})
 
-    async def _finish(self, session: AsyncSession, change: Change) -> ReservationResult:
+    async def _finish(self, session: AsyncSession, change: Change, by: Signature) -> ReservationResult:
         ids = await write_changes(session, [change])
-        await write_late_cancels(session, self.config, [change], self.clock())
+        now = self.clock()
+        await write_late_cancels(session, self.config, [change], now)
         after = change.after
         if after.id in ids:
             after = Booking(ids[after.id], after.wa_id, after.date, after.time_slot, after.type, after.status)
+        if change.action != "unchanged":
+            log_change(session, self.audit, by, change.action, change.before, after, now)
         names = await customer_names(session, [after.wa_id])
         before = reservation_view(self.config, change.before, names.get(after.wa_id)) if change.before else None
         shown = reservation_view(self.config, after, names.get(after.wa_id))
         return ReservationResult(action=change.action, reservation=shown, previous=before)
 
+
+def _customer_event(by: Signature, wa_id: str, new_name: str | None, new_wa_id: str | None) -> AuditEvent:
+    """The audit line of a customer renamed or given a new number."""
+    return AuditEvent(actor=by.actor, role=by.role, action="customer modify", target=wa_id,
+                      detail={"new_name": new_name, "new_wa_id": new_wa_id})
 
 
 def _with_customer(result: ReservationResult, new_name: str | None, new_wa_id: str | None) -> ReservationResult:

@@ -26,6 +26,7 @@ from domain.notices.templates import REMINDER_ACTIONS, NoticeConfig, weekday
 from domain.rules.identities import same_wa_id
 from domain.rules.planning import ACTIVE
 from domain.rules.schedule import is_upcoming
+from domain.staff.roles import Signature, customer_signature
 from domain.storage.database import Database
 from domain.storage.models import Notice, Reservation
 
@@ -60,7 +61,7 @@ ANSWERS: dict[str, dict[str, str]] = {
 
 class CancelsReservations(Protocol):
     async def cancel(self, wa_id: str | None = None, reservation_id: int | None = None, *,
-                     source: BookingSource = BookingSource.AGENT) -> object: ...
+                     source: BookingSource = BookingSource.AGENT, by: Signature | None = None) -> object: ...
 
 
 class ConfirmsAttendance(Protocol):
@@ -101,7 +102,8 @@ class ReminderReplies:
             done = await self.attendance.confirm_by_customer(wa_id, booking.id)
             return ButtonAnswer(ANSWERS["confirmed" if done else "outdated_none"][language].format_map(said))
         try:
-            await self.reservations.cancel(wa_id, booking.id, source=BookingSource.AGENT)
+            await self.reservations.cancel(wa_id, booking.id, source=BookingSource.AGENT,
+                                           by=customer_signature(booking.wa_id))
         except DomainError as error:
             return ButtonAnswer(ANSWERS["refused"][language].format(reason=error.message(ar=language == "ar")))
         return ButtonAnswer(ANSWERS["cancelled"][language].format_map(said))

@@ -18,6 +18,8 @@ from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.notices.outbox import OUT, Settled, callback_id, delivery_of, mark_sent, requeue
 from domain.rules.delivery import DeliveryStatus, delivery_moves_forward
+from domain.staff.audit import AuditEvent, AuditLog
+from domain.staff.roles import Signature
 from domain.storage.database import Database
 from domain.storage.models import ConversationMessage, Notice
 from domain.views import message_view
@@ -28,17 +30,18 @@ class NoticeStatuses:
 
     def __init__(self, db: Database, clinic: ClinicConfig, clock: Clock = system_clock) -> None:
         self.db, self.clinic, self.clock = db, clinic, clock
+        self.audit = AuditLog(db, clinic, clock)
 
-    async def resend(self, notice_id: int) -> Settled:
+    async def resend(self, notice_id: int, by: Signature = Signature("operator")) -> Settled:
         """An operator's decision on an `unsure` notice: send it again now (the customer may get it twice)."""
-        return await self._decide(notice_id, "queued")
+        return await self._decide(notice_id, "queued", by)
 
-    async def dismiss(self, notice_id: int) -> Settled:
+    async def dismiss(self, notice_id: int, by: Signature = Signature("operator")) -> Settled:
         """An operator's decision on an `unsure` notice: send it no more (`dismissed`; it may or may not have
         arrived)."""
-        return await self._decide(notice_id, "dismissed")
+        return await self._decide(notice_id, "dismissed", by)
 
-    async def _decide(self, notice_id: int, status: str) -> Settled:
+    async def _decide(self, notice_id: int, status: str, by: Signature) -> Settled:
         now = self.clock()
         async with self.db.unit_of_work() as session:
             notice = await session.get(Notice, notice_id, with_for_update=True) if 0 < notice_id < 2**31 else None
@@ -52,6 +55,8 @@ class NoticeStatuses:
             else:
                 notice.status, notice.error = status, "an operator chose not to send it again"
             notice.updated_at = now
+            self.audit.add(session, AuditEvent(actor=by.actor, role=by.role, target=str(notice.id),
+                                               action="notice resend" if status == "queued" else "notice dismiss"))
             return Settled(notice.id, notice.status, batch_id=notice.batch_id)
 
     async def record_status(self, external_id: str, status: str, callback_data: str | None = None,

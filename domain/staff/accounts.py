@@ -104,6 +104,13 @@ class StaffAccounts:
                                          .where(StaffUser.disabled_at.is_(None)))
         return bool(count)
 
+    async def principal(self, username: str) -> Principal | None:
+        """The account's principal with its role as it is now; None when no enabled account has that name."""
+        async with self.db.reading() as session:
+            user = await session.scalar(select(StaffUser).where(StaffUser.username == username,
+                                                                StaffUser.disabled_at.is_(None)))
+        return principal_of(user) if user is not None else None
+
     async def sign_in(self, username: str, password: str, address: str | None) -> Principal:
         """The account's principal when the password matches and the account is enabled, else
         `DomainError('sign_in_refused')` (one answer whatever was wrong); `SignInThrottled` after too many refusals

@@ -72,3 +72,50 @@ class Principal:
 ACTING_FOR: ContextVar[Principal | None] = ContextVar("acting_for", default=None)
 # The single-token and local modes' principal: one person, who may do everything.
 SOLE_OPERATOR = Principal("operator", Role.ADMIN, via="token")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How a change is signed: its `actor` (see the module's docstring; `customer:<wa_id>` for a customer's own,
+    `system` for what the service does on its own) and the role of the person behind it, when there is one."""
+
+    actor: str
+    role: Role | None = None
+
+
+SYSTEM = Signature("system")  # the automatic no-show
+
+
+def customer_signature(wa_id: str) -> Signature:
+    """A customer's own change: through their assistant, or a button they pressed."""
+    return Signature(f"customer:{wa_id}")
+
+
+def author_of(actor: str) -> tuple[str, str | None]:
+    """Who signed a change, as (kind, name): an `operator` in person, the `agent` for a person, an OAuth `client`
+    for one, a `customer` (by wa_id), or the `system`; the name is None where no account was behind it (the
+    single-token modes, the records of before accounts)."""
+    kind, _, name = actor.partition(":")
+    if kind == "mcp":
+        return "client", name.partition("@")[0] or None
+    if kind in ("operator", "agent", "customer"):
+        return kind, name or None
+    return ("system", None) if actor == SYSTEM.actor else ("agent", None)  # system_agent, and older records
+
+
+def signed(principal: Principal, actor: str) -> Signature:
+    """`actor` (the principal's own, or its agent's) with the principal's role when an account is behind it."""
+    return Signature(actor, principal.role if principal.via == "staff" else None)
+
+
+# Closing and reopening days are an admin's; `more_tools` runs another tool by name, which is checked in its turn.
+ADMIN_TOOLS = frozenset({"system_close_days", "system_reopen_days"})
+TOOL_GATEWAY = "more_tools"
+
+
+def may_use_tool(principal: Principal, name: str, read_only: bool) -> bool:
+    """Whether `principal` gets the tool `name`: a read-only tool always; a write when they may write; a closure
+    when they are also an admin. The one rule of the MCP server and of the agent's loop."""
+    if name == TOOL_GATEWAY or read_only:
+        return True
+    return principal.writes and (name not in ADMIN_TOOLS or principal.may(Role.ADMIN))

@@ -144,7 +144,7 @@ class BatchRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tool: Mapped[str] = mapped_column(String(64))
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))  # who signed it (`domain.staff.roles.author_of`)
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -278,7 +278,7 @@ class WaitlistEntry(Base):
     end_date: Mapped[date] = mapped_column(Date)
     times: Mapped[list[str] | None] = mapped_column(JSON)
     type: Mapped[int | None] = mapped_column(Integer)
-    author: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(100))  # who signed it (`domain.staff.roles.author_of`)
     status: Mapped[str] = mapped_column(String(10), default="waiting")
     reservation_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
@@ -401,3 +401,21 @@ class OAuthGrant(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReservationChange(Base):
+    """A change of one reservation made alone (a customer's own, a booking from the console, a waitlist offer
+    accepted, a reminder's button), signed by its actor and written in the change's transaction. A batch's changes
+    are read from its record instead (`batches.changes`), so a batch writes no row here."""
+
+    __tablename__ = "reservation_history"
+    __table_args__ = (Index("ix_reservation_history_reservation", "reservation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reservation_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=system_clock)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # created, moved, modified, cancelled, reinstated, confirmed
+    # The booking before and after, as a batch's record keeps it: {id, wa_id, date, time_slot, type, status}.
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -77,6 +77,23 @@ def recorded_changes(changes: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def changes_of(changes: list[Any], reservation_id: int) -> list[dict[str, Any]]:
+    """The changes of one reservation in a record's changes, as `recorded_changes` reads them, in order; a run's
+    other rows are passed over without being read into objects (a day moved is a run of thousands)."""
+    rows: list[dict[str, Any]] = []
+    for row in changes:
+        if isinstance(row, dict) and "run" in row:
+            action, before, after = row["run"]
+            rows += [_expanded([index, action, [number, wa_id, *before], [number, wa_id, *after]])
+                     for index, number, wa_id in row["rows"] if number == reservation_id]
+        elif isinstance(row, dict):
+            if reservation_id in ((row.get("before") or {}).get("id"), (row.get("after") or {}).get("id")):
+                rows.append(row)
+        elif reservation_id in ((row[2] or [None])[0], (row[3] or [None])[0]):
+            rows.append(_expanded(row))
+    return rows
+
+
 def _expanded(row: list[Any]) -> dict[str, Any]:
     index, action, before, after = row
     return {"index": index, "action": action, "before": dict(zip(_FIELDS, before, strict=True)) if before else None,

@@ -26,6 +26,8 @@ from domain.notices.templates import NoticeConfig
 from domain.rules.attendance import Mark
 from domain.rules.planning import RuleContext
 from domain.search.service import PhoneSearchService
+from domain.staff.audit import AuditLog
+from domain.staff.roles import SYSTEM
 from domain.storage.database import Database
 from domain.storage.models import BatchRecord, Notice
 from domain.storage.store import load_vacations
@@ -49,7 +51,7 @@ from domain.system_agent.audit import audit_text
 from domain.system_agent.undo import batch_key
 from domain.system_agent.writing import write_plan
 
-SYSTEM_ACTOR = "system"  # the actor of what the service does on its own (the automatic no-show)
+SYSTEM_ACTOR = SYSTEM.actor  # the actor of what the service does on its own (the automatic no-show)
 STALE_RETRIES = 3  # plans made again when closures change under a batch, before the last try is final
 MAX_MESSAGE = 1000  # characters of a message to customers (a template parameter holds about that much)
 
@@ -68,8 +70,10 @@ class SystemAgentBatchService:
         token_secret: bytes | None = None,
         events: CalendarEvents | None = None,
         notices: NoticeConfig | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.db, self.config, self.clock, self.search = db, config, clock, search
+        self.audit = audit or AuditLog(db, config, clock)  # each applied batch's line, in the batch's transaction
         self.token_secret = token_secret  # None: generated once and kept in the database for every instance
         self.token_ttl = timedelta(seconds=confirmation_ttl_seconds)
         self._tokens: ConfirmationTokens | None = None
@@ -306,9 +310,10 @@ class SystemAgentBatchService:
                 queued = await queue_notices(session, self.notices, notices, plan.report.batch_id, ctx.now)
                 plan.report.notices = dict(plan.report.notices or {}, queued=queued)
             asked = options.confirmed or plan.redeemed is not None
-            await record_batch(session, plan.report, arguments, options, asked,
-                               audit_text(plan.report, plan.edits, plan.closures, plan.marks), ctx.now,
-                               budget.effects if budget is not None else None)
+            line = await record_batch(session, plan.report, arguments, options, asked,
+                                      audit_text(plan.report, plan.edits, plan.closures, plan.marks), ctx.now,
+                                      budget.effects if budget is not None else None)
+            self.audit.add(session, line)
             return plan.report
 
     async def _notices(self, session: AsyncSession, plan: Plan, options: BatchOptions,

@@ -1,6 +1,6 @@
 """The clinic's dashboard over a period: bookings per day and type, cancellations and their share, no-shows and the
-no-show rate (by day and by type), the busiest slots, new versus returning customers, and what operators and
-agents did. Every figure is a grouped SQL
+no-show rate (by day and by type), the busiest slots, new versus returning customers, and what operators,
+agents and customers did (`activity`). Every figure is a grouped SQL
 statement; Python only arranges the rows (a year is at most 366 days times a few slots). One declared shape
 (`Dashboard`) for the MCP tool and the console's dashboard (`chat_bridge/static/dashboard.js`)."""
 
@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import Clock
 from domain.config import ClinicConfig
 from domain.storage.database import Database
-from domain.storage.models import BatchRecord, ConversationMessage, Reservation
+from domain.storage.models import Reservation
 from domain.rules.planning import ACTIVE, CANCELLED, ReservationStatus
 from domain.rules.schedule import clinic_midnight
+from domain.system_agent.activity import Activity, activity
 from domain.system_agent.statistics import date_range
 from domain.views import View
 
@@ -74,13 +75,6 @@ class CustomerCounts(View):
     returning: int
 
 
-class Activity(View):
-    """Messages by who wrote them, and applied batches by actor, then by tool."""
-
-    messages: dict[str, int]
-    batches: dict[str, dict[str, int]]
-
-
 class Dashboard(View):
     """The clinic's figures over `start_date`..`end_date` (clinic dates, inclusive)."""
 
@@ -106,9 +100,10 @@ class DashboardService:
         async with self.db.reading() as session:
             slots = await self._slots(session, first, last)
             customers = await self._customers(session, first, last)
-            activity = await self._activity(session, first, last)
+            start, end = clinic_midnight(self.config, first), clinic_midnight(self.config, last + timedelta(days=1))
+            done = await activity(session, start, end, self.config.system_agent_wa_id)
         return Dashboard(start_date=first.isoformat(), end_date=last.isoformat(), timezone=self.config.timezone,
-                         **_bookings(self.config, slots, first, last), customers=customers, activity=activity)
+                         **_bookings(self.config, slots, first, last), customers=customers, activity=done)
 
     async def _slots(self, session: AsyncSession, first: date, last: date) -> list[Any]:
         """(date, time_slot, type, status, attendance, late_cancel, count) of every reservation dated in the
@@ -127,35 +122,6 @@ class DashboardService:
         counts = select(func.count(), func.count().filter(histories.c.first_seen < first)).select_from(histories)
         total, returning = (int(n) for n in (await session.execute(counts)).one())
         return CustomerCounts(total=total, new=total - returning, returning=returning)
-
-    async def _activity(self, session: AsyncSession, first: date, last: date) -> Activity:
-        """Messages by who wrote them (operators, agents, customers) and applied batches by actor and tool,
-        in the period's clinic days."""
-        start, end = clinic_midnight(self.config, first), clinic_midnight(self.config, last + timedelta(days=1))
-        system = self.config.system_agent_wa_id
-        in_period = and_(ConversationMessage.timestamp >= start, ConversationMessage.timestamp < end)
-        to_agent = (ConversationMessage.wa_id == system).label("to_agent")  # grouped by its label: one bound value
-        chats = (select(ConversationMessage.role, to_agent, func.count())
-                 .where(in_period).group_by(ConversationMessage.role, to_agent))
-        batches = (select(BatchRecord.actor, BatchRecord.tool, func.count())
-                   .where(BatchRecord.created_at >= start, BatchRecord.created_at < end)
-                   .group_by(BatchRecord.actor, BatchRecord.tool))
-        messages: Counter[str] = Counter()
-        for role, agents_chat, count in (await session.execute(chats)).all():
-            messages[_writer(str(role), bool(agents_chat))] += int(count)
-        by_actor: dict[str, dict[str, int]] = defaultdict(dict)
-        for actor, tool, count in (await session.execute(batches)).all():
-            by_actor[str(actor)][str(tool)] = int(count)
-        return Activity(messages=dict(sorted(messages.items())), batches=dict(sorted(by_actor.items())))
-
-
-def _writer(role: str, to_agent: bool) -> str:
-    """Who a message is from, for the activity counts."""
-    if role == "secretary":
-        return "operator_to_system_agent" if to_agent else "operator_to_customers"
-    if role == "assistant":
-        return "system_agent" if to_agent else "customer_assistant"
-    return "customers" if role == "user" else role
 
 
 def _bookings(config: ClinicConfig, rows: list[Any], first: date, last: date) -> dict[str, Any]:

@@ -10,8 +10,9 @@ about as one.
 
 A turn is one MCP connection (the bridge opens one for each turn of the operators' chat; a desktop client's
 lasts its whole conversation); a stateless client, whose every request is a new connection, has its whole window
-for one turn. The conversation is the caller (`actor`): until staff accounts give each
-operator their own, every privileged caller shares one window. What a person confirmed does not count.
+for one turn. The conversation is the caller (`actor`, its signature): the agent answering each staff member
+(`agent:<username>`), each person's OAuth client (`mcp:<username>@<client>`), and the single-token system agent
+(`system_agent`) each have a window of their own. What a person confirmed does not count.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from domain.storage.models import BatchRecord, Reservation
 from domain.rules.planning import ACTIVE, Change, ReservationStatus
 
 COUNTED = ("bookings", "messaged", "free_text", "days_closed", "closure_bookings")
-PERSON = "operator"  # the actor of what a person does from the console: each act counted alone
 Scope = Literal["turn", "window", "whole_day"]
 
 
@@ -244,5 +244,5 @@ def overruns(limits: EffectLimits, adds: Effects, already: Spent, left_on_day: M
     return found
 
 
-__all__ = ["COUNTED", "PERSON", "EffectLimits", "Effects", "Limit", "Overrun", "Spent", "active_counts",
+__all__ = ["COUNTED", "EffectLimits", "Effects", "Limit", "Overrun", "Spent", "active_counts",
            "added_by_day", "effects_of", "overruns", "spent"]

@@ -15,7 +15,8 @@ from domain.errors import DomainError
 from domain.rules.planning import RuleContext
 from domain.system_agent.cards import SHOWN, Card, CardPerson, Confirmation, FailingPerson
 from domain.system_agent.confirmation import ConfirmationTokens, fingerprint
-from domain.system_agent.effects import (PERSON, EffectLimits, Effects, Overrun, Spent, active_counts, added_by_day,
+from domain.staff.roles import author_of
+from domain.system_agent.effects import (EffectLimits, Effects, Overrun, Spent, active_counts, added_by_day,
                                          effects_of, overruns, spent)
 from domain.system_agent.options import BatchOptions
 from domain.system_agent.planners import Plan
@@ -39,8 +40,9 @@ class BatchGate:
 
     async def budget(self, session: AsyncSession, plan: Plan, options: BatchOptions, now: datetime) -> Budget:
         """The plan's effects, what its caller applied without asking before it, and the limits it would pass.
-        A person's own act from the console is counted alone: they are asked about one large act, and what
-        they did before is their own doing, not an agent's to add up."""
+        A person's own act from the console (signed `operator` or `operator:<username>`) is counted alone: they are
+        asked about one large act, and what they did before is their own doing, not an agent's to add up. Any other
+        caller's acts add up per actor: the agent for each person, each person's client, the system agent."""
         closing = any(c.action == "closed" for c in plan.closures)
         days = sum((c.end - c.start).days + 1 for c in plan.closures if c.action == "closed")
         free = plan.notices if plan.message is not None else 0
@@ -48,7 +50,7 @@ class BatchGate:
         nothing = Spent(Effects(), Effects())
         if not effects:
             return Budget(effects, nothing, [])
-        alone = options.actor == PERSON or not self.limits.add_up
+        alone = author_of(options.actor)[0] == "operator" or not self.limits.add_up
         already = nothing if alone else await spent(session, options.actor, options.turn, now, self.limits.window)
         counts = await active_counts(session, effects.removed)
         added = added_by_day(plan.changes)

@@ -1,6 +1,6 @@
-"""The batches anyone can find: the newest applied batches, each with who ran it, when, what it did in words, its
-counts, its notices by status, and whether and how it can be undone. A model that lost a batch id from its
-history finds it here ("undo this morning's move"). One declared shape (`BatchHistory`) for the MCP tool and
+"""The batches anyone can find: the newest applied batches, each with who ran it (signed: `authors`), when, what it
+did in words, its counts, its notices by status, and whether and how it can be undone. A model that lost a batch id
+from its history finds it here ("undo this morning's move"). One declared shape (`BatchHistory`) for the MCP tool and
 resource."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from domain.config import ClinicConfig
 from domain.storage.database import Database
 from domain.rules.identities import HIDDEN_CATEGORIES
 from domain.storage.models import BatchRecord, Notice
-from domain.system_agent.effects import PERSON
+from domain.system_agent.authors import authors
 from domain.views import View
 
 MAX_LISTED = 100
@@ -25,12 +25,15 @@ WHAT_LENGTH = 80  # characters of a message's text or a closure's title a listin
 
 
 class ListedBatch(View):
-    """An applied batch as a listing shows it: who ran it, when, what it did in words and in counts, its notices
-    by status, and whether and how it can be undone."""
+    """An applied batch as a listing shows it: who ran it (`by`: operator, agent, client, customer or system;
+    `author`: the staff member's username when an account signed it, `author_name` their display name), when, what
+    it did in words and in counts, its notices by status, and whether and how it can be undone."""
 
     batch_id: str
     tool: str
     by: str
+    author: str | None
+    author_name: str | None
     request: str | None
     at: str | None
     what: str
@@ -69,11 +72,12 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
                     select(Notice.batch_id, Notice.status, func.count())
                     .where(Notice.batch_id.in_([r.id for r in rows])).group_by(Notice.batch_id, Notice.status))).all():
                 told[str(batch_id)][status] = int(count)
+        signed = await authors(session, [r.actor for r in rows])
     batches = []
     for row in rows:
         summary = (row.result or {}).get("summary") or {}
         batches.append(ListedBatch(
-            batch_id=row.id, tool=row.tool, by=_by(row.actor),
+            batch_id=row.id, tool=row.tool, **signed[row.actor].model_dump(),
             request=row.request,  # for the agent's: the operator's message it answered, when its client said
             at=local_iso(config, row.created_at), what=described(row.tool, row.arguments or {}),
             ok=int(summary.get("ok") or 0), failed=int(summary.get("failed") or 0),
@@ -81,11 +85,6 @@ async def recent_batches(db: Database, config: ClinicConfig, limit: int = 20, of
             undone_at=local_iso(config, row.undone_at), undo=undo_note(row.tool, row.undone_at is not None)))
     return BatchHistory(total=total, offset=offset, timezone=config.timezone, batches=batches,
                         next_offset=offset + len(rows) if offset + len(rows) < total else None)
-
-
-def _by(actor: str) -> str:
-    """Who ran a batch, as a listing says it: an operator, the agent, or the system (the automatic no-show)."""
-    return "operator" if actor == PERSON else "system" if actor == "system" else "agent"
 
 
 def undo_note(tool: str, undone: bool) -> str:

@@ -1,5 +1,5 @@
 """How a batch runs, as its caller asks: atomic or best effort, a dry run, an idempotency key, a person's yes, who
-asks, in which turn and for what."""
+asks (its signature: `actor` and `role`), in which turn and for what."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class BatchOptions(BaseModel):
     idempotency_key: str | None = None
     confirmation_token: str | None = None
     confirmed: bool = False
-    actor: str = "system_agent"
+    actor: str = Field(default="system_agent", max_length=100)  # who signs it (`domain.staff.roles.author_of`)
+    role: str | None = None  # the role of the person behind the actor, when there is one
     source: BookingSource = BookingSource.AGENT
     max_reservations: int | None = None
     ar: bool = False

@@ -33,6 +33,7 @@ from domain.system_agent.paging import (
     customer_scope,
     parse_reservation_query,
 )
+from domain.system_agent.reservation_history import ReservationHistory, reservation_history
 from domain.system_agent.snapshots import MAX_SNAPSHOT_DAYS, CalendarSnapshot, CalendarSnapshots
 from domain.system_agent.statistics import CalendarStatistics, date_range
 from domain.views import View
@@ -186,3 +187,7 @@ class SystemAgentQueryService:
         """Each day from start to end (at most 92): its status and, per slot, who is booked and the room left."""
         first, last = date_range(start_date, end_date or start_date, MAX_SNAPSHOT_DAYS)
         return await self.snapshots.snapshot(first, last)
+
+    async def reservation_history(self, reservation_id: int) -> ReservationHistory:
+        """When a reservation was made and by whom, and every change since, each with when and who signed it."""
+        return await reservation_history(self.db, self.config, reservation_id)

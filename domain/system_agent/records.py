@@ -1,5 +1,5 @@
-"""The record an applied batch keeps: written in the batch's own transaction, found again by its idempotency key,
-and read back as the batch's answer with every reservation it changed."""
+"""The record an applied batch keeps: written in the batch's own transaction with its line of the audit log, found
+again by its idempotency key, and read back as the batch's answer with every reservation it changed."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from domain.calendar.customers import customer_names
 from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.errors import DomainError
+from domain.staff.audit import AuditEvent
 from domain.storage.database import Database, json_text
 from domain.storage.models import BatchRecord
 from domain.system_agent.audit import recorded_changes
 from domain.system_agent.effects import Effects
 from domain.system_agent.options import BatchOptions
-from domain.system_agent.report import BatchReport
+from domain.system_agent.report import BatchReport, BatchSummary
 from domain.system_agent.undo import batch_key
 from domain.views import View
 
@@ -69,16 +70,30 @@ async def recorded_batch(db: Database, config: ClinicConfig, batch_id: str) -> R
 
 
 async def record_batch(session: AsyncSession, report: BatchReport, arguments: dict[str, Any], options: BatchOptions,
-                       asked: bool, changes: str, now: datetime, effects: Effects | None) -> None:
-    """Keep the applied batch's record in its own transaction: its answer, arguments, changes and effects."""
+                       asked: bool, changes: str, now: datetime, effects: Effects | None) -> AuditEvent:
+    """Keep the applied batch's record in its own transaction: its answer, arguments, changes and effects. Its
+    line of the audit log, for the caller to add in the same transaction."""
+    result = report.to_dict("summary", failure_items=None)
     # Every value goes with the execution: a statement keeps the values it was built with in
     # SQLAlchemy's cache, and these can weigh megabytes.
     await session.execute(_RECORD.values(changes=json_text(session, "changes")), {
         "id": report.batch_id, "tool": report.tool, "actor": options.actor, "arguments": jsonable(arguments),
-        "result": report.to_dict("summary", failure_items=None), "changes": changes,
+        "result": result, "changes": changes,
         "idempotency_key": options.idempotency_key, "created_at": now, "turn": options.turn,
         "request": options.request,
         "effects": effects.to_json() if effects is not None else None, "asked": asked})
+    return batch_event(report, arguments, options, result["summary"])
+
+
+def batch_event(report: BatchReport, arguments: dict[str, Any], options: BatchOptions,
+                summary: BatchSummary) -> AuditEvent:
+    """An applied batch's line of the audit log: who ran which tool, as which batch, and its counts (an undo names
+    the batch it undoes)."""
+    detail: dict[str, Any] = {"ok": summary["ok"], "failed": summary["failed"], "by_action": summary["by_action"]}
+    if report.tool == "system_undo_batch":
+        detail["undoes"] = arguments.get("batch_id")
+    return AuditEvent(actor=options.actor, role=options.role, action=f"batch {report.tool}", target=report.batch_id,
+                      detail=detail)
 
 
 async def stored_report(db: Database, config: ClinicConfig, tool: str, arguments: dict[str, Any],

@@ -26,6 +26,7 @@ from domain.notices.buttons import OFFER, ButtonAnswer, Press
 from domain.notices.plans import recipients
 from domain.notices.templates import NoticeConfig, weekday
 from domain.rules.identities import normalize_wa_id
+from domain.staff.roles import customer_signature
 from domain.storage.database import Database
 from domain.storage.models import WaitlistEntry, WaitlistOffer, WaitlistPlace
 from domain.storage.store import lock_calendar
@@ -141,8 +142,8 @@ class WaitlistAnswers:
             entry = await session.get(WaitlistEntry, offer.entry_id, populate_existing=True)
             if entry is None or entry.status != WAITING:
                 raise _Refused("not_current")
-            result = await self.reservations.reserve(offer.wa_id, key[0], key[1],
-                                                     booking_type(self.config, entry.type), source=BookingSource.AGENT)
+            result = await self.reservations.reserve(offer.wa_id, key[0], key[1], booking_type(self.config, entry.type),
+                                                     source=BookingSource.AGENT, by=customer_signature(offer.wa_id))
             assert result.reservation is not None
             entry.status, entry.reservation_id, entry.updated_at = BOOKED, result.reservation.id, now
             current = await session.get(WaitlistPlace, place.id, populate_existing=True)

@@ -20,6 +20,8 @@ from domain.config import ClinicConfig
 from domain.errors import DomainError
 from domain.rules.identities import normalize_wa_id
 from domain.rules.schedule import clinic_today
+from domain.staff.audit import AuditEvent, AuditLog
+from domain.staff.roles import Role, Signature, customer_signature
 from domain.storage.database import Database
 from domain.storage.models import Customer, WaitlistEntry, WaitlistOffer, WaitlistPlace
 from domain.storage.store import ensure_customers, load_vacations, lock_calendar
@@ -35,11 +37,14 @@ class WaitlistEntries:
 
     def __init__(self, db: Database, config: ClinicConfig, limits: WaitlistConfig, clock: Clock = system_clock) -> None:
         self.db, self.config, self.limits, self.clock = db, config, limits, clock
+        self.audit = AuditLog(db, config, clock)
 
     async def join(self, wa_id: str, start_date: str | date, end_date: str | date, times: Sequence[str] | None = None,
-                   type_id: int | str | None = None, *, author: str, customer_name: str | None = None) -> JoinResult:
+                   type_id: int | str | None = None, *, author: str, customer_name: str | None = None,
+                   role: Role | None = None) -> JoinResult:
         """Put the customer on the waitlist for these days (and start times, and type), or update their
-        overlapping waiting entry to say so. A blocked customer is refused."""
+        overlapping waiting entry to say so. A blocked customer is refused. `author`: the actor who signs it
+        (`domain.staff.roles`), with their `role` when known."""
         wa_id = normalize_wa_id(wa_id)
         async with self.db.unit_of_work() as session:
             await lock_calendar(session, [wa_id], [])
@@ -50,6 +55,8 @@ class WaitlistEntries:
                 raise DomainError("waitlist_blocked")
             await ensure_customers(session, {wa_id: customer_name})
             action, entry = await self._write(session, wa_id, asked, author)
+            self.audit.add(session, AuditEvent(actor=author, role=role, action=f"waitlist {action}",
+                                               target=str(entry.id), detail={"wa_id": wa_id}))
             names = await customer_names(session, [wa_id])
             return JoinResult(action=action, entry=entry_view(self.config, entry, names.get(wa_id)))
 
@@ -81,16 +88,18 @@ class WaitlistEntries:
         query = select(WaitlistEntry).where(WaitlistEntry.wa_id == wa_id, WaitlistEntry.status == WAITING)
         if entry_id is not None:
             query = query.where(WaitlistEntry.id == entry_id)
-        return await self._remove(query, [wa_id])
+        return await self._remove(query, [wa_id], customer_signature(wa_id))
 
-    async def remove(self, entry_id: int) -> WaitlistEntryView:
-        """Remove a waiting entry by id (an operator's act); not found when none waits by that id."""
+    async def remove(self, entry_id: int, by: Signature = Signature("operator")) -> WaitlistEntryView:
+        """Remove a waiting entry by id (an operator's act, or the agent's for one); not found when none waits by
+        that id."""
         query = select(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == WAITING)
         async with self.db.reading() as session:
             owner = await session.scalar(select(WaitlistEntry.wa_id).where(WaitlistEntry.id == entry_id))
-        return (await self._remove(query, [owner] if owner else []))[0]
+        return (await self._remove(query, [owner] if owner else [], by))[0]
 
-    async def _remove(self, query: Select[WaitlistEntry], wa_ids: list[str]) -> list[WaitlistEntryView]:
+    async def _remove(self, query: Select[WaitlistEntry], wa_ids: list[str],
+                      by: Signature) -> list[WaitlistEntryView]:
         now = self.clock()
         async with self.db.unit_of_work() as session:
             await lock_calendar(session, wa_ids, [])
@@ -100,6 +109,8 @@ class WaitlistEntries:
             names = await customer_names(session, {e.wa_id for e in entries})
             for entry in entries:
                 entry.status, entry.updated_at = REMOVED, now
+                self.audit.add(session, AuditEvent(actor=by.actor, role=by.role, action="waitlist remove",
+                                                   target=str(entry.id), detail={"wa_id": entry.wa_id}))
             return [entry_view(self.config, e, names.get(e.wa_id)) for e in entries]
 
     async def listing(self, wa_id: str | None = None, status: str | None = WAITING,

@@ -15,7 +15,6 @@ WAITING, BOOKED, REMOVED, EXPIRED = "waiting", "booked", "removed", "expired"  #
 OFFERING, TAKEN, LAPSED = "offering", "taken", "lapsed"  # a place's status
 OPEN, ACCEPTED, DECLINED, GONE, FAILED = "open", "accepted", "declined", "gone", "failed"  # an offer's status
 MAX_TIMES = 12  # start times one entry may name
-CUSTOMER = "customer"  # the author of an entry a customer's assistant made
 
 
 @dataclass(frozen=True)

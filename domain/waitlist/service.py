@@ -11,6 +11,7 @@ from domain.clock import Clock, system_clock
 from domain.config import ClinicConfig
 from domain.notices.buttons import ButtonAnswer, Press
 from domain.notices.templates import NoticeConfig
+from domain.staff.roles import Role, Signature
 from domain.storage.database import Database
 from domain.waitlist.answers import WaitlistAnswers
 from domain.waitlist.entries import WaitlistEntries
@@ -30,18 +31,20 @@ class WaitlistService:
         self.answers = WaitlistAnswers(db, config, notices, self.places, reservations, clock)
 
     async def join(self, wa_id: str, start_date: str | date, end_date: str | date, times: Sequence[str] | None = None,
-                   type_id: int | str | None = None, *, author: str, customer_name: str | None = None) -> JoinResult:
-        """Put a customer on the waitlist (or update their overlapping entry); `author`: customer, operator, agent."""
+                   type_id: int | str | None = None, *, author: str, customer_name: str | None = None,
+                   role: Role | None = None) -> JoinResult:
+        """Put a customer on the waitlist (or update their overlapping entry); `author`: who signs it
+        (`customer:<wa_id>`, `operator:<username>`, `agent:<username>`...), with their `role` when known."""
         return await self.entries.join(wa_id, start_date, end_date, times, type_id, author=author,
-                                       customer_name=customer_name)
+                                       customer_name=customer_name, role=role)
 
     async def leave(self, wa_id: str, entry_id: int | None = None) -> list[WaitlistEntryView]:
         """A customer's own entries off the waitlist (one, or all waiting)."""
         return await self.entries.leave(wa_id, entry_id)
 
-    async def remove(self, entry_id: int) -> WaitlistEntryView:
-        """An entry off the waitlist by id (an operator's or the agent's act)."""
-        return await self.entries.remove(entry_id)
+    async def remove(self, entry_id: int, by: Signature = Signature("operator")) -> WaitlistEntryView:
+        """An entry off the waitlist by id (an operator's or the agent's act, signed `by`)."""
+        return await self.entries.remove(entry_id, by)
 
     async def listing(self, wa_id: str | None = None, status: str | None = WAITING) -> WaitlistListing:
         """Entries and open offers, of one customer or all."""

@@ -7,6 +7,7 @@ from datetime import date
 from domain.clock import local_iso
 from domain.config import ClinicConfig
 from domain.rules.schedule import slot_label
+from domain.staff.roles import author_of
 from domain.storage.models import WaitlistEntry
 from domain.views import View, weekday
 
@@ -23,7 +24,8 @@ class WaitlistEntryView(View):
     type: int | None
     type_name: str | None
     status: str
-    author: str
+    author: str  # who put them there: customer, operator, agent, client (`domain.staff.roles.author_of`)
+    author_name: str | None  # the staff member's username, when an account signed it
     reservation_id: int | None
     created_at: str | None
     timezone: str
@@ -62,13 +64,14 @@ class JoinResult(View):
     entry: WaitlistEntryView
 
 
-def entry_view(config: ClinicConfig, entry: WaitlistEntry, name: str | None) -> WaitlistEntryView:
+def entry_view(config: ClinicConfig, entry: WaitlistEntry, customer: str | None) -> WaitlistEntryView:
+    kind, name = author_of(entry.author)
     return WaitlistEntryView(
-        id=entry.id, wa_id=entry.wa_id, customer_name=name, start_date=entry.start_date.isoformat(),
+        id=entry.id, wa_id=entry.wa_id, customer_name=customer, start_date=entry.start_date.isoformat(),
         end_date=entry.end_date.isoformat(), times=list(entry.times) if entry.times else None, type=entry.type,
         type_name=None if entry.type is None else config.type_name(entry.type), status=entry.status,
-        author=entry.author, reservation_id=entry.reservation_id, created_at=local_iso(config, entry.created_at),
-        timezone=config.timezone)
+        author=kind, author_name=None if kind == "customer" else name, reservation_id=entry.reservation_id,
+        created_at=local_iso(config, entry.created_at), timezone=config.timezone)
 
 
 def offer_label(day_iso: str, slot: str) -> dict[str, str]:

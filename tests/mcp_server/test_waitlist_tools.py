@@ -41,7 +41,7 @@ async def test_a_customer_joins_sees_and_leaves_their_own_waitlist(customer_serv
     left = await call(customer_server, "leave_waitlist", {})
     assert [e["id"] for e in data(left)["removed"]] == [entry["id"]]
     assert text(await call(customer_server, "get_my_waitlist", {})) == "No waitlist entries."
-    assert await entries(services) == [(ALICE, "removed", "customer")]
+    assert await entries(services) == [(ALICE, "removed", f"customer:{ALICE}")]  # signed by the customer
 
 
 async def test_a_customer_cannot_see_or_remove_another_customers_entry(customer_server: MCPServer,
