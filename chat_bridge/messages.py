@@ -85,6 +85,8 @@ class Outbox:
 
 @dataclass(frozen=True)
 class OperatorMessage:
+    """An operator's message; `meta` names its author when a staff member wrote it (`chat_bridge.agent.acting`)."""
+
     wa_id: str
     text: str
     meta: dict[str, Any] | None

@@ -11,13 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 
+from chat_bridge.agent.acting import authored
 from chat_bridge.bodies import UnreadableBody, decode_json
 from chat_bridge.messages import OperatorMessage
 from chat_bridge.ports import ConfirmationAnswers
+from chat_bridge.principals import principal_of
+from chat_bridge.roles import require
 from chat_bridge.state import State
 from chat_bridge.webhook import SIGNATURE_HEADER, parse_body, read_delivery, valid_signature
 from domain.errors import DomainError, ErrorKind, error_body
 from domain.rules.identities import normalize_wa_id, same_wa_id
+from domain.staff.roles import Principal, Role
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -129,12 +133,14 @@ async def conversation(request: Request[State]) -> JSONResponse:
 
 async def send_message(request: Request[State]) -> JSONResponse:
     """To the system agent: 202 with the stored message at once. To a customer: 200 once WhatsApp took it,
-    502 with the stored (failed) message when it did not."""
+    502 with the stored (failed) message when it did not. A staff member's message is stored with its author: the
+    system agent acts for them."""
     desk = request.state["desk"]
-    message = parse_operator_message(await read_json(request), desk.system_wa_id)
+    message = parse_operator_message(await read_json(request), desk.system_wa_id, principal_of(request.scope))
     if message.wa_id == desk.system_wa_id:
         stored = await desk.ask_system_agent(message)
         return JSONResponse({"message": stored.model_dump(mode="json")}, status_code=202)
+    require(request.scope, Role.OPERATOR)  # a viewer asks the agent; messaging a customer is an operator's
     delivery = await desk.message_customer(message)
     if delivery.error is not None:
         body = error_body("whatsapp_send_failed", f"The message was not delivered: {delivery.error}",
@@ -143,13 +149,13 @@ async def send_message(request: Request[State]) -> JSONResponse:
     return JSONResponse({"message": delivery.message.model_dump(mode="json")})
 
 
-def parse_operator_message(body: dict[str, Any], system_wa_id: str) -> OperatorMessage:
-    """`{wa_id, message, _call_source}`; other fields are ignored."""
+def parse_operator_message(body: dict[str, Any], system_wa_id: str, author: Principal) -> OperatorMessage:
+    """`{wa_id, message, _call_source}` written by `author`; other fields are ignored."""
     text = body.get("message")
     if not isinstance(text, str) or not text.strip():
         raise RequestError("empty_message", "The message is empty: type something to send.")
     source = body.get("_call_source")
-    meta = {"call_source": str(source)} if source else None
+    meta = authored({"call_source": str(source)} if source else None, author)
     return OperatorMessage(resolve_wa_id(body.get("wa_id"), system_wa_id), text.strip(), meta)
 
 

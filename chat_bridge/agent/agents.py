@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mcp.server import MCPServer
 
 from domain.services import Services
+from chat_bridge.agent.acting import Askers
 from chat_bridge.agent.config import AgentConfig, ModelConfig
 from chat_bridge.agent.loop import AgentLoop, SessionFactory
 from chat_bridge.agent.providers import TURN_FACTS, LLMProvider
@@ -62,10 +63,14 @@ def _hours(config: ClinicConfig, day: str) -> str:
 
 def build_system_agent_turn(config: AgentConfig, services: Services, provider: LLMProvider, sessions: SessionFactory,
                             events: EventSink) -> ConversationTurn:
-    """The operators' privileged calendar agent (the `SYSTEM_AGENT_WA_ID` chat)."""
+    """The operators' privileged calendar agent (the `SYSTEM_AGENT_WA_ID` chat), acting for the staff member who
+    asked (`chat_bridge.agent.acting`)."""
     text = system_agent_prompt(config.system_prompt)
     facts = clinic_facts(services.config, with_capacity=True)
-    return _turn(f"{text.rstrip()}\n\n{facts}", config, services, provider, sessions, events, audience="system")
+    prompt = DatedPrompt(f"{text.rstrip()}\n\n{facts}", services.config, services.clock)
+    loop = AgentLoop(provider, prompt, sessions, max_rounds=config.max_rounds, remote_tools=bool(config.system_mcp_url))
+    return ConversationTurn(loop, services.conversations, events, audience="system",
+                            askers=Askers(services.conversations, services.staff))
 
 
 def build_customer_turn(config: AgentConfig, services: Services, provider: LLMProvider, sessions: SessionFactory,

@@ -12,9 +12,12 @@ from mcp import Client, MCPError
 from mcp.types import CallToolResult, TextContent, Tool
 from mcp_types import RequestParamsMeta
 
+from chat_bridge.agent.acting import acting_for, acting_line
 from chat_bridge.agent.messages import Completion, ToolCall, ToolResult, Turn
 from chat_bridge.agent.providers import LLMProvider, ProviderError, ToolSpec
 from chat_bridge.agent.model_tools import as_run, for_model
+from chat_bridge.agent.reach import ToolReach
+from domain.staff.roles import Principal
 from domain.system_agent.batch import REQUEST_META
 
 SystemPrompt = Callable[[str | None], str]
@@ -37,7 +40,8 @@ class AgentReply:
 
 
 class AgentLoop:
-    """Runs a conversation through a provider with the tools of an MCP session."""
+    """Runs a conversation through a provider with the tools of an MCP session. `remote_tools`: the session's
+    server is another process, which cannot know the person a turn acts for (`chat_bridge.agent.reach`)."""
 
     def __init__(
         self,
@@ -47,30 +51,36 @@ class AgentLoop:
         *,
         max_rounds: int = 10,
         result_char_limit: int = 20_000,
+        remote_tools: bool = False,
     ) -> None:
         self.provider = provider
         self.system_prompt_fn = system_prompt_fn
         self.sessions = mcp_session_factory
         self.max_rounds = max_rounds
         self.result_char_limit = result_char_limit
+        self.remote_tools = remote_tools
 
     async def run(self, history: Sequence[Turn], on_tool_result: ToolObserver | None = None,
-                  request: str | None = None) -> AgentReply:
+                  request: str | None = None, principal: Principal | None = None) -> AgentReply:
         """Answer the last turn of `history`; raises `ProviderError` when the model cannot answer. Each tool call
         names `request` (what the user asked, in their words) in its `_meta`, so a batch records on whose
-        request it was made."""
-        async with self.sessions() as client:
-            outcome = await self._attempt(client, history, on_tool_result, request)
+        request it was made. The turn acts for `principal` (None: as the system agent): the session is opened
+        within `ACTING_FOR`, and the model is given, and may call, only the tools they may use."""
+        with acting_for(principal):
+            async with self.sessions() as client:
+                outcome = await self._attempt(client, history, on_tool_result, request, principal)
         # Raised here, not inside the session, whose task group would wrap it in an ExceptionGroup.
         if isinstance(outcome, ProviderError):
             raise outcome
         return outcome
 
     async def _attempt(self, client: Client, history: Sequence[Turn], on_tool_result: ToolObserver | None,
-                       request: str | None) -> AgentReply | ProviderError:
-        rounds = _Rounds(self, client, await listed_tools(client), on_tool_result, request)
+                       request: str | None, principal: Principal | None) -> AgentReply | ProviderError:
+        reach = ToolReach(principal, await listed_tools(client), remote=self.remote_tools)
+        rounds = _Rounds(self, client, reach, on_tool_result, request)
+        system = self.system_prompt_fn(client.instructions) + acting_line(principal)
         try:
-            return await rounds.converse(self.system_prompt_fn(client.instructions), list(history))
+            return await rounds.converse(system, list(history))
         except ProviderError as error:
             return error
 
@@ -78,13 +88,13 @@ class AgentLoop:
 class _Rounds:
     """One turn's rounds: the session, its tools, and who is told about each tool result."""
 
-    def __init__(self, loop: AgentLoop, client: Client, tools: list[Tool], observer: ToolObserver | None,
+    def __init__(self, loop: AgentLoop, client: Client, reach: ToolReach, observer: ToolObserver | None,
                  request: str | None = None) -> None:
         self.loop = loop
         self.meta = cast(RequestParamsMeta, {REQUEST_META: request}) if request else None
         self.client = client
-        self.known = {tool.name for tool in tools}
-        self.specs: list[ToolSpec] = loop.provider.tool_specs([for_model(tool) for tool in tools])
+        self.reach = reach
+        self.specs: list[ToolSpec] = loop.provider.tool_specs([for_model(tool) for tool in reach.given])
         self.observer = observer
 
     async def converse(self, system: str, turns: list[Turn]) -> AgentReply:
@@ -112,9 +122,8 @@ class _Rounds:
     async def outcome(self, call: ToolCall) -> ToolResult:
         if call.argument_error:
             return ToolResult(call, f"The arguments of {call.name} were {call.argument_error}; nothing was run.", True)
-        if call.name not in self.known:
-            available = ", ".join(sorted(self.known))
-            return ToolResult(call, f"There is no tool named {call.name!r}. Available: {available}.", True)
+        if (refused := self.reach.refusal(call)) is not None:
+            return ToolResult(call, refused, True)
         try:
             result = await self.client.call_tool(call.name, call.arguments, meta=self.meta)
         except MCPError as error:

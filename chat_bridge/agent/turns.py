@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
+from chat_bridge.agent.acting import SYSTEM_AGENT, Asker
 from chat_bridge.agent.conversation import answering
 from chat_bridge.agent.loop import AgentLoop
 from chat_bridge.agent.messages import ToolResult, turns_from_history
 from chat_bridge.agent.providers import ProviderError
 from chat_bridge.events import new_message_event, system_agent_error_event
 from chat_bridge.ports import EventSink
-from domain.calendar.conversations import Audience, ConversationService
+from domain.calendar.conversations import Audience, ConversationService, TurnContext
 from domain.storage.models import MessageRole
 from domain.views import MessageView
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 ReplyDelivery = Callable[[str, str, Sequence[int]], Awaitable[MessageView | None]]
 """Stores, broadcasts and sends a reply (wa_id, text, the ids of the messages it answers): the customer
 assistant's is WhatsApp's outbox. None: another reply answered those messages first, nothing was kept."""
+
+AskerLookup = Callable[[str, Sequence[int]], Awaitable[Asker]]
+"""Whom a turn answering these messages (wa_id, their ids) acts for (`chat_bridge.agent.acting.Askers`)."""
 
 TOOL_ROW_PREVIEW = 200
 ROUNDS_OF_ANSWERS = 3  # how often a turn starts again when another answered part of what it answered
@@ -37,9 +41,11 @@ class ConversationTurn:
     """
 
     def __init__(self, loop: AgentLoop, conversations: ConversationService, events: EventSink,
-                 deliver: ReplyDelivery | None = None, audience: Audience | None = None) -> None:
+                 deliver: ReplyDelivery | None = None, audience: Audience | None = None,
+                 askers: AskerLookup | None = None) -> None:
         self.loop = loop
         self.audience = audience
+        self.askers = askers  # None: the turn acts as its agent (the customer assistant)
         self.conversations = conversations
         self.events = events
         self.deliver = deliver or self._keep_reply
@@ -62,12 +68,20 @@ class ConversationTurn:
             context = await self.conversations.turn_context(wa_id, self.audience)
             if not context.open_ids:
                 return  # answered already: by an earlier turn, or by this job's first attempt before a crash
-            with answering(wa_id):
-                reply = await self.loop.run(turns_from_history(context.history), partial(self._record_tool, wa_id),
-                                            asked(context.history))
-            if not reply.text or await self.deliver(wa_id, reply.text, context.open_ids) is not None:
+            text = await self._reply(wa_id, context)
+            if not text or await self.deliver(wa_id, text, context.open_ids) is not None:
                 return
             logger.warning("conversation %s: another reply answered these messages first; this one is dropped", wa_id)
+
+    async def _reply(self, wa_id: str, context: TurnContext) -> str:
+        """The reply: the loop's answer, acting for the person who asked; or why it may not act (no tool called)."""
+        asker = await self.askers(wa_id, context.open_ids) if self.askers is not None else SYSTEM_AGENT
+        if asker.refused is not None:
+            return asker.refused
+        with answering(wa_id):
+            reply = await self.loop.run(turns_from_history(context.history), partial(self._record_tool, wa_id),
+                                        asked(context.history), asker.principal)
+        return reply.text
 
     async def _record_tool(self, wa_id: str, result: ToolResult) -> None:
         meta = {"tool": result.call.name, "arguments": result.call.arguments, "result": result.whole or result.text,

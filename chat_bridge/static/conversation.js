@@ -10,7 +10,7 @@ define({
   "conversation.role.secretary": { en: "Operator", ar: "موظف الاستقبال" },
   "conversation.role.assistant": { en: "Assistant", ar: "المساعد" },
   "conversation.role.tool": { en: "Tool call", ar: "استدعاء أداة" },
-  "conversation.role.secretaryVia": { en: "Operator · {source}", ar: "موظف الاستقبال · {source}" },
+  "conversation.role.secretaryVia": { en: "{who} · {source}", ar: "{who} · {source}" },
   "conversation.delivery.pending": { en: "Sending…", ar: "جارٍ الإرسال…" },
   "conversation.delivery.sent": { en: "Sent", ar: "أُرسلت" },
   "conversation.delivery.delivered": { en: "Delivered", ar: "وصلت" },
@@ -136,7 +136,9 @@ export class ConversationView {
     if (message.role === "assistant") return agent ? this.agentName : t("conversation.role.assistant");
     if (message.role === "user") return this.contact?.name || t("conversation.role.user");
     const source = message.meta && message.meta.call_source;
-    return source === "console" || !source ? t("conversation.role.secretary") : t("conversation.role.secretaryVia", { source });
+    // A staff member's message names them (with accounts); without accounts every message is "Operator".
+    const who = message.meta?.author?.username || t("conversation.role.secretary");
+    return source === "console" || !source ? who : t("conversation.role.secretaryVia", { who, source });
   }
 
   /** A confirmation card for a stored confirmation message or a `confirmation_request` event. */
