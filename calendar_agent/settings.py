@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ from chat_bridge.security import parsed_origin
 from chat_bridge.whatsapp import WhatsAppAccount
 from domain.system_agent.effects import EffectLimits
 from domain.workers.jobs import QuietPeriod
+from domain.staff.oauth import OAuthLifetimes
 from domain.config import WEEKDAY_NAMES, BookingSource, ClinicConfig, OpeningHours, ReservationType
 from domain.waitlist.rules import WaitlistConfig
 from domain.notices.quiet import QuietHours
@@ -141,6 +142,12 @@ class Settings(BaseSettings):
     # taken for this machine's own, and their X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: str = ""
     operator_token: str = ""
+    # The service's public origin (https://clinic.example) when a proxy serves it: the OAuth server's issuer and
+    # `/mcp`'s resource. Empty: the origin each request was sent to (http://127.0.0.1:<port>, http://localhost:...).
+    public_url: str = ""
+    # How long an OAuth access token of `/mcp` lasts, and its refresh token (rotated at every use).
+    oauth_access_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    oauth_refresh_days: int = Field(default=30, ge=1, le=365)
     # How much an agent applies without a person's yes, per operator turn and per conversation over the window
     # (`domain.system_agent.effects`): e.g. "bookings=5/30 free_text=1/5 whole_day=2"; unnamed effects keep
     # their defaults.
@@ -279,6 +286,26 @@ class Settings(BaseSettings):
             if parsed_origin(origin) is None:
                 raise ValueError(f"expected origins such as https://clinic.example:8443, got {origin!r}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """An origin only (OAuth's issuer), over HTTPS unless it is this machine's loopback."""
+        text = value.strip().rstrip("/")
+        if not text:
+            return ""
+        scheme, _, rest = text.partition("://")
+        key = parsed_origin(text)
+        if key is None or "/" in rest or "?" in rest or "#" in rest:
+            raise ValueError(f"expected an origin such as https://clinic.example, got {value!r}")
+        if scheme.lower() != "https" and key[1] not in ("127.0.0.1", "localhost", "[::1]", "::1"):
+            raise ValueError(f"it must be https beyond this machine's loopback, got {value!r}")
+        return text
+
+    def oauth_lifetimes(self) -> OAuthLifetimes:
+        """How long the OAuth server's tokens last (`OAUTH_ACCESS_MINUTES`, `OAUTH_REFRESH_DAYS`)."""
+        return OAuthLifetimes(access=timedelta(minutes=self.oauth_access_minutes),
+                              refresh=timedelta(days=self.oauth_refresh_days))
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -24,16 +24,18 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from domain.errors import error_body
 from mcp_server.bodies import MAX_BODY_BYTES, read_body, refusal, replaying, too_large
+from mcp_server.oauth.resource import ProtectedResource, bearer
 from mcp_server.resumable import RETRY_MS, SessionEvents, resumable_per_session
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -49,11 +51,13 @@ class MCPHttpApp:
     validates Host and Origin (DNS-rebinding protection) and serves the protocol."""
 
     def __init__(self, manager: StreamableHTTPSessionManager, auth_token: str | None, path: str,
-                 local_caller: CallerCheck | None = None) -> None:
+                 local_caller: CallerCheck | None = None, oauth: ProtectedResource | None = None) -> None:
         self.manager = manager
         self.auth_token = auth_token or None
         self.local_caller = local_caller or LocalCallers()
         self.path = path.rstrip("/")
+        self.oauth = oauth
+        self._serve = AuthContextMiddleware(self._dispatch)
         self._lifespan_router = Router(lifespan=lambda _app: self.lifespan())
 
     def lifespan(self) -> AbstractAsyncContextManager[None]:
@@ -67,9 +71,13 @@ class MCPHttpApp:
             await WebSocketClose(code=1008)(scope, receive, send)
         elif not str(scope["path"]).rstrip("/").endswith(self.path):
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
-        elif not self.authorized(scope):
-            await _unauthorized(self.auth_token is not None)(scope, receive, send)
-        elif scope["method"] == "POST":
+        elif (refused := await self.turned_away(scope)) is not None:
+            await refused(scope, receive, send)
+        else:
+            await self._serve(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "POST":
             await self._post(scope, receive, send)
         else:
             await self.manager.handle_request(scope, receive, send)
@@ -86,6 +94,20 @@ class MCPHttpApp:
             await refused(scope, receive, send)
             return
         await self.manager.handle_request(scope, replaying(messages, receive), send)
+
+    async def turned_away(self, scope: Scope) -> Response | None:
+        """Why this request may not use `/mcp`, or None. The static token acts as the system agent; an OAuth access
+        token as the staff member who granted it (its user is put in the scope, and `_serve` makes it the SDK's
+        `get_access_token()` for the tools). Once staff accounts exist, a caller without either is refused even on
+        this machine, so that OAuth clients here are asked to authorize; until then, `authorized` decides."""
+        if self.auth_token is not None and self.authorized(scope):
+            return None
+        token = bearer(scope)
+        if self.oauth is not None and token and await self.oauth.authenticate(scope, token):
+            return None
+        if self.oauth is not None and await self.oauth.accounts_exist():
+            return self.oauth.challenge(scope, invalid_token=bool(token))
+        return None if self.authorized(scope) else _unauthorized(self.auth_token is not None)
 
     def authorized(self, scope: Scope) -> bool:
         """With a token, only `Authorization: Bearer <token>`; without one, only callers on this machine that
@@ -104,9 +126,11 @@ def build_mcp_http_app(
     allowed_origins: Sequence[str] = LOOPBACK_ORIGINS,
     path: str = "/mcp",
     local_caller: CallerCheck | None = None,
+    oauth: ProtectedResource | None = None,
 ) -> MCPHttpApp:
     """Streamable HTTP for `server` at `path`; Host and Origin must be in the allowed lists. Without
-    `auth_token`, only a `local_caller` (by default `LocalCallers()`: loopback, no proxy) is served."""
+    `auth_token`, only a `local_caller` (by default `LocalCallers()`: loopback, no proxy) is served. With `oauth`,
+    its access tokens are accepted too, and once staff accounts exist a caller must bring a token."""
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=list(allowed_hosts), allowed_origins=list(allowed_origins))
     # Streams are resumable (`mcp_server.resumable`): the store given here only switches resumability on; each
@@ -115,7 +139,7 @@ def build_mcp_http_app(
                                max_request_body_size=MAX_BODY_BYTES, event_store=SessionEvents(),
                                retry_interval=RETRY_MS)
     resumable_per_session(server.session_manager)
-    return MCPHttpApp(server.session_manager, auth_token, path, local_caller)
+    return MCPHttpApp(server.session_manager, auth_token, path, local_caller, oauth)
 
 
 class LocalCallers:

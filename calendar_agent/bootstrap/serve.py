@@ -13,6 +13,7 @@ from functools import partial
 from mcp import Client
 from mcp.server import MCPServer
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from calendar_agent.bootstrap import services_from, warm_search
 from calendar_agent.bootstrap.mcp import system_server_for
@@ -26,7 +27,7 @@ from chat_bridge.agent.conversation import current_wa_id
 from chat_bridge.agent.providers import CountedProvider, LLMProvider
 from chat_bridge.app import build_app
 from chat_bridge.confirmations import ConfirmationBroker
-from chat_bridge.console import PUBLIC_PATHS, console_routes
+from chat_bridge.console import PUBLIC_PATHS, STATIC_DIR, console_routes
 from chat_bridge.events import Hub
 from chat_bridge.instances import InstanceLink
 from chat_bridge.messages import OperatorDesk, Outbox
@@ -34,6 +35,7 @@ from chat_bridge.no_shows import NoShowSweeper
 from chat_bridge.notices import NoticeSender
 from chat_bridge.operations import BridgeMetrics, Check
 from chat_bridge.ports import AgentTurn
+from chat_bridge.principals import SESSION_COOKIE
 from chat_bridge.queue import TEXT_ONLY, AgentKind, Handler, TurnWorkers
 from chat_bridge.state import AgentTurnFactory, BridgeContext, State
 from chat_bridge.waitlist_worker import WaitlistWorker
@@ -42,8 +44,14 @@ from chat_bridge.whatsapp import WhatsAppClient
 from domain.workers.broadcast import Broadcast, PostgresBroadcast, RedisBroadcast, asyncpg_dsn
 from domain.workers.jobs import AgentJobs
 from domain.services import Services
+from domain.staff.oauth import OAuthStore
 from mcp_server.customer_server import build_customer_server
 from mcp_server.http import LocalCallers, MCPHttpApp, build_mcp_http_app
+from mcp_server.oauth.consent import ConsentPage
+from mcp_server.oauth.provider import StoreVerifier
+from mcp_server.oauth.resource import ProtectedResource
+from mcp_server.oauth.routes import OPEN_PATHS as OAUTH_PATHS, oauth_routes
+from mcp_server.oauth.site import OAuthSite
 
 SHUTDOWN_GRACE_SECONDS = 30.0
 
@@ -60,8 +68,9 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
     server = system_server_for(services, settings)
     hosts, origins = allowed_for(host, settings.mcp_allowed_hosts, settings.allowed_origins)
     local = LocalCallers(settings.proxy_list())
+    oauth = OAuthParts(settings, services, hosts)
     mcp = build_mcp_http_app(server, auth_token=settings.mcp_auth_token, allowed_hosts=hosts,
-                             allowed_origins=sdk_origins(hosts, origins), local_caller=local)
+                             allowed_origins=sdk_origins(hosts, origins), local_caller=local, oauth=oauth.resource)
     metrics = BridgeMetrics()
     process = ServeProcess(settings, services, server, mcp, agents, metrics)
 
@@ -74,8 +83,22 @@ def build_service_app(settings: Settings, *, host: str = "127.0.0.1", public: bo
 
     return build_app(lifespan, operator_token=settings.operator_token or None, local_caller=local,
                      allowed_hosts=hosts, allowed_origins=origins, mcp_app=mcp,
-                     extra_routes=console_routes(settings.bridge_config(), settings.agent_config().model),
-                     open_paths=PUBLIC_PATHS, metrics=metrics)
+                     extra_routes=[*console_routes(settings.bridge_config(), settings.agent_config().model),
+                                   *oauth.routes()],
+                     open_paths=(*PUBLIC_PATHS, *OAUTH_PATHS), metrics=metrics)
+
+
+class OAuthParts:
+    """The OAuth server of `/mcp` over the service's database: its routes, and what `/mcp` checks tokens with."""
+
+    def __init__(self, settings: Settings, services: Services, hosts: list[str]) -> None:
+        self.store = OAuthStore(services.db, services.audit, services.clock, settings.oauth_lifetimes())
+        self.site = OAuthSite(settings.public_url or None, tuple(hosts))
+        self.resource = ProtectedResource(StoreVerifier(self.store), self.site, services.staff.exist)
+        self.consent = ConsentPage(self.store, services.sessions, STATIC_DIR / "consent.html", SESSION_COOKIE)
+
+    def routes(self) -> list[BaseRoute]:
+        return oauth_routes(self.store, self.site, self.consent)
 
 
 async def _stopped(task: asyncio.Task[None]) -> None:
