@@ -15,11 +15,9 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 
-from domain.staff.roles import ACTING_FOR, Principal, Role
+from domain.staff.roles import ACTING_FOR, Principal, Role, may_use_tool
 
 SYSTEM_AGENT = Principal("system_agent", Role.ADMIN, via="token")
-ADMIN_TOOLS = frozenset({"system_close_days", "system_reopen_days"})
-GATEWAY = "more_tools"  # it runs another tool by name, which is checked in its turn
 ROLE_CLAIM = "role"
 
 
@@ -45,11 +43,8 @@ def caller() -> Caller:
 
 
 def allowed(principal: Principal, name: str, annotations: ToolAnnotations | None) -> bool:
-    """Whether `principal` gets the tool `name`: a read-only tool always; a write when they may write; a closure
-    when they are also an admin."""
-    if name == GATEWAY or (annotations is not None and annotations.read_only_hint):
-        return True
-    return principal.writes and (name not in ADMIN_TOOLS or principal.may(Role.ADMIN))
+    """Whether `principal` gets the tool `name` (`domain.staff.roles.may_use_tool`), by its annotations."""
+    return may_use_tool(principal, name, bool(annotations is not None and annotations.read_only_hint))
 
 
 def refusal(principal: Principal, name: str) -> ToolError:

@@ -46,6 +46,7 @@ def build_system_server(
                           instructions=instructions(config, [tool.parameters for tool in tools]),
                           tools=tools + ([gateway.tool()] if gateway.toolsets else []), subscriptions=subscriptions.bus)
     server.unlisted = gateway.unlisted
+    server.audit = services.audit.record  # a call its principal may not make: a refused line of the audit log
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)
     add_calendar_resources(server, services, queries)
     add_operator_prompts(server)

@@ -21,6 +21,8 @@ from pydantic import ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from domain.errors import DomainError
+from domain.staff.audit import REFUSED, AuditEvent
+from domain.staff.roles import signed
 from mcp_server.principals import allowed, caller, refusal
 from mcp_server.client_log import ClientLogging
 from mcp_server.schemas import described, input_schema, output_schema, without_shared
@@ -31,6 +33,7 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 # same booking again is "unchanged", a cancelled one is "already cancelled", moved rows no longer match.
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 MAX_ERRORS = 10  # invalid arguments reported per call: a batch of 10,000 bad items is not 10,000 lines
+Audit = Callable[[AuditEvent], Awaitable[None]]  # writes one line of the audit log
 
 
 def declare(
@@ -138,6 +141,7 @@ class ClinicServer(MCPServer):
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(name, version=package_version(), **options)
         self.unlisted: set[str] = set()  # tools `tools/list` leaves out, still called by name (`mcp_server.toolsets`)
+        self.audit: Audit | None = None  # where a refused call is written down (`build_system_server` sets it)
         logs = ClientLogging()
         # The SDK's own way to serve a method its 2026 revision removed (see `mcp.server.extension.MethodBinding`).
         self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, logs.set_level)
@@ -153,9 +157,13 @@ class ClinicServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """A tool's answer, once its caller's principal may call it (a refusal names why; nothing runs)."""
         tool = self._tool_manager.get_tool(name)
-        who = caller().principal
-        if tool is not None and not allowed(who, name, tool.annotations):
-            raise refusal(who, name)
+        who = caller()
+        if tool is not None and not allowed(who.principal, name, tool.annotations):
+            if self.audit is not None:
+                signature = signed(who.principal, who.actor)
+                await self.audit(AuditEvent(actor=signature.actor, role=signature.role, action=f"tool {name}",
+                                            outcome=REFUSED, target=name))
+            raise refusal(who.principal, name)
         return await super().call_tool(name, arguments, context)
 
     def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:

@@ -97,7 +97,7 @@ def test_the_modules_of_each_package_import_one_another_without_a_cycle(package:
 # The domain's parts, lowest first: the shared vocabulary, the pure rules, storage, the shapes callers are shown,
 # the notices and the workers that send them, then the services (search, the calendar's single-item verbs, the
 # system agent's batches) and their composition. A part imports only itself and the parts before it.
-DOMAIN_LAYERS = ("config", "errors", "clock", "rules", "storage", "views", "events", "notices", "workers", "search",
+DOMAIN_LAYERS = ("config", "errors", "clock", "rules", "storage", "staff", "views", "events", "notices", "workers", "search",
                  "calendar", "system_agent", "waitlist", "services")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from websockets.sync.client import connect
 
 from domain.storage.database import create_database
@@ -28,7 +28,7 @@ from domain.storage.models import ConversationMessage, Notice, Reservation
 from domain.rules.planning import ReservationStatus
 from domain.rules.schedule import slots_for
 from tests.calendar_agent.test_crash_recovery import AGENT, Serve
-from tests.conftest import TABLES
+from tests.conftest import emptied
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, FakeGraphApi, inbound, signed
 from tests.fakes.llm import Call, Reply, Respond, ScriptedLLM, SeenRequest
@@ -78,8 +78,7 @@ def assistant(places: dict[str, tuple[str, str]]) -> Callable[[SeenRequest], Rep
 async def _truncate(url: str) -> None:
     db = create_database(url)
     try:
-        async with db.engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await emptied(db)
     finally:
         await db.dispose()
 

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.shared.subscriptions import ResourceUpdated
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 
 from calendar_agent.bootstrap.serve import build_service_app
@@ -23,7 +23,7 @@ from domain.storage.database import create_database
 from domain.storage.models import AgentJob, BatchRecord, Reservation
 from domain.services import Services, build_services
 from tests.acceptance.support import SUNDAY, TUESDAY, fill
-from tests.conftest import PER_CALL, TABLES, FixedClock
+from tests.conftest import PER_CALL, FixedClock, emptied
 from tests.fakes.fixtures import anthropic_api, anthropic_server  # noqa: F401 (fixtures)
 from tests.fakes.graph_api import (FakeGraphApi, RunningBridge, ScriptedAgents, graph_api,  # noqa: F401
                                    bridge_settings, inbound, next_event, running_bridge, signed)
@@ -38,8 +38,7 @@ AGENT, CUSTOMER = "12125550123", "966501234567"
 async def two_services(postgres_url: str, config: ClinicConfig, clock: FixedClock) -> AsyncIterator[list[Services]]:
     """Two processes' worth of services (each its own engine and search index) over one database."""
     databases = [create_database(postgres_url) for _ in range(2)]
-    async with databases[0].engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    await emptied(databases[0])
     yield [build_services(config, db, clock, limits=PER_CALL) for db in databases]
     for db in databases:
         await db.dispose()
