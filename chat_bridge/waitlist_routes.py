@@ -1,5 +1,5 @@
 """The operators' waitlist endpoints: list the entries and open offers, put a customer on the waitlist, remove an
-entry. Behind the same guards as every operator endpoint (`SameSiteGuard`, `OperatorGuard`); each is one call of
+entry. Behind the same guards as every operator endpoint (`SameSiteGuard`, `StaffGuard`); each is one call of
 `WaitlistService`, its refusals the domain's errors (422, 404, 409)."""
 
 from __future__ import annotations

@@ -79,13 +79,14 @@ class AuditLog:
         return [AuditLine(id=r.id, at=local_iso(self.config, r.at), actor=r.actor, role=r.role, action=r.action,
                           target=r.target, outcome=r.outcome, detail=r.detail) for r in rows]
 
-    async def refusals(self, action: str, since: datetime, *, target: str, address: str | None) -> int:
-        """How many `action` attempts were refused since `since` for `target` or from `address`."""
+    async def refusals(self, session: AsyncSession, action: str, since: datetime, *, target: str,
+                       address: str | None) -> int:
+        """How many `action` attempts were refused since `since` for `target` or from `address` (read in the
+        caller's transaction, which holds the attempt's lock)."""
         who = [AuditEntry.target == target[:200]]
         if address:
             who.append(func.coalesce(AuditEntry.actor, "") == f"address:{address}"[:100])
         query = (select(func.count()).select_from(AuditEntry)
                  .where(AuditEntry.action == action, AuditEntry.outcome == REFUSED, AuditEntry.at >= since,
                         or_(*who)))
-        async with self.db.reading() as session:
-            return int(await session.scalar(query) or 0)
+        return int(await session.scalar(query) or 0)
