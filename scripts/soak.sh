@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests of concurrency and crashes (kill -9 mid-turn and mid-send, the durable queue, two instances on
 # one PostgreSQL, confirmations and the limits that add up across calls, bursts, notices, the waitlist's races,
-# the automatic no-show's sweepers, button presses), run N times in a row
+# the automatic no-show's sweepers, button presses, sign-in guesses and OAuth codes raced, the agent acting for a
+# burst's authors), run N times in a row
 # (default 20) beside two CPU-bound processes, as a shared CI machine runs them. Prints one line per run and the count at the end; exits
 # non-zero when any run failed. Extra arguments replace the list of tests.
 #   bash scripts/soak.sh            # 20 runs
@@ -20,7 +21,9 @@ if [ "${#tests[@]}" -eq 0 ]; then
          tests/acceptance/test_confirming.py tests/acceptance/test_answered_once.py tests/mcp_server/test_effects.py
          tests/acceptance/test_asking.py tests/chat_bridge/test_waitlist_presses.py
          tests/domain/waitlist/test_waitlist_answers.py tests/domain/waitlist/test_waitlist_places.py
-         tests/chat_bridge/test_no_shows.py tests/chat_bridge/test_button_replies.py)
+         tests/chat_bridge/test_no_shows.py tests/chat_bridge/test_button_replies.py
+         tests/domain/staff/test_sign_in_races.py tests/domain/staff/test_oauth_races.py
+         tests/chat_bridge/agent/test_acting_for.py)
 fi
 burners=()
 for _ in 1 2; do

@@ -14,8 +14,10 @@ from tests.fakes.llm import Call, Reply, ScriptedLLM
 QUESTION = [Turn("user", "Who is Amal, and what is 2 + 3?")]
 
 
-def agent(provider: LLMProvider, toolbox: MCPServer, **options: int) -> AgentLoop:
-    return AgentLoop(provider, lambda notes: f"You are a test agent. {notes}", in_memory_sessions(toolbox), **options)
+def agent(provider: LLMProvider, toolbox: MCPServer, *, max_rounds: int = 10,
+          result_char_limit: int = 20_000) -> AgentLoop:
+    return AgentLoop(provider, lambda notes: f"You are a test agent. {notes}", in_memory_sessions(toolbox),
+                     max_rounds=max_rounds, result_char_limit=result_char_limit)
 
 
 async def test_every_tool_call_of_a_round_runs_and_all_results_go_back(
