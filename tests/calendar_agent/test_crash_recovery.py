@@ -48,7 +48,9 @@ class Serve:
                     "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/calendar.db", "LLM_PROVIDER": "anthropic",
                     "ANTHROPIC_BASE_URL": llm.url, "ANTHROPIC_API_KEY": "test-key", "LLM_MAX_RETRIES": "0",
                     "LLM_TIMEOUT_SECONDS": "120", "QUEUE_LEASE_SECONDS": "3", "QUEUE_POLL_SECONDS": "0.1",
-                    "REMINDER_TIME": ""}
+                    # The service runs on the real clock: notices go at once whatever the hour (quiet hours would
+                    # hold a notice sent at night until the morning).
+                    "REMINDER_TIME": "", "QUIET_HOURS": ""}
         self.cwd = tmp_path
         self.database_url = self.env["DATABASE_URL"]
         self.process: subprocess.Popen[bytes] | None = None
