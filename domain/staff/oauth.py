@@ -23,7 +23,7 @@ from domain.clock import Clock, system_clock
 from domain.staff.audit import REFUSED, AuditEvent, AuditLog
 from domain.staff.roles import SCOPES, Role, scopes_for
 from domain.staff.sessions import digest
-from domain.storage.database import Database
+from domain.storage.database import Database, lock_exclusively, lock_key
 from domain.storage.models import OAuthClient, OAuthGrant, StaffUser
 
 REQUEST, CODE, ACCESS, REFRESH = "request", "code", "access", "refresh"
@@ -247,6 +247,7 @@ class OAuthStore:
     async def revoke(self, token: str) -> None:
         """Revoke the family of an access or refresh token (RFC 7009: an unknown token is no error)."""
         async with self.db.unit_of_work() as session:
+            await self._lock_family(session, token)
             grant = await session.get(OAuthGrant, digest(token))
             if grant is not None and grant.kind in (ACCESS, REFRESH) and grant.revoked_at is None:
                 await self._revoke_family(session, grant.family)
@@ -273,6 +274,7 @@ class OAuthStore:
 
     async def _use(self, session: AsyncSession, secret: str, kind: str) -> OAuthGrant | None:
         """Mark a live grant used, if no one else did first (a conditional UPDATE only one caller wins)."""
+        await self._lock_family(session, secret)
         now = self.clock()
         result = await session.execute(
             update(OAuthGrant).where(OAuthGrant.id == digest(secret), OAuthGrant.kind == kind,
@@ -282,6 +284,14 @@ class OAuthStore:
             await self._revoke_if_reused(session, secret, kind)
             return None
         return await session.get(OAuthGrant, digest(secret))
+
+    async def _lock_family(self, session: AsyncSession, secret: str) -> None:
+        """The lock of the consent `secret` belongs to, held until the transaction ends (PostgreSQL): every use and
+        revocation of one family's grants takes it first, so racing uses wait in line instead of deadlocking on
+        each other's rows (SQLite's writers are in line already)."""
+        family = await session.scalar(select(OAuthGrant.family).where(OAuthGrant.id == digest(secret)))
+        if family is not None:
+            await lock_exclusively(session, lock_key("oauth_family", family))
 
     async def _revoke_if_reused(self, session: AsyncSession, secret: str, kind: str) -> None:
         """A code or refresh token presented after its use was copied: end everything its consent gave."""
