@@ -5,8 +5,6 @@ dashboard name each author, and the audit log keeps each change, and an agent's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +14,9 @@ from mcp import Client
 from mcp.server import MCPServer
 from sqlalchemy import func, select
 
+from chat_bridge.agent.acting import acting_for
 from domain.services import Services
-from domain.staff.roles import ACTING_FOR, Principal, Role
+from domain.staff.roles import Principal, Role
 from domain.storage.models import Reservation
 from mcp_server.customer_server import build_customer_server
 from mcp_server.system_server import build_system_server
@@ -38,15 +37,6 @@ async def staffed(services: Services, bridge: RunningBridge) -> RunningBridge:  
     await services.customers.ensure(SARA, "Sara Khan")
     return bridge
 
-
-@contextmanager
-def acting_for(principal: Principal) -> Iterator[None]:
-    """What the bridge sets around the agent's turn for the person it answers."""
-    token = ACTING_FOR.set(principal)
-    try:
-        yield
-    finally:
-        ACTING_FOR.reset(token)
 
 
 def system_server(services: Services) -> MCPServer:

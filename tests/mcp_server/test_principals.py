@@ -1,15 +1,14 @@
 """Which tools a principal gets: a viewer's (or a read-only token's) are the read-only tools, an operator's the
 writes too, an admin's the closures as well; a refusal names why and changes nothing."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from mcp import Client
 from mcp.server import MCPServer
 from sqlalchemy import func, select
 
+from chat_bridge.agent.acting import acting_for
 from domain.services import Services
-from domain.staff.roles import ACTING_FOR, READ_SCOPE, Principal, Role
+from domain.staff.roles import READ_SCOPE, Principal, Role
 from domain.storage.models import BatchRecord, Reservation, Vacation
 from mcp_scenario import WEDNESDAY, Seed, call, text
 from mcp_server.principals import SYSTEM_AGENT, allowed, caller
@@ -20,14 +19,6 @@ OPERATOR = Principal("amal", Role.OPERATOR)
 ADMIN = Principal("sami", Role.ADMIN)
 READING_CLIENT = Principal("amal", Role.OPERATOR, scopes=(READ_SCOPE,), client="inspector")
 
-
-@contextmanager
-def acting_for(principal: Principal) -> Iterator[None]:
-    token = ACTING_FOR.set(principal)
-    try:
-        yield
-    finally:
-        ACTING_FOR.reset(token)
 
 
 async def active(services: Services) -> int:
