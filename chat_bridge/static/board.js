@@ -82,12 +82,13 @@ export function fullness(booked, capacity) {
 export class CalendarBoard {
   /**
    * root: the board's element; fetchRange(start, end): the `/calendar` snapshot; actions: {book(date, slot),
-   * open(booking, date, slot), move(booking, date, slot), closeDays(days), markDay(day) (optional)}.
+   * open(booking, date, slot), move(booking, date, slot), markDay(day)}, each optional: an act not given offers no
+   * control; a board without actions only shows the calendar (no act, no days to select for closing).
    */
   constructor(root, { fetchRange, actions, onError }) {
     this.root = root;
     this.fetchRange = fetchRange;
-    this.actions = actions;
+    this.actions = actions || null;
     this.onError = onError;
     this.view = "week";
     this.date = null;
@@ -176,7 +177,7 @@ export class CalendarBoard {
   /** "Mark the day's unmarked as no-show", when the server lists any (`day.unmarked`). @param {SnapshotDay} day */
   markDayButton(day) {
     const count = (day.unmarked || []).length;
-    if (!count || !this.actions.markDay) return null;
+    if (!count || !this.actions?.markDay) return null;
     return h("button", { type: "button", class: "button board-mark-day", dataset: { date: day.date },
       title: t("board.mark_day_title", { count }), onclick: () => this.actions.markDay(day) }, t("board.mark_day", { count }));
   }
@@ -194,14 +195,14 @@ export class CalendarBoard {
       h("div", { class: "board-cell-head" },
         h("span", { class: "board-count", title: t("calendar.capacity", { agent: slot.capacity.agent, operator: capacity }) },
           t("board.count", { booked: slot.booked, capacity })),
-        open && !slot.full.operator
+        open && !slot.full.operator && this.actions?.book
           ? h("button", { class: "board-book", type: "button", title: t("board.book_slot"), "aria-label": t("board.book", { date: day.date, time: slotTime(slot.time_slot, slot.time_label) }),
             onclick: () => this.actions.book(day.date, slot) }, "+")
           : null),
       !slot.in_hours && day.status === "open"
         ? h("span", { class: "board-shut-note" }, slot.closure ? h("bdi", {}, slot.closure) : t("board.closed_hours")) : null,
       this.people(day, slot, types));
-    if (open) this.dropTarget(td, day.date, slot);
+    if (open && this.actions?.move) this.dropTarget(td, day.date, slot);
     return td;
   }
 
@@ -211,12 +212,13 @@ export class CalendarBoard {
     const chip = (/** @type {SlotBooking} */ booking) => {
       const name = booking.customer_name || `+${booking.wa_id}`;
       const attendance = booking.attendance || "booked";
-      const movable = day.status !== "past" && attendance !== "no_show";
-      const item = h("li", {}, h("button", {
-        type: "button", class: `booking type-${booking.type} attendance-${attendance}`, dir: "auto", draggable: movable ? "true" : null,
+      const movable = day.status !== "past" && attendance !== "no_show" && Boolean(this.actions?.move);
+      const item = h("li", {}, h(this.actions?.open ? "button" : "span", {
+        type: this.actions?.open ? "button" : null, class: `booking type-${booking.type} attendance-${attendance}`, dir: "auto",
+        draggable: movable ? "true" : null,
         dataset: { reservationId: booking.id, waId: booking.wa_id, attendance },
         title: `${name} · +${booking.wa_id} · ${types[String(booking.type)] || t("calendar.type", { id: booking.type })} · ${t(`attendance.${attendance}`)}`,
-        onclick: () => this.actions.open(booking, day.date, slot),
+        onclick: this.actions?.open ? () => this.actions.open(booking, day.date, slot) : null,
       }, h("bdi", {}, name), attendance === "booked" ? null
         : h("span", { class: `attendance-badge attendance-${attendance}` }, t(`attendance.${attendance}`))));
       const button = item.firstChild;
@@ -290,8 +292,10 @@ export class CalendarBoard {
       day.status === "closed" || day.status === "vacation" ? h("div", { class: "board-day-note" }, dayNote(day)) : null);
   }
 
-  /** The box that selects a day for closing (a past day cannot be). @param {SnapshotDay} day */
+  /** The box that selects a day for closing (a past day cannot be); none on a board without actions.
+   * @param {SnapshotDay} day */
   selectBox(day) {
+    if (!this.actions) return null;
     const box = h("input", { type: "checkbox", class: "board-select", "aria-label": t("board.select", { day: FORMATS.day.format(utc(day.date)) }),
       checked: this.selected.has(day.date), disabled: day.status === "past" });
     box.addEventListener("change", () => this.toggle(day.date, box.checked));

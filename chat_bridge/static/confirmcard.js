@@ -17,6 +17,10 @@ define({
   "confirm.preview.people": { en: "Customers", ar: "العملاء" },
   "confirm.preview.more": { en: "and {count} more", ar: "و{count} غيرهم" },
   "confirm.preview.notices": { en: "WhatsApp notices", ar: "إشعارات واتساب" },
+  "confirm.preview.text": { en: "Exact text", ar: "النص حرفيًا" },
+  "confirm.preview.leftOut": { en: "Left out", ar: "مستثنون" },
+  "confirm.preview.why.blocked": { en: "blocked", ar: "محظور" },
+  "confirm.preview.why.opted_out": { en: "opted out of notices", ar: "ألغى الاشتراك في الإشعارات" },
   "confirm.preview.channel.text": { en: "a message (their 24-hour window is open until {time})",
     ar: "رسالة (نافذة الـ24 ساعة مفتوحة حتى {time})" },
   "confirm.preview.channel.template": { en: "the approved template (outside their 24-hour window)",
@@ -33,13 +37,15 @@ define({
 
 const CARD_STATES = new Set(["sending", "accepted", "declined", "expired"]);
 
-export function confirmationCard({ id, text, preview, state, messageId, timestamp, onAnswer }) {
+/** `decline`: the no button's label (the console's "Cancel"; a view where "Cancel" could read as the batch's own
+ * verb says "Decline"). */
+export function confirmationCard({ id, text, preview, state, messageId, timestamp, onAnswer, decline = t("confirm.decline") }) {
   const titleId = `confirmation-title-${id}`;
   const buttons = h("div", { class: "confirm-actions" },
     h("button", { type: "button", class: "button button-primary", "data-action": "confirm", onclick: () => onAnswer(id, true) },
       icon("check"), t("confirm.accept")),
-    h("button", { type: "button", class: "button", "data-action": "cancel", onclick: () => onAnswer(id, false) },
-      t("confirm.decline")));
+    h("button", { type: "button", class: "button", "data-action": "decline", onclick: () => onAnswer(id, false) },
+      decline));
   const card = h("section", {
     class: "confirm-card", role: "group", "aria-labelledby": titleId,
     dataset: { confirmationId: id, ...(messageId !== undefined ? { messageId } : {}) },
@@ -48,12 +54,21 @@ export function confirmationCard({ id, text, preview, state, messageId, timestam
       icon("shield"),
       h("h3", { id: titleId }, t("confirm.title")),
       h("time", { datetime: timestamp || "" }, shortTime(timestamp))),
-    text ? h("p", { class: "confirm-text", dir: "auto" }, text) : null,
+    text ? h("p", { class: "confirm-text", dir: "auto" }, isolated(text)) : null,
     previewList(preview),
     buttons,
     h("p", { class: "confirm-state", role: "status" }));
   setCardState(card, state);
   return card;
+}
+
+// A quoted string of the question (a customer's name, a notice's text: JSON-quoted by the server).
+const QUOTED = /("(?:[^"\\\n]|\\.)*")/;
+
+/** The question's text with each quoted part isolated (`<bdi>`): an Arabic name would otherwise pull the number and
+ * date after it into its right-to-left run, and show them reordered. */
+function isolated(text) {
+  return text.split(QUOTED).map((part, index) => (index % 2 ? h("bdi", {}, part) : part));
 }
 
 /** @param {Card} preview the card of a batch that asks, as the server declares it */
@@ -66,6 +81,9 @@ export function previewList(preview) {
   const affected = Array.isArray(preview.affected) ? preview.affected : [];
   const told = Array.isArray(preview.notices?.recipients) ? preview.notices.recipients : [];
   const toldMore = Math.max(0, (preview.notices?.customers || 0) - told.length);
+  const texts = Object.entries(preview.notices?.examples || {});
+  const left = Array.isArray(preview.notices?.left_out_customers) ? preview.notices.left_out_customers : [];
+  const leftMore = Math.max(0, Object.values(preview.notices?.left_out || {}).reduce((a, b) => a + b, 0) - left.length);
   return h("dl", { class: "confirm-preview" },
     h("div", {}, h("dt", {}, t("confirm.preview.reservations")),
       h("dd", { "data-preview": "reservations" }, counted(preview.reservations ?? "—"))),
@@ -83,7 +101,19 @@ export function previewList(preview) {
         ? h("li", {}, t("confirm.preview.more", { count: preview.affected_more })) : null))) : null,
     told.length ? h("div", {}, h("dt", {}, t("confirm.preview.notices")), h("dd", { "data-preview": "notices" },
       h("ul", {}, told.map(recipient), toldMore
-        ? h("li", {}, t("confirm.preview.more", { count: toldMore })) : null))) : null);
+        ? h("li", {}, t("confirm.preview.more", { count: toldMore })) : null))) : null,
+    texts.length ? h("div", {}, h("dt", {}, t("confirm.preview.text")), h("dd", { "data-preview": "text" },
+      texts.map(([language, text]) => h("blockquote", { class: "confirm-quote", lang: language, dir: "auto" }, text)))) : null,
+    left.length ? h("div", {}, h("dt", {}, t("confirm.preview.leftOut")), h("dd", { "data-preview": "left-out" },
+      h("ul", {}, left.map(leftOut), leftMore
+        ? h("li", {}, t("confirm.preview.more", { count: leftMore })) : null))) : null);
+}
+
+/** One customer a notice will not reach, and why (blocked, opted out). */
+function leftOut(person) {
+  const why = ["blocked", "opted_out"].includes(person.why) ? t(`confirm.preview.why.${person.why}`) : String(person.why || "");
+  return h("li", { dir: "auto", "data-why": person.why || "" },
+    h("bdi", {}, person.name || leftToRight(`+${person.wa_id}`)), ` · ${why}`);
 }
 
 /** One customer a notice goes to, and how: as a message inside their 24-hour window, else the approved template. */

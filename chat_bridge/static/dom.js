@@ -78,13 +78,15 @@ let clinicToday = () => dayKey.format(new Date());
 
 /** Show times in the clinic's zone (the operator may sit elsewhere); `today` gives the clinic's date as the server
  * tells it (`/config`), so that a browser whose clock is off still calls the clinic's today "today". */
-export function useTimeZone(timeZone, today) {
+export function useTimeZone(timeZone = zone, today) {
   if (today) clinicToday = today;
+  zone = timeZone;
   timeFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone });
   dayTimeFormat = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
   dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone });
 }
 
+let zone; // the clinic's time zone once known; until then the browser's
 useTimeZone(undefined);
 
 /** "14:05" for today, "3 Dec, 14:05" for another day, in the clinic's zone. */

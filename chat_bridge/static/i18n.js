@@ -1,6 +1,7 @@
 // The console's languages: English and Arabic. The language is `?lang=` when the address gives one (and is then
-// remembered), else the one this browser chose before, else the browser's own preference. Arabic lays the page out
-// right to left (`dir="rtl"` on <html>; the styles use logical properties, so they mirror).
+// remembered), else the one this browser chose before, else the browser's own preference; a view embedded in an MCP
+// host switches to the host's language at run time (`useLanguage`). Arabic lays the page out right to left
+// (`dir="rtl"` on <html>; the styles use logical properties, so they mirror).
 //
 // Each module defines its own strings once (`define`), each with its English and Arabic; a string that counts takes
 // `{count}` and its forms by Intl.PluralRules category (Arabic has six). The page's static labels carry
@@ -21,27 +22,55 @@ const strings = new Map();
 function chosen() {
   const asked = new URLSearchParams(location.search).get("lang");
   if (asked in LANGUAGES) {
-    localStorage.setItem(STORED, asked);
+    remember(asked);
     return asked;
   }
-  const stored = localStorage.getItem(STORED);
+  const stored = remembered();
   if (stored in LANGUAGES) return stored;
   return (navigator.language || "").toLowerCase().startsWith("ar") ? "ar" : "en";
 }
 
-/** The page's language: "en" or "ar". */
-export const lang = chosen();
-export const locale = LOCALES[lang];
-document.documentElement.lang = lang;
-document.documentElement.dir = lang === "ar" ? "rtl" : "ltr";
+// A sandboxed frame (an MCP host's view, opaque origin) throws on any use of localStorage: it then remembers nothing.
+function remembered() {
+  try {
+    return localStorage.getItem(STORED);
+  } catch {
+    return null;
+  }
+}
+
+function remember(language) {
+  try {
+    localStorage.setItem(STORED, language);
+  } catch {
+    // nothing to remember it in
+  }
+}
+
+/** The page's language: "en" or "ar" (live: `useLanguage` changes it). */
+export let lang = null;
+export let locale = null;
+let plurals = null;
+let numbers = null;
+
+/** Write everything in `next` ("en" or "ar") from now on, without a reload: an embedded view follows its host's
+ * language. What is already on the page stays as it was drawn; draw it again. */
+export function useLanguage(next) {
+  if (!(next in LANGUAGES)) return;
+  lang = next;
+  locale = LOCALES[lang];
+  plurals = new Intl.PluralRules(locale);
+  numbers = new Intl.NumberFormat(locale);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = lang === "ar" ? "rtl" : "ltr";
+}
+
+useLanguage(chosen());
 
 /** Add strings: {key: {en, ar}}; a counting string's en/ar is {one, other, ...} (Intl.PluralRules categories). */
 export function define(entries) {
   for (const [key, value] of Object.entries(entries)) strings.set(key, value);
 }
-
-const plurals = new Intl.PluralRules(locale);
-const numbers = new Intl.NumberFormat(locale);
 
 /** The string `key` in the page's language, `{name}` filled from `vars` (numbers formatted for the language). */
 export function t(key, vars = {}) {
@@ -61,9 +90,16 @@ export function number(value) {
   return numbers.format(value);
 }
 
-/** A calendar date's formatter in the page's language (the date read as UTC: a day, whatever the browser's zone). */
+/** A calendar date's formatter in the page's language (the date read as UTC: a day, whatever the browser's zone); it
+ * follows a change of language. */
 export function dateFormat(options) {
-  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", ...options });
+  let made = null;
+  return {
+    format(moment) {
+      if (made?.locale !== locale) made = { locale, format: new Intl.DateTimeFormat(locale, { timeZone: "UTC", ...options }) };
+      return made.format.format(moment);
+    },
+  };
 }
 
 /** "26 Jumada al-Akhirah 1448" for the server's Hijri date "1448-06-26" (Umm al-Qura, as the server computed it). */
@@ -92,7 +128,7 @@ export function translatePage(root = document) {
 /** Switch to `next` for this browser from now on: the page reloads in it (the address keeps the view and day). */
 export function chooseLanguage(next) {
   if (!(next in LANGUAGES) || next === lang) return;
-  localStorage.setItem(STORED, next);
+  remember(next);
   const url = new URL(location.href);
   url.searchParams.delete("lang");
   if (url.href === location.href) location.reload();
