@@ -32,6 +32,7 @@ from mcp_server.customer_data import marked, note, written
 from mcp_server.principals import caller
 from mcp_server.rendering import row
 from mcp_server.toolkit import READ_ONLY, WRITES, answer, declare
+from mcp_server.views.preview import called_arguments, previewed_answer, shows_preview
 
 logger = logging.getLogger(__name__)
 PROGRESS_FROM = 100  # batches larger than this report progress
@@ -320,7 +321,8 @@ def _progress(ctx: Context) -> ProgressCallback:
 
 
 async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, verbosity: Verbosity) -> BatchResult:
-    outcome = await run_confirmed(ctx, run, options)
+    previewed = shows_preview(ctx, tool)  # the person answers in the host's batch preview, not by elicitation
+    outcome = await run_confirmed(ctx, run, options, ask=not previewed)
     if isinstance(outcome, InputRequiredResult):
         return outcome
     if isinstance(outcome, Declined):
@@ -330,4 +332,6 @@ async def _respond(ctx: Context, tool: str, run: Run, options: BatchOptions, ver
     counts = ", ".join(f"{status} {n}" for status, n in sorted(outcome.counts().items())) or "no items"
     logger.info("%s: %s (%s)%s", tool, outcome.status, counts,
                 f", batch {outcome.batch_id}" if outcome.batch_id else "")
+    if previewed and outcome.status == "needs_confirmation":
+        return previewed_answer(outcome, verbosity, tool, called_arguments(ctx))
     return batch_answer(outcome, verbosity, tool)

@@ -6,6 +6,8 @@ that change. Then, by what the client can do:
 - elicitation on 2026-07-28 and later: return an `InputRequiredResult` whose sealed, request-bound
   state carries the token; the client asks the user and retries; on yes the token is redeemed, so
   exactly the previewed change is applied (a changed calendar needs a new answer);
+- an MCP Apps host showing the batch preview (`mcp_server.views`): the token goes to the preview only, in the
+  result's `_meta`, never to the model; the person's Confirm there calls the same tool with it;
 - no elicitation: the preview and token go back to the model, told to ask the user first.
 No tool argument can say "confirmed": only the user's answer or the token of this very change can.
 """
@@ -54,10 +56,12 @@ Outcome = BatchReport | InputRequiredResult | Declined
 ASKS = 3  # how often the user is asked again when the calendar changes while they answer
 
 
-async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcome:
+async def run_confirmed(ctx: Context, run: Run, options: BatchOptions, ask: bool = True) -> Outcome:
     """Run the batch, asking the user first when the service says it needs confirmation. A yes redeems
     the token of the change the user saw, so exactly that change is applied; when the calendar changed
-    meanwhile, the token no longer matches and the user is shown a fresh preview."""
+    meanwhile, the token no longer matches and the user is shown a fresh preview. Without `ask` (the person
+    answers in the batch preview of an MCP Apps host: `mcp_server.views`) a needs_confirmation report is the
+    outcome."""
     if (retry := _answer_to_our_question(ctx)) is not None:
         token, accepted = retry
         if not accepted:
@@ -67,7 +71,7 @@ async def run_confirmed(ctx: Context, run: Run, options: BatchOptions) -> Outcom
             return report
     report = await run(options)
     for _ in range(ASKS):
-        if report.status != "needs_confirmation" or not _can_elicit(ctx):
+        if report.status != "needs_confirmation" or not ask or not _can_elicit(ctx):
             return report
         if _asks_by_input_required(ctx):
             return _input_required(report, options.ar)

@@ -24,6 +24,8 @@ from mcp_server.subscriptions import DaySubscriptions
 from mcp_server.schemas import JsonSchema, shared_arguments_note
 from mcp_server.toolkit import ClinicServer
 from mcp_server.toolsets import ToolsetGateway
+from mcp_server.views.surface import BINDINGS, AppsSurface, views_extension
+from mcp_server.views.week import WeekView
 from mcp_server.waitlist_tools import SystemWaitlistTools
 
 
@@ -32,9 +34,11 @@ def build_system_server(
     batch: SystemAgentBatchService,
     queries: SystemAgentQueryService,
     toolsets: Sequence[str] = (),
+    views: bool = True,
 ) -> MCPServer:
     """An MCPServer exposing the system agent's tools over these services (no transport attached): the core
-    tools and the `toolsets` named listed, the others reached through `more_tools` (`mcp_server.toolsets`)."""
+    tools and the `toolsets` named listed, the others reached through `more_tools` (`mcp_server.toolsets`);
+    with `views`, the MCP Apps views too, for the clients that negotiate them (`mcp_server.views`)."""
     config = services.config
     query_tools = QueryTools(queries, config).tools()
     tools = (ClinicTools(services).tools() + query_tools[:1] + BatchTools(batch, config, services.notice_reports).tools()
@@ -42,9 +46,12 @@ def build_system_server(
              + AttendanceTools(batch).tools() + SystemWaitlistTools(services.waitlist, config).tools())
     gateway = ToolsetGateway(tools, toolsets)
     subscriptions = DaySubscriptions(services.events)
+    served = tools + ([gateway.tool()] if gateway.toolsets else []) + ([WeekView(queries).tool()] if views else [])
     server = ClinicServer("clinic-calendar-system", title="Clinic calendar (system agent)",
-                          instructions=instructions(config, [tool.parameters for tool in tools]),
-                          tools=tools + ([gateway.tool()] if gateway.toolsets else []), subscriptions=subscriptions.bus)
+                          instructions=instructions(config, [tool.parameters for tool in tools]), tools=served,
+                          subscriptions=subscriptions.bus, extensions=[views_extension()] if views else None)
+    if views:
+        server.serve_views(AppsSurface(BINDINGS))
     server.unlisted = gateway.unlisted
     server.audit = services.audit.record  # a call its principal may not make: a refused line of the audit log
     server.serve_resource_subscriptions(subscriptions.subscribe, subscriptions.unsubscribe)

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from mcp import MCPError
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp_types import (INVALID_PARAMS, CallToolResult, SetLevelRequestParams, SubscribeRequestParams, TextContent,
@@ -26,6 +26,7 @@ from domain.staff.roles import signed
 from mcp_server.principals import allowed, caller, refusal
 from mcp_server.client_log import ClientLogging
 from mcp_server.schemas import described, input_schema, output_schema, without_shared
+from mcp_server.views.surface import AppsNegotiation, AppsSurface
 
 # A read-only tool says only that (the spec gives destructiveHint and idempotentHint meaning for writes only).
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -142,6 +143,7 @@ class ClinicServer(MCPServer):
         super().__init__(name, version=package_version(), **options)
         self.unlisted: set[str] = set()  # tools `tools/list` leaves out, still called by name (`mcp_server.toolsets`)
         self.audit: Audit | None = None  # where a refused call is written down (`build_system_server` sets it)
+        self.views: AppsSurface | None = None  # what an MCP Apps client sees beyond the others (`serve_views`)
         logs = ClientLogging()
         # The SDK's own way to serve a method its 2026 revision removed (see `mcp.server.extension.MethodBinding`).
         self._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, logs.set_level)
@@ -151,11 +153,14 @@ class ClinicServer(MCPServer):
         """The tools listed to this caller: not the unlisted ones, nor those its principal may not call
         (`mcp_server.principals`)."""
         who = caller().principal
-        return [tool for tool in await super().list_tools()
-                if tool.name not in self.unlisted and allowed(who, tool.name, tool.annotations)]
+        tools = [tool for tool in await super().list_tools()
+                 if tool.name not in self.unlisted and allowed(who, tool.name, tool.annotations)]
+        return tools if self.views is None else self.views.tools(tools)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         """A tool's answer, once its caller's principal may call it (a refusal names why; nothing runs)."""
+        if self.views is not None and self.views.hides_tool(name):
+            raise ToolError(f"Unknown tool: {name}")  # the SDK's words for a tool that does not exist
         tool = self._tool_manager.get_tool(name)
         who = caller()
         if tool is not None and not allowed(who.principal, name, tool.annotations):
@@ -165,6 +170,22 @@ class ClinicServer(MCPServer):
                                             outcome=REFUSED, target=name))
             raise refusal(who.principal, name)
         return await super().call_tool(name, arguments, context)
+
+    async def list_resources(self) -> list[Any]:
+        """The resources listed to this caller: the views only to a client that negotiated MCP Apps."""
+        listed = await super().list_resources()
+        return [r for r in listed if self.views is None or not self.views.hides_resource(str(r.uri))]
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        """A resource's contents; a view, to a client that did not negotiate MCP Apps, is not found."""
+        if self.views is not None and self.views.hides_resource(str(uri)):
+            raise ResourceNotFoundError(f"Unknown resource: {uri}")  # the SDK's words for a missing one
+        return await super().read_resource(uri, context)
+
+    def serve_views(self, views: AppsSurface) -> None:
+        """Show `views` (`mcp_server.views`) to the clients that negotiate MCP Apps, and to them only."""
+        self.views = views
+        self.middleware.append(AppsNegotiation())  # lets a listing ask whether its client negotiated Apps
 
     def serve_resource_subscriptions(self, subscribe: Any, unsubscribe: Any) -> None:
         """Serve 2025-era `resources/subscribe` and `resources/unsubscribe` (the SDK serves only the
