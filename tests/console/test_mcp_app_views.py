@@ -14,12 +14,12 @@ from typing import Protocol
 
 import pytest
 from playwright.async_api import Browser, FrameLocator, Locator, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from domain.storage.models import Reservation
+from domain.storage.models import Notice, Reservation
 from domain.system_agent.effects import EffectLimits
 from tests.conftest import PER_CALL
-from tests.console.conftest import CUSTOMERS, D1, FATIMA, OMAR, SARA, Service, StartService
+from tests.console.conftest import CUSTOMERS, D1, D3, FATIMA, OMAR, SARA, Service, StartService
 from tests.console.mcp_host import McpHost, build_host_page, host_browser, mcp_host
 
 TOKEN = "mcp-apps-host-token"
@@ -179,3 +179,46 @@ async def test_the_views_make_no_network_request_and_carry_their_csp(host_for: H
             await expect(policy).to_have_attribute("content", re.compile(r"connect-src 'none'"))
             await expect(policy).to_have_attribute("content", re.compile(r"script-src 'sha256-[A-Za-z0-9+/=]+'"))
         assert hosted.host.frame_requests == []
+
+
+# D1's three move to D3 and are told, but Sara opted out of notices; Omar wrote in English, Fatima in Arabic.
+MOVE_AND_TELL = {"filters": {"dates": [D1]}, "updates": {"new_date": D3}, "notify": True}
+OMAR_WROTE = "Hello, is my appointment on Sunday still at 11?"
+TOLD = {
+    "ar": (f"مرحباً {CUSTOMERS[FATIMA]}، قامت the clinic بنقل موعدك من الأحد {D1} الساعة 11:00 إلى الثلاثاء {D3} "
+           "الساعة 11:00. ردّ هنا إن لم يناسبك الموعد."),
+    "en": (f"Hello {CUSTOMERS[OMAR]}, the clinic has moved your appointment from Sunday {D1} at 11:00 to Tuesday "
+           f"{D3} at 11:00. Reply here if that time does not suit you."),
+}
+
+
+async def queued_notices(service: Service) -> int:
+    """Every WhatsApp notice the database holds, queued or sent."""
+    async with service.services.db.reading() as session:
+        return int((await session.execute(select(func.count()).select_from(Notice))).scalar_one())
+
+
+async def test_a_move_that_tells_customers_previews_who_is_told_the_exact_text_and_who_is_left_out(
+    host_for: HostFor,
+) -> None:
+    async with host_for(limits=ASKING) as hosted:
+        await hosted.service.services.customers.set_flags(SARA, notices_opt_out=True)
+        await hosted.service.services.conversations.append(OMAR, "user", OMAR_WROTE)
+        before, notices_before = await bookings(hosted.service), await queued_notices(hosted.service)
+        view = await hosted.host.open_view("system_batch_modify", MOVE_AND_TELL)
+        await expect(view.locator("#view")).to_have_attribute("data-view-state", "pending")
+
+        told = view.locator('[data-preview="notices"] li')
+        await expect(told).to_have_text([re.compile(CUSTOMERS[FATIMA]), re.compile(CUSTOMERS[OMAR])])
+        await expect(view.locator('[data-preview="text"] blockquote')).to_have_count(len(TOLD))
+        for language, text in TOLD.items():
+            await expect(view.locator(f'[data-preview="text"] blockquote[lang="{language}"]')).to_have_text(text)
+        left_out = view.locator('[data-preview="left-out"] li')
+        await expect(left_out).to_have_text([f"{CUSTOMERS[SARA]} · opted out of notices"])
+        await expect(left_out).to_have_attribute("data-why", "opted_out")
+
+        await view.get_by_role("button", name="Decline").click()
+        await expect(view.locator("#view")).to_have_attribute("data-view-state", "declined")
+        await expect(hosted.host.model_context()).to_have_text([re.compile("declined.*nothing was written")])
+        assert await bookings(hosted.service) == before
+        assert await queued_notices(hosted.service) == notices_before
