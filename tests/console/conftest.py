@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,17 +56,25 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's Chromium, headless (never a downloaded browser)."""
+@asynccontextmanager
+async def chromium(*more_args: str) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless (never a downloaded browser), with `more_args` beside the usual ones."""
     if not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: in CI the browser tests must run (scripts/browser.sh installs it)")
         pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/browser.sh`")
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                    args=[*CHROMIUM_ARGS, *more_args])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless."""
+    async with chromium() as launched:
+        yield launched
 
 
 @dataclass

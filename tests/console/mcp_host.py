@@ -21,13 +21,14 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp_types import TextResourceContents, Tool
 from playwright.async_api import (Browser, BrowserContext, ConsoleMessage, FrameLocator, Locator, Page, Request,
-                                  async_playwright, expect)
+                                  expect)
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS
+from chat_bridge.agent.loop import listed_tools
+from tests.console.conftest import chromium
 from tests.fakes.loopback import serve_on_loopback
 from tests.mcp_server.npm_tools import TOOLS as NPM, node_home
 
@@ -55,15 +56,8 @@ def build_host_page(into: Path) -> Path:
 @asynccontextmanager
 async def host_browser() -> AsyncIterator[Browser]:
     """Debian's Chromium as the console tests launch it, with the views' frames in the page's process."""
-    if not os.access(CHROMIUM, os.X_OK):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: in CI the browser tests must run (scripts/browser.sh installs it)")
-        pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/browser.sh`")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                   args=[*CHROMIUM_ARGS, FRAMES_IN_PAGE_PROCESS])
+    async with chromium(FRAMES_IN_PAGE_PROCESS) as browser:
         yield browser
-        await browser.close()
 
 
 @asynccontextmanager
@@ -166,16 +160,6 @@ async def open_host(context: BrowserContext, client: Client, url: str) -> McpHos
     await page.goto(url)
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
     return host
-
-
-async def listed_tools(client: Client) -> list[Tool]:
-    """Every page of tools/list, as the host shows the model (and lets the apps call)."""
-    page = await client.list_tools()
-    tools = list(page.tools)
-    while page.next_cursor:
-        page = await client.list_tools(cursor=page.next_cursor)
-        tools += page.tools
-    return tools
 
 
 def record_console_error(host: McpHost, message: ConsoleMessage) -> None:
